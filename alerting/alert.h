@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* alert - the alert record handed to formatters, the throttle and sinks.
+ *
+ * Fields follow SPEC §4. Every pointer is borrowed for the duration of one call: a sink
+ * that keeps an alert formats or copies it. */
+#ifndef EW_ALERT_H
+#define EW_ALERT_H
+
+#include <stdint.h>
+
+#include "core/ew_addr.h"
+
+#define EW_ALERT_MAX_GROUPS 32
+#define EW_ALERT_MAX_RISKS 16
+
+struct ew_alert {
+	uint64_t ts_us;                 /* when the violation was seen */
+	const char *action;             /* event.action: "policy-violation", ... */
+	uint8_t severity;               /* enum ew_severity */
+	const char *rule;               /* rule.name */
+	const char *rule_file;          /* where the deciding rule is, or NULL */
+	unsigned rule_line;
+	const char *decided_by;         /* "deny-rule", "default", ... */
+	const char *message;            /* one sentence for people */
+	struct ew_addr src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint8_t app_source;             /* enum ew_app_source */
+	const char *app;                /* nDPI name of the application ("TLS.Google") */
+	const char *app_ecs;            /* network.protocol: lower case ("tls"), "unknown" */
+	const char *src_groups[EW_ALERT_MAX_GROUPS];
+	const char *dst_groups[EW_ALERT_MAX_GROUPS];
+	uint32_t nsrc_groups, ndst_groups;
+	const char *risks[EW_ALERT_MAX_RISKS];
+	uint32_t nrisks;
+	const char *observer_name;
+	uint8_t observer_type;          /* enum ew_source_kind */
+	uint16_t vlan;
+	uint64_t flow_start_us;
+	uint64_t pkts[2], bytes[2];     /* so far: initiator->responder, back */
+	uint64_t repeats;               /* same alerts suppressed since the previous one */
+};
+
+/* Names for alert fields. */
+const char *ew_transport_name(uint8_t proto, char buf[8]);   /* "tcp", "ipv6-icmp", "47" */
+const char *ew_app_source_name(int s);                      /* "dpi", "port", ... */
+const char *ew_source_kind_name(int k);                     /* "pcap", "iface", ... */
+
+#endif

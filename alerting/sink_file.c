@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sink_file - alerts as JSON lines on stdout or appended to a file.
+ *
+ * Options: path ("-" for stdout). Lines are buffered and written out on flush, which the
+ * daemon calls several times a second and at shutdown; a write error is counted and
+ * reported on the next flush. */
+#include "alerting/fmt_json.h"
+#include "alerting/sink.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct file_sink {
+	FILE *f;
+	int is_stdout;
+	char path[512];
+	char line[16384];
+};
+
+static int file_open(void **st, const struct ew_conf_node *c, struct event_base *eb,
+		     struct ew_err *err)
+{
+	static const char *const keys[] = { EW_SINK_COMMON_KEYS, "path", NULL };
+	struct ew_conf_node p = ew_conf_get(*c, "path");
+	struct file_sink *s;
+	const char *path = "-";
+
+	if (ew_conf_check_map(*c, "file sink", keys, err) != EW_OK)
+		return EW_E_INVAL;
+	if (ew_conf_present(p) && ew_conf_string(p, &path, err) != EW_OK)
+		return EW_E_INVAL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return ew_err_set(err, "file sink: out of memory");
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (strcmp(path, "-") == 0) {
+		s->f = stdout;
+		s->is_stdout = 1;
+	} else {
+		s->f = fopen(path, "a");
+		if (s->f == NULL) {
+			ew_err_set(err, "%s: cannot open for alerts: %s", path, strerror(errno));
+			free(s);
+			return EW_E_IO;
+		}
+	}
+	*st = s;
+	return EW_OK;
+}
+
+static int file_emit(void *st, const struct ew_alert *a)
+{
+	struct file_sink *s = st;
+	struct ew_buf b;
+
+	ew_buf_init(&b, s->line, sizeof(s->line));
+	if (ew_fmt_json(a, &b) != 0)
+		return EW_E_FULL;
+	if (fwrite(b.p, 1, b.len, s->f) != b.len)
+		return EW_E_IO;
+	return EW_OK;
+}
+
+static int file_flush(void *st, int timeout_ms)
+{
+	struct file_sink *s = st;
+
+	return fflush(s->f) == 0 ? EW_OK : EW_E_IO;
+}
+
+static void file_close(void *st)
+{
+	struct file_sink *s = st;
+
+	if (s == NULL)
+		return;
+	if (s->is_stdout)
+		fflush(s->f);
+	else
+		fclose(s->f);
+	free(s);
+}
+
+const struct ew_sink_ops ew_sink_file_ops = {
+	.name = "file", .open = file_open, .emit = file_emit, .flush = file_flush,
+	.close = file_close,
+};

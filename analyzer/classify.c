@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* classify - see classify.h. */
+#include "analyzer/classify.h"
+
+#include <ndpi_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct cls_state {
+	struct cls_state *next_free;
+	uint32_t pkts;
+	uint8_t app_known;
+	struct ndpi_flow_struct *nf;   /* points just after this struct */
+};
+
+struct ew_classify {
+	struct ndpi_detection_module_struct *ndpi;
+	struct ew_cls_conf conf;
+	struct cls_state *free_list;
+	uint32_t nflow;                /* nDPI flow struct size */
+	struct ew_cls_stats st;
+};
+
+void ew_cls_conf_default(struct ew_cls_conf *c)
+{
+	c->max_active = 262144;
+	c->max_tcp_pkts = 80;
+	c->max_udp_pkts = 24;
+}
+
+struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_err *err)
+{
+	struct ew_classify *c = calloc(1, sizeof(*c));
+	NDPI_PROTOCOL_BITMASK all;
+
+	if (c == NULL) {
+		ew_err_set(err, "classify: out of memory");
+		return NULL;
+	}
+	c->conf = *conf;
+	c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+	if (c->ndpi == NULL) {
+		ew_err_set(err, "classify: nDPI failed to initialise");
+		free(c);
+		return NULL;
+	}
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+	ndpi_finalize_initialization(c->ndpi);
+	c->nflow = ndpi_detection_get_sizeof_ndpi_flow_struct();
+	c->st.state_bytes = (uint32_t)sizeof(struct cls_state) + c->nflow;
+	return c;
+}
+
+void ew_classify_free(struct ew_classify *c)
+{
+	if (c == NULL)
+		return;
+	while (c->free_list) {
+		struct cls_state *s = c->free_list;
+
+		c->free_list = s->next_free;
+		free(s);
+	}
+	ndpi_exit_detection_module(c->ndpi);
+	free(c);
+}
+
+static struct cls_state *state_get(struct ew_classify *c)
+{
+	struct cls_state *s = c->free_list;
+
+	if (c->st.active >= c->conf.max_active)
+		return NULL;
+	if (s != NULL) {
+		c->free_list = s->next_free;
+	} else {
+		s = malloc(sizeof(*s) + c->nflow);
+		if (s == NULL)
+			return NULL;
+	}
+	memset(s, 0, sizeof(*s) + c->nflow);
+	s->nf = (struct ndpi_flow_struct *)(s + 1);
+	if (++c->st.active > c->st.peak_active)
+		c->st.peak_active = c->st.active;
+	return s;
+}
+
+static void state_put(struct ew_classify *c, void **state)
+{
+	struct cls_state *s = *state;
+
+	if (s == NULL)
+		return;
+	ndpi_free_flow_data(s->nf);    /* strings nDPI allocated for this flow */
+	s->next_free = c->free_list;
+	c->free_list = s;
+	c->st.active--;
+	*state = NULL;
+}
+
+static uint8_t source_of(const struct ndpi_flow_struct *nf, int guessed)
+{
+	switch (nf->confidence) {
+	case NDPI_CONFIDENCE_DPI:
+	case NDPI_CONFIDENCE_DPI_CACHE:
+		return EW_APP_DPI;
+	case NDPI_CONFIDENCE_MATCH_BY_PORT:
+	case NDPI_CONFIDENCE_MATCH_BY_IP:
+		return EW_APP_PORT;
+	default:
+		return guessed ? EW_APP_PORT : EW_APP_DPI;
+	}
+}
+
+static void set_app(struct ew_flow *f, ndpi_protocol r, uint8_t source)
+{
+	f->app_master = r.master_protocol;
+	f->app_proto = r.app_protocol;
+	if (r.app_protocol == NDPI_PROTOCOL_UNKNOWN && r.master_protocol == NDPI_PROTOCOL_UNKNOWN)
+		f->app_source = EW_APP_NONE;
+	else
+		f->app_source = source;
+}
+
+static int give_up(struct ew_classify *c, struct cls_state *s, struct ew_flow *f)
+{
+	u_int8_t guessed = 0;
+	ndpi_protocol r = ndpi_detection_giveup(c->ndpi, s->nf, 1, &guessed);
+
+	set_app(f, r, source_of(s->nf, guessed));
+	f->risk |= s->nf->risk;
+	if (f->app_source == EW_APP_DPI)
+		c->st.detected++;
+	else if (f->app_source == EW_APP_PORT)
+		c->st.guessed++;
+	else
+		c->st.unknown++;
+	return f->app_source != EW_APP_NONE ? EW_CLS_APP_KNOWN : 0;
+}
+
+int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
+		       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us)
+{
+	struct cls_state *s = *state;
+	ndpi_protocol r;
+	uint32_t limit;
+	int enough, rc = 0;
+
+	if (s == NULL) {
+		s = state_get(c);
+		if (s == NULL) {
+			c->st.overflow++;
+			ew_classify_guess(c, f);
+			return (f->app_source != EW_APP_NONE ? EW_CLS_APP_KNOWN : 0) |
+			       EW_CLS_FINISHED;
+		}
+		*state = s;
+	}
+	if (l3_len > 0xffff)
+		l3_len = 0xffff;
+	s->pkts++;
+	c->st.inspected_pkts++;
+	limit = f->proto == 17 ? c->conf.max_udp_pkts : c->conf.max_tcp_pkts;
+	enough = s->pkts > limit;
+	r = ndpi_detection_process_packet(c->ndpi, s->nf, l3, (unsigned short)l3_len,
+					  ts_us / 1000);
+	if (!s->app_known) {
+		if (r.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+			s->app_known = 1;
+			set_app(f, r, source_of(s->nf, 0));
+			if (f->app_source == EW_APP_DPI)
+				c->st.detected++;
+			else
+				c->st.guessed++;
+			rc |= EW_CLS_APP_KNOWN;
+			if (enough || !ndpi_extra_dissection_possible(c->ndpi, s->nf)) {
+				f->risk |= s->nf->risk;
+				state_put(c, state);
+				rc |= EW_CLS_FINISHED;
+			}
+		} else if (enough) {
+			rc |= give_up(c, s, f) | EW_CLS_FINISHED;
+			state_put(c, state);
+		}
+	} else {
+		/* Known application, more to learn (certificates, banners): keep the
+		 * application as first named, collect risks. */
+		f->risk |= s->nf->risk;
+		if (enough || !ndpi_extra_dissection_possible(c->ndpi, s->nf)) {
+			state_put(c, state);
+			rc |= EW_CLS_FINISHED;
+		}
+	}
+	return rc;
+}
+
+int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f)
+{
+	struct cls_state *s = *state;
+	int rc = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->app_known)
+		f->risk |= s->nf->risk;
+	else
+		rc = give_up(c, s, f);
+	state_put(c, state);
+	return rc;
+}
+
+void ew_classify_guess(struct ew_classify *c, struct ew_flow *f)
+{
+	uint32_t sh = 0, dh = 0;
+	ndpi_protocol r;
+
+	if (ew_addr_is_v4(&f->src) && ew_addr_is_v4(&f->dst)) {
+		sh = ew_addr_v4_host(&f->src);
+		dh = ew_addr_v4_host(&f->dst);
+	}
+	r = ndpi_guess_undetected_protocol(c->ndpi, NULL, f->proto, sh, f->sport, dh, f->dport);
+	set_app(f, r, EW_APP_PORT);
+}
+
+const char *ew_classify_name(const struct ew_classify *c, uint16_t id)
+{
+	const char *n = ndpi_get_proto_name(c->ndpi, id);
+
+	return n ? n : "Unknown";
+}
+
+int ew_classify_lookup(const struct ew_classify *c, const char *name)
+{
+	u_int n = ndpi_get_num_supported_protocols(c->ndpi);
+
+	for (u_int i = 0; i < n; i++) {
+		const char *pn = ndpi_get_proto_name(c->ndpi, (u_int16_t)i);
+
+		if (pn != NULL && strcasecmp(pn, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *ew_classify_flow_name(const struct ew_classify *c, const struct ew_flow *f,
+				  char *out, size_t outlen)
+{
+	if (f->app_master != 0 && f->app_proto != 0 && f->app_master != f->app_proto)
+		snprintf(out, outlen, "%s.%s", ew_classify_name(c, f->app_master),
+			 ew_classify_name(c, f->app_proto));
+	else
+		snprintf(out, outlen, "%s",
+			 ew_classify_name(c, f->app_proto ? f->app_proto : f->app_master));
+	return out;
+}
+
+const char *ew_classify_risk_name(int r)
+{
+	if (r <= 0 || r >= NDPI_MAX_RISK)
+		return NULL;
+	return ndpi_risk2str((ndpi_risk_enum)r);
+}
+
+void ew_classify_stats(const struct ew_classify *c, struct ew_cls_stats *out)
+{
+	*out = c->st;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* classify - application identification with nDPI.
+ *
+ * A flow's first packets go through nDPI until it names the application (and, as
+ * ndpiReader does, a few more while nDPI can still learn risks such as an obsolete SSH
+ * server); then the per-flow nDPI state (about 700 bytes) goes back to a free list and
+ * the flow keeps only its application ids, app_source and risk bits. A flow nDPI cannot
+ * name within the packet limit, or that ends first, gets nDPI's port-based guess
+ * (app_source "port"), or nothing ("none"). The number of flows under inspection at
+ * once is bounded; flows beyond it are left to the port guess and counted. */
+#ifndef EW_CLASSIFY_H
+#define EW_CLASSIFY_H
+
+#include <stdint.h>
+
+#include "core/ew_err.h"
+#include "core/ew_flow.h"
+
+struct ew_classify;
+
+struct ew_cls_conf {
+	uint32_t max_active;      /* flows under inspection at once */
+	uint32_t max_tcp_pkts;    /* give up after this many packets (ndpiReader: 80) */
+	uint32_t max_udp_pkts;    /* (ndpiReader: 24) */
+};
+
+void ew_cls_conf_default(struct ew_cls_conf *c);
+
+struct ew_cls_stats {
+	uint64_t inspected_pkts, detected, guessed, unknown, overflow;
+	uint32_t active, peak_active;
+	uint32_t state_bytes;     /* bytes of one per-flow inspection state */
+};
+
+/* Returns NULL and fills err when nDPI cannot start. */
+struct ew_classify *ew_classify_new(const struct ew_cls_conf *c, struct ew_err *err);
+void ew_classify_free(struct ew_classify *c);
+
+/* Bits returned by ew_classify_packet. */
+#define EW_CLS_APP_KNOWN 0x1   /* the application became known with this packet */
+#define EW_CLS_FINISHED  0x2   /* inspection is over; *state has been released */
+
+/* Inspect one packet of flow f; l3 is its IP header. *state is the flow's inspection
+ * state: NULL before the first call (one is taken from the pool). When the pool is
+ * exhausted, the flow is finished with the port guess (EW_CLS_FINISHED). */
+int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
+		       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);
+
+/* The flow ends (or the caller gives up) before inspection finished: apply nDPI's
+ * give-up logic and port guess to f, release *state (which may be NULL). Returns
+ * EW_CLS_APP_KNOWN if that named an application. */
+int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f);
+
+/* Port-based guess for a flow seen only as a record (no payload): fills
+ * f->app_master/app_proto and sets app_source to EW_APP_PORT, or EW_APP_NONE. */
+void ew_classify_guess(struct ew_classify *c, struct ew_flow *f);
+
+/* nDPI's name for a protocol id ("SSH"), "Unknown" for 0. */
+const char *ew_classify_name(const struct ew_classify *c, uint16_t id);
+/* Protocol id for a name, case-insensitive; -1 if nDPI has no such protocol. */
+int ew_classify_lookup(const struct ew_classify *c, const char *name);
+/* Full nDPI-style name of f's application ("TLS.Google", "SSH", "Unknown") in out. */
+const char *ew_classify_flow_name(const struct ew_classify *c, const struct ew_flow *f,
+				  char *out, size_t outlen);
+/* The name of nDPI risk bit r ("Obsolete SSH Server Version/Cipher"), NULL if none. */
+const char *ew_classify_risk_name(int r);
+
+void ew_classify_stats(const struct ew_classify *c, struct ew_cls_stats *out);
+
+#endif

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* flowtab - see flowtab.h. */
+#include "analyzer/flowtab.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+enum { L_SYN, L_TCP, L_CLOSED, L_UDP, L_OTHER, L_COUNT };
+
+struct ft_list {
+	uint32_t head, tail;
+	uint64_t timeout;
+};
+
+struct ew_flowtab {
+	struct ew_ft_entry *e;     /* e[1..max]; index 0 means "none" */
+	uint32_t *bucket;
+	uint32_t mask;
+	uint32_t max, hwm, free_head;
+	struct ft_list list[L_COUNT];
+	uint64_t active;
+	uint64_t seed;
+	ew_ft_end_fn on_end;
+	void *arg;
+	struct ew_flowtab_stats st;
+};
+
+void ew_ft_conf_default(struct ew_ft_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_flows = 1000000;
+	c->tcp_idle_us = 300 * 1000000ULL;
+	c->tcp_syn_us = 60 * 1000000ULL;
+	c->tcp_closed_us = 10 * 1000000ULL;
+	c->udp_idle_us = 60 * 1000000ULL;
+	c->other_idle_us = 60 * 1000000ULL;
+	c->active_us = 1800 * 1000000ULL;
+}
+
+int ew_port_rank(uint16_t port)
+{
+	static const uint16_t common[] = {
+		1080, 1194, 1433, 1434, 1521, 1723, 1883, 2049, 2181, 2375, 2376, 2379, 2380,
+		3128, 3268, 3269, 3306, 3389, 4369, 4789, 5000, 5044, 5060, 5061, 5222, 5432,
+		5601, 5672, 5900, 5901, 5985, 5986, 6379, 6443, 6514, 7000, 7001, 7199, 8000,
+		8080, 8081, 8088, 8443, 8500, 8883, 9000, 9042, 9090, 9092, 9093, 9100, 9200,
+		9300, 9418, 10250, 11211, 15672, 27017, 27018,
+	};
+
+	if (port < 1024)
+		return 2;
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (common[i] == port)
+			return 2;
+	return port >= 32768 ? 0 : 1;
+}
+
+struct ew_flowtab *ew_flowtab_new(const struct ew_ft_conf *c, ew_ft_end_fn on_end, void *arg)
+{
+	struct ew_flowtab *ft = calloc(1, sizeof(*ft));
+	uint32_t nb = 1;
+
+	if (ft == NULL || c->max_flows == 0 || c->max_flows > (1u << 30)) {
+		free(ft);
+		return NULL;
+	}
+	while (nb < c->max_flows)
+		nb <<= 1;
+	ft->max = c->max_flows;
+	/* Large calloc'd regions are mapped lazily: only touched entries cost memory. */
+	ft->e = calloc((size_t)c->max_flows + 1, sizeof(*ft->e));
+	ft->bucket = calloc(nb, sizeof(*ft->bucket));
+	if (ft->e == NULL || ft->bucket == NULL) {
+		ew_flowtab_free(ft);
+		return NULL;
+	}
+	ft->mask = nb - 1;
+	ft->list[L_SYN].timeout = c->tcp_syn_us;
+	ft->list[L_TCP].timeout = c->tcp_idle_us;
+	ft->list[L_CLOSED].timeout = c->tcp_closed_us;
+	ft->list[L_UDP].timeout = c->udp_idle_us;
+	ft->list[L_OTHER].timeout = c->other_idle_us;
+	ft->active = c->active_us;
+	ft->seed = c->seed;
+	if (ft->seed == 0 && getrandom(&ft->seed, sizeof(ft->seed), 0) != sizeof(ft->seed))
+		ft->seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)ft;
+	ft->on_end = on_end;
+	ft->arg = arg;
+	return ft;
+}
+
+void ew_flowtab_free(struct ew_flowtab *ft)
+{
+	if (ft == NULL)
+		return;
+	free(ft->e);
+	free(ft->bucket);
+	free(ft);
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t endpoint_hash(uint64_t seed, const struct ew_addr *a, uint16_t port)
+{
+	uint64_t lo, hi;
+
+	memcpy(&hi, a->a, 8);
+	memcpy(&lo, a->a + 8, 8);
+	return mix64((hi ^ seed) * 0x9e3779b97f4a7c15ULL + (lo ^ ((uint64_t)port << 48)));
+}
+
+/* The same value for both directions of a flow. */
+static inline uint32_t flow_hash(const struct ew_flowtab *ft, const struct ew_flow_pkt *p)
+{
+	uint64_t h = endpoint_hash(ft->seed, &p->src, p->sport) +
+		     endpoint_hash(ft->seed, &p->dst, p->dport);
+
+	return (uint32_t)mix64(h ^ ((uint64_t)p->proto << 16 | p->key_extra));
+}
+
+static void list_unlink(struct ew_flowtab *ft, uint32_t i)
+{
+	struct ew_ft_entry *x = &ft->e[i];
+	struct ft_list *l = &ft->list[x->list];
+
+	if (x->lprev)
+		ft->e[x->lprev].lnext = x->lnext;
+	else
+		l->head = x->lnext;
+	if (x->lnext)
+		ft->e[x->lnext].lprev = x->lprev;
+	else
+		l->tail = x->lprev;
+	x->lprev = x->lnext = 0;
+}
+
+static void list_append(struct ew_flowtab *ft, uint32_t i, uint8_t which)
+{
+	struct ew_ft_entry *x = &ft->e[i];
+	struct ft_list *l = &ft->list[which];
+
+	x->list = which;
+	x->lnext = 0;
+	x->lprev = l->tail;
+	if (l->tail)
+		ft->e[l->tail].lnext = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static void bucket_unlink(struct ew_flowtab *ft, uint32_t i)
+{
+	uint32_t *pp = &ft->bucket[ft->e[i].hash & ft->mask];
+
+	while (*pp != 0 && *pp != i)
+		pp = &ft->e[*pp].hnext;
+	if (*pp == i)
+		*pp = ft->e[i].hnext;
+}
+
+static void release(struct ew_flowtab *ft, uint32_t i, int reason)
+{
+	struct ew_ft_entry *x = &ft->e[i];
+
+	if (x->f.end_reason == EW_END_NONE)
+		x->f.end_reason = (uint8_t)reason;
+	if (ft->on_end)
+		ft->on_end(ft->arg, x, 1);
+	bucket_unlink(ft, i);
+	list_unlink(ft, i);
+	x->hnext = ft->free_head;   /* the free list reuses the chain link */
+	x->list = 0xff;
+	ft->free_head = i;
+	ft->st.live--;
+}
+
+static uint32_t alloc_entry(struct ew_flowtab *ft)
+{
+	uint32_t i;
+
+	if (ft->free_head) {
+		i = ft->free_head;
+		ft->free_head = ft->e[i].hnext;
+		return i;
+	}
+	if (ft->hwm < ft->max)
+		return ++ft->hwm;
+	/* Full: evict the flow idle longest among the heads of the idle lists. */
+	uint32_t victim = 0;
+	for (int l = 0; l < L_COUNT; l++) {
+		uint32_t h = ft->list[l].head;
+
+		if (h && (victim == 0 || ft->e[h].f.last_us < ft->e[victim].f.last_us))
+			victim = h;
+	}
+	ft->st.evicted++;
+	release(ft, victim, EW_END_EVICTED);
+	i = ft->free_head;
+	ft->free_head = ft->e[i].hnext;
+	return i;
+}
+
+static uint8_t list_for(const struct ew_ft_entry *x)
+{
+	switch (x->f.proto) {
+	case 6:
+		if (x->tcp & EW_TCP_RST || (x->tcp & (EW_TCP_FIN_I | EW_TCP_FIN_R)) ==
+		    (EW_TCP_FIN_I | EW_TCP_FIN_R))
+			return L_CLOSED;
+		if (x->tcp & EW_TCP_EST || !(x->tcp & (EW_TCP_SYN | EW_TCP_SYNACK)))
+			return L_TCP;
+		return L_SYN;
+	case 17:
+		return L_UDP;
+	default:
+		return L_OTHER;
+	}
+}
+
+static void swap_orientation(struct ew_ft_entry *x)
+{
+	struct ew_addr a = x->f.src;
+	uint16_t p = x->f.sport;
+	uint32_t k;
+	uint64_t b;
+	uint8_t fl;
+
+	x->f.src = x->f.dst;
+	x->f.dst = a;
+	x->f.sport = x->f.dport;
+	x->f.dport = p;
+	k = x->f.pkts[0]; x->f.pkts[0] = x->f.pkts[1]; x->f.pkts[1] = k;
+	b = x->f.bytes[0]; x->f.bytes[0] = x->f.bytes[1]; x->f.bytes[1] = b;
+	fl = x->f.tcp_flags[0]; x->f.tcp_flags[0] = x->f.tcp_flags[1]; x->f.tcp_flags[1] = fl;
+}
+
+static void init_flow(struct ew_ft_entry *x, const struct ew_flow_pkt *p, uint64_t ts)
+{
+	int swap = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->f.src = p->src;
+	x->f.dst = p->dst;
+	x->f.sport = p->sport;
+	x->f.dport = p->dport;
+	x->f.proto = p->proto;
+	x->f.vlan = p->vlan;
+	x->f.first_us = ts;
+	x->f.sampling = 1;
+	x->key_extra = p->key_extra;
+	x->active_start = ts;
+	if (p->proto == 6 && (p->tcp_flags & (EW_TH_SYN | EW_TH_RST)) == EW_TH_SYN) {
+		swap = (p->tcp_flags & EW_TH_ACK) != 0;   /* SYN-ACK: receiver initiated */
+		x->orient_fixed = 1;
+	} else if (p->proto == 1 || p->proto == 58) {
+		swap = p->icmp_reply;
+		x->orient_fixed = 1;
+	} else if (p->proto == 6 || p->proto == 17 || p->proto == 132 || p->proto == 136) {
+		swap = ew_port_rank(p->sport) > ew_port_rank(p->dport);
+	}
+	if (swap) {
+		x->f.src = p->dst;
+		x->f.dst = p->src;
+		x->f.sport = p->dport;
+		x->f.dport = p->sport;
+	}
+}
+
+static void tcp_track(struct ew_ft_entry *x, int dir, uint8_t fl)
+{
+	if ((fl & (EW_TH_SYN | EW_TH_ACK)) == EW_TH_SYN && dir == 0)
+		x->tcp |= EW_TCP_SYN;
+	else if ((fl & (EW_TH_SYN | EW_TH_ACK)) == (EW_TH_SYN | EW_TH_ACK) && dir == 1)
+		x->tcp |= EW_TCP_SYNACK;
+	else if ((fl & EW_TH_ACK) && dir == 0 && (x->tcp & EW_TCP_SYNACK))
+		x->tcp |= EW_TCP_EST;
+	if (fl & EW_TH_FIN)
+		x->tcp |= dir == 0 ? EW_TCP_FIN_I : EW_TCP_FIN_R;
+	if (fl & EW_TH_RST)
+		x->tcp |= EW_TCP_RST;
+	if (!(x->tcp & EW_TCP_EST) && x->f.pkts[0] && x->f.pkts[1] &&
+	    !(fl & (EW_TH_SYN | EW_TH_RST)) && !(x->tcp & EW_TCP_SYN))
+		x->tcp |= EW_TCP_EST;   /* mid-stream flow with traffic both ways */
+}
+
+struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flow_pkt *p,
+				      uint64_t ts, int *dir, int *created)
+{
+	uint32_t h = flow_hash(ft, p);
+	uint32_t i = ft->bucket[h & ft->mask];
+	struct ew_ft_entry *x = NULL;
+	int d = 0;
+
+	for (; i != 0; i = ft->e[i].hnext) {
+		struct ew_ft_entry *c = &ft->e[i];
+
+		if (c->hash != h || c->f.proto != p->proto || c->key_extra != p->key_extra)
+			continue;
+		if (c->f.sport == p->sport && c->f.dport == p->dport &&
+		    ew_addr_eq(&c->f.src, &p->src) && ew_addr_eq(&c->f.dst, &p->dst)) {
+			x = c;
+			d = 0;
+			break;
+		}
+		if (c->f.sport == p->dport && c->f.dport == p->sport &&
+		    ew_addr_eq(&c->f.src, &p->dst) && ew_addr_eq(&c->f.dst, &p->src)) {
+			x = c;
+			d = 1;
+			break;
+		}
+	}
+	*created = 0;
+	if (x == NULL) {
+		i = alloc_entry(ft);
+		x = &ft->e[i];
+		init_flow(x, p, ts);
+		x->hash = h;
+		x->hnext = ft->bucket[h & ft->mask];
+		ft->bucket[h & ft->mask] = i;
+		d = ew_addr_eq(&x->f.src, &p->src) && x->f.sport == p->sport ? 0 : 1;
+		if (x->f.sport == x->f.dport && ew_addr_eq(&x->f.src, &x->f.dst))
+			d = 0;
+		ft->st.created++;
+		if (++ft->st.live > ft->st.peak)
+			ft->st.peak = ft->st.live;
+		*created = 1;
+	} else {
+		/* A SYN from the side we took for the responder: we joined mid-stream
+		 * or guessed from ports; the SYN settles it. */
+		if (p->proto == 6 && d == 1 && !x->orient_fixed &&
+		    (p->tcp_flags & (EW_TH_SYN | EW_TH_ACK | EW_TH_RST)) == EW_TH_SYN) {
+			swap_orientation(x);
+			d = 0;
+		}
+		if (p->proto == 6 && (p->tcp_flags & EW_TH_SYN))
+			x->orient_fixed = 1;
+		if (ft->active && ts >= x->active_start + ft->active) {
+			ft->st.active_reports++;
+			x->f.end_reason = EW_END_ACTIVE;
+			if (ft->on_end)
+				ft->on_end(ft->arg, x, 0);
+			x->f.end_reason = EW_END_NONE;
+			memset(x->f.pkts, 0, sizeof(x->f.pkts));
+			memset(x->f.bytes, 0, sizeof(x->f.bytes));
+			x->f.first_us = ts;
+			x->active_start = ts;
+		}
+		i = (uint32_t)(x - ft->e);
+		list_unlink(ft, i);
+	}
+	x->f.pkts[d]++;
+	x->f.bytes[d] += p->ip_len;
+	x->f.tcp_flags[d] |= p->tcp_flags;
+	if (ts > x->f.last_us)
+		x->f.last_us = ts;
+	if (p->proto == 6)
+		tcp_track(x, d, p->tcp_flags);
+	list_append(ft, i, list_for(x));
+	*dir = d;
+	return x;
+}
+
+void ew_flowtab_expire(struct ew_flowtab *ft, uint64_t now)
+{
+	for (int l = 0; l < L_COUNT; l++) {
+		struct ft_list *li = &ft->list[l];
+
+		while (li->head && ft->e[li->head].f.last_us + li->timeout <= now) {
+			struct ew_ft_entry *x = &ft->e[li->head];
+			int reason = EW_END_IDLE;
+
+			if (x->tcp & EW_TCP_RST)
+				reason = EW_END_RST;
+			else if ((x->tcp & (EW_TCP_FIN_I | EW_TCP_FIN_R)) ==
+				 (EW_TCP_FIN_I | EW_TCP_FIN_R))
+				reason = EW_END_FIN;
+			ft->st.expired++;
+			release(ft, li->head, reason);
+		}
+	}
+}
+
+void ew_flowtab_flush(struct ew_flowtab *ft, int reason)
+{
+	for (int l = 0; l < L_COUNT; l++)
+		while (ft->list[l].head)
+			release(ft, ft->list[l].head, reason);
+}
+
+void ew_flowtab_stats(const struct ew_flowtab *ft, struct ew_flowtab_stats *out)
+{
+	*out = ft->st;
+}

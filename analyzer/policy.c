@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy - verdicts over the compiled policy; see policy.h. */
+#include "analyzer/policy_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct pair_slot *pair_find(const struct ew_policy *p, uint32_t from, uint32_t to)
+{
+	uint64_t key = (uint64_t)from << 32 | to;
+	uint32_t i = (uint32_t)ew_pair_hash(key) & p->pairmask;
+
+	for (;; i = (i + 1) & p->pairmask) {
+		const struct pair_slot *s = &p->pairs[i];
+
+		if (s->n == 0)
+			return NULL;
+		if (s->key == key)
+			return s;
+	}
+}
+
+static int svc_match(const struct ew_rule *r, const struct ew_flow *f)
+{
+	if (r->nsvc == 0)
+		return 1;
+	for (uint32_t i = 0; i < r->nsvc; i++) {
+		const struct ew_service *s = &r->svc[i];
+
+		if ((s->proto == EW_PROTO_ANY || s->proto == f->proto) && f->dport >= s->lo &&
+		    f->dport <= s->hi)
+			return 1;
+	}
+	return 0;
+}
+
+static int app_in(const struct ew_rule *r, const struct ew_flow *f)
+{
+	for (uint32_t i = 0; i < r->napps; i++)
+		if ((f->app_proto != 0 && r->apps[i] == f->app_proto) ||
+		    (f->app_master != 0 && r->apps[i] == f->app_master))
+			return 1;
+	return 0;
+}
+
+static int app_match(const struct ew_rule *r, const struct ew_flow *f)
+{
+	if (r->napps == 0)
+		return 1;
+	switch (f->app_source) {
+	case EW_APP_DPI:
+	case EW_APP_EXPORTER:
+		return app_in(r, f);
+	case EW_APP_PORT:
+		return r->action == EW_ALLOW ? 1 : app_in(r, f);
+	default:
+		return r->action == EW_ALLOW;
+	}
+}
+
+/* Calls fn for every rule indexed under a (source group, destination group) pair of
+ * the flow, "any" included. A rule may be visited more than once. */
+#define FOR_CANDIDATES(p, sg, ns, dg, nd, r, BODY)                                          \
+	for (uint32_t si_ = 0; si_ <= (ns); si_++) {                                       \
+		uint32_t sgid_ = si_ < (ns) ? (sg)[si_] : (p)->ngroups;                    \
+		for (uint32_t di_ = 0; di_ <= (nd); di_++) {                               \
+			uint32_t dgid_ = di_ < (nd) ? (dg)[di_] : (p)->ngroups;            \
+			const struct pair_slot *ps_ = pair_find((p), sgid_, dgid_);        \
+			for (uint32_t k_ = 0; ps_ != NULL && k_ < ps_->n; k_++) {          \
+				const struct ew_rule *r = &(p)->rules[(p)->pair_rules[ps_->off + k_]]; \
+				BODY                                                       \
+			}                                                                  \
+		}                                                                          \
+	}
+
+void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v)
+{
+	const struct ew_rule *deny = NULL, *allow = NULL;
+	uint32_t ns, nd;
+	const uint32_t *sg, *dg;
+	int dep = 0;
+
+	v->src_set = ew_lpm_lookup(p->lpm, &f->src);
+	v->dst_set = ew_lpm_lookup(p->lpm, &f->dst);
+	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
+	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
+	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
+		if (!svc_match(r, f))
+			continue;
+		if (r->napps)
+			dep = 1;
+		if (!app_match(r, f))
+			continue;
+		if (r->action == EW_DENY) {
+			if (deny == NULL || r->severity > deny->severity ||
+			    (r->severity == deny->severity && r < deny))
+				deny = r;
+		} else if (allow == NULL || r < allow) {
+			allow = r;
+		}
+	})
+	v->app_dependent = (uint8_t)dep;
+	v->rule = NULL;
+	v->intra_group = 0;
+	if (deny != NULL) {
+		v->action = EW_DENY;
+		v->severity = deny->severity;
+		v->by = EW_BY_DENY_RULE;
+		v->rule = deny;
+		return;
+	}
+	v->severity = 0;
+	if (allow != NULL) {
+		v->action = EW_ALLOW;
+		v->by = EW_BY_ALLOW_RULE;
+		v->rule = allow;
+		return;
+	}
+	for (uint32_t i = 0, j = 0; i < ns && j < nd;) {
+		if (sg[i] < dg[j]) {
+			i++;
+		} else if (sg[i] > dg[j]) {
+			j++;
+		} else {
+			if (p->groups[sg[i]].intra_allow) {
+				v->action = EW_ALLOW;
+				v->by = EW_BY_INTRA;
+				v->intra_group = sg[i];
+				return;
+			}
+			i++;
+			j++;
+		}
+	}
+	v->action = p->def_action;
+	v->severity = p->def_action == EW_DENY ? p->def_sev : 0;
+	v->by = EW_BY_DEFAULT;
+}
+
+uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
+			   const struct ew_rule **out, uint32_t max)
+{
+	uint32_t ns, nd, n = 0;
+	const uint32_t *sg = ew_lpm_set(p->lpm, ew_lpm_lookup(p->lpm, &f->src), &ns);
+	const uint32_t *dg = ew_lpm_set(p->lpm, ew_lpm_lookup(p->lpm, &f->dst), &nd);
+	uint8_t *seen = calloc(p->nrules ? p->nrules : 1, 1);
+
+	if (seen == NULL)
+		return 0;
+	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
+		uint32_t idx = (uint32_t)(r - p->rules);
+
+		if (seen[idx] || !svc_match(r, f) || !app_match(r, f))
+			continue;
+		seen[idx] = 1;
+	})
+	for (uint32_t i = 0; i < p->nrules; i++)
+		if (seen[i]) {
+			if (n < max)
+				out[n] = &p->rules[i];
+			n++;
+		}
+	free(seen);
+	return n;
+}
+
+const uint32_t *ew_policy_set(const struct ew_policy *p, uint32_t set, uint32_t *n)
+{
+	return ew_lpm_set(p->lpm, set, n);
+}
+
+uint32_t ew_policy_set_of(const struct ew_policy *p, const struct ew_addr *a)
+{
+	return ew_lpm_lookup(p->lpm, a);
+}
+
+const struct ew_group *ew_policy_group(const struct ew_policy *p, uint32_t id)
+{
+	return id < p->ngroups ? &p->groups[id] : NULL;
+}
+
+void ew_policy_info(const struct ew_policy *p, struct ew_policy_info *out)
+{
+	uint32_t named = 0;
+
+	for (uint32_t i = 0; i < p->ngroups; i++)
+		named += !p->groups[i].inline_members;
+	out->groups = named;
+	out->rules = p->nrules;
+	out->allow_rules = p->nallow;
+	out->deny_rules = p->ndeny;
+	out->files = p->nfiles;
+	out->sets = ew_lpm_nsets(p->lpm);
+	out->default_action = p->def_action;
+	out->default_severity = p->def_sev;
+	out->default_file = p->def_file;
+	out->default_line = p->def_line;
+	out->lpm_bytes = ew_lpm_bytes(p->lpm);
+}
+
+void ew_policy_free(struct ew_policy *p)
+{
+	if (p == NULL)
+		return;
+	for (uint32_t i = 0; i < p->ngroups; i++)
+		free(p->groups[i].name);
+	for (uint32_t i = 0; i < p->nrules; i++) {
+		struct ew_rule *r = &p->rules[i];
+
+		free(r->name);
+		free(r->from);
+		free(r->to);
+		free(r->svc);
+		free(r->apps);
+	}
+	for (uint32_t i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p->groups);
+	free(p->rules);
+	free(p->pairs);
+	free(p->pair_rules);
+	ew_lpm_free(p->lpm);
+	free(p);
+}

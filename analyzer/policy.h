@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy - the compiled allowed-flow map and its verdicts (SPEC §3).
+ *
+ * A policy is built once by policy_load.c from rules.d and is immutable afterwards, so a
+ * new one can be swapped in atomically. Addresses map to group sets through lpm.c; rules
+ * are indexed by (from group, to group) pairs, with "any" as a group of its own, so a
+ * verdict looks at the few rules that name the flow's groups and never scans the list.
+ *
+ * Semantics: a deny rule that matches decides (the most severe, then the first loaded);
+ * otherwise any matching allow rule, or a group with "intra: allow" holding both ends,
+ * permits; otherwise the default action decides. An "apps" condition is tested against
+ * the application when it was observed (dpi, exporter). When it was not (port, none), an
+ * allow rule's apps condition is waived and a deny rule's is tested against the port
+ * guess. */
+#ifndef EW_POLICY_H
+#define EW_POLICY_H
+
+#include <stdint.h>
+
+#include "core/ew_err.h"
+#include "core/ew_flow.h"
+#include "core/ew_sev.h"
+
+enum ew_action { EW_ALLOW, EW_DENY };
+
+#define EW_ANY_GROUP UINT32_MAX
+#define EW_PROTO_ANY 0xffff
+
+struct ew_service {
+	uint16_t proto;           /* IP protocol, or EW_PROTO_ANY */
+	uint16_t lo, hi;          /* destination port range (0-65535 for all) */
+};
+
+struct ew_rule {
+	char *name;
+	const char *file;         /* owned by the policy */
+	unsigned line, col;
+	uint8_t action;           /* enum ew_action */
+	uint8_t severity;         /* enum ew_severity (deny rules) */
+	uint32_t *from, *to;      /* group ids; EW_ANY_GROUP alone for "any" */
+	uint32_t nfrom, nto;
+	struct ew_service *svc;   /* NULL/0: every service */
+	uint32_t nsvc;
+	uint16_t *apps;           /* nDPI protocol ids; NULL/0: any application */
+	uint32_t napps;
+};
+
+struct ew_group {
+	char *name;
+	const char *file;
+	unsigned line, col;
+	uint8_t intra_allow;
+	uint8_t inline_members;   /* made for a rule's inline addresses: not reported */
+};
+
+struct ew_policy;
+
+/* How a verdict was reached. */
+enum ew_decided_by { EW_BY_DENY_RULE, EW_BY_ALLOW_RULE, EW_BY_INTRA, EW_BY_DEFAULT };
+
+struct ew_verdict {
+	uint8_t action;           /* enum ew_action */
+	uint8_t severity;         /* for EW_DENY */
+	uint8_t by;               /* enum ew_decided_by */
+	uint8_t app_dependent;    /* a rule with an apps condition could change this verdict
+				   * once the application is known */
+	const struct ew_rule *rule;   /* deciding rule, NULL for intra and default */
+	uint32_t intra_group;     /* for EW_BY_INTRA */
+	uint32_t src_set, dst_set;/* group sets of the two ends (ew_policy_set) */
+};
+
+/* Judge flow f (initiator f->src, responder f->dst, f->dport, f->proto, application
+ * per f->app_source). */
+void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v);
+
+/* Every rule whose conditions all match f, in load order, into out[0..max); returns how
+ * many matched (possibly more than max). For "explain". */
+uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
+			   const struct ew_rule **out, uint32_t max);
+
+/* The groups of a set (from a verdict), as group ids; *n of them. */
+const uint32_t *ew_policy_set(const struct ew_policy *p, uint32_t set, uint32_t *n);
+uint32_t ew_policy_set_of(const struct ew_policy *p, const struct ew_addr *a);
+const struct ew_group *ew_policy_group(const struct ew_policy *p, uint32_t id);
+
+struct ew_policy_info {
+	uint32_t groups, rules, allow_rules, deny_rules, files, sets;
+	uint8_t default_action, default_severity;
+	const char *default_file;
+	unsigned default_line;
+	uint64_t lpm_bytes;
+};
+void ew_policy_info(const struct ew_policy *p, struct ew_policy_info *out);
+
+void ew_policy_free(struct ew_policy *p);
+
+/* --- loading (policy_load.c) --- */
+
+/* Maps an application name to an nDPI protocol id, or -1. */
+typedef int (*ew_app_resolver)(void *arg, const char *name);
+
+struct ew_policy_opts {
+	ew_app_resolver resolve_app;
+	void *resolve_arg;
+	const char *inventory_file;   /* YAML address -> labels, for label: members; or NULL */
+};
+
+/* Load every *.yaml (and *.yml) file of dir in lexical order into one policy. On error,
+ * returns NULL with "FILE:LINE:COL: message" in err and nothing half-loaded. */
+struct ew_policy *ew_policy_load_dir(const char *dir, const struct ew_policy_opts *o,
+				     struct ew_err *err);
+/* The same over explicit files (in the order given). */
+struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles,
+				       const struct ew_policy_opts *o, struct ew_err *err);
+
+#endif

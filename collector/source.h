@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* source - the interface every input implements.
+ *
+ * A source turns something outside (a capture file, a live interface, later UDP flow
+ * telemetry) into calls of ew_source_out's callbacks. Implementations are listed in a
+ * const table (ew_source_find); there is no dynamic loading. File sources are read to
+ * their end by ->run; live sources register with the event base in ->open and deliver
+ * from its loop. */
+#ifndef EW_SOURCE_H
+#define EW_SOURCE_H
+
+#include <stdint.h>
+
+#include "core/ew_err.h"
+
+struct event_base;
+
+/* One captured frame, borrowed for the duration of the callback. */
+struct ew_raw_pkt {
+	uint64_t ts_us;
+	const uint8_t *data;
+	uint32_t caplen, len;   /* bytes captured, bytes on the wire */
+	int dlt;                /* link type (EW_DLT_*) */
+	uint16_t source_id;
+	uint8_t source_kind;    /* enum ew_source_kind */
+};
+
+struct ew_source_out {
+	void (*packet)(void *arg, const struct ew_raw_pkt *rp);
+	void *arg;
+};
+
+struct ew_source_conf {
+	const char *type;       /* "pcap" or "iface" */
+	const char *target;     /* file path or interface name */
+	const char *filter;     /* BPF filter expression, or NULL */
+	int snaplen;            /* 0: 65535 */
+	int promisc;            /* live only */
+	int buffer_mb;          /* live only: kernel ring size, 0: libpcap default */
+	uint16_t id;
+	volatile int *stop;     /* file sources stop reading when *stop becomes nonzero */
+};
+
+struct ew_source_stats {
+	uint64_t packets, bytes;       /* delivered */
+	uint64_t kernel_drops;         /* dropped by the kernel or the interface */
+	uint64_t errors;
+};
+
+struct ew_source_ops {
+	const char *name;
+	int (*open)(void **st, const struct ew_source_conf *c, struct event_base *eb,
+		    const struct ew_source_out *out, struct ew_err *err);
+	/* File sources: deliver every packet, return EW_OK at the end or < 0 with err.
+	 * NULL for sources driven by the event loop. */
+	int (*run)(void *st, struct ew_err *err);
+	void (*stats)(void *st, struct ew_source_stats *out);
+	void (*close)(void *st);           /* accepts NULL */
+};
+
+/* The implementation named name ("pcap", "iface"), or NULL. */
+const struct ew_source_ops *ew_source_find(const char *name);
+
+#endif

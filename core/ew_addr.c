@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ew_addr - address parsing and formatting; see ew_addr.h. */
+#include "core/ew_addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int ew_addr_parse(struct ew_addr *x, const char *s)
+{
+	uint8_t b[16];
+
+	if (inet_pton(AF_INET, s, b) == 1) {
+		ew_addr_from_v4(x, b);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, b) == 1) {
+		ew_addr_from_v6(x, b);
+		return 0;
+	}
+	return -1;
+}
+
+int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_host_bits)
+{
+	char tmp[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned len, maxlen;
+	char *end;
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (ew_addr_parse(x, tmp) != 0)
+		return -1;
+	maxlen = ew_addr_is_v4(x) && strchr(tmp, ':') == NULL ? 32 : 128;
+	if (slash == NULL) {
+		len = maxlen;
+	} else {
+		unsigned long v;
+
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		v = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || v > maxlen)
+			return -1;
+		len = (unsigned)v;
+	}
+	if (maxlen == 32)
+		len += 96;
+	if (!allow_host_bits) {
+		for (unsigned i = len; i < 128; i++)
+			if (x->a[i / 8] & (0x80 >> (i % 8)))
+				return -1;
+	}
+	*plen = len;
+	return 0;
+}
+
+const char *ew_addr_format(const struct ew_addr *x, char *out)
+{
+	if (ew_addr_is_v4(x))
+		inet_ntop(AF_INET, x->a + 12, out, EW_ADDR_STRLEN);
+	else
+		inet_ntop(AF_INET6, x->a, out, EW_ADDR_STRLEN);
+	return out;
+}

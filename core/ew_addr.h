@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ew_addr - one address type for IPv4 and IPv6.
+ *
+ * IPv4 is held IPv4-mapped (::ffff:a.b.c.d) so that every table, the prefix trie and the
+ * flow key treat both families alike; ew_addr_is_v4 tells them apart. */
+#ifndef EW_ADDR_H
+#define EW_ADDR_H
+
+#include <stdint.h>
+#include <string.h>
+
+struct ew_addr {
+	uint8_t a[16];
+};
+
+#define EW_ADDR_STRLEN 46
+
+static inline int ew_addr_is_v4(const struct ew_addr *x)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return memcmp(x->a, pfx, 12) == 0;
+}
+
+static inline void ew_addr_from_v4(struct ew_addr *x, const uint8_t v4[4])
+{
+	memset(x->a, 0, 10);
+	x->a[10] = 0xff;
+	x->a[11] = 0xff;
+	memcpy(x->a + 12, v4, 4);
+}
+
+static inline void ew_addr_from_v6(struct ew_addr *x, const uint8_t v6[16])
+{
+	memcpy(x->a, v6, 16);
+}
+
+static inline int ew_addr_eq(const struct ew_addr *x, const struct ew_addr *y)
+{
+	return memcmp(x->a, y->a, 16) == 0;
+}
+
+/* IPv4 address in host byte order (only meaningful when ew_addr_is_v4). */
+static inline uint32_t ew_addr_v4_host(const struct ew_addr *x)
+{
+	return (uint32_t)x->a[12] << 24 | (uint32_t)x->a[13] << 16 |
+	       (uint32_t)x->a[14] << 8 | x->a[15];
+}
+
+/* Parse a textual IPv4 or IPv6 address. Returns 0 or -1. */
+int ew_addr_parse(struct ew_addr *x, const char *s);
+
+/* Parse "ADDR" or "ADDR/LEN". *plen is the prefix length over the 128-bit mapped
+ * form (an IPv4 /24 gives 120). Host bits beyond the length must be zero unless
+ * allow_host_bits. Returns 0 or -1. */
+int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_host_bits);
+
+/* Write the textual form (dotted quad for IPv4) into out[EW_ADDR_STRLEN]. */
+const char *ew_addr_format(const struct ew_addr *x, char *out);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ew_buf - a bounded text buffer over caller-owned memory.
+ *
+ * Formatters (JSON, CEF, syslog) write into an ew_buf; nothing is allocated. When the
+ * memory is exhausted the buffer stops growing and remembers it (ew_buf_overflow), the
+ * way curl's dynbuf refuses to grow past its "toobig" bound. */
+#ifndef EW_BUF_H
+#define EW_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ew_buf {
+	char *p;
+	size_t len, cap;   /* cap includes room for the terminating NUL */
+	int overflow;
+};
+
+/* Use mem[0..cap) as the buffer; cap must be at least 1. */
+void ew_buf_init(struct ew_buf *b, char *mem, size_t cap);
+void ew_buf_reset(struct ew_buf *b);
+void ew_buf_put(struct ew_buf *b, const char *s, size_t n);
+void ew_buf_puts(struct ew_buf *b, const char *s);
+void ew_buf_putc(struct ew_buf *b, char c);
+void ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ew_buf_u64(struct ew_buf *b, uint64_t v);
+/* Append s as a quoted JSON string with every required escape. */
+void ew_buf_json_str(struct ew_buf *b, const char *s);
+/* The NUL-terminated contents (always valid, possibly cut short on overflow). */
+static inline const char *ew_buf_str(const struct ew_buf *b) { return b->p; }
+static inline int ew_buf_overflow(const struct ew_buf *b) { return b->overflow; }
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ew_conf - YAML documents with positions, for configuration and policy files.
+ *
+ * A thin read-only view over a libyaml document: every node knows its file, line and
+ * column, so that any consumer (policy loader, config parser, sink options) reports
+ * "FILE:LINE:COL: message" without keeping positions itself. Nodes are small values
+ * that borrow from the loaded document; they are valid until ew_conf_free. */
+#ifndef EW_CONF_H
+#define EW_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ew_err.h"
+
+struct ew_conf;
+
+struct ew_conf_node {
+	const struct ew_conf *cf;
+	const void *n;        /* yaml_node_t, NULL for "absent" */
+};
+
+enum ew_conf_type { EW_CONF_NONE, EW_CONF_SCALAR, EW_CONF_SEQ, EW_CONF_MAP };
+
+/* Load the first YAML document of path. An empty file gives an empty mapping.
+ * Returns EW_OK, or fills err ("FILE:LINE:COL: message") and returns < 0. */
+int ew_conf_load(struct ew_conf **out, const char *path, struct ew_err *err);
+/* Same over a memory buffer; name is used in messages. */
+int ew_conf_load_mem(struct ew_conf **out, const char *name, const void *data, size_t len,
+		     struct ew_err *err);
+void ew_conf_free(struct ew_conf *cf);
+
+const char *ew_conf_file(const struct ew_conf *cf);
+struct ew_conf_node ew_conf_root(const struct ew_conf *cf);
+
+enum ew_conf_type ew_conf_type(struct ew_conf_node n);
+static inline int ew_conf_present(struct ew_conf_node n) { return n.n != NULL; }
+/* The scalar text ("" for other kinds). */
+const char *ew_conf_str(struct ew_conf_node n);
+/* Items of a sequence or pairs of a mapping. */
+size_t ew_conf_len(struct ew_conf_node n);
+struct ew_conf_node ew_conf_at(struct ew_conf_node seq, size_t i);
+struct ew_conf_node ew_conf_key(struct ew_conf_node map, size_t i);
+struct ew_conf_node ew_conf_val(struct ew_conf_node map, size_t i);
+/* The value for key in a mapping, or an absent node. */
+struct ew_conf_node ew_conf_get(struct ew_conf_node map, const char *key);
+
+unsigned ew_conf_line(struct ew_conf_node n);   /* 1-based */
+unsigned ew_conf_col(struct ew_conf_node n);    /* 1-based */
+
+/* Fill err with "FILE:LINE:COL: message" at node n. Returns EW_E_INVAL. */
+int ew_conf_errf(struct ew_err *err, struct ew_conf_node n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Check that n is a mapping whose keys are all in allowed (NULL-terminated) and appear
+ * once. what names the mapping in messages ("group", "sink"). */
+int ew_conf_check_map(struct ew_conf_node n, const char *what, const char *const *allowed,
+		      struct ew_err *err);
+
+/* Typed scalar readers: each reports a wrong kind or value at the node's position. */
+int ew_conf_string(struct ew_conf_node n, const char **out, struct ew_err *err);
+int ew_conf_uint(struct ew_conf_node n, uint64_t max, uint64_t *out, struct ew_err *err);
+int ew_conf_bool(struct ew_conf_node n, int *out, struct ew_err *err);
+int ew_conf_duration(struct ew_conf_node n, uint64_t *us, struct ew_err *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ew_flow - the one normalized flow record.
+ *
+ * Every source produces these: the packet path builds them in the flow table, flow
+ * telemetry decoders fill them from records. A flow is bidirectional with an initiator
+ * (src, the client) and a responder (dst, the server); index 0 of the counters is the
+ * initiator-to-responder direction. The record is kept compact (about 100 bytes) because
+ * the flow table holds one per live flow. */
+#ifndef EW_FLOW_H
+#define EW_FLOW_H
+
+#include <stdint.h>
+
+#include "core/ew_addr.h"
+
+/* Where the flow's application came from (SPEC §3 "app_source"). */
+enum ew_app_source {
+	EW_APP_NONE = 0,      /* nothing known */
+	EW_APP_PORT,          /* nDPI's guess from ports (or addresses): not observed */
+	EW_APP_DPI,           /* deep packet inspection of the flow's payload */
+	EW_APP_EXPORTER,      /* the flow exporter's application element */
+};
+
+/* The kind of source that saw the flow (alert field observer.type). */
+enum ew_source_kind {
+	EW_SRC_PCAP = 0, EW_SRC_IFACE, EW_SRC_IPFIX, EW_SRC_NETFLOW, EW_SRC_SFLOW,
+};
+
+/* Why a flow record was closed. */
+enum ew_flow_end {
+	EW_END_NONE = 0, EW_END_IDLE, EW_END_ACTIVE, EW_END_FIN, EW_END_RST,
+	EW_END_EVICTED, EW_END_SHUTDOWN,
+};
+
+/* TCP flags as on the wire. */
+#define EW_TH_FIN 0x01
+#define EW_TH_SYN 0x02
+#define EW_TH_RST 0x04
+#define EW_TH_PSH 0x08
+#define EW_TH_ACK 0x10
+
+/* Application id meaning "unknown" (nDPI's NDPI_PROTOCOL_UNKNOWN). */
+#define EW_APP_UNKNOWN 0
+
+struct ew_flow {
+	struct ew_addr src, dst;   /* initiator, responder */
+	uint16_t sport, dport;     /* for ICMP: type and code of the initiator's message */
+	uint8_t proto;             /* IP protocol number */
+	uint8_t app_source;        /* enum ew_app_source */
+	uint8_t source_kind;       /* enum ew_source_kind */
+	uint8_t end_reason;        /* enum ew_flow_end, set when the record closes */
+	uint16_t app_master;       /* nDPI master protocol (TLS in TLS.Google), or 0 */
+	uint16_t app_proto;        /* nDPI application protocol, or 0 */
+	uint16_t vlan;             /* outermost 802.1Q id seen first, 0 if none */
+	uint8_t tcp_flags[2];      /* union of TCP flags per direction */
+	uint32_t pkts[2];          /* [0] initiator->responder, [1] responder->initiator */
+	uint64_t bytes[2];         /* IP bytes per direction */
+	uint64_t first_us, last_us;/* capture (or export) time of first and last packet */
+	uint64_t risk;             /* nDPI flow risk bitmap (1 << ndpi_risk_enum) */
+	uint32_t sampling;         /* 1 for every packet; N for 1-in-N sampled telemetry */
+	uint16_t source_id;        /* index of the source (interface, file, exporter) */
+};
+
+/* The per-packet facts the flow table needs, filled by the packet decoder (and by
+ * sFlow's sampled headers). Addresses and ports as on the wire: src sent the packet. */
+struct ew_flow_pkt {
+	struct ew_addr src, dst;
+	uint16_t sport, dport;     /* ICMP: the request type and the code */
+	uint16_t key_extra;        /* ICMP echo identifier, 0 otherwise */
+	uint8_t proto;
+	uint8_t tcp_flags;
+	uint8_t icmp_reply;        /* 1: an ICMP reply (its sender is the responder) */
+	uint8_t pad;
+	uint16_t vlan;
+	uint32_t ip_len;           /* bytes counted for the flow */
+	uint32_t l4_payload;       /* L4 payload bytes */
+};
+
+#endif

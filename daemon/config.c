@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config - see config.h. */
+#include "daemon/config.h"
+#include "core/ew_log.h"
+#include "core/ew_time.h"
+
+#include <string.h>
+
+void ew_config_init(struct ew_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->sensor = NULL;
+	c->rules = NULL;
+	ew_pipeline_conf_default(&c->pc);
+	ew_cls_conf_default(&c->cls);
+	c->log_level = EW_LOG_INFO;
+}
+
+void ew_config_free(struct ew_config *c)
+{
+	ew_conf_free(c->doc);
+	c->doc = NULL;
+}
+
+static int opt_str(struct ew_conf_node m, const char *k, const char **out, struct ew_err *err)
+{
+	struct ew_conf_node n = ew_conf_get(m, k);
+
+	if (!ew_conf_present(n))
+		return EW_OK;
+	return ew_conf_string(n, out, err);
+}
+
+static int opt_dur(struct ew_conf_node m, const char *k, uint64_t *out, struct ew_err *err)
+{
+	struct ew_conf_node n = ew_conf_get(m, k);
+
+	return ew_conf_present(n) ? ew_conf_duration(n, out, err) : EW_OK;
+}
+
+static int opt_u32(struct ew_conf_node m, const char *k, uint64_t min, uint64_t max,
+		   uint32_t *out, struct ew_err *err)
+{
+	struct ew_conf_node n = ew_conf_get(m, k);
+	uint64_t v;
+
+	if (!ew_conf_present(n))
+		return EW_OK;
+	if (ew_conf_uint(n, max, &v, err) != EW_OK)
+		return EW_E_INVAL;
+	if (v < min)
+		return ew_conf_errf(err, n, "%s must be at least %llu", k, (unsigned long long)min);
+	*out = (uint32_t)v;
+	return EW_OK;
+}
+
+static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
+{
+	static const char *const keys[] = { "type", "interface", "path", "filter", "promisc",
+					    "buffer_mb", "snaplen", NULL };
+	struct ew_config_source *s;
+	struct ew_conf_node t, x;
+	uint32_t v;
+
+	if (ew_conf_check_map(n, "source", keys, err) != EW_OK)
+		return EW_E_INVAL;
+	if (c->nsrc == EW_MAX_SOURCES)
+		return ew_conf_errf(err, n, "more than %d sources", EW_MAX_SOURCES);
+	s = &c->src[c->nsrc];
+	memset(s, 0, sizeof(*s));
+	s->promisc = 1;
+	t = ew_conf_get(n, "type");
+	if (!ew_conf_present(t))
+		return ew_conf_errf(err, n, "source has no type");
+	s->type = ew_conf_str(t);
+	if (strcmp(s->type, "iface") == 0) {
+		x = ew_conf_get(n, "interface");
+		if (!ew_conf_present(x))
+			return ew_conf_errf(err, n, "iface source needs interface:");
+	} else if (strcmp(s->type, "pcap") == 0) {
+		x = ew_conf_get(n, "path");
+		if (!ew_conf_present(x))
+			return ew_conf_errf(err, n, "pcap source needs path:");
+	} else {
+		return ew_conf_errf(err, t, "unknown source type \"%s\" (this build reads "
+				    "iface and pcap)", s->type);
+	}
+	if (ew_conf_string(x, &s->target, err) != EW_OK ||
+	    opt_str(n, "filter", &s->filter, err) != EW_OK)
+		return EW_E_INVAL;
+	x = ew_conf_get(n, "promisc");
+	if (ew_conf_present(x) && ew_conf_bool(x, &s->promisc, err) != EW_OK)
+		return EW_E_INVAL;
+	v = 0;
+	if (opt_u32(n, "buffer_mb", 1, 4096, &v, err) != EW_OK)
+		return EW_E_INVAL;
+	s->buffer_mb = (int)v;
+	v = 0;
+	if (opt_u32(n, "snaplen", 64, 262144, &v, err) != EW_OK)
+		return EW_E_INVAL;
+	s->snaplen = (int)v;
+	c->nsrc++;
+	return EW_OK;
+}
+
+int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
+{
+	static const char *const top[] = { "sensor", "rules", "inventory", "sources", "sinks",
+					   "throttle", "flows", "classify", "log", "user", NULL };
+	static const char *const k_sensor[] = { "name", NULL };
+	static const char *const k_inv[] = { "file", NULL };
+	static const char *const k_thr[] = { "window", "max_keys", NULL };
+	static const char *const k_flows[] = { "max", "tcp_idle", "tcp_handshake", "tcp_closed",
+					       "udp_idle", "other_idle", "active", NULL };
+	static const char *const k_cls[] = { "max_active", "max_tcp_packets", "max_udp_packets",
+					     NULL };
+	static const char *const k_log[] = { "level", "format", NULL };
+	struct ew_conf_node root, n;
+
+	if (ew_conf_load(&c->doc, path, err) != EW_OK)
+		return EW_E_INVAL;
+	root = ew_conf_root(c->doc);
+	if (!ew_conf_present(root))
+		return EW_OK;
+	if (ew_conf_check_map(root, "the configuration", top, err) != EW_OK)
+		return EW_E_INVAL;
+	n = ew_conf_get(root, "sensor");
+	if (ew_conf_present(n) && (ew_conf_check_map(n, "sensor", k_sensor, err) != EW_OK ||
+				   opt_str(n, "name", &c->sensor, err) != EW_OK))
+		return EW_E_INVAL;
+	if (opt_str(root, "rules", &c->rules, err) != EW_OK ||
+	    opt_str(root, "user", &c->user, err) != EW_OK)
+		return EW_E_INVAL;
+	n = ew_conf_get(root, "inventory");
+	if (ew_conf_present(n)) {
+		if (ew_conf_check_map(n, "inventory", k_inv, err) != EW_OK ||
+		    opt_str(n, "file", &c->inventory, err) != EW_OK)
+			return EW_E_INVAL;
+		if (c->inventory == NULL)
+			return ew_conf_errf(err, n, "inventory needs file:");
+	}
+	n = ew_conf_get(root, "sources");
+	if (ew_conf_present(n)) {
+		if (ew_conf_type(n) != EW_CONF_SEQ)
+			return ew_conf_errf(err, n, "sources must be a list");
+		for (size_t i = 0; i < ew_conf_len(n); i++)
+			if (parse_source(c, ew_conf_at(n, i), err) != EW_OK)
+				return EW_E_INVAL;
+	}
+	n = ew_conf_get(root, "sinks");
+	if (ew_conf_present(n) && ew_conf_type(n) != EW_CONF_SEQ)
+		return ew_conf_errf(err, n, "sinks must be a list");
+	c->sinks = n;
+	n = ew_conf_get(root, "throttle");
+	if (ew_conf_present(n) &&
+	    (ew_conf_check_map(n, "throttle", k_thr, err) != EW_OK ||
+	     opt_dur(n, "window", &c->pc.throttle_window_us, err) != EW_OK ||
+	     opt_u32(n, "max_keys", 1, 100000000, &c->pc.throttle_keys, err) != EW_OK))
+		return EW_E_INVAL;
+	n = ew_conf_get(root, "flows");
+	if (ew_conf_present(n) &&
+	    (ew_conf_check_map(n, "flows", k_flows, err) != EW_OK ||
+	     opt_u32(n, "max", 1, 1u << 30, &c->pc.ft.max_flows, err) != EW_OK ||
+	     opt_dur(n, "tcp_idle", &c->pc.ft.tcp_idle_us, err) != EW_OK ||
+	     opt_dur(n, "tcp_handshake", &c->pc.ft.tcp_syn_us, err) != EW_OK ||
+	     opt_dur(n, "tcp_closed", &c->pc.ft.tcp_closed_us, err) != EW_OK ||
+	     opt_dur(n, "udp_idle", &c->pc.ft.udp_idle_us, err) != EW_OK ||
+	     opt_dur(n, "other_idle", &c->pc.ft.other_idle_us, err) != EW_OK ||
+	     opt_dur(n, "active", &c->pc.ft.active_us, err) != EW_OK))
+		return EW_E_INVAL;
+	n = ew_conf_get(root, "classify");
+	if (ew_conf_present(n) &&
+	    (ew_conf_check_map(n, "classify", k_cls, err) != EW_OK ||
+	     opt_u32(n, "max_active", 1, 1u << 30, &c->cls.max_active, err) != EW_OK ||
+	     opt_u32(n, "max_tcp_packets", 1, 1000, &c->cls.max_tcp_pkts, err) != EW_OK ||
+	     opt_u32(n, "max_udp_packets", 1, 1000, &c->cls.max_udp_pkts, err) != EW_OK))
+		return EW_E_INVAL;
+	n = ew_conf_get(root, "log");
+	if (ew_conf_present(n)) {
+		const char *lv = NULL, *fm = NULL;
+
+		if (ew_conf_check_map(n, "log", k_log, err) != EW_OK ||
+		    opt_str(n, "level", &lv, err) != EW_OK || opt_str(n, "format", &fm, err) != EW_OK)
+			return EW_E_INVAL;
+		if (lv) {
+			static const char *const lvls[] = { "error", "warn", "info", "debug" };
+			int found = -1;
+
+			for (int i = 0; i < 4; i++)
+				if (strcmp(lv, lvls[i]) == 0)
+					found = i;
+			if (found < 0)
+				return ew_conf_errf(err, ew_conf_get(n, "level"), "log level must be "
+						    "error, warn, info or debug");
+			c->log_level = found;
+		}
+		if (fm) {
+			if (strcmp(fm, "json") == 0)
+				c->log_json = 1;
+			else if (strcmp(fm, "text") != 0)
+				return ew_conf_errf(err, ew_conf_get(n, "format"), "log format must "
+						    "be text or json");
+		}
+	}
+	return EW_OK;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config - eastwatch.yaml (SPEC §5) into settings for main and the pipeline.
+ *
+ * Command-line flags override what is read here; main applies them after loading. Sink
+ * entries stay as configuration nodes, handed to each sink's open. */
+#ifndef EW_CONFIG_H
+#define EW_CONFIG_H
+
+#include "core/ew_conf.h"
+#include "daemon/pipeline.h"
+
+#define EW_MAX_SOURCES 64
+
+struct ew_config_source {
+	const char *type;        /* "iface", "pcap" */
+	const char *target;      /* interface or path */
+	const char *filter;
+	int promisc, buffer_mb, snaplen;
+};
+
+struct ew_config {
+	struct ew_conf *doc;     /* NULL when no file was given */
+	const char *sensor;
+	const char *rules;
+	const char *inventory;
+	const char *user;
+	struct ew_config_source src[EW_MAX_SOURCES];
+	unsigned nsrc;
+	struct ew_conf_node sinks;   /* sequence, may be absent */
+	struct ew_pipeline_conf pc;
+	struct ew_cls_conf cls;
+	int log_json, log_level;
+};
+
+/* Defaults for every setting. */
+void ew_config_init(struct ew_config *c);
+/* Read path into c. Returns EW_OK, or fills err ("FILE:LINE:COL: message"). */
+int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err);
+void ew_config_free(struct ew_config *c);
+
+#endif

@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* main - the eastwatch command: replay, run, check, explain (SPEC §2).
+ *
+ * The only file that exits. It parses flags, loads configuration and policy, builds the
+ * context (classifier, policy, sinks, pipeline) and drives sources: capture files to
+ * their end for replay, the libevent loop for run. Exit codes: 0 success, 1 invalid
+ * input, 2 usage, 3 runtime failure. */
+#include "alerting/sink.h"
+#include "analyzer/classify.h"
+#include "analyzer/policy.h"
+#include "collector/source.h"
+#include "core/ew_log.h"
+#include "core/ew_time.h"
+#include "daemon/config.h"
+#include "daemon/pipeline.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
+
+#define DEFAULT_RULES "/etc/eastwatch/rules.d"
+
+static const char usage_top[] =
+	"usage: eastwatch COMMAND [OPTIONS]\n"
+	"\n"
+	"Watch east-west traffic and report every flow the allowed-flow map does not permit.\n"
+	"\n"
+	"commands:\n"
+	"  replay   analyse capture files offline; alerts as JSON lines on stdout\n"
+	"  run      the sensor daemon: live interfaces, until SIGTERM/SIGINT\n"
+	"  check    validate the policy (rules.d) and the configuration\n"
+	"  explain  say which rule decides a flow, and why\n"
+	"\n"
+	"'eastwatch COMMAND --help' describes each command's options.\n";
+
+static const char usage_replay[] =
+	"usage: eastwatch replay [--config FILE] [--rules DIR] [--output FILE] [--flows FILE]\n"
+	"                        [--sensor NAME] [--filter BPF] PCAP...\n"
+	"\n"
+	"Analyse capture files (pcap or pcapng) in the order given, as if seen live.\n"
+	"Alerts go to stdout as JSON lines (or to --output FILE) and to every sink of the\n"
+	"configuration; a summary goes to stderr.\n"
+	"\n"
+	"  -c, --config FILE   eastwatch.yaml (sinks, limits, sensor name)\n"
+	"  -r, --rules DIR     policy directory (default: config's rules, else " DEFAULT_RULES ")\n"
+	"  -o, --output FILE   write alerts to FILE instead of stdout\n"
+	"      --flows FILE    also write every flow record with its verdict as JSON lines\n"
+	"      --sensor NAME   observer.name in alerts (default: config, else host name)\n"
+	"  -f, --filter BPF    only packets matching this libpcap filter\n"
+	"  -q, --quiet         no summary on stderr\n"
+	"  -h, --help          this text\n";
+
+static const char usage_run[] =
+	"usage: eastwatch run [--config FILE] [--rules DIR] [--iface IF]... [--filter BPF]\n"
+	"                     [--output FILE] [--flows FILE] [--sensor NAME] [--user USER]\n"
+	"\n"
+	"The sensor daemon. Captures on every --iface (and the config's sources), judges\n"
+	"every flow and sends alerts to the sinks (stdout when none is configured). Runs until\n"
+	"SIGTERM or SIGINT, then ends open flows, delivers every alert and exits 0. SIGHUP\n"
+	"reloads the policy; a bad new policy is reported and the old one stays in force.\n"
+	"\n"
+	"  -c, --config FILE   eastwatch.yaml\n"
+	"  -r, --rules DIR     policy directory\n"
+	"  -i, --iface IF      capture on interface IF (repeatable)\n"
+	"  -f, --filter BPF    libpcap filter for the --iface interfaces\n"
+	"  -o, --output FILE   write alerts as JSON lines to FILE\n"
+	"      --flows FILE    write every flow record with its verdict as JSON lines\n"
+	"      --sensor NAME   observer.name in alerts\n"
+	"  -u, --user USER     drop root to USER after opening captures (default: nobody when\n"
+	"                      started as root; 'root' keeps root)\n"
+	"      --log-format F  text (default) or json\n"
+	"  -h, --help          this text\n";
+
+static const char usage_check[] =
+	"usage: eastwatch check [--rules DIR] [--config FILE]\n"
+	"\n"
+	"Validate the policy and the configuration without starting anything. Errors are\n"
+	"printed as FILE:LINE:COL: message (exit 1); success prints one summary line.\n"
+	"\n"
+	"  -r, --rules DIR     policy directory\n"
+	"  -c, --config FILE   eastwatch.yaml\n"
+	"  -h, --help          this text\n";
+
+static const char usage_explain[] =
+	"usage: eastwatch explain [--rules DIR] [--config FILE] SRC DST PROTO[/PORT] [APP]\n"
+	"\n"
+	"Say which rule decides a flow from SRC to DST on PROTO/PORT (tcp/22, udp/53, icmp)\n"
+	"and why. APP is the application as nDPI names it (SSH, TLS); without it the flow is\n"
+	"judged as flow telemetry would be: with nDPI's guess from the port.\n"
+	"\n"
+	"  -r, --rules DIR     policy directory\n"
+	"  -c, --config FILE   eastwatch.yaml\n"
+	"  -h, --help          this text\n";
+
+struct opts {
+	const char *config, *rules, *output, *flows, *sensor, *filter, *user, *log_format;
+	const char *ifaces[EW_MAX_SOURCES];
+	int nifaces, quiet, help;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o, const char *shortopts)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "flows", required_argument, NULL, 'F' },
+		{ "sensor", required_argument, NULL, 'S' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "log-format", required_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ch != 'h' && ch != '?' && strchr(shortopts, ch) == NULL) {
+			fprintf(stderr, "eastwatch %s: option --%s does not apply here\n", argv[0],
+				longopts[0].name);
+			return -1;
+		}
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'r': o->rules = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'F': o->flows = optarg; break;
+		case 'S': o->sensor = optarg; break;
+		case 'f': o->filter = optarg; break;
+		case 'u': o->user = optarg; break;
+		case 'L': o->log_format = optarg; break;
+		case 'q': o->quiet = 1; break;
+		case 'i':
+			if (o->nifaces == EW_MAX_SOURCES) {
+				fprintf(stderr, "eastwatch: too many --iface\n");
+				return -1;
+			}
+			o->ifaces[o->nifaces++] = optarg;
+			break;
+		case 'h': o->help = 1; break;
+		default: return -1;
+		}
+	}
+	return 0;
+}
+
+/* The shared start-up of every command: configuration, classifier, policy. */
+struct ctx {
+	struct opts o;
+	struct ew_config cfg;
+	struct ew_classify *cls;
+	struct ew_policy *pol;
+	const char *rules_dir;
+	char hostname[256];
+};
+
+static int resolve_app(void *arg, const char *name)
+{
+	return ew_classify_lookup(arg, name);
+}
+
+static struct ew_policy *load_policy(struct ctx *c, struct ew_err *err)
+{
+	struct ew_policy_opts po = { resolve_app, c->cls, c->cfg.inventory };
+
+	return ew_policy_load_dir(c->rules_dir, &po, err);
+}
+
+static int ctx_init(struct ctx *c, int need_policy)
+{
+	struct ew_err err;
+
+	ew_config_init(&c->cfg);
+	if (c->o.config && ew_config_load(&c->cfg, c->o.config, &err) != EW_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		return EXIT_INPUT;
+	}
+	ew_log_setup((enum ew_log_level)c->cfg.log_level,
+		     c->o.log_format ? strcmp(c->o.log_format, "json") == 0 : c->cfg.log_json);
+	c->rules_dir = c->o.rules ? c->o.rules : c->cfg.rules ? c->cfg.rules : DEFAULT_RULES;
+	if (gethostname(c->hostname, sizeof(c->hostname) - 1) != 0)
+		strcpy(c->hostname, "eastwatch");
+	c->cfg.pc.sensor = c->o.sensor ? c->o.sensor : c->cfg.sensor ? c->cfg.sensor : c->hostname;
+	c->cls = ew_classify_new(&c->cfg.cls, &err);
+	if (c->cls == NULL) {
+		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		return EXIT_RUNTIME;
+	}
+	if (need_policy) {
+		c->pol = load_policy(c, &err);
+		if (c->pol == NULL) {
+			fprintf(stderr, "%s\n", err.msg);
+			return EXIT_INPUT;
+		}
+	}
+	return 0;
+}
+
+static void ctx_free(struct ctx *c)
+{
+	ew_policy_free(c->pol);
+	ew_classify_free(c->cls);
+	ew_config_free(&c->cfg);
+}
+
+/* A sink from a command-line flag, as a configuration mapping like any other. */
+static int add_flag_sink(struct ew_sinkset *s, struct ew_conf **keep, const char *path,
+			 struct event_base *eb, struct ew_err *err)
+{
+	char yaml[4200];
+	size_t n = 0;
+
+	n += (size_t)snprintf(yaml, sizeof(yaml), "{type: file, path: \"");
+	for (const char *p = path; *p && n < sizeof(yaml) - 8; p++) {
+		if (*p == '"' || *p == '\\')
+			yaml[n++] = '\\';
+		yaml[n++] = *p;
+	}
+	n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "\"}");
+	if (ew_conf_load_mem(keep, "--output", yaml, n, err) != EW_OK)
+		return EW_E_INVAL;
+	return ew_sinkset_add(s, ew_conf_root(*keep), eb, err);
+}
+
+static int open_sinks(struct ctx *c, struct ew_sinkset *s, struct ew_conf **flagdoc,
+		      struct event_base *eb, int stdout_default)
+{
+	struct ew_err err;
+	size_t n = ew_conf_len(c->cfg.sinks);
+
+	for (size_t i = 0; i < n; i++)
+		if (ew_sinkset_add(s, ew_conf_at(c->cfg.sinks, i), eb, &err) != EW_OK) {
+			fprintf(stderr, "%s\n", err.msg);
+			return strchr(err.msg, ':') && strstr(err.msg, "cannot open") ? EXIT_RUNTIME
+										       : EXIT_INPUT;
+		}
+	if (c->o.output || (stdout_default && (n == 0 || c->o.output == NULL) &&
+			    (stdout_default == 2 || n == 0))) {
+		if (add_flag_sink(s, flagdoc, c->o.output ? c->o.output : "-", eb, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+static FILE *open_flows(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return NULL;
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	f = fopen(path, "w");
+	if (f == NULL)
+		fprintf(stderr, "eastwatch: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+/* ---------------------------------------------------------------- replay */
+
+static volatile int stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+struct progress {
+	struct ew_pipeline *p;
+	uint64_t next, start;
+	int tty;
+};
+
+static void print_rule(void *arg, const char *rule, uint64_t n)
+{
+	fprintf(arg, " %s %llu", rule, (unsigned long long)n);
+}
+
+static void progress_packet(void *arg, const struct ew_raw_pkt *rp)
+{
+	struct progress *pr = arg;
+
+	ew_pipeline_packet(pr->p, rp);
+	if (pr->tty) {
+		struct ew_pipeline_stats st;
+		uint64_t now;
+
+		ew_pipeline_stats(pr->p, &st);
+		if ((st.packets & 0x3fff) != 0)
+			return;
+		now = ew_time_mono_us();
+		if (now < pr->next)
+			return;
+		pr->next = now + 250000;
+		fprintf(stderr, "\r  %llu packets, %llu flows, %llu alerts, %.0f packets/s   ",
+			(unsigned long long)st.packets, (unsigned long long)st.flows,
+			(unsigned long long)st.alerts,
+			st.packets / ((now - pr->start + 1) / 1e6));
+	}
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct ew_sinkset *sinks = NULL;
+	struct ew_conf *flagdoc = NULL;
+	struct ew_pipeline *p = NULL;
+	struct progress pr = { 0 };
+	struct ew_err err;
+	FILE *flows = NULL;
+	uint64_t t0;
+	int rc;
+
+	if (parse_opts(argc, argv, &c.o, "c:r:o:F:S:f:qh") != 0) {
+		fputs(usage_replay, stderr);
+		return EXIT_USAGE;
+	}
+	if (c.o.help) {
+		fputs(usage_replay, stdout);
+		return 0;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "eastwatch replay: name at least one capture file\n%s", usage_replay);
+		return EXIT_USAGE;
+	}
+	rc = ctx_init(&c, 1);
+	if (rc != 0)
+		goto out;
+	sinks = ew_sinkset_new();
+	if (sinks == NULL || (rc = open_sinks(&c, sinks, &flagdoc, NULL, 2)) != 0)
+		goto out;
+	if (c.o.flows && (flows = open_flows(c.o.flows)) == NULL) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	c.cfg.pc.flows_out = flows;
+	p = ew_pipeline_new(&c.cfg.pc, c.cls, c.pol, sinks, &err);
+	if (p == NULL) {
+		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	pr.p = p;
+	pr.tty = isatty(2) && !c.o.quiet;
+	pr.start = t0 = ew_time_mono_us();
+	for (int i = optind; i < argc && !stop_requested; i++) {
+		const struct ew_source_ops *ops = ew_source_find("pcap");
+		struct ew_source_conf sc = { .type = "pcap", .target = argv[i], .filter = c.o.filter,
+					     .id = (uint16_t)(i - optind), .stop = &stop_requested };
+		struct ew_source_out out = { progress_packet, &pr };
+		void *st = NULL;
+
+		if (ops->open(&st, &sc, NULL, &out, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			rc = strstr(err.msg, "filter") ? EXIT_USAGE : EXIT_INPUT;
+			break;
+		}
+		if (ops->run(st, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			rc = EXIT_INPUT;
+		}
+		ops->close(st);
+		if (rc != 0)
+			break;
+	}
+	ew_pipeline_finish(p);
+	ew_sinkset_flush(sinks, 10000);
+	if (!c.o.quiet) {
+		struct ew_pipeline_stats st;
+		double secs = (ew_time_mono_us() - t0) / 1e6;
+
+		ew_pipeline_stats(p, &st);
+		if (pr.tty)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "eastwatch replay: %d file(s), %llu packets, %llu flows, %llu alerts "
+			"(%llu repeats throttled) in %.3f s: %.0f packets/s\n",
+			argc - optind, (unsigned long long)st.packets, (unsigned long long)st.flows,
+			(unsigned long long)st.alerts, (unsigned long long)st.throttled, secs,
+			secs > 0 ? st.packets / secs : 0.0);
+		fprintf(stderr, "  alerts by rule:");
+		ew_pipeline_rule_counts(p, print_rule, stderr);
+		fprintf(stderr, "%s\n", st.alerts ? "" : " none");
+		ew_pipeline_report(p, stderr);
+	}
+out:
+	ew_pipeline_free(p);
+	ew_sinkset_free(sinks);
+	ew_conf_free(flagdoc);
+	if (flows && flows != stdout)
+		fclose(flows);
+	ctx_free(&c);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- run */
+
+struct runstate {
+	struct ctx *c;
+	struct event_base *eb;
+	struct ew_pipeline *p;
+	struct ew_sinkset *sinks;
+	int ticks;
+};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct runstate *rs = arg;
+
+	if (sig == SIGHUP) {
+		struct ew_err err;
+		struct ew_policy *np = load_policy(rs->c, &err);
+
+		if (np == NULL) {
+			ew_error("policy reload refused, the previous policy stays in force: %s",
+				 err.msg);
+			return;
+		}
+		ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(rs->p, np));
+		rs->c->pol = np;
+		ew_info("policy reloaded from %s", rs->c->rules_dir);
+		return;
+	}
+	ew_info("signal %d: ending flows, delivering alerts, exiting", (int)sig);
+	event_base_loopexit(rs->eb, NULL);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct runstate *rs = arg;
+
+	ew_sinkset_flush(rs->sinks, 0);
+	if (++rs->ticks % 5 == 0)
+		ew_pipeline_tick(rs->p, ew_time_now_us());
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || strcmp(user, "root") == 0)
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		ew_error("cannot drop privileges: no user \"%s\"", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		ew_error("cannot drop privileges to %s: %s", user, strerror(errno));
+		return -1;
+	}
+	ew_info("running as %s", user);
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct runstate rs = { 0 };
+	struct ew_conf *flagdoc = NULL;
+	struct ew_err err;
+	struct event *evs[4] = { 0 };
+	struct {
+		const struct ew_source_ops *ops;
+		void *st;
+	} srcs[EW_MAX_SOURCES * 2];
+	int nsrcs = 0, rc, live = 0;
+	FILE *flows = NULL;
+	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+	if (parse_opts(argc, argv, &c.o, "c:r:o:F:S:f:i:u:L:h") != 0) {
+		fputs(usage_run, stderr);
+		return EXIT_USAGE;
+	}
+	if (c.o.help) {
+		fputs(usage_run, stdout);
+		return 0;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "eastwatch run: unexpected argument \"%s\"\n%s", argv[optind],
+			usage_run);
+		return EXIT_USAGE;
+	}
+	rc = ctx_init(&c, 1);
+	if (rc != 0)
+		goto out;
+	if (c.o.nifaces == 0 && c.cfg.nsrc == 0) {
+		fprintf(stderr, "eastwatch run: no source: give --iface IF or sources: in the "
+			"configuration\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rs.c = &c;
+	rs.eb = event_base_new();
+	rs.sinks = ew_sinkset_new();
+	if (rs.eb == NULL || rs.sinks == NULL) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if ((rc = open_sinks(&c, rs.sinks, &flagdoc, rs.eb, 1)) != 0)
+		goto out;
+	if (c.o.flows && (flows = open_flows(c.o.flows)) == NULL) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	c.cfg.pc.flows_out = flows;
+	rs.p = ew_pipeline_new(&c.cfg.pc, c.cls, c.pol, rs.sinks, &err);
+	if (rs.p == NULL) {
+		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	for (int i = 0; i < c.o.nifaces + (int)c.cfg.nsrc; i++) {
+		struct ew_source_conf sc = { .promisc = 1, .id = (uint16_t)i };
+		struct ew_source_out out = { ew_pipeline_packet, rs.p };
+
+		if (i < c.o.nifaces) {
+			sc.type = "iface";
+			sc.target = c.o.ifaces[i];
+			sc.filter = c.o.filter;
+		} else {
+			const struct ew_config_source *cs = &c.cfg.src[i - c.o.nifaces];
+
+			sc.type = cs->type;
+			sc.target = cs->target;
+			sc.filter = cs->filter;
+			sc.promisc = cs->promisc;
+			sc.buffer_mb = cs->buffer_mb;
+			sc.snaplen = cs->snaplen;
+		}
+		srcs[nsrcs].ops = ew_source_find(sc.type);
+		srcs[nsrcs].st = NULL;
+		if (srcs[nsrcs].ops->open(&srcs[nsrcs].st, &sc, rs.eb, &out, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			rc = strstr(err.msg, "filter") ? EXIT_INPUT : EXIT_RUNTIME;
+			nsrcs++;
+			goto out;
+		}
+		live += srcs[nsrcs].ops->run == NULL;
+		ew_info("capturing on %s %s", sc.type, sc.target);
+		nsrcs++;
+	}
+	if (drop_privileges(c.o.user ? c.o.user : c.cfg.user ? c.cfg.user : "nobody") != 0) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	for (int i = 0; i < nsrcs; i++)
+		if (srcs[i].ops->run && srcs[i].ops->run(srcs[i].st, &err) != EW_OK)
+			ew_error("%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		evs[i] = evsignal_new(rs.eb, sigs[i], on_signal, &rs);
+		event_add(evs[i], NULL);
+	}
+	{
+		struct timeval tv = { 0, 200000 };
+
+		evs[3] = event_new(rs.eb, -1, EV_PERSIST, on_tick, &rs);
+		event_add(evs[3], &tv);
+	}
+	ew_info("eastwatch %s running: sensor %s, policy %s", EW_VERSION, c.cfg.pc.sensor,
+		c.rules_dir);
+	if (live)
+		event_base_dispatch(rs.eb);
+	ew_pipeline_finish(rs.p);
+	ew_sinkset_flush(rs.sinks, 10000);
+	{
+		struct ew_pipeline_stats st;
+
+		ew_pipeline_stats(rs.p, &st);
+		ew_info("stopped: %llu packets, %llu flows, %llu alerts (%llu throttled)",
+			(unsigned long long)st.packets, (unsigned long long)st.flows,
+			(unsigned long long)st.alerts, (unsigned long long)st.throttled);
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < 4; i++)
+		if (evs[i])
+			event_free(evs[i]);
+	for (int i = 0; i < nsrcs; i++)
+		if (srcs[i].ops)
+			srcs[i].ops->close(srcs[i].st);
+	ew_pipeline_free(rs.p);
+	ew_sinkset_free(rs.sinks);
+	ew_conf_free(flagdoc);
+	if (flows && flows != stdout)
+		fclose(flows);
+	if (rs.eb)
+		event_base_free(rs.eb);
+	ctx_free(&c);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- check */
+
+static int cmd_check(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct ew_policy_info pi;
+	int rc;
+
+	if (parse_opts(argc, argv, &c.o, "c:r:h") != 0) {
+		fputs(usage_check, stderr);
+		return EXIT_USAGE;
+	}
+	if (c.o.help) {
+		fputs(usage_check, stdout);
+		return 0;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "eastwatch check: unexpected argument \"%s\"\n%s", argv[optind],
+			usage_check);
+		return EXIT_USAGE;
+	}
+	rc = ctx_init(&c, 1);
+	if (rc == 0) {
+		struct ew_sinkset *s = ew_sinkset_new();
+		struct ew_err err;
+		size_t n = ew_conf_len(c.cfg.sinks);
+
+		/* Sinks are validated by opening them as the daemon would. */
+		for (size_t i = 0; s && i < n; i++)
+			if (ew_sinkset_add(s, ew_conf_at(c.cfg.sinks, i), NULL, &err) != EW_OK) {
+				fprintf(stderr, "%s\n", err.msg);
+				rc = EXIT_INPUT;
+				break;
+			}
+		ew_sinkset_free(s);
+	}
+	if (rc == 0) {
+		ew_policy_info(c.pol, &pi);
+		printf("ok: %u groups, %u rules (%u allow, %u deny), %u files in %s; default %s%s%s\n",
+		       pi.groups, pi.rules, pi.allow_rules, pi.deny_rules, pi.files, c.rules_dir,
+		       pi.default_action == EW_DENY ? "deny" : "allow",
+		       pi.default_action == EW_DENY ? " " : "",
+		       pi.default_action == EW_DENY ? ew_severity_name(pi.default_severity) : "");
+	}
+	ctx_free(&c);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- explain */
+
+static int parse_service_arg(const char *s, struct ew_flow *f)
+{
+	static const struct { const char *n; uint8_t p; } names[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "sctp", 132 }, { "icmp", 1 }, { "ipv6-icmp", 58 },
+		{ "icmpv6", 58 },
+	};
+	char proto[32];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	int found = 0;
+
+	if (n == 0 || n >= sizeof(proto))
+		return -1;
+	memcpy(proto, s, n);
+	proto[n] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(proto, names[i].n) == 0) {
+			f->proto = names[i].p;
+			found = 1;
+		}
+	if (!found) {
+		char *end;
+		unsigned long v = strtoul(proto, &end, 10);
+
+		if (*end || v > 255 || proto[0] < '0' || proto[0] > '9')
+			return -1;
+		f->proto = (uint8_t)v;
+	}
+	if (slash) {
+		char *end;
+		unsigned long v = strtoul(slash + 1, &end, 10);
+
+		if (*end || v > 65535 || slash[1] < '0' || slash[1] > '9')
+			return -1;
+		f->dport = (uint16_t)v;
+	}
+	if (f->proto == 1)
+		f->sport = 8;         /* echo request, as a ping flow */
+	else if (f->proto == 58)
+		f->sport = 128;
+	else
+		f->sport = 49152;
+	return 0;
+}
+
+static void print_groups(const struct ew_policy *pol, const char *label, uint32_t set)
+{
+	uint32_t n, shown = 0;
+	const uint32_t *g = ew_policy_set(pol, set, &n);
+
+	printf("  %s:", label);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ew_group *gr = ew_policy_group(pol, g[i]);
+
+		if (gr->inline_members)
+			continue;
+		printf(" %s (%s:%u)", gr->name, gr->file, gr->line);
+		shown++;
+	}
+	printf("%s\n", shown ? "" : " (none)");
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct ew_flow f;
+	struct ew_verdict v;
+	const struct ew_rule *m[64];
+	char app[64], tb[8];
+	uint32_t nm;
+	int rc;
+
+	if (parse_opts(argc, argv, &c.o, "c:r:h") != 0) {
+		fputs(usage_explain, stderr);
+		return EXIT_USAGE;
+	}
+	if (c.o.help) {
+		fputs(usage_explain, stdout);
+		return 0;
+	}
+	if (argc - optind < 3 || argc - optind > 4) {
+		fputs(usage_explain, stderr);
+		return EXIT_USAGE;
+	}
+	memset(&f, 0, sizeof(f));
+	if (ew_addr_parse(&f.src, argv[optind]) || ew_addr_parse(&f.dst, argv[optind + 1])) {
+		fprintf(stderr, "eastwatch explain: SRC and DST must be IP addresses\n");
+		return EXIT_USAGE;
+	}
+	if (parse_service_arg(argv[optind + 2], &f) != 0) {
+		fprintf(stderr, "eastwatch explain: bad service \"%s\": expected tcp/PORT, "
+			"udp/PORT, icmp, ipv6-icmp or a protocol number\n", argv[optind + 2]);
+		return EXIT_USAGE;
+	}
+	rc = ctx_init(&c, 1);
+	if (rc != 0)
+		goto out;
+	if (argc - optind == 4) {
+		int id = ew_classify_lookup(c.cls, argv[optind + 3]);
+
+		if (id <= 0) {
+			fprintf(stderr, "eastwatch explain: unknown application \"%s\" (use nDPI's "
+				"names, e.g. TLS, SSH)\n", argv[optind + 3]);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		f.app_proto = (uint16_t)id;
+		f.app_source = EW_APP_DPI;
+	} else {
+		ew_classify_guess(c.cls, &f);
+	}
+	ew_policy_verdict(c.pol, &f, &v);
+	ew_classify_flow_name(c.cls, &f, app, sizeof(app));
+	printf("%s %s -> %s %s", v.action == EW_DENY ? "DENY" : "ALLOW", argv[optind],
+	       argv[optind + 1], ew_transport_name(f.proto, tb));
+	if (f.proto == 6 || f.proto == 17 || f.proto == 132)
+		printf("/%u", f.dport);
+	if (f.app_source == EW_APP_DPI)
+		printf(" app %s (as observed)\n", app);
+	else if (f.app_source == EW_APP_PORT)
+		printf(" app %s (port guess: allow rules' apps are waived, deny rules' apps are "
+		       "tested against it)\n", app);
+	else
+		printf(" (application unknown: allow rules' apps are waived)\n");
+	switch (v.by) {
+	case EW_BY_DENY_RULE:
+		printf("  decided by deny rule \"%s\" at %s:%u, severity %s\n", v.rule->name,
+		       v.rule->file, v.rule->line, ew_severity_name(v.severity));
+		break;
+	case EW_BY_ALLOW_RULE:
+		printf("  allowed by rule \"%s\" at %s:%u\n", v.rule->name, v.rule->file,
+		       v.rule->line);
+		break;
+	case EW_BY_INTRA:
+		printf("  allowed: both ends are in group \"%s\" (intra: allow, %s:%u)\n",
+		       ew_policy_group(c.pol, v.intra_group)->name,
+		       ew_policy_group(c.pol, v.intra_group)->file,
+		       ew_policy_group(c.pol, v.intra_group)->line);
+		break;
+	default: {
+		struct ew_policy_info pi;
+
+		ew_policy_info(c.pol, &pi);
+		printf("  no rule matches: the default action decides (%s%s%s, %s:%u)\n",
+		       v.action == EW_DENY ? "deny" : "allow", v.action == EW_DENY ? ", severity " : "",
+		       v.action == EW_DENY ? ew_severity_name(v.severity) : "", pi.default_file,
+		       pi.default_line);
+	}
+	}
+	print_groups(c.pol, "source groups", v.src_set);
+	print_groups(c.pol, "destination groups", v.dst_set);
+	nm = ew_policy_matches(c.pol, &f, m, 64);
+	for (uint32_t i = 0; i < nm && i < 64; i++) {
+		if (m[i] == v.rule)
+			continue;
+		printf("  also matches %s rule \"%s\" at %s:%u%s\n",
+		       m[i]->action == EW_DENY ? "deny" : "allow", m[i]->name, m[i]->file,
+		       m[i]->line,
+		       m[i]->action == EW_ALLOW && v.action == EW_DENY ? " (a deny rule overrides it)" : "");
+	}
+out:
+	ctx_free(&c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_top, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_top, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("eastwatch %s\n", EW_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
+	fprintf(stderr, "eastwatch: unknown command \"%s\"\n\n%s", cmd, usage_top);
+	return EXIT_USAGE;
+}

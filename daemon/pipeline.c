@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pipeline - see pipeline.h. */
+#include "daemon/pipeline.h"
+#include "alerting/alert.h"
+#include "alerting/throttle.h"
+#include "collector/decode_pkt.h"
+#include "collector/frag.h"
+#include "core/ew_buf.h"
+#include "core/ew_time.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RULE_COUNTS 512
+
+struct rule_count {
+	char name[128];
+	uint64_t n;
+};
+
+struct ew_pipeline {
+	struct ew_pipeline_conf c;
+	struct ew_classify *cls;
+	const struct ew_policy *pol;
+	struct ew_sinkset *sinks;
+	struct ew_flowtab *ft;
+	struct ew_frag *frag;
+	struct ew_throttle *thr;
+	struct ew_pipeline_stats st;
+	uint64_t now, next_expire;
+	struct rule_count *rc;
+	uint32_t nrc;
+	uint64_t rc_other;
+	char flowbuf[8192];
+};
+
+void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->sensor = "eastwatch";
+	ew_ft_conf_default(&c->ft);
+	c->throttle_window_us = 60 * EW_USEC;
+	c->throttle_keys = 100000;
+	c->frag_ttl_us = 30 * EW_USEC;
+}
+
+static void on_flow_end(void *arg, struct ew_ft_entry *e, int final);
+
+struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
+				    const struct ew_policy *pol, struct ew_sinkset *sinks,
+				    struct ew_err *err)
+{
+	struct ew_pipeline *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		ew_err_set(err, "pipeline: out of memory");
+		return NULL;
+	}
+	p->c = *c;
+	p->cls = cls;
+	p->pol = pol;
+	p->sinks = sinks;
+	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
+	p->frag = ew_frag_new(16384, c->frag_ttl_us);
+	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
+	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
+	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL) {
+		ew_err_set(err, "pipeline: cannot reserve memory for %u flows", c->ft.max_flows);
+		ew_pipeline_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void ew_pipeline_free(struct ew_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	ew_flowtab_free(p->ft);
+	ew_frag_free(p->frag);
+	ew_throttle_free(p->thr);
+	free(p->rc);
+	free(p);
+}
+
+const struct ew_policy *ew_pipeline_set_policy(struct ew_pipeline *p, const struct ew_policy *pol)
+{
+	const struct ew_policy *old = p->pol;
+
+	p->pol = pol;
+	return old;
+}
+
+static void count_rule(struct ew_pipeline *p, const char *rule)
+{
+	for (uint32_t i = 0; i < p->nrc; i++)
+		if (strcmp(p->rc[i].name, rule) == 0) {
+			p->rc[i].n++;
+			return;
+		}
+	if (p->nrc < MAX_RULE_COUNTS) {
+		snprintf(p->rc[p->nrc].name, sizeof(p->rc[0].name), "%s", rule);
+		p->rc[p->nrc++].n = 1;
+	} else {
+		p->rc_other++;
+	}
+}
+
+static uint32_t group_names(const struct ew_policy *pol, uint32_t set, const char **out)
+{
+	uint32_t n, k = 0;
+	const uint32_t *g = ew_policy_set(pol, set, &n);
+
+	for (uint32_t i = 0; i < n && k < EW_ALERT_MAX_GROUPS; i++) {
+		const struct ew_group *gr = ew_policy_group(pol, g[i]);
+
+		if (gr && !gr->inline_members)
+			out[k++] = gr->name;
+	}
+	return k;
+}
+
+static void groups_text(struct ew_buf *b, const char *const *g, uint32_t n)
+{
+	if (n == 0)
+		return;
+	ew_buf_puts(b, " [");
+	for (uint32_t i = 0; i < n; i++) {
+		if (i)
+			ew_buf_putc(b, ',');
+		ew_buf_puts(b, g[i]);
+	}
+	ew_buf_putc(b, ']');
+}
+
+static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
+			    const struct ew_verdict *v)
+{
+	const struct ew_flow *f = &e->f;
+	struct ew_alert a;
+	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	struct ew_buf mb;
+	struct ew_flow guessed;
+	uint64_t repeats;
+
+	memset(&a, 0, sizeof(a));
+	a.rule = v->rule ? v->rule->name : "default";
+	p->st.violations++;
+	if (!ew_throttle_check(p->thr, a.rule, &f->src, &f->dst, f->dport, p->now, &repeats)) {
+		p->st.throttled++;
+		return;
+	}
+	a.ts_us = p->now;
+	a.action = "policy-violation";
+	a.severity = v->severity;
+	a.repeats = repeats;
+	if (v->rule) {
+		a.rule_file = v->rule->file;
+		a.rule_line = v->rule->line;
+		a.decided_by = "deny-rule";
+	} else {
+		a.decided_by = "default";
+	}
+	if (f->app_source == EW_APP_NONE && !e->user[0]) {
+		/* Judged before nDPI named the application (the verdict could not depend
+		 * on it): describe the flow with the port guess, marked as such. */
+		guessed = *f;
+		ew_classify_guess(p->cls, &guessed);
+		f = &guessed;
+	}
+	a.src = f->src;
+	a.dst = f->dst;
+	a.sport = f->sport;
+	a.dport = f->dport;
+	a.proto = f->proto;
+	a.app_source = f->app_source;
+	if (f->app_source == EW_APP_NONE) {
+		snprintf(app, sizeof(app), "Unknown");
+		snprintf(ecs, sizeof(ecs), "unknown");
+	} else {
+		ew_classify_flow_name(p->cls, f, app, sizeof(app));
+		/* network.protocol: the master protocol (tls for TLS.Google), lower case */
+		snprintf(ecs, sizeof(ecs), "%s",
+			 ew_classify_name(p->cls, f->app_master ? f->app_master : f->app_proto));
+		for (char *c = ecs; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	a.app = app;
+	a.app_ecs = ecs;
+	a.nsrc_groups = group_names(p->pol, v->src_set, a.src_groups);
+	a.ndst_groups = group_names(p->pol, v->dst_set, a.dst_groups);
+	for (int r = 1; r < 64 && a.nrisks < EW_ALERT_MAX_RISKS; r++)
+		if (f->risk & (1ULL << r)) {
+			const char *rn = ew_classify_risk_name(r);
+
+			if (rn)
+				a.risks[a.nrisks++] = rn;
+		}
+	a.observer_name = p->c.sensor;
+	a.observer_type = f->source_kind;
+	a.vlan = f->vlan;
+	a.flow_start_us = f->first_us;
+	a.pkts[0] = f->pkts[0];
+	a.pkts[1] = f->pkts[1];
+	a.bytes[0] = f->bytes[0];
+	a.bytes[1] = f->bytes[1];
+	ew_buf_init(&mb, msg, sizeof(msg));
+	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
+	groups_text(&mb, a.src_groups, a.nsrc_groups);
+	ew_buf_printf(&mb, " opened %s (%s", f->app_source == EW_APP_NONE ? "a flow" : app,
+		      ew_transport_name(f->proto, tb));
+	if (f->proto == 6 || f->proto == 17 || f->proto == 132)
+		ew_buf_printf(&mb, "/%u", f->dport);
+	ew_buf_printf(&mb, ") to %s", ew_addr_format(&f->dst, s2));
+	groups_text(&mb, a.dst_groups, a.ndst_groups);
+	if (v->rule)
+		ew_buf_printf(&mb, ", which deny rule %s forbids (%s:%u)", v->rule->name,
+			      v->rule->file, v->rule->line);
+	else
+		ew_buf_puts(&mb, ", which nothing permits (default deny)");
+	a.message = msg;
+	count_rule(p, a.rule);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, &a);
+}
+
+static void judge(struct ew_pipeline *p, struct ew_ft_entry *e, int final)
+{
+	struct ew_verdict v;
+
+	ew_policy_verdict(p->pol, &e->f, &v);
+	if (!final && v.app_dependent)
+		return;          /* wait for the application */
+	e->judged = 1;
+	p->st.judged++;
+	if (v.action == EW_DENY)
+		raise_violation(p, e, &v);
+	e->user[1] = v.action == EW_DENY ? 2 : 1;
+}
+
+static void write_flow(struct ew_pipeline *p, const struct ew_ft_entry *e)
+{
+	static const char *const ends[] = { "none", "idle", "active", "fin", "rst", "evicted",
+					    "shutdown" };
+	const struct ew_flow *f = &e->f;
+	char s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN], t1[32], t2[32], app[64], tb[8];
+	struct ew_buf b;
+
+	ew_buf_init(&b, p->flowbuf, sizeof(p->flowbuf));
+	ew_classify_flow_name(p->cls, f, app, sizeof(app));
+	ew_buf_printf(&b, "{\"@timestamp\":\"%s\",\"event\":{\"kind\":\"event\",\"action\":\"flow\","
+		      "\"start\":\"%s\",\"end\":\"%s\"},",
+		      ew_time_rfc3339(f->first_us, t1), t1, ew_time_rfc3339(f->last_us, t2));
+	ew_buf_printf(&b, "\"source\":{\"ip\":\"%s\",\"port\":%u,\"packets\":%u,\"bytes\":%llu},",
+		      ew_addr_format(&f->src, s1), f->sport, f->pkts[0],
+		      (unsigned long long)f->bytes[0]);
+	ew_buf_printf(&b, "\"destination\":{\"ip\":\"%s\",\"port\":%u,\"packets\":%u,\"bytes\":%llu},",
+		      ew_addr_format(&f->dst, s2), f->dport, f->pkts[1],
+		      (unsigned long long)f->bytes[1]);
+	ew_buf_printf(&b, "\"network\":{\"transport\":\"%s\",\"iana_number\":\"%u\"},",
+		      ew_transport_name(f->proto, tb), f->proto);
+	ew_buf_printf(&b, "\"eastwatch\":{\"app\":\"%s\",\"app_source\":\"%s\",\"verdict\":\"%s\","
+		      "\"end_reason\":\"%s\",\"risk\":%llu}}\n",
+		      f->app_source == EW_APP_NONE ? "Unknown" : app,
+		      ew_app_source_name(f->app_source),
+		      e->user[1] == 2 ? "deny" : e->user[1] == 1 ? "allow" : "none",
+		      f->end_reason < 7 ? ends[f->end_reason] : "none",
+		      (unsigned long long)f->risk);
+	fwrite(b.p, 1, b.len, p->c.flows_out);
+}
+
+static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
+{
+	struct ew_pipeline *p = arg;
+
+	if (final) {
+		if (!e->user[0]) {
+			ew_classify_finish(p->cls, &e->cls, &e->f);
+			e->user[0] = 1;
+		}
+		switch (e->f.app_source) {
+		case EW_APP_DPI: p->st.app_dpi++; break;
+		case EW_APP_PORT: p->st.app_port++; break;
+		default: p->st.app_none++; break;
+		}
+		if (!e->judged)
+			judge(p, e, 1);
+	}
+	if (p->c.flows_out)
+		write_flow(p, e);
+}
+
+void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
+{
+	struct ew_pipeline *p = arg;
+	struct ew_pkt pk;
+	struct ew_ft_entry *e;
+	int rc, dir, created, later_frag = 0;
+
+	p->st.packets++;
+	p->st.bytes += rp->len;
+	if (rp->ts_us > p->now)
+		p->now = rp->ts_us;
+	rc = ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen);
+	if (rc != EW_OK) {
+		if (rc == EW_E_TRUNC)
+			p->st.trunc++;
+		else if (rc == EW_E_MALFORMED)
+			p->st.malformed++;
+		else
+			p->st.unsupported++;
+		return;
+	}
+	switch (pk.kind) {
+	case EW_PKT_FLOW:
+		if (pk.first_frag)
+			ew_frag_track(p->frag, &pk, p->now);
+		break;
+	case EW_PKT_FRAG:
+		if (!ew_frag_track(p->frag, &pk, p->now)) {
+			p->st.frag_unattributed++;
+			return;
+		}
+		later_frag = 1;
+		break;
+	case EW_PKT_INFRA:
+		p->st.infra++;
+		return;
+	case EW_PKT_ICMP_ERROR:
+		p->st.icmp_errors++;
+		return;
+	default:
+		p->st.not_ip++;
+		return;
+	}
+	p->st.flow_packets++;
+	e = ew_flowtab_packet(p->ft, &pk.k, rp->ts_us, &dir, &created);
+	if (created) {
+		p->st.flows++;
+		e->f.source_kind = rp->source_kind;
+		e->f.source_id = rp->source_id;
+		judge(p, e, 0);
+	}
+	if (!e->user[0] && !later_frag) {
+		rc = ew_classify_packet(p->cls, &e->cls, &e->f, pk.l3, pk.l3_len, rp->ts_us);
+		if (rc & EW_CLS_FINISHED)
+			e->user[0] = 1;
+		if ((rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED)) && !e->judged)
+			judge(p, e, (rc & EW_CLS_FINISHED) != 0);
+	}
+	if (p->now >= p->next_expire) {
+		ew_flowtab_expire(p->ft, p->now);
+		p->next_expire = p->now + EW_USEC;
+	}
+}
+
+void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
+{
+	if (now_us > p->now)
+		p->now = now_us;
+	ew_flowtab_expire(p->ft, p->now);
+	p->next_expire = p->now + EW_USEC;
+}
+
+void ew_pipeline_finish(struct ew_pipeline *p)
+{
+	ew_flowtab_flush(p->ft, EW_END_SHUTDOWN);
+	if (p->c.flows_out)
+		fflush(p->c.flows_out);
+}
+
+void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out)
+{
+	*out = p->st;
+}
+
+void ew_pipeline_rule_counts(const struct ew_pipeline *p,
+			     void (*fn)(void *arg, const char *rule, uint64_t n), void *arg)
+{
+	for (uint32_t i = 0; i < p->nrc; i++)
+		fn(arg, p->rc[i].name, p->rc[i].n);
+	if (p->rc_other)
+		fn(arg, "(other rules)", p->rc_other);
+}
+
+void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
+{
+	struct ew_flowtab_stats fs;
+	struct ew_cls_stats cs;
+	struct ew_frag_stats gs;
+
+	ew_flowtab_stats(p->ft, &fs);
+	ew_classify_stats(p->cls, &cs);
+	ew_frag_stats(p->frag, &gs);
+	fprintf(out, "  flows: %llu (peak %u live, %llu evicted, %llu long-flow reports); "
+		"application: dpi %llu, port guess %llu, none %llu\n",
+		(unsigned long long)p->st.flows, fs.peak, (unsigned long long)fs.evicted,
+		(unsigned long long)fs.active_reports, (unsigned long long)p->st.app_dpi,
+		(unsigned long long)p->st.app_port, (unsigned long long)p->st.app_none);
+	fprintf(out, "  not judged as flows: infrastructure %llu, ICMP errors %llu, non-IP %llu, "
+		"unattributed fragments %llu; undecodable: truncated %llu, malformed %llu, "
+		"unsupported %llu\n",
+		(unsigned long long)p->st.infra, (unsigned long long)p->st.icmp_errors,
+		(unsigned long long)p->st.not_ip, (unsigned long long)p->st.frag_unattributed,
+		(unsigned long long)p->st.trunc, (unsigned long long)p->st.malformed,
+		(unsigned long long)p->st.unsupported);
+	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
+		"flows at once (%llu flows left to the port guess when the pool was full)\n",
+		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);
+}

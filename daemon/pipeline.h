@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pipeline - the one place where the stages are wired together.
+ *
+ * Frames from sources are decoded, attributed to flows, classified, judged against the
+ * policy, and violations are throttled and handed to the sinks. A flow is judged as soon
+ * as its verdict cannot change any more: at its first packet when no rule that could
+ * match it depends on the application, else when nDPI names the application, else when
+ * the flow ends (with the port guess). */
+#ifndef EW_PIPELINE_H
+#define EW_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alerting/sink.h"
+#include "analyzer/classify.h"
+#include "analyzer/flowtab.h"
+#include "analyzer/policy.h"
+#include "collector/source.h"
+
+struct ew_pipeline_conf {
+	const char *sensor;            /* observer.name */
+	struct ew_ft_conf ft;
+	uint64_t throttle_window_us;
+	uint32_t throttle_keys;
+	uint64_t frag_ttl_us;
+	FILE *flows_out;               /* every flow record as a JSON line, or NULL */
+};
+
+void ew_pipeline_conf_default(struct ew_pipeline_conf *c);
+
+struct ew_pipeline;
+
+struct ew_pipeline_stats {
+	uint64_t packets, bytes, flow_packets;
+	uint64_t trunc, malformed, unsupported;
+	uint64_t infra, not_ip, icmp_errors, frag_unattributed;
+	uint64_t flows, judged, violations, alerts, throttled;
+	uint64_t app_dpi, app_port, app_none;
+};
+
+/* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be
+ * replaced with ew_pipeline_set_policy). Returns NULL with err filled. */
+struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
+				    const struct ew_policy *pol, struct ew_sinkset *sinks,
+				    struct ew_err *err);
+void ew_pipeline_free(struct ew_pipeline *p);
+
+/* The callback for sources (arg is the pipeline). */
+void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp);
+/* Time passes without packets (live sources): expire idle flows at now_us. */
+void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us);
+/* End every flow (judging those not judged yet): end of a replay, shutdown. */
+void ew_pipeline_finish(struct ew_pipeline *p);
+/* Judge from now on with pol; returns the previous policy (the caller frees it once no
+ * verdict can refer to its rules: flows already judged keep no pointer to it). */
+const struct ew_policy *ew_pipeline_set_policy(struct ew_pipeline *p, const struct ew_policy *pol);
+
+void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out);
+/* Alerts sent per rule name, for the summary: calls fn for each. */
+void ew_pipeline_rule_counts(const struct ew_pipeline *p,
+			     void (*fn)(void *arg, const char *rule, uint64_t n), void *arg);
+/* A multi-line human summary (replay's stderr report) of tables and counters. */
+void ew_pipeline_report(const struct ew_pipeline *p, FILE *out);
+
+#endif
