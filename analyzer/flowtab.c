@@ -119,11 +119,22 @@ static inline uint64_t endpoint_hash(uint64_t seed, const struct ew_addr *a, uin
 }
 
 /* The same value for both directions of a flow. */
+static inline int is_icmp(uint8_t proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+/* ICMP "ports" (request type, code) are the same in both directions. */
 static inline uint32_t flow_hash(const struct ew_flowtab *ft, const struct ew_flow_pkt *p)
 {
-	uint64_t h = endpoint_hash(ft->seed, &p->src, p->sport) +
-		     endpoint_hash(ft->seed, &p->dst, p->dport);
+	uint64_t h;
 
+	if (is_icmp(p->proto))
+		h = (endpoint_hash(ft->seed, &p->src, 0) + endpoint_hash(ft->seed, &p->dst, 0)) ^
+		    ((uint64_t)p->sport << 32 | (uint64_t)p->dport << 48);
+	else
+		h = endpoint_hash(ft->seed, &p->src, p->sport) +
+		    endpoint_hash(ft->seed, &p->dst, p->dport);
 	return (uint32_t)mix64(h ^ ((uint64_t)p->proto << 16 | p->key_extra));
 }
 
@@ -271,8 +282,10 @@ static void init_flow(struct ew_ft_entry *x, const struct ew_flow_pkt *p, uint64
 	if (swap) {
 		x->f.src = p->dst;
 		x->f.dst = p->src;
-		x->f.sport = p->dport;
-		x->f.dport = p->sport;
+		if (!is_icmp(p->proto)) {
+			x->f.sport = p->dport;
+			x->f.dport = p->sport;
+		}
 	}
 }
 
@@ -312,8 +325,10 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 			d = 0;
 			break;
 		}
-		if (c->f.sport == p->dport && c->f.dport == p->sport &&
-		    ew_addr_eq(&c->f.src, &p->dst) && ew_addr_eq(&c->f.dst, &p->src)) {
+		if (is_icmp(p->proto) ? c->f.sport == p->sport && c->f.dport == p->dport
+				      : c->f.sport == p->dport && c->f.dport == p->sport) {
+			if (!ew_addr_eq(&c->f.src, &p->dst) || !ew_addr_eq(&c->f.dst, &p->src))
+				continue;
 			x = c;
 			d = 1;
 			break;
@@ -328,8 +343,10 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 		x->hnext = ft->bucket[h & ft->mask];
 		ft->bucket[h & ft->mask] = i;
 		d = ew_addr_eq(&x->f.src, &p->src) && x->f.sport == p->sport ? 0 : 1;
-		if (x->f.sport == x->f.dport && ew_addr_eq(&x->f.src, &x->f.dst))
+		if (ew_addr_eq(&x->f.src, &x->f.dst) && x->f.sport == x->f.dport)
 			d = 0;
+		if (is_icmp(p->proto))
+			d = ew_addr_eq(&x->f.src, &p->src) ? 0 : 1;
 		ft->st.created++;
 		if (++ft->st.live > ft->st.peak)
 			ft->st.peak = ft->st.live;

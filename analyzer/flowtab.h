@@ -48,9 +48,8 @@ struct ew_ft_entry {
 	uint16_t key_extra;        /* ICMP echo id */
 	uint8_t list;              /* which idle list */
 	uint8_t tcp;               /* EW_TCP_* */
-	uint8_t judged;            /* pipeline state: verdict given */
 	uint8_t orient_fixed;      /* initiator decided by a SYN */
-	uint8_t user[2];           /* free for the pipeline */
+	uint8_t user[3];           /* free for the pipeline (classification and verdict state) */
 };
 
 /* Called for every flow record that closes (final = 1: the entry is freed after the

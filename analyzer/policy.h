@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
 #include "core/ew_err.h"
 #include "core/ew_flow.h"
 #include "core/ew_sev.h"
@@ -112,5 +114,9 @@ struct ew_policy *ew_policy_load_dir(const char *dir, const struct ew_policy_opt
 /* The same over explicit files (in the order given). */
 struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles,
 				       const struct ew_policy_opts *o, struct ew_err *err);
+
+/* One policy document from memory; name is used in messages (tests, fuzzing). */
+struct ew_policy *ew_policy_load_mem(const char *name, const void *data, size_t len,
+				     const struct ew_policy_opts *o, struct ew_err *err);
 
 #endif

@@ -784,8 +784,10 @@ static void loader_done(struct loader *L)
 	ew_lpm_builder_free(L->lb);
 }
 
-struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles,
-				       const struct ew_policy_opts *o, struct ew_err *err)
+/* Load from files (data == NULL) or from memory buffers named by files. */
+static struct ew_policy *load_all(const char *const *files, const void *const *data,
+				  const size_t *lens, uint32_t nfiles,
+				  const struct ew_policy_opts *o, struct ew_err *err)
 {
 	struct loader L = { 0 };
 	int ok = 0;
@@ -808,7 +810,10 @@ struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles
 		goto out;
 	}
 	for (uint32_t i = 0; i < nfiles; i++) {
-		if (ew_conf_load(&L.docs[i], files[i], err) != EW_OK)
+		int rc = data ? ew_conf_load_mem(&L.docs[i], files[i], data[i], lens[i], err)
+			      : ew_conf_load(&L.docs[i], files[i], err);
+
+		if (rc != EW_OK)
 			goto out;
 		L.ndocs++;
 		L.p->files[i] = strdup(files[i]);
@@ -852,6 +857,18 @@ out:
 		return NULL;
 	}
 	return L.p;
+}
+
+struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles,
+				       const struct ew_policy_opts *o, struct ew_err *err)
+{
+	return load_all(files, NULL, NULL, nfiles, o, err);
+}
+
+struct ew_policy *ew_policy_load_mem(const char *name, const void *data, size_t len,
+				     const struct ew_policy_opts *o, struct ew_err *err)
+{
+	return load_all(&name, &data, &len, 1, o, err);
 }
 
 static int yaml_name(const struct dirent *d)

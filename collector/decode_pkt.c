@@ -124,7 +124,8 @@ static int decode_l4(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 		p->icmp_type = d[0];
 		p->icmp_code = d[1];
 		p->k.l4_payload = len - 4;
-		if (p->k.proto == 58 && icmp6_is_infra(d[0])) {
+		if ((p->k.proto == 58 && icmp6_is_infra(d[0])) ||
+		    (p->k.proto == 1 && (d[0] == 9 || d[0] == 10))) {   /* router discovery */
 			p->kind = EW_PKT_INFRA;
 			return EW_OK;
 		}

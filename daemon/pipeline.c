@@ -13,6 +13,27 @@
 #include <string.h>
 
 #define MAX_RULE_COUNTS 512
+#define PENDING_MAX 65536      /* flows waiting for their application at once */
+
+/* Per-flow pipeline state, kept in the flow table entry's user bytes. */
+#define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
+#define VERDICT(e) ((e)->user[1])    /* enum vcode */
+#define JSTATE(e) ((e)->user[2])     /* enum jstate */
+
+enum vcode { V_NONE, V_ALLOW, V_DENY_DEFAULT, V_DENY_RULE };
+enum jstate {
+	J_NONE,          /* not judged */
+	J_PENDING,       /* the verdict depends on the application: waiting for nDPI */
+	J_PROVISIONAL,   /* judged at the deadline with the port guess; nDPI may still
+			  * name the application and escalate it */
+	J_FINAL,
+};
+
+struct pending {
+	struct ew_ft_entry *e;
+	uint64_t first_us;
+	uint32_t hash;
+};
 
 struct rule_count {
 	char name[128];
@@ -29,6 +50,8 @@ struct ew_pipeline {
 	struct ew_throttle *thr;
 	struct ew_pipeline_stats st;
 	uint64_t now, next_expire;
+	struct pending *pend;
+	uint32_t phead, pcount;
 	struct rule_count *rc;
 	uint32_t nrc;
 	uint64_t rc_other;
@@ -43,6 +66,7 @@ void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 	c->throttle_window_us = 60 * EW_USEC;
 	c->throttle_keys = 100000;
 	c->frag_ttl_us = 30 * EW_USEC;
+	c->judge_within_us = EW_USEC;
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final);
@@ -65,7 +89,9 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->frag = ew_frag_new(16384, c->frag_ttl_us);
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
-	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL) {
+	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
+	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL ||
+	    p->pend == NULL) {
 		ew_err_set(err, "pipeline: cannot reserve memory for %u flows", c->ft.max_flows);
 		ew_pipeline_free(p);
 		return NULL;
@@ -81,6 +107,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	ew_frag_free(p->frag);
 	ew_throttle_free(p->thr);
 	free(p->rc);
+	free(p->pend);
 	free(p);
 }
 
@@ -135,9 +162,8 @@ static void groups_text(struct ew_buf *b, const char *const *g, uint32_t n)
 }
 
 static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
-			    const struct ew_verdict *v)
+			    const struct ew_flow *f, const struct ew_verdict *v)
 {
-	const struct ew_flow *f = &e->f;
 	struct ew_alert a;
 	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
 	struct ew_buf mb;
@@ -162,7 +188,7 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	} else {
 		a.decided_by = "default";
 	}
-	if (f->app_source == EW_APP_NONE && !e->user[0]) {
+	if (f->app_source == EW_APP_NONE && !CLS_DONE(e)) {
 		/* Judged before nDPI named the application (the verdict could not depend
 		 * on it): describe the flow with the port guess, marked as such. */
 		guessed = *f;
@@ -225,18 +251,86 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	ew_sinkset_emit(p->sinks, &a);
 }
 
-static void judge(struct ew_pipeline *p, struct ew_ft_entry *e, int final)
+/* Judge e on f (e->f, or a copy carrying the port guess). final: the verdict stands;
+ * otherwise an app-dependent verdict waits (returns 0). A flow judged provisionally is
+ * re-judged when its application shows, and alerts again only if that escalates it
+ * (allowed -> denied, or denied by default -> denied by a rule). */
+static int judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struct ew_flow *f,
+		      uint8_t state)
 {
 	struct ew_verdict v;
+	uint8_t code, before = VERDICT(e);
 
-	ew_policy_verdict(p->pol, &e->f, &v);
-	if (!final && v.app_dependent)
-		return;          /* wait for the application */
-	e->judged = 1;
-	p->st.judged++;
-	if (v.action == EW_DENY)
-		raise_violation(p, e, &v);
-	e->user[1] = v.action == EW_DENY ? 2 : 1;
+	ew_policy_verdict(p->pol, f, &v);
+	if (state == J_PENDING && v.app_dependent)
+		return 0;
+	code = v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT;
+	if (JSTATE(e) != J_PROVISIONAL)
+		p->st.judged++;
+	if (v.action == EW_DENY && (JSTATE(e) != J_PROVISIONAL || before == V_ALLOW ||
+				    (before == V_DENY_DEFAULT && code == V_DENY_RULE)))
+		raise_violation(p, e, f, &v);
+	VERDICT(e) = code;
+	JSTATE(e) = state == J_PENDING ? J_FINAL : state;
+	return 1;
+}
+
+/* The application is as known as it will be before the flow ends (or the flow ends). */
+static void judge_final(struct ew_pipeline *p, struct ew_ft_entry *e)
+{
+	if (JSTATE(e) != J_FINAL)
+		judge_flow(p, e, &e->f, J_FINAL);
+}
+
+/* The flow's first packet: judge now unless the verdict waits for the application. */
+static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
+{
+	struct pending *q;
+
+	if (judge_flow(p, e, &e->f, J_PENDING))
+		return;
+	JSTATE(e) = J_PENDING;
+	if (p->c.judge_within_us == 0)
+		return;                  /* wait for nDPI or the flow's end, however long */
+	if (p->pcount == PENDING_MAX) {  /* full: the oldest waiter is judged now */
+		q = &p->pend[p->phead];
+		if (JSTATE(q->e) == J_PENDING && q->e->f.first_us == q->first_us &&
+		    q->e->hash == q->hash) {
+			struct ew_flow g = q->e->f;
+
+			ew_classify_guess(p->cls, &g);
+			judge_flow(p, q->e, &g, J_PROVISIONAL);
+		}
+		p->phead = (p->phead + 1) % PENDING_MAX;
+		p->pcount--;
+	}
+	q = &p->pend[(p->phead + p->pcount) % PENDING_MAX];
+	q->e = e;
+	q->first_us = e->f.first_us;
+	q->hash = e->hash;
+	p->pcount++;
+}
+
+/* Flows still waiting for their application judge_within after their first packet
+ * are judged with the port guess, provisionally. */
+static void judge_overdue(struct ew_pipeline *p)
+{
+	while (p->pcount) {
+		struct pending *q = &p->pend[p->phead];
+
+		if (q->first_us + p->c.judge_within_us > p->now)
+			break;
+		if (JSTATE(q->e) == J_PENDING && q->e->f.first_us == q->first_us &&
+		    q->e->hash == q->hash) {
+			struct ew_flow g = q->e->f;
+
+			if (g.app_source == EW_APP_NONE)
+				ew_classify_guess(p->cls, &g);
+			judge_flow(p, q->e, &g, J_PROVISIONAL);
+		}
+		p->phead = (p->phead + 1) % PENDING_MAX;
+		p->pcount--;
+	}
 }
 
 static void write_flow(struct ew_pipeline *p, const struct ew_ft_entry *e)
@@ -264,7 +358,7 @@ static void write_flow(struct ew_pipeline *p, const struct ew_ft_entry *e)
 		      "\"end_reason\":\"%s\",\"risk\":%llu}}\n",
 		      f->app_source == EW_APP_NONE ? "Unknown" : app,
 		      ew_app_source_name(f->app_source),
-		      e->user[1] == 2 ? "deny" : e->user[1] == 1 ? "allow" : "none",
+		      VERDICT(e) >= V_DENY_DEFAULT ? "deny" : VERDICT(e) == V_ALLOW ? "allow" : "none",
 		      f->end_reason < 7 ? ends[f->end_reason] : "none",
 		      (unsigned long long)f->risk);
 	fwrite(b.p, 1, b.len, p->c.flows_out);
@@ -275,17 +369,16 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 	struct ew_pipeline *p = arg;
 
 	if (final) {
-		if (!e->user[0]) {
+		if (!CLS_DONE(e)) {
 			ew_classify_finish(p->cls, &e->cls, &e->f);
-			e->user[0] = 1;
+			CLS_DONE(e) = 1;
 		}
 		switch (e->f.app_source) {
 		case EW_APP_DPI: p->st.app_dpi++; break;
 		case EW_APP_PORT: p->st.app_port++; break;
 		default: p->st.app_none++; break;
 		}
-		if (!e->judged)
-			judge(p, e, 1);
+		judge_final(p, e);
 	}
 	if (p->c.flows_out)
 		write_flow(p, e);
@@ -340,15 +433,17 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		p->st.flows++;
 		e->f.source_kind = rp->source_kind;
 		e->f.source_id = rp->source_id;
-		judge(p, e, 0);
+		judge_first(p, e);
 	}
-	if (!e->user[0] && !later_frag) {
+	if (!CLS_DONE(e) && !later_frag) {
 		rc = ew_classify_packet(p->cls, &e->cls, &e->f, pk.l3, pk.l3_len, rp->ts_us);
 		if (rc & EW_CLS_FINISHED)
-			e->user[0] = 1;
-		if ((rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED)) && !e->judged)
-			judge(p, e, (rc & EW_CLS_FINISHED) != 0);
+			CLS_DONE(e) = 1;
+		if (rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED))
+			judge_final(p, e);
 	}
+	if (p->pcount)
+		judge_overdue(p);
 	if (p->now >= p->next_expire) {
 		ew_flowtab_expire(p->ft, p->now);
 		p->next_expire = p->now + EW_USEC;
@@ -359,6 +454,7 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 {
 	if (now_us > p->now)
 		p->now = now_us;
+	judge_overdue(p);
 	ew_flowtab_expire(p->ft, p->now);
 	p->next_expire = p->now + EW_USEC;
 }

@@ -4,8 +4,11 @@
  * Frames from sources are decoded, attributed to flows, classified, judged against the
  * policy, and violations are throttled and handed to the sinks. A flow is judged as soon
  * as its verdict cannot change any more: at its first packet when no rule that could
- * match it depends on the application, else when nDPI names the application, else when
- * the flow ends (with the port guess). */
+ * match it depends on the application, else when nDPI names the application or gives up.
+ * A flow still waiting after judge_within (1 s) is judged with nDPI's port guess, so a
+ * silent connection attempt alerts within a second, and judged again if its
+ * application later shows and makes it worse: waiting before speaking is no way around
+ * an apps condition. */
 #ifndef EW_PIPELINE_H
 #define EW_PIPELINE_H
 
@@ -24,6 +27,9 @@ struct ew_pipeline_conf {
 	uint64_t throttle_window_us;
 	uint32_t throttle_keys;
 	uint64_t frag_ttl_us;
+	uint64_t judge_within_us;      /* a flow whose verdict waits for its application is
+					* judged with the port guess after this long (0: wait
+					* for nDPI or the flow's end) */
 	FILE *flows_out;               /* every flow record as a JSON line, or NULL */
 };
 

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for analyzer/classify: nDPI names real flows from the nDPI corpus, frees
+ * its state when done, keeps risks, guesses from ports, and stays within its pool. */
+#include <pcap/pcap.h>
+#include <string.h>
+
+#include "analyzer/classify.h"
+#include "analyzer/flowtab.h"
+#include "check_main.h"
+#include "collector/decode_pkt.h"
+
+struct run {
+	struct ew_classify *c;
+	struct ew_flowtab *ft;
+	int known_at;           /* packet number at which the app became known */
+	int finished;
+	struct ew_flow last;
+};
+
+static void on_end(void *arg, struct ew_ft_entry *e, int final)
+{
+	struct run *r = arg;
+
+	if (final && e->cls)
+		ew_classify_finish(r->c, &e->cls, &e->f);
+	if (final)
+		r->last = e->f;
+}
+
+static void replay(struct run *r, const char *file, uint32_t max_active)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(file, ebuf);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	struct ew_cls_conf cc;
+	struct ew_ft_conf fc;
+	struct ew_err err;
+	int n = 0;
+
+	ck_assert_msg(p != NULL, "%s: %s", file, ebuf);
+	ew_cls_conf_default(&cc);
+	cc.max_active = max_active;
+	r->c = ew_classify_new(&cc, &err);
+	ck_assert_ptr_nonnull(r->c);
+	ew_ft_conf_default(&fc);
+	fc.max_flows = 1000;
+	r->ft = ew_flowtab_new(&fc, on_end, r);
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		struct ew_pkt k;
+		struct ew_ft_entry *e;
+		int dir, created, rc;
+		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+
+		n++;
+		if (ew_pkt_decode(&k, pcap_datalink(p), d, h->caplen) != EW_OK ||
+		    k.kind != EW_PKT_FLOW)
+			continue;
+		e = ew_flowtab_packet(r->ft, &k.k, ts, &dir, &created);
+		if (e->user[0])
+			continue;
+		rc = ew_classify_packet(r->c, &e->cls, &e->f, k.l3, k.l3_len, ts);
+		if ((rc & EW_CLS_APP_KNOWN) && !r->known_at)
+			r->known_at = n;
+		if (rc & EW_CLS_FINISHED) {
+			e->user[0] = 1;
+			r->finished = n;
+			ck_assert_ptr_null(e->cls);
+		}
+	}
+	pcap_close(p);
+	ew_flowtab_flush(r->ft, EW_END_SHUTDOWN);
+}
+
+static void done(struct run *r)
+{
+	ew_flowtab_free(r->ft);
+	ew_classify_free(r->c);
+}
+
+START_TEST(ssh_named_early_with_risks)
+{
+	struct run r = { 0 };
+	struct ew_cls_stats st;
+	char name[64];
+
+	replay(&r, EW_CORPUS "/ndpi-4.2/pcap/ssh.pcap", 1000);
+	ck_assert_int_eq(r.last.app_source, EW_APP_DPI);
+	ck_assert_str_eq(ew_classify_flow_name(r.c, &r.last, name, sizeof(name)), "SSH");
+	ck_assert_int_gt(r.known_at, 0);
+	ck_assert_int_le(r.known_at, 10);      /* named within the banners, not at flow end */
+	ck_assert_int_gt(r.finished, 0);       /* state released mid-flow (258 packets) */
+	ck_assert_int_lt(r.finished, 100);
+	/* OpenSSH 5.x on both sides: nDPI flags both as obsolete */
+	ck_assert(r.last.risk != 0);
+	ew_classify_stats(r.c, &st);
+	ck_assert_uint_eq(st.active, 0);
+	ck_assert_uint_eq(st.detected, 1);
+	done(&r);
+}
+END_TEST
+
+START_TEST(port_guess_for_silent_flows)
+{
+	struct ew_cls_conf cc;
+	struct ew_err err;
+	struct ew_classify *c;
+	struct ew_flow f;
+	char name[64];
+
+	ew_cls_conf_default(&cc);
+	c = ew_classify_new(&cc, &err);
+	memset(&f, 0, sizeof(f));
+	ew_addr_parse(&f.src, "198.18.1.1");
+	ew_addr_parse(&f.dst, "198.18.2.1");
+	f.proto = 6;
+	f.sport = 40000;
+	f.dport = 22;
+	ew_classify_guess(c, &f);
+	ck_assert_int_eq(f.app_source, EW_APP_PORT);
+	ck_assert_str_eq(ew_classify_flow_name(c, &f, name, sizeof(name)), "SSH");
+	f.dport = 1;
+	f.app_master = f.app_proto = 0;
+	ew_classify_guess(c, &f);
+	ck_assert_int_eq(f.app_source, EW_APP_NONE);
+	ew_classify_free(c);
+}
+END_TEST
+
+START_TEST(names_case_insensitive)
+{
+	struct ew_cls_conf cc;
+	struct ew_err err;
+	struct ew_classify *c;
+
+	ew_cls_conf_default(&cc);
+	c = ew_classify_new(&cc, &err);
+	ck_assert_int_eq(ew_classify_lookup(c, "ssh"), ew_classify_lookup(c, "SSH"));
+	ck_assert_int_gt(ew_classify_lookup(c, "tls"), 0);
+	ck_assert_int_gt(ew_classify_lookup(c, "Redis"), 0);
+	ck_assert_int_eq(ew_classify_lookup(c, "NoSuchProtocol"), -1);
+	ck_assert_str_eq(ew_classify_name(c, (uint16_t)ew_classify_lookup(c, "ssh")), "SSH");
+	ew_classify_free(c);
+}
+END_TEST
+
+START_TEST(pool_bound_falls_back_to_guess)
+{
+	struct run r = { 0 };
+	struct ew_cls_stats st;
+
+	/* kerberos.pcap has 36 flows, many overlapping; one inspection slot only. */
+	replay(&r, EW_CORPUS "/ndpi-4.2/pcap/kerberos.pcap", 1);
+	ew_classify_stats(r.c, &st);
+	ck_assert_uint_gt(st.overflow, 0);
+	ck_assert_uint_le(st.peak_active, 1);
+	ck_assert_uint_eq(st.active, 0);
+	done(&r);
+}
+END_TEST
+
+static Suite *classify_suite(void)
+{
+	Suite *s = suite_create("classify");
+	TCase *t = tcase_create("classify");
+
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, ssh_named_early_with_risks);
+	tcase_add_test(t, port_guess_for_silent_flows);
+	tcase_add_test(t, names_case_insensitive);
+	tcase_add_test(t, pool_bound_falls_back_to_guess);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(classify_suite)

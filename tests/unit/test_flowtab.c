@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for analyzer/flowtab: both directions, initiators, TCP state, timeouts,
+ * active reports and eviction at the bound. */
+#include <string.h>
+
+#include "analyzer/flowtab.h"
+#include "check_main.h"
+
+#define S 1000000ULL
+
+struct ended {
+	int finals, actives;
+	int last_reason;
+	uint32_t last_pkts0, last_pkts1;
+	struct ew_addr last_src;
+};
+
+static void on_end(void *arg, struct ew_ft_entry *e, int final)
+{
+	struct ended *x = arg;
+
+	if (final) {
+		x->finals++;
+		x->last_reason = e->f.end_reason;
+		x->last_pkts0 = e->f.pkts[0];
+		x->last_pkts1 = e->f.pkts[1];
+		x->last_src = e->f.src;
+	} else {
+		x->actives++;
+	}
+}
+
+static struct ew_flow_pkt pkt(const char *src, uint16_t sp, const char *dst, uint16_t dp,
+			      uint8_t proto, uint8_t flags)
+{
+	struct ew_flow_pkt p;
+
+	memset(&p, 0, sizeof(p));
+	ew_addr_parse(&p.src, src);
+	ew_addr_parse(&p.dst, dst);
+	p.sport = sp;
+	p.dport = dp;
+	p.proto = proto;
+	p.tcp_flags = flags;
+	p.ip_len = 60;
+	return p;
+}
+
+static struct ew_flowtab *table(struct ended *x, uint32_t max)
+{
+	struct ew_ft_conf c;
+
+	ew_ft_conf_default(&c);
+	c.max_flows = max;
+	c.seed = 1;
+	return ew_flowtab_new(&c, on_end, x);
+}
+
+START_TEST(both_directions_one_flow)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 100);
+	struct ew_flow_pkt syn = pkt("198.18.1.1", 40000, "198.18.2.1", 22, 6, EW_TH_SYN);
+	struct ew_flow_pkt sa = pkt("198.18.2.1", 22, "198.18.1.1", 40000, 6, EW_TH_SYN | EW_TH_ACK);
+	struct ew_flow_pkt ack = pkt("198.18.1.1", 40000, "198.18.2.1", 22, 6, EW_TH_ACK);
+	struct ew_ft_entry *e1, *e2, *e3;
+	int dir, created;
+
+	e1 = ew_flowtab_packet(ft, &syn, 1 * S, &dir, &created);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(dir, 0);
+	e2 = ew_flowtab_packet(ft, &sa, 1 * S + 10, &dir, &created);
+	ck_assert_ptr_eq(e1, e2);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(dir, 1);
+	e3 = ew_flowtab_packet(ft, &ack, 1 * S + 20, &dir, &created);
+	ck_assert_ptr_eq(e1, e3);
+	ck_assert(e3->tcp & EW_TCP_EST);
+	ck_assert_uint_eq(e3->f.pkts[0], 2);
+	ck_assert_uint_eq(e3->f.pkts[1], 1);
+	ck_assert_uint_eq(e3->f.bytes[0], 120);
+	ck_assert_int_eq(e3->f.dport, 22);
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+START_TEST(initiator_from_synack_and_ports)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 100);
+	struct ew_flow_pkt sa = pkt("198.18.2.1", 22, "198.18.1.1", 40000, 6, EW_TH_SYN | EW_TH_ACK);
+	struct ew_flow_pkt dns = pkt("198.18.2.1", 53, "198.18.1.1", 33333, 17, 0);
+	struct ew_flow_pkt mid = pkt("198.18.2.1", 6379, "198.18.1.1", 51000, 6, EW_TH_ACK);
+	struct ew_ft_entry *e;
+	int dir, created;
+	struct ew_addr client;
+
+	ew_addr_parse(&client, "198.18.1.1");
+	e = ew_flowtab_packet(ft, &sa, S, &dir, &created);
+	ck_assert(ew_addr_eq(&e->f.src, &client));   /* the SYN-ACK's receiver initiated */
+	ck_assert_int_eq(e->f.dport, 22);
+	ck_assert_int_eq(dir, 1);
+	e = ew_flowtab_packet(ft, &dns, S, &dir, &created);
+	ck_assert(ew_addr_eq(&e->f.src, &client));   /* reply seen first: ports decide */
+	ck_assert_int_eq(e->f.dport, 53);
+	e = ew_flowtab_packet(ft, &mid, S, &dir, &created);
+	ck_assert(ew_addr_eq(&e->f.src, &client));   /* mid-stream from a service port */
+	ck_assert_int_eq(e->f.dport, 6379);
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+START_TEST(late_syn_corrects_a_guess)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 100);
+	/* Mid-stream data between two high ports: the guess makes 40000 the client... */
+	struct ew_flow_pkt d = pkt("198.18.2.1", 40001, "198.18.1.1", 40000, 6, EW_TH_ACK);
+	/* ... then a fresh SYN from the other side settles it. */
+	struct ew_flow_pkt syn = pkt("198.18.1.1", 40000, "198.18.2.1", 40001, 6, EW_TH_SYN);
+	struct ew_ft_entry *e;
+	int dir, created;
+	struct ew_addr a;
+
+	e = ew_flowtab_packet(ft, &d, S, &dir, &created);
+	ew_addr_parse(&a, "198.18.2.1");
+	ck_assert(ew_addr_eq(&e->f.src, &a));
+	e = ew_flowtab_packet(ft, &syn, S + 1, &dir, &created);
+	ew_addr_parse(&a, "198.18.1.1");
+	ck_assert(ew_addr_eq(&e->f.src, &a));
+	ck_assert_int_eq(dir, 0);
+	ck_assert_uint_eq(e->f.pkts[1], 1);         /* the first packet moved with it */
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+START_TEST(timeouts_by_state)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 100);
+	struct ew_flow_pkt syn = pkt("198.18.1.1", 40000, "198.18.2.1", 80, 6, EW_TH_SYN);
+	struct ew_flow_pkt rst = pkt("198.18.2.1", 80, "198.18.1.1", 40000, 6, EW_TH_RST | EW_TH_ACK);
+	struct ew_flow_pkt udp = pkt("198.18.1.1", 40000, "198.18.2.1", 53, 17, 0);
+	struct ew_flowtab_stats st;
+	int dir, created;
+
+	ew_flowtab_packet(ft, &syn, 0, &dir, &created);
+	ew_flowtab_packet(ft, &rst, 1, &dir, &created);
+	ew_flowtab_packet(ft, &udp, 0, &dir, &created);
+	ew_flowtab_expire(ft, 9 * S);
+	ck_assert_int_eq(x.finals, 0);
+	ew_flowtab_expire(ft, 11 * S);               /* closed TCP: 10 s */
+	ck_assert_int_eq(x.finals, 1);
+	ck_assert_int_eq(x.last_reason, EW_END_RST);
+	ew_flowtab_expire(ft, 59 * S);
+	ck_assert_int_eq(x.finals, 1);
+	ew_flowtab_expire(ft, 61 * S);               /* UDP: 60 s */
+	ck_assert_int_eq(x.finals, 2);
+	ck_assert_int_eq(x.last_reason, EW_END_IDLE);
+	ew_flowtab_stats(ft, &st);
+	ck_assert_uint_eq(st.live, 0);
+	ck_assert_uint_eq(st.expired, 2);
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+START_TEST(active_timeout_reports_and_keeps)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 100);
+	struct ew_flow_pkt d = pkt("198.18.1.1", 40000, "198.18.2.1", 5432, 6, EW_TH_ACK);
+	struct ew_ft_entry *e = NULL, *e2;
+	int dir, created;
+
+	for (uint64_t t = 0; t <= 1900; t += 100)
+		e2 = ew_flowtab_packet(ft, &d, t * S, &dir, &created), e = e ? e : e2;
+	ck_assert_int_eq(x.actives, 1);
+	ck_assert_int_eq(x.finals, 0);
+	ck_assert_uint_eq(e->f.pkts[0], 2);          /* counters restarted at 1800 s */
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+START_TEST(bound_evicts_oldest)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 8);
+	struct ew_flowtab_stats st;
+	int dir, created;
+
+	for (uint16_t i = 0; i < 100; i++) {
+		struct ew_flow_pkt p = pkt("198.18.1.1", (uint16_t)(40000 + i), "198.18.2.1", 80, 6,
+					   EW_TH_SYN);
+
+		ew_flowtab_packet(ft, &p, i, &dir, &created);
+		ck_assert_int_eq(created, 1);
+	}
+	ew_flowtab_stats(ft, &st);
+	ck_assert_uint_eq(st.live, 8);
+	ck_assert_uint_eq(st.evicted, 92);
+	ck_assert_int_eq(x.last_reason, EW_END_EVICTED);
+	ck_assert_int_eq(x.finals, 92);
+	ew_flowtab_flush(ft, EW_END_SHUTDOWN);
+	ck_assert_int_eq(x.finals, 100);
+	ck_assert_int_eq(x.last_reason, EW_END_SHUTDOWN);
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+START_TEST(icmp_echo_pairs)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 8);
+	struct ew_flow_pkt req = pkt("198.18.9.5", 8, "198.18.1.1", 0, 1, 0);
+	struct ew_flow_pkt rep = pkt("198.18.1.1", 8, "198.18.9.5", 0, 1, 0);
+	struct ew_flow_pkt other = pkt("198.18.9.5", 8, "198.18.1.1", 0, 1, 0);
+	struct ew_ft_entry *a, *b, *c;
+	int dir, created;
+
+	req.key_extra = rep.key_extra = 77;
+	rep.icmp_reply = 1;
+	other.key_extra = 78;
+	a = ew_flowtab_packet(ft, &req, 0, &dir, &created);
+	b = ew_flowtab_packet(ft, &rep, 1, &dir, &created);
+	ck_assert_ptr_eq(a, b);
+	ck_assert_int_eq(dir, 1);
+	c = ew_flowtab_packet(ft, &other, 2, &dir, &created);
+	ck_assert_ptr_ne(a, c);                      /* another ping session */
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+static Suite *flowtab_suite(void)
+{
+	Suite *s = suite_create("flowtab");
+	TCase *t = tcase_create("flowtab");
+
+	tcase_add_test(t, both_directions_one_flow);
+	tcase_add_test(t, initiator_from_synack_and_ports);
+	tcase_add_test(t, late_syn_corrects_a_guess);
+	tcase_add_test(t, timeouts_by_state);
+	tcase_add_test(t, active_timeout_reports_and_keeps);
+	tcase_add_test(t, bound_evicts_oldest);
+	tcase_add_test(t, icmp_echo_pairs);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(flowtab_suite)

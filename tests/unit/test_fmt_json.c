@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for alerting/fmt_json: the SPEC §4 fields, escaping, and the bound. */
+#include <string.h>
+
+#include "alerting/fmt_json.h"
+#include "check_main.h"
+#include "core/ew_flow.h"
+#include "core/ew_sev.h"
+
+static struct ew_alert sample(void)
+{
+	struct ew_alert a;
+
+	memset(&a, 0, sizeof(a));
+	a.ts_us = 1700000000123456ULL;
+	a.action = "policy-violation";
+	a.severity = EW_SEV_CRITICAL;
+	a.rule = "ssh-between-servers";
+	a.rule_file = "rules.d/10-tiers.yaml";
+	a.rule_line = 25;
+	a.decided_by = "deny-rule";
+	a.message = "web-3 opened \"SSH\"\tto db-1\\x";
+	ew_addr_parse(&a.src, "198.18.1.11");
+	ew_addr_parse(&a.dst, "fd18::3:10");
+	a.sport = 40000;
+	a.dport = 22;
+	a.proto = 6;
+	a.app_source = EW_APP_DPI;
+	a.app = "SSH";
+	a.app_ecs = "ssh";
+	a.src_groups[0] = "web";
+	a.nsrc_groups = 1;
+	a.observer_name = "rack12-tap";
+	a.observer_type = EW_SRC_IFACE;
+	a.repeats = 3;
+	return a;
+}
+
+START_TEST(fields)
+{
+	char mem[8192];
+	struct ew_buf b;
+	struct ew_alert a = sample();
+	const char *want[] = {
+		"{\"@timestamp\":\"2023-11-14T22:13:20.123Z\",",
+		"\"event\":{\"kind\":\"alert\",\"action\":\"policy-violation\"",
+		"\"severity\":90",
+		"\"rule\":{\"name\":\"ssh-between-servers\"}",
+		"\"source\":{\"ip\":\"198.18.1.11\",\"port\":40000",
+		"\"destination\":{\"ip\":\"fd18::3:10\",\"port\":22",
+		"\"network\":{\"transport\":\"tcp\",\"protocol\":\"ssh\"",
+		"\"observer\":{\"name\":\"rack12-tap\",\"type\":\"iface\"}",
+		"\"eastwatch\":{\"severity\":\"critical\",\"app_source\":\"dpi\"",
+		"\"source_groups\":[\"web\"]",
+		"\"destination_groups\":[]",
+		"\"repeats\":3",
+		"\"rule_file\":\"rules.d/10-tiers.yaml:25\"",
+		"\"message\":\"web-3 opened \\\"SSH\\\"\\tto db-1\\\\x\"",
+	};
+
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_json(&a, &b), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(mem, want[i]) != NULL, "missing %s in %s", want[i], mem);
+	ck_assert_int_eq(mem[b.len - 1], '\n');
+	ck_assert_ptr_null(strchr(mem, '\t'));
+}
+END_TEST
+
+START_TEST(control_bytes_escaped)
+{
+	char mem[8192];
+	struct ew_buf b;
+	struct ew_alert a = sample();
+
+	a.message = "a\x01" "b\x1f" "c";
+	ew_buf_init(&b, mem, sizeof(mem));
+	ew_fmt_json(&a, &b);
+	ck_assert_ptr_nonnull(strstr(mem, "a\\u0001b\\u001fc"));
+}
+END_TEST
+
+START_TEST(overflow_reported)
+{
+	char mem[100];
+	struct ew_buf b;
+	struct ew_alert a = sample();
+
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_json(&a, &b), -1);
+	ck_assert_uint_eq(strlen(mem), sizeof(mem) - 1);
+}
+END_TEST
+
+static Suite *fmt_json_suite(void)
+{
+	Suite *s = suite_create("fmt_json");
+	TCase *t = tcase_create("fmt_json");
+
+	tcase_add_test(t, fields);
+	tcase_add_test(t, control_bytes_escaped);
+	tcase_add_test(t, overflow_reported);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(fmt_json_suite)

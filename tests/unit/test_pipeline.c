@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for daemon/pipeline: when flows are judged (first packet, application
+ * known, deadline, escalation, flow end) and what reaches the sinks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "collector/decode_pkt.h"
+#include "collector/source.h"
+#include "daemon/pipeline.h"
+#include "pktbuild.h"
+
+#define S 1000000ULL
+
+static struct ew_classify *cls;
+static struct ew_policy *pol;
+static struct ew_sinkset *sinks;
+static struct ew_conf *sinkdoc;
+static struct ew_pipeline *pl;
+static char out[64];
+
+static int resolve(void *arg, const char *name)
+{
+	return ew_classify_lookup(arg, name);
+}
+
+static void start(const char *policy_text)
+{
+	struct ew_cls_conf cc;
+	struct ew_pipeline_conf pc;
+	struct ew_policy_opts o = { resolve, NULL, NULL };
+	struct ew_err err;
+	char yaml[200];
+	int fd;
+
+	ew_cls_conf_default(&cc);
+	cls = ew_classify_new(&cc, &err);
+	o.resolve_arg = cls;
+	pol = ew_policy_load_mem("test.yaml", policy_text, strlen(policy_text), &o, &err);
+	ck_assert_msg(pol != NULL, "%s", err.msg);
+	snprintf(out, sizeof(out), "/tmp/ew-alerts-XXXXXX");
+	fd = mkstemp(out);
+	close(fd);
+	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", out);
+	ck_assert_int_eq(ew_conf_load_mem(&sinkdoc, "sink", yaml, strlen(yaml), &err), 0);
+	sinks = ew_sinkset_new();
+	ck_assert_int_eq(ew_sinkset_add(sinks, ew_conf_root(sinkdoc), NULL, &err), 0);
+	ew_pipeline_conf_default(&pc);
+	pc.sensor = "unit";
+	pl = ew_pipeline_new(&pc, cls, pol, sinks, &err);
+	ck_assert_ptr_nonnull(pl);
+}
+
+static void stop(void)
+{
+	ew_pipeline_free(pl);
+	ew_sinkset_free(sinks);
+	ew_conf_free(sinkdoc);
+	ew_policy_free(pol);
+	ew_classify_free(cls);
+	unlink(out);
+}
+
+static uint64_t alerts(void)
+{
+	struct ew_pipeline_stats st;
+
+	ew_pipeline_stats(pl, &st);
+	return st.alerts;
+}
+
+static char *alert_text(void)
+{
+	static char buf[65536];
+	FILE *f;
+	size_t n;
+
+	ew_sinkset_flush(sinks, 0);
+	f = fopen(out, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void feed(struct pb *p, uint64_t ts)
+{
+	struct ew_raw_pkt rp = { 0 };
+
+	pb_done(p);
+	rp.ts_us = ts;
+	rp.data = p->b;
+	rp.caplen = rp.len = (uint32_t)p->n;
+	rp.dlt = EW_DLT_EN10MB;
+	rp.source_kind = EW_SRC_IFACE;
+	ew_pipeline_packet(pl, &rp);
+}
+
+static void tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t fl,
+		const char *payload, uint64_t ts)
+{
+	struct pb p = { 0 };
+
+	pb_eth(&p, 0x0800);
+	pb_ipv4(&p, s, d, 6, 1, 0);
+	pb_tcp(&p, sp, dp, fl);
+	if (payload)
+		pb_payload(&p, payload);
+	feed(&p, ts);
+}
+
+static const char *policy_apps =
+	"groups:\n"
+	"  web: { members: [198.18.1.0/24] }\n"
+	"  app: { members: [198.18.2.0/24] }\n"
+	"  db:  { members: [198.18.3.10] }\n"
+	"  lab: { members: [172.16.238.0/24] }\n"
+	"allow:\n"
+	"  - { name: web-to-app, from: web, to: app, services: [tcp/8443], apps: [TLS] }\n"
+	"deny:\n"
+	"  - { name: ssh-between-servers, from: [web, app, db, lab], to: any, apps: [SSH], severity: critical }\n"
+	"default: { action: deny, severity: high }\n";
+
+START_TEST(ssh_alerts_while_open)
+{
+	const struct ew_source_ops *ops = ew_source_find("pcap");
+	struct ew_source_conf sc = { .type = "pcap", .target = EW_CORPUS "/ndpi-4.2/pcap/ssh.pcap" };
+	struct ew_source_out o;
+	struct ew_err err;
+	void *st;
+	char *t;
+
+	start(policy_apps);
+	o.packet = ew_pipeline_packet;
+	o.arg = pl;
+	ck_assert_int_eq(ops->open(&st, &sc, NULL, &o, &err), 0);
+	ck_assert_int_eq(ops->run(st, &err), 0);
+	ops->close(st);
+	ck_assert_uint_eq(alerts(), 1);       /* before any flow ended */
+	ew_pipeline_finish(pl);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	ck_assert_ptr_nonnull(strstr(t, "\"rule\":{\"name\":\"ssh-between-servers\"}"));
+	ck_assert_ptr_nonnull(strstr(t, "\"protocol\":\"ssh\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"app_source\":\"dpi\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"source_groups\":[\"lab\"]"));
+	ck_assert_ptr_nonnull(strstr(t, "\"type\":\"pcap\""));
+	stop();
+}
+END_TEST
+
+START_TEST(app_independent_verdict_on_first_packet)
+{
+	char *t;
+
+	start("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.10] } }\n"
+	      "default: { action: deny, severity: medium }\n");
+	tcp("198.18.1.11", 40000, "198.18.3.10", 6379, EW_TH_SYN, NULL, 10 * S);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	/* described with the port guess, and says so */
+	ck_assert_ptr_nonnull(strstr(t, "\"protocol\":\"redis\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"app_source\":\"port\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"severity\":50"));
+	/* the reply and later packets of the same flow alert no more */
+	tcp("198.18.3.10", 6379, "198.18.1.11", 40000, EW_TH_SYN | EW_TH_ACK, NULL, 10 * S + 1);
+	tcp("198.18.1.11", 40000, "198.18.3.10", 6379, EW_TH_ACK, NULL, 10 * S + 2);
+	ew_pipeline_finish(pl);
+	ck_assert_uint_eq(alerts(), 1);
+	stop();
+}
+END_TEST
+
+START_TEST(silent_attempt_judged_at_deadline)
+{
+	start(policy_apps);
+	/* web -> db: every flow from web waits for its application (the SSH rule) */
+	tcp("198.18.1.11", 40001, "198.18.3.10", 5432, EW_TH_SYN, NULL, 100 * S);
+	ck_assert_uint_eq(alerts(), 0);
+	tcp("198.18.1.99", 40002, "198.18.1.98", 53, EW_TH_SYN, NULL, 100 * S + 500000);
+	ck_assert_uint_eq(alerts(), 0);
+	ew_pipeline_tick(pl, 101 * S + 1);   /* one second on, without a packet */
+	ck_assert_uint_eq(alerts(), 1);
+	ck_assert_ptr_nonnull(strstr(alert_text(), "\"decided_by\":\"default\""));
+	stop();
+}
+END_TEST
+
+START_TEST(waiting_before_speaking_is_no_way_around)
+{
+	/* web -> app on 8443 is allowed only as TLS. A client that stays silent past the
+	 * deadline is allowed on the port guess (the waiver) - but when it then speaks
+	 * SSH, nDPI names it and the flow is judged again. */
+	start(policy_apps);
+	tcp("198.18.1.11", 40000, "198.18.2.7", 8443, EW_TH_SYN, NULL, 1 * S);
+	tcp("198.18.2.7", 8443, "198.18.1.11", 40000, EW_TH_SYN | EW_TH_ACK, NULL, 1 * S + 100);
+	tcp("198.18.1.11", 40000, "198.18.2.7", 8443, EW_TH_ACK, NULL, 1 * S + 200);
+	ew_pipeline_tick(pl, 5 * S);
+	ck_assert_uint_eq(alerts(), 0);      /* provisionally allowed */
+	tcp("198.18.2.7", 8443, "198.18.1.11", 40000, EW_TH_ACK | EW_TH_PSH,
+	    "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 6 * S);
+	tcp("198.18.1.11", 40000, "198.18.2.7", 8443, EW_TH_ACK | EW_TH_PSH,
+	    "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", 6 * S + 100);
+	ck_assert_uint_eq(alerts(), 1);
+	ck_assert_ptr_nonnull(strstr(alert_text(), "\"name\":\"ssh-between-servers\""));
+	stop();
+}
+END_TEST
+
+START_TEST(infrastructure_is_not_judged)
+{
+	struct pb p = { 0 };
+	struct ew_pipeline_stats st;
+
+	start("default: { action: deny }\n");
+	pb_eth(&p, 0x0806);
+	pb_payload(&p, "0123456789012345678901234567");
+	feed(&p, S);
+	memset(&p, 0, sizeof(p));
+	pb_eth(&p, 0x86dd);
+	pb_ipv6(&p, "fe80::1", "ff02::2", 58);
+	pb_icmp(&p, 133, 0, 0);              /* router solicitation */
+	feed(&p, S);
+	ew_pipeline_finish(pl);
+	ew_pipeline_stats(pl, &st);
+	ck_assert_uint_eq(st.infra, 2);
+	ck_assert_uint_eq(st.flows, 0);
+	ck_assert_uint_eq(alerts(), 0);
+	stop();
+}
+END_TEST
+
+START_TEST(throttled_repeats)
+{
+	start("default: { action: deny }\n");
+	for (int i = 0; i < 5; i++)
+		tcp("198.18.1.11", (uint16_t)(40000 + i), "198.18.3.10", 22, EW_TH_SYN, NULL,
+		    (uint64_t)(10 + i) * S);
+	ck_assert_uint_eq(alerts(), 1);
+	tcp("198.18.1.11", 41000, "198.18.3.10", 22, EW_TH_SYN, NULL, 80 * S);
+	ck_assert_uint_eq(alerts(), 2);
+	ck_assert_ptr_nonnull(strstr(alert_text(), "\"repeats\":4"));
+	stop();
+}
+END_TEST
+
+static Suite *pipeline_suite(void)
+{
+	Suite *s = suite_create("pipeline");
+	TCase *t = tcase_create("pipeline");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, ssh_alerts_while_open);
+	tcase_add_test(t, app_independent_verdict_on_first_packet);
+	tcase_add_test(t, silent_attempt_judged_at_deadline);
+	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
+	tcase_add_test(t, infrastructure_is_not_judged);
+	tcase_add_test(t, throttled_repeats);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(pipeline_suite)

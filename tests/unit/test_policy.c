@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for analyzer/policy and policy_load: every load error with its file, line
+ * and column, and a table of verdicts covering each rule of SPEC §3 (union of allows,
+ * deny overrides, intra, apps with the waiver, default). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyzer/classify.h"
+#include "analyzer/policy.h"
+#include "check_main.h"
+
+static struct ew_classify *cls;
+static char dir[256];
+
+static int resolve(void *arg, const char *name)
+{
+	return ew_classify_lookup(arg, name);
+}
+
+static void setup(void)
+{
+	struct ew_cls_conf cc;
+	struct ew_err err;
+
+	ew_cls_conf_default(&cc);
+	cls = ew_classify_new(&cc, &err);
+	snprintf(dir, sizeof(dir), "/tmp/ew-policy-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ew_classify_free(cls);
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static struct ew_policy *load(struct ew_err *err, const char *inventory)
+{
+	struct ew_policy_opts o = { resolve, cls, inventory };
+
+	return ew_policy_load_dir(dir, &o, err);
+}
+
+/* The load must fail with "DIR/FILE:LINE:COL: ..." containing what. */
+static void expect_error(const char *file, unsigned line, unsigned col, const char *what)
+{
+	struct ew_err err = { "" };
+	char want[400];
+
+	ck_assert_ptr_null(load(&err, NULL));
+	snprintf(want, sizeof(want), "%s/%s:%u:%u: ", dir, file, line, col);
+	ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "got \"%s\", want prefix \"%s\"",
+		      err.msg, want);
+	ck_assert_msg(strstr(err.msg, what) != NULL, "got \"%s\", want \"%s\"", err.msg, what);
+}
+
+static const char *base_groups =
+	"groups:\n"
+	"  web: { members: [198.18.1.0/24] }\n"
+	"  db:  { members: [198.18.3.10] }\n";
+
+START_TEST(error_unknown_top_key)
+{
+	write_file("a.yaml", "grups:\n  web: { members: [198.18.1.0/24] }\n");
+	expect_error("a.yaml", 1, 1, "unknown key \"grups\"");
+}
+END_TEST
+
+START_TEST(error_unknown_group_key)
+{
+	write_file("a.yaml", "groups:\n  web: { membres: [198.18.1.0/24] }\n");
+	expect_error("a.yaml", 2, 10, "unknown key \"membres\"");
+}
+END_TEST
+
+START_TEST(error_bad_address)
+{
+	write_file("a.yaml", "groups:\n  web:\n    members:\n      - 198.18.1.0/24\n"
+		   "      - 198.18.1.300\n");
+	expect_error("a.yaml", 5, 9, "bad address \"198.18.1.300\"");
+}
+END_TEST
+
+START_TEST(error_host_bits)
+{
+	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.5/24] }\n");
+	expect_error("a.yaml", 2, 20, "bits set after its length");
+}
+END_TEST
+
+START_TEST(error_bad_range)
+{
+	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.9-198.18.1.1] }\n");
+	expect_error("a.yaml", 2, 20, "ends before it starts");
+}
+END_TEST
+
+START_TEST(error_unknown_group_in_rule)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "allow:\n  - name: r1\n    from: web\n    to: dbs\n");
+	expect_error("b.yaml", 4, 9, "unknown group \"dbs\"");
+}
+END_TEST
+
+START_TEST(error_duplicate_rule_across_files)
+{
+	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.0/24] }\n"
+		   "allow:\n  - { name: r1, from: web, to: web }\n");
+	write_file("b.yaml", "deny:\n  - name: r1\n    from: web\n    to: any\n");
+	expect_error("b.yaml", 2, 11, "duplicate rule name \"r1\"");
+}
+END_TEST
+
+START_TEST(error_duplicate_group)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "groups:\n  db: { members: [198.18.3.11] }\n");
+	expect_error("b.yaml", 2, 3, "group \"db\" is already defined");
+}
+END_TEST
+
+START_TEST(error_bad_severity)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "deny:\n  - { name: r1, from: web, to: db, severity: urgent }\n");
+	expect_error("b.yaml", 2, 46, "bad severity \"urgent\"");
+}
+END_TEST
+
+START_TEST(error_bad_service)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "allow:\n  - name: r1\n    from: web\n    to: db\n"
+		   "    services: [tcp/22, tcp/99999]\n");
+	expect_error("b.yaml", 5, 24, "bad service \"tcp/99999\"");
+}
+END_TEST
+
+START_TEST(error_unknown_app)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "allow:\n  - name: r1\n    from: web\n    to: db\n"
+		   "    apps: [TLS, Telepathy]\n");
+	expect_error("b.yaml", 5, 17, "unknown application \"Telepathy\"");
+}
+END_TEST
+
+START_TEST(error_yaml_syntax)
+{
+	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.0/24 }\n");
+	expect_error("a.yaml", 2, 34, "YAML syntax");
+}
+END_TEST
+
+START_TEST(error_severity_on_allow)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "allow:\n  - { name: r1, from: web, to: db, severity: high }\n");
+	expect_error("b.yaml", 2, 46, "deny rules only");
+}
+END_TEST
+
+START_TEST(error_label_without_inventory)
+{
+	write_file("a.yaml", "groups:\n  web: { members: [\"label:role=web\"] }\n");
+	expect_error("a.yaml", 2, 20, "need an inventory");
+}
+END_TEST
+
+START_TEST(error_default_twice)
+{
+	write_file("a.yaml", "default: { action: deny }\n");
+	write_file("b.yaml", "default:\n  action: allow\n");
+	expect_error("b.yaml", 2, 3, "default is already set");
+}
+END_TEST
+
+START_TEST(error_rule_without_name)
+{
+	write_file("a.yaml", base_groups);
+	write_file("b.yaml", "allow:\n  - from: web\n    to: db\n");
+	expect_error("b.yaml", 2, 5, "rule has no name");
+}
+END_TEST
+
+START_TEST(error_intra_value)
+{
+	write_file("a.yaml", "groups:\n  db: { members: [198.18.3.10], intra: yes }\n");
+	expect_error("a.yaml", 2, 40, "intra must be allow or deny");
+}
+END_TEST
+
+START_TEST(error_empty_dir)
+{
+	struct ew_err err = { "" };
+
+	ck_assert_ptr_null(load(&err, NULL));
+	ck_assert_ptr_nonnull(strstr(err.msg, "no *.yaml policy files"));
+}
+END_TEST
+
+/* ---- verdicts ---- */
+
+static const char *spec_policy =
+	"groups:\n"
+	"  web:  { members: [198.18.1.0/24] }\n"
+	"  app:  { members: [198.18.2.0/24, \"fd18::2:0/112\"] }\n"
+	"  db:   { members: [198.18.3.10, 198.18.3.11], intra: allow }\n"
+	"  jump: { members: [198.18.9.5] }\n"
+	"allow:\n"
+	"  - name: web-to-app\n"
+	"    from: web\n"
+	"    to: app\n"
+	"    services: [tcp/8443]\n"
+	"    apps: [TLS]\n"
+	"  - name: admin-ssh\n"
+	"    from: jump\n"
+	"    to: [web, app, db]\n"
+	"    services: [tcp/22]\n"
+	"  - name: dns-anywhere\n"
+	"    from: any\n"
+	"    to: 198.18.0.53\n"
+	"    services: [udp/53, tcp/53]\n"
+	"  - name: ranged\n"
+	"    from: 198.18.5.10-198.18.5.20\n"
+	"    to: app\n"
+	"    services: [tcp/9000-9100]\n"
+	"deny:\n"
+	"  - name: ssh-between-servers\n"
+	"    from: [web, app, db]\n"
+	"    to: any\n"
+	"    apps: [SSH]\n"
+	"    severity: critical\n"
+	"  - name: no-telnet\n"
+	"    from: any\n"
+	"    to: any\n"
+	"    services: [tcp/23]\n"
+	"    severity: medium\n"
+	"default:\n"
+	"  action: deny\n"
+	"  severity: high\n";
+
+struct vcase {
+	const char *src, *dst;
+	uint8_t proto;
+	uint16_t dport;
+	const char *app;          /* NULL: none */
+	int app_source;
+	int action;
+	const char *rule;         /* deciding rule, "intra", or "default" */
+	int severity;
+};
+
+static const struct vcase cases[] = {
+	/* union of allows, services and apps as observed */
+	{ "198.18.1.5", "198.18.2.7", 6, 8443, "TLS", EW_APP_DPI, EW_ALLOW, "web-to-app", 0 },
+	{ "198.18.1.5", "fd18::2:7", 6, 8443, "TLS", EW_APP_DPI, EW_ALLOW, "web-to-app", 0 },
+	{ "198.18.1.5", "198.18.2.7", 6, 8443, "HTTP", EW_APP_DPI, EW_DENY, "default", EW_SEV_HIGH },
+	{ "198.18.1.5", "198.18.2.7", 6, 8443, "TLS", EW_APP_EXPORTER, EW_ALLOW, "web-to-app", 0 },
+	{ "198.18.1.5", "198.18.2.7", 6, 8444, "TLS", EW_APP_DPI, EW_DENY, "default", EW_SEV_HIGH },
+	{ "198.18.2.7", "198.18.1.5", 6, 8443, "TLS", EW_APP_DPI, EW_DENY, "default", EW_SEV_HIGH },
+	/* waiver: not observed -> an allow rule's apps do not count */
+	{ "198.18.1.5", "198.18.2.7", 6, 8443, NULL, EW_APP_NONE, EW_ALLOW, "web-to-app", 0 },
+	{ "198.18.1.5", "198.18.2.7", 6, 8443, "HTTP", EW_APP_PORT, EW_ALLOW, "web-to-app", 0 },
+	/* deny overrides; deny apps against the port guess, never against nothing */
+	{ "198.18.1.5", "198.18.2.7", 6, 22, "SSH", EW_APP_DPI, EW_DENY, "ssh-between-servers", EW_SEV_CRITICAL },
+	{ "198.18.1.5", "198.18.2.7", 6, 2222, "SSH", EW_APP_DPI, EW_DENY, "ssh-between-servers", EW_SEV_CRITICAL },
+	{ "198.18.1.5", "198.18.3.10", 6, 22, "SSH", EW_APP_PORT, EW_DENY, "ssh-between-servers", EW_SEV_CRITICAL },
+	{ "198.18.1.5", "198.18.3.10", 6, 22, NULL, EW_APP_NONE, EW_DENY, "default", EW_SEV_HIGH },
+	{ "198.18.9.5", "198.18.1.5", 6, 22, "SSH", EW_APP_DPI, EW_ALLOW, "admin-ssh", 0 },
+	{ "198.18.9.5", "198.18.3.11", 6, 22, "SSH", EW_APP_DPI, EW_ALLOW, "admin-ssh", 0 },
+	{ "198.18.9.5", "198.18.3.11", 6, 23, "Telnet", EW_APP_DPI, EW_DENY, "no-telnet", EW_SEV_MEDIUM },
+	/* intra: allow among members, deny still overrides, members only */
+	{ "198.18.3.10", "198.18.3.11", 6, 5432, "PostgreSQL", EW_APP_DPI, EW_ALLOW, "intra", 0 },
+	{ "198.18.3.10", "198.18.3.11", 6, 22, "SSH", EW_APP_DPI, EW_DENY, "ssh-between-servers", EW_SEV_CRITICAL },
+	{ "198.18.1.5", "198.18.1.6", 6, 80, "HTTP", EW_APP_DPI, EW_DENY, "default", EW_SEV_HIGH },
+	/* any and inline members, ranges */
+	{ "10.9.9.9", "198.18.0.53", 17, 53, "DNS", EW_APP_DPI, EW_ALLOW, "dns-anywhere", 0 },
+	{ "198.18.5.15", "198.18.2.1", 6, 9050, NULL, EW_APP_NONE, EW_ALLOW, "ranged", 0 },
+	{ "198.18.5.21", "198.18.2.1", 6, 9050, NULL, EW_APP_NONE, EW_DENY, "default", EW_SEV_HIGH },
+	/* addresses in no group */
+	{ "10.1.1.1", "10.2.2.2", 17, 123, "NTP", EW_APP_DPI, EW_DENY, "default", EW_SEV_HIGH },
+};
+
+static const char *decided(const struct ew_verdict *v)
+{
+	if (v->by == EW_BY_INTRA)
+		return "intra";
+	if (v->by == EW_BY_DEFAULT)
+		return "default";
+	return v->rule->name;
+}
+
+START_TEST(verdict_table)
+{
+	struct ew_err err;
+	struct ew_policy *p;
+
+	write_file("policy.yaml", spec_policy);
+	p = load(&err, NULL);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct vcase *c = &cases[i];
+		struct ew_flow f;
+		struct ew_verdict v;
+
+		memset(&f, 0, sizeof(f));
+		ew_addr_parse(&f.src, c->src);
+		ew_addr_parse(&f.dst, c->dst);
+		f.proto = c->proto;
+		f.sport = 50000;
+		f.dport = c->dport;
+		f.app_source = (uint8_t)c->app_source;
+		if (c->app)
+			f.app_proto = (uint16_t)ew_classify_lookup(cls, c->app);
+		ew_policy_verdict(p, &f, &v);
+		ck_assert_msg(v.action == c->action && strcmp(decided(&v), c->rule) == 0,
+			      "case %zu (%s -> %s %u/%u %s): got %s by %s", i, c->src, c->dst,
+			      c->proto, c->dport, c->app ? c->app : "-",
+			      v.action == EW_DENY ? "deny" : "allow", decided(&v));
+		if (c->action == EW_DENY)
+			ck_assert_int_eq(v.severity, c->severity);
+	}
+	ew_policy_free(p);
+}
+END_TEST
+
+START_TEST(app_dependence_is_reported)
+{
+	struct ew_err err;
+	struct ew_policy *p;
+	struct ew_flow f;
+	struct ew_verdict v;
+
+	write_file("policy.yaml", spec_policy);
+	p = load(&err, NULL);
+	memset(&f, 0, sizeof(f));
+	ew_addr_parse(&f.src, "198.18.1.5");
+	ew_addr_parse(&f.dst, "198.18.2.7");
+	f.proto = 6;
+	f.dport = 8443;
+	ew_policy_verdict(p, &f, &v);
+	ck_assert_int_eq(v.app_dependent, 1);    /* web-to-app wants TLS */
+	ew_addr_parse(&f.src, "10.1.1.1");       /* in no group: nothing with apps applies */
+	ew_policy_verdict(p, &f, &v);
+	ck_assert_int_eq(v.app_dependent, 0);
+	ck_assert_int_eq(v.action, EW_DENY);
+	ew_policy_free(p);
+}
+END_TEST
+
+START_TEST(default_allow_and_labels)
+{
+	struct ew_err err;
+	struct ew_policy *p;
+	struct ew_flow f;
+	struct ew_verdict v;
+	char inv[400];
+	FILE *fi;
+
+	snprintf(inv, sizeof(inv), "%s/inventory.yml.txt", dir);
+	fi = fopen(inv, "w");
+	fputs("198.18.1.11: { role: web, env: prod }\n198.18.1.12: { role: web }\n"
+	      "198.18.3.10: { role: db }\n", fi);
+	fclose(fi);
+	write_file("a.yaml", "groups:\n  web: { members: [\"label:role=web\"] }\n"
+		   "  db: { members: [\"label:role=db\"] }\n"
+		   "deny:\n  - { name: web-db, from: web, to: db, severity: low }\n"
+		   "default: { action: allow }\n");
+	p = load(&err, inv);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	memset(&f, 0, sizeof(f));
+	f.proto = 6;
+	f.dport = 5432;
+	ew_addr_parse(&f.src, "198.18.1.12");
+	ew_addr_parse(&f.dst, "198.18.3.10");
+	ew_policy_verdict(p, &f, &v);
+	ck_assert_int_eq(v.action, EW_DENY);
+	ck_assert_int_eq(v.severity, EW_SEV_LOW);
+	ew_addr_parse(&f.src, "198.18.1.13");   /* not labelled: default allow */
+	ew_policy_verdict(p, &f, &v);
+	ck_assert_int_eq(v.action, EW_ALLOW);
+	ck_assert_int_eq(v.by, EW_BY_DEFAULT);
+	ew_policy_free(p);
+}
+END_TEST
+
+START_TEST(files_merge_in_any_order)
+{
+	struct ew_err err;
+	struct ew_policy *p;
+	struct ew_policy_info pi;
+
+	/* the rule file sorts before the group file: groups are read first anyway */
+	write_file("00-rules.yaml", "allow:\n  - { name: r1, from: web, to: db, services: [tcp/5432] }\n");
+	write_file("50-groups.yaml", base_groups);
+	p = load(&err, NULL);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	ew_policy_info(p, &pi);
+	ck_assert_uint_eq(pi.groups, 2);
+	ck_assert_uint_eq(pi.rules, 1);
+	ck_assert_uint_eq(pi.files, 2);
+	ck_assert_int_eq(pi.default_action, EW_DENY);
+	ew_policy_free(p);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *e = tcase_create("load errors");
+	TCase *v = tcase_create("verdicts");
+
+	tcase_add_checked_fixture(e, setup, teardown);
+	tcase_add_checked_fixture(v, setup, teardown);
+	tcase_set_timeout(e, 30);
+	tcase_set_timeout(v, 30);
+	tcase_add_test(e, error_unknown_top_key);
+	tcase_add_test(e, error_unknown_group_key);
+	tcase_add_test(e, error_bad_address);
+	tcase_add_test(e, error_host_bits);
+	tcase_add_test(e, error_bad_range);
+	tcase_add_test(e, error_unknown_group_in_rule);
+	tcase_add_test(e, error_duplicate_rule_across_files);
+	tcase_add_test(e, error_duplicate_group);
+	tcase_add_test(e, error_bad_severity);
+	tcase_add_test(e, error_bad_service);
+	tcase_add_test(e, error_unknown_app);
+	tcase_add_test(e, error_yaml_syntax);
+	tcase_add_test(e, error_severity_on_allow);
+	tcase_add_test(e, error_label_without_inventory);
+	tcase_add_test(e, error_default_twice);
+	tcase_add_test(e, error_rule_without_name);
+	tcase_add_test(e, error_intra_value);
+	tcase_add_test(e, error_empty_dir);
+	tcase_add_test(v, verdict_table);
+	tcase_add_test(v, app_dependence_is_reported);
+	tcase_add_test(v, default_allow_and_labels);
+	tcase_add_test(v, files_merge_in_any_order);
+	suite_add_tcase(s, e);
+	suite_add_tcase(s, v);
+	return s;
+}
+
+EW_CHECK_MAIN(policy_suite)
