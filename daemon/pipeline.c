@@ -24,6 +24,8 @@ enum vcode { V_NONE, V_ALLOW, V_DENY_DEFAULT, V_DENY_RULE };
 enum jstate {
 	J_NONE,          /* not judged */
 	J_PENDING,       /* the verdict depends on the application: waiting for nDPI */
+	J_HELD,          /* denied whatever the application: the alert waits for nDPI to
+			  * name it (evidence), at most judge_within */
 	J_PROVISIONAL,   /* judged at the deadline with the port guess; nDPI may still
 			  * name the application and escalate it */
 	J_FINAL,
@@ -234,11 +236,19 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	ew_buf_init(&mb, msg, sizeof(msg));
 	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
 	groups_text(&mb, a.src_groups, a.nsrc_groups);
-	ew_buf_printf(&mb, " opened %s (%s", f->app_source == EW_APP_NONE ? "a flow" : app,
-		      ew_transport_name(f->proto, tb));
+	/* "opened" once the responder answered; a TCP attempt nobody accepted "tried". */
+	ew_buf_puts(&mb, f->proto == 6 && !(e->tcp & (EW_TCP_SYNACK | EW_TCP_EST)) &&
+			 (e->tcp & EW_TCP_SYN) ? " tried to open " : " opened ");
+	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER)
+		ew_buf_printf(&mb, "%s (", app);
+	ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
 	if (f->proto == 6 || f->proto == 17 || f->proto == 132)
 		ew_buf_printf(&mb, "/%u", f->dport);
-	ew_buf_printf(&mb, ") to %s", ew_addr_format(&f->dst, s2));
+	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER)
+		ew_buf_putc(&mb, ')');
+	else if (f->app_source == EW_APP_PORT)
+		ew_buf_printf(&mb, " (%s by its port)", app);
+	ew_buf_printf(&mb, " to %s", ew_addr_format(&f->dst, s2));
 	groups_text(&mb, a.dst_groups, a.ndst_groups);
 	if (v->rule)
 		ew_buf_printf(&mb, ", which deny rule %s forbids (%s:%u)", v->rule->name,
@@ -251,56 +261,91 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	ew_sinkset_emit(p->sinks, &a);
 }
 
-/* Judge e on f (e->f, or a copy carrying the port guess). final: the verdict stands;
- * otherwise an app-dependent verdict waits (returns 0). A flow judged provisionally is
- * re-judged when its application shows, and alerts again only if that escalates it
- * (allowed -> denied, or denied by default -> denied by a rule). */
-static int judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struct ew_flow *f,
-		      uint8_t state)
+/* Judge e on f (e->f, or a copy carrying the port guess) and set its state to 'state'.
+ * A flow judged provisionally is re-judged when its application shows, and alerts again
+ * only if that escalates it (allowed -> denied, or denied by default -> by a rule). */
+static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struct ew_flow *f,
+		       const struct ew_verdict *v, uint8_t state)
 {
-	struct ew_verdict v;
-	uint8_t code, before = VERDICT(e);
+	uint8_t code = v->action == EW_ALLOW ? V_ALLOW : v->rule ? V_DENY_RULE : V_DENY_DEFAULT;
+	uint8_t before = VERDICT(e);
 
-	ew_policy_verdict(p->pol, f, &v);
-	if (state == J_PENDING && v.app_dependent)
-		return 0;
-	code = v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT;
 	if (JSTATE(e) != J_PROVISIONAL)
 		p->st.judged++;
-	if (v.action == EW_DENY && (JSTATE(e) != J_PROVISIONAL || before == V_ALLOW ||
-				    (before == V_DENY_DEFAULT && code == V_DENY_RULE)))
-		raise_violation(p, e, f, &v);
+	if (v->action == EW_DENY && (JSTATE(e) != J_PROVISIONAL || before == V_ALLOW ||
+				     (before == V_DENY_DEFAULT && code == V_DENY_RULE)))
+		raise_violation(p, e, f, v);
 	VERDICT(e) = code;
-	JSTATE(e) = state == J_PENDING ? J_FINAL : state;
-	return 1;
+	JSTATE(e) = state;
 }
 
-/* The application is as known as it will be before the flow ends (or the flow ends). */
+/* e with nDPI's port guess when nothing better is known yet. */
+static const struct ew_flow *with_guess(struct ew_pipeline *p, struct ew_ft_entry *e,
+					struct ew_flow *tmp)
+{
+	if (e->f.app_source != EW_APP_NONE || CLS_DONE(e))
+		return &e->f;
+	*tmp = e->f;
+	ew_classify_guess(p->cls, tmp);
+	return tmp;
+}
+
+/* The application is as known as it will be (nDPI named it or gave up, or the flow
+ * ended): the verdict stands. */
 static void judge_final(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
-	if (JSTATE(e) != J_FINAL)
-		judge_flow(p, e, &e->f, J_FINAL);
+	struct ew_verdict v;
+
+	if (JSTATE(e) == J_FINAL)
+		return;
+	ew_policy_verdict(p->pol, &e->f, &v);
+	judge_flow(p, e, &e->f, &v, J_FINAL);
 }
 
-/* The flow's first packet: judge now unless the verdict waits for the application. */
+static void pending_push(struct ew_pipeline *p, struct ew_ft_entry *e);
+
+/* The flow's first packet: an allowed verdict that no application could change stands
+ * now; a denied one is held for the application's name; an app-dependent one waits. */
 static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
+{
+	struct ew_verdict v;
+
+	ew_policy_verdict(p->pol, &e->f, &v);
+	if (!v.app_dependent && (v.action == EW_ALLOW || p->c.judge_within_us == 0)) {
+		judge_flow(p, e, &e->f, &v, J_FINAL);
+		return;
+	}
+	JSTATE(e) = v.app_dependent ? J_PENDING : J_HELD;
+	if (p->c.judge_within_us)
+		pending_push(p, e);
+}
+
+/* judge_within has passed since e's first packet and nDPI has not named the
+ * application: judge with the port guess. */
+static void judge_overdue_flow(struct ew_pipeline *p, struct ew_ft_entry *e)
+{
+	struct ew_flow tmp;
+	const struct ew_flow *f = with_guess(p, e, &tmp);
+	struct ew_verdict v;
+
+	ew_policy_verdict(p->pol, f, &v);
+	judge_flow(p, e, f, &v, JSTATE(e) == J_HELD ? J_FINAL : J_PROVISIONAL);
+}
+
+static int pending_valid(const struct pending *q)
+{
+	return (JSTATE(q->e) == J_PENDING || JSTATE(q->e) == J_HELD) &&
+	       q->e->f.first_us == q->first_us && q->e->hash == q->hash;
+}
+
+static void pending_push(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
 	struct pending *q;
 
-	if (judge_flow(p, e, &e->f, J_PENDING))
-		return;
-	JSTATE(e) = J_PENDING;
-	if (p->c.judge_within_us == 0)
-		return;                  /* wait for nDPI or the flow's end, however long */
 	if (p->pcount == PENDING_MAX) {  /* full: the oldest waiter is judged now */
 		q = &p->pend[p->phead];
-		if (JSTATE(q->e) == J_PENDING && q->e->f.first_us == q->first_us &&
-		    q->e->hash == q->hash) {
-			struct ew_flow g = q->e->f;
-
-			ew_classify_guess(p->cls, &g);
-			judge_flow(p, q->e, &g, J_PROVISIONAL);
-		}
+		if (pending_valid(q))
+			judge_overdue_flow(p, q->e);
 		p->phead = (p->phead + 1) % PENDING_MAX;
 		p->pcount--;
 	}
@@ -311,8 +356,6 @@ static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
 	p->pcount++;
 }
 
-/* Flows still waiting for their application judge_within after their first packet
- * are judged with the port guess, provisionally. */
 static void judge_overdue(struct ew_pipeline *p)
 {
 	while (p->pcount) {
@@ -320,14 +363,8 @@ static void judge_overdue(struct ew_pipeline *p)
 
 		if (q->first_us + p->c.judge_within_us > p->now)
 			break;
-		if (JSTATE(q->e) == J_PENDING && q->e->f.first_us == q->first_us &&
-		    q->e->hash == q->hash) {
-			struct ew_flow g = q->e->f;
-
-			if (g.app_source == EW_APP_NONE)
-				ew_classify_guess(p->cls, &g);
-			judge_flow(p, q->e, &g, J_PROVISIONAL);
-		}
+		if (pending_valid(q))
+			judge_overdue_flow(p, q->e);
 		p->phead = (p->phead + 1) % PENDING_MAX;
 		p->pcount--;
 	}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The command line as SPEC §2 describes it: exit codes, --help, check, explain, replay
+# (several files, pcapng, cooked and loopback link types, --output, --flows), and error
+# messages as FILE:LINE:COL.
+#
+# usage: cli.sh EASTWATCH SOURCE_DIR CORPUS_DIR
+set -uo pipefail
+EW=$1
+SRC=$2
+CORPUS=$3
+RULES=$SRC/rules.d
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect CODE DESCRIPTION -- COMMAND...   (stdout to $T/out, stderr to $T/err)
+expect() {
+	local want=$1 what=$2
+	shift 3
+	"$@" >"$T/out" 2>"$T/err"
+	local got=$?
+	if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; sed 's/^/    /' "$T/err" | head -5; fi
+}
+has() {   # has FILE PATTERN DESCRIPTION
+	if grep -Eq -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $(basename "$1")"; sed 's/^/    /' "$1" | head -5; fi
+}
+
+# --- usage and help ---
+expect 2 "no command" -- "$EW"
+expect 0 "--help" -- "$EW" --help
+has "$T/out" "replay" "--help lists replay"
+expect 2 "unknown command" -- "$EW" frobnicate
+for c in replay run check explain; do
+	expect 0 "$c --help" -- "$EW" "$c" --help
+	has "$T/out" "usage: eastwatch $c" "$c --help"
+done
+expect 2 "replay without files" -- "$EW" replay --rules "$RULES"
+expect 2 "replay bad option" -- "$EW" replay --bogus x
+expect 2 "run without sources" -- "$EW" run --rules "$RULES"
+expect 2 "explain missing args" -- "$EW" explain --rules "$RULES" 198.18.1.1
+expect 2 "explain bad address" -- "$EW" explain --rules "$RULES" 198.18.1 198.18.3.10 tcp/22
+expect 2 "explain bad service" -- "$EW" explain --rules "$RULES" 198.18.1.1 198.18.3.10 tcp/99999
+
+# --- check ---
+expect 0 "check the example" -- "$EW" check --rules "$RULES"
+has "$T/out" "^ok: 4 groups, 5 rules \(4 allow, 1 deny\), 2 files" "check summary"
+mkdir "$T/bad"
+cp "$RULES"/*.yaml "$T/bad/"
+printf 'groups:\n  extra: { members: [198.18.1.300] }\n' >"$T/bad/20-extra.yaml"
+expect 1 "check a bad policy" -- "$EW" check --rules "$T/bad"
+has "$T/err" "^$T/bad/20-extra.yaml:2:22: bad address \"198.18.1.300\"" "FILE:LINE:COL on stderr"
+expect 1 "check a missing directory" -- "$EW" check --rules "$T/nonexistent"
+printf 'sensor: { name: x }\nsinks:\n  - { type: file, pth: /tmp/x }\n' >"$T/bad.yaml"
+expect 1 "check a bad config" -- "$EW" check --rules "$RULES" --config "$T/bad.yaml"
+has "$T/err" "^$T/bad.yaml:3:19: unknown key \"pth\" in file sink" "config FILE:LINE:COL"
+printf 'sinks:\n  - { type: pager }\n' >"$T/bad2.yaml"
+expect 1 "unknown sink type" -- "$EW" check --rules "$RULES" --config "$T/bad2.yaml"
+has "$T/err" "^$T/bad2.yaml:2:13: unknown sink type \"pager\"" "sink type error"
+printf 'flows: { tcp_idle: forever }\n' >"$T/bad3.yaml"
+expect 1 "bad duration" -- "$EW" check --rules "$RULES" --config "$T/bad3.yaml"
+has "$T/err" "^$T/bad3.yaml:1:20: expected a duration" "duration error"
+
+# --- explain ---
+expect 0 "explain a deny" -- "$EW" explain --rules "$RULES" 198.18.1.11 198.18.3.10 tcp/22 SSH
+has "$T/out" "^DENY 198.18.1.11 -> 198.18.3.10 tcp/22 app SSH" "explain verdict line"
+has "$T/out" "deny rule \"ssh-between-servers\" at $RULES/10-tiers.yaml:24, severity critical" "explain names the rule and its place"
+has "$T/out" "source groups: web" "explain groups"
+expect 0 "explain an allow" -- "$EW" explain --rules "$RULES" 198.18.9.5 198.18.1.11 tcp/22 SSH
+has "$T/out" "^ALLOW .*allowed by rule \"admin-ssh\"|allowed by rule \"admin-ssh\"" "explain allow"
+expect 0 "explain intra" -- "$EW" explain --rules "$RULES" 198.18.3.10 198.18.3.11 tcp/5432 PostgreSQL
+has "$T/out" "group \"db\" \(intra: allow" "explain intra"
+expect 0 "explain default with port guess" -- "$EW" explain --rules "$RULES" 198.18.1.11 198.18.1.12 tcp/22
+has "$T/out" "port guess" "explain says the app is a guess"
+has "$T/out" "ssh-between-servers" "a deny apps condition is tested against the port guess"
+expect 0 "explain the default" -- "$EW" explain --rules "$RULES" 10.0.0.1 10.0.0.2 udp/53
+has "$T/out" "the default action decides \(deny, severity high" "explain default"
+expect 0 "explain ipv6 + icmp" -- "$EW" explain --rules "$RULES" fd18::9:5 fd18::3:10 ipv6-icmp
+has "$T/out" "allowed by rule \"ping-from-jump\"" "explain icmpv6"
+
+# --- replay ---
+expect 0 "replay the sample" -- "$EW" replay --rules "$RULES" "$SRC/tests/data/sample.pcap"
+[ "$(wc -l <"$T/out")" = 7 ] && ok || bad "sample gives 7 alerts, got $(wc -l <"$T/out")"
+has "$T/err" "packets/s" "summary on stderr"
+has "$T/err" "alerts by rule: .*ssh-between-servers 3" "summary counts alerts by rule"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/out" && ok || bad "alerts are JSON lines"
+expect 0 "replay to --output with --flows" -- "$EW" replay -q --rules "$RULES" --output "$T/alerts.json" \
+	--flows "$T/flows.json" "$SRC/tests/data/sample.pcap"
+[ ! -s "$T/out" ] && ok || bad "--output leaves stdout empty"
+[ "$(wc -l <"$T/alerts.json")" = 7 ] && ok || bad "--output has the alerts"
+[ "$(wc -l <"$T/flows.json")" = 13 ] && ok || bad "--flows has every flow ($(wc -l <"$T/flows.json"))"
+has "$T/flows.json" '"verdict":"deny"' "flow records carry verdicts"
+expect 0 "several files, pcapng, SLL and BSD loopback" -- "$EW" replay -q --rules "$RULES" \
+	"$CORPUS/ndpi-4.2/pcap/syslog.pcapng" "$CORPUS/ndpi-4.2/pcap/log4j-webapp-exploit.pcap" \
+	"$CORPUS/ndpi-4.2/pcap/rdp.pcap" "$SRC/tests/data/sample.pcap"
+has "$T/out" '"protocol":"ldap"' "log4j's LDAP callback (Linux cooked capture)"
+has "$T/out" '"protocol":"rdp"' "RDP over BSD loopback"
+has "$T/out" '"name":"ssh-between-servers"' "the last file is read too"
+expect 1 "replay an unreadable capture" -- "$EW" replay --rules "$RULES" "$RULES/00-groups.yaml"
+has "$T/err" "cannot read capture" "capture error message"
+expect 1 "replay a missing capture" -- "$EW" replay --rules "$RULES" "$T/none.pcap"
+expect 1 "replay with a bad policy" -- "$EW" replay --rules "$T/bad" "$SRC/tests/data/sample.pcap"
+expect 2 "replay with a bad filter" -- "$EW" replay --rules "$RULES" --filter "port port" "$SRC/tests/data/sample.pcap"
+expect 0 "replay with a filter" -- "$EW" replay --rules "$RULES" --filter "not port 22" "$SRC/tests/data/sample.pcap"
+[ "$(wc -l <"$T/out")" = 4 ] && ok || bad "filter drops the SSH flows ($(wc -l <"$T/out") alerts)"
+printf 'sensor: { name: rack12-tap }\nthrottle: { window: 0s }\n' >"$T/cfg.yaml"
+expect 0 "replay with a config" -- "$EW" replay --rules "$RULES" --config "$T/cfg.yaml" "$SRC/tests/data/sample.pcap"
+has "$T/out" '"observer":\{"name":"rack12-tap","type":"pcap"\}' "sensor name from the config"
+
+# --- run ---
+expect 3 "run on a missing interface" -- "$EW" run --rules "$RULES" --iface ew-no-such-if0
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

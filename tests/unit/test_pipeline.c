@@ -151,13 +151,17 @@ START_TEST(ssh_alerts_while_open)
 }
 END_TEST
 
-START_TEST(app_independent_verdict_on_first_packet)
+START_TEST(denied_whatever_the_app_alerts_with_evidence)
 {
 	char *t;
 
+	/* Denied on its first packet whatever it carries; the alert waits (at most a
+	 * second) for nDPI to name the application. Here nothing answers: port guess. */
 	start("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.10] } }\n"
 	      "default: { action: deny, severity: medium }\n");
 	tcp("198.18.1.11", 40000, "198.18.3.10", 6379, EW_TH_SYN, NULL, 10 * S);
+	ck_assert_uint_eq(alerts(), 0);
+	ew_pipeline_tick(pl, 11 * S);
 	ck_assert_uint_eq(alerts(), 1);
 	t = alert_text();
 	/* described with the port guess, and says so */
@@ -169,6 +173,26 @@ START_TEST(app_independent_verdict_on_first_packet)
 	tcp("198.18.1.11", 40000, "198.18.3.10", 6379, EW_TH_ACK, NULL, 10 * S + 2);
 	ew_pipeline_finish(pl);
 	ck_assert_uint_eq(alerts(), 1);
+	stop();
+}
+END_TEST
+
+START_TEST(held_alert_names_the_app)
+{
+	/* Redis spoken from web to db: denied from the first SYN, alerted as Redis by DPI. */
+	start("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.10] } }\n"
+	      "default: { action: deny }\n");
+	tcp("198.18.1.11", 40000, "198.18.3.10", 16379, EW_TH_SYN, NULL, 10 * S);
+	tcp("198.18.3.10", 16379, "198.18.1.11", 40000, EW_TH_SYN | EW_TH_ACK, NULL, 10 * S + 100);
+	tcp("198.18.1.11", 40000, "198.18.3.10", 16379, EW_TH_ACK, NULL, 10 * S + 200);
+	ck_assert_uint_eq(alerts(), 0);
+	tcp("198.18.1.11", 40000, "198.18.3.10", 16379, EW_TH_ACK | EW_TH_PSH,
+	    "*1\r\n$4\r\nPING\r\n", 10 * S + 300);
+	tcp("198.18.3.10", 16379, "198.18.1.11", 40000, EW_TH_ACK | EW_TH_PSH, "+PONG\r\n",
+	    10 * S + 400);
+	ck_assert_uint_eq(alerts(), 1);
+	ck_assert_ptr_nonnull(strstr(alert_text(), "\"protocol\":\"redis\",\"type\":\"ipv4\""));
+	ck_assert_ptr_nonnull(strstr(alert_text(), "\"app_source\":\"dpi\""));
 	stop();
 }
 END_TEST
@@ -238,8 +262,10 @@ START_TEST(throttled_repeats)
 	for (int i = 0; i < 5; i++)
 		tcp("198.18.1.11", (uint16_t)(40000 + i), "198.18.3.10", 22, EW_TH_SYN, NULL,
 		    (uint64_t)(10 + i) * S);
+	ew_pipeline_tick(pl, 15 * S);
 	ck_assert_uint_eq(alerts(), 1);
 	tcp("198.18.1.11", 41000, "198.18.3.10", 22, EW_TH_SYN, NULL, 80 * S);
+	ew_pipeline_tick(pl, 81 * S);
 	ck_assert_uint_eq(alerts(), 2);
 	ck_assert_ptr_nonnull(strstr(alert_text(), "\"repeats\":4"));
 	stop();
@@ -253,7 +279,8 @@ static Suite *pipeline_suite(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, ssh_alerts_while_open);
-	tcase_add_test(t, app_independent_verdict_on_first_packet);
+	tcase_add_test(t, denied_whatever_the_app_alerts_with_evidence);
+	tcase_add_test(t, held_alert_names_the_app);
 	tcase_add_test(t, silent_attempt_judged_at_deadline);
 	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
 	tcase_add_test(t, infrastructure_is_not_judged);
