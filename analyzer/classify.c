@@ -10,6 +10,7 @@
 
 struct cls_state {
 	struct cls_state *next_free;
+	struct cls_state *next_all;    /* every state the pool made, for ew_classify_free */
 	uint32_t pkts;
 	uint8_t app_known;
 	struct ndpi_flow_struct *nf;   /* points just after this struct */
@@ -19,6 +20,7 @@ struct ew_classify {
 	struct ndpi_detection_module_struct *ndpi;
 	struct ew_cls_conf conf;
 	struct cls_state *free_list;
+	struct cls_state *all;         /* the pool owns every state, handed out or not */
 	uint32_t nflow;                /* nDPI flow struct size */
 	struct ew_cls_stats st;
 };
@@ -58,10 +60,12 @@ void ew_classify_free(struct ew_classify *c)
 {
 	if (c == NULL)
 		return;
-	while (c->free_list) {
-		struct cls_state *s = c->free_list;
+	while (c->all) {
+		struct cls_state *s = c->all;
 
-		c->free_list = s->next_free;
+		c->all = s->next_all;
+		if (s->nf != NULL)
+			ndpi_free_flow_data(s->nf);   /* still inspecting when the pool closed */
 		free(s);
 	}
 	ndpi_exit_detection_module(c->ndpi);
@@ -80,8 +84,15 @@ static struct cls_state *state_get(struct ew_classify *c)
 		s = malloc(sizeof(*s) + c->nflow);
 		if (s == NULL)
 			return NULL;
+		s->next_all = c->all;
+		c->all = s;
 	}
-	memset(s, 0, sizeof(*s) + c->nflow);
+	{
+		struct cls_state *keep = s->next_all;
+
+		memset(s, 0, sizeof(*s) + c->nflow);
+		s->next_all = keep;
+	}
 	s->nf = (struct ndpi_flow_struct *)(s + 1);
 	if (++c->st.active > c->st.peak_active)
 		c->st.peak_active = c->st.active;
@@ -95,6 +106,7 @@ static void state_put(struct ew_classify *c, void **state)
 	if (s == NULL)
 		return;
 	ndpi_free_flow_data(s->nf);    /* strings nDPI allocated for this flow */
+	s->nf = NULL;
 	s->next_free = c->free_list;
 	c->free_list = s;
 	c->st.active--;

@@ -176,7 +176,7 @@ static uint32_t sets_intern(struct sets *s, const uint32_t *g, uint32_t n)
 	for (j = h & (s->htcap - 1); s->ht[j]; j = (j + 1) & (s->htcap - 1)) {
 		id = s->ht[j] - 1;
 		if (s->off[id + 1] - s->off[id] == n &&
-		    memcmp(s->grp + s->off[id], g, n * sizeof(*g)) == 0)
+		    (n == 0 || memcmp(s->grp + s->off[id], g, n * sizeof(*g)) == 0))
 			return id;
 	}
 	if (s->ngrp + n > s->capgrp) {
@@ -199,7 +199,8 @@ static uint32_t sets_intern(struct sets *s, const uint32_t *g, uint32_t n)
 	}
 	if (s->noff == 0)
 		s->off[s->noff++] = 0;
-	memcpy(s->grp + s->ngrp, g, n * sizeof(*g));
+	if (n > 0)
+		memcpy(s->grp + s->ngrp, g, n * sizeof(*g));
 	s->ngrp += n;
 	id = (uint32_t)s->noff - 1;
 	s->off[s->noff++] = (uint32_t)s->ngrp;
@@ -286,7 +287,8 @@ struct ew_lpm *ew_lpm_build(struct ew_lpm_builder *b)
 		goto out;
 	if (sets_intern(&s, NULL, 0) != 0)  /* set 0: empty */
 		goto out;
-	qsort(b->v, b->n, sizeof(*b->v), pfx_cmp);
+	if (b->n > 0)
+		qsort(b->v, b->n, sizeof(*b->v), pfx_cmp);
 	if (bt_node(&bt) != 0)
 		goto out;
 	/* Build the binary trie: each distinct prefix marks the node at its depth. */
@@ -427,9 +429,11 @@ uint32_t ew_lpm_lookup(const struct ew_lpm *l, const struct ew_addr *a)
 
 const uint32_t *ew_lpm_set(const struct ew_lpm *l, uint32_t set, uint32_t *n)
 {
-	if (set >= l->nsets) {
+	static const uint32_t none[1];
+
+	if (set >= l->nsets || l->set_off[set + 1] == l->set_off[set]) {
 		*n = 0;
-		return NULL;
+		return none;
 	}
 	*n = l->set_off[set + 1] - l->set_off[set];
 	return l->set_grp + l->set_off[set];

@@ -421,6 +421,8 @@ static int decode_eth(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 int ew_pkt_decode(struct ew_pkt *p, int dlt, const uint8_t *d, uint32_t len)
 {
 	p->kind = EW_PKT_NOT_IP;
+	p->l3 = NULL;
+	p->l3_len = 0;
 	p->k.icmp_reply = 0;
 	p->k.key_extra = 0;
 	p->encap = 0;

@@ -55,6 +55,20 @@ START_TEST(nested_prefixes_union)
 }
 END_TEST
 
+START_TEST(no_groups_at_all)
+{
+	struct ew_lpm *l = ew_lpm_build(ew_lpm_builder_new());
+	uint32_t n = 7;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert(groups_are(l, "198.18.1.1", NULL, 0));
+	ck_assert(groups_are(l, "fd18::1", NULL, 0));
+	ck_assert_ptr_nonnull(ew_lpm_set(l, 12345, &n));
+	ck_assert_uint_eq(n, 0);
+	ew_lpm_free(l);
+}
+END_TEST
+
 START_TEST(ipv6_default_covers_ipv4)
 {
 	struct ew_lpm_builder *b = ew_lpm_builder_new();
@@ -128,6 +142,7 @@ static Suite *lpm_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, nested_prefixes_union);
 	tcase_add_test(t, ipv6_default_covers_ipv4);
+	tcase_add_test(t, no_groups_at_all);
 	tcase_add_test(t, random_against_brute_force);
 	suite_add_tcase(s, t);
 	return s;

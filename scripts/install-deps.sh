@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what eastwatch needs from Debian 12's packages.
+#   install-deps.sh          build and run: compilers, libraries
+#   install-deps.sh --test   also what the tests use: Check, clang/libFuzzer, real servers
+#                            and clients for the integration lab, the benchmark peers
+set -euo pipefail
+BUILD=(build-essential cmake pkgconf libpcap-dev libndpi-dev libyaml-dev libevent-dev
+       librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev)
+TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tcpdump
+      openssh-server openssh-client openssl curl nmap redis-server redis-tools
+      libndpi-bin tshark softflowd hyperfine)
+PKGS=("${BUILD[@]}")
+[ "${1:-}" = "--test" ] && PKGS+=("${TEST[@]}")
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: everything is installed"
+	exit 0
+fi
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer it once, here.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Install, build with AddressSanitizer and UndefinedBehaviorSanitizer, run every test
+# (unit suites, CLI, nDPI agreement, the network-namespace lab as root, fuzz seeds), then
+# build the libFuzzer targets with clang and fuzz each one briefly.
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --test
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cmake -S . -B build-asan -DEW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$(nproc)"
+(cd build-asan && ctest --output-on-failure)
+
+secs=${FUZZ_SECONDS:-20}
+if [ "$secs" != 0 ]; then
+	CC=clang cmake -S . -B build-fuzz -DEW_FUZZ=ON -DEW_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_policy fuzz_pipeline
+	(cd build-fuzz && ctest -R fuzz_seeds_make >/dev/null)
+	for f in decode_pkt policy pipeline; do
+		mkdir -p "build-fuzz/corpus-$f"
+		if ! ./build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$secs" -print_final_stats=1 \
+			-max_len=65536 "build-fuzz/corpus-$f" build-fuzz/fuzz-seeds/$f \
+			>"build-fuzz/fuzz-$f.log" 2>&1; then
+			tail -60 "build-fuzz/fuzz-$f.log"
+			echo "fuzz_$f: found a crash (input saved as crash-* in $PWD)"
+			exit 1
+		fi
+		echo "fuzz_$f: ${secs}s, $(grep -Eo 'number_of_executed_units: [0-9]+' \
+			"build-fuzz/fuzz-$f.log" | grep -Eo '[0-9]+') inputs, no crash"
+	done
+fi
+echo "all tests passed"
