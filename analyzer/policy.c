@@ -34,28 +34,52 @@ static int svc_match(const struct ew_rule *r, const struct ew_flow *f)
 	return 0;
 }
 
-static int app_in(const struct ew_rule *r, const struct ew_flow *f)
+static int rec_svc_match(const struct ew_policy *p, const struct pair_rec *r,
+			 const struct ew_flow *f)
 {
-	for (uint32_t i = 0; i < r->napps; i++)
-		if ((f->app_proto != 0 && r->apps[i] == f->app_proto) ||
-		    (f->app_master != 0 && r->apps[i] == f->app_master))
+	const struct ew_service *s = p->svc_all + r->svc_off;
+
+	if (r->nsvc == 0)
+		return 1;
+	if ((r->svc0.proto == EW_PROTO_ANY || r->svc0.proto == f->proto) &&
+	    f->dport >= r->svc0.lo && f->dport <= r->svc0.hi)
+		return 1;
+	for (uint32_t i = 1; i < r->nsvc; i++)
+		if ((s[i].proto == EW_PROTO_ANY || s[i].proto == f->proto) && f->dport >= s[i].lo &&
+		    f->dport <= s[i].hi)
 			return 1;
 	return 0;
 }
 
-static int app_match(const struct ew_rule *r, const struct ew_flow *f)
+static int apps_contain(const uint16_t *apps, uint32_t n, const struct ew_flow *f)
 {
-	if (r->napps == 0)
+	for (uint32_t i = 0; i < n; i++)
+		if ((f->app_proto != 0 && apps[i] == f->app_proto) ||
+		    (f->app_master != 0 && apps[i] == f->app_master))
+			return 1;
+	return 0;
+}
+
+/* SPEC §3: observed applications decide; without one, an allow rule's apps condition
+ * is waived and a deny rule's is tested against the port guess. */
+static int apps_match(const uint16_t *apps, uint32_t n, int action, const struct ew_flow *f)
+{
+	if (n == 0)
 		return 1;
 	switch (f->app_source) {
 	case EW_APP_DPI:
 	case EW_APP_EXPORTER:
-		return app_in(r, f);
+		return apps_contain(apps, n, f);
 	case EW_APP_PORT:
-		return r->action == EW_ALLOW ? 1 : app_in(r, f);
+		return action == EW_ALLOW ? 1 : apps_contain(apps, n, f);
 	default:
-		return r->action == EW_ALLOW;
+		return action == EW_ALLOW;
 	}
+}
+
+static int app_match(const struct ew_rule *r, const struct ew_flow *f)
+{
+	return apps_match(r->apps, r->napps, r->action, f);
 }
 
 /* Calls fn for every rule indexed under a (source group, destination group) pair of
@@ -63,11 +87,15 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 #define FOR_CANDIDATES(p, sg, ns, dg, nd, r, BODY)                                          \
 	for (uint32_t si_ = 0; si_ <= (ns); si_++) {                                       \
 		uint32_t sgid_ = si_ < (ns) ? (sg)[si_] : (p)->ngroups;                    \
+		const uint64_t *sig_ = (p)->sig[sgid_];                                    \
 		for (uint32_t di_ = 0; di_ <= (nd); di_++) {                               \
 			uint32_t dgid_ = di_ < (nd) ? (dg)[di_] : (p)->ngroups;            \
+			uint32_t b_ = ew_sig_bit(dgid_);                                   \
+			if (!(sig_[b_ >> 6] & (1ULL << (b_ & 63))))                        \
+				continue;                                                  \
 			const struct pair_slot *ps_ = pair_find((p), sgid_, dgid_);        \
 			for (uint32_t k_ = 0; ps_ != NULL && k_ < ps_->n; k_++) {          \
-				const struct ew_rule *r = &(p)->rules[(p)->pair_rules[ps_->off + k_]]; \
+				const struct pair_rec *r = &(p)->recs[ps_->off + k_];      \
 				BODY                                                       \
 			}                                                                  \
 		}                                                                          \
@@ -75,7 +103,7 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 
 void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v)
 {
-	const struct ew_rule *deny = NULL, *allow = NULL;
+	const struct pair_rec *deny = NULL, *allow = NULL;
 	uint32_t ns, nd;
 	const uint32_t *sg, *dg;
 	int dep = 0;
@@ -85,17 +113,17 @@ void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struc
 	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
 	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
 	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
-		if (!svc_match(r, f))
+		if (!rec_svc_match(p, r, f))
 			continue;
 		if (r->napps)
 			dep = 1;
-		if (!app_match(r, f))
+		if (!apps_match(p->app_all + r->app_off, r->napps, r->action, f))
 			continue;
 		if (r->action == EW_DENY) {
 			if (deny == NULL || r->severity > deny->severity ||
-			    (r->severity == deny->severity && r < deny))
+			    (r->severity == deny->severity && r->rule < deny->rule))
 				deny = r;
-		} else if (allow == NULL || r < allow) {
+		} else if (allow == NULL || r->rule < allow->rule) {
 			allow = r;
 		}
 	})
@@ -106,14 +134,14 @@ void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struc
 		v->action = EW_DENY;
 		v->severity = deny->severity;
 		v->by = EW_BY_DENY_RULE;
-		v->rule = deny;
+		v->rule = &p->rules[deny->rule];
 		return;
 	}
 	v->severity = 0;
 	if (allow != NULL) {
 		v->action = EW_ALLOW;
 		v->by = EW_BY_ALLOW_RULE;
-		v->rule = allow;
+		v->rule = &p->rules[allow->rule];
 		return;
 	}
 	for (uint32_t i = 0, j = 0; i < ns && j < nd;) {
@@ -147,12 +175,12 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 
 	if (seen == NULL)
 		return 0;
-	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
-		uint32_t idx = (uint32_t)(r - p->rules);
+	FOR_CANDIDATES(p, sg, ns, dg, nd, rec, {
+		const struct ew_rule *r = &p->rules[rec->rule];
 
-		if (seen[idx] || !svc_match(r, f) || !app_match(r, f))
+		if (seen[rec->rule] || !svc_match(r, f) || !app_match(r, f))
 			continue;
-		seen[idx] = 1;
+		seen[rec->rule] = 1;
 	})
 	for (uint32_t i = 0; i < p->nrules; i++)
 		if (seen[i]) {
@@ -219,7 +247,10 @@ void ew_policy_free(struct ew_policy *p)
 	free(p->groups);
 	free(p->rules);
 	free(p->pairs);
-	free(p->pair_rules);
+	free(p->recs);
+	free(p->svc_all);
+	free(p->app_all);
+	free(p->sig);
 	ew_lpm_free(p->lpm);
 	free(p);
 }

@@ -7,6 +7,7 @@
  * either whole or absent. */
 #include "analyzer/policy_int.h"
 #include "core/ew_conf.h"
+#include "core/ew_mem.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -683,8 +684,9 @@ static int parse_default(struct loader *L, struct ew_conf_node n)
 static int build_pairs(struct loader *L)
 {
 	struct ew_policy *p = L->p;
-	uint64_t total = 0;
+	uint64_t total = 0, nsvc = 0, napps = 0;
 	uint32_t cap = 64, any = p->ngroups;
+	uint32_t *svc_off, *app_off;
 	struct pair_slot *tmp;
 
 	for (uint32_t i = 0; i < p->nrules; i++) {
@@ -694,16 +696,44 @@ static int build_pairs(struct loader *L)
 					 p->rules[i].col, "the policy names more than %u "
 					 "(from group, to group) pairs; use \"any\" or larger groups",
 					 MAX_PAIRS);
+		if (p->rules[i].nsvc > 255 || p->rules[i].napps > 255)
+			return ew_err_at(L->err, p->rules[i].file, p->rules[i].line,
+					 p->rules[i].col, "rule \"%s\" lists more than 255 services "
+					 "or applications", p->rules[i].name);
+		nsvc += p->rules[i].nsvc;
+		napps += p->rules[i].napps;
 	}
 	while (cap < total * 2)
 		cap <<= 1;
-	p->pairs = calloc(cap, sizeof(*p->pairs));
-	p->pair_rules = calloc(total ? total : 1, sizeof(*p->pair_rules));
+	p->pairs = ew_mem_huge((size_t)cap * sizeof(*p->pairs));
+	p->recs = ew_mem_huge((total ? total : 1) * sizeof(*p->recs));
+	p->sig = calloc((size_t)any + 1, sizeof(*p->sig));
+	p->svc_all = calloc(nsvc ? nsvc : 1, sizeof(*p->svc_all));
+	p->app_all = calloc(napps ? napps : 1, sizeof(*p->app_all));
+	svc_off = calloc(p->nrules + 1, sizeof(*svc_off));
+	app_off = calloc(p->nrules + 1, sizeof(*app_off));
 	tmp = p->pairs;
-	if (p->pairs == NULL || p->pair_rules == NULL)
+	if (p->pairs == NULL || p->recs == NULL || p->sig == NULL || p->svc_all == NULL ||
+	    p->app_all == NULL || svc_off == NULL || app_off == NULL) {
+		free(svc_off);
+		free(app_off);
 		return oom(L);
+	}
+	/* services and applications of every rule, in one array each */
+	for (uint32_t i = 0, so = 0, ao = 0; i < p->nrules; i++) {
+		const struct ew_rule *r = &p->rules[i];
+
+		svc_off[i] = so;
+		app_off[i] = ao;
+		if (r->nsvc)
+			memcpy(p->svc_all + so, r->svc, r->nsvc * sizeof(*r->svc));
+		if (r->napps)
+			memcpy(p->app_all + ao, r->apps, r->napps * sizeof(*r->apps));
+		so += r->nsvc;
+		ao += r->napps;
+	}
 	p->pairmask = cap - 1;
-	/* Pass 1: count rules per pair (n), pass 2: offsets, pass 3: fill. */
+	/* Pass 0: count records per pair; pass 1: offsets; pass 2: fill. */
 	for (int pass = 0; pass < 3; pass++) {
 		uint32_t off = 0;
 
@@ -727,21 +757,32 @@ static int build_pairs(struct loader *L)
 					while (tmp[i].n != 0 && tmp[i].key != key)
 						i = (i + 1) & p->pairmask;
 					if (pass == 0) {
+						uint32_t bit = ew_sig_bit(t);
+
 						tmp[i].key = key;
 						tmp[i].n++;
+						p->sig[f][bit >> 6] |= 1ULL << (bit & 63);
 					} else {
-						/* pass 2 reuses 'n' as the fill count: the
-						 * slot's final count is restored below */
-						p->pair_rules[tmp[i].off++] = ri;
+						struct pair_rec *rec = &p->recs[tmp[i].off++];
+
+						rec->rule = ri;
+						rec->svc_off = svc_off[ri];
+						rec->app_off = app_off[ri];
+						rec->nsvc = (uint8_t)r->nsvc;
+						rec->napps = (uint8_t)r->napps;
+						rec->action = r->action;
+						rec->severity = r->severity;
+						if (r->nsvc)
+							rec->svc0 = r->svc[0];
 					}
 				}
 		}
-		if (pass == 2) {
-			/* off advanced by n: rewind it */
+		if (pass == 2)   /* the fill advanced each offset by n: rewind */
 			for (uint32_t i = 0; i < cap; i++)
 				tmp[i].off -= tmp[i].n;
-		}
 	}
+	free(svc_off);
+	free(app_off);
 	return EW_OK;
 }
 
