@@ -81,8 +81,10 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	ew_buf_putc(b, ',');
 	kv_str(b, "type", ew_addr_is_v4(&a->src) ? "ipv4" : "ipv6");
 	ew_buf_putc(b, ',');
-	snprintf(tb, sizeof(tb), "%u", a->proto);
-	kv_str(b, "iana_number", tb);
+	key(b, "iana_number");
+	ew_buf_putc(b, '"');
+	ew_buf_u64(b, a->proto);
+	ew_buf_putc(b, '"');
 	if (a->vlan) {
 		ew_buf_puts(b, ",\"vlan\":{");
 		kv_u64(b, "id", a->vlan);
@@ -107,13 +109,13 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	ew_buf_putc(b, ',');
 	kv_str(b, "decided_by", a->decided_by);
 	if (a->rule_file) {
-		char ref[600];
-		struct ew_buf rb;
-
-		ew_buf_init(&rb, ref, sizeof(ref));
-		ew_buf_printf(&rb, "%s:%u", a->rule_file, a->rule_line);
 		ew_buf_putc(b, ',');
-		kv_str(b, "rule_file", ref);
+		key(b, "rule_file");
+		ew_buf_json_str(b, a->rule_file);   /* then ":LINE" inside the quotes */
+		b->len--;
+		ew_buf_putc(b, ':');
+		ew_buf_u64(b, a->rule_line);
+		ew_buf_putc(b, '"');
 	}
 	if (a->nrisks) {
 		ew_buf_putc(b, ',');

@@ -17,6 +17,7 @@ struct file_sink {
 	int is_stdout;
 	char path[512];
 	char line[16384];
+	char iobuf[1 << 16];     /* lines are written out in 64 KB writes, or on flush */
 };
 
 static int file_open(void **st, const struct ew_conf_node *c, struct event_base *eb,
@@ -46,6 +47,7 @@ static int file_open(void **st, const struct ew_conf_node *c, struct event_base 
 			return EW_E_IO;
 		}
 	}
+	setvbuf(s->f, s->iobuf, _IOFBF, sizeof(s->iobuf));
 	*st = s;
 	return EW_OK;
 }

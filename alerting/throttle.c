@@ -8,7 +8,7 @@
 struct tkey {
 	struct ew_addr src, dst;
 	uint64_t rule;            /* 64-bit hash of the rule name */
-	uint16_t dport;
+	uint64_t dport;           /* 64 bits: the key has no padding to hash */
 };
 
 struct tent {
@@ -67,6 +67,18 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+static uint64_t hash_key(const struct tkey *k)
+{
+	uint64_t w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL;
+
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / 8; i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
 static void lru_unlink(struct ew_throttle *t, uint32_t i)
 {
 	struct tent *x = &t->e[i];
@@ -118,7 +130,7 @@ int ew_throttle_check(struct ew_throttle *t, const char *rule, const struct ew_a
 	k.dst = *dst;
 	k.dport = dport;
 	k.rule = hash_bytes(0xcbf29ce484222325ULL, rule, strlen(rule));
-	h = hash_bytes(k.rule, &k, sizeof(k));
+	h = hash_key(&k);
 	/* Windows that closed with nothing pending need no memory. */
 	while (t->head && t->e[t->head].start + t->window <= now && t->e[t->head].suppressed == 0)
 		drop(t, t->head);

@@ -214,8 +214,15 @@ int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f)
 	struct cls_state *s = *state;
 	int rc = 0;
 
-	if (s == NULL)
-		return 0;
+	if (s == NULL) {         /* never inspected (no payload): the port guess */
+		if (f->app_source == EW_APP_NONE)
+			ew_classify_guess(c, f);
+		if (f->app_source == EW_APP_PORT)
+			c->st.guessed++;
+		else
+			c->st.unknown++;
+		return f->app_source != EW_APP_NONE ? EW_CLS_APP_KNOWN : 0;
+	}
 	if (s->app_known)
 		f->risk |= s->nf->risk;
 	else
@@ -260,12 +267,22 @@ int ew_classify_lookup(const struct ew_classify *c, const char *name)
 const char *ew_classify_flow_name(const struct ew_classify *c, const struct ew_flow *f,
 				  char *out, size_t outlen)
 {
-	if (f->app_master != 0 && f->app_proto != 0 && f->app_master != f->app_proto)
-		snprintf(out, outlen, "%s.%s", ew_classify_name(c, f->app_master),
-			 ew_classify_name(c, f->app_proto));
-	else
-		snprintf(out, outlen, "%s",
-			 ew_classify_name(c, f->app_proto ? f->app_proto : f->app_master));
+	const char *a = ew_classify_name(c, f->app_proto ? f->app_proto : f->app_master);
+	size_t n = 0;
+
+	if (outlen == 0)
+		return out;
+	if (f->app_master != 0 && f->app_proto != 0 && f->app_master != f->app_proto) {
+		const char *m = ew_classify_name(c, f->app_master);
+
+		while (*m && n + 1 < outlen)
+			out[n++] = *m++;
+		if (n + 1 < outlen)
+			out[n++] = '.';
+	}
+	while (*a && n + 1 < outlen)
+		out[n++] = *a++;
+	out[n] = '\0';
 	return out;
 }
 

@@ -47,8 +47,8 @@ int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
 		       const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);
 
 /* The flow ends (or the caller gives up) before inspection finished: apply nDPI's
- * give-up logic and port guess to f, release *state (which may be NULL). Returns
- * EW_CLS_APP_KNOWN if that named an application. */
+ * give-up logic and port guess to f and release *state; a flow never inspected (*state
+ * NULL) gets the port guess. Returns EW_CLS_APP_KNOWN if that named an application. */
 int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f);
 
 /* Port-based guess for a flow seen only as a record (no payload): fills

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* flowtab - see flowtab.h. */
 #include "analyzer/flowtab.h"
+#include "core/ew_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ struct ft_list {
 struct ew_flowtab {
 	struct ew_ft_entry *e;     /* e[1..max]; index 0 means "none" */
 	uint32_t *bucket;
-	uint32_t mask;
+	uint32_t mask, nbuckets;
 	uint32_t max, hwm, free_head;
 	struct ft_list list[L_COUNT];
 	uint64_t active;
@@ -67,10 +68,12 @@ struct ew_flowtab *ew_flowtab_new(const struct ew_ft_conf *c, ew_ft_end_fn on_en
 	}
 	while (nb < c->max_flows)
 		nb <<= 1;
+	nb <<= 1;              /* two buckets per flow: short chains */
 	ft->max = c->max_flows;
-	/* Large calloc'd regions are mapped lazily: only touched entries cost memory. */
-	ft->e = calloc((size_t)c->max_flows + 1, sizeof(*ft->e));
-	ft->bucket = calloc(nb, sizeof(*ft->bucket));
+	ft->nbuckets = nb;
+	/* Zero-filled lazily by the kernel: only the entries used cost memory. */
+	ft->e = ew_mem_huge(((size_t)c->max_flows + 1) * sizeof(*ft->e));
+	ft->bucket = ew_mem_huge((size_t)nb * sizeof(*ft->bucket));
 	if (ft->e == NULL || ft->bucket == NULL) {
 		ew_flowtab_free(ft);
 		return NULL;
@@ -94,8 +97,8 @@ void ew_flowtab_free(struct ew_flowtab *ft)
 {
 	if (ft == NULL)
 		return;
-	free(ft->e);
-	free(ft->bucket);
+	ew_mem_huge_free(ft->e, ((size_t)ft->max + 1) * sizeof(*ft->e));
+	ew_mem_huge_free(ft->bucket, (size_t)ft->nbuckets * sizeof(*ft->bucket));
 	free(ft);
 }
 
@@ -409,9 +412,23 @@ void ew_flowtab_expire(struct ew_flowtab *ft, uint64_t now)
 
 void ew_flowtab_flush(struct ew_flowtab *ft, int reason)
 {
-	for (int l = 0; l < L_COUNT; l++)
-		while (ft->list[l].head)
-			release(ft, ft->list[l].head, reason);
+	/* Every flow closes: report each, then empty the table at once instead of
+	 * unlinking entry by entry. */
+	for (int l = 0; l < L_COUNT; l++) {
+		for (uint32_t i = ft->list[l].head; i != 0; i = ft->e[i].lnext) {
+			struct ew_ft_entry *x = &ft->e[i];
+
+			if (x->f.end_reason == EW_END_NONE)
+				x->f.end_reason = (uint8_t)reason;
+			if (ft->on_end)
+				ft->on_end(ft->arg, x, 1);
+		}
+		ft->list[l].head = ft->list[l].tail = 0;
+	}
+	memset(ft->bucket, 0, (size_t)ft->nbuckets * sizeof(*ft->bucket));
+	ft->hwm = 0;
+	ft->free_head = 0;
+	ft->st.live = 0;
 }
 
 void ew_flowtab_stats(const struct ew_flowtab *ft, struct ew_flowtab_stats *out)

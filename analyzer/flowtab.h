@@ -49,7 +49,7 @@ struct ew_ft_entry {
 	uint8_t list;              /* which idle list */
 	uint8_t tcp;               /* EW_TCP_* */
 	uint8_t orient_fixed;      /* initiator decided by a SYN */
-	uint8_t user[3];           /* free for the pipeline (classification and verdict state) */
+	uint8_t user[4];           /* free for the pipeline (classification and verdict state) */
 };
 
 /* Called for every flow record that closes (final = 1: the entry is freed after the

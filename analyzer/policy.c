@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* policy - verdicts over the compiled policy; see policy.h. */
 #include "analyzer/policy_int.h"
+#include "core/ew_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -246,8 +247,8 @@ void ew_policy_free(struct ew_policy *p)
 	free(p->files);
 	free(p->groups);
 	free(p->rules);
-	free(p->pairs);
-	free(p->recs);
+	ew_mem_huge_free(p->pairs, p->npairs_mem);
+	ew_mem_huge_free(p->recs, p->nrecs_mem);
 	free(p->svc_all);
 	free(p->app_all);
 	free(p->sig);

@@ -33,6 +33,7 @@ struct ew_policy {
 	struct pair_slot *pairs;
 	uint32_t pairmask;
 	struct pair_rec *recs;
+	size_t npairs_mem, nrecs_mem;   /* bytes of the huge-page mappings above */
 	struct ew_service *svc_all;
 	uint16_t *app_all;
 	/* For each from index (groups, then "any"), a 256-bit signature of the to indices

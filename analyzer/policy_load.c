@@ -707,6 +707,8 @@ static int build_pairs(struct loader *L)
 		cap <<= 1;
 	p->pairs = ew_mem_huge((size_t)cap * sizeof(*p->pairs));
 	p->recs = ew_mem_huge((total ? total : 1) * sizeof(*p->recs));
+	p->npairs_mem = (size_t)cap * sizeof(*p->pairs);
+	p->nrecs_mem = (total ? total : 1) * sizeof(*p->recs);
 	p->sig = calloc((size_t)any + 1, sizeof(*p->sig));
 	p->svc_all = calloc(nsvc ? nsvc : 1, sizeof(*p->svc_all));
 	p->app_all = calloc(napps ? napps : 1, sizeof(*p->app_all));

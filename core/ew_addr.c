@@ -61,9 +61,22 @@ int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_
 
 const char *ew_addr_format(const struct ew_addr *x, char *out)
 {
-	if (ew_addr_is_v4(x))
-		inet_ntop(AF_INET, x->a + 12, out, EW_ADDR_STRLEN);
-	else
+	if (ew_addr_is_v4(x)) {
+		/* by hand: glibc's inet_ntop formats IPv4 with sprintf */
+		char *p = out;
+
+		for (int i = 12; i < 16; i++) {
+			unsigned v = x->a[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 15 ? '.' : '\0';
+		}
+	} else {
 		inet_ntop(AF_INET6, x->a, out, EW_ADDR_STRLEN);
+	}
 	return out;
 }

@@ -36,7 +36,7 @@ void ew_buf_puts(struct ew_buf *b, const char *s)
 	ew_buf_put(b, s, strlen(s));
 }
 
-void ew_buf_putc(struct ew_buf *b, char c)
+void ew_buf_putc_slow(struct ew_buf *b, char c)
 {
 	ew_buf_put(b, &c, 1);
 }
@@ -72,6 +72,11 @@ void ew_buf_u64(struct ew_buf *b, uint64_t v)
 	ew_buf_put(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
+/* 1 for the bytes JSON requires escaped: controls, '"' and '\\'. */
+static const uint8_t needs_escape[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 void ew_buf_json_str(struct ew_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -83,7 +88,7 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 		char esc[6];
 		size_t n = 2;
 
-		if (*u >= 0x20 && *u != '"' && *u != '\\')
+		if (!needs_escape[*u])
 			continue;
 		ew_buf_put(b, (const char *)run, (size_t)(u - run));
 		run = u + 1;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ew_buf {
 	char *p;
@@ -21,7 +22,17 @@ void ew_buf_init(struct ew_buf *b, char *mem, size_t cap);
 void ew_buf_reset(struct ew_buf *b);
 void ew_buf_put(struct ew_buf *b, const char *s, size_t n);
 void ew_buf_puts(struct ew_buf *b, const char *s);
-void ew_buf_putc(struct ew_buf *b, char c);
+void ew_buf_putc_slow(struct ew_buf *b, char c);
+
+static inline void ew_buf_putc(struct ew_buf *b, char c)
+{
+	if (b->len + 2 <= b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+	} else {
+		ew_buf_putc_slow(b, c);
+	}
+}
 void ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ew_buf_u64(struct ew_buf *b, uint64_t v);

@@ -23,18 +23,57 @@ uint64_t ew_time_mono_us(void)
 	return (uint64_t)ts.tv_sec * EW_USEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* Days since 1970-01-01 -> year, month, day (Howard Hinnant's civil_from_days). */
+static void civil(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)(yoe + era * 400) + (*m <= 2);
+}
+
+static char *put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
 const char *ew_time_rfc3339(uint64_t us, char *out)
 {
-	time_t secs = (time_t)(us / EW_USEC);
-	struct tm tm;
+	uint64_t secs = us / EW_USEC;
+	unsigned sod = (unsigned)(secs % 86400), ms = (unsigned)(us % EW_USEC / 1000), m, d;
+	int y;
+	char *p = out;
 
-	gmtime_r(&secs, &tm);
-	if (tm.tm_year > 9999 - 1900)
-		tm.tm_year = 9999 - 1900;
-	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000,
-		 (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
-		 (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
-		 (unsigned)(us % EW_USEC / 1000));
+	civil((int64_t)(secs / 86400), &y, &m, &d);
+	if (y > 9999)
+		y = 9999;
+	p = put2(p, (unsigned)y / 100);
+	p = put2(p, (unsigned)y % 100);
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, sod / 3600);
+	*p++ = ':';
+	p = put2(p, sod / 60 % 60);
+	*p++ = ':';
+	p = put2(p, sod % 60);
+	*p++ = '.';
+	*p++ = (char)('0' + ms / 100);
+	p = put2(p, ms % 100);
+	*p++ = 'Z';
+	*p = '\0';
 	return out;
 }
 

@@ -19,6 +19,8 @@
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
 #define VERDICT(e) ((e)->user[1])    /* enum vcode */
 #define JSTATE(e) ((e)->user[2])     /* enum jstate */
+#define SET_JSTATE(e, v) ((e)->user[2] = (uint8_t)(v))
+#define GUESSED(e) ((e)->user[3])    /* the port guess is in e->f */
 
 enum vcode { V_NONE, V_ALLOW, V_DENY_DEFAULT, V_DENY_RULE };
 enum jstate {
@@ -169,7 +171,6 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	struct ew_alert a;
 	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
 	struct ew_buf mb;
-	struct ew_flow guessed;
 	uint64_t repeats;
 
 	memset(&a, 0, sizeof(a));
@@ -189,13 +190,6 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 		a.decided_by = "deny-rule";
 	} else {
 		a.decided_by = "default";
-	}
-	if (f->app_source == EW_APP_NONE && !CLS_DONE(e)) {
-		/* Judged before nDPI named the application (the verdict could not depend
-		 * on it): describe the flow with the port guess, marked as such. */
-		guessed = *f;
-		ew_classify_guess(p->cls, &guessed);
-		f = &guessed;
 	}
 	a.src = f->src;
 	a.dst = f->dst;
@@ -239,22 +233,36 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	/* "opened" once the responder answered; a TCP attempt nobody accepted "tried". */
 	ew_buf_puts(&mb, f->proto == 6 && !(e->tcp & (EW_TCP_SYNACK | EW_TCP_EST)) &&
 			 (e->tcp & EW_TCP_SYN) ? " tried to open " : " opened ");
-	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER)
-		ew_buf_printf(&mb, "%s (", app);
+	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
+		ew_buf_puts(&mb, app);
+		ew_buf_puts(&mb, " (");
+	}
 	ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
-	if (f->proto == 6 || f->proto == 17 || f->proto == 132)
-		ew_buf_printf(&mb, "/%u", f->dport);
-	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER)
+	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
+		ew_buf_putc(&mb, '/');
+		ew_buf_u64(&mb, f->dport);
+	}
+	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
 		ew_buf_putc(&mb, ')');
-	else if (f->app_source == EW_APP_PORT)
-		ew_buf_printf(&mb, " (%s by its port)", app);
-	ew_buf_printf(&mb, " to %s", ew_addr_format(&f->dst, s2));
+	} else if (f->app_source == EW_APP_PORT) {
+		ew_buf_puts(&mb, " (");
+		ew_buf_puts(&mb, app);
+		ew_buf_puts(&mb, " by its port)");
+	}
+	ew_buf_puts(&mb, " to ");
+	ew_buf_puts(&mb, ew_addr_format(&f->dst, s2));
 	groups_text(&mb, a.dst_groups, a.ndst_groups);
-	if (v->rule)
-		ew_buf_printf(&mb, ", which deny rule %s forbids (%s:%u)", v->rule->name,
-			      v->rule->file, v->rule->line);
-	else
+	if (v->rule) {
+		ew_buf_puts(&mb, ", which deny rule ");
+		ew_buf_puts(&mb, v->rule->name);
+		ew_buf_puts(&mb, " forbids (");
+		ew_buf_puts(&mb, v->rule->file);
+		ew_buf_putc(&mb, ':');
+		ew_buf_u64(&mb, v->rule->line);
+		ew_buf_putc(&mb, ')');
+	} else {
 		ew_buf_puts(&mb, ", which nothing permits (default deny)");
+	}
 	a.message = msg;
 	count_rule(p, a.rule);
 	p->st.alerts++;
@@ -276,18 +284,19 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 				     (before == V_DENY_DEFAULT && code == V_DENY_RULE)))
 		raise_violation(p, e, f, v);
 	VERDICT(e) = code;
-	JSTATE(e) = state;
+	SET_JSTATE(e, state);
 }
 
-/* e with nDPI's port guess when nothing better is known yet. */
-static const struct ew_flow *with_guess(struct ew_pipeline *p, struct ew_ft_entry *e,
-					struct ew_flow *tmp)
+/* Give e nDPI's port guess when nothing better is known yet (once per flow: the guess
+ * looks up both addresses in nDPI's tables). DPI that names the application later
+ * replaces it. */
+static const struct ew_flow *with_guess(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
-	if (e->f.app_source != EW_APP_NONE || CLS_DONE(e))
-		return &e->f;
-	*tmp = e->f;
-	ew_classify_guess(p->cls, tmp);
-	return tmp;
+	if (e->f.app_source == EW_APP_NONE && !CLS_DONE(e) && !GUESSED(e)) {
+		ew_classify_guess(p->cls, &e->f);
+		GUESSED(e) = 1;
+	}
+	return &e->f;
 }
 
 /* The application is as known as it will be (nDPI named it or gave up, or the flow
@@ -315,7 +324,7 @@ static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
 		judge_flow(p, e, &e->f, &v, J_FINAL);
 		return;
 	}
-	JSTATE(e) = v.app_dependent ? J_PENDING : J_HELD;
+	SET_JSTATE(e, v.app_dependent ? J_PENDING : J_HELD);
 	if (p->c.judge_within_us)
 		pending_push(p, e);
 }
@@ -324,8 +333,7 @@ static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
  * application: judge with the port guess. */
 static void judge_overdue_flow(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
-	struct ew_flow tmp;
-	const struct ew_flow *f = with_guess(p, e, &tmp);
+	const struct ew_flow *f = with_guess(p, e);
 	struct ew_verdict v;
 
 	ew_policy_verdict(p->pol, f, &v);
@@ -472,7 +480,9 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		e->f.source_id = rp->source_id;
 		judge_first(p, e);
 	}
-	if (!CLS_DONE(e) && !later_frag) {
+	/* nDPI learns nothing from a bare TCP handshake, so inspection (and its 700-byte
+	 * state) starts at the first payload: a SYN scan or flood costs no nDPI memory. */
+	if (!CLS_DONE(e) && !later_frag && (pk.k.l4_payload > 0 || pk.k.proto != 6)) {
 		rc = ew_classify_packet(p->cls, &e->cls, &e->f, pk.l3, pk.l3_len, rp->ts_us);
 		if (rc & EW_CLS_FINISHED)
 			CLS_DONE(e) = 1;
