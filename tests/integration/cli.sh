@@ -113,6 +113,26 @@ has "$T/out" '"observer":\{"name":"rack12-tap","type":"pcap"\}' "sensor name fro
 
 # --- run ---
 expect 3 "run on a missing interface" -- "$EW" run --rules "$RULES" --iface ew-no-such-if0
+if [ "$(id -u)" = 0 ]; then
+	# SIGHUP: a bad policy is refused and the old one stays; a good one is taken.
+	mkdir "$T/live"
+	cp "$RULES"/*.yaml "$T/live/"
+	"$EW" run --rules "$T/live" --iface lo --user root --output "$T/run.json" 2>"$T/run.log" &
+	pid=$!
+	sleep 1
+	printf 'deny:\n  - { name: x, from: nowhere, to: any }\n' >"$T/live/30-bad.yaml"
+	kill -HUP "$pid"
+	sleep 0.5
+	has "$T/run.log" "policy reload refused, the previous policy stays in force: $T/live/30-bad.yaml:2:22: unknown group \"nowhere\"" "SIGHUP refuses a bad policy"
+	kill -0 "$pid" 2>/dev/null && ok || bad "run survives a bad reload"
+	printf 'deny:\n  - { name: x, from: web, to: any }\n' >"$T/live/30-bad.yaml"
+	kill -HUP "$pid"
+	sleep 0.5
+	has "$T/run.log" "policy reloaded from $T/live" "SIGHUP takes a good policy"
+	kill -TERM "$pid"
+	wait "$pid" && ok || bad "run exits 0 on SIGTERM"
+	has "$T/run.log" "stopped: " "run reports on the way out"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
