@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -123,15 +124,16 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, li = -1;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, &li)) != -1) {
 		if (ch != 'h' && ch != '?' && strchr(shortopts, ch) == NULL) {
 			fprintf(stderr, "eastwatch %s: option --%s does not apply here\n", argv[0],
-				longopts[0].name);
+				li >= 0 ? longopts[li].name : "?");
 			return -1;
 		}
+		li = -1;
 		switch (ch) {
 		case 'c': o->config = optarg; break;
 		case 'r': o->rules = optarg; break;
@@ -154,6 +156,34 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		}
 	}
 	return 0;
+}
+
+/* A command's options and operands: returns -1 to go on, or the exit code now (after
+ * --help, or a usage error with the command's usage on stderr). */
+static int command_opts(int argc, char **argv, struct opts *o, const char *shortopts,
+			const char *usage, int min_operands, int max_operands)
+{
+	int n;
+
+	if (parse_opts(argc, argv, o, shortopts) != 0) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (o->help) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	n = argc - optind;
+	if (n < min_operands || n > max_operands) {
+		if (n > max_operands)
+			fprintf(stderr, "eastwatch %s: unexpected argument \"%s\"\n", argv[0],
+				argv[optind + max_operands]);
+		else
+			fprintf(stderr, "eastwatch %s: missing arguments\n", argv[0]);
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
 }
 
 /* The shared start-up of every command: configuration, classifier, policy. */
@@ -325,18 +355,8 @@ static int cmd_replay(int argc, char **argv)
 	uint64_t t0;
 	int rc;
 
-	if (parse_opts(argc, argv, &c.o, "c:r:o:F:S:f:qh") != 0) {
-		fputs(usage_replay, stderr);
-		return EXIT_USAGE;
-	}
-	if (c.o.help) {
-		fputs(usage_replay, stdout);
-		return 0;
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "eastwatch replay: name at least one capture file\n%s", usage_replay);
-		return EXIT_USAGE;
-	}
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:F:S:f:qh", usage_replay, 1, INT_MAX)) >= 0)
+		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc != 0)
 		goto out;
@@ -483,19 +503,8 @@ static int cmd_run(int argc, char **argv)
 	FILE *flows = NULL;
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
-	if (parse_opts(argc, argv, &c.o, "c:r:o:F:S:f:i:u:L:h") != 0) {
-		fputs(usage_run, stderr);
-		return EXIT_USAGE;
-	}
-	if (c.o.help) {
-		fputs(usage_run, stdout);
-		return 0;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "eastwatch run: unexpected argument \"%s\"\n%s", argv[optind],
-			usage_run);
-		return EXIT_USAGE;
-	}
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:F:S:f:i:u:L:h", usage_run, 0, 0)) >= 0)
+		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc != 0)
 		goto out;
@@ -613,19 +622,8 @@ static int cmd_check(int argc, char **argv)
 	struct ew_policy_info pi;
 	int rc;
 
-	if (parse_opts(argc, argv, &c.o, "c:r:h") != 0) {
-		fputs(usage_check, stderr);
-		return EXIT_USAGE;
-	}
-	if (c.o.help) {
-		fputs(usage_check, stdout);
-		return 0;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "eastwatch check: unexpected argument \"%s\"\n%s", argv[optind],
-			usage_check);
-		return EXIT_USAGE;
-	}
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:h", usage_check, 0, 0)) >= 0)
+		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc == 0) {
 		struct ew_sinkset *s = ew_sinkset_new();
@@ -727,18 +725,8 @@ static int cmd_explain(int argc, char **argv)
 	uint32_t nm;
 	int rc;
 
-	if (parse_opts(argc, argv, &c.o, "c:r:h") != 0) {
-		fputs(usage_explain, stderr);
-		return EXIT_USAGE;
-	}
-	if (c.o.help) {
-		fputs(usage_explain, stdout);
-		return 0;
-	}
-	if (argc - optind < 3 || argc - optind > 4) {
-		fputs(usage_explain, stderr);
-		return EXIT_USAGE;
-	}
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:h", usage_explain, 3, 4)) >= 0)
+		return rc;
 	memset(&f, 0, sizeof(f));
 	if (ew_addr_parse(&f.src, argv[optind]) || ew_addr_parse(&f.dst, argv[optind + 1])) {
 		fprintf(stderr, "eastwatch explain: SRC and DST must be IP addresses\n");

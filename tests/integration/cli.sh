@@ -41,6 +41,9 @@ for c in replay run check explain; do
 done
 expect 2 "replay without files" -- "$EW" replay --rules "$RULES"
 expect 2 "replay bad option" -- "$EW" replay --bogus x
+expect 2 "an option of another command" -- "$EW" check --iface lo
+has "$T/err" "option --iface does not apply here" "names the misplaced option"
+expect 2 "check with an operand" -- "$EW" check --rules "$RULES" extra
 expect 2 "run without sources" -- "$EW" run --rules "$RULES"
 expect 2 "explain missing args" -- "$EW" explain --rules "$RULES" 198.18.1.1
 expect 2 "explain bad address" -- "$EW" explain --rules "$RULES" 198.18.1 198.18.3.10 tcp/22

@@ -268,7 +268,7 @@ START_TEST(icmp_pairs_and_infrastructure)
 
 	memset(&p, 0, sizeof(p));
 	pb_eth(&p, 0x88cc);                               /* LLDP */
-	pb_payload(&p, "xxxxxxxx");
+	pb_payload(&p, "lldp-tlv");
 	ck_assert_int_eq(ew_pkt_decode(&k, EW_DLT_EN10MB, p.b, (uint32_t)p.n), EW_OK);
 	ck_assert_int_eq(k.kind, EW_PKT_NOT_IP);
 }
