@@ -1,0 +1,1125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* decode_ipfix - see decode_ipfix.h. */
+#include "collector/decode_ipfix.h"
+#include "core/ew_err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PEN_REVERSE 29305u        /* RFC 5103 reverse information elements */
+#define MAX_SAMPLERS 16
+#define MAX_APPNAMES 512
+#define APPNAME_LEN 32
+#define NONE 0u                   /* index 0 of every table means "none" */
+
+struct field {
+	uint16_t ie, len;         /* len 65535: variable length */
+	uint32_t pen;
+};
+
+struct tmpl {
+	uint32_t stream, hnext, snext;   /* hash chain, the stream's list */
+	uint16_t id, nfields, nscope;
+	uint8_t options, has_varlen;
+	uint32_t min_len;         /* bytes of the smallest possible record */
+	uint64_t last_seen;
+	struct field *f;
+};
+
+struct sampler {
+	uint64_t id;
+	uint32_t rate;
+};
+
+struct appname {
+	uint32_t id;
+	char name[APPNAME_LEN];
+};
+
+struct stream {
+	struct ew_exporter_key ex;
+	uint32_t domain, hnext, templates;   /* templates: head of its list */
+	uint32_t ntemplates;
+	uint64_t last_seen;
+	uint32_t seq_next;
+	uint8_t seq_valid, version;
+	uint32_t default_rate;
+	uint64_t sys_init_ms;
+	uint32_t v9_uptime_ms;    /* header sysUpTime of the message being decoded */
+	uint64_t export_us;       /* header export time of the message being decoded */
+	struct sampler samplers[MAX_SAMPLERS];
+	uint32_t nsamplers, napps;
+	struct appname *apps;
+};
+
+struct ew_ipfix_session {
+	struct ew_ipfix_conf c;
+	struct stream *st;        /* st[1..max_streams] */
+	uint32_t *sbucket, smask, st_hwm, st_free;
+	ew_ipfix_template_fn on_template;
+	void *on_template_arg;
+	struct tmpl *t;           /* t[1..max_templates] */
+	uint32_t *tbucket, tmask, t_hwm, t_free;
+	struct ew_ipfix_stats stats;
+};
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* An unsigned integer in 1-8 bytes (reduced-size encoding, RFC 7011 6.2). */
+static uint64_t rdn(const uint8_t *p, uint32_t n)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void ew_ipfix_conf_default(struct ew_ipfix_conf *c)
+{
+	c->max_streams = 4096;
+	c->max_templates = 65536;
+	c->max_templates_per_stream = 1024;
+	c->max_fields = 256;
+	c->template_lifetime_us = 1800ULL * 1000000;
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+struct ew_ipfix_session *ew_ipfix_new(const struct ew_ipfix_conf *c)
+{
+	struct ew_ipfix_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || c->max_streams == 0 || c->max_templates == 0 || c->max_fields == 0) {
+		free(s);
+		return NULL;
+	}
+	s->c = *c;
+	s->smask = pow2_at_least(c->max_streams * 2) - 1;
+	s->tmask = pow2_at_least(c->max_templates * 2) - 1;
+	s->st = calloc((size_t)c->max_streams + 1, sizeof(*s->st));
+	s->sbucket = calloc((size_t)s->smask + 1, sizeof(*s->sbucket));
+	s->t = calloc((size_t)c->max_templates + 1, sizeof(*s->t));
+	s->tbucket = calloc((size_t)s->tmask + 1, sizeof(*s->tbucket));
+	if (s->st == NULL || s->sbucket == NULL || s->t == NULL || s->tbucket == NULL) {
+		ew_ipfix_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void ew_ipfix_free(struct ew_ipfix_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->t)
+		for (uint32_t i = 1; i <= s->t_hwm; i++)
+			free(s->t[i].f);
+	if (s->st)
+		for (uint32_t i = 1; i <= s->st_hwm; i++)
+			free(s->st[i].apps);
+	free(s->st);
+	free(s->sbucket);
+	free(s->t);
+	free(s->tbucket);
+	free(s);
+}
+
+/* ---- streams ---- */
+
+static uint32_t stream_hash(const struct ew_exporter_key *ex, uint32_t domain)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)ex->port << 32 | domain);
+
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, ex->addr.a + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	return (uint32_t)h;
+}
+
+static void template_unlink(struct ew_ipfix_session *s, uint32_t ti);
+
+static void stream_drop(struct ew_ipfix_session *s, uint32_t si)
+{
+	struct stream *x = &s->st[si];
+	uint32_t *pp = &s->sbucket[stream_hash(&x->ex, x->domain) & s->smask];
+
+	while (x->templates)
+		template_unlink(s, x->templates);
+	while (*pp && *pp != si)
+		pp = &s->st[*pp].hnext;
+	if (*pp == si)
+		*pp = x->hnext;
+	free(x->apps);
+	memset(x, 0, sizeof(*x));
+	x->hnext = s->st_free;
+	s->st_free = si;
+	s->stats.streams--;
+}
+
+static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
+			   uint32_t domain, uint8_t version, uint64_t now)
+{
+	uint32_t h = stream_hash(ex, domain), si;
+	struct stream *x;
+
+	for (si = s->sbucket[h & s->smask]; si; si = s->st[si].hnext) {
+		x = &s->st[si];
+		if (x->domain == domain && x->ex.port == ex->port && ew_addr_eq(&x->ex.addr, &ex->addr)) {
+			if (x->version != version) {   /* the exporter changed protocol */
+				x->version = version;
+				x->seq_valid = 0;
+			}
+			x->last_seen = now;
+			return si;
+		}
+	}
+	if (s->st_free) {
+		si = s->st_free;
+		s->st_free = s->st[si].hnext;
+	} else if (s->st_hwm < s->c.max_streams) {
+		si = ++s->st_hwm;
+	} else {
+		/* full: the stream heard from longest ago makes room (counted) */
+		uint32_t old = 1;
+
+		for (uint32_t i = 2; i <= s->st_hwm; i++)
+			if (s->st[i].last_seen < s->st[old].last_seen)
+				old = i;
+		stream_drop(s, old);
+		s->stats.streams_evicted++;
+		si = s->st_free;
+		s->st_free = s->st[si].hnext;
+	}
+	x = &s->st[si];
+	memset(x, 0, sizeof(*x));
+	x->ex = *ex;
+	x->domain = domain;
+	x->version = version;
+	x->last_seen = now;
+	x->default_rate = 1;
+	x->hnext = s->sbucket[h & s->smask];
+	s->sbucket[h & s->smask] = si;
+	s->stats.streams++;
+	return si;
+}
+
+/* ---- templates ---- */
+
+static uint32_t tmpl_hash(uint32_t si, uint16_t id)
+{
+	uint64_t h = ((uint64_t)si << 16 | id) * 0x9e3779b97f4a7c15ULL;
+
+	return (uint32_t)(h >> 32);
+}
+
+static uint32_t template_find(const struct ew_ipfix_session *s, uint32_t si, uint16_t id)
+{
+	for (uint32_t ti = s->tbucket[tmpl_hash(si, id) & s->tmask]; ti; ti = s->t[ti].hnext)
+		if (s->t[ti].stream == si && s->t[ti].id == id)
+			return ti;
+	return NONE;
+}
+
+static void template_unlink(struct ew_ipfix_session *s, uint32_t ti)
+{
+	struct tmpl *t = &s->t[ti];
+	struct stream *x = &s->st[t->stream];
+	uint32_t *pp = &s->tbucket[tmpl_hash(t->stream, t->id) & s->tmask];
+
+	while (*pp && *pp != ti)
+		pp = &s->t[*pp].hnext;
+	if (*pp == ti)
+		*pp = t->hnext;
+	for (pp = &x->templates; *pp && *pp != ti; pp = &s->t[*pp].snext)
+		;
+	if (*pp == ti)
+		*pp = t->snext;
+	x->ntemplates--;
+	free(t->f);
+	memset(t, 0, sizeof(*t));
+	t->hnext = s->t_free;
+	s->t_free = ti;
+	s->stats.live_templates--;
+}
+
+/* Define (or redefine) template id of stream si with fields f[0..n). Takes f. */
+static int template_define(struct ew_ipfix_session *s, uint32_t si, uint16_t id,
+			   struct field *f, uint16_t n, uint16_t nscope, int options, uint64_t now)
+{
+	struct stream *x = &s->st[si];
+	uint32_t ti = template_find(s, si, id), h = tmpl_hash(si, id);
+	struct tmpl *t;
+
+	if (ti != NONE) {
+		t = &s->t[ti];
+		free(t->f);
+	} else {
+		if (x->ntemplates >= s->c.max_templates_per_stream) {
+			s->stats.templates_refused++;
+			free(f);
+			return EW_E_FULL;
+		}
+		if (s->t_free) {
+			ti = s->t_free;
+			s->t_free = s->t[ti].hnext;
+		} else if (s->t_hwm < s->c.max_templates) {
+			ti = ++s->t_hwm;
+		} else {
+			s->stats.templates_refused++;
+			free(f);
+			return EW_E_FULL;
+		}
+		t = &s->t[ti];
+		memset(t, 0, sizeof(*t));
+		t->stream = si;
+		t->id = id;
+		t->hnext = s->tbucket[h & s->tmask];
+		s->tbucket[h & s->tmask] = ti;
+		t->snext = x->templates;
+		x->templates = ti;
+		x->ntemplates++;
+		s->stats.live_templates++;
+	}
+	t->f = f;
+	t->nfields = n;
+	t->nscope = nscope;
+	t->options = (uint8_t)options;
+	t->last_seen = now;
+	t->has_varlen = 0;
+	t->min_len = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		if (f[i].len == 65535) {
+			t->has_varlen = 1;
+			t->min_len += 1;
+		} else {
+			t->min_len += f[i].len;
+		}
+	}
+	if (options)
+		s->stats.option_templates++;
+	else
+		s->stats.templates++;
+	if (s->on_template)
+		s->on_template(s->on_template_arg, x->domain, id, options);
+	return EW_OK;
+}
+
+void ew_ipfix_on_template(struct ew_ipfix_session *s, ew_ipfix_template_fn fn, void *arg)
+{
+	s->on_template = fn;
+	s->on_template_arg = arg;
+}
+
+static void withdraw_all(struct ew_ipfix_session *s, uint32_t si, int options)
+{
+	uint32_t ti = s->st[si].templates;
+
+	while (ti) {
+		uint32_t next = s->t[ti].snext;
+
+		if (options < 0 || s->t[ti].options == options) {
+			template_unlink(s, ti);
+			s->stats.withdrawals++;
+		}
+		ti = next;
+	}
+}
+
+/* A template set (IPFIX 2/3, v9 0/1) of len bytes at p. */
+static int template_set(struct ew_ipfix_session *s, uint32_t si, const uint8_t *p, uint32_t len,
+			int ipfix, int options, uint64_t now)
+{
+	uint32_t off = 0;
+
+	/* Records until what is left is padding (shorter than a template header). */
+	while (len - off >= 4) {
+		uint16_t id = rd16(p + off), count = rd16(p + off + 2), nscope = 0, n;
+		struct field *f;
+		uint32_t need = 4;
+
+		if (!ipfix && options) {
+			/* v9 options template: scope and option lengths in bytes */
+			uint32_t scope_bytes, opt_bytes;
+
+			if (len - off < 6)
+				return EW_E_TRUNC;
+			scope_bytes = count;
+			opt_bytes = rd16(p + off + 4);
+			if (scope_bytes % 4 || opt_bytes % 4)
+				return EW_E_MALFORMED;
+			nscope = (uint16_t)(scope_bytes / 4);
+			n = (uint16_t)((scope_bytes + opt_bytes) / 4);   /* each <= 16383 */
+			need = 6;
+		} else if (ipfix && options) {
+			if (count == 0) {            /* withdrawal: 4 bytes, no scope count */
+				off += 4;
+				goto withdraw;
+			}
+			if (len - off < 6)
+				return EW_E_TRUNC;
+			n = count;
+			nscope = rd16(p + off + 4);
+			need = 6;
+			if (nscope == 0 || nscope > n)
+				return EW_E_MALFORMED;
+		} else {
+			n = count;
+			if (ipfix && count == 0) {   /* withdrawal */
+				off += 4;
+				goto withdraw;
+			}
+		}
+		if (id < 256)
+			return EW_E_MALFORMED;
+		if (n == 0 || n > s->c.max_fields) {
+			s->stats.bad_fields++;
+			return n == 0 ? EW_E_MALFORMED : EW_E_FULL;
+		}
+		off += need;
+		f = malloc((size_t)n * sizeof(*f));
+		if (f == NULL)
+			return EW_E_NOMEM;
+		for (uint16_t i = 0; i < n; i++) {
+			if (len - off < 4) {
+				free(f);
+				return EW_E_TRUNC;
+			}
+			f[i].ie = rd16(p + off);
+			f[i].len = rd16(p + off + 2);
+			f[i].pen = 0;
+			off += 4;
+			if (ipfix && (f[i].ie & 0x8000)) {
+				if (len - off < 4) {
+					free(f);
+					return EW_E_TRUNC;
+				}
+				f[i].ie &= 0x7fff;
+				f[i].pen = rd32(p + off);
+				off += 4;
+			}
+		}
+		if (template_define(s, si, id, f, n, nscope, options, now) == EW_E_NOMEM)
+			return EW_E_NOMEM;
+		continue;
+withdraw:
+		/* RFC 7011 8.1: template id = set id (2 or 3) withdraws all of that kind */
+		if (id == (options ? 3 : 2)) {
+			withdraw_all(s, si, options);
+		} else {
+			uint32_t ti = template_find(s, si, id);
+
+			if (ti != NONE) {
+				template_unlink(s, ti);
+				s->stats.withdrawals++;
+			}
+		}
+	}
+	return EW_OK;
+}
+
+/* ---- data records ---- */
+
+static uint32_t sampler_rate(const struct stream *x, uint64_t id)
+{
+	for (uint32_t i = 0; i < x->nsamplers; i++)
+		if (x->samplers[i].id == id)
+			return x->samplers[i].rate;
+	return 0;
+}
+
+static void sampler_set(struct ew_ipfix_session *s, struct stream *x, uint64_t id, uint32_t rate)
+{
+	uint32_t i;
+
+	if (rate == 0) {
+		s->stats.sampling_zero++;
+		rate = 1;
+	}
+	for (i = 0; i < x->nsamplers; i++)
+		if (x->samplers[i].id == id)
+			break;
+	if (i == x->nsamplers) {
+		if (x->nsamplers == MAX_SAMPLERS)
+			i = (uint32_t)(id % MAX_SAMPLERS);   /* full: overwrite one */
+		else
+			x->nsamplers++;
+	}
+	x->samplers[i].id = id;
+	x->samplers[i].rate = rate;
+}
+
+static const char *app_name(const struct stream *x, uint32_t id)
+{
+	for (uint32_t i = 0; i < x->napps; i++)
+		if (x->apps[i].id == id)
+			return x->apps[i].name;
+	return NULL;
+}
+
+static void app_name_set(struct stream *x, uint32_t id, const uint8_t *name, uint32_t len)
+{
+	uint32_t i;
+
+	if (x->apps == NULL) {
+		x->apps = calloc(MAX_APPNAMES, sizeof(*x->apps));
+		if (x->apps == NULL)
+			return;
+	}
+	for (i = 0; i < x->napps; i++)
+		if (x->apps[i].id == id)
+			break;
+	if (i == x->napps) {
+		if (x->napps == MAX_APPNAMES)
+			return;
+		x->napps++;
+	}
+	x->apps[i].id = id;
+	if (len >= APPNAME_LEN)
+		len = APPNAME_LEN - 1;
+	for (uint32_t k = 0; k < len; k++)   /* printable only: it reaches alerts */
+		x->apps[i].name[k] = name[k] >= 0x20 && name[k] < 0x7f ? (char)name[k] : '?';
+	x->apps[i].name[len] = '\0';
+	while (len > 0 && x->apps[i].name[len - 1] == ' ')   /* fixed-size, space padded */
+		x->apps[i].name[--len] = '\0';
+}
+
+/* What one record said, before it becomes an ew_nf_record. */
+struct raw {
+	uint64_t start_us, end_us;
+	uint64_t start_up, end_up;        /* sysUpTime-relative (ms) */
+	uint64_t sampler_id, rec_interval, pkt_interval, pkt_space;
+	uint8_t have_start, have_end, have_start_up, have_end_up, have_sampler;
+	uint8_t have_rec_interval, have_pkt_interval, have_src, have_dst, have_app_name;
+	uint8_t have_rev, have_sys_init, icmp_set, icmp_type, icmp_code;
+	uint64_t sys_init_ms;
+	const uint8_t *app_name;
+	uint32_t app_name_len;
+};
+
+static void put_time(uint64_t *t, uint8_t *have, uint64_t v)
+{
+	*t = v;
+	*have = 1;
+}
+
+/* One field of a record: v points at len bytes. Returns 0, or -1 for a field whose
+ * length does not fit its element (ignored, counted). */
+static int field(struct ew_nf_record *r, struct raw *w, const struct field *fd, const uint8_t *v,
+		 uint32_t len)
+{
+	struct ew_flow *f = &r->f;
+	int rev = fd->pen == PEN_REVERSE;
+
+	if (fd->pen != 0 && !rev)
+		return 0;             /* another enterprise's element: skipped by length */
+	switch (fd->ie) {
+	case 8: case 12:              /* source/destination IPv4 address */
+		if (rev)
+			return 0;
+		if (len != 4)
+			return -1;
+		ew_addr_from_v4(fd->ie == 8 ? &f->src : &f->dst, v);
+		if (fd->ie == 8) w->have_src = 1; else w->have_dst = 1;
+		return 0;
+	case 27: case 28:             /* IPv6 addresses */
+		if (rev)
+			return 0;
+		if (len != 16)
+			return -1;
+		ew_addr_from_v6(fd->ie == 27 ? &f->src : &f->dst, v);
+		if (fd->ie == 27) w->have_src = 1; else w->have_dst = 1;
+		return 0;
+	case 7: case 11:              /* ports */
+		if (rev)
+			return 0;
+		if (len > 2)
+			return -1;
+		*(fd->ie == 7 ? &f->sport : &f->dport) = (uint16_t)rdn(v, len);
+		return 0;
+	case 4:                       /* protocolIdentifier */
+		if (rev)
+			return 0;
+		if (len != 1)
+			return -1;
+		f->proto = v[0];
+		return 0;
+	case 6:                       /* tcpControlBits (1 or 2 bytes) */
+		if (len > 2)
+			return -1;
+		f->tcp_flags[rev] = (uint8_t)rdn(v, len);
+		if (!rev)
+			r->has_tcp_flags = 1;
+		return 0;
+	case 1: case 85:              /* octets, delta or total */
+		if (len > 8)
+			return -1;
+		f->bytes[rev] = rdn(v, len);
+		w->have_rev |= (uint8_t)rev;
+		return 0;
+	case 2: case 86:              /* packets */
+		if (len > 8)
+			return -1;
+		f->pkts[rev] = (uint32_t)(rdn(v, len) > UINT32_MAX ? UINT32_MAX : rdn(v, len));
+		w->have_rev |= (uint8_t)rev;
+		return 0;
+	case 32: case 139:            /* icmpTypeCode: type << 8 | code */
+		if (rev)
+			return 0;
+		if (len != 2)
+			return -1;
+		w->icmp_type = v[0];
+		w->icmp_code = v[1];
+		w->icmp_set = 1;
+		return 0;
+	case 58: case 243:            /* vlanId, dot1qVlanId */
+		if (rev)
+			return 0;
+		if (len > 2)
+			return -1;
+		f->vlan = (uint16_t)(rdn(v, len) & 0x0fff);
+		return 0;
+	case 10: case 14:             /* ingress/egress interface */
+		if (rev)
+			return 0;
+		if (len > 4)
+			return -1;
+		*(fd->ie == 10 ? &r->in_if : &r->out_if) = (uint32_t)rdn(v, len);
+		return 0;
+	case 21: case 22:             /* flowEnd/StartSysUpTime (v9 LAST/FIRST_SWITCHED), ms */
+		if (rev)
+			return 0;
+		if (len > 8)
+			return -1;
+		if (fd->ie == 22)
+			put_time(&w->start_up, &w->have_start_up, rdn(v, len));
+		else
+			put_time(&w->end_up, &w->have_end_up, rdn(v, len));
+		return 0;
+	case 150: case 151:           /* flowStart/EndSeconds */
+		if (rev)
+			return 0;
+		if (len != 4)
+			return -1;
+		put_time(fd->ie == 150 ? &w->start_us : &w->end_us,
+			 fd->ie == 150 ? &w->have_start : &w->have_end, (uint64_t)rd32(v) * 1000000);
+		return 0;
+	case 152: case 153:           /* flowStart/EndMilliseconds */
+		if (rev)
+			return 0;
+		if (len != 8)
+			return -1;
+		put_time(fd->ie == 152 ? &w->start_us : &w->end_us,
+			 fd->ie == 152 ? &w->have_start : &w->have_end, rdn(v, 8) * 1000);
+		return 0;
+	case 154: case 155:           /* microseconds, NTP format */
+	case 156: case 157: {         /* nanoseconds, NTP format */
+		uint64_t secs, frac, us;
+
+		if (rev)
+			return 0;
+		if (len != 8)
+			return -1;
+		secs = rd32(v);
+		frac = rd32(v + 4);
+		if (secs < 2208988800u)
+			return -1;            /* before 1970: not a time we can use */
+		us = (secs - 2208988800u) * 1000000 + (frac * 1000000 >> 32);
+		put_time((fd->ie & 1) == 0 ? &w->start_us : &w->end_us,
+			 (fd->ie & 1) == 0 ? &w->have_start : &w->have_end, us);
+		return 0;
+	}
+	case 136:                     /* flowEndReason */
+		if (!rev && len == 1)
+			r->end_reason = v[0];
+		return 0;
+	case 61:                      /* flowDirection */
+		if (!rev && len == 1)
+			r->direction = v[0];
+		return 0;
+	case 239:                     /* biflowDirection */
+		if (!rev && len == 1)
+			r->biflow_direction = v[0];
+		return 0;
+	case 95:                      /* applicationId */
+		if (rev || len == 0)
+			return 0;
+		if (len > 8)
+			return -1;
+		/* classification engine id, then the selector's low bytes */
+		r->app_id = len >= 4 ? (uint32_t)v[0] << 24 | (uint32_t)(rdn(v + 1, len - 1) & 0xffffff)
+				     : (uint32_t)rdn(v, len);
+		return 0;
+	case 96:                      /* applicationName */
+		if (!rev) {
+			w->app_name = v;
+			w->app_name_len = len;
+			w->have_app_name = 1;
+		}
+		return 0;
+	case 34: case 50:             /* samplingInterval, v9 FLOW_SAMPLER_RANDOM_INTERVAL */
+		if (rev || len > 4)
+			return len > 4 ? -1 : 0;
+		w->rec_interval = rdn(v, len);
+		w->have_rec_interval = 1;
+		return 0;
+	case 305:                     /* samplingPacketInterval */
+		if (rev || len > 4)
+			return len > 4 ? -1 : 0;
+		w->pkt_interval = rdn(v, len);
+		w->have_pkt_interval = 1;
+		return 0;
+	case 306:                     /* samplingPacketSpace */
+		if (rev || len > 4)
+			return len > 4 ? -1 : 0;
+		w->pkt_space = rdn(v, len);
+		return 0;
+	case 48: case 302:            /* samplerId (v9 FLOW_SAMPLER_ID), selectorId */
+		if (rev || len > 8)
+			return len > 8 ? -1 : 0;
+		w->sampler_id = rdn(v, len);
+		w->have_sampler = 1;
+		return 0;
+	case 160:                     /* systemInitTimeMilliseconds */
+		if (rev || len != 8)
+			return len != 8 ? -1 : 0;
+		w->sys_init_ms = rdn(v, 8);
+		w->have_sys_init = 1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The rate a record's counters are multiplied by. */
+static uint32_t record_rate(struct ew_ipfix_session *s, struct stream *x, const struct raw *w)
+{
+	uint32_t rate = 0;
+
+	if (w->have_rec_interval)
+		rate = (uint32_t)(w->rec_interval > UINT32_MAX ? UINT32_MAX : w->rec_interval);
+	else if (w->have_sampler)
+		rate = sampler_rate(x, w->sampler_id);
+	if (rate == 0) {
+		if (w->have_rec_interval)
+			s->stats.sampling_zero++;
+		rate = x->default_rate ? x->default_rate : 1;
+	}
+	return rate;
+}
+
+/* An options record: state for later data records. */
+static void options_record(struct ew_ipfix_session *s, struct stream *x, const struct ew_nf_record *r,
+			   const struct raw *w)
+{
+	uint32_t rate = 0;
+
+	if (w->have_rec_interval)
+		rate = (uint32_t)(w->rec_interval > UINT32_MAX ? UINT32_MAX : w->rec_interval);
+	if (w->have_pkt_interval) {
+		/* 1 packet selected out of every (interval + space) */
+		uint64_t tot = w->pkt_interval ? (w->pkt_interval + w->pkt_space) / w->pkt_interval : 0;
+
+		rate = (uint32_t)(tot > UINT32_MAX ? UINT32_MAX : tot);
+	}
+	if (w->have_rec_interval || w->have_pkt_interval) {
+		if (w->have_sampler) {
+			sampler_set(s, x, w->sampler_id, rate);
+		} else {
+			if (rate == 0) {
+				s->stats.sampling_zero++;
+				rate = 1;
+			}
+			x->default_rate = rate;
+		}
+	}
+	if (w->have_app_name && r->app_id)
+		app_name_set(x, r->app_id, w->app_name, w->app_name_len);
+	if (w->have_sys_init)
+		x->sys_init_ms = w->sys_init_ms;
+}
+
+static uint64_t uptime_to_us(const struct stream *x, uint64_t up_ms)
+{
+	if (x->version == 9) {
+		/* v9: the header pairs sysUpTime with the export time */
+		int64_t delta_ms = (int64_t)x->v9_uptime_ms - (int64_t)(uint32_t)up_ms;
+
+		return x->export_us - (uint64_t)(delta_ms * 1000);
+	}
+	if (x->sys_init_ms)
+		return (x->sys_init_ms + up_ms) * 1000;
+	return x->export_us;   /* IPFIX without systemInitTime: the best we know */
+}
+
+/* A data set of template t: len bytes at p. */
+static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *t,
+		    const uint8_t *p, uint32_t len, uint8_t version, ew_nf_record_fn emit, void *arg)
+{
+	struct stream *x = &s->st[si];
+	uint32_t off = 0, nrec = 0;
+	int rc = EW_OK;
+
+	/* A template of only zero-length fields would describe records of no bytes: an
+	 * endless set. Refuse it (RFC 7011: such a set is not decodable). */
+	if (t->min_len == 0)
+		return EW_E_MALFORMED;
+	while (len - off >= t->min_len) {
+		struct ew_nf_record r;
+		struct raw w;
+		uint32_t start = off;
+		int bad = 0;
+
+		memset(&r, 0, sizeof(r));
+		memset(&w, 0, sizeof(w));
+		r.direction = 0xff;
+		for (uint16_t i = 0; i < t->nfields; i++) {
+			uint32_t fl = t->f[i].len;
+
+			if (fl == 65535) {           /* variable length, RFC 7011 7 */
+				if (len - off < 1) {
+					bad = 1;
+					break;
+				}
+				fl = p[off++];
+				if (fl == 255) {
+					if (len - off < 2) {
+						bad = 1;
+						break;
+					}
+					fl = rd16(p + off);
+					off += 2;
+				}
+			}
+			if (len - off < fl) {
+				bad = 1;
+				break;
+			}
+			if (field(&r, &w, &t->f[i], p + off, fl) != 0)
+				s->stats.bad_fields++;
+			off += fl;
+		}
+		if (bad) {
+			/* A variable-length record running past the set: padding if it
+			 * is all zero, otherwise the set is malformed. */
+			for (uint32_t k = start; k < len; k++)
+				if (p[k] != 0) {
+					rc = EW_E_MALFORMED;
+					s->stats.malformed++;
+					break;
+				}
+			break;
+		}
+		nrec++;
+		r.version = version;
+		r.domain = x->domain;
+		r.template_id = t->id;
+		if (t->options) {
+			r.is_options = 1;
+			options_record(s, x, &r, &w);
+			s->stats.option_records++;
+		} else {
+			uint32_t rate = record_rate(s, x, &w);
+
+			s->stats.records++;
+			if (r.f.proto == 1 || r.f.proto == 58) {
+				/* ICMP: type and code as "ports" (flow table convention); from
+				 * icmpTypeCode, else from the destination port (type << 8 | code,
+				 * as Cisco and softflowd send it) */
+				uint16_t tc = w.icmp_set ? (uint16_t)(w.icmp_type << 8 | w.icmp_code)
+							 : r.f.dport;
+
+				r.f.sport = (uint16_t)(tc >> 8);
+				r.f.dport = tc & 0xff;
+			}
+			r.has_flow = w.have_src && w.have_dst;
+			r.biflow = w.have_rev;
+			r.f.sampling = rate;
+			if (rate > 1) {
+				for (int d = 0; d < 2; d++) {
+					uint64_t pk = (uint64_t)r.f.pkts[d] * rate;
+
+					r.f.pkts[d] = (uint32_t)(pk > UINT32_MAX ? UINT32_MAX : pk);
+					r.f.bytes[d] *= rate;
+				}
+			}
+			r.f.first_us = w.have_start ? w.start_us :
+				       w.have_start_up ? uptime_to_us(x, w.start_up) : x->export_us;
+			r.f.last_us = w.have_end ? w.end_us :
+				      w.have_end_up ? uptime_to_us(x, w.end_up) : r.f.first_us;
+			r.f.source_kind = version == 10 ? EW_SRC_IPFIX : EW_SRC_NETFLOW;
+			if (r.app_id) {
+				r.app_name = app_name(x, r.app_id);
+			}
+		}
+		if (emit)
+			emit(arg, &r);
+		if (off == start)
+			break;                       /* cannot happen with min_len > 0 */
+	}
+	(void)nrec;
+	return rc;
+}
+
+/* ---- messages ---- */
+
+static void sequence_check(struct ew_ipfix_session *s, struct stream *x, uint32_t seq,
+			   uint32_t advance)
+{
+	if (x->seq_valid && seq != x->seq_next) {
+		uint32_t gap = seq - x->seq_next;
+
+		s->stats.seq_gaps++;
+		if (gap < 0x80000000u)      /* ahead: lost; behind: reordered or restarted */
+			s->stats.lost += gap;
+	}
+	x->seq_next = seq + advance;
+	x->seq_valid = 1;
+}
+
+static int decode_sets(struct ew_ipfix_session *s, uint32_t si, const uint8_t *p, uint32_t len,
+		       int ipfix, uint64_t now, ew_nf_record_fn emit, void *arg, uint32_t *records)
+{
+	uint32_t off = 0;
+	int rc = EW_OK;
+	uint64_t before = s->stats.records + s->stats.option_records;
+
+	while (len - off >= 4) {
+		uint16_t id = rd16(p + off), slen = rd16(p + off + 2);
+		const uint8_t *body = p + off + 4;
+		uint32_t blen;
+
+		if (slen < 4 || slen > len - off) {
+			/* v9 allows trailing zero padding after the last set */
+			if (!ipfix && slen == 0 && id == 0) {
+				int zero = 1;
+
+				for (uint32_t k = off; k < len; k++)
+					zero &= p[k] == 0;
+				if (zero)
+					break;
+			}
+			rc = slen < 4 ? EW_E_MALFORMED : EW_E_TRUNC;
+			s->stats.malformed++;
+			break;
+		}
+		blen = slen - 4u;
+		if ((ipfix && (id == 2 || id == 3)) || (!ipfix && (id == 0 || id == 1))) {
+			int r = template_set(s, si, body, blen, ipfix, ipfix ? id == 3 : id == 1, now);
+
+			if (r != EW_OK && r != EW_E_FULL) {
+				s->stats.malformed++;
+				rc = r;
+			}
+		} else if (id >= 256) {
+			uint32_t ti = template_find(s, si, id);
+
+			if (ti != NONE && s->c.template_lifetime_us &&
+			    now > s->t[ti].last_seen + s->c.template_lifetime_us) {
+				template_unlink(s, ti);     /* expired: not refreshed in time */
+				ti = NONE;
+			}
+			if (ti == NONE) {
+				s->stats.sets_without_template++;
+			} else {
+				int r = data_set(s, si, &s->t[ti], body, blen, ipfix ? 10 : 9, emit, arg);
+
+				if (r != EW_OK)
+					rc = r;
+			}
+		} else {
+			s->stats.malformed++;           /* set ids 4-255 are reserved */
+			rc = EW_E_MALFORMED;
+		}
+		off += slen;
+	}
+	*records = (uint32_t)(s->stats.records + s->stats.option_records - before);
+	return rc;
+}
+
+static int decode_v5(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
+		     const uint8_t *m, size_t len, uint64_t now, ew_nf_record_fn emit, void *arg)
+{
+	uint16_t count;
+	uint32_t uptime, rate;
+	uint64_t export_us;
+	struct stream *x;
+	uint32_t si;
+
+	if (len < 24)
+		return EW_E_TRUNC;
+	count = rd16(m + 2);
+	if (count == 0 || count > 30) {
+		/* A count no v5 exporter sends. When the datagram holds exactly 1-30
+		 * records, read those (as tshark does); otherwise give up. */
+		s->stats.malformed++;
+		if ((len - 24) % 48 != 0 || len == 24 || len > 24 + 30 * 48)
+			return EW_E_MALFORMED;
+		count = (uint16_t)((len - 24) / 48);
+	}
+	if (len < 24 + (size_t)count * 48) {
+		s->stats.malformed++;
+		return EW_E_TRUNC;
+	}
+	si = stream_get(s, ex, (uint32_t)m[20] << 8 | m[21], 5, now);  /* engine type, id */
+	x = &s->st[si];
+	uptime = rd32(m + 4);
+	export_us = (uint64_t)rd32(m + 8) * 1000000 + rd32(m + 12) / 1000;
+	rate = rd16(m + 22) & 0x3fff;
+	if ((rd16(m + 22) >> 14) != 0 && rate == 0)
+		s->stats.sampling_zero++;
+	if (rate == 0)
+		rate = 1;
+	sequence_check(s, x, rd32(m + 16), count);
+	s->stats.messages++;
+	for (uint16_t i = 0; i < count; i++) {
+		const uint8_t *q = m + 24 + (size_t)i * 48;
+		struct ew_nf_record r;
+		uint64_t pk = (uint64_t)rd32(q + 16) * rate;
+
+		memset(&r, 0, sizeof(r));
+		r.version = 5;
+		r.domain = x->domain;
+		r.direction = 0xff;
+		r.has_flow = 1;
+		r.has_tcp_flags = 1;
+		ew_addr_from_v4(&r.f.src, q);
+		ew_addr_from_v4(&r.f.dst, q + 4);
+		r.in_if = rd16(q + 12);
+		r.out_if = rd16(q + 14);
+		r.f.pkts[0] = (uint32_t)(pk > UINT32_MAX ? UINT32_MAX : pk);
+		r.f.bytes[0] = (uint64_t)rd32(q + 20) * rate;
+		r.f.first_us = export_us - ((uint64_t)(uint32_t)(uptime - rd32(q + 24))) * 1000;
+		r.f.last_us = export_us - ((uint64_t)(uint32_t)(uptime - rd32(q + 28))) * 1000;
+		r.f.sport = rd16(q + 32);
+		r.f.dport = rd16(q + 34);
+		r.f.tcp_flags[0] = q[37];
+		r.f.proto = q[38];
+		r.f.sampling = rate;
+		r.f.source_kind = EW_SRC_NETFLOW;
+		if (r.f.proto == 1 || r.f.proto == 58) {   /* type and code travel in dport */
+			r.f.sport = (uint16_t)(r.f.dport >> 8);
+			r.f.dport &= 0xff;
+		}
+		s->stats.records++;
+		if (emit)
+			emit(arg, &r);
+	}
+	return EW_OK;
+}
+
+int ew_ipfix_decode(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
+		    const uint8_t *m, size_t len, uint64_t now, ew_nf_record_fn emit, void *arg)
+{
+	uint16_t version;
+	uint32_t si, records = 0, mlen;
+	struct stream *x;
+	int rc;
+
+	if (len < 4)
+		return EW_E_TRUNC;
+	version = rd16(m);
+	if (version == 5)
+		return decode_v5(s, ex, m, len, now, emit, arg);
+	if (version == 9) {
+		if (len < 20)
+			return EW_E_TRUNC;
+		si = stream_get(s, ex, rd32(m + 16), 9, now);
+		x = &s->st[si];
+		x->v9_uptime_ms = rd32(m + 4);
+		x->export_us = (uint64_t)rd32(m + 8) * 1000000;
+		s->stats.messages++;
+		sequence_check(s, x, rd32(m + 12), 1);   /* v9 counts export packets */
+		return decode_sets(s, si, m + 20, (uint32_t)(len > 65535 ? 65535 : len) - 20, 0, now,
+				   emit, arg, &records);
+	}
+	if (version != 10)
+		return EW_E_UNSUPPORTED;
+	rc = EW_OK;
+	/* One message per UDP datagram, but a stream (or a file) may carry several
+	 * back to back: read each. */
+	while (len >= 4 && rd16(m) == 10) {
+		int r;
+		uint32_t seq;
+
+		if (len < 16)
+			return EW_E_TRUNC;
+		mlen = rd16(m + 2);
+		if (mlen < 16 || mlen > len) {
+			s->stats.malformed++;
+			return mlen < 16 ? EW_E_MALFORMED : EW_E_TRUNC;
+		}
+		si = stream_get(s, ex, rd32(m + 12), 10, now);
+		x = &s->st[si];
+		x->export_us = (uint64_t)rd32(m + 4) * 1000000;
+		s->stats.messages++;
+		seq = rd32(m + 8);
+		{
+			/* Some exporters understate the message length by a few bytes;
+			 * when nothing follows the message, its sets may use the rest of
+			 * the datagram (counted as malformed). */
+			uint32_t avail = mlen;
+
+			if (len > mlen && (len - mlen < 16 || rd16(m + mlen) != 10)) {
+				avail = (uint32_t)(len > 65535 ? 65535 : len);
+				s->stats.malformed++;
+			}
+			r = decode_sets(s, si, m + 16, avail - 16, 1, now, emit, arg, &records);
+			if (avail > mlen)
+				mlen = avail;
+		}
+		/* IPFIX counts data records (options records included) */
+		sequence_check(s, &s->st[si], seq, records);
+		if (r != EW_OK)
+			rc = r;
+		m += mlen;
+		len -= mlen;
+	}
+	return rc;
+}
+
+void ew_ipfix_stats(const struct ew_ipfix_session *s, struct ew_ipfix_stats *out)
+{
+	*out = s->stats;
+}
+
+uint32_t ew_ipfix_templates(const struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
+			    uint32_t domain, uint16_t *ids, uint32_t max)
+{
+	uint32_t h = stream_hash(ex, domain), n = 0;
+
+	for (uint32_t si = s->sbucket[h & s->smask]; si; si = s->st[si].hnext) {
+		const struct stream *x = &s->st[si];
+
+		if (x->domain != domain || x->ex.port != ex->port || !ew_addr_eq(&x->ex.addr, &ex->addr))
+			continue;
+		for (uint32_t ti = x->templates; ti; ti = s->t[ti].snext) {
+			if (n < max)
+				ids[n] = s->t[ti].id;
+			n++;
+		}
+	}
+	for (uint32_t i = 1; i < n && i < max; i++)    /* insertion sort: few ids */
+		for (uint32_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+			uint16_t t = ids[j];
+
+			ids[j] = ids[j - 1];
+			ids[j - 1] = t;
+		}
+	return n;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* nfcount - decode the NetFlow/IPFIX datagrams of capture files (read in the order given,
+ * as one stream) with collector/decode_ipfix and print what was found in the notation of
+ * ../shared/corpus/exporters/SOURCES.md, so tests can compare with tshark's counts:
+ *   v9x4; pkts=4; tpl=260; opt_tpl=257; records=8 (257:4, 260:4); sets_without_template=1
+ * usage: nfcount PCAP... */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/decode_ipfix.h"
+#include "collector/decode_pkt.h"
+
+struct counts {
+	uint32_t pdus[11];             /* by version */
+	uint8_t tpl[65536], opt[65536];
+	uint32_t rec[65536];
+	uint64_t v5;
+};
+
+static void on_template(void *arg, uint32_t domain, uint16_t id, int options)
+{
+	struct counts *c = arg;
+
+	if (options)
+		c->opt[id] = 1;
+	else
+		c->tpl[id] = 1;
+}
+
+static void on_record(void *arg, const struct ew_nf_record *r)
+{
+	struct counts *c = arg;
+
+	if (r->version == 5)
+		c->v5++;
+	else
+		c->rec[r->template_id]++;
+}
+
+static void list(const uint8_t *set, const char *name)
+{
+	int first = 1;
+
+	for (int i = 0; i < 65536; i++)
+		if (set[i]) {
+			printf("%s%d", first ? name : ",", i);
+			first = 0;
+		}
+	if (!first)
+		printf(";");
+}
+
+int main(int argc, char **argv)
+{
+	struct ew_ipfix_conf cf;
+	struct ew_ipfix_session *s;
+	struct ew_ipfix_stats st;
+	struct counts *c = calloc(1, sizeof(*c));
+	uint64_t total = 0;
+	int first = 1, pkts = 0;
+
+	ew_ipfix_conf_default(&cf);
+	cf.template_lifetime_us = 0;   /* captures span years of export times */
+	s = ew_ipfix_new(&cf);
+	ew_ipfix_on_template(s, on_template, c);
+	for (int i = 1; i < argc; i++) {
+		char ebuf[PCAP_ERRBUF_SIZE];
+		pcap_t *p = pcap_open_offline(argv[i], ebuf);
+		struct pcap_pkthdr *h;
+		const u_char *d;
+
+		if (p == NULL) {
+			fprintf(stderr, "%s: %s\n", argv[i], ebuf);
+			return 1;
+		}
+		while (pcap_next_ex(p, &h, &d) == 1) {
+			struct ew_pkt k;
+			struct ew_exporter_key ex;
+			const uint8_t *payload;
+			uint32_t plen;
+
+			if (ew_pkt_decode(&k, pcap_datalink(p), d, h->caplen) != 0 || k.k.proto != 17)
+				continue;
+			plen = k.k.l4_payload;
+			payload = k.l3 + k.l3_len - plen;
+			ex.addr = k.k.src;
+			ex.port = k.k.sport;
+			pkts++;
+			if (plen >= 2) {
+				unsigned v = (unsigned)payload[0] << 8 | payload[1];
+
+				if (v == 5 || v == 9 || v == 10)
+					c->pdus[v]++;
+			}
+			ew_ipfix_decode(s, &ex, payload, plen, 1, on_record, c);
+		}
+		pcap_close(p);
+	}
+	ew_ipfix_stats(s, &st);
+	for (int v = 5; v <= 10; v++)
+		if (c->pdus[v])
+			printf("v%dx%u; ", v, c->pdus[v]);
+	printf("pkts=%d;", pkts);
+	list(c->tpl, " tpl=");
+	list(c->opt, " opt_tpl=");
+	for (int i = 0; i < 65536; i++)
+		total += c->rec[i];
+	if (total) {
+		printf(" records=%llu (", (unsigned long long)total);
+		for (int i = 0; i < 65536; i++)
+			if (c->rec[i]) {
+				printf("%s%d:%u", first ? "" : ", ", i, c->rec[i]);
+				first = 0;
+			}
+		printf(");");
+	}
+	if (c->v5)
+		printf(" v5_records=%llu;", (unsigned long long)c->v5);
+	if (st.sets_without_template)
+		printf(" sets_without_template=%llu;", (unsigned long long)st.sets_without_template);
+	printf(" malformed=%llu; bad_fields=%llu\n", (unsigned long long)st.malformed,
+	       (unsigned long long)st.bad_fields);
+	ew_ipfix_free(s);
+	free(c);
+	return 0;
+}
