@@ -387,6 +387,8 @@ static int template_set(struct ew_ipfix_session *s, uint32_t si, const uint8_t *
 		}
 		if (id < 256)
 			return EW_E_MALFORMED;
+		if ((uint64_t)n * 4 > len - off - need)
+			return EW_E_TRUNC;   /* declares more fields than the set holds */
 		if (n == 0 || n > s->c.max_fields) {
 			s->stats.bad_fields++;
 			return n == 0 ? EW_E_MALFORMED : EW_E_FULL;

@@ -53,7 +53,7 @@ def frames(path):
 
 def main():
     corpus, src, out = sys.argv[1:4]
-    for sub in ("decode_pkt", "pipeline", "policy"):
+    for sub in ("decode_pkt", "pipeline", "policy", "ipfix"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
@@ -72,6 +72,34 @@ def main():
                 with open(os.path.join(out, "pipeline", name), "wb") as f:
                     for fr1 in fr[:300]:
                         f.write(struct.pack(">H", min(len(fr1), 65535)) + fr1[:65535])
+    # flow telemetry: each exporter capture's UDP payloads, as u16 length + datagram
+    exp = os.path.join(corpus, "exporters")
+    for root, _, files in os.walk(exp):
+        for name in sorted(files):
+            if not name.endswith(".pcap"):
+                continue
+            lt, fr = frames(os.path.join(root, name))
+            if lt != 1:
+                continue
+            seed = b""
+            for f in fr:
+                if len(f) < 42 or f[12:14] not in (b"\x08\x00", b"\x86\xdd"):
+                    continue
+                ip = 14
+                if f[12:14] == b"\x08\x00":
+                    if f[ip + 9] != 17:
+                        continue
+                    udp = ip + (f[ip] & 15) * 4
+                else:
+                    if f[ip + 6] != 17:
+                        continue
+                    udp = ip + 40
+                payload = f[udp + 8:]
+                seed += struct.pack(">H", min(len(payload), 65535)) + payload[:65535]
+            if seed:
+                rel = os.path.relpath(os.path.join(root, name), exp).replace("/", "_")
+                with open(os.path.join(out, "ipfix", rel), "wb") as fo:
+                    fo.write(seed)
     merged = b""
     rules = os.path.join(src, "rules.d")
     for name in sorted(os.listdir(rules)):

@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for collector/decode_ipfix: fields, times, biflows, sampling and
+ * application names; and every malformed case the collectors issue names. */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "collector/decode_ipfix.h"
+#include "core/ew_err.h"
+
+/* ---- a tiny message builder ---- */
+
+struct msg {
+	uint8_t b[70000];
+	size_t n, set_at;
+	int version;
+};
+
+static void u8(struct msg *m, uint8_t v) { m->b[m->n++] = v; }
+static void u16(struct msg *m, uint16_t v) { u8(m, (uint8_t)(v >> 8)); u8(m, (uint8_t)v); }
+static void u32(struct msg *m, uint32_t v) { u16(m, (uint16_t)(v >> 16)); u16(m, (uint16_t)v); }
+static void u64(struct msg *m, uint64_t v) { u32(m, (uint32_t)(v >> 32)); u32(m, (uint32_t)v); }
+static void bytes(struct msg *m, const void *p, size_t n) { memcpy(m->b + m->n, p, n); m->n += n; }
+
+static void ipfix_begin(struct msg *m, uint32_t seq, uint32_t domain)
+{
+	memset(m, 0, sizeof(*m));
+	m->version = 10;
+	u16(m, 10);
+	u16(m, 0);            /* length: ipfix_end */
+	u32(m, 1700000000);   /* export time */
+	u32(m, seq);
+	u32(m, domain);
+}
+
+static void v9_begin(struct msg *m, uint32_t seq, uint32_t source_id, uint32_t uptime_ms)
+{
+	memset(m, 0, sizeof(*m));
+	m->version = 9;
+	u16(m, 9);
+	u16(m, 0);            /* count: not used */
+	u32(m, uptime_ms);
+	u32(m, 1700000000);
+	u32(m, seq);
+	u32(m, source_id);
+}
+
+static void set_begin(struct msg *m, uint16_t id)
+{
+	m->set_at = m->n;
+	u16(m, id);
+	u16(m, 0);
+}
+
+static void set_end(struct msg *m)
+{
+	uint16_t len = (uint16_t)(m->n - m->set_at);
+
+	m->b[m->set_at + 2] = (uint8_t)(len >> 8);
+	m->b[m->set_at + 3] = (uint8_t)len;
+}
+
+static void ipfix_end(struct msg *m)
+{
+	m->b[2] = (uint8_t)(m->n >> 8);
+	m->b[3] = (uint8_t)m->n;
+}
+
+static void v4(struct msg *m, const char *s)
+{
+	struct ew_addr a;
+
+	ew_addr_parse(&a, s);
+	bytes(m, a.a + 12, 4);
+}
+
+/* ---- collecting records ---- */
+
+struct got {
+	struct ew_nf_record r[64];
+	int n;
+};
+
+static void collect(void *arg, const struct ew_nf_record *r)
+{
+	struct got *g = arg;
+
+	if (g->n < 64)
+		g->r[g->n] = *r;
+	g->n++;
+}
+
+static struct ew_ipfix_session *session(void)
+{
+	struct ew_ipfix_conf c;
+
+	ew_ipfix_conf_default(&c);
+	return ew_ipfix_new(&c);
+}
+
+static struct ew_exporter_key exporter(const char *a, uint16_t port)
+{
+	struct ew_exporter_key k;
+
+	memset(&k, 0, sizeof(k));
+	ew_addr_parse(&k.addr, a);
+	k.port = port;
+	return k;
+}
+
+static int decode(struct ew_ipfix_session *s, const struct ew_exporter_key *ex, struct msg *m,
+		  struct got *g)
+{
+	if (m->version == 10)
+		ipfix_end(m);
+	return ew_ipfix_decode(s, ex, m->b, m->n, 1000, collect, g);
+}
+
+/* template 256: src, dst v4, sport, dport, proto, flags, octets, packets, start/end ms */
+static void flow_template(struct msg *m, uint16_t id)
+{
+	set_begin(m, 2);
+	u16(m, id);
+	u16(m, 10);
+	u16(m, 8); u16(m, 4);
+	u16(m, 12); u16(m, 4);
+	u16(m, 7); u16(m, 2);
+	u16(m, 11); u16(m, 2);
+	u16(m, 4); u16(m, 1);
+	u16(m, 6); u16(m, 1);
+	u16(m, 1); u16(m, 8);
+	u16(m, 2); u16(m, 4);
+	u16(m, 152); u16(m, 8);
+	u16(m, 153); u16(m, 8);
+	set_end(m);
+}
+
+static void flow_record(struct msg *m, const char *src, const char *dst, uint16_t dport)
+{
+	v4(m, src);
+	v4(m, dst);
+	u16(m, 40000);
+	u16(m, dport);
+	u8(m, 6);
+	u8(m, 0x02);
+	u64(m, 1234);
+	u32(m, 10);
+	u64(m, 1700000000000ULL);
+	u64(m, 1700000001500ULL);
+}
+
+START_TEST(ipfix_fields_and_times)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+	char a[EW_ADDR_STRLEN];
+
+	ipfix_begin(&m, 0, 7);
+	flow_template(&m, 256);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.11", "198.18.3.10", 22);
+	flow_record(&m, "198.18.1.12", "198.18.3.10", 5432);
+	u16(&m, 0);            /* padding */
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.r[0].has_flow, 1);
+	ck_assert_int_eq(g.r[0].version, 10);
+	ck_assert_uint_eq(g.r[0].domain, 7);
+	ck_assert_str_eq(ew_addr_format(&g.r[0].f.src, a), "198.18.1.11");
+	ck_assert_int_eq(g.r[0].f.dport, 22);
+	ck_assert_int_eq(g.r[0].f.proto, 6);
+	ck_assert_int_eq(g.r[0].f.tcp_flags[0], 2);
+	ck_assert_uint_eq(g.r[0].f.bytes[0], 1234);
+	ck_assert_uint_eq(g.r[0].f.pkts[0], 10);
+	ck_assert_uint_eq(g.r[0].f.first_us, 1700000000000000ULL);
+	ck_assert_uint_eq(g.r[0].f.last_us, 1700000001500000ULL);
+	ck_assert_int_eq(g.r[0].f.source_kind, EW_SRC_IPFIX);
+	ck_assert_int_eq(g.r[1].f.dport, 5432);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(v9_uptime_times_and_sampler_options)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 2055);
+	struct msg m;
+	struct got g = { 0 };
+
+	v9_begin(&m, 1, 3, 100000);   /* sysUpTime 100 s at export time 1700000000 */
+	/* options template 257: scope system (1, 4 bytes), sampler id (48), interval (50) */
+	set_begin(&m, 1);
+	u16(&m, 257);
+	u16(&m, 4);            /* scope bytes */
+	u16(&m, 8);            /* option bytes */
+	u16(&m, 1); u16(&m, 4);
+	u16(&m, 48); u16(&m, 1);
+	u16(&m, 50); u16(&m, 4);
+	u16(&m, 0);            /* padding to 4 */
+	set_end(&m);
+	set_begin(&m, 257);
+	u32(&m, 0);
+	u8(&m, 5);
+	u32(&m, 100);          /* sampler 5: 1 in 100 */
+	u8(&m, 0); u8(&m, 0); u8(&m, 0);
+	set_end(&m);
+	/* template 300: src, dst, proto, first/last switched, packets, octets, sampler id */
+	set_begin(&m, 0);
+	u16(&m, 300);
+	u16(&m, 8);
+	u16(&m, 8); u16(&m, 4);
+	u16(&m, 12); u16(&m, 4);
+	u16(&m, 4); u16(&m, 1);
+	u16(&m, 22); u16(&m, 4);
+	u16(&m, 21); u16(&m, 4);
+	u16(&m, 2); u16(&m, 4);
+	u16(&m, 1); u16(&m, 4);
+	u16(&m, 48); u16(&m, 1);
+	set_end(&m);
+	set_begin(&m, 300);
+	v4(&m, "198.18.1.1");
+	v4(&m, "198.18.2.2");
+	u8(&m, 17);
+	u32(&m, 90000);        /* first switched: 10 s before export */
+	u32(&m, 99000);
+	u32(&m, 3);
+	u32(&m, 300);
+	u8(&m, 5);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.r[0].is_options, 1);
+	ck_assert_int_eq(g.r[1].has_flow, 1);
+	ck_assert_uint_eq(g.r[1].f.sampling, 100);
+	ck_assert_uint_eq(g.r[1].f.pkts[0], 300);
+	ck_assert_uint_eq(g.r[1].f.bytes[0], 30000);
+	ck_assert_uint_eq(g.r[1].f.first_us, 1699999990000000ULL);
+	ck_assert_uint_eq(g.r[1].f.last_us, 1699999999000000ULL);
+	ck_assert_int_eq(g.r[1].f.source_kind, EW_SRC_NETFLOW);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(biflow_reverse_and_application_names)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("fd18::9", 4739);
+	struct msg m;
+	struct got g = { 0 };
+
+	ipfix_begin(&m, 0, 0);
+	/* options template 258: scope applicationId (95, 4), applicationName (96, varlen) */
+	set_begin(&m, 3);
+	u16(&m, 258);
+	u16(&m, 2);
+	u16(&m, 1);
+	u16(&m, 95); u16(&m, 4);
+	u16(&m, 96); u16(&m, 65535);
+	set_end(&m);
+	set_begin(&m, 258);
+	u32(&m, 0x0d000016);   /* NBAR engine 13, selector 22 */
+	u8(&m, 3);
+	bytes(&m, "ssh", 3);
+	set_end(&m);
+	/* template 259: src, dst (v6), octets, reverse octets (PEN 29305), app id */
+	set_begin(&m, 2);
+	u16(&m, 259);
+	u16(&m, 5);
+	u16(&m, 27); u16(&m, 16);
+	u16(&m, 28); u16(&m, 16);
+	u16(&m, 1); u16(&m, 4);
+	u16(&m, 0x8001); u16(&m, 4); u32(&m, 29305);
+	u16(&m, 95); u16(&m, 4);
+	set_end(&m);
+	set_begin(&m, 259);
+	{
+		struct ew_addr a;
+
+		ew_addr_parse(&a, "fd18::1:11");
+		bytes(&m, a.a, 16);
+		ew_addr_parse(&a, "fd18::3:10");
+		bytes(&m, a.a, 16);
+	}
+	u32(&m, 500);
+	u32(&m, 7000);
+	u32(&m, 0x0d000016);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.r[1].biflow, 1);
+	ck_assert_uint_eq(g.r[1].f.bytes[0], 500);
+	ck_assert_uint_eq(g.r[1].f.bytes[1], 7000);
+	ck_assert_ptr_nonnull(g.r[1].app_name);
+	ck_assert_str_eq(g.r[1].app_name, "ssh");
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(truncation_at_every_byte)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g;
+
+	ipfix_begin(&m, 0, 1);
+	flow_template(&m, 256);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.11", "198.18.3.10", 22);
+	set_end(&m);
+	ipfix_end(&m);
+	for (size_t n = 0; n < m.n; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		struct ew_ipfix_session *t = session();
+
+		memcpy(copy, m.b, n);
+		memset(&g, 0, sizeof(g));
+		ck_assert_int_ne(ew_ipfix_decode(t, &ex, copy, n, 1, collect, &g), EW_OK);
+		ck_assert_int_eq(g.n, 0);
+		free(copy);
+		ew_ipfix_free(t);
+	}
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_OK);
+	ck_assert_int_eq(g.n, 1);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(message_length_vs_datagram)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+
+	ipfix_begin(&m, 0, 1);
+	flow_template(&m, 256);
+	ipfix_end(&m);
+	m.b[2] = 0;
+	m.b[3] = 0;                                   /* length 0 */
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_E_MALFORMED);
+	m.b[3] = 15;                                  /* shorter than the header */
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_E_MALFORMED);
+	m.b[2] = (uint8_t)((m.n + 100) >> 8);         /* longer than the datagram */
+	m.b[3] = (uint8_t)(m.n + 100);
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_E_TRUNC);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &ex, 1, NULL, 0), 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(set_lengths)
+{
+	static const uint16_t bad[] = { 0, 1, 2, 3, 60000 };
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ipfix_begin(&m, 0, 1);
+		u16(&m, 256);
+		u16(&m, bad[i]);
+		u32(&m, 0);
+		ck_assert_int_lt(decode(s, &ex, &m, &g), 0);
+	}
+	ipfix_begin(&m, 0, 1);                        /* exactly 4: an empty set is fine */
+	u16(&m, 2);
+	u16(&m, 4);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(degenerate_templates)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+	struct ew_ipfix_stats st;
+	uint16_t ids[8];
+
+	/* a template of 0 fields is a withdrawal in IPFIX; in v9 it is malformed */
+	v9_begin(&m, 0, 1, 0);
+	set_begin(&m, 0);
+	u16(&m, 256);
+	u16(&m, 0);
+	set_end(&m);
+	ck_assert_int_lt(decode(s, &ex, &m, &g), 0);
+	/* fields of length 0 only: records of no bytes cannot be delimited */
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 2);
+	u16(&m, 300);
+	u16(&m, 2);
+	u16(&m, 8); u16(&m, 0);
+	u16(&m, 12); u16(&m, 0);
+	set_end(&m);
+	set_begin(&m, 300);
+	u32(&m, 0);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_E_MALFORMED);
+	ck_assert_int_eq(g.n, 0);
+	/* all variable-length fields, each 0 bytes long: 1 byte per field per record */
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 2);
+	u16(&m, 301);
+	u16(&m, 2);
+	u16(&m, 96); u16(&m, 65535);
+	u16(&m, 82); u16(&m, 65535);
+	set_end(&m);
+	set_begin(&m, 301);
+	u8(&m, 0); u8(&m, 0);
+	u8(&m, 0); u8(&m, 0);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.r[0].has_flow, 0);
+	/* an IPv4 address 50 bytes long: ignored and counted, the record survives */
+	g.n = 0;
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 2);
+	u16(&m, 302);
+	u16(&m, 2);
+	u16(&m, 8); u16(&m, 50);
+	u16(&m, 7); u16(&m, 2);
+	set_end(&m);
+	set_begin(&m, 302);
+	for (int i = 0; i < 50; i++)
+		u8(&m, 0xab);
+	u16(&m, 80);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_int_eq(g.r[0].has_flow, 0);
+	ck_assert_int_eq(g.r[0].f.sport, 80);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_ge(st.bad_fields, 1);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &ex, 1, ids, 8), 3);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(variable_length_prefixes)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+
+	/* template: applicationName (varlen) then sourceTransportPort */
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 2);
+	u16(&m, 310);
+	u16(&m, 2);
+	u16(&m, 96); u16(&m, 65535);
+	u16(&m, 7); u16(&m, 2);
+	set_end(&m);
+	set_begin(&m, 310);
+	u8(&m, 0);                      /* prefix 0: empty */
+	u16(&m, 1);
+	u8(&m, 255);                    /* prefix 255, then a 2-byte length */
+	u16(&m, 3);
+	bytes(&m, "abc", 3);
+	u16(&m, 2);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.r[0].f.sport, 1);
+	ck_assert_int_eq(g.r[1].f.sport, 2);
+	/* 255 then 0xFFFF: runs past the set */
+	g.n = 0;
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 310);
+	u8(&m, 255);
+	u16(&m, 0xffff);
+	bytes(&m, "abcdef", 6);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_E_MALFORMED);
+	ck_assert_int_eq(g.n, 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(options_lengths_overflow)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 2055);
+	struct msg m;
+	struct got g = { 0 };
+	struct ew_ipfix_stats st;
+
+	/* v9: scope and option lengths summing past 16 bits */
+	v9_begin(&m, 0, 1, 0);
+	set_begin(&m, 1);
+	u16(&m, 260);
+	u16(&m, 65532);
+	u16(&m, 65532);
+	u32(&m, 0);
+	set_end(&m);
+	ck_assert_int_lt(decode(s, &ex, &m, &g), 0);
+	/* IPFIX: more scope fields than fields */
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 3);
+	u16(&m, 261);
+	u16(&m, 1);
+	u16(&m, 2);
+	u16(&m, 1); u16(&m, 4);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_E_MALFORMED);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.live_templates, 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(v5_counts)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 2055);
+	struct msg m;
+	struct got g = { 0 };
+
+	memset(&m, 0, sizeof(m));
+	u16(&m, 5);
+	u16(&m, 2);
+	u32(&m, 100000);
+	u32(&m, 1700000000);
+	u32(&m, 0);
+	u32(&m, 0);
+	u8(&m, 0);
+	u8(&m, 0);
+	u16(&m, 0x4000 | 10);        /* sampling: 1 in 10 */
+	for (int i = 0; i < 2; i++) {
+		v4(&m, "198.18.1.1");
+		v4(&m, "198.18.2.2");
+		u32(&m, 0);
+		u16(&m, 1); u16(&m, 2);
+		u32(&m, 5);
+		u32(&m, 500);
+		u32(&m, 90000);
+		u32(&m, 95000);
+		u16(&m, 40000); u16(&m, 443);
+		u8(&m, 0); u8(&m, 0x1b); u8(&m, 6); u8(&m, 0);
+		u32(&m, 0); u32(&m, 0);
+	}
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_uint_eq(g.r[0].f.pkts[0], 50);
+	ck_assert_uint_eq(g.r[0].f.bytes[0], 5000);
+	ck_assert_uint_eq(g.r[0].f.sampling, 10);
+	ck_assert_uint_eq(g.r[0].f.first_us, 1699999990000000ULL);
+	/* count times record size past the datagram */
+	g.n = 0;
+	m.b[3] = 30;
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_E_TRUNC);
+	m.b[2] = 0xff;
+	m.b[3] = 0xff;               /* 65535 records: impossible, and the length says 2 */
+	ck_assert_int_eq(ew_ipfix_decode(s, &ex, m.b, m.n, 1, collect, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);    /* read as the 2 records the datagram holds */
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(withdrawals)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+	struct ew_ipfix_stats st;
+
+	ipfix_begin(&m, 0, 1);
+	flow_template(&m, 256);
+	flow_template(&m, 257);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &ex, 1, NULL, 0), 2);
+	/* unknown id: harmless; then 256 withdrawn and its data in the same message */
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 2);
+	u16(&m, 999); u16(&m, 0);
+	u16(&m, 256); u16(&m, 0);
+	set_end(&m);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 80);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 0);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.sets_without_template, 1);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &ex, 1, NULL, 0), 1);
+	/* all templates: template id 2 with field count 0 */
+	ipfix_begin(&m, 1, 1);
+	set_begin(&m, 2);
+	u16(&m, 2); u16(&m, 0);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &ex, 1, NULL, 0), 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(templates_scoped_by_exporter_and_domain)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key a = exporter("198.18.0.1", 4739), b = exporter("198.18.0.2", 4739);
+	struct ew_exporter_key a2 = exporter("198.18.0.1", 4740);
+	struct msg m;
+	struct got g = { 0 };
+
+	ipfix_begin(&m, 0, 1);
+	flow_template(&m, 256);
+	decode(s, &a, &m, &g);
+	/* the same id from another exporter and another domain means something else */
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 2);
+	u16(&m, 256);
+	u16(&m, 1);
+	u16(&m, 7); u16(&m, 2);
+	set_end(&m);
+	decode(s, &b, &m, &g);
+	ipfix_begin(&m, 0, 2);
+	set_begin(&m, 256);
+	u16(&m, 1);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &a, &m, &g), EW_OK);   /* domain 2 of a: no template */
+	ck_assert_int_eq(g.n, 0);
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 80);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &a2, &m, &g), EW_OK);  /* other transport session */
+	ck_assert_int_eq(g.n, 0);
+	ck_assert_int_eq(decode(s, &a, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_int_eq(g.r[0].f.dport, 80);
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 256);
+	u16(&m, 77);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &b, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.r[1].f.sport, 77);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(template_flood_is_bounded)
+{
+	struct ew_ipfix_conf c;
+	struct ew_ipfix_session *s;
+	struct ew_ipfix_stats st;
+	struct msg m;
+
+	ew_ipfix_conf_default(&c);
+	c.max_streams = 64;
+	c.max_templates = 4096;
+	c.max_templates_per_stream = 256;
+	s = ew_ipfix_new(&c);
+	/* 65,535 template ids, spread over 1,000 spoofed exporters */
+	for (uint32_t id = 256, n = 0; id <= 65535; n++) {
+		char addr[32];
+		struct ew_exporter_key ex;
+
+		snprintf(addr, sizeof(addr), "198.19.%u.%u", (n % 1000) / 250, n % 250);
+		ex = exporter(addr, 4739);
+		ipfix_begin(&m, 0, n);
+		set_begin(&m, 2);
+		for (int k = 0; k < 300 && id <= 65535; k++, id++) {
+			u16(&m, (uint16_t)id);
+			u16(&m, 1);
+			u16(&m, 7);
+			u16(&m, 2);
+		}
+		set_end(&m);
+		ipfix_end(&m);
+		ew_ipfix_decode(s, &ex, m.b, m.n, n, NULL, NULL);
+	}
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_le(st.streams, 64);
+	ck_assert_uint_le(st.live_templates, 4096);
+	ck_assert_uint_gt(st.templates_refused, 0);
+	ck_assert_uint_gt(st.streams_evicted, 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(sampling_rate_zero)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+	struct ew_ipfix_stats st;
+
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 3);             /* options: scope domain (149), samplingInterval 0 */
+	u16(&m, 400);
+	u16(&m, 2);
+	u16(&m, 1);
+	u16(&m, 149); u16(&m, 4);
+	u16(&m, 34); u16(&m, 4);
+	set_end(&m);
+	set_begin(&m, 400);
+	u32(&m, 1);
+	u32(&m, 0);
+	set_end(&m);
+	flow_template(&m, 256);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 80);
+	set_end(&m);
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_uint_eq(g.r[1].f.sampling, 1);      /* treated as unsampled */
+	ck_assert_uint_eq(g.r[1].f.pkts[0], 10);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.sampling_zero, 1);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(sequence_gaps)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+	struct ew_ipfix_stats st;
+
+	ipfix_begin(&m, 100, 1);
+	flow_template(&m, 256);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 80);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 81);
+	set_end(&m);
+	decode(s, &ex, &m, &g);
+	ipfix_begin(&m, 102, 1);      /* follows: 100 + 2 records */
+	decode(s, &ex, &m, &g);
+	ipfix_begin(&m, 110, 1);      /* 8 records lost */
+	decode(s, &ex, &m, &g);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.seq_gaps, 1);
+	ck_assert_uint_eq(st.lost, 8);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+START_TEST(template_lifetime)
+{
+	struct ew_ipfix_conf c;
+	struct ew_ipfix_session *s;
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+
+	ew_ipfix_conf_default(&c);
+	c.template_lifetime_us = 1000000;
+	s = ew_ipfix_new(&c);
+	ipfix_begin(&m, 0, 1);
+	flow_template(&m, 256);
+	ipfix_end(&m);
+	ew_ipfix_decode(s, &ex, m.b, m.n, 0, collect, &g);
+	ipfix_begin(&m, 0, 1);
+	set_begin(&m, 256);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 80);
+	set_end(&m);
+	ipfix_end(&m);
+	ew_ipfix_decode(s, &ex, m.b, m.n, 500000, collect, &g);
+	ck_assert_int_eq(g.n, 1);
+	ew_ipfix_decode(s, &ex, m.b, m.n, 2000000, collect, &g);   /* not refreshed */
+	ck_assert_int_eq(g.n, 1);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &ex, 1, NULL, 0), 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+static Suite *ipfix_suite(void)
+{
+	Suite *s = suite_create("decode_ipfix");
+	TCase *t = tcase_create("decode_ipfix");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_test(t, ipfix_fields_and_times);
+	tcase_add_test(t, v9_uptime_times_and_sampler_options);
+	tcase_add_test(t, biflow_reverse_and_application_names);
+	tcase_add_test(t, truncation_at_every_byte);
+	tcase_add_test(t, message_length_vs_datagram);
+	tcase_add_test(t, set_lengths);
+	tcase_add_test(t, degenerate_templates);
+	tcase_add_test(t, variable_length_prefixes);
+	tcase_add_test(t, options_lengths_overflow);
+	tcase_add_test(t, v5_counts);
+	tcase_add_test(t, withdrawals);
+	tcase_add_test(t, templates_scoped_by_exporter_and_domain);
+	tcase_add_test(t, template_flood_is_bounded);
+	tcase_add_test(t, sampling_rate_zero);
+	tcase_add_test(t, sequence_gaps);
+	tcase_add_test(t, template_lifetime);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(ipfix_suite)
