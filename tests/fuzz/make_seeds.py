@@ -53,7 +53,7 @@ def frames(path):
 
 def main():
     corpus, src, out = sys.argv[1:4]
-    for sub in ("decode_pkt", "pipeline", "policy", "ipfix"):
+    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
@@ -95,6 +95,10 @@ def main():
                         continue
                     udp = ip + 40
                 payload = f[udp + 8:]
+                if payload[:4] == b"\0\0\0\5":     # sFlow: one datagram per seed
+                    rel = os.path.relpath(os.path.join(root, name), exp).replace("/", "_")
+                    with open(os.path.join(out, "sflow", f"{rel}-{len(seed)}"), "wb") as fo:
+                        fo.write(payload)
                 seed += struct.pack(">H", min(len(payload), 65535)) + payload[:65535]
             if seed:
                 rel = os.path.relpath(os.path.join(root, name), exp).replace("/", "_")

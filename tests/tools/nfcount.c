@@ -11,9 +11,16 @@
 
 #include "collector/decode_ipfix.h"
 #include "collector/decode_pkt.h"
+#include "collector/decode_sflow.h"
+
+#define NAMES 32
 
 struct counts {
 	uint32_t pdus[11];             /* by version */
+	uint32_t sflow_dgrams;
+	const char *sname[NAMES], *rname[NAMES];
+	uint32_t scount[NAMES], rcount[NAMES];
+	uint32_t nsn, nrn;
 	uint8_t tpl[65536], opt[65536];
 	uint32_t rec[65536];
 	uint64_t v5;
@@ -37,6 +44,75 @@ static void on_record(void *arg, const struct ew_nf_record *r)
 		c->v5++;
 	else
 		c->rec[r->template_id]++;
+}
+
+/* tshark's names for sFlow sample and record formats */
+static const char *sample_name(uint32_t f)
+{
+	switch (f) {
+	case 1: return "Flow sample";
+	case 2: return "Counters sample";
+	case 3: return "Expanded flow sample";
+	case 4: return "Expanded counters sample";
+	default: return NULL;          /* tshark 4.0 shows no sample */
+	}
+}
+
+static const char *record_name(uint32_t f, int counter)
+{
+	if (f >> 12)
+		return "Unknown enterprise format";
+	if (counter) {
+		switch (f) {
+		case 1: return "Generic interface counters";
+		case 2: return "Ethernet interface counters";
+		case 7: return "LAG counters";
+		case 1001: return "Processor information";
+		default: return "Unknown sample format";
+		}
+	}
+	switch (f) {
+	case 1: return "Raw packet header";
+	case 2: return "Ethernet frame data";
+	case 3: return "IPv4 data";
+	case 4: return "IPv6 data";
+	case 1001: return "Extended switch data";
+	case 1002: return "Extended router data";
+	case 1003: return "Extended gateway data";
+	default: return "Unknown sample format";
+	}
+}
+
+static void tally(const char **names, uint32_t *counts, uint32_t *n, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < *n; i++)
+		if (names[i] == name)
+			break;
+	if (i == *n) {
+		if (*n == NAMES)
+			return;
+		names[(*n)++] = name;
+	}
+	counts[i]++;
+}
+
+static int last_sample_counter;
+
+static void on_seen(void *arg, char kind, uint32_t format)
+{
+	struct counts *c = arg;
+
+	if (kind == 'S') {
+		const char *n = sample_name(format);
+
+		last_sample_counter = format == 2 || format == 4;
+		if (n)
+			tally(c->sname, c->scount, &c->nsn, n);
+	} else {
+		tally(c->rname, c->rcount, &c->nrn, record_name(format, last_sample_counter));
+	}
 }
 
 static void list(const uint8_t *set, const char *name)
@@ -65,6 +141,8 @@ int main(int argc, char **argv)
 	cf.template_lifetime_us = 0;   /* captures span years of export times */
 	s = ew_ipfix_new(&cf);
 	ew_ipfix_on_template(s, on_template, c);
+	struct ew_sflow_session *sf = ew_sflow_new(64);
+	struct ew_sflow_cb cb = { NULL, NULL, on_seen, c };
 	for (int i = 1; i < argc; i++) {
 		char ebuf[PCAP_ERRBUF_SIZE];
 		pcap_t *p = pcap_open_offline(argv[i], ebuf);
@@ -88,6 +166,11 @@ int main(int argc, char **argv)
 			ex.addr = k.k.src;
 			ex.port = k.k.sport;
 			pkts++;
+			if (plen >= 4 && !memcmp(payload, "\0\0\0\5", 4)) {
+				c->sflow_dgrams++;
+				ew_sflow_decode(sf, payload, plen, 1, &cb);
+				continue;
+			}
 			if (plen >= 2) {
 				unsigned v = (unsigned)payload[0] << 8 | payload[1];
 
@@ -99,6 +182,8 @@ int main(int argc, char **argv)
 		pcap_close(p);
 	}
 	ew_ipfix_stats(s, &st);
+	if (c->sflow_dgrams)
+		printf("sflow-v5x%u; ", c->sflow_dgrams);
 	for (int v = 5; v <= 10; v++)
 		if (c->pdus[v])
 			printf("v%dx%u; ", v, c->pdus[v]);
@@ -120,8 +205,18 @@ int main(int argc, char **argv)
 		printf(" v5_records=%llu;", (unsigned long long)c->v5);
 	if (st.sets_without_template)
 		printf(" sets_without_template=%llu;", (unsigned long long)st.sets_without_template);
+	for (int k = 0; k < 2; k++) {
+		const char **names = k ? c->rname : c->sname;
+		uint32_t *counts = k ? c->rcount : c->scount, n = k ? c->nrn : c->nsn;
+
+		for (uint32_t i = 0; i < n; i++)
+			printf("%s%s %u", i ? ", " : k ? " records: " : " samples: ", names[i], counts[i]);
+		if (n)
+			printf(";");
+	}
 	printf(" malformed=%llu; bad_fields=%llu\n", (unsigned long long)st.malformed,
 	       (unsigned long long)st.bad_fields);
+	ew_sflow_free(sf);
 	ew_ipfix_free(s);
 	free(c);
 	return 0;

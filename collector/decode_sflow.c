@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* decode_sflow - see decode_sflow.h. */
+#include "collector/decode_sflow.h"
+#include "core/ew_err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct agent {
+	struct ew_addr addr;
+	uint32_t sub_agent, seq_next;
+	uint64_t last_seen;
+	uint8_t used;
+};
+
+struct ew_sflow_session {
+	struct agent *a;
+	uint32_t max;
+	struct ew_sflow_stats st;
+};
+
+struct cur {             /* a bounded reader */
+	const uint8_t *p;
+	size_t left;
+	int bad;
+};
+
+static uint32_t u32(struct cur *c)
+{
+	uint32_t v;
+
+	if (c->left < 4) {
+		c->bad = 1;
+		c->left = 0;
+		return 0;
+	}
+	v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 | (uint32_t)c->p[2] << 8 | c->p[3];
+	c->p += 4;
+	c->left -= 4;
+	return v;
+}
+
+static uint64_t u64(struct cur *c)
+{
+	uint64_t hi = u32(c);
+
+	return hi << 32 | u32(c);
+}
+
+/* A sub-reader of n bytes (n checked against what is left). */
+static struct cur sub(struct cur *c, uint32_t n)
+{
+	struct cur s = { c->p, n, 0 };
+
+	if (n > c->left) {
+		c->bad = 1;
+		s.left = 0;
+		s.bad = 1;
+		c->left = 0;
+		return s;
+	}
+	c->p += n;
+	c->left -= n;
+	return s;
+}
+
+struct ew_sflow_session *ew_sflow_new(uint32_t max_agents)
+{
+	struct ew_sflow_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || max_agents == 0) {
+		free(s);
+		return NULL;
+	}
+	s->a = calloc(max_agents, sizeof(*s->a));
+	if (s->a == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->max = max_agents;
+	return s;
+}
+
+void ew_sflow_free(struct ew_sflow_session *s)
+{
+	if (s == NULL)
+		return;
+	free(s->a);
+	free(s);
+}
+
+/* Sequence numbers per (agent, sub-agent), in a direct-mapped table: O(1) per datagram.
+ * Two agents that share a slot take turns (counted as evictions); their sequence
+ * tracking restarts rather than reporting false gaps. */
+static void sequence(struct ew_sflow_session *s, const struct ew_addr *addr, uint32_t sub_agent,
+		     uint32_t seq, uint64_t now)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ sub_agent, w;
+	struct agent *a;
+
+	for (int i = 0; i < 16; i += 8) {
+		memcpy(&w, addr->a + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 31;
+	}
+	a = &s->a[h % s->max];
+	if (a->used && a->sub_agent == sub_agent && ew_addr_eq(&a->addr, addr)) {
+		if (seq != a->seq_next) {
+			uint32_t gap = seq - a->seq_next;
+
+			s->st.seq_gaps++;
+			if (gap < 0x80000000u)
+				s->st.lost_datagrams += gap;
+		}
+	} else {
+		if (a->used)
+			s->st.agents_evicted++;
+		else
+			s->st.agents++;
+		a->used = 1;
+		a->addr = *addr;
+		a->sub_agent = sub_agent;
+	}
+	a->seq_next = seq + 1;
+	a->last_seen = now;
+}
+
+static void flow_records(struct ew_sflow_session *s, struct cur *c, struct ew_sflow_sample *fs,
+			 const struct ew_sflow_cb *cb)
+{
+	uint32_t n = u32(c);
+
+	/* each record needs 8 bytes at least: a count beyond that is a lie */
+	for (uint32_t i = 0; i < n && !c->bad && c->left >= 8; i++) {
+		uint32_t fmt = u32(c), len = u32(c);
+		struct cur r = sub(c, len);
+
+		if (r.bad) {
+			s->st.malformed++;
+			return;
+		}
+		s->st.records++;
+		if (cb->seen)
+			cb->seen(cb->arg, 'R', fmt);
+		switch (fmt) {
+		case 1: {                /* raw packet header */
+			uint32_t hl;
+
+			fs->header_protocol = u32(&r);
+			fs->frame_len = u32(&r);
+			u32(&r);             /* stripped */
+			hl = u32(&r);
+			if (r.bad || hl > r.left) {
+				s->st.malformed++;
+				break;
+			}
+			fs->header = r.p;
+			fs->header_len = hl;
+			fs->has_header = 1;
+			break;
+		}
+		case 1001:               /* extended switch */
+			fs->src_vlan = (uint16_t)(u32(&r) & 0x0fff);
+			u32(&r);
+			fs->dst_vlan = (uint16_t)(u32(&r) & 0x0fff);
+			if (r.bad)
+				s->st.malformed++;
+			break;
+		default:
+			break;               /* others are skipped by their length */
+		}
+	}
+}
+
+static void counter_records(struct ew_sflow_session *s, struct cur *c, struct ew_sflow_counters *k,
+			    const struct ew_sflow_cb *cb)
+{
+	uint32_t n = u32(c);
+
+	for (uint32_t i = 0; i < n && !c->bad && c->left >= 8; i++) {
+		uint32_t fmt = u32(c), len = u32(c);
+		struct cur r = sub(c, len);
+
+		if (r.bad) {
+			s->st.malformed++;
+			return;
+		}
+		s->st.records++;
+		if (cb->seen)
+			cb->seen(cb->arg, 'R', fmt);
+		if (fmt == 1 && len >= 88) {    /* generic interface counters */
+			k->if_index = u32(&r);
+			u32(&r);                 /* ifType */
+			k->if_speed_mbps = (uint32_t)(u64(&r) / 1000000);
+			u32(&r);                 /* direction */
+			u32(&r);                 /* status */
+			k->in_octets = u64(&r);
+			k->in_ucast = u32(&r);
+			u32(&r);
+			u32(&r);
+			k->in_discards = u32(&r);
+			k->in_errors = u32(&r);
+			u32(&r);
+			k->out_octets = u64(&r);
+			k->out_ucast = u32(&r);
+			u32(&r);
+			u32(&r);
+			k->out_discards = u32(&r);
+			k->out_errors = u32(&r);
+			k->has_generic = 1;
+		} else if (fmt == 2 && len >= 52) {   /* Ethernet interface counters */
+			k->align_errors = u32(&r);
+			k->fcs_errors = u32(&r);
+			k->has_ethernet = 1;
+		}
+	}
+}
+
+int ew_sflow_decode(struct ew_sflow_session *s, const uint8_t *d, size_t len, uint64_t now,
+		    const struct ew_sflow_cb *cb)
+{
+	struct cur c = { d, len, 0 };
+	struct ew_addr agent;
+	uint32_t at, sub_agent, seq, n;
+
+	if (u32(&c) != 5)
+		return c.bad ? EW_E_TRUNC : EW_E_UNSUPPORTED;
+	at = u32(&c);
+	if (at == 1) {
+		struct cur a = sub(&c, 4);
+
+		if (a.bad)
+			return EW_E_TRUNC;
+		ew_addr_from_v4(&agent, a.p);
+	} else if (at == 2) {
+		struct cur a = sub(&c, 16);
+
+		if (a.bad)
+			return EW_E_TRUNC;
+		ew_addr_from_v6(&agent, a.p);
+	} else {
+		s->st.malformed++;
+		return c.bad ? EW_E_TRUNC : EW_E_MALFORMED;
+	}
+	sub_agent = u32(&c);
+	seq = u32(&c);
+	u32(&c);                         /* uptime */
+	n = u32(&c);
+	if (c.bad)
+		return EW_E_TRUNC;
+	s->st.datagrams++;
+	sequence(s, &agent, sub_agent, seq, now);
+	/* every sample needs 8 bytes at least: n is bounded by what is there */
+	for (uint32_t i = 0; i < n && c.left >= 8; i++) {
+		uint32_t fmt = u32(&c), slen = u32(&c);
+		struct cur smp = sub(&c, slen);
+
+		if (smp.bad) {
+			s->st.malformed++;
+			return EW_E_TRUNC;
+		}
+		if (cb->seen)
+			cb->seen(cb->arg, 'S', fmt);
+		if (fmt == 1 || fmt == 3) {          /* flow sample, expanded */
+			struct ew_sflow_sample fs;
+
+			memset(&fs, 0, sizeof(fs));
+			fs.agent = agent;
+			fs.sub_agent = sub_agent;
+			fs.expanded = fmt == 3;
+			u32(&smp);                   /* sequence */
+			if (fmt == 1) {
+				fs.source_id = u32(&smp) & 0x00ffffff;
+			} else {
+				u32(&smp);
+				fs.source_id = u32(&smp);
+			}
+			fs.rate = u32(&smp);
+			fs.pool = u32(&smp);
+			fs.drops = u32(&smp);
+			if (fmt == 1) {
+				fs.in_if = u32(&smp) & 0x3fffffff;
+				fs.out_if = u32(&smp) & 0x3fffffff;
+			} else {
+				u32(&smp);
+				fs.in_if = u32(&smp);
+				u32(&smp);
+				fs.out_if = u32(&smp);
+			}
+			if (fs.rate == 0) {
+				s->st.rate_zero++;
+				fs.rate = 1;
+			}
+			flow_records(s, &smp, &fs, cb);
+			if (smp.bad) {
+				s->st.malformed++;
+				continue;
+			}
+			s->st.flow_samples++;
+			if (cb->sample)
+				cb->sample(cb->arg, &fs);
+		} else if (fmt == 2 || fmt == 4) {   /* counter sample, expanded */
+			struct ew_sflow_counters k;
+
+			memset(&k, 0, sizeof(k));
+			k.agent = agent;
+			k.sub_agent = sub_agent;
+			u32(&smp);
+			if (fmt == 2) {
+				k.source_id = u32(&smp) & 0x00ffffff;
+			} else {
+				u32(&smp);
+				k.source_id = u32(&smp);
+			}
+			counter_records(s, &smp, &k, cb);
+			if (smp.bad) {
+				s->st.malformed++;
+				continue;
+			}
+			s->st.counter_samples++;
+			if (cb->counters)
+				cb->counters(cb->arg, &k);
+		}
+		/* other sample formats (e.g. discarded packets, 5) are skipped by length */
+	}
+	return EW_OK;
+}
+
+void ew_sflow_stats(const struct ew_sflow_session *s, struct ew_sflow_stats *out)
+{
+	*out = s->st;
+}
