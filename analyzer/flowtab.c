@@ -378,8 +378,14 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 		i = (uint32_t)(x - ft->e);
 		list_unlink(ft, i);
 	}
-	x->f.pkts[d]++;
-	x->f.bytes[d] += p->ip_len;
+	{
+		uint32_t w = p->weight ? p->weight : 1;   /* sampled packets stand for more */
+
+		x->f.pkts[d] += w;
+		x->f.bytes[d] += (uint64_t)p->ip_len * w;
+		if (w > x->f.sampling)
+			x->f.sampling = w;
+	}
 	x->f.tcp_flags[d] |= p->tcp_flags;
 	if (ts > x->f.last_us)
 		x->f.last_us = ts;

@@ -176,15 +176,20 @@ static void drain(struct ew_pairing *p, uint64_t now, int all)
 	}
 }
 
-void ew_pairing_add(struct ew_pairing *p, const struct ew_flow *f, int biflow, int has_flags,
-		    uint64_t now)
+void ew_pairing_add(struct ew_pairing *p, const struct ew_flow *f, enum ew_pair_kind kind,
+		    int has_flags, uint64_t now)
 {
 	uint32_t h, i;
 	struct waiting *w;
 
-	if (biflow) {
+	if (kind != EW_PAIR_ONE_WAY) {
+		struct ew_flow b = *f;
+
+		if (kind == EW_PAIR_BIFLOW_DST ||
+		    (kind == EW_PAIR_BIFLOW && sender_is_responder(&b, has_flags)))
+			swap_sides(&b);
 		p->st.biflows++;
-		p->out(p->arg, f);
+		p->out(p->arg, &b);
 		return;
 	}
 	h = hash_of(f);

@@ -7,8 +7,10 @@
  * first (flowStart), then the side whose TCP flags show a SYN without ACK, then the side
  * on the ephemeral port. A record that finds no partner in time is oriented on its own by
  * the same flags and port rules, so a web server's replies are never read as the server
- * opening connections to its clients' ephemeral ports. RFC 5103 biflow records pass
- * straight through (their source is the initiator). */
+ * opening connections to its clients' ephemeral ports. RFC 5103 biflow records need no
+ * partner; their source is the initiator only when the exporter says so (biflowDirection),
+ * otherwise they are oriented by the same flag and port rules (softflowd, for one, puts
+ * either end first). */
 #ifndef EW_PAIRING_H
 #define EW_PAIRING_H
 
@@ -30,10 +32,18 @@ struct ew_pairing_stats {
 struct ew_pairing *ew_pairing_new(uint32_t max, uint64_t window_us, ew_pair_fn out, void *arg);
 void ew_pairing_free(struct ew_pairing *p);   /* waiting records are dropped */
 
-/* A record as exported (f->src sent f->pkts[0]); biflow: f carries both directions
- * with its source as the initiator; has_flags: tcp_flags[0] is meaningful. */
-void ew_pairing_add(struct ew_pairing *p, const struct ew_flow *f, int biflow, int has_flags,
-		    uint64_t now_us);
+/* How a record covers its flow. */
+enum ew_pair_kind {
+	EW_PAIR_ONE_WAY,        /* one direction: wait for the other */
+	EW_PAIR_BIFLOW,         /* both directions, ends in either order */
+	EW_PAIR_BIFLOW_SRC,     /* both directions, f->src is the initiator */
+	EW_PAIR_BIFLOW_DST,     /* both directions, f->dst is the initiator */
+};
+
+/* A record as exported (f->src sent f->pkts[0]; a biflow's reverse direction is in
+ * pkts[1]/bytes[1]); has_flags: tcp_flags[0] is meaningful. */
+void ew_pairing_add(struct ew_pairing *p, const struct ew_flow *f, enum ew_pair_kind kind,
+		    int has_flags, uint64_t now_us);
 /* Orient and hand on the records that waited window_us. */
 void ew_pairing_expire(struct ew_pairing *p, uint64_t now_us);
 /* Hand on every waiting record (shutdown). */

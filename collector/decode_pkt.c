@@ -49,6 +49,15 @@ int ew_icmp_request_of(uint8_t proto, uint8_t t)
 	return -1;
 }
 
+int ew_icmp_not_a_flow(uint8_t proto, uint8_t t)
+{
+	if (proto == 58)
+		return (t >= 130 && t <= 137) || t == 143 || (t >= 151 && t <= 153) || t < 128;
+	if (proto == 1)
+		return t == 9 || t == 10 || t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+	return proto == 2;   /* IGMP */
+}
+
 static int icmp_is_error(uint8_t proto, uint8_t t)
 {
 	if (proto == 1)
@@ -421,6 +430,7 @@ static int decode_eth(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 int ew_pkt_decode(struct ew_pkt *p, int dlt, const uint8_t *d, uint32_t len)
 {
 	p->kind = EW_PKT_NOT_IP;
+	p->k.weight = 1;
 	p->l3 = NULL;
 	p->l3_len = 0;
 	p->k.icmp_reply = 0;

@@ -56,4 +56,10 @@ int ew_pkt_decode(struct ew_pkt *p, int dlt, const uint8_t *data, uint32_t caple
  * that pairs with it. Returns the request type, or -1 for a type that is not a reply. */
 int ew_icmp_request_of(uint8_t proto, uint8_t t);
 
+/* Whether an ICMP message of this type (or IGMP, proto 2) is infrastructure or an error
+ * report rather than a flow of its own: neighbour and router discovery, MLD, IGMP,
+ * ICMPv4 router discovery, unreachable/time-exceeded and the like. The packet decoder
+ * classifies packets so; flow-export records are held to the same rule. */
+int ew_icmp_not_a_flow(uint8_t proto, uint8_t type);
+
 #endif

@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "collector/decode_ipfix.h"
+#include "collector/decode_sflow.h"
 #include "core/ew_err.h"
 
 struct event_base;
@@ -23,28 +25,34 @@ struct ew_raw_pkt {
 	int dlt;                /* link type (EW_DLT_*) */
 	uint16_t source_id;
 	uint8_t source_kind;    /* enum ew_source_kind */
+	uint32_t weight;        /* packets this one stands for (sFlow: the sampling rate);
+				 * 0 means 1 */
 };
 
 struct ew_source_out {
 	void (*packet)(void *arg, const struct ew_raw_pkt *rp);
+	/* flow telemetry: a decoded export record, an sFlow packet sample */
+	void (*record)(void *arg, const struct ew_nf_record *r, uint16_t source_id, uint64_t now_us);
+	void (*sample)(void *arg, const struct ew_sflow_sample *s, uint16_t source_id,
+		       uint64_t now_us);
 	void *arg;
 };
 
 struct ew_source_conf {
-	const char *type;       /* "pcap" or "iface" */
-	const char *target;     /* file path or interface name */
+	const char *type;       /* "pcap", "iface", "ipfix" (IPFIX, NetFlow v9 and v5), "sflow" */
+	const char *target;     /* file path, interface name, or ADDR:PORT to listen on */
 	const char *filter;     /* BPF filter expression, or NULL */
 	int snaplen;            /* 0: 65535 */
 	int promisc;            /* live only */
-	int buffer_mb;          /* live only: kernel ring size, 0: libpcap default */
+	int buffer_mb;          /* live: kernel ring or socket buffer, 0: the default */
 	uint16_t id;
 	volatile int *stop;     /* file sources stop reading when *stop becomes nonzero */
 };
 
 struct ew_source_stats {
-	uint64_t packets, bytes;       /* delivered */
+	uint64_t packets, bytes;       /* delivered (datagrams for listeners) */
 	uint64_t kernel_drops;         /* dropped by the kernel or the interface */
-	uint64_t errors;
+	uint64_t errors;               /* undecodable datagrams or capture errors */
 };
 
 struct ew_source_ops {
@@ -58,7 +66,7 @@ struct ew_source_ops {
 	void (*close)(void *st);           /* accepts NULL */
 };
 
-/* The implementation named name ("pcap", "iface"), or NULL. */
+/* The implementation named name ("pcap", "iface", "ipfix", "sflow"), or NULL. */
 const struct ew_source_ops *ew_source_find(const char *name);
 
 #endif

@@ -211,8 +211,10 @@ const struct ew_source_ops ew_source_iface_ops = {
 	.close = src_close,
 };
 
+extern const struct ew_source_ops ew_source_ipfix_ops, ew_source_sflow_ops;
+
 static const struct ew_source_ops *const sources[] = {
-	&ew_source_pcap_ops, &ew_source_iface_ops,
+	&ew_source_pcap_ops, &ew_source_iface_ops, &ew_source_ipfix_ops, &ew_source_sflow_ops,
 };
 
 const struct ew_source_ops *ew_source_find(const char *name)

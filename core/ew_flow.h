@@ -72,6 +72,7 @@ struct ew_flow_pkt {
 	uint8_t icmp_reply;        /* 1: an ICMP reply (its sender is the responder) */
 	uint8_t pad;
 	uint16_t vlan;
+	uint32_t weight;           /* packets this one stands for: 1, or the sampling rate */
 	uint32_t ip_len;           /* bytes counted for the flow */
 	uint32_t l4_payload;       /* L4 payload bytes */
 };

@@ -57,7 +57,7 @@ static int opt_u32(struct ew_conf_node m, const char *k, uint64_t min, uint64_t 
 static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
 	static const char *const keys[] = { "type", "interface", "path", "filter", "promisc",
-					    "buffer_mb", "snaplen", NULL };
+					    "buffer_mb", "snaplen", "listen", NULL };
 	struct ew_config_source *s;
 	struct ew_conf_node t, x;
 	uint32_t v;
@@ -81,9 +81,16 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 		x = ew_conf_get(n, "path");
 		if (!ew_conf_present(x))
 			return ew_conf_errf(err, n, "pcap source needs path:");
+	} else if (!strcmp(s->type, "ipfix") || !strcmp(s->type, "netflow") ||
+		   !strcmp(s->type, "sflow")) {
+		x = ew_conf_get(n, "listen");
+		if (!ew_conf_present(x))
+			return ew_conf_errf(err, n, "%s source needs listen: \"ADDRESS:PORT\"", s->type);
+		if (!strcmp(s->type, "netflow"))
+			s->type = "ipfix";   /* one decoder takes NetFlow v5, v9 and IPFIX */
 	} else {
-		return ew_conf_errf(err, t, "unknown source type \"%s\" (this build reads "
-				    "iface and pcap)", s->type);
+		return ew_conf_errf(err, t, "unknown source type \"%s\" (expected iface, pcap, "
+				    "ipfix, netflow or sflow)", s->type);
 	}
 	if (ew_conf_string(x, &s->target, err) != EW_OK ||
 	    opt_str(n, "filter", &s->filter, err) != EW_OK)

@@ -62,10 +62,12 @@ static const char usage_replay[] =
 
 static const char usage_run[] =
 	"usage: eastwatch run [--config FILE] [--rules DIR] [--iface IF]... [--filter BPF]\n"
+	"                     [--ipfix ADDR:PORT] [--netflow ADDR:PORT] [--sflow ADDR:PORT]\n"
 	"                     [--output FILE] [--flows FILE] [--sensor NAME] [--user USER]\n"
 	"\n"
-	"The sensor daemon. Captures on every --iface (and the config's sources), judges\n"
-	"every flow and sends alerts to the sinks (stdout when none is configured). Runs until\n"
+	"The sensor daemon. Captures on every --iface, collects flow telemetry on every\n"
+	"listener (and the config's sources), judges every flow and sends alerts to the sinks\n"
+	"(stdout when none is configured). Runs until\n"
 	"SIGTERM or SIGINT, then ends open flows, delivers every alert and exits 0. SIGHUP\n"
 	"reloads the policy; a bad new policy is reported and the old one stays in force.\n"
 	"\n"
@@ -73,6 +75,9 @@ static const char usage_run[] =
 	"  -r, --rules DIR     policy directory\n"
 	"  -i, --iface IF      capture on interface IF (repeatable)\n"
 	"  -f, --filter BPF    libpcap filter for the --iface interfaces\n"
+	"      --ipfix ADDR:PORT    receive IPFIX, NetFlow v9 and v5 (one port takes all three)\n"
+	"      --netflow ADDR:PORT  the same (a second port, for exporters set up that way)\n"
+	"      --sflow ADDR:PORT    receive sFlow v5 ([::]:6343 takes IPv4 and IPv6)\n"
 	"  -o, --output FILE   write alerts as JSON lines to FILE\n"
 	"      --flows FILE    write every flow record with its verdict as JSON lines\n"
 	"      --sensor NAME   observer.name in alerts\n"
@@ -105,7 +110,8 @@ static const char usage_explain[] =
 struct opts {
 	const char *config, *rules, *output, *flows, *sensor, *filter, *user, *log_format;
 	const char *ifaces[EW_MAX_SOURCES];
-	int nifaces, quiet, help;
+	const char *listen_type[EW_MAX_SOURCES], *listen_addr[EW_MAX_SOURCES];
+	int nifaces, nlisten, quiet, help;
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o, const char *shortopts)
@@ -118,6 +124,9 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "ipfix", required_argument, NULL, 'I' },
+		{ "netflow", required_argument, NULL, 'N' },
+		{ "sflow", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -144,6 +153,17 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		case 'u': o->user = optarg; break;
 		case 'L': o->log_format = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'I':
+		case 'N':
+		case 's':
+			if (o->nlisten == EW_MAX_SOURCES) {
+				fprintf(stderr, "eastwatch: too many listeners\n");
+				return -1;
+			}
+			/* NetFlow and IPFIX share one decoder: any version on any port */
+			o->listen_type[o->nlisten] = ch == 's' ? "sflow" : "ipfix";
+			o->listen_addr[o->nlisten++] = optarg;
+			break;
 		case 'i':
 			if (o->nifaces == EW_MAX_SOURCES) {
 				fprintf(stderr, "eastwatch: too many --iface\n");
@@ -383,7 +403,7 @@ static int cmd_replay(int argc, char **argv)
 		const struct ew_source_ops *ops = ew_source_find("pcap");
 		struct ew_source_conf sc = { .type = "pcap", .target = argv[i], .filter = c.o.filter,
 					     .id = (uint16_t)(i - optind), .stop = &stop_requested };
-		struct ew_source_out out = { progress_packet, &pr };
+		struct ew_source_out out = { .packet = progress_packet, .arg = &pr };
 		void *st = NULL;
 
 		if (ops->open(&st, &sc, NULL, &out, &err) != EW_OK) {
@@ -429,6 +449,16 @@ out:
 }
 
 /* ---------------------------------------------------------------- run */
+
+static void pipeline_record(void *arg, const struct ew_nf_record *r, uint16_t id, uint64_t now)
+{
+	ew_pipeline_record(arg, r, id, now);
+}
+
+static void pipeline_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id, uint64_t now)
+{
+	ew_pipeline_sflow_sample(arg, s, id, now);
+}
 
 struct runstate {
 	struct ctx *c;
@@ -503,14 +533,14 @@ static int cmd_run(int argc, char **argv)
 	FILE *flows = NULL;
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
-	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:F:S:f:i:u:L:h", usage_run, 0, 0)) >= 0)
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:F:S:f:i:I:N:s:u:L:h", usage_run, 0, 0)) >= 0)
 		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc != 0)
 		goto out;
-	if (c.o.nifaces == 0 && c.cfg.nsrc == 0) {
-		fprintf(stderr, "eastwatch run: no source: give --iface IF or sources: in the "
-			"configuration\n");
+	if (c.o.nifaces == 0 && c.o.nlisten == 0 && c.cfg.nsrc == 0) {
+		fprintf(stderr, "eastwatch run: no source: give --iface IF, --ipfix, --netflow or "
+			"--sflow ADDR:PORT, or sources: in the configuration\n");
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -534,16 +564,20 @@ static int cmd_run(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	for (int i = 0; i < c.o.nifaces + (int)c.cfg.nsrc; i++) {
+	for (int i = 0; i < c.o.nifaces + c.o.nlisten + (int)c.cfg.nsrc; i++) {
 		struct ew_source_conf sc = { .promisc = 1, .id = (uint16_t)i };
-		struct ew_source_out out = { ew_pipeline_packet, rs.p };
+		struct ew_source_out out = { .packet = ew_pipeline_packet, .record = pipeline_record,
+					     .sample = pipeline_sample, .arg = rs.p };
 
 		if (i < c.o.nifaces) {
 			sc.type = "iface";
 			sc.target = c.o.ifaces[i];
 			sc.filter = c.o.filter;
+		} else if (i < c.o.nifaces + c.o.nlisten) {
+			sc.type = c.o.listen_type[i - c.o.nifaces];
+			sc.target = c.o.listen_addr[i - c.o.nifaces];
 		} else {
-			const struct ew_config_source *cs = &c.cfg.src[i - c.o.nifaces];
+			const struct ew_config_source *cs = &c.cfg.src[i - c.o.nifaces - c.o.nlisten];
 
 			sc.type = cs->type;
 			sc.target = cs->target;

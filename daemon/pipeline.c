@@ -3,6 +3,7 @@
 #include "daemon/pipeline.h"
 #include "alerting/alert.h"
 #include "alerting/throttle.h"
+#include "analyzer/pairing.h"
 #include "collector/decode_pkt.h"
 #include "collector/frag.h"
 #include "core/ew_buf.h"
@@ -52,6 +53,7 @@ struct ew_pipeline {
 	struct ew_flowtab *ft;
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
+	struct ew_pairing *pairing;
 	struct ew_pipeline_stats st;
 	uint64_t now, next_expire;
 	struct pending *pend;
@@ -74,6 +76,7 @@ void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final);
+static void on_paired(void *arg, const struct ew_flow *f);
 
 struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
 				    const struct ew_policy *pol, struct ew_sinkset *sinks,
@@ -94,8 +97,9 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
 	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
+	p->pairing = ew_pairing_new(65536, 2 * EW_USEC, on_paired, p);
 	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL ||
-	    p->pend == NULL) {
+	    p->pend == NULL || p->pairing == NULL) {
 		ew_err_set(err, "pipeline: cannot reserve memory for %u flows", c->ft.max_flows);
 		ew_pipeline_free(p);
 		return NULL;
@@ -112,6 +116,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	ew_throttle_free(p->thr);
 	free(p->rc);
 	free(p->pend);
+	ew_pairing_free(p->pairing);
 	free(p);
 }
 
@@ -165,8 +170,9 @@ static void groups_text(struct ew_buf *b, const char *const *g, uint32_t n)
 	ew_buf_putc(b, ']');
 }
 
-static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
-			    const struct ew_flow *f, const struct ew_verdict *v)
+/* attempted: a TCP connection nobody accepted (said "tried to open"). */
+static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
+			    const struct ew_verdict *v)
 {
 	struct ew_alert a;
 	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
@@ -180,7 +186,7 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 		p->st.throttled++;
 		return;
 	}
-	a.ts_us = p->now;
+	a.ts_us = p->now;   /* capture time for packets, arrival time for exported records */
 	a.action = "policy-violation";
 	a.severity = v->severity;
 	a.repeats = repeats;
@@ -231,8 +237,7 @@ static void raise_violation(struct ew_pipeline *p, struct ew_ft_entry *e,
 	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
 	groups_text(&mb, a.src_groups, a.nsrc_groups);
 	/* "opened" once the responder answered; a TCP attempt nobody accepted "tried". */
-	ew_buf_puts(&mb, f->proto == 6 && !(e->tcp & (EW_TCP_SYNACK | EW_TCP_EST)) &&
-			 (e->tcp & EW_TCP_SYN) ? " tried to open " : " opened ");
+	ew_buf_puts(&mb, attempted ? " tried to open " : " opened ");
 	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
 		ew_buf_puts(&mb, app);
 		ew_buf_puts(&mb, " (");
@@ -282,7 +287,8 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 		p->st.judged++;
 	if (v->action == EW_DENY && (JSTATE(e) != J_PROVISIONAL || before == V_ALLOW ||
 				     (before == V_DENY_DEFAULT && code == V_DENY_RULE)))
-		raise_violation(p, e, f, v);
+		raise_violation(p, f->proto == 6 && !(e->tcp & (EW_TCP_SYNACK | EW_TCP_EST)) &&
+				   (e->tcp & EW_TCP_SYN), f, v);
 	VERDICT(e) = code;
 	SET_JSTATE(e, state);
 }
@@ -378,11 +384,10 @@ static void judge_overdue(struct ew_pipeline *p)
 	}
 }
 
-static void write_flow(struct ew_pipeline *p, const struct ew_ft_entry *e)
+static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t verdict)
 {
 	static const char *const ends[] = { "none", "idle", "active", "fin", "rst", "evicted",
 					    "shutdown" };
-	const struct ew_flow *f = &e->f;
 	char s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN], t1[32], t2[32], app[64], tb[8];
 	struct ew_buf b;
 
@@ -403,7 +408,7 @@ static void write_flow(struct ew_pipeline *p, const struct ew_ft_entry *e)
 		      "\"end_reason\":\"%s\",\"risk\":%llu}}\n",
 		      f->app_source == EW_APP_NONE ? "Unknown" : app,
 		      ew_app_source_name(f->app_source),
-		      VERDICT(e) >= V_DENY_DEFAULT ? "deny" : VERDICT(e) == V_ALLOW ? "allow" : "none",
+		      verdict >= V_DENY_DEFAULT ? "deny" : verdict == V_ALLOW ? "allow" : "none",
 		      f->end_reason < 7 ? ends[f->end_reason] : "none",
 		      (unsigned long long)f->risk);
 	fwrite(b.p, 1, b.len, p->c.flows_out);
@@ -426,7 +431,90 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 		judge_final(p, e);
 	}
 	if (p->c.flows_out)
-		write_flow(p, e);
+		write_flow(p, &e->f, VERDICT(e));
+}
+
+/* A flow from exported records, oriented: judged at once (records come after the fact). */
+static void on_paired(void *arg, const struct ew_flow *rf)
+{
+	struct ew_pipeline *p = arg;
+	struct ew_flow f = *rf;
+	struct ew_verdict v;
+
+	if (f.app_source == EW_APP_NONE)
+		ew_classify_guess(p->cls, &f);
+	switch (f.app_source) {
+	case EW_APP_EXPORTER: p->st.app_exporter++; break;
+	case EW_APP_PORT: p->st.app_port++; break;
+	default: p->st.app_none++; break;
+	}
+	p->st.flows++;
+	p->st.judged++;
+	ew_policy_verdict(p->pol, &f, &v);
+	if (v.action == EW_DENY)
+		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
+				&f, &v);
+	if (p->c.flows_out)
+		write_flow(p, &f, v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT);
+}
+
+void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uint16_t source_id,
+			uint64_t now_us)
+{
+	struct ew_flow f;
+
+	if (now_us > p->now)
+		p->now = now_us;
+	p->st.records++;
+	if (!r->has_flow || r->is_options) {
+		p->st.records_not_flows++;
+		return;
+	}
+	f = r->f;
+	if (f.proto == 2 || f.proto == 1 || f.proto == 58) {
+		int req = ew_icmp_request_of(f.proto, (uint8_t)f.sport);
+
+		if (ew_icmp_not_a_flow(f.proto, (uint8_t)f.sport)) {
+			p->st.infra++;     /* as the packet path does */
+			return;
+		}
+		if (f.proto != 2) {
+			/* ICMP carries its direction in the type: a reply record is the
+			 * request's flow seen from the other side. Both are judged as the
+			 * request's flow (the throttle makes them one alert). */
+			if (req >= 0) {
+				struct ew_addr a = f.src;
+
+				f.src = f.dst;
+				f.dst = a;
+				f.sport = (uint16_t)req;
+				f.pkts[1] = f.pkts[0];
+				f.bytes[1] = f.bytes[0];
+				f.pkts[0] = 0;
+				f.bytes[0] = 0;
+			}
+			f.source_id = source_id;
+			f.app_source = EW_APP_NONE;
+			ew_pairing_add(p->pairing, &f, EW_PAIR_BIFLOW_SRC, 0, now_us);
+			return;
+		}
+	}
+	f.source_id = source_id;
+	f.app_source = EW_APP_NONE;
+	if (r->app_name != NULL) {
+		int id = ew_classify_lookup(p->cls, r->app_name);
+
+		if (id > 0) {
+			f.app_proto = (uint16_t)id;
+			f.app_master = 0;
+			f.app_source = EW_APP_EXPORTER;
+		}
+	}
+	ew_pairing_add(p->pairing, &f,
+		       !r->biflow ? EW_PAIR_ONE_WAY :
+		       r->biflow_direction == 1 ? EW_PAIR_BIFLOW_SRC :     /* initiator */
+		       r->biflow_direction == 2 ? EW_PAIR_BIFLOW_DST :     /* reverseInitiator */
+		       EW_PAIR_BIFLOW, r->has_tcp_flags, now_us);
 }
 
 void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
@@ -438,6 +526,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 
 	p->st.packets++;
 	p->st.bytes += rp->len;
+	pk.k.weight = 1;
 	if (rp->ts_us > p->now)
 		p->now = rp->ts_us;
 	rc = ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen);
@@ -473,6 +562,8 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		return;
 	}
 	p->st.flow_packets++;
+	if (rp->weight > 1)
+		pk.k.weight = rp->weight;
 	e = ew_flowtab_packet(p->ft, &pk.k, rp->ts_us, &dir, &created);
 	if (created) {
 		p->st.flows++;
@@ -497,17 +588,48 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 	}
 }
 
+void ew_pipeline_sflow_sample(struct ew_pipeline *p, const struct ew_sflow_sample *s,
+			      uint16_t source_id, uint64_t now_us)
+{
+	struct ew_raw_pkt rp;
+
+	p->st.samples++;
+	if (!s->has_header) {
+		p->st.samples_without_header++;
+		return;
+	}
+	memset(&rp, 0, sizeof(rp));
+	switch (s->header_protocol) {
+	case 1: rp.dlt = EW_DLT_EN10MB; break;
+	case 11: rp.dlt = EW_DLT_IPV4; break;
+	case 12: rp.dlt = EW_DLT_IPV6; break;
+	default:
+		p->st.samples_without_header++;
+		return;
+	}
+	rp.ts_us = now_us;
+	rp.data = s->header;
+	rp.caplen = s->header_len;
+	rp.len = s->frame_len;
+	rp.source_id = source_id;
+	rp.source_kind = EW_SRC_SFLOW;
+	rp.weight = s->rate;
+	ew_pipeline_packet(p, &rp);
+}
+
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 {
 	if (now_us > p->now)
 		p->now = now_us;
 	judge_overdue(p);
+	ew_pairing_expire(p->pairing, p->now);
 	ew_flowtab_expire(p->ft, p->now);
 	p->next_expire = p->now + EW_USEC;
 }
 
 void ew_pipeline_finish(struct ew_pipeline *p)
 {
+	ew_pairing_flush(p->pairing);
 	ew_flowtab_flush(p->ft, EW_END_SHUTDOWN);
 	if (p->c.flows_out)
 		fflush(p->c.flows_out);

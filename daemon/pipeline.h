@@ -19,6 +19,8 @@
 #include "analyzer/classify.h"
 #include "analyzer/flowtab.h"
 #include "analyzer/policy.h"
+#include "collector/decode_ipfix.h"
+#include "collector/decode_sflow.h"
 #include "collector/source.h"
 
 struct ew_pipeline_conf {
@@ -42,7 +44,8 @@ struct ew_pipeline_stats {
 	uint64_t trunc, malformed, unsupported;
 	uint64_t infra, not_ip, icmp_errors, frag_unattributed;
 	uint64_t flows, judged, violations, alerts, throttled;
-	uint64_t app_dpi, app_port, app_none;
+	uint64_t app_dpi, app_port, app_none, app_exporter;
+	uint64_t records, records_not_flows, samples, samples_without_header;
 };
 
 /* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be
@@ -54,6 +57,17 @@ void ew_pipeline_free(struct ew_pipeline *p);
 
 /* The callback for sources (arg is the pipeline). */
 void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp);
+/* A flow-export record (IPFIX, NetFlow) received at now_us from source source_id. Its
+ * two directions are paired (analyzer/pairing.c), then the flow is judged: with the
+ * exporter's application when it names one nDPI knows (app_source "exporter"), else
+ * with nDPI's port guess. */
+void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uint16_t source_id,
+			uint64_t now_us);
+/* An sFlow packet sample: its header goes through the packet path (decoder, flow table,
+ * nDPI as far as the sampled bytes allow), standing for `rate` packets. */
+void ew_pipeline_sflow_sample(struct ew_pipeline *p, const struct ew_sflow_sample *s,
+			      uint16_t source_id, uint64_t now_us);
+
 /* Time passes without packets (live sources): expire idle flows at now_us. */
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us);
 /* End every flow (judging those not judged yet): end of a replay, shutdown. */

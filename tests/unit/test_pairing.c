@@ -57,9 +57,9 @@ START_TEST(two_directions_one_flow)
 	struct ew_flow srv = rec("198.18.3.10", 22, "198.18.1.11", 40000, 0x1b, 20, 10 * S + 1000);
 	struct ew_flow cli = rec("198.18.1.11", 40000, "198.18.3.10", 22, 0x1b, 25, 10 * S);
 
-	ew_pairing_add(p, &srv, 0, 1, 100 * S);
+	ew_pairing_add(p, &srv, EW_PAIR_ONE_WAY, 1, 100 * S);
 	ck_assert_int_eq(o.n, 0);
-	ew_pairing_add(p, &cli, 0, 1, 100 * S + 10);
+	ew_pairing_add(p, &cli, EW_PAIR_ONE_WAY, 1, 100 * S + 10);
 	ck_assert_int_eq(o.n, 1);
 	ck_assert(src_is(&o.f[0], "198.18.1.11"));
 	ck_assert_int_eq(o.f[0].dport, 22);
@@ -79,8 +79,8 @@ START_TEST(same_start_ports_decide)
 	struct ew_flow a = rec("198.18.2.20", 8443, "198.18.1.11", 51000, 0x1b, 5, 10 * S);
 	struct ew_flow b = rec("198.18.1.11", 51000, "198.18.2.20", 8443, 0x1b, 6, 10 * S);
 
-	ew_pairing_add(p, &a, 0, 1, 0);
-	ew_pairing_add(p, &b, 0, 1, 1);
+	ew_pairing_add(p, &a, EW_PAIR_ONE_WAY, 1, 0);
+	ew_pairing_add(p, &b, EW_PAIR_ONE_WAY, 1, 1);
 	ck_assert_int_eq(o.n, 1);
 	ck_assert(src_is(&o.f[0], "198.18.1.11"));
 	ck_assert_int_eq(o.f[0].dport, 8443);
@@ -97,8 +97,8 @@ START_TEST(lone_records_oriented)
 	/* a SYN that got nothing back, between two high ports: the sender asked */
 	struct ew_flow syn = rec("198.18.1.12", 50000, "198.18.2.20", 40000, 0x02, 1, 0);
 
-	ew_pairing_add(p, &reply, 0, 1, 0);
-	ew_pairing_add(p, &syn, 0, 1, 0);
+	ew_pairing_add(p, &reply, EW_PAIR_ONE_WAY, 1, 0);
+	ew_pairing_add(p, &syn, EW_PAIR_ONE_WAY, 1, 0);
 	ck_assert_int_eq(o.n, 0);
 	ew_pairing_expire(p, 2 * S);
 	ck_assert_int_eq(o.n, 2);
@@ -118,12 +118,24 @@ START_TEST(biflows_pass_and_bound_holds)
 	struct ew_pairing_stats st;
 	struct ew_flow b = rec("198.18.1.11", 40000, "198.18.3.10", 22, 0x1b, 5, 0);
 
-	ew_pairing_add(p, &b, 1, 1, 0);
+	ew_pairing_add(p, &b, EW_PAIR_BIFLOW_SRC, 1, 0);
 	ck_assert_int_eq(o.n, 1);
+	/* a biflow whose exporter put the server first, and says nothing: ports decide */
+	{
+		struct ew_flow r = rec("198.18.3.10", 22, "198.18.9.5", 39220, 0x1b, 20, 0);
+
+		r.pkts[1] = 22;
+		ew_pairing_add(p, &r, EW_PAIR_BIFLOW, 1, 0);
+		ck_assert_int_eq(o.n, 2);
+		ck_assert(src_is(&o.f[1], "198.18.9.5"));
+		ck_assert_int_eq(o.f[1].dport, 22);
+		ck_assert_uint_eq(o.f[1].pkts[0], 22);
+		o.n = 1;
+	}
 	for (uint16_t i = 0; i < 10; i++) {
 		struct ew_flow f = rec("198.18.1.11", (uint16_t)(41000 + i), "198.18.3.10", 80, 0x1b, 1, 0);
 
-		ew_pairing_add(p, &f, 0, 1, i);
+		ew_pairing_add(p, &f, EW_PAIR_ONE_WAY, 1, i);
 	}
 	ew_pairing_stats(p, &st);
 	ck_assert_uint_le(st.waiting, 4);

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* source_udp - flow-telemetry listeners: "ipfix" (IPFIX, NetFlow v9 and v5 on one port,
+ * dispatched on the version field) and "sflow" (sFlow v5), IPv4 or IPv6.
+ *
+ * Datagrams are read from the event loop in batches of up to BATCH with recvmmsg, into
+ * buffers reserved when the listener opens; the kernel's count of datagrams it dropped
+ * for want of buffer (SO_RXQ_OVFL) is read from every batch and reported. */
+#include "collector/source.h"
+#include "core/ew_flow.h"
+#include "core/ew_time.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40
+#endif
+
+#define BATCH 64
+#define DGRAM_MAX 65536
+
+struct udp_src {
+	int fd, sflow;
+	struct event *ev;
+	struct ew_source_out out;
+	struct ew_source_stats st;
+	uint16_t id;
+	struct ew_ipfix_session *ipfix;
+	struct ew_sflow_session *sfl;
+	uint64_t now;
+	uint32_t drops_seen;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage from[BATCH];
+	char ctrl[BATCH][CMSG_SPACE(sizeof(uint32_t))];
+	uint8_t *bufs;            /* BATCH x DGRAM_MAX */
+};
+
+static void emit_record(void *arg, const struct ew_nf_record *r)
+{
+	struct udp_src *s = arg;
+
+	s->out.record(s->out.arg, r, s->id, s->now);
+}
+
+static void emit_sample(void *arg, const struct ew_sflow_sample *smp)
+{
+	struct udp_src *s = arg;
+
+	s->out.sample(s->out.arg, smp, s->id, s->now);
+}
+
+static void exporter_of(const struct sockaddr_storage *ss, struct ew_exporter_key *ex)
+{
+	memset(ex, 0, sizeof(*ex));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		ew_addr_from_v4(&ex->addr, (const uint8_t *)&in->sin_addr);
+		ex->port = ntohs(in->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		ew_addr_from_v6(&ex->addr, in6->sin6_addr.s6_addr);
+		ex->port = ntohs(in6->sin6_port);
+	}
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct udp_src *s = arg;
+	struct ew_sflow_cb cb = { emit_sample, NULL, NULL, s };
+
+	for (int round = 0; round < 16; round++) {   /* then let other sources run */
+		int n;
+
+		for (int i = 0; i < BATCH; i++) {
+			s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
+			s->msgs[i].msg_hdr.msg_controllen = sizeof(s->ctrl[i]);
+		}
+		n = recvmmsg(fd, s->msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				s->st.errors++;
+			return;
+		}
+		s->now = ew_time_now_us();
+		for (int i = 0; i < n; i++) {
+			struct msghdr *h = &s->msgs[i].msg_hdr;
+			const uint8_t *d = s->iov[i].iov_base;
+			size_t len = s->msgs[i].msg_len;
+			int rc;
+
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+					uint32_t drops;
+
+					memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+					if (drops > s->drops_seen)
+						s->drops_seen = drops;
+				}
+			s->st.packets++;
+			s->st.bytes += len;
+			if (s->sflow) {
+				rc = ew_sflow_decode(s->sfl, d, len, s->now, &cb);
+			} else {
+				struct ew_exporter_key ex;
+
+				exporter_of(&s->from[i], &ex);
+				rc = ew_ipfix_decode(s->ipfix, &ex, d, len, s->now, emit_record, s);
+			}
+			if (rc != EW_OK)
+				s->st.errors++;
+		}
+		s->st.kernel_drops = s->drops_seen;
+		if (n < BATCH)
+			return;
+	}
+}
+
+/* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" into a socket address. */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
+			struct ew_err *err)
+{
+	char host[128] = "", port[16];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints, *res = NULL;
+	size_t hl;
+	int rc;
+
+	if (colon == NULL || strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(port))
+		return ew_err_set(err, "%s: expected ADDRESS:PORT to listen on", spec);
+	hl = (size_t)(colon - spec);
+	if (hl >= sizeof(host))
+		return ew_err_set(err, "%s: address too long", spec);
+	memcpy(host, spec, hl);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	strcpy(port, colon + 1);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc != 0)
+		return ew_err_set(err, "%s: cannot listen there: %s", spec, gai_strerror(rc));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sl = res->ai_addrlen;
+	freeaddrinfo(res);
+	return EW_OK;
+}
+
+static void udp_close(void *st)
+{
+	struct udp_src *s = st;
+
+	if (s == NULL)
+		return;
+	if (s->ev)
+		event_free(s->ev);
+	if (s->fd >= 0)
+		close(s->fd);
+	ew_ipfix_free(s->ipfix);
+	ew_sflow_free(s->sfl);
+	free(s->bufs);
+	free(s);
+}
+
+static int udp_open(void **st, const struct ew_source_conf *c, struct event_base *eb,
+		    const struct ew_source_out *out, struct ew_err *err)
+{
+	struct udp_src *s = calloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	int one = 1, zero = 0;
+
+	if (s == NULL)
+		return ew_err_set(err, "%s: out of memory", c->target);
+	s->fd = -1;
+	s->out = *out;
+	s->id = c->id;
+	s->sflow = strcmp(c->type, "sflow") == 0;
+	if (parse_listen(c->target, &ss, &sl, err) != EW_OK) {
+		free(s);
+		return EW_E_INVAL;
+	}
+	if (s->sflow) {
+		s->sfl = ew_sflow_new(4096);
+	} else {
+		struct ew_ipfix_conf ic;
+
+		ew_ipfix_conf_default(&ic);
+		s->ipfix = ew_ipfix_new(&ic);
+	}
+	s->bufs = malloc((size_t)BATCH * DGRAM_MAX);
+	if ((s->sflow ? (void *)s->sfl : (void *)s->ipfix) == NULL || s->bufs == NULL) {
+		udp_close(s);
+		return ew_err_set(err, "%s: out of memory", c->target);
+	}
+	for (int i = 0; i < BATCH; i++) {
+		s->iov[i].iov_base = s->bufs + (size_t)i * DGRAM_MAX;
+		s->iov[i].iov_len = DGRAM_MAX;
+		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+		s->msgs[i].msg_hdr.msg_iovlen = 1;
+		s->msgs[i].msg_hdr.msg_name = &s->from[i];
+		s->msgs[i].msg_hdr.msg_control = s->ctrl[i];
+	}
+	s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
+		ew_err_set(err, "%s: socket: %s", c->target, strerror(errno));
+		udp_close(s);
+		return EW_E_IO;
+	}
+	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)   /* [::] takes IPv4 exporters too */
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (c->buffer_mb > 0) {
+		int bytes = c->buffer_mb * 1024 * 1024;
+
+		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
+			setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	}
+	if (bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
+		ew_err_set(err, "%s: cannot listen: %s", c->target, strerror(errno));
+		udp_close(s);
+		return EW_E_IO;
+	}
+	s->ev = event_new(eb, s->fd, EV_READ | EV_PERSIST, on_readable, s);
+	if (s->ev == NULL || event_add(s->ev, NULL) != 0) {
+		ew_err_set(err, "%s: cannot register with the event loop", c->target);
+		udp_close(s);
+		return EW_E_IO;
+	}
+	*st = s;
+	return EW_OK;
+}
+
+static void udp_stats(void *st, struct ew_source_stats *out)
+{
+	*out = ((struct udp_src *)st)->st;
+}
+
+const struct ew_source_ops ew_source_ipfix_ops = {
+	.name = "ipfix", .open = udp_open, .run = NULL, .stats = udp_stats, .close = udp_close,
+};
+
+const struct ew_source_ops ew_source_sflow_ops = {
+	.name = "sflow", .open = udp_open, .run = NULL, .stats = udp_stats, .close = udp_close,
+};

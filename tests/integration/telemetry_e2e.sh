@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Flow telemetry end to end: the bundled sample capture (the lab's real traffic) is
+# exported by real exporters to `eastwatch run` listening on loopback, and each export
+# must give the violations the packets give, and no alert on the permitted traffic:
+#   softflowd -v 10 (IPFIX), -v 10 -b (RFC 5103 biflows), -v 9, -v 5 (IPv4 only: the
+#   IPv6 SSH session cannot be carried), and pmacctd's sfprobe (sFlow v5, 1:1 sampling).
+# usage: telemetry_e2e.sh EASTWATCH SOURCE_DIR
+set -uo pipefail
+EW=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+for t in softflowd pmacctd python3; do
+	command -v "$t" >/dev/null || { echo "telemetry_e2e: $t is not installed"; exit 1; }
+done
+pass=0
+fail=0
+base=$((20000 + RANDOM % 20000))
+
+all="default 198.18.1.11 198.18.3.10 6379
+default 198.18.1.12 198.18.2.20 443
+default 198.18.1.12 198.18.2.20 6379
+default 198.18.1.12 198.18.2.20 80
+ssh-between-servers 198.18.1.11 198.18.3.10 22
+ssh-between-servers 198.18.1.12 198.18.2.20 22
+ssh-between-servers fd18::1:11 fd18::3:10 22"
+v4only=$(echo "$all" | grep -v fd18)
+
+# run_case NAME EXPECTED KIND EXPORTER-COMMAND...
+run_case() {
+	local name=$1 expected=$2 kind=$3 port=$((base++))
+	shift 3
+	"$EW" run --rules "$SRC/rules.d" "--$kind" "127.0.0.1:$port" --sensor "tele-$name" \
+		--output "$T/$name.json" --user root 2>"$T/$name.log" &
+	local pid=$!
+	sleep 1
+	"${@//PORT/$port}" >"$T/$name-exporter.log" 2>&1
+	sleep 3      # records wait up to 2 s for their other direction
+	kill -TERM "$pid"
+	wait "$pid"
+	local rc=$?
+	local got
+	got=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    a = json.loads(l)
+    print(a["rule"]["name"], a["source"]["ip"], a["destination"]["ip"], a["destination"]["port"])
+' "$T/$name.json" | sort -u)
+	local types
+	types=$(python3 -c '
+import json, sys
+print(" ".join(sorted({json.loads(l)["observer"]["type"] for l in open(sys.argv[1])})))' "$T/$name.json")
+	if [ "$rc" = 0 ] && [ "$got" = "$(echo "$expected" | sort)" ]; then
+		pass=$((pass + 1))
+		echo "ok $name: $(echo "$got" | wc -l) violations as from the packets (observer.type $types)"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name (exit $rc)"
+		echo "  expected:"; echo "$expected" | sort | sed 's/^/    /'
+		echo "  got:"; echo "$got" | sed 's/^/    /'
+		tail -5 "$T/$name.log" | sed 's/^/  log: /'
+	fi
+}
+
+S=$SRC/tests/data/sample.pcap
+run_case ipfix "$all" ipfix softflowd -d -r "$S" -n 127.0.0.1:PORT -v 10 -p "$T/sf.pid"
+run_case ipfix-biflow "$all" ipfix softflowd -d -r "$S" -n 127.0.0.1:PORT -v 10 -b -p "$T/sf.pid"
+run_case netflow9 "$all" netflow softflowd -d -r "$S" -n 127.0.0.1:PORT -v 9 -p "$T/sf.pid"
+run_case netflow5 "$v4only" netflow softflowd -d -r "$S" -n 127.0.0.1:PORT -v 5 -p "$T/sf.pid"
+cat >"$T/pm.conf" <<CONF
+daemonize: false
+pcap_savefile: $S
+plugins: sfprobe[sf]
+sfprobe_receiver[sf]: 127.0.0.1:PORT
+sfprobe_agentip[sf]: 127.0.0.1
+sampling_rate[sf]: 1
+CONF
+sflow_case() {   # pmacctd reads its receiver from the file: write the port in
+	sed "s/PORT/$1/" "$T/pm.conf" >"$T/pm-run.conf"
+	timeout 60 pmacctd -f "$T/pm-run.conf"
+}
+run_case sflow "$all" sflow sflow_case PORT
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
