@@ -17,6 +17,17 @@
 
 struct event_base;
 
+/* What a telemetry listener knows of one exporter (address; every port and domain). */
+struct ew_exporter_health {
+	struct ew_addr addr;
+	uint16_t port;                 /* the last source port heard */
+	struct ew_addr listen;         /* the listener that heard it */
+	uint16_t listen_port;
+	uint64_t datagrams, records, templates, seq_gaps, lost, errors;
+	uint64_t first_seen_us, last_seen_us;
+	uint8_t silent;                /* a telemetry-gap has been reported */
+};
+
 /* One captured frame, borrowed for the duration of the callback. */
 struct ew_raw_pkt {
 	uint64_t ts_us;
@@ -35,6 +46,9 @@ struct ew_source_out {
 	void (*record)(void *arg, const struct ew_nf_record *r, uint16_t source_id, uint64_t now_us);
 	void (*sample)(void *arg, const struct ew_sflow_sample *s, uint16_t source_id,
 		       uint64_t now_us);
+	/* an exporter fell silent (or, after one, was heard again: silent_us == 0) */
+	void (*gap)(void *arg, const struct ew_exporter_health *h, uint8_t kind,
+		    uint64_t silent_us, uint64_t now_us);
 	void *arg;
 };
 
@@ -47,6 +61,7 @@ struct ew_source_conf {
 	int buffer_mb;          /* live: kernel ring or socket buffer, 0: the default */
 	uint16_t id;
 	volatile int *stop;     /* file sources stop reading when *stop becomes nonzero */
+	uint64_t silence_us;    /* listeners: an exporter quiet this long is reported */
 };
 
 struct ew_source_stats {
@@ -63,6 +78,11 @@ struct ew_source_ops {
 	 * NULL for sources driven by the event loop. */
 	int (*run)(void *st, struct ew_err *err);
 	void (*stats)(void *st, struct ew_source_stats *out);
+	/* Called about once a second by the daemon (NULL if the source has no use for it). */
+	void (*tick)(void *st, uint64_t now_us);
+	/* Exporter health, for listeners: calls fn for each exporter (NULL otherwise). */
+	void (*exporters)(void *st, void (*fn)(void *arg, const struct ew_exporter_health *h),
+			  void *arg);
 	void (*close)(void *st);           /* accepts NULL */
 };
 

@@ -25,6 +25,7 @@
 
 #define BATCH 64
 #define DGRAM_MAX 65536
+#define MAX_EXPORTERS 1024
 
 struct udp_src {
 	int fd, sflow;
@@ -34,8 +35,13 @@ struct udp_src {
 	uint16_t id;
 	struct ew_ipfix_session *ipfix;
 	struct ew_sflow_session *sfl;
-	uint64_t now;
+	uint64_t now, silence;
 	uint32_t drops_seen;
+	uint8_t kind;             /* EW_SRC_IPFIX or EW_SRC_SFLOW (alerts' observer.type) */
+	struct ew_addr listen;
+	uint16_t listen_port;
+	struct ew_exporter_health *exp;   /* MAX_EXPORTERS, by address, direct-mapped */
+	uint32_t nexp;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage from[BATCH];
@@ -73,6 +79,33 @@ static void exporter_of(const struct sockaddr_storage *ss, struct ew_exporter_ke
 	}
 }
 
+/* The exporter table entry for addr (direct-mapped: a colliding exporter takes the
+ * slot, which is rare with 1,024 slots and bounded under address floods). */
+static struct ew_exporter_health *exporter_slot(struct udp_src *s, const struct ew_addr *a,
+						uint16_t port)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+	struct ew_exporter_health *e;
+
+	for (int i = 0; i < 16; i += 8) {
+		memcpy(&w, a->a + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 31;
+	}
+	e = &s->exp[h % MAX_EXPORTERS];
+	if (e->first_seen_us == 0 || !ew_addr_eq(&e->addr, a)) {
+		if (e->first_seen_us == 0)
+			s->nexp++;
+		memset(e, 0, sizeof(*e));
+		e->addr = *a;
+		e->first_seen_us = s->now;
+	}
+	e->port = port;
+	e->listen = s->listen;
+	e->listen_port = s->listen_port;
+	return e;
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_src *s = arg;
@@ -108,13 +141,44 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				}
 			s->st.packets++;
 			s->st.bytes += len;
-			if (s->sflow) {
-				rc = ew_sflow_decode(s->sfl, d, len, s->now, &cb);
-			} else {
+			{
 				struct ew_exporter_key ex;
+				struct ew_exporter_health *e;
 
 				exporter_of(&s->from[i], &ex);
-				rc = ew_ipfix_decode(s->ipfix, &ex, d, len, s->now, emit_record, s);
+				e = exporter_slot(s, &ex.addr, ex.port);
+				if (s->sflow) {
+					struct ew_sflow_stats a, b;
+
+					ew_sflow_stats(s->sfl, &a);
+					rc = ew_sflow_decode(s->sfl, d, len, s->now, &cb);
+					ew_sflow_stats(s->sfl, &b);
+					e->records += b.flow_samples + b.counter_samples -
+						      a.flow_samples - a.counter_samples;
+					e->seq_gaps += b.seq_gaps - a.seq_gaps;
+					e->lost += b.lost_datagrams - a.lost_datagrams;
+				} else {
+					struct ew_ipfix_stats a, b;
+
+					ew_ipfix_stats(s->ipfix, &a);
+					rc = ew_ipfix_decode(s->ipfix, &ex, d, len, s->now, emit_record, s);
+					ew_ipfix_stats(s->ipfix, &b);
+					e->records += b.records + b.option_records - a.records -
+						      a.option_records;
+					e->templates += b.templates + b.option_templates - a.templates -
+							a.option_templates;
+					e->seq_gaps += b.seq_gaps - a.seq_gaps;
+					e->lost += b.lost - a.lost;
+				}
+				e->datagrams++;
+				if (rc != EW_OK)
+					e->errors++;
+				if (e->silent) {       /* heard again after a gap */
+					e->silent = 0;
+					if (s->out.gap)
+						s->out.gap(s->out.arg, e, s->kind, 0, s->now);
+				}
+				e->last_seen_us = s->now;
 			}
 			if (rc != EW_OK)
 				s->st.errors++;
@@ -172,6 +236,7 @@ static void udp_close(void *st)
 	ew_ipfix_free(s->ipfix);
 	ew_sflow_free(s->sfl);
 	free(s->bufs);
+	free(s->exp);
 	free(s);
 }
 
@@ -189,9 +254,23 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	s->out = *out;
 	s->id = c->id;
 	s->sflow = strcmp(c->type, "sflow") == 0;
+	s->kind = s->sflow ? EW_SRC_SFLOW : EW_SRC_IPFIX;
+	s->silence = c->silence_us;
+	s->exp = calloc(MAX_EXPORTERS, sizeof(*s->exp));
+	if (s->exp == NULL) {
+		free(s);
+		return ew_err_set(err, "%s: out of memory", c->target);
+	}
 	if (parse_listen(c->target, &ss, &sl, err) != EW_OK) {
 		free(s);
 		return EW_E_INVAL;
+	}
+	{
+		struct ew_exporter_key me;
+
+		exporter_of(&ss, &me);
+		s->listen = me.addr;
+		s->listen_port = me.port;
 	}
 	if (s->sflow) {
 		s->sfl = ew_sflow_new(4096);
@@ -250,10 +329,40 @@ static void udp_stats(void *st, struct ew_source_stats *out)
 	*out = ((struct udp_src *)st)->st;
 }
 
+/* An exporter that has sent nothing for the silence time is reported once: silence must
+ * never read as "no violations". */
+static void udp_tick(void *st, uint64_t now)
+{
+	struct udp_src *s = st;
+
+	if (s->silence == 0 || s->out.gap == NULL)
+		return;
+	for (uint32_t i = 0; i < MAX_EXPORTERS; i++) {
+		struct ew_exporter_health *e = &s->exp[i];
+
+		if (e->first_seen_us && !e->silent && now > e->last_seen_us + s->silence) {
+			e->silent = 1;
+			s->out.gap(s->out.arg, e, s->kind, now - e->last_seen_us, now);
+		}
+	}
+}
+
+static void udp_exporters(void *st, void (*fn)(void *arg, const struct ew_exporter_health *h),
+			  void *arg)
+{
+	struct udp_src *s = st;
+
+	for (uint32_t i = 0; i < MAX_EXPORTERS; i++)
+		if (s->exp[i].first_seen_us)
+			fn(arg, &s->exp[i]);
+}
+
 const struct ew_source_ops ew_source_ipfix_ops = {
-	.name = "ipfix", .open = udp_open, .run = NULL, .stats = udp_stats, .close = udp_close,
+	.name = "ipfix", .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
+	.exporters = udp_exporters, .close = udp_close,
 };
 
 const struct ew_source_ops ew_source_sflow_ops = {
-	.name = "sflow", .open = udp_open, .run = NULL, .stats = udp_stats, .close = udp_close,
+	.name = "sflow", .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
+	.exporters = udp_exporters, .close = udp_close,
 };

@@ -57,7 +57,7 @@ static int opt_u32(struct ew_conf_node m, const char *k, uint64_t min, uint64_t 
 static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
 	static const char *const keys[] = { "type", "interface", "path", "filter", "promisc",
-					    "buffer_mb", "snaplen", "listen", NULL };
+					    "buffer_mb", "snaplen", "listen", "silence", NULL };
 	struct ew_config_source *s;
 	struct ew_conf_node t, x;
 	uint32_t v;
@@ -69,6 +69,7 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	s = &c->src[c->nsrc];
 	memset(s, 0, sizeof(*s));
 	s->promisc = 1;
+	s->silence_us = 300 * 1000000ULL;
 	t = ew_conf_get(n, "type");
 	if (!ew_conf_present(t))
 		return ew_conf_errf(err, n, "source has no type");
@@ -106,6 +107,8 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	if (opt_u32(n, "snaplen", 64, 262144, &v, err) != EW_OK)
 		return EW_E_INVAL;
 	s->snaplen = (int)v;
+	if (opt_dur(n, "silence", &s->silence_us, err) != EW_OK)
+		return EW_E_INVAL;
 	c->nsrc++;
 	return EW_OK;
 }

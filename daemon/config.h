@@ -16,6 +16,7 @@ struct ew_config_source {
 	const char *target;      /* interface or path */
 	const char *filter;
 	int promisc, buffer_mb, snaplen;
+	uint64_t silence_us;     /* listeners: telemetry-gap after this long (default 5 min) */
 };
 
 struct ew_config {

@@ -460,11 +460,44 @@ static void pipeline_sample(void *arg, const struct ew_sflow_sample *s, uint16_t
 	ew_pipeline_sflow_sample(arg, s, id, now);
 }
 
+static void pipeline_gap(void *arg, const struct ew_exporter_health *h, uint8_t kind,
+			 uint64_t silent_us, uint64_t now)
+{
+	char a[EW_ADDR_STRLEN];
+
+	if (silent_us)
+		ew_warn("exporter %s silent for %llu s", ew_addr_format(&h->addr, a),
+			(unsigned long long)(silent_us / 1000000));
+	else
+		ew_info("exporter %s heard again", ew_addr_format(&h->addr, a));
+	ew_pipeline_telemetry_gap(arg, h, kind, silent_us, now);
+}
+
+static void log_exporter(void *arg, const struct ew_exporter_health *h)
+{
+	char a[EW_ADDR_STRLEN], ts[32];
+
+	ew_info("  exporter %s: %llu datagrams, %llu records, %llu templates, %llu sequence gaps "
+		"(%llu lost), %llu undecodable, last seen %s", ew_addr_format(&h->addr, a),
+		(unsigned long long)h->datagrams, (unsigned long long)h->records,
+		(unsigned long long)h->templates, (unsigned long long)h->seq_gaps,
+		(unsigned long long)h->lost, (unsigned long long)h->errors,
+		ew_time_rfc3339(h->last_seen_us, ts));
+}
+
+struct runsrc {
+	const struct ew_source_ops *ops;
+	void *st;
+	char name[300];
+};
+
 struct runstate {
 	struct ctx *c;
 	struct event_base *eb;
 	struct ew_pipeline *p;
 	struct ew_sinkset *sinks;
+	struct runsrc *srcs;
+	int nsrcs;
 	int ticks;
 };
 
@@ -495,8 +528,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct runstate *rs = arg;
 
 	ew_sinkset_flush(rs->sinks, 0);
-	if (++rs->ticks % 5 == 0)
-		ew_pipeline_tick(rs->p, ew_time_now_us());
+	if (++rs->ticks % 5 == 0) {
+		uint64_t now = ew_time_now_us();
+
+		for (int i = 0; i < rs->nsrcs; i++)
+			if (rs->srcs[i].ops->tick)
+				rs->srcs[i].ops->tick(rs->srcs[i].st, now);
+		ew_pipeline_tick(rs->p, now);
+	}
 }
 
 static int drop_privileges(const char *user)
@@ -525,10 +564,7 @@ static int cmd_run(int argc, char **argv)
 	struct ew_conf *flagdoc = NULL;
 	struct ew_err err;
 	struct event *evs[4] = { 0 };
-	struct {
-		const struct ew_source_ops *ops;
-		void *st;
-	} srcs[EW_MAX_SOURCES * 2];
+	struct runsrc srcs[EW_MAX_SOURCES * 3];
 	int nsrcs = 0, rc, live = 0;
 	FILE *flows = NULL;
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
@@ -567,7 +603,8 @@ static int cmd_run(int argc, char **argv)
 	for (int i = 0; i < c.o.nifaces + c.o.nlisten + (int)c.cfg.nsrc; i++) {
 		struct ew_source_conf sc = { .promisc = 1, .id = (uint16_t)i };
 		struct ew_source_out out = { .packet = ew_pipeline_packet, .record = pipeline_record,
-					     .sample = pipeline_sample, .arg = rs.p };
+					     .sample = pipeline_sample, .gap = pipeline_gap,
+					     .arg = rs.p };
 
 		if (i < c.o.nifaces) {
 			sc.type = "iface";
@@ -576,6 +613,7 @@ static int cmd_run(int argc, char **argv)
 		} else if (i < c.o.nifaces + c.o.nlisten) {
 			sc.type = c.o.listen_type[i - c.o.nifaces];
 			sc.target = c.o.listen_addr[i - c.o.nifaces];
+			sc.silence_us = 300 * 1000000ULL;
 		} else {
 			const struct ew_config_source *cs = &c.cfg.src[i - c.o.nifaces - c.o.nlisten];
 
@@ -585,6 +623,7 @@ static int cmd_run(int argc, char **argv)
 			sc.promisc = cs->promisc;
 			sc.buffer_mb = cs->buffer_mb;
 			sc.snaplen = cs->snaplen;
+			sc.silence_us = cs->silence_us;
 		}
 		srcs[nsrcs].ops = ew_source_find(sc.type);
 		srcs[nsrcs].st = NULL;
@@ -595,9 +634,12 @@ static int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		live += srcs[nsrcs].ops->run == NULL;
+		snprintf(srcs[nsrcs].name, sizeof(srcs[nsrcs].name), "%s %s", sc.type, sc.target);
 		ew_info("capturing on %s %s", sc.type, sc.target);
 		nsrcs++;
 	}
+	rs.srcs = srcs;
+	rs.nsrcs = nsrcs;
 	if (drop_privileges(c.o.user ? c.o.user : c.cfg.user ? c.cfg.user : "nobody") != 0) {
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -628,6 +670,17 @@ static int cmd_run(int argc, char **argv)
 		ew_info("stopped: %llu packets, %llu flows, %llu alerts (%llu throttled)",
 			(unsigned long long)st.packets, (unsigned long long)st.flows,
 			(unsigned long long)st.alerts, (unsigned long long)st.throttled);
+		for (int i = 0; i < nsrcs; i++) {
+			struct ew_source_stats ss;
+
+			srcs[i].ops->stats(srcs[i].st, &ss);
+			ew_info("  %s: %llu %s, %llu dropped by the kernel, %llu errors", srcs[i].name,
+				(unsigned long long)ss.packets,
+				srcs[i].ops->exporters ? "datagrams" : "packets",
+				(unsigned long long)ss.kernel_drops, (unsigned long long)ss.errors);
+			if (srcs[i].ops->exporters)
+				srcs[i].ops->exporters(srcs[i].st, log_exporter, NULL);
+		}
 	}
 	rc = 0;
 out:

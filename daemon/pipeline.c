@@ -617,6 +617,51 @@ void ew_pipeline_sflow_sample(struct ew_pipeline *p, const struct ew_sflow_sampl
 	ew_pipeline_packet(p, &rp);
 }
 
+void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_health *h,
+			       uint8_t kind, uint64_t silent_us, uint64_t now_us)
+{
+	struct ew_alert a;
+	char msg[512], ts[32], s1[EW_ADDR_STRLEN];
+	const char *what = kind == EW_SRC_SFLOW ? "sflow" : "ipfix";
+	struct ew_buf mb;
+
+	memset(&a, 0, sizeof(a));
+	a.ts_us = now_us;
+	a.action = silent_us ? "telemetry-gap" : "telemetry-resumed";
+	a.rule = "telemetry-gap";
+	a.decided_by = "detector";
+	a.severity = silent_us ? EW_SEV_HIGH : EW_SEV_INFO;
+	a.src = h->addr;
+	a.sport = h->port;
+	a.dst = h->listen;
+	a.dport = h->listen_port;
+	a.proto = 17;
+	a.app = kind == EW_SRC_SFLOW ? "sFlow" : "IPFIX";
+	a.app_ecs = what;
+	a.app_source = EW_APP_NONE;
+	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &h->addr), a.src_groups);
+	a.observer_name = p->c.sensor;
+	a.observer_type = kind;
+	a.flow_start_us = h->first_seen_us;
+	a.pkts[0] = h->datagrams;
+	ew_buf_init(&mb, msg, sizeof(msg));
+	ew_buf_puts(&mb, "exporter ");
+	ew_buf_puts(&mb, ew_addr_format(&h->addr, s1));
+	if (silent_us) {
+		ew_buf_puts(&mb, " has sent no flow telemetry for ");
+		ew_buf_u64(&mb, silent_us / EW_USEC);
+		ew_buf_puts(&mb, " s (last at ");
+		ew_buf_puts(&mb, ew_time_rfc3339(h->last_seen_us, ts));
+		ew_buf_puts(&mb, "): until it is heard again, no alert from it means nothing");
+	} else {
+		ew_buf_puts(&mb, " is sending flow telemetry again");
+	}
+	a.message = msg;
+	count_rule(p, a.action);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, &a);
+}
+
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 {
 	if (now_us > p->now)

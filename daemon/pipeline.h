@@ -68,6 +68,11 @@ void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uin
 void ew_pipeline_sflow_sample(struct ew_pipeline *p, const struct ew_sflow_sample *s,
 			      uint16_t source_id, uint64_t now_us);
 
+/* A telemetry listener reports exporter h silent for silent_us (a telemetry-gap alert,
+ * severity high), or heard again (silent_us == 0: an info alert). */
+void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_health *h,
+			       uint8_t kind, uint64_t silent_us, uint64_t now_us);
+
 /* Time passes without packets (live sources): expire idle flows at now_us. */
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us);
 /* End every flow (judging those not judged yet): end of a replay, shutdown. */

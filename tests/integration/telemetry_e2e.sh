@@ -81,5 +81,37 @@ sflow_case() {   # pmacctd reads its receiver from the file: write the port in
 	timeout 60 pmacctd -f "$T/pm-run.conf"
 }
 run_case sflow "$all" sflow sflow_case PORT
+
+# An exporter that falls silent raises telemetry-gap (once), and telemetry-resumed when
+# it is heard again: silence must never read as "no violations".
+port=$((base++))
+printf 'sources:\n  - { type: ipfix, listen: "127.0.0.1:%s", silence: 2s }\n' "$port" >"$T/gap.yaml"
+"$EW" run --rules "$SRC/rules.d" --config "$T/gap.yaml" --output "$T/gap.json" --user root \
+	2>"$T/gap.log" &
+pid=$!
+sleep 1
+softflowd -d -r "$S" -n "127.0.0.1:$port" -v 10 -p "$T/sf.pid" >/dev/null 2>&1
+sleep 4.5
+softflowd -d -r "$S" -n "127.0.0.1:$port" -v 10 -p "$T/sf.pid" >/dev/null 2>&1
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+gaps=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    a = json.loads(l)
+    if a["event"]["action"].startswith("telemetry"):
+        print(a["event"]["action"], a["source"]["ip"], a["eastwatch"]["severity"])
+' "$T/gap.json")
+if [ "$gaps" = "$(printf 'telemetry-gap 127.0.0.1 high\ntelemetry-resumed 127.0.0.1 info')" ] &&
+   grep -q "exporter 127.0.0.1: 2 datagrams\|exporter 127.0.0.1: [0-9]* datagrams" "$T/gap.log"; then
+	pass=$((pass + 1))
+	echo "ok telemetry-gap: one gap alert while silent, one resumed alert, health in the log"
+else
+	fail=$((fail + 1))
+	echo "FAIL telemetry-gap: got"
+	echo "$gaps" | sed 's/^/    /'
+	tail -8 "$T/gap.log" | sed 's/^/  log: /'
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
