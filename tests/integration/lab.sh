@@ -113,7 +113,14 @@ for s in "db1 22" "web1 22" "app1 8443" "db1 6379"; do
 		sleep 0.1
 	done
 done
-sleep 1   # sensors ready, neighbour discovery settled
+for log in "$T/live.log" "$T/ports.log"; do   # sensors listening (sanitized builds are slow)
+	for i in $(seq 150); do
+		grep -q "running: sensor" "$log" 2>/dev/null && break
+		[ "$i" = 150 ] && { echo "lab: a sensor did not start"; cat "$log"; exit 1; }
+		sleep 0.1
+	done
+done
+sleep 1   # neighbour discovery settled
 
 SSH=(ssh -i "$T/id" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
      -o ConnectTimeout=5 -o LogLevel=ERROR)

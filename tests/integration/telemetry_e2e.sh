@@ -27,6 +27,16 @@ ssh-between-servers 198.18.1.12 198.18.2.20 22
 ssh-between-servers fd18::1:11 fd18::3:10 22"
 v4only=$(echo "$all" | grep -v fd18)
 
+# Wait until the daemon logging to $1 listens (sanitized builds start slowly).
+ready() {
+	for _ in $(seq 150); do
+		grep -q "running: sensor" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "telemetry_e2e: the daemon did not start:"; cat "$1"
+	return 1
+}
+
 # run_case NAME EXPECTED KIND EXPORTER-COMMAND...
 run_case() {
 	local name=$1 expected=$2 kind=$3 port=$((base++))
@@ -34,7 +44,7 @@ run_case() {
 	"$EW" run --rules "$SRC/rules.d" "--$kind" "127.0.0.1:$port" --sensor "tele-$name" \
 		--output "$T/$name.json" --user root 2>"$T/$name.log" &
 	local pid=$!
-	sleep 1
+	ready "$T/$name.log"
 	"${@//PORT/$port}" >"$T/$name-exporter.log" 2>&1
 	sleep 3      # records wait up to 2 s for their other direction
 	kill -TERM "$pid"
@@ -89,7 +99,7 @@ printf 'sources:\n  - { type: ipfix, listen: "127.0.0.1:%s", silence: 2s }\n' "$
 "$EW" run --rules "$SRC/rules.d" --config "$T/gap.yaml" --output "$T/gap.json" --user root \
 	2>"$T/gap.log" &
 pid=$!
-sleep 1
+ready "$T/gap.log"
 softflowd -d -r "$S" -n "127.0.0.1:$port" -v 10 -p "$T/sf.pid" >/dev/null 2>&1
 sleep 4.5
 softflowd -d -r "$S" -n "127.0.0.1:$port" -v 10 -p "$T/sf.pid" >/dev/null 2>&1
