@@ -43,3 +43,56 @@ print(f"{sys.argv[2]}: {pk} packets; eastwatch replay {e:.3f} s = {pk/e/1e6:.2f}
       f"(means of 5 runs, hyperfine)")
 PY
 done
+
+echo "== flow telemetry"
+BT=build-bench/bench/bench_telemetry
+# a captured IPFIX stream: softflowd exporting the 100k generated flows, recorded on lo
+tcpdump -i lo -U -w "$OUT/ipfix-100k.pcap" udp port 24800 2>/dev/null &
+TP=$!
+sleep 1
+softflowd -d -r "$OUT/flows-100k.pcap" -n 127.0.0.1:24800 -v 10 -p "$OUT/sf.pid" >/dev/null 2>&1
+sleep 1
+kill "$TP"; wait "$TP" 2>/dev/null
+one "$BT" decode rules.d "$OUT/ipfix-100k.pcap" 10
+one "$BT" decode bench/policy-permitted "$OUT/ipfix-100k.pcap" 10
+# sFlow: pmacctd's sfprobe on the same generated traffic, 1:1
+tcpdump -i lo -U -w "$OUT/sflow-100k.pcap" udp port 26344 2>/dev/null &
+TP=$!
+sleep 1
+printf 'daemonize: false\npcap_savefile: %s\nplugins: sfprobe[sf]\nsfprobe_receiver[sf]: 127.0.0.1:26344\nsfprobe_agentip[sf]: 127.0.0.1\nsampling_rate[sf]: 1\n' \
+	"$PWD/$OUT/flows-100k.pcap" >"$OUT/pm.conf"
+timeout 120 pmacctd -f "$OUT/pm.conf" >/dev/null 2>&1
+sleep 1
+kill "$TP"; wait "$TP" 2>/dev/null
+one "$BT" decode bench/policy-permitted "$OUT/sflow-100k.pcap" 3
+
+# Over loopback at fixed rates, 5 s each: eastwatch (one core) and nfcapd on the same
+# stream; the sender runs on the other core.
+printf 'sources:\n  - { type: ipfix, listen: "127.0.0.1:24901", buffer_mb: 64 }\n' >"$OUT/lb.yaml"
+for rate in 1000000 2500000 5000000; do
+	taskset -c 0 "$EW" run --rules bench/policy-permitted --config "$OUT/lb.yaml" \
+		--output /dev/null --user root 2>"$OUT/lb.log" &
+	pid=$!
+	for _ in $(seq 100); do grep -q "running: sensor" "$OUT/lb.log" && break; sleep 0.1; done
+	sent=$(taskset -c 1 "$BT" send "$OUT/ipfix-100k.pcap" 127.0.0.1 24901 "$rate" 5)
+	sleep 0.5
+	cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
+	kill -TERM "$pid"; wait "$pid"
+	recs=$(sed -n 's/.*exporter 127.0.0.1: [0-9]* datagrams, \([0-9]*\) records.*/\1/p' "$OUT/lb.log")
+	drops=$(sed -n 's/.*ipfix 127.0.0.1:24901: .*, \([0-9]*\) dropped by the kernel.*/\1/p' "$OUT/lb.log")
+	want=$(echo "$sent" | sed -n 's/.*datagrams, \([0-9]*\) records.*/\1/p')
+	echo "eastwatch at $((rate / 1000)) k records/s: received $recs of $want records" \
+	     "($(awk -v a="$recs" -v b="$want" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost," \
+	     "$drops datagrams dropped by the kernel), $cpu CPU-s:" \
+	     "$(awk -v a="$recs" -v c="$cpu" 'BEGIN { printf "%.2f", a / c / 1e6 }') M records per CPU-second"
+	rm -rf "$OUT/nfcap"; mkdir -p "$OUT/nfcap"
+	taskset -c 0 nfcapd -w "$OUT/nfcap" -b 127.0.0.1 -p 24902 -B 67108864 >/dev/null 2>&1 &
+	npid=$!
+	sleep 1
+	taskset -c 1 "$BT" send "$OUT/ipfix-100k.pcap" 127.0.0.1 24902 "$rate" 5 >/dev/null
+	sleep 1
+	kill -TERM "$npid"; wait "$npid" 2>/dev/null
+	nrecs=$(nfdump -R "$OUT/nfcap" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' | head -1)
+	echo "nfcapd at $((rate / 1000)) k records/s: stored ${nrecs:-0} of about $want records" \
+	     "($(awk -v a="${nrecs:-0}" -v b="$want" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost)"
+done
