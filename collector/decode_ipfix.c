@@ -17,6 +17,20 @@ struct field {
 	uint32_t pen;
 };
 
+/* Fast path: a flow template without variable-length fields is compiled into ops, one
+ * per field we read, with its offset and how to read it; fields we never read cost
+ * nothing (bench_telemetry: the field-by-field walk was 65% of the record path). */
+enum opcode {
+	OP_GENERIC,               /* field(): everything not below */
+	OP_SRC4, OP_DST4, OP_SRC6, OP_DST6, OP_SPORT, OP_DPORT, OP_PROTO, OP_FLAGS,
+	OP_BYTES, OP_PKTS, OP_START_UP, OP_END_UP, OP_START_MS, OP_END_MS,
+};
+
+struct op {
+	uint16_t off, len, field;
+	uint8_t code;
+};
+
 struct tmpl {
 	uint32_t stream, hnext, snext;   /* hash chain, the stream's list */
 	uint16_t id, nfields, nscope;
@@ -24,6 +38,8 @@ struct tmpl {
 	uint32_t min_len;         /* bytes of the smallest possible record */
 	uint64_t last_seen;
 	struct field *f;
+	struct op *ops;           /* fast path, or NULL */
+	uint16_t nops;
 };
 
 struct sampler {
@@ -124,8 +140,10 @@ void ew_ipfix_free(struct ew_ipfix_session *s)
 	if (s == NULL)
 		return;
 	if (s->t)
-		for (uint32_t i = 1; i <= s->t_hwm; i++)
+		for (uint32_t i = 1; i <= s->t_hwm; i++) {
 			free(s->t[i].f);
+			free(s->t[i].ops);
+		}
 	if (s->st)
 		for (uint32_t i = 1; i <= s->st_hwm; i++)
 			free(s->st[i].apps);
@@ -252,10 +270,66 @@ static void template_unlink(struct ew_ipfix_session *s, uint32_t ti)
 		*pp = t->snext;
 	x->ntemplates--;
 	free(t->f);
+	free(t->ops);
 	memset(t, 0, sizeof(*t));
 	t->hnext = s->t_free;
 	s->t_free = ti;
 	s->stats.live_templates--;
+}
+
+static uint8_t opcode_of(const struct field *f)
+{
+	if (f->pen != 0)
+		return OP_GENERIC;
+	switch (f->ie) {
+	case 8: return f->len == 4 ? OP_SRC4 : OP_GENERIC;
+	case 12: return f->len == 4 ? OP_DST4 : OP_GENERIC;
+	case 27: return f->len == 16 ? OP_SRC6 : OP_GENERIC;
+	case 28: return f->len == 16 ? OP_DST6 : OP_GENERIC;
+	case 7: return f->len == 2 ? OP_SPORT : OP_GENERIC;
+	case 11: return f->len == 2 ? OP_DPORT : OP_GENERIC;
+	case 4: return f->len == 1 ? OP_PROTO : OP_GENERIC;
+	case 6: return f->len == 1 ? OP_FLAGS : OP_GENERIC;
+	case 1: case 85: return f->len >= 1 && f->len <= 8 ? OP_BYTES : OP_GENERIC;
+	case 2: case 86: return f->len >= 1 && f->len <= 8 ? OP_PKTS : OP_GENERIC;
+	case 22: return f->len == 4 ? OP_START_UP : OP_GENERIC;
+	case 21: return f->len == 4 ? OP_END_UP : OP_GENERIC;
+	case 152: return f->len == 8 ? OP_START_MS : OP_GENERIC;
+	case 153: return f->len == 8 ? OP_END_MS : OP_GENERIC;
+	default: return OP_GENERIC;
+	}
+}
+
+/* The elements field() reads; any other is skipped by its length without a look. */
+static int element_read(uint16_t ie)
+{
+	switch (ie) {
+	case 1: case 2: case 4: case 6: case 7: case 8: case 10: case 11: case 12: case 14:
+	case 21: case 22: case 27: case 28: case 32: case 34: case 48: case 50: case 58:
+	case 61: case 85: case 86: case 95: case 96: case 136: case 139: case 160: case 239:
+	case 243: case 302: case 305: case 306:
+		return 1;
+	default:
+		return ie >= 150 && ie <= 157;
+	}
+}
+
+static void compile_ops(struct tmpl *t)
+{
+	uint32_t off = 0;
+
+	t->ops = malloc((size_t)t->nfields * sizeof(*t->ops));
+	if (t->ops == NULL)
+		return;                  /* the generic path still works */
+	for (uint16_t i = 0; i < t->nfields; off += t->f[i].len, i++) {
+		if ((t->f[i].pen != 0 && t->f[i].pen != PEN_REVERSE) || !element_read(t->f[i].ie))
+			continue;            /* never read: costs nothing */
+		t->ops[t->nops].off = (uint16_t)off;
+		t->ops[t->nops].len = t->f[i].len;
+		t->ops[t->nops].field = i;
+		t->ops[t->nops].code = opcode_of(&t->f[i]);
+		t->nops++;
+	}
 }
 
 /* Define (or redefine) template id of stream si with fields f[0..n). Takes f. */
@@ -311,6 +385,11 @@ static int template_define(struct ew_ipfix_session *s, uint32_t si, uint16_t id,
 			t->min_len += f[i].len;
 		}
 	}
+	free(t->ops);
+	t->ops = NULL;
+	t->nops = 0;
+	if (!options && !t->has_varlen && t->min_len <= 65535)
+		compile_ops(t);
 	if (options)
 		s->stats.option_templates++;
 	else
@@ -790,7 +869,45 @@ static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *
 		memset(&r, 0, sizeof(r));
 		memset(&w, 0, sizeof(w));
 		r.direction = 0xff;
-		for (uint16_t i = 0; i < t->nfields; i++) {
+		if (t->ops != NULL) {            /* fixed length: len - off >= min_len */
+			const uint8_t *q = p + off;
+
+			for (uint16_t k = 0; k < t->nops; k++) {
+				const struct op *o = &t->ops[k];
+				const uint8_t *v = q + o->off;
+
+				switch (o->code) {
+				case OP_SRC4: ew_addr_from_v4(&r.f.src, v); w.have_src = 1; break;
+				case OP_DST4: ew_addr_from_v4(&r.f.dst, v); w.have_dst = 1; break;
+				case OP_SRC6: ew_addr_from_v6(&r.f.src, v); w.have_src = 1; break;
+				case OP_DST6: ew_addr_from_v6(&r.f.dst, v); w.have_dst = 1; break;
+				case OP_SPORT: r.f.sport = rd16(v); break;
+				case OP_DPORT: r.f.dport = rd16(v); break;
+				case OP_PROTO: r.f.proto = v[0]; break;
+				case OP_FLAGS: r.f.tcp_flags[0] = v[0]; r.has_tcp_flags = 1; break;
+				case OP_BYTES: r.f.bytes[0] = rdn(v, o->len); break;
+				case OP_PKTS: {
+					uint64_t pk = rdn(v, o->len);
+
+					r.f.pkts[0] = (uint32_t)(pk > UINT32_MAX ? UINT32_MAX : pk);
+					break;
+				}
+				case OP_START_UP: put_time(&w.start_up, &w.have_start_up, rd32(v)); break;
+				case OP_END_UP: put_time(&w.end_up, &w.have_end_up, rd32(v)); break;
+				case OP_START_MS:
+					put_time(&w.start_us, &w.have_start, rdn(v, 8) * 1000);
+					break;
+				case OP_END_MS:
+					put_time(&w.end_us, &w.have_end, rdn(v, 8) * 1000);
+					break;
+				default:
+					if (field(&r, &w, &t->f[o->field], v, o->len) != 0)
+						s->stats.bad_fields++;
+				}
+			}
+			off += t->min_len;
+		}
+		for (uint16_t i = 0; t->ops == NULL && i < t->nfields; i++) {
 			uint32_t fl = t->f[i].len;
 
 			if (fl == 65535) {           /* variable length, RFC 7011 7 */
