@@ -16,7 +16,7 @@ for t in softflowd pmacctd python3; do
 done
 pass=0
 fail=0
-base=$((20000 + RANDOM % 20000))
+base=$((10000 + RANDOM % 20000))   # below the ephemeral range (32768+): no clash with senders
 
 all="default 198.18.1.11 198.18.3.10 6379
 default 198.18.1.12 198.18.2.20 443
@@ -44,7 +44,7 @@ run_case() {
 	"$EW" run --rules "$SRC/rules.d" "--$kind" "127.0.0.1:$port" --sensor "tele-$name" \
 		--output "$T/$name.json" --user root 2>"$T/$name.log" &
 	local pid=$!
-	ready "$T/$name.log"
+	ready "$T/$name.log" || { fail=$((fail + 1)); echo "FAIL $name: no listener"; return; }
 	"${@//PORT/$port}" >"$T/$name-exporter.log" 2>&1
 	sleep 3      # records wait up to 2 s for their other direction
 	kill -TERM "$pid"
