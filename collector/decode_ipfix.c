@@ -307,7 +307,7 @@ static int element_read(uint16_t ie)
 	case 1: case 2: case 4: case 6: case 7: case 8: case 10: case 11: case 12: case 14:
 	case 21: case 22: case 27: case 28: case 32: case 34: case 48: case 50: case 58:
 	case 61: case 85: case 86: case 95: case 96: case 136: case 139: case 160: case 239:
-	case 243: case 302: case 305: case 306:
+	case 243: case 302: case 305: case 306: case 309: case 310:
 		return 1;
 	default:
 		return ie >= 150 && ie <= 157;
@@ -584,7 +584,7 @@ static void app_name_set(struct stream *x, uint32_t id, const uint8_t *name, uin
 struct raw {
 	uint64_t start_us, end_us;
 	uint64_t start_up, end_up;        /* sysUpTime-relative (ms) */
-	uint64_t sampler_id, rec_interval, pkt_interval, pkt_space;
+	uint64_t sampler_id, rec_interval, pkt_interval, pkt_space, sample_size, population;
 	uint8_t have_start, have_end, have_start_up, have_end_up, have_sampler;
 	uint8_t have_rec_interval, have_pkt_interval, have_src, have_dst, have_app_name;
 	uint8_t have_rev, have_sys_init, icmp_set, icmp_type, icmp_code;
@@ -770,6 +770,14 @@ static int field(struct ew_nf_record *r, struct raw *w, const struct field *fd, 
 			return len > 4 ? -1 : 0;
 		w->pkt_space = rdn(v, len);
 		return 0;
+	case 309: case 310:           /* samplingSize, samplingPopulation: size in population */
+		if (rev || len > 4)
+			return len > 4 ? -1 : 0;
+		if (fd->ie == 309)
+			w->sample_size = rdn(v, len);
+		else
+			w->population = rdn(v, len);
+		return 0;
 	case 48: case 302:            /* samplerId (v9 FLOW_SAMPLER_ID), selectorId */
 		if (rev || len > 8)
 			return len > 8 ? -1 : 0;
@@ -818,7 +826,13 @@ static void options_record(struct ew_ipfix_session *s, struct stream *x, const s
 
 		rate = (uint32_t)(tot > UINT32_MAX ? UINT32_MAX : tot);
 	}
-	if (w->have_rec_interval || w->have_pkt_interval) {
+	if (w->population) {
+		/* random n-out-of-N (RFC 5476): size packets in every population */
+		uint64_t n = w->sample_size ? w->population / w->sample_size : 0;
+
+		rate = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
+	}
+	if (w->have_rec_interval || w->have_pkt_interval || w->population) {
 		if (w->have_sampler) {
 			sampler_set(s, x, w->sampler_id, rate);
 		} else {

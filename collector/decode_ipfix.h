@@ -8,7 +8,8 @@
  * redefinition, a lifetime for templates over UDP, variable-length fields, enterprise
  * elements (skipped by length, RFC 5103 reverse elements read), reduced-size encoding and
  * padding are handled. Options data sets feed per-stream state: sampling rates (IEs 34,
- * 35, 305, 306, v9 sampler options 48-50), application names (IE 95 -> 96) and the
+ * 305/306, 309/310, v9 sampler options 48-50; 35, the algorithm, changes nothing),
+ * application names (IE 95 -> 96) and the
  * exporter's system init time (IE 160). Data sets that arrive before their template are
  * counted and dropped.
  *

@@ -4,7 +4,9 @@
 # exported by real exporters to `eastwatch run` listening on loopback, and each export
 # must give the violations the packets give, and no alert on the permitted traffic:
 #   softflowd -v 10 (IPFIX), -v 10 -b (RFC 5103 biflows), -v 9, -v 5 (IPv4 only: the
-#   IPv6 SSH session cannot be carried), and pmacctd's sfprobe (sFlow v5, 1:1 sampling).
+#   IPv6 SSH session cannot be carried); pmacctd's sfprobe (sFlow v5, 1:1 sampling) and
+#   nfprobe (NetFlow v9, IPFIX); nfdump's nfcapd storing softflowd's v9 export and
+#   nfreplay sending it on.
 # usage: telemetry_e2e.sh EASTWATCH SOURCE_DIR
 set -uo pipefail
 EW=$1
@@ -91,6 +93,28 @@ sflow_case() {   # pmacctd reads its receiver from the file: write the port in
 	timeout 60 pmacctd -f "$T/pm-run.conf"
 }
 run_case sflow "$all" sflow sflow_case PORT
+nfprobe_case() {   # pmacctd's nfprobe: $1 = port, $2 = NetFlow version
+	printf 'daemonize: false\npcap_savefile: %s\nplugins: nfprobe[nf]\nnfprobe_receiver[nf]: 127.0.0.1:%s\nnfprobe_version[nf]: %s\n' \
+		"$S" "$1" "$2" >"$T/nf-run.conf"
+	timeout 60 pmacctd -f "$T/nf-run.conf"
+}
+run_case pmacct-nfprobe-v9 "$all" netflow nfprobe_case PORT 9
+run_case pmacct-nfprobe-ipfix "$all" ipfix nfprobe_case PORT 10
+# nfdump: softflowd's v9 export stored by nfcapd, then replayed by nfreplay
+nfreplay_case() {
+	local cport=$((base + 500))
+	mkdir -p "$T/nfcap"
+	nfcapd -w "$T/nfcap" -b 127.0.0.1 -p "$cport" >/dev/null 2>&1 &
+	local np=$!
+	sleep 1
+	softflowd -d -r "$S" -n "127.0.0.1:$cport" -v 9 -p "$T/sf.pid"
+	sleep 1
+	kill -TERM "$np"; wait "$np"
+	nfreplay -r "$(ls "$T"/nfcap/nfcapd.* | head -1)" -H 127.0.0.1 -p "$1" -v 9
+}
+if command -v nfreplay >/dev/null && command -v nfcapd >/dev/null; then
+	run_case nfdump-nfreplay "$all" netflow nfreplay_case PORT
+fi
 
 # An exporter that falls silent raises telemetry-gap (once), and telemetry-resumed when
 # it is heard again: silence must never read as "no violations".
