@@ -125,23 +125,34 @@ static void sequence(struct ew_sflow_session *s, const struct ew_addr *addr, uin
 	a->last_seen = now;
 }
 
+/* The next of a sample's *left records: its format and a reader over its bytes.
+ * Returns 0 at the end, including when the count promises more than the bytes hold
+ * (every record needs 8 at least) or a record's length runs past the sample (counted). */
+static int next_record(struct ew_sflow_session *s, struct cur *c, uint32_t *left,
+		       const struct ew_sflow_cb *cb, uint32_t *fmt, struct cur *r)
+{
+	if (*left == 0 || c->bad || c->left < 8)
+		return 0;
+	(*left)--;
+	*fmt = u32(c);
+	*r = sub(c, u32(c));
+	if (r->bad) {
+		s->st.malformed++;
+		return 0;
+	}
+	s->st.records++;
+	if (cb->seen)
+		cb->seen(cb->arg, 'R', *fmt);
+	return 1;
+}
+
 static void flow_records(struct ew_sflow_session *s, struct cur *c, struct ew_sflow_sample *fs,
 			 const struct ew_sflow_cb *cb)
 {
-	uint32_t n = u32(c);
+	uint32_t n = u32(c), fmt;
+	struct cur r;
 
-	/* each record needs 8 bytes at least: a count beyond that is a lie */
-	for (uint32_t i = 0; i < n && !c->bad && c->left >= 8; i++) {
-		uint32_t fmt = u32(c), len = u32(c);
-		struct cur r = sub(c, len);
-
-		if (r.bad) {
-			s->st.malformed++;
-			return;
-		}
-		s->st.records++;
-		if (cb->seen)
-			cb->seen(cb->arg, 'R', fmt);
+	while (next_record(s, c, &n, cb, &fmt, &r)) {
 		switch (fmt) {
 		case 1: {                /* raw packet header */
 			uint32_t hl;
@@ -175,19 +186,12 @@ static void flow_records(struct ew_sflow_session *s, struct cur *c, struct ew_sf
 static void counter_records(struct ew_sflow_session *s, struct cur *c, struct ew_sflow_counters *k,
 			    const struct ew_sflow_cb *cb)
 {
-	uint32_t n = u32(c);
+	uint32_t n = u32(c), fmt;
+	struct cur r;
 
-	for (uint32_t i = 0; i < n && !c->bad && c->left >= 8; i++) {
-		uint32_t fmt = u32(c), len = u32(c);
-		struct cur r = sub(c, len);
+	while (next_record(s, c, &n, cb, &fmt, &r)) {
+		uint32_t len = (uint32_t)r.left;
 
-		if (r.bad) {
-			s->st.malformed++;
-			return;
-		}
-		s->st.records++;
-		if (cb->seen)
-			cb->seen(cb->arg, 'R', fmt);
 		if (fmt == 1 && len >= 88) {    /* generic interface counters */
 			k->if_index = u32(&r);
 			u32(&r);                 /* ifType */
