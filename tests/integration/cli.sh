@@ -122,7 +122,10 @@ if [ "$(id -u)" = 0 ]; then
 	cp "$RULES"/*.yaml "$T/live/"
 	"$EW" run --rules "$T/live" --iface lo --user root --output "$T/run.json" 2>"$T/run.log" &
 	pid=$!
-	sleep 1
+	for _ in $(seq 150); do   # until it listens for signals (sanitized builds start slowly)
+		grep -q "running: sensor" "$T/run.log" 2>/dev/null && break
+		sleep 0.1
+	done
 	printf 'deny:\n  - { name: x, from: nowhere, to: any }\n' >"$T/live/30-bad.yaml"
 	kill -HUP "$pid"
 	sleep 0.5
