@@ -867,7 +867,7 @@ static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *
 		    const uint8_t *p, uint32_t len, uint8_t version, ew_nf_record_fn emit, void *arg)
 {
 	struct stream *x = &s->st[si];
-	uint32_t off = 0, nrec = 0;
+	uint32_t off = 0;
 	int rc = EW_OK;
 
 	/* A template of only zero-length fields would describe records of no bytes: an
@@ -958,7 +958,6 @@ static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *
 				}
 			break;
 		}
-		nrec++;
 		r.version = version;
 		r.domain = x->domain;
 		r.template_id = t->id;
@@ -1002,10 +1001,7 @@ static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *
 		}
 		if (emit)
 			emit(arg, &r);
-		if (off == start)
-			break;                       /* cannot happen with min_len > 0 */
 	}
-	(void)nrec;
 	return rc;
 }
 

@@ -667,9 +667,11 @@ static int cmd_run(int argc, char **argv)
 		struct ew_pipeline_stats st;
 
 		ew_pipeline_stats(rs.p, &st);
-		ew_info("stopped: %llu packets, %llu flows, %llu alerts (%llu throttled)",
-			(unsigned long long)st.packets, (unsigned long long)st.flows,
-			(unsigned long long)st.alerts, (unsigned long long)st.throttled);
+		ew_info("stopped: %llu packets, %llu flow records, %llu sFlow samples, %llu flows, "
+			"%llu alerts (%llu throttled)", (unsigned long long)st.packets,
+			(unsigned long long)st.records, (unsigned long long)st.samples,
+			(unsigned long long)st.flows, (unsigned long long)st.alerts,
+			(unsigned long long)st.throttled);
 		for (int i = 0; i < nsrcs; i++) {
 			struct ew_source_stats ss;
 

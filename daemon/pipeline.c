@@ -708,6 +708,14 @@ void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
 		(unsigned long long)p->st.flows, fs.peak, (unsigned long long)fs.evicted,
 		(unsigned long long)fs.active_reports, (unsigned long long)p->st.app_dpi,
 		(unsigned long long)p->st.app_port, (unsigned long long)p->st.app_none);
+	if (p->st.records || p->st.samples)
+		fprintf(out, "  telemetry: %llu records (%llu not flows: options or no addresses), "
+			"%llu sFlow samples (%llu without a usable header), application named by "
+			"the exporter for %llu flows\n",
+			(unsigned long long)p->st.records, (unsigned long long)p->st.records_not_flows,
+			(unsigned long long)p->st.samples,
+			(unsigned long long)p->st.samples_without_header,
+			(unsigned long long)p->st.app_exporter);
 	fprintf(out, "  not judged as flows: infrastructure %llu, ICMP errors %llu, non-IP %llu, "
 		"unattributed fragments %llu; undecodable: truncated %llu, malformed %llu, "
 		"unsupported %llu\n",
