@@ -39,7 +39,18 @@ struct ew_alert {
 	uint64_t flow_start_us;
 	uint64_t pkts[2], bytes[2];     /* so far: initiator->responder, back */
 	uint64_t repeats;               /* same alerts suppressed since the previous one */
+	uint64_t alert_id;              /* eastwatch.alert_id: ew_alert_id() */
+	const char *const *notify;      /* sinks the deny rule names (notify: [...]) */
+	uint32_t nnotify;
 };
+
+/* A stable identity for one incident: a hash of the rule, the flow key (source,
+ * destination, protocol, destination port) and the throttle window the alert falls in
+ * (its time divided by the window), so redelivered copies and the same incident seen by
+ * several sensors share it and receivers can remove duplicates. */
+uint64_t ew_alert_id(const struct ew_alert *a, uint64_t window_us);
+/* 16 lower-case hex digits and a NUL. */
+const char *ew_alert_id_str(uint64_t id, char out[17]);
 
 /* Names for alert fields. */
 const char *ew_transport_name(uint8_t proto, char buf[8]);   /* "tcp", "ipv6-icmp", "47" */

@@ -56,7 +56,7 @@ static void endpoint(struct ew_buf *b, const char *k, const struct ew_addr *ip, 
 
 int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 {
-	char ts[32], tb[8];
+	char ts[32], tb[8], id[17];
 
 	ew_buf_putc(b, '{');
 	kv_str(b, "@timestamp", ew_time_rfc3339(a->ts_us, ts));
@@ -106,6 +106,8 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	str_array(b, "destination_groups", a->dst_groups, a->ndst_groups);
 	ew_buf_putc(b, ',');
 	kv_u64(b, "repeats", a->repeats);
+	ew_buf_putc(b, ',');
+	kv_str(b, "alert_id", ew_alert_id_str(a->alert_id, id));
 	ew_buf_putc(b, ',');
 	kv_str(b, "decided_by", a->decided_by);
 	if (a->rule_file) {

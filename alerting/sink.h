@@ -15,37 +15,69 @@
 #include "core/ew_err.h"
 
 struct event_base;
+struct ew_dq_stats;
+
+/* What a sink may need besides its own mapping. */
+struct ew_sink_env {
+	struct event_base *eb;      /* the daemon's loop, NULL in replay */
+	const char *name;           /* the sink's name (its "name", or its type) */
+	const char *sensor;         /* observer.name */
+	const char *spool_dir;      /* where spools go unless the sink says otherwise */
+	int validate_only;          /* "eastwatch check": parse, open nothing */
+};
 
 struct ew_sink_ops {
-	const char *name;                                   /* "file", ... */
-	int  (*open)(void **st, const struct ew_conf_node *c, struct event_base *eb,
+	const char *name;                                   /* "file", "kafka", ... */
+	int  (*open)(void **st, const struct ew_conf_node *c, const struct ew_sink_env *env,
 		     struct ew_err *err);
 	int  (*emit)(void *st, const struct ew_alert *a);   /* never blocks; copies what it keeps */
-	int  (*flush)(void *st, int timeout_ms);            /* drain on shutdown */
+	int  (*flush)(void *st, int timeout_ms);            /* 0: periodic (several times a
+	                                                     * second); >0: drain, shutdown */
 	void (*close)(void *st);                            /* accepts NULL */
+	/* Optional, for sinks with a delivery queue (deliver.h): */
+	void (*stats)(void *st, struct ew_dq_stats *out);
+	int  (*settled)(void *st);                          /* all delivered or spooled */
+	void (*reopen)(void *st);                           /* SIGHUP: files for logrotate */
 };
 
 /* The implementation for a type name, or NULL. */
 const struct ew_sink_ops *ew_sink_find(const char *name);
 
-/* Keys every sink accepts besides its own. */
-#define EW_SINK_COMMON_KEYS "type", "min_severity", "name"
+/* Keys every sink accepts besides its own. A sink with "notify_only: true" receives only
+ * the alerts of deny rules that name it (notify: [NAME]); every other sink receives every
+ * alert; all filter by min_severity. */
+#define EW_SINK_COMMON_KEYS "type", "min_severity", "name", "notify_only"
 
 struct ew_sinkset;
 
 struct ew_sink_stats {
-	const char *name;
+	const char *name, *type;
 	uint64_t emitted, filtered, failed;
+	int has_queue;            /* the fields below are filled */
+	uint64_t sent, spooled, dropped, queued, spool_records, spool_bytes, failed_attempts;
+	int up;
 };
 
-struct ew_sinkset *ew_sinkset_new(void);
+/* sensor and spool_dir are kept by reference. */
+struct ew_sinkset *ew_sinkset_new(const char *sensor, const char *spool_dir);
 /* Open the sink configured by mapping c. Returns EW_OK or fills err. */
 int ew_sinkset_add(struct ew_sinkset *s, struct ew_conf_node c, struct event_base *eb,
 		   struct ew_err *err);
+/* Sinks added from now on are validated only: nothing is opened, started or created. */
+void ew_sinkset_validate_only(struct ew_sinkset *s);
+/* Is there a sink of this name? */
+int ew_sinkset_has(const struct ew_sinkset *s, const char *name);
 uint32_t ew_sinkset_count(const struct ew_sinkset *s);
 /* Hand a to every sink whose min_severity it reaches. Returns how many took it. */
 int ew_sinkset_emit(struct ew_sinkset *s, const struct ew_alert *a);
 int ew_sinkset_flush(struct ew_sinkset *s, int timeout_ms);
+/* Every sink has delivered or spooled what it was given. */
+int ew_sinkset_settled(struct ew_sinkset *s);
+/* Call about once a second: a sink that dropped alerts since the last call (its spool was
+ * full) raises a self-alert (event.action "alert-dropped") through every sink, logged. */
+void ew_sinkset_tick(struct ew_sinkset *s, uint64_t now_us);
+/* SIGHUP: reopen files. */
+void ew_sinkset_reopen(struct ew_sinkset *s);
 /* Stats of sink i (i < ew_sinkset_count). */
 void ew_sinkset_stats(const struct ew_sinkset *s, uint32_t i, struct ew_sink_stats *out);
 void ew_sinkset_free(struct ew_sinkset *s);   /* closes every sink */

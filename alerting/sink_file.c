@@ -3,9 +3,10 @@
  *
  * Options: path ("-" for stdout). Lines are buffered and written out on flush, which the
  * daemon calls several times a second and at shutdown; a write error is counted and
- * reported on the next flush. */
+ * reported on the next flush. SIGHUP reopens the file (logrotate's create mode). */
 #include "alerting/fmt_json.h"
 #include "alerting/sink.h"
+#include "core/ew_log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@ struct file_sink {
 	char iobuf[1 << 16];     /* lines are written out in 64 KB writes, or on flush */
 };
 
-static int file_open(void **st, const struct ew_conf_node *c, struct event_base *eb,
+static int file_open(void **st, const struct ew_conf_node *c, const struct ew_sink_env *env,
 		     struct ew_err *err)
 {
 	static const char *const keys[] = { EW_SINK_COMMON_KEYS, "path", NULL };
@@ -36,7 +37,10 @@ static int file_open(void **st, const struct ew_conf_node *c, struct event_base 
 	if (s == NULL)
 		return ew_err_set(err, "file sink: out of memory");
 	snprintf(s->path, sizeof(s->path), "%s", path);
-	if (strcmp(path, "-") == 0) {
+	if (env->validate_only) {
+		s->f = stdout;   /* opened for real by the daemon */
+		s->is_stdout = 1;
+	} else if (strcmp(path, "-") == 0) {
 		s->f = stdout;
 		s->is_stdout = 1;
 	} else {
@@ -72,6 +76,26 @@ static int file_flush(void *st, int timeout_ms)
 	return fflush(s->f) == 0 ? EW_OK : EW_E_IO;
 }
 
+/* SIGHUP: logrotate has renamed the file; write to a new one at the path. */
+static void file_reopen(void *st)
+{
+	struct file_sink *s = st;
+	FILE *f;
+
+	if (s->is_stdout)
+		return;
+	fflush(s->f);
+	f = fopen(s->path, "a");
+	if (f == NULL) {
+		ew_error("file sink %s: cannot reopen: %s; still writing to the old file", s->path,
+			 strerror(errno));
+		return;
+	}
+	fclose(s->f);
+	s->f = f;
+	setvbuf(s->f, s->iobuf, _IOFBF, sizeof(s->iobuf));
+}
+
 static void file_close(void *st)
 {
 	struct file_sink *s = st;
@@ -87,5 +111,5 @@ static void file_close(void *st)
 
 const struct ew_sink_ops ew_sink_file_ops = {
 	.name = "file", .open = file_open, .emit = file_emit, .flush = file_flush,
-	.close = file_close,
+	.close = file_close, .reopen = file_reopen,
 };

@@ -241,6 +241,9 @@ void ew_policy_free(struct ew_policy *p)
 		free(r->to);
 		free(r->svc);
 		free(r->apps);
+		for (uint32_t k = 0; k < r->nnotify; k++)
+			free(r->notify[k]);
+		free(r->notify);
 	}
 	for (uint32_t i = 0; i < p->nfiles; i++)
 		free(p->files[i]);

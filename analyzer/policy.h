@@ -45,6 +45,8 @@ struct ew_rule {
 	uint32_t nsvc;
 	uint16_t *apps;           /* nDPI protocol ids; NULL/0: any application */
 	uint32_t napps;
+	char **notify;            /* deny rules: sink names that get its alerts (notify: [...]) */
+	uint32_t nnotify;
 };
 
 struct ew_group {

@@ -506,9 +506,9 @@ bad:
 static int parse_rule(struct loader *L, struct ew_conf_node n, int action)
 {
 	static const char *const keys[] = { "name", "from", "to", "services", "apps",
-					    "severity", "description", NULL };
+					    "severity", "notify", "description", NULL };
 	struct ew_policy *p = L->p;
-	struct ew_conf_node name, from, to, svc, apps, sev, d;
+	struct ew_conf_node name, from, to, svc, apps, sev, d, nt;
 	struct ew_rule *r;
 	uint32_t prev;
 	const char *s;
@@ -621,6 +621,31 @@ static int parse_rule(struct loader *L, struct ew_conf_node n, int action)
 			return ew_conf_errf(L->err, sev, "bad severity \"%s\": expected info, low, "
 					    "medium, high or critical", s);
 		r->severity = (uint8_t)v;
+	}
+	nt = ew_conf_get(n, "notify");
+	if (ew_conf_present(nt)) {
+		size_t cnt = ew_conf_type(nt) == EW_CONF_SEQ ? ew_conf_len(nt) : 1;
+
+		if (action != EW_DENY)
+			return ew_conf_errf(L->err, nt, "notify applies to deny rules only");
+		if (ew_conf_type(nt) == EW_CONF_MAP || cnt == 0)
+			return ew_conf_errf(L->err, nt, "notify must name sinks, e.g. [email]");
+		r->notify = calloc(cnt, sizeof(*r->notify));
+		if (r->notify == NULL)
+			return oom(L);
+		for (size_t i = 0; i < cnt; i++) {
+			struct ew_conf_node it = ew_conf_type(nt) == EW_CONF_SEQ ?
+						 ew_conf_at(nt, i) : nt;
+
+			if (ew_conf_string(it, &s, L->err) != EW_OK)
+				return EW_E_INVAL;
+			if (!valid_name(s))
+				return ew_conf_errf(L->err, it, "bad sink name \"%s\"", s);
+			r->notify[r->nnotify] = strdup(s);
+			if (r->notify[r->nnotify] == NULL)
+				return oom(L);
+			r->nnotify++;
+		}
 	}
 	d = ew_conf_get(n, "description");
 	if (ew_conf_present(d) && ew_conf_string(d, &s, L->err) != EW_OK)

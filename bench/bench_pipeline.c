@@ -83,7 +83,7 @@ static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
-	c->sinks = ew_sinkset_new();
+	c->sinks = ew_sinkset_new("bench", NULL);
 	if (ew_conf_load_mem(&c->sinkdoc, "sink", sink, sizeof(sink) - 1, &err) != 0 ||
 	    ew_sinkset_add(c->sinks, ew_conf_root(c->sinkdoc), NULL, &err) != 0)
 		exit(1);

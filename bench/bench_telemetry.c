@@ -131,7 +131,7 @@ static void decode_bench(const char *rules, const char *file, int repeat)
 			struct ew_ipfix_conf ic;
 			struct ew_ipfix_session *s;
 			struct ew_sflow_session *sf = ew_sflow_new(64);
-			struct ew_sinkset *sinks = ew_sinkset_new();
+			struct ew_sinkset *sinks = ew_sinkset_new("bench", NULL);
 			struct ew_pipeline_conf pc;
 			struct ew_pipeline *p;
 			struct judge j = { 0 };

@@ -10,6 +10,7 @@ void ew_config_init(struct ew_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->sensor = NULL;
+	c->spool_dir = "/var/lib/eastwatch/spool";
 	c->rules = NULL;
 	ew_pipeline_conf_default(&c->pc);
 	ew_cls_conf_default(&c->cls);
@@ -116,7 +117,8 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "inventory", "sources", "sinks",
-					   "throttle", "flows", "classify", "log", "user", NULL };
+					   "throttle", "flows", "classify", "log", "user", "spool_dir",
+					   NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", NULL };
 	static const char *const k_thr[] = { "window", "max_keys", NULL };
@@ -139,8 +141,12 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 				   opt_str(n, "name", &c->sensor, err) != EW_OK))
 		return EW_E_INVAL;
 	if (opt_str(root, "rules", &c->rules, err) != EW_OK ||
-	    opt_str(root, "user", &c->user, err) != EW_OK)
+	    opt_str(root, "user", &c->user, err) != EW_OK ||
+	    opt_str(root, "spool_dir", &c->spool_dir, err) != EW_OK)
 		return EW_E_INVAL;
+	if (c->spool_dir && c->spool_dir[0] != '/')
+		return ew_conf_errf(err, ew_conf_get(root, "spool_dir"),
+				    "spool_dir must be an absolute path");
 	n = ew_conf_get(root, "inventory");
 	if (ew_conf_present(n)) {
 		if (ew_conf_check_map(n, "inventory", k_inv, err) != EW_OK ||

@@ -25,6 +25,7 @@ struct ew_config {
 	const char *rules;
 	const char *inventory;
 	const char *user;
+	const char *spool_dir;   /* sinks' spools (default /var/lib/eastwatch/spool) */
 	struct ew_config_source src[EW_MAX_SOURCES];
 	unsigned nsrc;
 	struct ew_conf_node sinks;   /* sequence, may be absent */

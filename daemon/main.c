@@ -44,16 +44,18 @@ static const char usage_top[] =
 	"'eastwatch COMMAND --help' describes each command's options.\n";
 
 static const char usage_replay[] =
-	"usage: eastwatch replay [--config FILE] [--rules DIR] [--output FILE] [--flows FILE]\n"
-	"                        [--sensor NAME] [--filter BPF] PCAP...\n"
+	"usage: eastwatch replay [--config FILE] [--rules DIR] [--output FILE] [--kafka BROKERS]\n"
+	"                        [--flows FILE] [--sensor NAME] [--filter BPF] PCAP...\n"
 	"\n"
 	"Analyse capture files (pcap or pcapng) in the order given, as if seen live.\n"
 	"Alerts go to stdout as JSON lines (or to --output FILE) and to every sink of the\n"
-	"configuration; a summary goes to stderr.\n"
+	"configuration; a summary goes to stderr. Exits once every sink has delivered or\n"
+	"spooled its alerts.\n"
 	"\n"
 	"  -c, --config FILE   eastwatch.yaml (sinks, limits, sensor name)\n"
 	"  -r, --rules DIR     policy directory (default: config's rules, else " DEFAULT_RULES ")\n"
 	"  -o, --output FILE   write alerts to FILE instead of stdout\n"
+	"      --kafka BROKERS also send alerts to Kafka (host:port,...; topic eastwatch.alerts)\n"
 	"      --flows FILE    also write every flow record with its verdict as JSON lines\n"
 	"      --sensor NAME   observer.name in alerts (default: config, else host name)\n"
 	"  -f, --filter BPF    only packets matching this libpcap filter\n"
@@ -63,7 +65,8 @@ static const char usage_replay[] =
 static const char usage_run[] =
 	"usage: eastwatch run [--config FILE] [--rules DIR] [--iface IF]... [--filter BPF]\n"
 	"                     [--ipfix ADDR:PORT] [--netflow ADDR:PORT] [--sflow ADDR:PORT]\n"
-	"                     [--output FILE] [--flows FILE] [--sensor NAME] [--user USER]\n"
+	"                     [--output FILE] [--kafka BROKERS] [--flows FILE] [--sensor NAME]\n"
+	"                     [--user USER]\n"
 	"\n"
 	"The sensor daemon. Captures on every --iface, collects flow telemetry on every\n"
 	"listener (and the config's sources), judges every flow and sends alerts to the sinks\n"
@@ -79,6 +82,7 @@ static const char usage_run[] =
 	"      --netflow ADDR:PORT  the same (a second port, for exporters set up that way)\n"
 	"      --sflow ADDR:PORT    receive sFlow v5 ([::]:6343 takes IPv4 and IPv6)\n"
 	"  -o, --output FILE   write alerts as JSON lines to FILE\n"
+	"      --kafka BROKERS send alerts to Kafka (host:port,...; topic eastwatch.alerts)\n"
 	"      --flows FILE    write every flow record with its verdict as JSON lines\n"
 	"      --sensor NAME   observer.name in alerts\n"
 	"  -u, --user USER     drop root to USER after opening captures (default: nobody when\n"
@@ -109,6 +113,7 @@ static const char usage_explain[] =
 
 struct opts {
 	const char *config, *rules, *output, *flows, *sensor, *filter, *user, *log_format;
+	const char *kafka;
 	const char *ifaces[EW_MAX_SOURCES];
 	const char *listen_type[EW_MAX_SOURCES], *listen_addr[EW_MAX_SOURCES];
 	int nifaces, nlisten, quiet, help;
@@ -129,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		{ "sflow", required_argument, NULL, 's' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "log-format", required_argument, NULL, 'L' },
+		{ "kafka", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -152,6 +158,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		case 'f': o->filter = optarg; break;
 		case 'u': o->user = optarg; break;
 		case 'L': o->log_format = optarg; break;
+		case 'K': o->kafka = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'I':
 		case 'N':
@@ -265,25 +272,32 @@ static void ctx_free(struct ctx *c)
 	ew_config_free(&c->cfg);
 }
 
-/* A sink from a command-line flag, as a configuration mapping like any other. */
-static int add_flag_sink(struct ew_sinkset *s, struct ew_conf **keep, const char *path,
+/* A sink from a command-line flag, as a configuration mapping like any other:
+ * "{type: TYPE, KEY: "VALUE"}". */
+static int add_flag_sink(struct ew_sinkset *s, struct ew_conf **keep, const char *flag,
+			 const char *type, const char *key, const char *value,
 			 struct event_base *eb, struct ew_err *err)
 {
-	char yaml[4200];
+	char yaml[4400];
 	size_t n = 0;
 
-	n += (size_t)snprintf(yaml, sizeof(yaml), "{type: file, path: \"");
-	for (const char *p = path; *p && n < sizeof(yaml) - 8; p++) {
+	/* named after the type, unless the configuration already has a sink of that name */
+	n += (size_t)snprintf(yaml, sizeof(yaml), "{type: %s, name: %s%s, %s: \"", type, type,
+			      ew_sinkset_has(s, type) ? "-flag" : "", key);
+	for (const char *p = value; *p && n < sizeof(yaml) - 8; p++) {
 		if (*p == '"' || *p == '\\')
 			yaml[n++] = '\\';
 		yaml[n++] = *p;
 	}
 	n += (size_t)snprintf(yaml + n, sizeof(yaml) - n, "\"}");
-	if (ew_conf_load_mem(keep, "--output", yaml, n, err) != EW_OK)
+	if (ew_conf_load_mem(keep, flag, yaml, n, err) != EW_OK)
 		return EW_E_INVAL;
 	return ew_sinkset_add(s, ew_conf_root(*keep), eb, err);
 }
 
+/* Sinks of the configuration, then --kafka and --output (or stdout by default:
+ * stdout_default 2 always adds it when --output is absent, 1 only when nothing else is
+ * configured). */
 static int open_sinks(struct ctx *c, struct ew_sinkset *s, struct ew_conf **flagdoc,
 		      struct event_base *eb, int stdout_default)
 {
@@ -293,12 +307,22 @@ static int open_sinks(struct ctx *c, struct ew_sinkset *s, struct ew_conf **flag
 	for (size_t i = 0; i < n; i++)
 		if (ew_sinkset_add(s, ew_conf_at(c->cfg.sinks, i), eb, &err) != EW_OK) {
 			fprintf(stderr, "%s\n", err.msg);
-			return strchr(err.msg, ':') && strstr(err.msg, "cannot open") ? EXIT_RUNTIME
-										       : EXIT_INPUT;
+			return strchr(err.msg, ':') && (strstr(err.msg, "cannot open") ||
+							strstr(err.msg, "spool")) ? EXIT_RUNTIME
+										 : EXIT_INPUT;
 		}
+	if (c->o.kafka) {
+		if (add_flag_sink(s, &flagdoc[1], "--kafka", "kafka", "brokers", c->o.kafka, eb,
+				  &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: --kafka: %s\n", err.msg);
+			return EXIT_RUNTIME;
+		}
+		n++;
+	}
 	if (c->o.output || (stdout_default && (n == 0 || c->o.output == NULL) &&
 			    (stdout_default == 2 || n == 0))) {
-		if (add_flag_sink(s, flagdoc, c->o.output ? c->o.output : "-", eb, &err) != EW_OK) {
+		if (add_flag_sink(s, &flagdoc[0], "--output", "file", "path",
+				  c->o.output ? c->o.output : "-", eb, &err) != EW_OK) {
 			fprintf(stderr, "eastwatch: %s\n", err.msg);
 			return EXIT_RUNTIME;
 		}
@@ -367,7 +391,7 @@ static int cmd_replay(int argc, char **argv)
 {
 	struct ctx c = { 0 };
 	struct ew_sinkset *sinks = NULL;
-	struct ew_conf *flagdoc = NULL;
+	struct ew_conf *flagdoc[2] = { NULL, NULL };
 	struct ew_pipeline *p = NULL;
 	struct progress pr = { 0 };
 	struct ew_err err;
@@ -375,13 +399,13 @@ static int cmd_replay(int argc, char **argv)
 	uint64_t t0;
 	int rc;
 
-	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:F:S:f:qh", usage_replay, 1, INT_MAX)) >= 0)
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:K:F:S:f:qh", usage_replay, 1, INT_MAX)) >= 0)
 		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc != 0)
 		goto out;
-	sinks = ew_sinkset_new();
-	if (sinks == NULL || (rc = open_sinks(&c, sinks, &flagdoc, NULL, 2)) != 0)
+	sinks = ew_sinkset_new(c.cfg.pc.sensor, c.cfg.spool_dir);
+	if (sinks == NULL || (rc = open_sinks(&c, sinks, flagdoc, NULL, 2)) != 0)
 		goto out;
 	if (c.o.flows && (flows = open_flows(c.o.flows)) == NULL) {
 		rc = EXIT_RUNTIME;
@@ -441,7 +465,8 @@ static int cmd_replay(int argc, char **argv)
 out:
 	ew_pipeline_free(p);
 	ew_sinkset_free(sinks);
-	ew_conf_free(flagdoc);
+	ew_conf_free(flagdoc[0]);
+	ew_conf_free(flagdoc[1]);
 	if (flows && flows != stdout)
 		fclose(flows);
 	ctx_free(&c);
@@ -507,8 +532,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		struct ew_err err;
-		struct ew_policy *np = load_policy(rs->c, &err);
+		struct ew_policy *np;
 
+		ew_sinkset_reopen(rs->sinks);   /* logrotate */
+		np = load_policy(rs->c, &err);
 		if (np == NULL) {
 			ew_error("policy reload refused, the previous policy stays in force: %s",
 				 err.msg);
@@ -535,6 +562,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			if (rs->srcs[i].ops->tick)
 				rs->srcs[i].ops->tick(rs->srcs[i].st, now);
 		ew_pipeline_tick(rs->p, now);
+		ew_sinkset_tick(rs->sinks, now);
 	}
 }
 
@@ -561,7 +589,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct ctx c = { 0 };
 	struct runstate rs = { 0 };
-	struct ew_conf *flagdoc = NULL;
+	struct ew_conf *flagdoc[2] = { NULL, NULL };
 	struct ew_err err;
 	struct event *evs[4] = { 0 };
 	struct runsrc srcs[EW_MAX_SOURCES * 3];
@@ -569,7 +597,7 @@ static int cmd_run(int argc, char **argv)
 	FILE *flows = NULL;
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
-	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:F:S:f:i:I:N:s:u:L:h", usage_run, 0, 0)) >= 0)
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:K:F:S:f:i:I:N:s:u:L:h", usage_run, 0, 0)) >= 0)
 		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc != 0)
@@ -582,12 +610,12 @@ static int cmd_run(int argc, char **argv)
 	}
 	rs.c = &c;
 	rs.eb = event_base_new();
-	rs.sinks = ew_sinkset_new();
+	rs.sinks = ew_sinkset_new(c.cfg.pc.sensor, c.cfg.spool_dir);
 	if (rs.eb == NULL || rs.sinks == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	if ((rc = open_sinks(&c, rs.sinks, &flagdoc, rs.eb, 1)) != 0)
+	if ((rc = open_sinks(&c, rs.sinks, flagdoc, rs.eb, 1)) != 0)
 		goto out;
 	if (c.o.flows && (flows = open_flows(c.o.flows)) == NULL) {
 		rc = EXIT_RUNTIME;
@@ -694,7 +722,8 @@ out:
 			srcs[i].ops->close(srcs[i].st);
 	ew_pipeline_free(rs.p);
 	ew_sinkset_free(rs.sinks);
-	ew_conf_free(flagdoc);
+	ew_conf_free(flagdoc[0]);
+	ew_conf_free(flagdoc[1]);
 	if (flows && flows != stdout)
 		fclose(flows);
 	if (rs.eb)
@@ -715,11 +744,14 @@ static int cmd_check(int argc, char **argv)
 		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc == 0) {
-		struct ew_sinkset *s = ew_sinkset_new();
+		struct ew_sinkset *s = ew_sinkset_new(c.cfg.pc.sensor, c.cfg.spool_dir);
 		struct ew_err err;
 		size_t n = ew_conf_len(c.cfg.sinks);
 
-		/* Sinks are validated by opening them as the daemon would. */
+		/* Sinks are validated by parsing them as the daemon would (secret files are
+		 * read and checked; nothing is connected or created). */
+		if (s)
+			ew_sinkset_validate_only(s);
 		for (size_t i = 0; s && i < n; i++)
 			if (ew_sinkset_add(s, ew_conf_at(c.cfg.sinks, i), NULL, &err) != EW_OK) {
 				fprintf(stderr, "%s\n", err.msg);

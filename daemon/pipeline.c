@@ -269,6 +269,11 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 		ew_buf_puts(&mb, ", which nothing permits (default deny)");
 	}
 	a.message = msg;
+	if (v->rule && v->rule->nnotify) {
+		a.notify = (const char *const *)v->rule->notify;
+		a.nnotify = v->rule->nnotify;
+	}
+	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	count_rule(p, a.rule);
 	p->st.alerts++;
 	ew_sinkset_emit(p->sinks, &a);
@@ -657,6 +662,7 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 		ew_buf_puts(&mb, " is sending flow telemetry again");
 	}
 	a.message = msg;
+	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	count_rule(p, a.action);
 	p->st.alerts++;
 	ew_sinkset_emit(p->sinks, &a);

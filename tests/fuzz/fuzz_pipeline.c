@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pc.ft.max_flows = 16;
 	pc.ft.seed = 1;
 	pc.throttle_keys = 8;
-	sinks = ew_sinkset_new();
+	sinks = ew_sinkset_new("test", NULL);
 	if (ew_conf_load_mem(&sc, "sink", "{type: file, path: /dev/null}", 29, &err) != 0 ||
 	    ew_sinkset_add(sinks, ew_conf_root(sc), NULL, &err) != 0)
 		abort();

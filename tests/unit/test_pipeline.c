@@ -45,7 +45,7 @@ static void start(const char *policy_text)
 	close(fd);
 	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", out);
 	ck_assert_int_eq(ew_conf_load_mem(&sinkdoc, "sink", yaml, strlen(yaml), &err), 0);
-	sinks = ew_sinkset_new();
+	sinks = ew_sinkset_new("test", NULL);
 	ck_assert_int_eq(ew_sinkset_add(sinks, ew_conf_root(sinkdoc), NULL, &err), 0);
 	ew_pipeline_conf_default(&pc);
 	pc.sensor = "unit";
