@@ -394,6 +394,11 @@ int ew_dq_push(struct ew_dq *q, const void *p, uint32_t len, int urgent)
 	return rc;
 }
 
+int ew_dq_stopping(const struct ew_dq *q)
+{
+	return q != NULL && __atomic_load_n(&q->stop, __ATOMIC_RELAXED);
+}
+
 int ew_dq_settled(struct ew_dq *q)
 {
 	int r;
@@ -455,7 +460,7 @@ void ew_dq_free(struct ew_dq *q)
 	if (q == NULL)
 		return;
 	pthread_mutex_lock(&q->mu);
-	q->stop = 1;
+	__atomic_store_n(&q->stop, 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->mu);
 	if (q->started)

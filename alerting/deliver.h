@@ -8,8 +8,9 @@
  * sink's send, which may block (with the sink's own timeouts). What send could not
  * deliver goes to the sink's spool and the sink is retried after an exponential backoff
  * (min..max, doubling); while anything is spooled, new payloads are appended behind it
- * and delivered from the spool, so order holds and the memory queue stays small during
- * an outage. A full memory queue (a receiver that takes seconds per request) spills to
+ * and delivered from the spool, so the memory queue stays small during an outage and
+ * order holds (except that payloads spilled by a full queue can overtake a batch that
+ * was in flight when it failed). A full memory queue (a receiver that takes seconds per request) spills to
  * the spool from the pushing thread. Only a full spool drops a payload, and every drop is
  * counted. Payloads pushed as "not urgent" may wait up to linger_ms to be sent together
  * (e-mail digests). Delivery is at least once: a crash between send and the spool's
@@ -70,6 +71,9 @@ int ew_dq_push(struct ew_dq *q, const void *p, uint32_t len, int urgent);
 /* Wait up to timeout_ms for the memory queue to be delivered or spooled and no send to
  * be in flight; then spool what is left. EW_OK when nothing is left in memory. */
 int ew_dq_drain(struct ew_dq *q, int timeout_ms);
+/* The queue is being freed: a send in progress should give up (what it has not
+ * delivered stays spooled). Safe to call from send. */
+int ew_dq_stopping(const struct ew_dq *q);
 /* Nothing in memory and no send in flight (everything delivered or spooled). */
 int ew_dq_settled(struct ew_dq *q);
 void ew_dq_stats(struct ew_dq *q, struct ew_dq_stats *out);

@@ -74,7 +74,8 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 					     m[i].p + 2, kl,
 					     (void *)(uintptr_t)((uint64_t)s->gen << 32 | i)) == 0
 				? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
-			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || ew_time_mono_us() > deadline)
+			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || ew_time_mono_us() > deadline ||
+			    ew_dq_stopping(s->q))
 				break;
 			rd_kafka_poll(s->rk, 10);
 		}
@@ -88,7 +89,7 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 
 		for (i = 0; i < n; i++)
 			pending += status[i] == 0xff;
-		if (pending == 0 || ew_time_mono_us() > deadline)
+		if (pending == 0 || ew_time_mono_us() > deadline || ew_dq_stopping(s->q))
 			break;
 		rd_kafka_poll(s->rk, 50);
 	}

@@ -147,6 +147,13 @@ static size_t read_cb(char *buf, size_t sz, size_t nmemb, void *u)
 	return n;
 }
 
+static int progress(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	const struct smtp_sink *s = u;
+
+	return ew_dq_stopping(s->q);
+}
+
 /* One e-mail from msgs idx[0..k). */
 static int send_mail(struct smtp_sink *s, const struct ew_dq_msg *m, const uint32_t *idx,
 		     uint32_t k, char *why, size_t whylen)
@@ -264,6 +271,9 @@ static int send_mail(struct smtp_sink *s, const struct ew_dq_msg *m, const uint3
 	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (!s->tls_off)
@@ -311,6 +321,8 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 	for (uint32_t i = 0; i < n; i++) {
 		if (status[i] || parse_payload(&m[i], &p) || p.sev != EW_SEV_CRITICAL)
 			continue;
+		if (ew_dq_stopping(s->q))
+			goto out;
 		if (!allowed(s)) {
 			status[i] = EW_DQ_LATER;
 			continue;

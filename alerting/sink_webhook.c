@@ -93,6 +93,14 @@ static size_t discard(char *p, size_t sz, size_t n, void *u)
 	return sz * n;
 }
 
+/* Shutting down: abandon requests in flight (their alerts stay spooled). */
+static int progress(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	const struct webhook_sink *s = u;
+
+	return ew_dq_stopping(s->q);
+}
+
 struct req {
 	CURL *e;
 	struct curl_slist *h;
@@ -123,6 +131,9 @@ static CURL *make_req(struct webhook_sink *s, const struct ew_dq_msg *m, struct 
 	curl_easy_setopt(r->e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
 	curl_easy_setopt(r->e, CURLOPT_CONNECTTIMEOUT_MS, s->timeout_ms);
 	curl_easy_setopt(r->e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(r->e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(r->e, CURLOPT_XFERINFOFUNCTION, progress);
+	curl_easy_setopt(r->e, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(r->e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(r->e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (s->has_ca)
@@ -144,6 +155,8 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 		CURLMsg *msg;
 		int left;
 
+		if (ew_dq_stopping(s->q))
+			next = n;   /* start nothing more */
 		/* keep up to concurrency requests in flight, in order */
 		for (uint32_t k = 0; k < s->concurrency && next < n; k++) {
 			if (reqs[k].e)

@@ -9,7 +9,8 @@ BUILD=(build-essential cmake pkgconf libpcap-dev libndpi-dev libyaml-dev libeven
        librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev)
 TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tcpdump
       openssh-server openssh-client openssl curl nmap redis-server redis-tools
-      libndpi-bin tshark softflowd pmacct nfdump hyperfine)
+      libndpi-bin tshark softflowd pmacct nfdump hyperfine
+      rsyslog rsyslog-openssl python3-aiosmtpd kcat)
 PKGS=("${BUILD[@]}")
 [ "${1:-}" = "--test" ] && PKGS+=("${TEST[@]}")
 

@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Alert delivery against real receivers started here, on loopback:
+#   Kafka     librdkafka's mock cluster (3 brokers), read back with kcat
+#   syslog    rsyslog over TCP (RFC 5424, octet counting, JSON body) and over TLS (CEF),
+#             with a CA and certificates made here
+#   e-mail    aiosmtpd with STARTTLS required
+#   webhook   an HTTP receiver that verifies X-Eastwatch-Signature
+# A steady stream of violations (NetFlow v5 records, one distinct violation each) goes to
+# `eastwatch run`; every receiver is stopped for 30 s mid-stream and restarted, and
+# eastwatch is stopped with SIGTERM mid-stream and started again on the same spool. The
+# file sink is the record of every alert raised: each receiver must have every one of
+# them at least once, and copies must share the alert_id.
+# Then: a receiver that takes 5 s per request does not hold up the file sink (the packet
+# path); anonymous TLS, a certificate for another name and a server without STARTTLS are
+# refused; a secret file readable by others is refused without showing the secret.
+# usage: delivery.sh EASTWATCH SOURCE_DIR KAFKA_MOCK [OUTAGE_SECONDS]
+set -uo pipefail
+EW=$1
+SRC=$2
+MOCK=$3
+OUTAGE=${4:-30}
+PY=/usr/bin/python3      # Debian's, with python3-aiosmtpd
+T=$(mktemp -d)
+chmod 755 "$T"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "${EWPID:-}" ] && kill "$EWPID" 2>/dev/null
+	exec 7>&- 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] && echo "delivery: kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+for t in rsyslogd kcat openssl; do
+	command -v "$t" >/dev/null || { echo "delivery: $t is not installed"; exit 1; }
+done
+$PY -c 'import aiosmtpd' || { echo "delivery: python3-aiosmtpd is not installed"; exit 1; }
+RECV=$SRC/tests/integration/recv
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+base=$((10000 + RANDOM % 20000))
+P_TCP=$base P_TLS=$((base + 1)) P_SMTP=$((base + 2)) P_HOOK=$((base + 3)) P_NF=$((base + 4))
+P_ANON=$((base + 5)) P_PLAIN=$((base + 6)) P_SLOW=$((base + 7)) P_NF2=$((base + 8))
+
+# --- certificates: a CA, and a server certificate for localhost / 127.0.0.1
+(
+	cd "$T" || exit 1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+		-subj /CN=eastwatch-test-ca
+	openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >san.ext
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-out server.pem -days 2 -extfile san.ext
+	chmod 644 server.key
+) >"$T/openssl.log" 2>&1 || { echo "delivery: openssl failed"; cat "$T/openssl.log"; exit 1; }
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/hook.key"
+chmod 600 "$T/hook.key"
+
+# --- receivers
+rsyslog_conf() {   # NAME PORT TLS(0/1)
+	mkdir -p "$T/rs-$1"
+	{
+		echo "global(workDirectory=\"$T/rs-$1\" maxMessageSize=\"64k\""
+		[ "$3" = 1 ] && echo " defaultNetstreamDriverCAFile=\"$T/ca.pem\"
+ defaultNetstreamDriverCertFile=\"$T/server.pem\" defaultNetstreamDriverKeyFile=\"$T/server.key\""
+		echo ")"
+		if [ "$3" = 1 ]; then
+			echo "module(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")"
+		else
+			echo "module(load=\"imtcp\")"
+		fi
+		echo "input(type=\"imtcp\" port=\"$2\" address=\"127.0.0.1\")"
+		echo "template(name=\"t\" type=\"string\" string=\"%pri%|%msgid%|%structured-data%|%msg%\\n\")"
+		echo "*.* action(type=\"omfile\" file=\"$T/$1.log\" template=\"t\")"
+	} >"$T/rs-$1.conf"
+}
+rsyslog_conf tcp "$P_TCP" 0
+rsyslog_conf tls "$P_TLS" 1
+start_rsyslog() {
+	rm -f "$T/rs-$1.pid"
+	rsyslogd -n -f "$T/rs-$1.conf" -i "$T/rs-$1.pid" >>"$T/rs-$1.out" 2>&1 &
+	eval "RS_$1=$!"
+	pids+=($!)
+}
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "delivery: nothing listens on $1"
+	return 1
+}
+start_smtp() {
+	$PY "$RECV/smtp_receiver.py" "$P_SMTP" "$T/mail" --starttls "$T/server.pem" "$T/server.key" \
+		>>"$T/smtp.out" 2>&1 &
+	SMTP=$!
+	pids+=($!)
+}
+start_hook() {
+	$PY "$RECV/webhook_receiver.py" "$P_HOOK" "$T/hook.key" "$T/hook.out" >>"$T/hook.log" 2>&1 &
+	HOOK=$!
+	pids+=($!)
+}
+start_all() {
+	start_rsyslog tcp
+	start_rsyslog tls
+	start_smtp
+	start_hook
+	wait_port "$P_TCP" && wait_port "$P_TLS" && wait_port "$P_SMTP" && wait_port "$P_HOOK"
+}
+stop_all() {
+	kill "$RS_tcp" "$RS_tls" "$SMTP" "$HOOK" 2>/dev/null
+	wait "$RS_tcp" "$RS_tls" "$SMTP" "$HOOK" 2>/dev/null
+}
+
+mkfifo "$T/mockctl"
+"$MOCK" 3 eastwatch.alerts:4 <"$T/mockctl" >"$T/mock.out" 2>"$T/mock.err" &
+pids+=($!)
+exec 7>"$T/mockctl"
+for _ in $(seq 50); do grep -q bootstrap "$T/mock.out" && break; sleep 0.1; done
+BROKERS=$(awk '/^bootstrap/ {print $2}' "$T/mock.out")
+[ -n "$BROKERS" ] || { echo "delivery: the Kafka mock cluster did not start"; exit 1; }
+mock() { echo "$1" >&7; }
+start_all || exit 1
+
+cat >"$T/eastwatch.yaml" <<EOF
+sensor: { name: delivery-test }
+spool_dir: $T/spool
+sinks:
+  - { type: file, path: $T/alerts.json }
+  - { type: kafka, brokers: "$BROKERS", delivery_timeout: 5s, retry_max: 2s }
+  - { type: syslog, name: syslog-tcp, address: "127.0.0.1:$P_TCP", transport: tcp,
+      retry_max: 2s }
+  - { type: syslog, name: syslog-tls, address: "localhost:$P_TLS", transport: tls, format: cef,
+      ca_file: $T/ca.pem, retry_max: 2s }
+  - { type: webhook, url: "http://127.0.0.1:$P_HOOK/eastwatch", secret_file: $T/hook.key,
+      concurrency: 8, retry_max: 2s }
+  - { type: email, url: "smtp://127.0.0.1:$P_SMTP", from: eastwatch@example.org,
+      to: [secops@example.org], ca_file: $T/ca.pem, digest_interval: 2s,
+      max_per_minute: 60, retry_max: 2s }
+EOF
+"$EW" check --rules "$SRC/rules.d" --config "$T/eastwatch.yaml" >"$T/check.out" 2>&1 &&
+	ok "check accepts the delivery configuration" ||
+	{ bad "check: $(cat "$T/check.out")"; }
+
+ready() {
+	for _ in $(seq 150); do
+		grep -q "running: sensor" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "delivery: the daemon did not start:"; cat "$1"
+	return 1
+}
+start_ew() {   # LOG NF_PORT [CONFIG]
+	"$EW" run --config "${3:-$T/eastwatch.yaml}" --rules "$SRC/rules.d" --ipfix "127.0.0.1:$2" \
+		--user root 2>>"$1" &
+	EWPID=$!
+	ready "$1"
+}
+stop_ew() {
+	kill -TERM "$EWPID"
+	wait "$EWPID"
+	local rc=$?
+	EWPID=
+	return $rc
+}
+
+# --- the stream, the outage, the restart
+RATE=40
+DUR=$((OUTAGE + 40))
+start_ew "$T/run1.log" "$P_NF" || exit 1
+$PY "$RECV/nf5_stream.py" 127.0.0.1 "$P_NF" "$RATE" "$DUR" >"$T/stream.out" &
+STREAM=$!
+sleep 5
+echo "     receivers down for $OUTAGE s"
+mock "down 1"; mock "down 2"; mock "down 3"
+stop_all
+sleep "$OUTAGE"
+mock "up 1"; mock "up 2"; mock "up 3"
+start_all || exit 1
+echo "     receivers back; eastwatch stopped with SIGTERM and started again"
+sleep 5
+stop_ew && ok "run exits 0 on SIGTERM mid-stream" || bad "run exit status on SIGTERM"
+grep -q "spooled\|waiting in" "$T/run1.log" && ok "alerts were spooled during the outage" ||
+	bad "nothing was spooled during the outage: $(tail -5 "$T/run1.log")"
+start_ew "$T/run2.log" "$P_NF" || exit 1
+wait "$STREAM"
+sleep 3
+stop_ew && ok "run exits 0 on SIGTERM at the end" || bad "second run exit status"
+start_ew "$T/run3.log" "$P_NF" || exit 1   # whatever is still spooled goes now
+sleep 8
+stop_ew
+
+# --- every alert of the file sink at every receiver
+kcat -C -b "$BROKERS" -t eastwatch.alerts -e -o beginning -q -f '%k\t%s\n' \
+	>"$T/kafka.out" 2>"$T/kcat.err"
+for _ in $(seq 60); do
+	n=$(wc -l <"$T/alerts.json")
+	[ "$(wc -l <"$T/hook.out" 2>/dev/null || echo 0)" -ge "$n" ] && break
+	sleep 0.5
+done
+$PY - "$T" <<'EOF'
+import base64, email, glob, json, re, sys
+from collections import Counter
+T = sys.argv[1]
+want = {}
+for l in open(T + "/alerts.json"):
+    a = json.loads(l)
+    want[a["eastwatch"]["alert_id"]] = a
+def report(name, ids, bodies=None):
+    c = Counter(ids)
+    missing = set(want) - set(c)
+    dups = sum(v - 1 for v in c.values() if v > 1)
+    extra = set(c) - set(want)
+    status = "ok  " if not missing and not extra else "FAIL"
+    print("%s %s: %d of %d alerts arrived (%d duplicates, %d unknown)"
+          % (status, name, len(set(want) & set(c)), len(want), dups, len(extra)))
+    # copies of one alert are the same alert
+    if bodies:
+        for i, b in bodies.items():
+            if len(b) > 1 and len(set(b)) > 1:
+                print("FAIL %s: copies of %s differ" % (name, i))
+                return 1
+    return 0 if status.startswith("ok") else 1
+rc = 0
+ids, bodies = [], {}
+for l in open(T + "/kafka.out"):
+    key, js = l.rstrip("\n").split("\t", 1)
+    a = json.loads(js)
+    assert key == a["source"]["ip"], "kafka key is not the source address"
+    ids.append(a["eastwatch"]["alert_id"])
+    bodies.setdefault(ids[-1], []).append(js)
+rc |= report("kafka", ids, bodies)
+ids = []
+for l in open(T + "/tcp.log"):
+    pri, msgid, sd, msg = l.rstrip("\n").split("|", 3)
+    a = json.loads(msg)
+    m = re.search(r'alert_id="([0-9a-f]{16})"', sd)
+    assert m and m.group(1) == a["eastwatch"]["alert_id"], "SD alert_id"
+    assert msgid == "policy-violation" and pri == str(16 * 8 + 3), (pri, msgid)
+    ids.append(m.group(1))
+rc |= report("syslog tcp (RFC 5424, JSON)", ids)
+ids = []
+for l in open(T + "/tls.log"):
+    m = re.search(r"CEF:0\|eastwatch\|eastwatch\|[^|]*\|default\|.*externalId=([0-9a-f]{16})", l)
+    if m:
+        ids.append(m.group(1))
+rc |= report("syslog tls (CEF)", ids)
+ids = [json.loads(l)["eastwatch"]["alert_id"] for l in open(T + "/hook.out")]
+rc |= report("webhook (signed)", ids)
+ids, mails = [], 0
+for f in sorted(glob.glob(T + "/mail/*.eml")):
+    mails += 1
+    m = email.message_from_bytes(open(f, "rb").read())
+    assert m["Subject"].startswith("[eastwatch] HIGH"), m["Subject"]
+    for part in m.walk():
+        if part.get_filename() == "alerts.json":
+            for l in part.get_payload(decode=True).decode().splitlines():
+                ids.append(json.loads(l)["eastwatch"]["alert_id"])
+rc |= report("e-mail (%d digests over STARTTLS)" % mails, ids)
+sys.exit(rc)
+EOF
+[ $? = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
+[ -s "$T/hook.out.bad" ] && bad "the webhook receiver saw bad signatures" || ok "every webhook signature verified"
+echo "     $(cat "$T/stream.out") records streamed, $(wc -l <"$T/alerts.json") alerts raised"
+
+# --- a slow receiver does not hold up the packet path
+$PY "$RECV/webhook_receiver.py" "$P_SLOW" "$T/hook.key" "$T/slow.out" --delay 5 >"$T/slow.log" 2>&1 &
+SLOWPID=$!
+pids+=($SLOWPID)
+wait_port "$P_SLOW"
+cat >"$T/slow.yaml" <<EOF
+spool_dir: $T/spool-slow
+sinks:
+  - { type: file, path: $T/slow-alerts.json }
+  - { type: webhook, url: "http://127.0.0.1:$P_SLOW/x", secret_file: $T/hook.key, concurrency: 1,
+      timeout: 30s, queue: 20 }
+EOF
+start_ew "$T/slow-run.log" "$P_NF2" "$T/slow.yaml" || exit 1
+$PY "$RECV/nf5_stream.py" 127.0.0.1 "$P_NF2" 200 3 100000 >/dev/null
+sleep 3
+n_file=$(wc -l <"$T/slow-alerts.json")
+n_hook=0
+[ -f "$T/slow.out" ] && n_hook=$(wc -l <"$T/slow.out")
+[ "$n_file" -ge 550 ] && [ "$n_hook" -le 5 ] &&
+	ok "slow webhook (5 s a request): the file sink has all $n_file alerts, the webhook $n_hook so far" ||
+	bad "slow webhook: file sink $n_file alerts, webhook $n_hook"
+stop_ew && ok "SIGTERM with a slow receiver: exit 0, the rest spooled" || bad "slow receiver: exit status"
+grep -q "spooled\|not delivered" "$T/slow-run.log" || bad "slow receiver: nothing spooled: $(tail -3 "$T/slow-run.log")"
+kill "$SLOWPID"
+
+# --- refusals: anonymous TLS, a certificate for another name, no STARTTLS, open secrets
+openssl s_server -accept "$P_ANON" -nocert -cipher 'aNULL:@SECLEVEL=0' -quiet \
+	>"$T/anon.out" 2>&1 &
+pids+=($!)
+$PY -c '
+import asyncio, sys
+from aiosmtpd.controller import Controller
+class H:
+    async def handle_DATA(self, s, se, e):
+        open(sys.argv[2], "ab").write(e.content); return "250 OK"
+c = Controller(H(), hostname="127.0.0.1", port=int(sys.argv[1])); c.start()
+print("listening", flush=True)
+import time; time.sleep(3600)' "$P_PLAIN" "$T/plain.eml" >"$T/plain.log" 2>&1 &
+pids+=($!)
+wait_port "$P_ANON"
+wait_port "$P_PLAIN"
+refuse() {   # NAME SINK-YAML EXPECTED-LOG-PATTERN
+	cat >"$T/$1.yaml" <<EOF
+spool_dir: $T/spool-$1
+sinks:
+  - $2
+EOF
+	"$EW" replay -q --config "$T/$1.yaml" --rules "$SRC/rules.d" -o /dev/null \
+		"$SRC/tests/data/sample.pcap" >"$T/$1.log" 2>&1
+	local rc=$?
+	if [ $rc = 0 ] && grep -qi "$3" "$T/$1.log" && [ -s "$T/spool-$1/$1.spool" ]; then
+		ok "$1: refused and spooled ($(grep -oi "$3[^;]*" "$T/$1.log" | head -1))"
+	else
+		bad "$1: rc=$rc; $(cat "$T/$1.log")"
+	fi
+}
+refuse anon-tls "{ type: syslog, name: anon-tls, address: \"127.0.0.1:$P_ANON\", transport: tls, ca_file: $T/ca.pem, server_name: localhost }" "handshake"
+refuse wrong-name "{ type: syslog, name: wrong-name, address: \"127.0.0.1:$P_TLS\", transport: tls, ca_file: $T/ca.pem, server_name: siem.example }" "certificate not trusted\|hostname mismatch"
+refuse no-starttls "{ type: email, name: no-starttls, url: \"smtp://127.0.0.1:$P_PLAIN\", from: e@example.org, to: [s@example.org] }" "SSL\|TLS"
+[ -s "$T/plain.eml" ] && bad "mail was sent without STARTTLS" || ok "no mail went out in clear text"
+cat >"$T/plain.yaml" <<EOF
+spool_dir: $T/spool-plain
+sinks:
+  - { type: email, url: "smtp://127.0.0.1:$P_PLAIN", tls: "off", from: e@example.org, to: [s@example.org], min_severity: critical }
+EOF
+"$EW" replay -q --config "$T/plain.yaml" --rules "$SRC/rules.d" -o /dev/null \
+	"$SRC/tests/data/sample.pcap" >"$T/plain-run.log" 2>&1
+n=$(grep -c "^Subject: \[eastwatch\] CRITICAL ssh-between-servers: " "$T/plain.eml" 2>/dev/null)
+[ "$n" = 3 ] && ok "tls: off: the 3 critical alerts e-mailed at once, one each" ||
+	bad "tls: off: $n critical e-mails; $(cat "$T/plain-run.log")"
+
+chmod 644 "$T/hook.key"
+"$EW" check --rules "$SRC/rules.d" --config "$T/eastwatch.yaml" >"$T/perm.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "hook.key is accessible to group or others" "$T/perm.out" &&
+	! grep -qf "$T/hook.key" "$T/perm.out"; then
+	ok "a secret file readable by others is refused ($(cut -c1-90 "$T/perm.out"))"
+else
+	bad "secret file mode: rc=$rc $(cat "$T/perm.out")"
+fi
+
+echo "delivery: $pass passed, $fail failed"
+[ "$fail" = 0 ]

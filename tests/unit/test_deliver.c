@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for alerting/spool and alerting/deliver: records survive reopening, a torn
+ * tail is cut and a corrupt record skipped, the bound drops and counts; the delivery
+ * queue retries with backoff through the spool, keeps order, replays after a restart,
+ * drains on shutdown, and never makes a push wait for the network. The receiver here is a function standing in for the network
+ * (the integration test delivery.sh uses real servers). */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alerting/deliver.h"
+#include "alerting/spool.h"
+#include "check_main.h"
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/ew-test-spool-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(crc)
+{
+	/* the check value of CRC-32/ISO-HDLC */
+	ck_assert_uint_eq(ew_crc32(0, "123456789", 9), 0xCBF43926u);
+}
+END_TEST
+
+START_TEST(spool_roundtrip)
+{
+	struct ew_spool *s;
+	struct ew_spool_stats st;
+	struct ew_err err;
+	char buf[EW_SPOOL_MAX_RECORD], want[32];
+	uint64_t cur = 0;
+	int64_t n;
+
+	mkdir_tmp();
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 1 << 20, &err), EW_OK);
+	for (int i = 0; i < 100; i++) {
+		snprintf(want, sizeof(want), "alert %d", i);
+		ck_assert_int_eq(ew_spool_append(s, want, (uint32_t)strlen(want)), EW_OK);
+	}
+	/* read 40 and commit them */
+	for (int i = 0; i < 40; i++) {
+		n = ew_spool_read(s, &cur, buf, sizeof(buf));
+		snprintf(want, sizeof(want), "alert %d", i);
+		ck_assert_int_eq(n, (int64_t)strlen(want));
+		ck_assert(memcmp(buf, want, (size_t)n) == 0);
+	}
+	ew_spool_commit(s, cur, 40);
+	ew_spool_close(s);
+	/* a new process sees the other 60, from alert 40 */
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 1 << 20, &err), EW_OK);
+	ew_spool_stats(s, &st);
+	ck_assert_uint_eq(st.records, 60);
+	cur = 0;
+	n = ew_spool_read(s, &cur, buf, sizeof(buf));
+	ck_assert(n == 8 && memcmp(buf, "alert 40", 8) == 0);
+	/* everything delivered: the file is emptied */
+	while (ew_spool_read(s, &cur, buf, sizeof(buf)) > 0)
+		;
+	ew_spool_commit(s, cur, 60);
+	ew_spool_stats(s, &st);
+	ck_assert_uint_eq(st.records, 0);
+	ck_assert_uint_eq(st.bytes, 0);
+	ew_spool_close(s);
+	rm_tmp();
+}
+END_TEST
+
+START_TEST(spool_torn_and_corrupt)
+{
+	struct ew_spool *s;
+	struct ew_spool_stats st;
+	struct ew_err err;
+	char path[128], buf[EW_SPOOL_MAX_RECORD];
+	uint64_t cur = 0;
+	struct stat sb;
+	int fd;
+
+	mkdir_tmp();
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 1 << 20, &err), EW_OK);
+	ew_spool_append(s, "first-record", 12);
+	ew_spool_append(s, "second-record", 13);
+	ew_spool_append(s, "third-record", 12);
+	ew_spool_close(s);
+	snprintf(path, sizeof(path), "%s/t.spool", dir);
+	/* flip a byte in the second record's payload; tear the third in half */
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "X", 1, 12 + 12 + 12 + 3), 1);
+	fstat(fd, &sb);
+	ck_assert_int_eq(ftruncate(fd, sb.st_size - 5), 0);
+	close(fd);
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 1 << 20, &err), EW_OK);
+	ew_spool_stats(s, &st);
+	ck_assert_uint_eq(st.records, 1);          /* only the first is whole and correct */
+	ck_assert_uint_eq(st.corrupt, 1);
+	ck_assert_uint_eq(st.bytes, 12 + 12 + 12 + 13);   /* torn tail cut */
+	ck_assert_int_eq(ew_spool_read(s, &cur, buf, sizeof(buf)), 12);
+	ck_assert_int_eq(ew_spool_read(s, &cur, buf, sizeof(buf)), 0);   /* corrupt skipped */
+	/* appending after recovery works */
+	ck_assert_int_eq(ew_spool_append(s, "fourth", 6), EW_OK);
+	ck_assert_int_eq(ew_spool_read(s, &cur, buf, sizeof(buf)), 6);
+	ew_spool_close(s);
+	/* a position file that is garbage means: deliver everything again */
+	snprintf(path, sizeof(path), "%s/t.pos", dir);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "garbage-garbage", 15), 15);
+	close(fd);
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 1 << 20, &err), EW_OK);
+	ew_spool_stats(s, &st);
+	ck_assert_uint_eq(st.records, 2);
+	ew_spool_close(s);
+	rm_tmp();
+}
+END_TEST
+
+START_TEST(spool_bound)
+{
+	struct ew_spool *s;
+	struct ew_err err;
+	char rec[1000] = { 0 };
+	int ok = 0, full = 0;
+
+	mkdir_tmp();
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 10000, &err), EW_OK);
+	for (int i = 0; i < 20; i++) {
+		int rc = ew_spool_append(s, rec, sizeof(rec));
+
+		ok += rc == EW_OK;
+		full += rc == EW_E_FULL;
+	}
+	ck_assert_int_eq(ok, 9);    /* 9 x 1012 bytes fit in 10000 */
+	ck_assert_int_eq(full, 11);
+	ew_spool_close(s);
+	/* a directory we cannot create is an error naming it */
+	ck_assert_int_ne(ew_spool_open(&s, "/proc/no/such", "t", 10000, &err), EW_OK);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/proc/no/such"));
+	rm_tmp();
+}
+END_TEST
+
+/* A receiver that is down while 'down' is set, records what it got. */
+struct recv {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int down, held;     /* held: send waits until the test lets it go */
+	uint32_t got[20000];
+	uint32_t n, calls, fails;
+};
+
+static void recv_send(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t *status,
+		      char *why, size_t wl)
+{
+	struct recv *r = st;
+
+	pthread_mutex_lock(&r->mu);
+	while (r->held)
+		pthread_cond_wait(&r->cv, &r->mu);
+	r->calls++;
+	if (r->down) {
+		r->fails++;
+		snprintf(why, wl, "receiver down");
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v;
+
+		ck_assert_uint_eq(m[i].len, 4);
+		memcpy(&v, m[i].p, 4);
+		if (r->n < 20000)
+			r->got[r->n++] = v;
+		status[i] = EW_DQ_SENT;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static struct ew_dq_conf conf(const char *spool)
+{
+	struct ew_dq_conf c = { .queue_max = 1000, .batch_max = 100, .spool_dir = spool,
+				.spool_max_bytes = 1 << 20, .backoff_min_ms = 10,
+				.backoff_max_ms = 100 };
+	return c;
+}
+
+static void wait_for(struct recv *r, uint32_t n, int ms)
+{
+	for (int i = 0; i < ms / 5; i++) {
+		pthread_mutex_lock(&r->mu);
+		if (r->n >= n) {
+			pthread_mutex_unlock(&r->mu);
+			return;
+		}
+		pthread_mutex_unlock(&r->mu);
+		usleep(5000);
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+START_TEST(dq_outage_every_alert_once)
+{
+	static struct recv r = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct ew_dq_conf c;
+	struct ew_dq_stats st;
+	struct ew_dq *q;
+	struct ew_err err;
+
+	mkdir_tmp();
+	c = conf(dir);
+	ck_assert_int_eq(ew_dq_new(&q, "t", &c, recv_send, &r, &err), EW_OK);
+	for (uint32_t i = 0; i < 500; i++)
+		ew_dq_push(q, &i, 4, 1);
+	wait_for(&r, 500, 5000);
+	pthread_mutex_lock(&r.mu);
+	r.down = 1;
+	pthread_mutex_unlock(&r.mu);
+	for (uint32_t i = 500; i < 3000; i++)   /* more than the memory queue holds */
+		ck_assert_int_eq(ew_dq_push(q, &i, 4, 1), EW_OK);
+	usleep(200000);
+	ew_dq_stats(q, &st);
+	ck_assert_uint_gt(st.spooled, 0);
+	ck_assert_uint_gt(st.failed_attempts, 1);   /* retried, with backoff */
+	ck_assert_int_eq(st.up, 0);
+	pthread_mutex_lock(&r.mu);
+	r.down = 0;
+	pthread_mutex_unlock(&r.mu);
+	wait_for(&r, 3000, 10000);
+	ew_dq_stats(q, &st);
+	ck_assert_uint_eq(st.dropped, 0);
+	ck_assert_uint_eq(st.spool_records, 0);
+	ck_assert_int_eq(st.up, 1);
+	ck_assert_uint_eq(r.n, 3000);
+	/* every alert exactly once: the ones before the outage in order; after it, those
+	 * spilled by a full queue can overtake a batch that was in flight when it failed */
+	for (uint32_t i = 0; i < 500; i++)
+		ck_assert_uint_eq(r.got[i], i);
+	qsort(r.got, r.n, sizeof(r.got[0]), cmp_u32);
+	for (uint32_t i = 0; i < 3000; i++)
+		ck_assert_uint_eq(r.got[i], i);
+	ew_dq_free(q);
+	rm_tmp();
+}
+END_TEST
+
+START_TEST(dq_restart_replays_spool)
+{
+	static struct recv r = { .mu = PTHREAD_MUTEX_INITIALIZER, .down = 1 };
+	struct ew_dq_conf c;
+	struct ew_dq_stats st;
+	struct ew_dq *q;
+	struct ew_err err;
+
+	mkdir_tmp();
+	c = conf(dir);
+	ck_assert_int_eq(ew_dq_new(&q, "t", &c, recv_send, &r, &err), EW_OK);
+	for (uint32_t i = 0; i < 200; i++)
+		ew_dq_push(q, &i, 4, 1);
+	ck_assert_int_eq(ew_dq_drain(q, 300), EW_OK);   /* receiver down: all spooled */
+	ew_dq_stats(q, &st);
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_uint_eq(st.spool_records, 200);
+	ew_dq_free(q);
+	ck_assert_uint_eq(r.n, 0);
+	/* the next process delivers them, first */
+	r.down = 0;
+	ck_assert_int_eq(ew_dq_new(&q, "t", &c, recv_send, &r, &err), EW_OK);
+	for (uint32_t i = 200; i < 250; i++)
+		ew_dq_push(q, &i, 4, 1);
+	wait_for(&r, 250, 5000);
+	ck_assert_uint_eq(r.n, 250);
+	for (uint32_t i = 0; i < 250; i++)
+		ck_assert_uint_eq(r.got[i], i);
+	ew_dq_free(q);
+	rm_tmp();
+}
+END_TEST
+
+START_TEST(dq_spool_full_drops_counted)
+{
+	static struct recv r = { .mu = PTHREAD_MUTEX_INITIALIZER, .down = 1 };
+	struct ew_dq_conf c;
+	struct ew_dq_stats st;
+	struct ew_dq *q;
+	struct ew_err err;
+
+	mkdir_tmp();
+	c = conf(dir);
+	c.queue_max = 10;
+	c.spool_max_bytes = 16 * 100;   /* 100 records of 4 bytes + 12 */
+	ck_assert_int_eq(ew_dq_new(&q, "t", &c, recv_send, &r, &err), EW_OK);
+	for (uint32_t i = 0; i < 300; i++)
+		ew_dq_push(q, &i, 4, 1);
+	ew_dq_drain(q, 300);
+	ew_dq_stats(q, &st);
+	ck_assert_uint_eq(st.spool_records, 100);
+	ck_assert_uint_eq(st.dropped, 200);
+	ck_assert_uint_eq(st.pushed, 300);
+	ew_dq_free(q);
+	rm_tmp();
+}
+END_TEST
+
+START_TEST(dq_stuck_receiver_push_does_not_wait)
+{
+	static struct recv r = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+				 .held = 1 };
+	struct ew_dq_conf c;
+	struct ew_dq_stats st;
+	struct ew_dq *q;
+	struct ew_err err;
+
+	mkdir_tmp();
+	c = conf(dir);
+	c.queue_max = 50;
+	c.batch_max = 1;
+	ck_assert_int_eq(ew_dq_new(&q, "t", &c, recv_send, &r, &err), EW_OK);
+	/* The receiver holds its first request until we let go: were a push to wait for a
+	 * send, this loop would never finish (the test's timeout fails it). */
+	for (uint32_t i = 0; i < 1000; i++)
+		ck_assert_int_eq(ew_dq_push(q, &i, 4, 1), EW_OK);
+	ew_dq_stats(q, &st);
+	ck_assert_uint_ge(st.spooled, 1000 - 50 - 1);   /* the overflow went to the spool */
+	ck_assert_uint_eq(st.dropped, 0);
+	pthread_mutex_lock(&r.mu);
+	r.held = 0;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	wait_for(&r, 1000, 10000);
+	ck_assert_uint_eq(r.n, 1000);
+	ew_dq_free(q);
+	rm_tmp();
+}
+END_TEST
+
+/* linger: non-urgent payloads wait to go together (an e-mail digest); an urgent one
+ * takes everything waiting with it at once */
+START_TEST(dq_linger)
+{
+	static struct recv r = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct ew_dq_conf c;
+	struct ew_dq *q;
+	struct ew_err err;
+	uint32_t v = 7;
+
+	c = conf(NULL);
+	c.linger_ms = 3600 * 1000;
+	ck_assert_int_eq(ew_dq_new(&q, "t", &c, recv_send, &r, &err), EW_OK);
+	for (int i = 0; i < 5; i++)
+		ew_dq_push(q, &v, 4, 0);
+	usleep(200000);
+	ck_assert_uint_eq(r.n, 0);        /* gathering for the hour */
+	ew_dq_push(q, &v, 4, 1);
+	wait_for(&r, 6, 10000);
+	ck_assert_uint_eq(r.n, 6);
+	ck_assert_uint_eq(r.calls, 1);    /* one batch */
+	/* draining sends what lingers */
+	ew_dq_push(q, &v, 4, 0);
+	ck_assert_int_eq(ew_dq_drain(q, 10000), EW_OK);
+	ck_assert_uint_eq(r.n, 7);
+	ew_dq_free(q);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("deliver");
+	TCase *t = tcase_create("spool");
+
+	tcase_add_test(t, crc);
+	tcase_add_test(t, spool_roundtrip);
+	tcase_add_test(t, spool_torn_and_corrupt);
+	tcase_add_test(t, spool_bound);
+	suite_add_tcase(s, t);
+	t = tcase_create("queue");
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, dq_outage_every_alert_once);
+	tcase_add_test(t, dq_restart_replays_spool);
+	tcase_add_test(t, dq_spool_full_drops_counted);
+	tcase_add_test(t, dq_stuck_receiver_push_does_not_wait);
+	tcase_add_test(t, dq_linger);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(suite)
