@@ -123,6 +123,10 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 		ew_buf_putc(b, ',');
 		str_array(b, "risks", a->risks, a->nrisks);
 	}
+	if (a->nnotify) {
+		ew_buf_putc(b, ',');
+		str_array(b, "notify", (const char *const *)a->notify, a->nnotify);
+	}
 	ew_buf_putc(b, ',');
 	kv_str(b, "flow_start", ew_time_rfc3339(a->flow_start_us, ts));
 	ew_buf_puts(b, "}}\n");

@@ -118,7 +118,7 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
-					   NULL };
+					   "alerter", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", NULL };
 	static const char *const k_thr[] = { "window", "max_keys", NULL };
@@ -163,6 +163,10 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 			if (parse_source(c, ew_conf_at(n, i), err) != EW_OK)
 				return EW_E_INVAL;
 	}
+	c->alerter = ew_conf_get(root, "alerter");   /* read by "eastwatch alerter" */
+	if (ew_conf_present(c->alerter) && ew_conf_type(c->alerter) != EW_CONF_MAP)
+		return ew_conf_errf(err, c->alerter, "alerter must be a mapping (brokers, topic, "
+				    "group, options)");
 	n = ew_conf_get(root, "sinks");
 	if (ew_conf_present(n) && ew_conf_type(n) != EW_CONF_SEQ)
 		return ew_conf_errf(err, n, "sinks must be a list");

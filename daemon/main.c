@@ -5,6 +5,7 @@
  * context (classifier, policy, sinks, pipeline) and drives sources: capture files to
  * their end for replay, the libevent loop for run. Exit codes: 0 success, 1 invalid
  * input, 2 usage, 3 runtime failure. */
+#include "alerting/alert_parse.h"
 #include "alerting/sink.h"
 #include "analyzer/classify.h"
 #include "analyzer/policy.h"
@@ -18,6 +19,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <grp.h>
+#include <librdkafka/rdkafka.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -40,6 +42,7 @@ static const char usage_top[] =
 	"  run      the sensor daemon: live interfaces, until SIGTERM/SIGINT\n"
 	"  check    validate the policy (rules.d) and the configuration\n"
 	"  explain  say which rule decides a flow, and why\n"
+	"  alerter  deliver alerts from Kafka to syslog, e-mail and webhook sinks\n"
 	"\n"
 	"'eastwatch COMMAND --help' describes each command's options.\n";
 
@@ -87,6 +90,23 @@ static const char usage_run[] =
 	"      --sensor NAME   observer.name in alerts\n"
 	"  -u, --user USER     drop root to USER after opening captures (default: nobody when\n"
 	"                      started as root; 'root' keeps root)\n"
+	"      --log-format F  text (default) or json\n"
+	"  -h, --help          this text\n";
+
+static const char usage_alerter[] =
+	"usage: eastwatch alerter [--config FILE] [--kafka BROKERS] [--output FILE]\n"
+	"\n"
+	"Consume the alerts sensors put on Kafka (a consumer group: run several alerters to\n"
+	"share the topic's partitions) and deliver them to the configuration's sinks (syslog,\n"
+	"e-mail, webhook, file). Offsets are committed only once every sink has delivered or\n"
+	"spooled the alerts read, so an alerter that dies loses nothing. Configuration:\n"
+	"  alerter: { brokers: \"k1:9092\", topic: eastwatch.alerts, group: eastwatch-alerter,\n"
+	"             options: { security.protocol: ... } }\n"
+	"Runs until SIGTERM or SIGINT, then delivers (or spools) what it has read and exits 0.\n"
+	"\n"
+	"  -c, --config FILE   eastwatch.yaml (alerter: and sinks:)\n"
+	"      --kafka BROKERS the brokers (instead of alerter.brokers)\n"
+	"  -o, --output FILE   also write the alerts as JSON lines to FILE (\"-\": stdout)\n"
 	"      --log-format F  text (default) or json\n"
 	"  -h, --help          this text\n";
 
@@ -732,6 +752,180 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- alerter */
+
+static void alerter_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	if (level <= 3)
+		ew_warn("kafka: %s: %s", fac, buf);
+}
+
+static int kset(rd_kafka_conf_t *kc, const char *k, const char *v)
+{
+	char e[256];
+
+	if (rd_kafka_conf_set(kc, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+		fprintf(stderr, "eastwatch alerter: %s: %s\n", k, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wait until every sink has delivered or spooled what it was given, then commit what
+ * was read. */
+static int alerter_commit(rd_kafka_t *rk, struct ew_sinkset *sinks, uint64_t *uncommitted)
+{
+	rd_kafka_resp_err_t e;
+
+	if (*uncommitted == 0)
+		return 0;
+	while (!ew_sinkset_settled(sinks))
+		usleep(2000);
+	e = rd_kafka_commit(rk, NULL, 0);
+	if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		ew_warn("alerter: commit failed: %s (alerts will be read again)", rd_kafka_err2str(e));
+		return -1;
+	}
+	*uncommitted = 0;
+	return 0;
+}
+
+static int cmd_alerter(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct ew_sinkset *sinks = NULL;
+	struct ew_conf *flagdoc[2] = { NULL, NULL };
+	struct ew_conf_node an, n;
+	const char *brokers = NULL, *topic = "eastwatch.alerts", *group = "eastwatch-alerter";
+	rd_kafka_conf_t *kc = NULL;
+	rd_kafka_t *rk = NULL;
+	rd_kafka_topic_partition_list_t *tl = NULL;
+	uint64_t uncommitted = 0, got = 0, bad = 0, last_commit;
+	char e[512];
+	int rc;
+
+	if ((rc = command_opts(argc, argv, &c.o, "c:K:o:L:h", usage_alerter, 0, 0)) >= 0)
+		return rc;
+	rc = ctx_init(&c, 0);
+	if (rc != 0)
+		goto out;
+	an = c.cfg.alerter;
+	if (ew_conf_present(an)) {
+		static const char *const keys[] = { "brokers", "topic", "group", "options", NULL };
+		struct ew_err err;
+
+		if (ew_conf_check_map(an, "alerter", keys, &err) != EW_OK) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		if (ew_conf_present(n = ew_conf_get(an, "brokers")))
+			brokers = ew_conf_str(n);
+		if (ew_conf_present(n = ew_conf_get(an, "topic")))
+			topic = ew_conf_str(n);
+		if (ew_conf_present(n = ew_conf_get(an, "group")))
+			group = ew_conf_str(n);
+	}
+	if (c.o.kafka)
+		brokers = c.o.kafka;
+	if (brokers == NULL) {
+		fprintf(stderr, "eastwatch alerter: no brokers: give --kafka BROKERS or alerter.brokers "
+			"in the configuration\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	sinks = ew_sinkset_new(c.cfg.pc.sensor, c.cfg.spool_dir);
+	c.o.kafka = NULL;   /* the brokers to read from, not a sink */
+	if (sinks == NULL || (rc = open_sinks(&c, sinks, flagdoc, NULL, 1)) != 0)
+		goto out;
+	kc = rd_kafka_conf_new();
+	if (kset(kc, "bootstrap.servers", brokers) || kset(kc, "group.id", group) ||
+	    kset(kc, "enable.auto.commit", "false") || kset(kc, "auto.offset.reset", "earliest") ||
+	    kset(kc, "enable.partition.eof", "false")) {
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	n = ew_conf_present(an) ? ew_conf_get(an, "options") : (struct ew_conf_node){ 0 };
+	for (size_t i = 0; ew_conf_type(n) == EW_CONF_MAP && i < ew_conf_len(n); i++)
+		if (kset(kc, ew_conf_str(ew_conf_key(n, i)), ew_conf_str(ew_conf_val(n, i)))) {
+			rc = EXIT_INPUT;
+			goto out;
+		}
+	rd_kafka_conf_set_log_cb(kc, alerter_log);
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, e, sizeof(e));
+	if (rk == NULL) {
+		fprintf(stderr, "eastwatch alerter: %s\n", e);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	kc = NULL;
+	rd_kafka_poll_set_consumer(rk);
+	tl = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(tl, topic, RD_KAFKA_PARTITION_UA);
+	if (rd_kafka_subscribe(rk, tl) != 0) {
+		fprintf(stderr, "eastwatch alerter: cannot subscribe to %s\n", topic);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	ew_info("eastwatch %s alerter running: topic %s, group %s, %u sinks", EW_VERSION, topic,
+		group, ew_sinkset_count(sinks));
+	last_commit = ew_time_mono_us();
+	while (!stop_requested) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		uint64_t now = ew_time_mono_us();
+
+		if (m) {
+			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+				struct ew_alert_parsed ap;
+				struct ew_err err;
+
+				got++;
+				if (ew_alert_parse(&ap, m->payload, m->len, &err) == EW_OK) {
+					ew_sinkset_emit(sinks, &ap.a);
+				} else {
+					bad++;
+					ew_warn("alerter: %s [%d] offset %lld skipped: %s",
+						rd_kafka_topic_name(m->rkt), (int)m->partition,
+						(long long)m->offset, err.msg);
+				}
+				ew_alert_parsed_free(&ap);
+				uncommitted++;
+			} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				ew_warn("alerter: %s", rd_kafka_message_errstr(m));
+			}
+			rd_kafka_message_destroy(m);
+		}
+		if (uncommitted >= 10000 || (uncommitted && now - last_commit >= 500000)) {
+			alerter_commit(rk, sinks, &uncommitted);
+			last_commit = now;
+		}
+		if (now / 1000000 != (now - 100000) / 1000000)
+			ew_sinkset_tick(sinks, ew_time_now_us());
+	}
+	ew_info("alerter: stopping: delivering what was read");
+	ew_sinkset_flush(sinks, 10000);
+	alerter_commit(rk, sinks, &uncommitted);
+	ew_info("alerter: stopped: %llu alerts read, %llu not eastwatch alerts",
+		(unsigned long long)got, (unsigned long long)bad);
+	rc = 0;
+out:
+	if (tl)
+		rd_kafka_topic_partition_list_destroy(tl);
+	if (rk) {
+		rd_kafka_consumer_close(rk);
+		rd_kafka_destroy(rk);
+	}
+	if (kc)
+		rd_kafka_conf_destroy(kc);
+	ew_sinkset_free(sinks);
+	ew_conf_free(flagdoc[0]);
+	ew_conf_free(flagdoc[1]);
+	ctx_free(&c);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- check */
 
 static int cmd_check(int argc, char **argv)
@@ -952,6 +1146,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "alerter") == 0)
+		return cmd_alerter(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
 	fprintf(stderr, "eastwatch: unknown command \"%s\"\n\n%s", cmd, usage_top);

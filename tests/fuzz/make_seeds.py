@@ -16,6 +16,26 @@ import sys
 DLT_INDEX = {1: 0, 101: 1, 12: 1, 0: 2, 108: 3, 113: 4, 276: 5, 228: 6, 229: 7}
 
 
+ALERTS = [
+    '{"@timestamp":"2026-11-21T22:59:03.091Z","event":{"kind":"alert","action":"policy-violation",'
+    '"category":["network"],"type":["connection"],"severity":90,"dataset":"eastwatch.alert"},'
+    '"rule":{"name":"ssh-between-servers"},"message":"198.18.1.11 [web] opened SSH (tcp/22) to '
+    '198.18.3.10 [db], which deny rule ssh-between-servers forbids (rules.d/10-tiers.yaml:24)",'
+    '"source":{"ip":"198.18.1.11","port":48244,"packets":3,"bytes":205},"destination":{"ip":'
+    '"198.18.3.10","port":22,"packets":1,"bytes":60},"network":{"transport":"tcp","protocol":'
+    '"ssh","type":"ipv4","iana_number":"6"},"observer":{"name":"vm","type":"pcap"},"eastwatch":'
+    '{"severity":"critical","app_source":"dpi","app":"SSH","source_groups":["web"],'
+    '"destination_groups":["db"],"repeats":0,"alert_id":"7f9fe459a74d9809","decided_by":'
+    '"deny-rule","rule_file":"rules.d/10-tiers.yaml:24","risks":["Known Proto on Non Std Port"],'
+    '"notify":["email"],"flow_start":"2026-11-21T22:59:03.090Z"}}\n',
+    '{"@timestamp":"2026-11-21T22:59:03.458Z","event":{"kind":"alert","action":"telemetry-gap"},'
+    '"rule":{"name":"telemetry-gap"},"message":"exporter \\u00e9 silent","source":{"ip":'
+    '"fd18::1:11","port":0},"destination":{"ip":"::","port":0},"network":{"transport":"47",'
+    '"protocol":"unknown","iana_number":"47","vlan":{"id":7}},"observer":{"name":"x","type":'
+    '"ipfix"},"eastwatch":{"severity":"high","alert_id":"0"}}',
+]
+
+
 def frames(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -53,7 +73,7 @@ def frames(path):
 
 def main():
     corpus, src, out = sys.argv[1:4]
-    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow"):
+    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
@@ -114,6 +134,10 @@ def main():
             f.write(text)
     with open(os.path.join(out, "policy", "merged.yaml"), "wb") as f:
         f.write(merged)
+    # alerts as sensors write them (fmt_json), for the alerter's parser
+    for i, line in enumerate(ALERTS):
+        with open(os.path.join(out, "alert", f"alert-{i}.json"), "wb") as f:
+            f.write(line.encode())
     print(f"{n} frame seeds written to {out}")
 
 

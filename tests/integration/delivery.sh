@@ -268,6 +268,43 @@ EOF
 [ -s "$T/hook.out.bad" ] && bad "the webhook receiver saw bad signatures" || ok "every webhook signature verified"
 echo "     $(cat "$T/stream.out") records streamed, $(wc -l <"$T/alerts.json") alerts raised"
 
+# --- the alerter: the Kafka topic, consumed as a group, to a webhook and a file
+P_HOOK2=$((base + 9))
+$PY "$RECV/webhook_receiver.py" "$P_HOOK2" "$T/hook.key" "$T/hook2.out" >"$T/hook2.log" 2>&1 &
+pids+=($!)
+wait_port "$P_HOOK2"
+cat >"$T/alerter.yaml" <<EOF
+spool_dir: $T/spool-alerter
+alerter: { brokers: "$BROKERS", group: delivery-test }
+sinks:
+  - { type: webhook, url: "http://127.0.0.1:$P_HOOK2/a", secret_file: $T/hook.key, concurrency: 8 }
+  - { type: file, path: $T/alerter.json }
+EOF
+n_topic=$(wc -l <"$T/kafka.out")
+"$EW" alerter --config "$T/alerter.yaml" 2>"$T/alerter.log" &
+APID=$!
+for _ in $(seq 200); do
+	[ -f "$T/hook2.out" ] && [ "$(wc -l <"$T/hook2.out")" -ge "$n_topic" ] && break
+	sleep 0.2
+done
+sleep 1    # let it commit
+kill -TERM "$APID"; wait "$APID"
+arc=$?
+cmp -s <(cut -f2 "$T/kafka.out" | sort) <(sort "$T/alerter.json") &&
+	ok "alerter: the $n_topic alerts on the topic, written again byte for byte (exit $arc)" ||
+	bad "alerter: its file differs from the topic (exit $arc): $(tail -3 "$T/alerter.log")"
+cmp -s <(cut -f2 "$T/kafka.out" | sort) <(sort "$T/hook2.out") &&
+	ok "alerter: every alert delivered to the webhook, signed" ||
+	bad "alerter: webhook got $(wc -l <"$T/hook2.out") of $n_topic"
+: >"$T/alerter.json"
+"$EW" alerter --config "$T/alerter.yaml" 2>"$T/alerter2.log" &
+APID=$!
+sleep 4
+kill -TERM "$APID"; wait "$APID"
+[ ! -s "$T/alerter.json" ] && grep -q "0 alerts read" "$T/alerter2.log" &&
+	ok "alerter: offsets were committed (a second alerter in the group reads nothing)" ||
+	bad "alerter: a second alerter read again: $(tail -2 "$T/alerter2.log")"
+
 # --- a slow receiver does not hold up the packet path
 $PY "$RECV/webhook_receiver.py" "$P_SLOW" "$T/hook.key" "$T/slow.out" --delay 5 >"$T/slow.log" 2>&1 &
 SLOWPID=$!
