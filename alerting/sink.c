@@ -2,6 +2,7 @@
 /* sink - the sink registry and the set of open sinks; see sink.h. */
 #include "alerting/sink.h"
 #include "alerting/deliver.h"
+#include "alerting/throttle_redis.h"
 #include "core/ew_buf.h"
 #include "core/ew_log.h"
 #include "core/ew_sev.h"
@@ -40,6 +41,7 @@ struct ew_sinkset {
 	uint32_t n;
 	const char *sensor, *spool_dir;
 	int validate_only;
+	struct ew_rthrottle *shared;
 };
 
 void ew_sinkset_validate_only(struct ew_sinkset *s)
@@ -142,7 +144,30 @@ static int named(const struct ew_alert *a, const char *name)
 	return 0;
 }
 
+static int emit_now(struct ew_sinkset *s, const struct ew_alert *a);
+
+static void shared_deliver(void *arg, const struct ew_alert *a)
+{
+	emit_now(arg, a);
+}
+
+int ew_sinkset_share_throttle(struct ew_sinkset *s, const char *addr, uint64_t window_us,
+			      struct event_base *eb, struct ew_err *err)
+{
+	s->shared = ew_rthrottle_new(addr, window_us, s->sensor, eb, shared_deliver, s, err);
+	return s->shared ? EW_OK : EW_E_INVAL;
+}
+
 int ew_sinkset_emit(struct ew_sinkset *s, const struct ew_alert *a)
+{
+	if (s->shared) {
+		ew_rthrottle_submit(s->shared, a);
+		return 1;
+	}
+	return emit_now(s, a);
+}
+
+static int emit_now(struct ew_sinkset *s, const struct ew_alert *a)
 {
 	int took = 0;
 
@@ -167,6 +192,8 @@ int ew_sinkset_flush(struct ew_sinkset *s, int timeout_ms)
 {
 	int rc = EW_OK;
 
+	if (s->shared && timeout_ms > 0)
+		ew_rthrottle_drain(s->shared, timeout_ms < 2000 ? timeout_ms : 2000);
 	for (uint32_t i = 0; i < s->n; i++)
 		if (s->v[i].ops->flush(s->v[i].st, timeout_ms) != EW_OK)
 			rc = EW_E_IO;
@@ -257,6 +284,7 @@ void ew_sinkset_free(struct ew_sinkset *s)
 {
 	if (s == NULL)
 		return;
+	ew_rthrottle_free(s->shared);   /* sends what still waits for Redis */
 	for (uint32_t i = 0; i < s->n; i++)
 		s->v[i].ops->close(s->v[i].st);
 	free(s->v);

@@ -65,6 +65,10 @@ int ew_sinkset_add(struct ew_sinkset *s, struct ew_conf_node c, struct event_bas
 		   struct ew_err *err);
 /* Sinks added from now on are validated only: nothing is opened, started or created. */
 void ew_sinkset_validate_only(struct ew_sinkset *s);
+/* Share throttling with other sensors through Redis (throttle_redis.h): from now on every
+ * alert is offered to Redis first. addr "host:port"; eb the daemon's loop or NULL. */
+int ew_sinkset_share_throttle(struct ew_sinkset *s, const char *addr, uint64_t window_us,
+			      struct event_base *eb, struct ew_err *err);
 /* Is there a sink of this name? */
 int ew_sinkset_has(const struct ew_sinkset *s, const char *name);
 uint32_t ew_sinkset_count(const struct ew_sinkset *s);

@@ -121,7 +121,7 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 					   "alerter", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", NULL };
-	static const char *const k_thr[] = { "window", "max_keys", NULL };
+	static const char *const k_thr[] = { "window", "max_keys", "redis", NULL };
 	static const char *const k_flows[] = { "max", "tcp_idle", "tcp_handshake", "tcp_closed",
 					       "udp_idle", "other_idle", "active", NULL };
 	static const char *const k_cls[] = { "max_active", "max_tcp_packets", "max_udp_packets",
@@ -175,7 +175,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	if (ew_conf_present(n) &&
 	    (ew_conf_check_map(n, "throttle", k_thr, err) != EW_OK ||
 	     opt_dur(n, "window", &c->pc.throttle_window_us, err) != EW_OK ||
-	     opt_u32(n, "max_keys", 1, 100000000, &c->pc.throttle_keys, err) != EW_OK))
+	     opt_u32(n, "max_keys", 1, 100000000, &c->pc.throttle_keys, err) != EW_OK ||
+	     opt_str(n, "redis", &c->throttle_redis, err) != EW_OK))
 		return EW_E_INVAL;
 	n = ew_conf_get(root, "flows");
 	if (ew_conf_present(n) &&

@@ -347,6 +347,12 @@ static int open_sinks(struct ctx *c, struct ew_sinkset *s, struct ew_conf **flag
 			return EXIT_RUNTIME;
 		}
 	}
+	if (c->cfg.throttle_redis &&
+	    ew_sinkset_share_throttle(s, c->cfg.throttle_redis, c->cfg.pc.throttle_window_us, eb,
+				      &err) != EW_OK) {
+		fprintf(stderr, "eastwatch: throttle.redis: %s\n", err.msg);
+		return EXIT_INPUT;
+	}
 	return 0;
 }
 

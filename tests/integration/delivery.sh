@@ -11,9 +11,11 @@
 # eastwatch is stopped with SIGTERM mid-stream and started again on the same spool. The
 # file sink is the record of every alert raised: each receiver must have every one of
 # them at least once, and copies must share the alert_id.
-# Then: a receiver that takes 5 s per request does not hold up the file sink (the packet
-# path); anonymous TLS, a certificate for another name and a server without STARTTLS are
-# refused; a secret file readable by others is refused without showing the secret.
+# Then: `eastwatch alerter` consumes the topic as a group and delivers it again; a receiver
+# that takes 5 s per request does not hold up the file sink (the packet path); anonymous
+# TLS, a certificate for another name and a server without STARTTLS are refused; a secret
+# file readable by others is refused without showing the secret; three sensors sharing
+# their throttle through redis-server raise each incident once.
 # usage: delivery.sh EASTWATCH SOURCE_DIR KAFKA_MOCK [OUTAGE_SECONDS]
 set -uo pipefail
 EW=$1
@@ -32,7 +34,7 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "delivery: kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
-for t in rsyslogd kcat openssl; do
+for t in rsyslogd kcat openssl redis-server redis-cli; do
 	command -v "$t" >/dev/null || { echo "delivery: $t is not installed"; exit 1; }
 done
 $PY -c 'import aiosmtpd' || { echo "delivery: python3-aiosmtpd is not installed"; exit 1; }
@@ -175,7 +177,9 @@ DUR=$((OUTAGE + 40))
 start_ew "$T/run1.log" "$P_NF" || exit 1
 $PY "$RECV/nf5_stream.py" 127.0.0.1 "$P_NF" "$RATE" "$DUR" >"$T/stream.out" &
 STREAM=$!
-sleep 5
+sleep 2
+mock "produce-errors 40"   # Kafka answers produce requests with errors for a while
+sleep 3
 echo "     receivers down for $OUTAGE s"
 mock "down 1"; mock "down 2"; mock "down 3"
 stop_all
@@ -330,6 +334,23 @@ stop_ew && ok "SIGTERM with a slow receiver: exit 0, the rest spooled" || bad "s
 grep -q "spooled\|not delivered" "$T/slow-run.log" || bad "slow receiver: nothing spooled: $(tail -3 "$T/slow-run.log")"
 kill "$SLOWPID"
 
+# --- a full spool: alerts dropped, counted, logged, and a self-alert says so
+cat >"$T/full.yaml" <<EOF
+spool_dir: $T/spool-full
+sinks:
+  - { type: file, path: $T/full-alerts.json }
+  - { type: webhook, name: dead-hook, url: "http://127.0.0.1:$((base + 11))/x", queue: 10,
+      spool_max_mb: 1 }
+EOF
+start_ew "$T/full-run.log" "$((base + 12))" "$T/full.yaml" || exit 1
+$PY "$RECV/nf5_stream.py" 127.0.0.1 "$((base + 12))" 500 3 200000 >/dev/null
+sleep 4
+stop_ew
+grep -q '"action":"alert-dropped"' "$T/full-alerts.json" &&
+	grep -q "sink dead-hook dropped" "$T/full-run.log" &&
+	ok "spool full: drops counted and logged, and a self-alert ($(grep -o '"message":"sink dead-hook dropped [0-9]* alerts' "$T/full-alerts.json" | head -1 | cut -d'"' -f4))" ||
+	bad "spool full: no self-alert; $(tail -3 "$T/full-run.log")"
+
 # --- refusals: anonymous TLS, a certificate for another name, no STARTTLS, open secrets
 openssl s_server -accept "$P_ANON" -nocert -cipher 'aNULL:@SECLEVEL=0' -quiet \
 	>"$T/anon.out" 2>&1 &
@@ -385,6 +406,43 @@ if [ $rc = 1 ] && grep -q "hook.key is accessible to group or others" "$T/perm.o
 else
 	bad "secret file mode: rc=$rc $(cat "$T/perm.out")"
 fi
+
+# --- throttling shared through Redis: two sensors, one incident, one alert
+P_REDIS=$((base + 10))
+redis-server --port "$P_REDIS" --bind 127.0.0.1 --save "" --appendonly no >"$T/redis.log" 2>&1 &
+pids+=($!)
+wait_port "$P_REDIS"
+printf 'spool_dir: %s\nthrottle: { window: 60s, redis: "127.0.0.1:%s" }\n' "$T/spool-r" "$P_REDIS" \
+	>"$T/shared.yaml"
+rp=()
+for s in 1 2 3; do
+	"$EW" replay -q --config "$T/shared.yaml" --sensor "sensor-$s" --rules "$SRC/rules.d" \
+		-o "$T/shared-$s.json" "$SRC/tests/data/sample.pcap" 2>"$T/shared-$s.log" &
+	rp+=($!)
+done
+wait "${rp[@]}"
+$PY - "$T" <<'EOF'
+import json, sys
+from collections import Counter
+T = sys.argv[1]
+ids = Counter()
+for s in (1, 2, 3):
+    for l in open("%s/shared-%d.json" % (T, s)):
+        ids[json.loads(l)["eastwatch"]["alert_id"]] += 1
+ok = len(ids) == 7 and max(ids.values()) == 1
+print("%s three sensors replaying the same traffic with a Redis-shared throttle: %d alerts, "
+      "%d distinct" % ("ok  " if ok else "FAIL", sum(ids.values()), len(ids)))
+sys.exit(0 if ok else 1)
+EOF
+[ $? = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
+[ "$(redis-cli -p "$P_REDIS" --scan --pattern 'eastwatch:throttle:*' | wc -l)" = 7 ] &&
+	ok "Redis holds one throttle key per incident" || bad "Redis throttle keys"
+printf 'spool_dir: %s\nthrottle: { redis: "127.0.0.1:%s" }\n' "$T/spool-r" "$P_PLAIN" >"$T/shared-down.yaml"
+"$EW" replay -q --config "$T/shared-down.yaml" --rules "$SRC/rules.d" -o "$T/shared-down.json" \
+	"$SRC/tests/data/sample.pcap" 2>"$T/shared-down.log"
+[ "$(wc -l <"$T/shared-down.json")" = 7 ] &&
+	ok "Redis not answering: alerts are sent unshared (fail open)" ||
+	bad "Redis down: $(wc -l <"$T/shared-down.json") alerts; $(cat "$T/shared-down.log")"
 
 echo "delivery: $pass passed, $fail failed"
 [ "$fail" = 0 ]
