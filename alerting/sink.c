@@ -200,6 +200,21 @@ int ew_sinkset_flush(struct ew_sinkset *s, int timeout_ms)
 	return rc;
 }
 
+int ew_sinkset_wants_flows(const struct ew_sinkset *s)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->v[i].ops->wants_flows && s->v[i].ops->wants_flows(s->v[i].st))
+			return 1;
+	return 0;
+}
+
+void ew_sinkset_flow(struct ew_sinkset *s, const char *json, size_t len, const char *key)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->v[i].ops->flow)
+			s->v[i].ops->flow(s->v[i].st, json, len, key);
+}
+
 int ew_sinkset_settled(struct ew_sinkset *s)
 {
 	for (uint32_t i = 0; i < s->n; i++)

@@ -8,6 +8,7 @@
 #ifndef EW_SINK_H
 #define EW_SINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alerting/alert.h"
@@ -38,6 +39,10 @@ struct ew_sink_ops {
 	void (*stats)(void *st, struct ew_dq_stats *out);
 	int  (*settled)(void *st);                          /* all delivered or spooled */
 	void (*reopen)(void *st);                           /* SIGHUP: files for logrotate */
+	/* Optional: every flow record with its verdict (JSON, no line break), keyed by the
+	 * initiator; best effort, never blocks. wants_flows says whether it is configured. */
+	int  (*wants_flows)(void *st);
+	void (*flow)(void *st, const char *json, size_t len, const char *key);
 };
 
 /* The implementation for a type name, or NULL. */
@@ -75,6 +80,10 @@ uint32_t ew_sinkset_count(const struct ew_sinkset *s);
 /* Hand a to every sink whose min_severity it reaches. Returns how many took it. */
 int ew_sinkset_emit(struct ew_sinkset *s, const struct ew_alert *a);
 int ew_sinkset_flush(struct ew_sinkset *s, int timeout_ms);
+/* Does any sink take flow records? */
+int ew_sinkset_wants_flows(const struct ew_sinkset *s);
+/* Hand a flow record (JSON, no line break) to the sinks that take them. */
+void ew_sinkset_flow(struct ew_sinkset *s, const char *json, size_t len, const char *key);
 /* Every sink has delivered or spooled what it was given. */
 int ew_sinkset_settled(struct ew_sinkset *s);
 /* Call about once a second: a sink that dropped alerts since the last call (its spool was

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sink_kafka - alerts to a Kafka topic with librdkafka.
  *
- * Options: brokers (required), topic (default eastwatch.alerts), compression (lz4),
+ * Options: brokers (required), topic (default eastwatch.alerts), flows_topic (every flow
+ * record with its verdict, keyed by the initiator's address: best effort, on a producer of
+ * its own that never blocks; a full librdkafka queue drops flow records, counted),
+ * compression (lz4),
  * linger (5ms), delivery_timeout (30s: how long librdkafka itself retries before the
  * alert goes to the spool), options (a mapping of librdkafka properties passed through,
  * e.g. security.protocol, sasl.mechanisms, sasl.username, ssl.ca.location),
@@ -34,7 +37,18 @@ struct kafka_sink {
 	uint32_t ncur;
 	char line[16384];
 	pthread_mutex_t fmt_mu;   /* emit may come from several threads (alerter) */
+	rd_kafka_t *frk;          /* flows: a producer of its own, polled by the flow path */
+	rd_kafka_topic_t *ftopic;
+	uint64_t flows, flows_dropped, flows_failed;
 };
+
+static void flow_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct kafka_sink *s = opaque;
+
+	if (m->err)
+		__atomic_add_fetch(&s->flows_failed, 1, __ATOMIC_RELAXED);
+}
 
 /* Payload: key length (2 bytes), key, JSON line. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -130,7 +144,8 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		"topic", "flows_topic", "compression", "linger", "delivery_timeout", "options",
 		"sasl_password_file", NULL };
 	struct ew_conf_node b = ew_conf_get(*c, "brokers"), n;
-	const char *brokers, *topic = "eastwatch.alerts", *comp = "lz4", *s;
+	const char *brokers, *topic = "eastwatch.alerts", *comp = "lz4", *s, *ftopic = NULL;
+	rd_kafka_conf_t *fkc = NULL;
 	uint64_t linger_us = 5000, timeout_us = 30000000;
 	struct ew_dq_conf dc;
 	struct kafka_sink *k;
@@ -145,9 +160,9 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		return EW_E_INVAL;
 	if (ew_conf_present(n = ew_conf_get(*c, "topic")) && ew_conf_string(n, &topic, err))
 		return EW_E_INVAL;
-	if (ew_conf_present(n = ew_conf_get(*c, "flows_topic")))
-		return ew_conf_errf(err, n, "flows_topic is not supported by this version "
-				    "(alerts only)");
+	if (ew_conf_present(n = ew_conf_get(*c, "flows_topic")) &&
+	    ew_conf_string(n, &ftopic, err) != EW_OK)
+		return EW_E_INVAL;
 	if (ew_conf_present(n = ew_conf_get(*c, "compression")) && ew_conf_string(n, &comp, err))
 		return EW_E_INVAL;
 	if (ew_conf_present(n = ew_conf_get(*c, "linger")) &&
@@ -204,6 +219,17 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		}
 		memset(pw, 0, sizeof(pw));
 	}
+	if (ftopic) {
+		fkc = rd_kafka_conf_dup(kc);
+		/* flows: volume over latency, and no idempotence bookkeeping per message */
+		if (set(fkc, "enable.idempotence", "false", *c, err) ||
+		    set(fkc, "acks", "1", *c, err) || set(fkc, "linger.ms", "50", *c, err) ||
+		    set(fkc, "queue.buffering.max.messages", "1000000", *c, err)) {
+			rd_kafka_conf_destroy(fkc);
+			goto bad;
+		}
+		rd_kafka_conf_set_dr_msg_cb(fkc, flow_dr_cb);
+	}
 	rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
 	rd_kafka_conf_set_log_cb(kc, log_cb);
 	k = calloc(1, sizeof(*k));
@@ -220,6 +246,18 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		ew_conf_errf(err, *c, "kafka sink: %s", e);
 		goto bad;
 	}
+	if (fkc && !env->validate_only) {
+		rd_kafka_conf_set_opaque(fkc, k);
+		k->frk = rd_kafka_new(RD_KAFKA_PRODUCER, fkc, e, sizeof(e));
+		if (k->frk == NULL) {
+			rd_kafka_conf_destroy(fkc);
+		} else {
+			k->ftopic = rd_kafka_topic_new(k->frk, ftopic, NULL);
+		}
+		fkc = NULL;
+	}
+	if (fkc)
+		rd_kafka_conf_destroy(fkc);
 	k->topic = rd_kafka_topic_new(k->rk, topic, NULL);
 	if (k->topic == NULL ||
 	    (!env->validate_only &&
@@ -266,12 +304,41 @@ static int kafka_emit(void *st, const struct ew_alert *a)
 	return rc;
 }
 
+static int kafka_wants_flows(void *st)
+{
+	return ((struct kafka_sink *)st)->ftopic != NULL;
+}
+
+/* From the flow path: never blocks; a full queue drops (counted). */
+static void kafka_flow(void *st, const char *json, size_t len, const char *key)
+{
+	struct kafka_sink *k = st;
+
+	if (k->ftopic == NULL)
+		return;
+	if (rd_kafka_produce(k->ftopic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)json,
+			     len, key, strlen(key), NULL) != 0)
+		k->flows_dropped++;
+	if ((++k->flows & 1023) == 0)
+		rd_kafka_poll(k->frk, 0);
+}
+
 static void kafka_close(void *st)
 {
 	struct kafka_sink *k = st;
 
 	if (k == NULL)
 		return;
+	if (k->frk) {
+		rd_kafka_flush(k->frk, 10000);
+		if (k->flows_dropped || k->flows_failed || rd_kafka_outq_len(k->frk))
+			ew_warn("kafka flows: %llu sent, %llu dropped (queue full), %llu failed, %d "
+				"undelivered at exit", (unsigned long long)k->flows,
+				(unsigned long long)k->flows_dropped,
+				(unsigned long long)k->flows_failed, rd_kafka_outq_len(k->frk));
+		rd_kafka_topic_destroy(k->ftopic);
+		rd_kafka_destroy(k->frk);
+	}
 	ew_dq_free(k->q);
 	rd_kafka_flush(k->rk, 5000);
 	rd_kafka_topic_destroy(k->topic);
@@ -283,4 +350,5 @@ static void kafka_close(void *st)
 const struct ew_sink_ops ew_sink_kafka_ops = {
 	.name = "kafka", .open = kafka_open, .emit = kafka_emit, .flush = ew_dq_sink_flush,
 	.close = kafka_close, .stats = ew_dq_sink_stats, .settled = ew_dq_sink_settled,
+	.wants_flows = kafka_wants_flows, .flow = kafka_flow,
 };

@@ -50,6 +50,7 @@ struct ew_pipeline {
 	struct ew_classify *cls;
 	const struct ew_policy *pol;
 	struct ew_sinkset *sinks;
+	int flow_sinks;             /* a sink takes every flow record (Kafka flows_topic) */
 	struct ew_flowtab *ft;
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
@@ -92,6 +93,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->cls = cls;
 	p->pol = pol;
 	p->sinks = sinks;
+	p->flow_sinks = ew_sinkset_wants_flows(sinks);
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
 	p->frag = ew_frag_new(16384, c->frag_ttl_us);
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
@@ -416,7 +418,10 @@ static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t v
 		      verdict >= V_DENY_DEFAULT ? "deny" : verdict == V_ALLOW ? "allow" : "none",
 		      f->end_reason < 7 ? ends[f->end_reason] : "none",
 		      (unsigned long long)f->risk);
-	fwrite(b.p, 1, b.len, p->c.flows_out);
+	if (p->c.flows_out)
+		fwrite(b.p, 1, b.len, p->c.flows_out);
+	if (p->flow_sinks && b.len > 1 && !ew_buf_overflow(&b))
+		ew_sinkset_flow(p->sinks, b.p, b.len - 1, s1);   /* without the line break */
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
@@ -435,7 +440,7 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 		}
 		judge_final(p, e);
 	}
-	if (p->c.flows_out)
+	if (p->c.flows_out || p->flow_sinks)
 		write_flow(p, &e->f, VERDICT(e));
 }
 
@@ -459,7 +464,7 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	if (v.action == EW_DENY)
 		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
 				&f, &v);
-	if (p->c.flows_out)
+	if (p->c.flows_out || p->flow_sinks)
 		write_flow(p, &f, v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT);
 }
 

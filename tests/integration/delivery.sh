@@ -120,7 +120,7 @@ stop_all() {
 }
 
 mkfifo "$T/mockctl"
-"$MOCK" 3 eastwatch.alerts:4 <"$T/mockctl" >"$T/mock.out" 2>"$T/mock.err" &
+"$MOCK" 3 eastwatch.alerts:4 eastwatch.flows:2 <"$T/mockctl" >"$T/mock.out" 2>"$T/mock.err" &
 pids+=($!)
 exec 7>"$T/mockctl"
 for _ in $(seq 50); do grep -q bootstrap "$T/mock.out" && break; sleep 0.1; done
@@ -128,6 +128,17 @@ BROKERS=$(awk '/^bootstrap/ {print $2}' "$T/mock.out")
 [ -n "$BROKERS" ] || { echo "delivery: the Kafka mock cluster did not start"; exit 1; }
 mock() { echo "$1" >&7; }
 start_all || exit 1
+
+# --- flow records to Kafka (flows_topic): the --flows file's records, keyed by initiator
+printf 'spool_dir: %s\nsinks:\n  - { type: kafka, brokers: "%s", flows_topic: eastwatch.flows }\n' \
+	"$T/spool-flows" "$BROKERS" >"$T/flows.yaml"
+"$EW" replay -q --config "$T/flows.yaml" --rules "$SRC/rules.d" -o /dev/null --flows "$T/flows.json" \
+	"$SRC/tests/data/sample.pcap" 2>"$T/flows.log"
+kcat -C -b "$BROKERS" -t eastwatch.flows -e -o beginning -q -f '%k\t%s\n' >"$T/flows-topic.out" 2>/dev/null
+cmp -s <(sort "$T/flows.json") <(cut -f2 "$T/flows-topic.out" | sort) &&
+	[ "$(cut -f1 "$T/flows-topic.out" | sort -u | wc -l)" -ge 5 ] &&
+	ok "flows_topic: the $(wc -l <"$T/flows.json") flow records with their verdicts, keyed by initiator" ||
+	bad "flows_topic: $(wc -l <"$T/flows-topic.out") records on the topic, $(wc -l <"$T/flows.json") in the file"
 
 cat >"$T/eastwatch.yaml" <<EOF
 sensor: { name: delivery-test }
