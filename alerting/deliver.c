@@ -42,7 +42,83 @@ struct ew_dq {
 	uint64_t next_try_us, backoff_ms, last_sync_us;
 	struct ew_dq_stats s;
 	uint64_t logged_drops;
+	uint64_t lat[EW_DQ_LAT_BUCKETS];
 };
+
+unsigned ew_dq_lat_bucket(uint64_t us)
+{
+	unsigned o, sub;
+
+	if (us < 8)
+		return (unsigned)us;
+	o = 63u - (unsigned)__builtin_clzll(us);          /* octave: 2^o <= us */
+	sub = (unsigned)(us >> (o - 3)) & 7;               /* next three bits */
+	o = (o - 2) * 8 + sub;
+	return o < EW_DQ_LAT_BUCKETS ? o : EW_DQ_LAT_BUCKETS - 1;
+}
+
+static uint64_t lat_value(unsigned b)
+{
+	unsigned o, sub;
+
+	if (b < 8)
+		return b;
+	o = b / 8 + 2;
+	sub = b % 8;
+	return ((uint64_t)(8 + sub) << (o - 3)) + ((uint64_t)1 << (o - 3)) / 2;   /* middle */
+}
+
+void ew_dq_note_sent(struct ew_dq *q, uint64_t latency_us)
+{
+	pthread_mutex_lock(&q->mu);
+	q->s.sent++;
+	q->lat[ew_dq_lat_bucket(latency_us)]++;
+	if (!q->s.up) {
+		q->s.up = 1;
+		q->backoff_ms = 0;
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+void ew_dq_note_sent_hist(struct ew_dq *q, uint64_t n, uint64_t *hist)
+{
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->s.sent += n;
+	for (unsigned i = 0; i < EW_DQ_LAT_BUCKETS; i++) {
+		q->lat[i] += hist[i];
+		hist[i] = 0;
+	}
+	if (!q->s.up) {
+		q->s.up = 1;
+		q->backoff_ms = 0;
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+void ew_dq_latency(struct ew_dq *q, uint64_t *hist)
+{
+	pthread_mutex_lock(&q->mu);
+	memcpy(hist, q->lat, sizeof(q->lat));
+	pthread_mutex_unlock(&q->mu);
+}
+
+uint64_t ew_dq_latency_pct(const uint64_t *hist, double p)
+{
+	uint64_t n = 0, acc = 0;
+
+	for (unsigned i = 0; i < EW_DQ_LAT_BUCKETS; i++)
+		n += hist[i];
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < EW_DQ_LAT_BUCKETS; i++) {
+		acc += hist[i];
+		if ((double)acc >= p / 100.0 * (double)n)
+			return lat_value(i);
+	}
+	return lat_value(EW_DQ_LAT_BUCKETS - 1);
+}
 
 int ew_dq_conf_read(struct ew_dq_conf *dc, struct ew_conf_node c, const char *default_dir,
 		    struct ew_err *err)
@@ -218,8 +294,12 @@ static void attempt(struct ew_dq *q, int fromspool, uint8_t *buf)
 		if (i > 0)
 			ew_spool_commit(q->spool, after[i - 1], i);
 	} else {
+		uint64_t now = ew_time_mono_us();
+
 		for (uint32_t i = 0; i < n; i++) {
-			if (status[i] != EW_DQ_SENT)
+			if (status[i] == EW_DQ_SENT)
+				q->lat[ew_dq_lat_bucket(now - its[i]->at_us)]++;
+			else
 				spill(q, its[i]->p, its[i]->len);
 			free(its[i]);
 			its[i] = NULL;

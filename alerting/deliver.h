@@ -56,12 +56,30 @@ struct ew_dq_conf {
 int ew_dq_conf_read(struct ew_dq_conf *dc, struct ew_conf_node c, const char *default_dir,
 		    struct ew_err *err);
 
+/* Delivery latency (push to confirmed delivery, for payloads delivered from memory):
+ * buckets of 1/8 octave over microseconds, so a percentile is within 9%. */
+#define EW_DQ_LAT_BUCKETS (40 * 8)
+
 struct ew_dq_stats {
 	uint64_t pushed, sent, failed_attempts, spooled, dropped, later;
 	uint64_t queued;          /* in memory now */
 	uint64_t spool_records, spool_bytes, spool_corrupt;
 	int up;                   /* the last attempt succeeded */
 };
+
+/* A payload the sink delivered on its own (not through send): counted as sent, with its
+ * latency from emit. */
+void ew_dq_note_sent(struct ew_dq *q, uint64_t latency_us);
+/* The same for many at once: n payloads, their latencies counted in hist (which is
+ * added and cleared). */
+void ew_dq_note_sent_hist(struct ew_dq *q, uint64_t n, uint64_t *hist);
+/* The histogram bucket of a latency. */
+unsigned ew_dq_lat_bucket(uint64_t us);
+
+/* Latency histogram so far (EW_DQ_LAT_BUCKETS counters) and the p-th percentile (0-100)
+ * of it in microseconds, 0 when nothing was measured. */
+void ew_dq_latency(struct ew_dq *q, uint64_t *hist);
+uint64_t ew_dq_latency_pct(const uint64_t *hist, double p);
 
 /* name names the spool file and log lines. Starts the thread; replays an existing spool. */
 int ew_dq_new(struct ew_dq **out, const char *name, const struct ew_dq_conf *dc,

@@ -295,6 +295,19 @@ void ew_sinkset_stats(const struct ew_sinkset *s, uint32_t i, struct ew_sink_sta
 	}
 }
 
+int ew_sinkset_latency(const struct ew_sinkset *s, uint32_t i, uint64_t *hist)
+{
+	struct ew_dq *q;
+
+	if (s->v[i].ops->stats == NULL || s->v[i].st == NULL)
+		return 0;
+	q = *(struct ew_dq **)s->v[i].st;   /* queued sinks keep their queue first */
+	if (q == NULL)
+		return 0;
+	ew_dq_latency(q, hist);
+	return 1;
+}
+
 void ew_sinkset_free(struct ew_sinkset *s)
 {
 	if (s == NULL)

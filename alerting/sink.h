@@ -93,6 +93,9 @@ void ew_sinkset_tick(struct ew_sinkset *s, uint64_t now_us);
 void ew_sinkset_reopen(struct ew_sinkset *s);
 /* Stats of sink i (i < ew_sinkset_count). */
 void ew_sinkset_stats(const struct ew_sinkset *s, uint32_t i, struct ew_sink_stats *out);
+/* Delivery latency histogram of sink i (deliver.h's EW_DQ_LAT_BUCKETS); 0 if it has no
+ * delivery queue. */
+int ew_sinkset_latency(const struct ew_sinkset *s, uint32_t i, uint64_t *hist);
 void ew_sinkset_free(struct ew_sinkset *s);   /* closes every sink */
 
 #endif

@@ -4,16 +4,18 @@
  * Options: brokers (required), topic (default eastwatch.alerts), flows_topic (every flow
  * record with its verdict, keyed by the initiator's address: best effort, on a producer of
  * its own that never blocks; a full librdkafka queue drops flow records, counted),
- * compression (lz4),
- * linger (5ms), delivery_timeout (30s: how long librdkafka itself retries before the
- * alert goes to the spool), options (a mapping of librdkafka properties passed through,
- * e.g. security.protocol, sasl.mechanisms, sasl.username, ssl.ca.location),
- * sasl_password_file, and the queue/spool keys of deliver.h.
+ * compression (lz4), linger (5ms), delivery_timeout (30s: how long librdkafka itself
+ * retries before the alert goes to the spool), options (a mapping of librdkafka
+ * properties passed through, e.g. security.protocol, sasl.mechanisms, sasl.username,
+ * ssl.ca.location), sasl_password_file, and the queue/spool keys of deliver.h.
  * The producer is idempotent (acks=all, no reordering or duplicates from its own
  * retries). Each alert is keyed by its source address, so one source's alerts stay in
- * one partition and in order. The delivery thread produces a batch and waits for every
- * delivery report; an alert whose report is an error is spooled and produced again
- * after the backoff. */
+ * one partition. An alert is produced at once from emit (librdkafka's queue is the memory
+ * queue, and its own thread batches); a thread of this sink serves delivery reports. An
+ * alert that librdkafka could not queue or deliver goes to the sink's delivery queue
+ * (deliver.h), which spools it and produces it again after the backoff, waiting for each
+ * batch's reports. On shutdown, what is still in librdkafka after the drain time is
+ * purged, and so spooled. */
 #include "alerting/deliver.h"
 #include "alerting/fmt_json.h"
 #include "alerting/sink.h"
@@ -26,16 +28,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct kafka_sink {
 	struct ew_dq *q;          /* first: ew_dq_sink_* */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *topic;
 	uint64_t timeout_ms;
-	uint32_t gen;             /* batch number: a report from an older batch is ignored */
-	uint8_t *cur;             /* the current batch's status array */
-	uint32_t ncur;
+	pthread_mutex_t dr_mu;    /* the retry batch's reports, between the two threads */
+	uint32_t gen;             /* retry batch number: a report from an older one is ignored */
+	uint8_t *cur;             /* the current retry batch's status array */
+	uint32_t ncur, pending;
+	pthread_t poller;
+	int poller_started, stop_poll;
 	char line[16384];
+	char drbuf[16384];        /* the poller rebuilds a failed alert's payload here */
+	uint64_t ok_n, ok_lat[EW_DQ_LAT_BUCKETS];   /* poller: delivered, not yet counted */
 	pthread_mutex_t fmt_mu;   /* emit may come from several threads (alerter) */
 	rd_kafka_t *frk;          /* flows: a producer of its own, polled by the flow path */
 	rd_kafka_topic_t *ftopic;
@@ -50,73 +58,138 @@ static void flow_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 		__atomic_add_fetch(&s->flows_failed, 1, __ATOMIC_RELAXED);
 }
 
-/* Payload: key length (2 bytes), key, JSON line. */
+/* Tags in a message's opaque: odd = produced from emit, the rest its emit time (us);
+ * even = a retry batch's (generation << 32 | index) << 1. */
+static void *direct_tag(void)
+{
+	return (void *)(uintptr_t)(ew_time_mono_us() << 1 | 1);
+}
+
+/* Payload in the delivery queue: key length (2 bytes), key, JSON. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct kafka_sink *s = opaque;
 	uint64_t tag = (uint64_t)(uintptr_t)m->_private;
-	uint32_t i = (uint32_t)tag;
 
-	if (s->cur && (uint32_t)(tag >> 32) == s->gen && i < s->ncur)
-		s->cur[i] = m->err ? EW_DQ_FAILED : EW_DQ_SENT;
+	if (tag & 1) {
+		size_t kl = m->key_len < 1024 ? m->key_len : 1024;
+
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			uint64_t now = ew_time_mono_us(), at = tag >> 1;
+
+			s->ok_lat[ew_dq_lat_bucket(now > at ? now - at : 0)]++;
+			s->ok_n++;   /* counted by the poller after this poll */
+			return;
+		}
+		if (2 + kl + m->len > sizeof(s->drbuf)) {
+			ew_error("kafka: an alert of %zu bytes failed and is too large to spool",
+				 m->len);
+			return;
+		}
+		s->drbuf[0] = (char)(kl >> 8);
+		s->drbuf[1] = (char)kl;
+		memcpy(s->drbuf + 2, m->key, kl);
+		memcpy(s->drbuf + 2 + kl, m->payload, m->len);
+		ew_dq_push(s->q, s->drbuf, (uint32_t)(2 + kl + m->len), 1);   /* retried, spooled */
+		return;
+	}
+	tag >>= 1;
+	pthread_mutex_lock(&s->dr_mu);
+	if (s->cur && (uint32_t)(tag >> 32) == s->gen && (uint32_t)tag < s->ncur &&
+	    s->cur[(uint32_t)tag] == 0xff) {
+		s->cur[(uint32_t)tag] = m->err ? EW_DQ_FAILED : EW_DQ_SENT;
+		s->pending--;
+	}
+	pthread_mutex_unlock(&s->dr_mu);
 }
 
+static void *poll_thread(void *arg)
+{
+	struct kafka_sink *s = arg;
+
+	while (!__atomic_load_n(&s->stop_poll, __ATOMIC_RELAXED)) {
+		rd_kafka_poll(s->rk, 100);
+		ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
+		s->ok_n = 0;
+	}
+	rd_kafka_poll(s->rk, 0);
+	ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
+	return NULL;
+}
+
+/* The delivery queue's send: produce a batch of retried alerts and wait for their
+ * reports (served by the poller). */
 static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t *status,
 		       char *why, size_t whylen)
 {
 	struct kafka_sink *s = st;
 	uint64_t deadline = ew_time_mono_us() + (s->timeout_ms + 5000) * 1000;
-	uint32_t i;
+	uint32_t i, failed = 0;
 
+	pthread_mutex_lock(&s->dr_mu);
 	s->gen++;
 	s->cur = status;
 	s->ncur = n;
-	/* status starts FAILED (0); a report sets it. Mark pending with a value no report
-	 * writes, so the wait below knows when every report is in. */
+	s->pending = 0;
+	for (i = 0; i < n; i++)
+		status[i] = 0xff;    /* pending: no report writes this value */
+	pthread_mutex_unlock(&s->dr_mu);
 	for (i = 0; i < n; i++) {
 		uint32_t kl = (uint32_t)m[i].p[0] << 8 | m[i].p[1];
-		rd_kafka_resp_err_t e;
+		rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 		if (kl + 2 > m[i].len) {
+			pthread_mutex_lock(&s->dr_mu);
 			status[i] = EW_DQ_SENT;   /* cannot happen: we wrote it; do not loop on it */
+			pthread_mutex_unlock(&s->dr_mu);
 			continue;
 		}
-		status[i] = 0xff;
+		pthread_mutex_lock(&s->dr_mu);
+		s->pending++;
+		pthread_mutex_unlock(&s->dr_mu);
 		for (;;) {
-			e = rd_kafka_produce(s->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+			if (rd_kafka_produce(s->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
 					     (void *)(m[i].p + 2 + kl), m[i].len - 2 - kl,
 					     m[i].p + 2, kl,
-					     (void *)(uintptr_t)((uint64_t)s->gen << 32 | i)) == 0
-				? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
+					     (void *)(uintptr_t)(((uint64_t)s->gen << 32 | i) << 1)) == 0)
+				break;
+			e = rd_kafka_last_error();
 			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || ew_time_mono_us() > deadline ||
 			    ew_dq_stopping(s->q))
 				break;
-			rd_kafka_poll(s->rk, 10);
+			usleep(1000);
 		}
 		if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			status[i] = EW_DQ_FAILED;
+			pthread_mutex_lock(&s->dr_mu);
+			if (status[i] == 0xff) {
+				status[i] = EW_DQ_FAILED;
+				s->pending--;
+			}
+			pthread_mutex_unlock(&s->dr_mu);
 			snprintf(why, whylen, "%s", rd_kafka_err2str(e));
 		}
 	}
 	for (;;) {
-		uint32_t pending = 0;
+		uint32_t pending;
 
-		for (i = 0; i < n; i++)
-			pending += status[i] == 0xff;
+		pthread_mutex_lock(&s->dr_mu);
+		pending = s->pending;
+		pthread_mutex_unlock(&s->dr_mu);
 		if (pending == 0 || ew_time_mono_us() > deadline || ew_dq_stopping(s->q))
 			break;
-		rd_kafka_poll(s->rk, 50);
+		usleep(1000);
 	}
-	for (i = 0; i < n; i++)
-		if (status[i] == 0xff) {
-			/* no report in time: count it failed; a late report must not write here */
-			status[i] = EW_DQ_FAILED;
-			snprintf(why, whylen, "no delivery report within %llu ms",
-				 (unsigned long long)s->timeout_ms + 5000);
-		} else if (status[i] == EW_DQ_FAILED && !why[0]) {
-			snprintf(why, whylen, "delivery failed");
-		}
+	pthread_mutex_lock(&s->dr_mu);
+	for (i = 0; i < n; i++) {
+		if (status[i] == 0xff)
+			status[i] = EW_DQ_FAILED;   /* no report in time */
+		failed += status[i] == EW_DQ_FAILED;
+	}
 	s->cur = NULL;   /* late reports of this batch are ignored */
+	pthread_mutex_unlock(&s->dr_mu);
+	if (failed && !why[0])
+		snprintf(why, whylen, "delivery failed or not reported within %llu ms",
+			 (unsigned long long)s->timeout_ms + 5000);
 }
 
 static int set(rd_kafka_conf_t *kc, const char *k, const char *v, struct ew_conf_node at,
@@ -239,6 +312,7 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	}
 	k->timeout_ms = timeout_us / 1000;
 	pthread_mutex_init(&k->fmt_mu, NULL);
+	pthread_mutex_init(&k->dr_mu, NULL);
 	rd_kafka_conf_set_opaque(kc, k);
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
 	if (k->rk == NULL) {
@@ -271,6 +345,16 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		free(k);
 		return EW_E_IO;
 	}
+	if (!env->validate_only) {
+		if (pthread_create(&k->poller, NULL, poll_thread, k) != 0) {
+			ew_dq_free(k->q);
+			rd_kafka_topic_destroy(k->topic);
+			rd_kafka_destroy(k->rk);
+			free(k);
+			return ew_err_set(err, "kafka sink: cannot start its thread");
+		}
+		k->poller_started = 1;
+	}
 	*st = k;
 	return EW_OK;
 bad:
@@ -299,9 +383,42 @@ static int kafka_emit(void *st, const struct ew_alert *a)
 	}
 	if (b.len && b.p[b.len - 1] == '\n')
 		b.len--;   /* a Kafka message is the JSON object, no line break */
-	rc = ew_dq_push(k->q, k->line, (uint32_t)(2 + kl + b.len), 1);
+	if (k->q == NULL)
+		rc = EW_OK;   /* validate only */
+	else if (rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, b.p, b.len,
+				  key, kl, direct_tag()) == 0)
+		rc = EW_OK;
+	else   /* librdkafka's queue is full (or it refuses): the delivery queue takes it */
+		rc = ew_dq_push(k->q, k->line, (uint32_t)(2 + kl + b.len), 1);
 	pthread_mutex_unlock(&k->fmt_mu);
 	return rc;
+}
+
+/* Shutdown: wait for what librdkafka holds; purge what it still has at the deadline (its
+ * reports put it in the delivery queue), then drain the delivery queue. */
+static int kafka_flush(void *st, int timeout_ms)
+{
+	struct kafka_sink *k = st;
+	uint64_t deadline = ew_time_mono_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
+
+	if (timeout_ms <= 0 || k->q == NULL)
+		return EW_OK;
+	while (rd_kafka_outq_len(k->rk) > 0 && ew_time_mono_us() < deadline)
+		usleep(2000);
+	if (rd_kafka_outq_len(k->rk) > 0) {
+		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		for (int i = 0; i < 500 && rd_kafka_outq_len(k->rk) > 0; i++)
+			usleep(2000);
+	}
+	return ew_dq_drain(k->q, (int)(deadline > ew_time_mono_us() ?
+				       (deadline - ew_time_mono_us()) / 1000 : 1));
+}
+
+static int kafka_settled(void *st)
+{
+	struct kafka_sink *k = st;
+
+	return k->q == NULL || (rd_kafka_outq_len(k->rk) == 0 && ew_dq_settled(k->q));
 }
 
 static int kafka_wants_flows(void *st)
@@ -329,6 +446,14 @@ static void kafka_close(void *st)
 
 	if (k == NULL)
 		return;
+	if (k->q)
+		kafka_flush(k, 2000);
+	ew_dq_free(k->q);   /* spools what it holds */
+	if (k->poller_started) {
+		__atomic_store_n(&k->stop_poll, 1, __ATOMIC_RELAXED);
+		pthread_join(k->poller, NULL);
+	}
+	k->q = NULL;
 	if (k->frk) {
 		rd_kafka_flush(k->frk, 10000);
 		if (k->flows_dropped || k->flows_failed || rd_kafka_outq_len(k->frk))
@@ -339,16 +464,15 @@ static void kafka_close(void *st)
 		rd_kafka_topic_destroy(k->ftopic);
 		rd_kafka_destroy(k->frk);
 	}
-	ew_dq_free(k->q);
-	rd_kafka_flush(k->rk, 5000);
 	rd_kafka_topic_destroy(k->topic);
 	rd_kafka_destroy(k->rk);
 	pthread_mutex_destroy(&k->fmt_mu);
+	pthread_mutex_destroy(&k->dr_mu);
 	free(k);
 }
 
 const struct ew_sink_ops ew_sink_kafka_ops = {
-	.name = "kafka", .open = kafka_open, .emit = kafka_emit, .flush = ew_dq_sink_flush,
-	.close = kafka_close, .stats = ew_dq_sink_stats, .settled = ew_dq_sink_settled,
+	.name = "kafka", .open = kafka_open, .emit = kafka_emit, .flush = kafka_flush,
+	.close = kafka_close, .stats = ew_dq_sink_stats, .settled = kafka_settled,
 	.wants_flows = kafka_wants_flows, .flow = kafka_flow,
 };

@@ -55,6 +55,9 @@ static int parse_payload(const struct ew_dq_msg *m, struct parsed *p)
 {
 	const char *b = (const char *)m->p, *e = b + m->len, *z1, *z2;
 
+	p->sev = 0;
+	p->subject = p->text = p->json = "";
+	p->json_len = 0;
 	if (m->len < 3)
 		return -1;
 	p->sev = (uint8_t)b[0];
