@@ -96,3 +96,15 @@ for rate in 1000000 2500000 5000000; do
 	echo "nfcapd at $((rate / 1000)) k records/s: stored ${nrecs:-0} of about $want records" \
 	     "($(awk -v a="${nrecs:-0}" -v b="$want" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost)"
 done
+
+echo "== alert sinks (Kafka: librdkafka's mock cluster, 3 brokers, in its own process)"
+mkfifo "$OUT/mockctl.$$"
+build-bench/bench/kafka_mock 3 bench.alerts:4 bench.latency:4 bench.raw:4 \
+	<"$OUT/mockctl.$$" >"$OUT/mock.out" 2>/dev/null &
+exec 8>"$OUT/mockctl.$$"
+for _ in $(seq 50); do grep -q bootstrap "$OUT/mock.out" && break; sleep 0.1; done
+one build-bench/bench/bench_sinks "$(awk '/^bootstrap/ {print $2}' "$OUT/mock.out")" 1000000 \
+	2>/dev/null
+echo quit >&8
+exec 8>&-
+rm -f "$OUT/mockctl.$$"

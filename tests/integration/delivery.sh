@@ -120,7 +120,7 @@ stop_all() {
 }
 
 mkfifo "$T/mockctl"
-"$MOCK" 3 eastwatch.alerts:4 eastwatch.flows:2 <"$T/mockctl" >"$T/mock.out" 2>"$T/mock.err" &
+"$MOCK" 3 eastwatch.alerts:4 eastwatch.flows:2 flowtest.alerts:1 <"$T/mockctl" >"$T/mock.out" 2>"$T/mock.err" &
 pids+=($!)
 exec 7>"$T/mockctl"
 for _ in $(seq 50); do grep -q bootstrap "$T/mock.out" && break; sleep 0.1; done
@@ -130,7 +130,7 @@ mock() { echo "$1" >&7; }
 start_all || exit 1
 
 # --- flow records to Kafka (flows_topic): the --flows file's records, keyed by initiator
-printf 'spool_dir: %s\nsinks:\n  - { type: kafka, brokers: "%s", flows_topic: eastwatch.flows }\n' \
+printf 'spool_dir: %s\nsinks:\n  - { type: kafka, brokers: "%s", topic: flowtest.alerts, flows_topic: eastwatch.flows }\n' \
 	"$T/spool-flows" "$BROKERS" >"$T/flows.yaml"
 "$EW" replay -q --config "$T/flows.yaml" --rules "$SRC/rules.d" -o /dev/null --flows "$T/flows.json" \
 	"$SRC/tests/data/sample.pcap" 2>"$T/flows.log"
@@ -361,6 +361,47 @@ grep -q '"action":"alert-dropped"' "$T/full-alerts.json" &&
 	grep -q "sink dead-hook dropped" "$T/full-run.log" &&
 	ok "spool full: drops counted and logged, and a self-alert ($(grep -o '"message":"sink dead-hook dropped [0-9]* alerts' "$T/full-alerts.json" | head -1 | cut -d'"' -f4))" ||
 	bad "spool full: no self-alert; $(tail -3 "$T/full-run.log")"
+
+# --- logrotate: the file sink reopens its path on SIGHUP
+printf 'sinks:\n  - { type: file, path: %s }\n' "$T/rot.json" >"$T/rot.yaml"
+start_ew "$T/rot.log" "$((base + 13))" "$T/rot.yaml" || exit 1
+c1=$($PY "$RECV/nf5_stream.py" 127.0.0.1 "$((base + 13))" 200 0.25 300000)
+sleep 3
+mv "$T/rot.json" "$T/rot.json.1"
+kill -HUP "$EWPID"
+sleep 0.5
+c2=$($PY "$RECV/nf5_stream.py" 127.0.0.1 "$((base + 13))" 200 0.25 400000)
+sleep 3
+stop_ew
+n1=$(wc -l <"$T/rot.json.1"); n2=$(wc -l <"$T/rot.json" 2>/dev/null || echo 0)
+[ "$n1" = "$c1" ] && [ "$n2" = "$c2" ] &&
+	ok "SIGHUP reopens the alert file (logrotate): $n1 alerts before, $n2 after" ||
+	bad "SIGHUP reopen: $n1 in the rotated file ($c1 sent before), $n2 in the new one ($c2 after)"
+
+# --- routing: a deny rule names a sink (notify), a notify_only sink gets only those
+mkdir -p "$T/rules-notify"
+cp "$SRC"/rules.d/*.yaml "$T/rules-notify/"
+sed -i 's/^\(    severity: critical\)$/\1\n    notify: [pager]/' "$T/rules-notify/10-tiers.yaml"
+cat >"$T/notify.yaml" <<EOF
+sinks:
+  - { type: file, name: everything, path: $T/notify-all.json }
+  - { type: file, name: pager, path: $T/notify-pager.json, notify_only: true }
+  - { type: file, name: highs, path: $T/notify-high.json, min_severity: critical }
+EOF
+"$EW" replay -q --config "$T/notify.yaml" --rules "$T/rules-notify" "$SRC/tests/data/sample.pcap" \
+	>/dev/null 2>"$T/notify.log"
+n_all=$(wc -l <"$T/notify-all.json"); n_pager=$(wc -l <"$T/notify-pager.json")
+n_pager_ssh=$(grep -c '"name":"ssh-between-servers"' "$T/notify-pager.json")
+[ "$n_all" = 7 ] && [ "$n_pager" = 3 ] && [ "$n_pager_ssh" = 3 ] &&
+	grep -q '"notify":\["pager"\]' "$T/notify-pager.json" &&
+	[ "$(wc -l <"$T/notify-high.json")" = 3 ] &&
+	ok "notify: [pager] on ssh-between-servers: the notify_only sink got its 3 alerts, the others all 7 (min_severity filters)" ||
+	bad "notify routing: all $n_all, pager $n_pager ($n_pager_ssh ssh); $(cat "$T/notify.log")"
+printf 'sinks:\n  - { type: webhook, url: "http://198.18.0.1/x" }\n' >"$T/http.yaml"
+"$EW" check --rules "$SRC/rules.d" --config "$T/http.yaml" >"$T/http.out" 2>&1
+[ $? = 1 ] && grep -q "http.yaml:2:.*https (http only to a loopback address)" "$T/http.out" &&
+	ok "a webhook over plain http to a non-loopback address is refused" ||
+	bad "http webhook: $(cat "$T/http.out")"
 
 # --- refusals: anonymous TLS, a certificate for another name, no STARTTLS, open secrets
 openssl s_server -accept "$P_ANON" -nocert -cipher 'aNULL:@SECLEVEL=0' -quiet \
