@@ -6,20 +6,20 @@
 
 #include <stdio.h>
 
-static void key(struct ew_buf *b, const char *k)
+static inline void key(struct ew_buf *b, const char *k)
 {
 	ew_buf_putc(b, '"');
 	ew_buf_puts(b, k);
-	ew_buf_puts(b, "\":");
+	ew_buf_put(b, "\":", 2);
 }
 
-static void kv_str(struct ew_buf *b, const char *k, const char *v)
+static inline void kv_str(struct ew_buf *b, const char *k, const char *v)
 {
 	key(b, k);
 	ew_buf_json_str(b, v ? v : "");
 }
 
-static void kv_u64(struct ew_buf *b, const char *k, uint64_t v)
+static inline void kv_u64(struct ew_buf *b, const char *k, uint64_t v)
 {
 	key(b, k);
 	ew_buf_u64(b, v);

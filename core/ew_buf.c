@@ -20,7 +20,7 @@ void ew_buf_reset(struct ew_buf *b)
 	b->p[0] = '\0';
 }
 
-void ew_buf_put(struct ew_buf *b, const char *s, size_t n)
+void ew_buf_put_slow(struct ew_buf *b, const char *s, size_t n)
 {
 	if (n >= b->cap - b->len) {
 		b->overflow = 1;
@@ -31,14 +31,9 @@ void ew_buf_put(struct ew_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-void ew_buf_puts(struct ew_buf *b, const char *s)
-{
-	ew_buf_put(b, s, strlen(s));
-}
-
 void ew_buf_putc_slow(struct ew_buf *b, char c)
 {
-	ew_buf_put(b, &c, 1);
+	ew_buf_put_slow(b, &c, 1);
 }
 
 void ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
@@ -77,35 +72,60 @@ static const uint8_t needs_escape[256] = {
 	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
-void ew_buf_json_str(struct ew_buf *b, const char *s)
+/* The escaped form of byte c into d; returns its length. */
+static size_t escape(unsigned char c, char *d)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)s;
-	const unsigned char *run = u;
 
+	d[0] = '\\';
+	switch (c) {
+	case '"': d[1] = '"'; return 2;
+	case '\\': d[1] = '\\'; return 2;
+	case '\n': d[1] = 'n'; return 2;
+	case '\r': d[1] = 'r'; return 2;
+	case '\t': d[1] = 't'; return 2;
+	default:
+		d[1] = 'u'; d[2] = '0'; d[3] = '0';
+		d[4] = hex[c >> 4]; d[5] = hex[c & 15];
+		return 6;
+	}
+}
+
+void ew_buf_json_str(struct ew_buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t start = b->len;
+	char *d, *end;
+
+	/* Fast path: write straight into the buffer while at least 8 bytes are left. */
+	if (b->cap - b->len > 16) {
+		d = b->p + b->len;
+		end = b->p + b->cap - 8;
+		*d++ = '"';
+		while (*u && d < end) {
+			if (!needs_escape[*u])
+				*d++ = (char)*u++;
+			else
+				d += escape(*u++, d);
+		}
+		if (*u == '\0' && d < end) {
+			*d++ = '"';
+			*d = '\0';
+			b->len = (size_t)(d - b->p);
+			return;
+		}
+		b->len = start;   /* not enough room: the careful way, which records overflow */
+		b->p[b->len] = '\0';
+		u = (const unsigned char *)s;
+	}
 	ew_buf_putc(b, '"');
 	for (; *u != '\0'; u++) {
 		char esc[6];
-		size_t n = 2;
 
 		if (!needs_escape[*u])
-			continue;
-		ew_buf_put(b, (const char *)run, (size_t)(u - run));
-		run = u + 1;
-		esc[0] = '\\';
-		switch (*u) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-			esc[4] = hex[*u >> 4]; esc[5] = hex[*u & 15];
-			n = 6;
-		}
-		ew_buf_put(b, esc, n);
+			ew_buf_putc(b, (char)*u);
+		else
+			ew_buf_put(b, esc, escape(*u, esc));
 	}
-	ew_buf_put(b, (const char *)run, (size_t)(u - run));
 	ew_buf_putc(b, '"');
 }

@@ -20,9 +20,26 @@ struct ew_buf {
 /* Use mem[0..cap) as the buffer; cap must be at least 1. */
 void ew_buf_init(struct ew_buf *b, char *mem, size_t cap);
 void ew_buf_reset(struct ew_buf *b);
-void ew_buf_put(struct ew_buf *b, const char *s, size_t n);
-void ew_buf_puts(struct ew_buf *b, const char *s);
+void ew_buf_put_slow(struct ew_buf *b, const char *s, size_t n);
 void ew_buf_putc_slow(struct ew_buf *b, char c);
+
+/* Inline: formatters append many short pieces, most of them literals whose length the
+ * compiler knows (ew_buf_puts("...") costs no strlen). */
+static inline void ew_buf_put(struct ew_buf *b, const char *s, size_t n)
+{
+	if (n < b->cap - b->len) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+	} else {
+		ew_buf_put_slow(b, s, n);
+	}
+}
+
+static inline void ew_buf_puts(struct ew_buf *b, const char *s)
+{
+	ew_buf_put(b, s, strlen(s));
+}
 
 static inline void ew_buf_putc(struct ew_buf *b, char c)
 {

@@ -118,7 +118,7 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
-					   "alerter", NULL };
+					   "alerter", "metrics", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", NULL };
 	static const char *const k_thr[] = { "window", "max_keys", "redis", NULL };
@@ -162,6 +162,14 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 		for (size_t i = 0; i < ew_conf_len(n); i++)
 			if (parse_source(c, ew_conf_at(n, i), err) != EW_OK)
 				return EW_E_INVAL;
+	}
+	n = ew_conf_get(root, "metrics");
+	if (ew_conf_present(n)) {
+		static const char *const k_met[] = { "listen", NULL };
+
+		if (ew_conf_check_map(n, "metrics", k_met, err) != EW_OK ||
+		    opt_str(n, "listen", &c->metrics, err) != EW_OK)
+			return EW_E_INVAL;
 	}
 	c->alerter = ew_conf_get(root, "alerter");   /* read by "eastwatch alerter" */
 	if (ew_conf_present(c->alerter) && ew_conf_type(c->alerter) != EW_CONF_MAP)

@@ -26,7 +26,8 @@ struct ew_config {
 	const char *inventory;
 	const char *user;
 	const char *spool_dir;
-	const char *throttle_redis;  /* "host:port": throttle shared with other sensors */   /* sinks' spools (default /var/lib/eastwatch/spool) */
+	const char *throttle_redis;
+	const char *metrics;         /* "ADDR:PORT" of /metrics and /healthz, or NULL */  /* "host:port": throttle shared with other sensors */   /* sinks' spools (default /var/lib/eastwatch/spool) */
 	struct ew_config_source src[EW_MAX_SOURCES];
 	unsigned nsrc;
 	struct ew_conf_node sinks;   /* sequence, may be absent */

@@ -13,6 +13,7 @@
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 #include "daemon/config.h"
+#include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 
 #include <errno.h>
@@ -68,8 +69,8 @@ static const char usage_replay[] =
 static const char usage_run[] =
 	"usage: eastwatch run [--config FILE] [--rules DIR] [--iface IF]... [--filter BPF]\n"
 	"                     [--ipfix ADDR:PORT] [--netflow ADDR:PORT] [--sflow ADDR:PORT]\n"
-	"                     [--output FILE] [--kafka BROKERS] [--flows FILE] [--sensor NAME]\n"
-	"                     [--user USER]\n"
+	"                     [--output FILE] [--kafka BROKERS] [--metrics ADDR:PORT]\n"
+	"                     [--flows FILE] [--sensor NAME] [--user USER]\n"
 	"\n"
 	"The sensor daemon. Captures on every --iface, collects flow telemetry on every\n"
 	"listener (and the config's sources), judges every flow and sends alerts to the sinks\n"
@@ -86,6 +87,7 @@ static const char usage_run[] =
 	"      --sflow ADDR:PORT    receive sFlow v5 ([::]:6343 takes IPv4 and IPv6)\n"
 	"  -o, --output FILE   write alerts as JSON lines to FILE\n"
 	"      --kafka BROKERS send alerts to Kafka (host:port,...; topic eastwatch.alerts)\n"
+	"      --metrics ADDR:PORT  serve Prometheus /metrics and /healthz there\n"
 	"      --flows FILE    write every flow record with its verdict as JSON lines\n"
 	"      --sensor NAME   observer.name in alerts\n"
 	"  -u, --user USER     drop root to USER after opening captures (default: nobody when\n"
@@ -133,7 +135,7 @@ static const char usage_explain[] =
 
 struct opts {
 	const char *config, *rules, *output, *flows, *sensor, *filter, *user, *log_format;
-	const char *kafka;
+	const char *kafka, *metrics;
 	const char *ifaces[EW_MAX_SOURCES];
 	const char *listen_type[EW_MAX_SOURCES], *listen_addr[EW_MAX_SOURCES];
 	int nifaces, nlisten, quiet, help;
@@ -155,6 +157,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		{ "user", required_argument, NULL, 'u' },
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "kafka", required_argument, NULL, 'K' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -179,6 +182,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		case 'u': o->user = optarg; break;
 		case 'L': o->log_format = optarg; break;
 		case 'K': o->kafka = optarg; break;
+		case 'M': o->metrics = optarg; break;
 		case 'q': o->quiet = 1; break;
 		case 'I':
 		case 'N':
@@ -550,6 +554,9 @@ struct runstate {
 	struct runsrc *srcs;
 	int nsrcs;
 	int ticks;
+	struct ew_metrics_view view;
+	struct ew_metrics_source msrc[EW_MAX_SOURCES * 3];
+	struct ew_metrics *metrics;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -565,10 +572,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		if (np == NULL) {
 			ew_error("policy reload refused, the previous policy stays in force: %s",
 				 err.msg);
+			rs->view.policy_refused++;
 			return;
 		}
 		ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(rs->p, np));
 		rs->c->pol = np;
+		rs->view.policy_reloads++;
+		rs->view.policy_loaded_us = ew_time_now_us();
 		ew_info("policy reloaded from %s", rs->c->rules_dir);
 		return;
 	}
@@ -623,7 +633,7 @@ static int cmd_run(int argc, char **argv)
 	FILE *flows = NULL;
 	const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 
-	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:K:F:S:f:i:I:N:s:u:L:h", usage_run, 0, 0)) >= 0)
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:K:M:F:S:f:i:I:N:s:u:L:h", usage_run, 0, 0)) >= 0)
 		return rc;
 	rc = ctx_init(&c, 1);
 	if (rc != 0)
@@ -694,6 +704,29 @@ static int cmd_run(int argc, char **argv)
 	}
 	rs.srcs = srcs;
 	rs.nsrcs = nsrcs;
+	if (c.o.metrics || c.cfg.metrics) {
+		rs.view.sensor = c.cfg.pc.sensor;
+		rs.view.rules_dir = c.rules_dir;
+		rs.view.p = rs.p;
+		rs.view.sinks = rs.sinks;
+		rs.view.pol = (const struct ew_policy *const *)&c.pol;
+		for (int i = 0; i < nsrcs; i++) {
+			rs.msrc[i].name = srcs[i].name;
+			rs.msrc[i].ops = srcs[i].ops;
+			rs.msrc[i].st = srcs[i].st;
+		}
+		rs.view.src = rs.msrc;
+		rs.view.nsrc = nsrcs;
+		rs.view.start_us = rs.view.policy_loaded_us = ew_time_now_us();
+		rs.metrics = ew_metrics_start(rs.eb, c.o.metrics ? c.o.metrics : c.cfg.metrics,
+					      &rs.view, &err);
+		if (rs.metrics == NULL) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		ew_info("metrics on http://%s/metrics", c.o.metrics ? c.o.metrics : c.cfg.metrics);
+	}
 	if (drop_privileges(c.o.user ? c.o.user : c.cfg.user ? c.cfg.user : "nobody") != 0) {
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -740,6 +773,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	ew_metrics_free(rs.metrics);
 	for (int i = 0; i < 4; i++)
 		if (evs[i])
 			event_free(evs[i]);

@@ -348,6 +348,7 @@ kill "$SLOWPID"
 # --- a full spool: alerts dropped, counted, logged, and a self-alert says so
 cat >"$T/full.yaml" <<EOF
 spool_dir: $T/spool-full
+metrics: { listen: "127.0.0.1:$((base + 14))" }
 sinks:
   - { type: file, path: $T/full-alerts.json }
   - { type: webhook, name: dead-hook, url: "http://127.0.0.1:$((base + 11))/x", queue: 10,
@@ -356,7 +357,32 @@ EOF
 start_ew "$T/full-run.log" "$((base + 12))" "$T/full.yaml" || exit 1
 $PY "$RECV/nf5_stream.py" 127.0.0.1 "$((base + 12))" 500 3 200000 >/dev/null
 sleep 4
+curl -sf "http://127.0.0.1:$((base + 14))/metrics" >"$T/metrics.txt"
+curl -sf "http://127.0.0.1:$((base + 14))/healthz" >"$T/healthz.txt"
 stop_ew
+$PY - "$T/metrics.txt" <<'EOF'
+import re, sys
+m = {}
+for l in open(sys.argv[1]):
+    if l.startswith("#"):
+        assert re.match(r"# (HELP|TYPE) eastwatch_\w+ ", l), l
+        continue
+    k, v = l.rsplit(" ", 1)
+    assert re.match(r'eastwatch_\w+(\{(\w+="[^"]*",?)+\})?$', k), l
+    m[k] = int(v)
+d = 'sink="dead-hook",type="webhook"'
+ok = (m["eastwatch_sink_dropped_total{%s}" % d] > 0 and m["eastwatch_sink_up{%s}" % d] == 0
+      and m["eastwatch_sink_spool_records{%s}" % d] > 0
+      and m['eastwatch_sink_delivered_total{sink="file",type="file"}'] == m["eastwatch_alerts_total"]
+      and m["eastwatch_flow_records_total"] >= 1500)
+print("%s /metrics (Prometheus text, %d series): the dead sink's drops (%d), spool (%d) and "
+      "up=0; records %d, alerts %d" % ("ok  " if ok else "FAIL", len(m),
+      m["eastwatch_sink_dropped_total{%s}" % d], m["eastwatch_sink_spool_records{%s}" % d],
+      m["eastwatch_flow_records_total"], m["eastwatch_alerts_total"]))
+sys.exit(0 if ok else 1)
+EOF
+[ $? = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
+grep -qx ok "$T/healthz.txt" && ok "/healthz answers ok" || bad "/healthz: $(cat "$T/healthz.txt")"
 grep -q '"action":"alert-dropped"' "$T/full-alerts.json" &&
 	grep -q "sink dead-hook dropped" "$T/full-run.log" &&
 	ok "spool full: drops counted and logged, and a self-alert ($(grep -o '"message":"sink dead-hook dropped [0-9]* alerts' "$T/full-alerts.json" | head -1 | cut -d'"' -f4))" ||

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* metrics - see metrics.h. */
+#include "daemon/metrics.h"
+#include "core/ew_time.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ew_metrics {
+	struct evhttp *http;
+	const struct ew_metrics_view *v;
+};
+
+/* A label value with \, " and line breaks escaped (Prometheus text format). */
+static const char *esc(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; s && *s && n + 3 < cap; s++) {
+		if (*s == '\\' || *s == '"') {
+			out[n++] = '\\';
+			out[n++] = *s;
+		} else if (*s == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else {
+			out[n++] = *s;
+		}
+	}
+	out[n] = 0;
+	return out;
+}
+
+static void head(struct evbuffer *o, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void one(struct evbuffer *o, const char *name, const char *type, const char *help,
+		uint64_t v)
+{
+	head(o, name, type, help);
+	evbuffer_add_printf(o, "%s %llu\n", name, (unsigned long long)v);
+}
+
+struct rule_ctx {
+	struct evbuffer *o;
+};
+
+static void rule_line(void *arg, const char *rule, uint64_t n)
+{
+	struct rule_ctx *rc = arg;
+	char e[256];
+
+	evbuffer_add_printf(rc->o, "eastwatch_alerts_by_rule_total{rule=\"%s\"} %llu\n",
+			    esc(rule, e, sizeof(e)), (unsigned long long)n);
+}
+
+struct exp_ctx {
+	struct evbuffer *o;
+	const char *src;
+	int field;
+};
+
+static void exp_line(void *arg, const struct ew_exporter_health *h)
+{
+	static const char *const names[] = { "eastwatch_exporter_datagrams_total",
+		"eastwatch_exporter_records_total", "eastwatch_exporter_templates_total",
+		"eastwatch_exporter_sequence_gaps_total", "eastwatch_exporter_lost_total",
+		"eastwatch_exporter_errors_total", "eastwatch_exporter_last_seen_seconds",
+		"eastwatch_exporter_silent" };
+	struct exp_ctx *x = arg;
+	char a[EW_ADDR_STRLEN], e[320];
+	uint64_t v[] = { h->datagrams, h->records, h->templates, h->seq_gaps, h->lost, h->errors,
+			 h->last_seen_us / 1000000, h->silent };
+
+	evbuffer_add_printf(x->o, "%s{source=\"%s\",exporter=\"%s\"} %llu\n", names[x->field],
+			    esc(x->src, e, sizeof(e)), ew_addr_format(&h->addr, a),
+			    (unsigned long long)v[x->field]);
+}
+
+void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
+{
+	struct ew_pipeline_stats ps;
+	struct ew_policy_info pi;
+	struct rule_ctx rc = { o };
+	char e[512], e2[512];
+	uint32_t ns = ew_sinkset_count(v->sinks);
+
+	ew_pipeline_stats(v->p, &ps);
+	head(o, "eastwatch_build_info", "gauge", "Version and sensor name.");
+	evbuffer_add_printf(o, "eastwatch_build_info{version=\"%s\",sensor=\"%s\"} 1\n", EW_VERSION,
+			    esc(v->sensor, e, sizeof(e)));
+	one(o, "eastwatch_start_time_seconds", "gauge", "When the daemon started (Unix time).",
+	    v->start_us / 1000000);
+	one(o, "eastwatch_packets_total", "counter", "Packets seen (captures, sFlow headers).",
+	    ps.packets);
+	one(o, "eastwatch_bytes_total", "counter", "Bytes of the packets seen.", ps.bytes);
+	one(o, "eastwatch_flow_records_total", "counter", "IPFIX/NetFlow records received.",
+	    ps.records);
+	one(o, "eastwatch_sflow_samples_total", "counter", "sFlow flow samples received.",
+	    ps.samples);
+	one(o, "eastwatch_flows_total", "counter", "Flows (bidirectional) seen.", ps.flows);
+	one(o, "eastwatch_flows_judged_total", "counter", "Flows judged against the policy.",
+	    ps.judged);
+	one(o, "eastwatch_violations_total", "counter", "Flows the policy denies.", ps.violations);
+	one(o, "eastwatch_alerts_total", "counter", "Alerts raised (after throttling).", ps.alerts);
+	one(o, "eastwatch_alerts_throttled_total", "counter",
+	    "Repeats counted instead of sent (SPEC 4).", ps.throttled);
+	head(o, "eastwatch_packets_undecodable_total", "counter",
+	     "Packets that could not be decoded, by reason.");
+	evbuffer_add_printf(o, "eastwatch_packets_undecodable_total{reason=\"truncated\"} %llu\n"
+			    "eastwatch_packets_undecodable_total{reason=\"malformed\"} %llu\n"
+			    "eastwatch_packets_undecodable_total{reason=\"unsupported\"} %llu\n",
+			    (unsigned long long)ps.trunc, (unsigned long long)ps.malformed,
+			    (unsigned long long)ps.unsupported);
+	head(o, "eastwatch_flows_by_app_source_total", "counter",
+	     "Flows by where their application came from.");
+	evbuffer_add_printf(o, "eastwatch_flows_by_app_source_total{app_source=\"dpi\"} %llu\n"
+			    "eastwatch_flows_by_app_source_total{app_source=\"port\"} %llu\n"
+			    "eastwatch_flows_by_app_source_total{app_source=\"exporter\"} %llu\n"
+			    "eastwatch_flows_by_app_source_total{app_source=\"none\"} %llu\n",
+			    (unsigned long long)ps.app_dpi, (unsigned long long)ps.app_port,
+			    (unsigned long long)ps.app_exporter, (unsigned long long)ps.app_none);
+	head(o, "eastwatch_alerts_by_rule_total", "counter", "Alerts raised, by rule.");
+	ew_pipeline_rule_counts(v->p, rule_line, &rc);
+
+	/* sources and exporters */
+	{
+		static const char *const sn[] = { "eastwatch_source_packets_total",
+			"eastwatch_source_kernel_drops_total", "eastwatch_source_errors_total" };
+		static const char *const sh[] = { "Packets (or datagrams) a source delivered.",
+			"Packets dropped by the kernel or the interface.",
+			"Undecodable datagrams or capture errors." };
+
+		for (int f = 0; f < 3; f++) {
+			head(o, sn[f], "counter", sh[f]);
+			for (int i = 0; i < v->nsrc; i++) {
+				struct ew_source_stats ss;
+				uint64_t x;
+
+				v->src[i].ops->stats(v->src[i].st, &ss);
+				x = f == 0 ? ss.packets : f == 1 ? ss.kernel_drops : ss.errors;
+				evbuffer_add_printf(o, "%s{source=\"%s\"} %llu\n", sn[f],
+						    esc(v->src[i].name, e, sizeof(e)),
+						    (unsigned long long)x);
+			}
+		}
+		for (int f = 0; f < 8; f++) {
+			static const char *const en[] = { "eastwatch_exporter_datagrams_total",
+				"eastwatch_exporter_records_total",
+				"eastwatch_exporter_templates_total",
+				"eastwatch_exporter_sequence_gaps_total",
+				"eastwatch_exporter_lost_total", "eastwatch_exporter_errors_total",
+				"eastwatch_exporter_last_seen_seconds", "eastwatch_exporter_silent" };
+			static const char *const eh[] = { "Datagrams from an exporter.",
+				"Flow records or samples from an exporter.",
+				"Templates an exporter sent.",
+				"Sequence gaps in an exporter's stream.",
+				"Records or datagrams lost, by the sequence numbers.",
+				"Undecodable datagrams from an exporter.",
+				"When an exporter was last heard (Unix time).",
+				"1 while an exporter is silent past its limit (telemetry-gap)." };
+			int any = 0;
+
+			for (int i = 0; i < v->nsrc; i++)
+				any |= v->src[i].ops->exporters != NULL;
+			if (!any)
+				break;
+			head(o, en[f], f >= 6 ? "gauge" : "counter", eh[f]);
+			for (int i = 0; i < v->nsrc; i++) {
+				struct exp_ctx x = { o, v->src[i].name, f };
+
+				if (v->src[i].ops->exporters)
+					v->src[i].ops->exporters(v->src[i].st, exp_line, &x);
+			}
+		}
+	}
+
+	/* sinks */
+	{
+		static const char *const kn[] = { "eastwatch_sink_alerts_total",
+			"eastwatch_sink_filtered_total", "eastwatch_sink_rejected_total",
+			"eastwatch_sink_delivered_total", "eastwatch_sink_spooled_total",
+			"eastwatch_sink_dropped_total", "eastwatch_sink_failed_attempts_total",
+			"eastwatch_sink_queue_depth", "eastwatch_sink_spool_records",
+			"eastwatch_sink_spool_bytes", "eastwatch_sink_up" };
+		static const char *const kh[] = { "Alerts handed to a sink.",
+			"Alerts a sink did not take (min_severity, notify_only).",
+			"Alerts a sink refused at once (formatting, full).",
+			"Alerts a receiver confirmed (file: written).",
+			"Alerts written to a sink's spool.",
+			"Alerts lost because a sink's spool was full.",
+			"Delivery attempts that failed (retried with backoff).",
+			"Alerts waiting in a sink's memory queue.",
+			"Alerts waiting in a sink's spool.", "Size of a sink's spool file.",
+			"1 if a sink's last delivery attempt succeeded." };
+
+		for (int f = 0; f < 11; f++) {
+			head(o, kn[f], f < 7 ? "counter" : "gauge", kh[f]);
+			for (uint32_t i = 0; i < ns; i++) {
+				struct ew_sink_stats st;
+				uint64_t x[11];
+
+				ew_sinkset_stats(v->sinks, i, &st);
+				x[0] = st.emitted + st.failed;
+				x[1] = st.filtered;
+				x[2] = st.failed;
+				x[3] = st.has_queue ? st.sent : st.emitted;
+				x[4] = st.spooled;
+				x[5] = st.dropped;
+				x[6] = st.failed_attempts;
+				x[7] = st.queued;
+				x[8] = st.spool_records;
+				x[9] = st.spool_bytes;
+				x[10] = st.has_queue ? (uint64_t)st.up : 1;
+				evbuffer_add_printf(o, "%s{sink=\"%s\",type=\"%s\"} %llu\n", kn[f],
+						    esc(st.name, e, sizeof(e)), st.type,
+						    (unsigned long long)x[f]);
+			}
+		}
+	}
+
+	/* policy */
+	ew_policy_info(*v->pol, &pi);
+	head(o, "eastwatch_policy_info", "gauge", "The policy in force.");
+	evbuffer_add_printf(o, "eastwatch_policy_info{rules_dir=\"%s\",default=\"%s\"} 1\n",
+			    esc(v->rules_dir, e2, sizeof(e2)),
+			    pi.default_action == EW_DENY ? "deny" : "allow");
+	one(o, "eastwatch_policy_rules", "gauge", "Rules in the policy in force.", pi.rules);
+	one(o, "eastwatch_policy_groups", "gauge", "Groups in the policy in force.", pi.groups);
+	one(o, "eastwatch_policy_files", "gauge", "Files the policy in force came from.", pi.files);
+	one(o, "eastwatch_policy_loaded_time_seconds", "gauge",
+	    "When the policy in force was loaded (Unix time).", v->policy_loaded_us / 1000000);
+	head(o, "eastwatch_policy_reloads_total", "counter", "Policy reloads (SIGHUP), by result.");
+	evbuffer_add_printf(o, "eastwatch_policy_reloads_total{result=\"ok\"} %llu\n"
+			    "eastwatch_policy_reloads_total{result=\"refused\"} %llu\n",
+			    (unsigned long long)v->policy_reloads,
+			    (unsigned long long)v->policy_refused);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct ew_metrics *m = arg;
+	const char *uri = evhttp_request_get_uri(req);
+	struct evbuffer *o = evbuffer_new();
+
+	if (o == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, NULL);
+	} else if (strcmp(uri, "/metrics") == 0) {
+		ew_metrics_render(m->v, o);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  "text/plain; version=0.0.4; charset=utf-8");
+		evhttp_send_reply(req, 200, "OK", o);
+	} else if (strcmp(uri, "/healthz") == 0) {
+		evbuffer_add_printf(o, "ok\n");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+				  "text/plain; charset=utf-8");
+		evhttp_send_reply(req, 200, "OK", o);
+	} else {
+		evhttp_send_error(req, 404, NULL);
+	}
+	evbuffer_free(o);
+}
+
+struct ew_metrics *ew_metrics_start(struct event_base *eb, const char *addr,
+				    const struct ew_metrics_view *v, struct ew_err *err)
+{
+	struct ew_metrics *m = calloc(1, sizeof(*m));
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	int port;
+
+	if (m == NULL) {
+		ew_err_set(err, "metrics: out of memory");
+		return NULL;
+	}
+	port = colon ? atoi(colon + 1) : 0;
+	if (colon == NULL || port <= 0 || port > 65535 || (size_t)(colon - addr) >= sizeof(host)) {
+		ew_err_set(err, "metrics address \"%s\": expected ADDR:PORT", addr);
+		free(m);
+		return NULL;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = 0;
+	}
+	m->v = v;
+	m->http = evhttp_new(eb);
+	if (m->http == NULL || evhttp_bind_socket(m->http, host, (uint16_t)port) != 0) {
+		ew_err_set(err, "metrics: cannot listen on %s", addr);
+		if (m->http)
+			evhttp_free(m->http);
+		free(m);
+		return NULL;
+	}
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(m->http, on_request, m);
+	return m;
+}
+
+void ew_metrics_free(struct ew_metrics *m)
+{
+	if (m == NULL)
+		return;
+	evhttp_free(m->http);
+	free(m);
+}

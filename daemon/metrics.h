@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* metrics - the daemon's Prometheus text endpoint (/metrics) and /healthz (SPEC §6), on
+ * libevent's HTTP server in the daemon's loop.
+ *
+ * Everything is read when scraped from the parts that count it: the pipeline (packets,
+ * records, samples, flows, verdicts, alerts by rule, throttled), every source (packets or
+ * datagrams, kernel drops, errors) and, for telemetry listeners, every exporter
+ * (datagrams, records, templates, sequence gaps, lost, errors, last seen), every sink
+ * (alerts taken, filtered, delivered, spooled, dropped, queue depth, spool size, up), and
+ * the policy in force (rules, groups, files, when loaded, reloads and refusals). Nothing
+ * is copied on the packet path. /healthz answers 200 "ok" while the loop runs. */
+#ifndef EW_METRICS_H
+#define EW_METRICS_H
+
+#include <stdint.h>
+
+#include "alerting/sink.h"
+#include "analyzer/policy.h"
+#include "collector/source.h"
+#include "daemon/pipeline.h"
+
+struct event_base;
+struct evbuffer;
+
+struct ew_metrics_source {
+	const char *name;                    /* "iface eth1", "ipfix 0.0.0.0:4739" */
+	const struct ew_source_ops *ops;
+	void *st;
+};
+
+/* What a scrape reads; the daemon keeps it current (policy pointer after a reload). */
+struct ew_metrics_view {
+	const char *sensor;
+	const char *rules_dir;
+	struct ew_pipeline *p;
+	struct ew_sinkset *sinks;
+	const struct ew_policy *const *pol;  /* the daemon's current-policy pointer */
+	const struct ew_metrics_source *src;
+	int nsrc;
+	uint64_t start_us, policy_loaded_us, policy_reloads, policy_refused;
+};
+
+struct ew_metrics;
+
+/* Listen on addr ("127.0.0.1:9464", "[::1]:9464"). NULL with err filled on failure. */
+struct ew_metrics *ew_metrics_start(struct event_base *eb, const char *addr,
+				    const struct ew_metrics_view *v, struct ew_err *err);
+void ew_metrics_free(struct ew_metrics *m);
+
+/* The Prometheus text of v into out (exposed for tests). */
+void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *out);
+
+#endif
