@@ -20,7 +20,7 @@ struct pend {
 	struct pend *prev, *next;
 	int done;                  /* given up on (sent unshared); freed when its reply comes */
 	size_t len;
-	char json[];
+	char *json;                /* right after the struct, same allocation */
 };
 
 struct ew_rthrottle {
@@ -195,6 +195,7 @@ void ew_rthrottle_submit(struct ew_rthrottle *t, const struct ew_alert *a)
 	}
 	p->t = t;
 	p->done = 0;
+	p->json = (char *)(p + 1);
 	p->len = b.len;
 	memcpy(p->json, b.p, b.len);
 	p->next = &t->head;
