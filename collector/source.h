@@ -83,6 +83,10 @@ struct ew_source_ops {
 	/* Exporter health, for listeners: calls fn for each exporter (NULL otherwise). */
 	void (*exporters)(void *st, void (*fn)(void *arg, const struct ew_exporter_health *h),
 			  void *arg);
+	/* sFlow listeners: the latest counters of each interface its agents report (NULL
+	 * for other sources). */
+	void (*if_counters)(void *st, void (*fn)(void *arg, const struct ew_sflow_counters *c),
+			    void *arg);
 	void (*close)(void *st);           /* accepts NULL */
 };
 

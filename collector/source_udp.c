@@ -26,6 +26,7 @@
 #define BATCH 64
 #define DGRAM_MAX 65536
 #define MAX_EXPORTERS 1024
+#define MAX_IFCOUNTERS 4096    /* sFlow interfaces remembered (agent, sub-agent, ifIndex) */
 
 struct udp_src {
 	int fd, sflow;
@@ -41,6 +42,9 @@ struct udp_src {
 	struct ew_addr listen;
 	uint16_t listen_port;
 	struct ew_exporter_health *exp;   /* MAX_EXPORTERS, by address, direct-mapped */
+	struct ew_sflow_counters *ifc;    /* MAX_IFCOUNTERS, direct-mapped; a collision
+					   * replaces the older interface (counted) */
+	uint64_t ifc_replaced;
 	uint32_t nexp;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -61,6 +65,27 @@ static void emit_sample(void *arg, const struct ew_sflow_sample *smp)
 	struct udp_src *s = arg;
 
 	s->out.sample(s->out.arg, smp, s->id, s->now);
+}
+
+/* The latest counters of an interface, for /metrics. */
+static void keep_counters(void *arg, const struct ew_sflow_counters *c)
+{
+	struct udp_src *s = arg;
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *b = (const uint8_t *)&c->agent;
+	struct ew_sflow_counters *slot;
+
+	if (s->ifc == NULL || !c->has_generic)
+		return;
+	for (size_t i = 0; i < sizeof(c->agent); i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	h = ((h ^ c->sub_agent) * 1099511628211ULL ^ c->if_index) * 1099511628211ULL;
+	slot = &s->ifc[h % MAX_IFCOUNTERS];
+	if (slot->has_generic && (slot->if_index != c->if_index ||
+				  slot->sub_agent != c->sub_agent ||
+				  !ew_addr_eq(&slot->agent, &c->agent)))
+		s->ifc_replaced++;
+	*slot = *c;
 }
 
 static void exporter_of(const struct sockaddr_storage *ss, struct ew_exporter_key *ex)
@@ -109,7 +134,7 @@ static struct ew_exporter_health *exporter_slot(struct udp_src *s, const struct 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_src *s = arg;
-	struct ew_sflow_cb cb = { emit_sample, NULL, NULL, s };
+	struct ew_sflow_cb cb = { emit_sample, keep_counters, NULL, s };
 
 	for (int round = 0; round < 16; round++) {   /* then let other sources run */
 		int n;
@@ -237,6 +262,7 @@ static void udp_close(void *st)
 	ew_sflow_free(s->sfl);
 	free(s->bufs);
 	free(s->exp);
+	free(s->ifc);
 	free(s);
 }
 
@@ -274,6 +300,7 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	}
 	if (s->sflow) {
 		s->sfl = ew_sflow_new(4096);
+		s->ifc = calloc(MAX_IFCOUNTERS, sizeof(*s->ifc));
 	} else {
 		struct ew_ipfix_conf ic;
 
@@ -281,7 +308,8 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 		s->ipfix = ew_ipfix_new(&ic);
 	}
 	s->bufs = malloc((size_t)BATCH * DGRAM_MAX);
-	if ((s->sflow ? (void *)s->sfl : (void *)s->ipfix) == NULL || s->bufs == NULL) {
+	if ((s->sflow ? (void *)s->sfl : (void *)s->ipfix) == NULL || s->bufs == NULL ||
+	    (s->sflow && s->ifc == NULL)) {
 		udp_close(s);
 		return ew_err_set(err, "%s: out of memory", c->target);
 	}
@@ -357,6 +385,16 @@ static void udp_exporters(void *st, void (*fn)(void *arg, const struct ew_export
 			fn(arg, &s->exp[i]);
 }
 
+static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflow_counters *c),
+			    void *arg)
+{
+	struct udp_src *s = st;
+
+	for (uint32_t i = 0; s->ifc && i < MAX_IFCOUNTERS; i++)
+		if (s->ifc[i].has_generic)
+			fn(arg, &s->ifc[i]);
+}
+
 const struct ew_source_ops ew_source_ipfix_ops = {
 	.name = "ipfix", .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .close = udp_close,
@@ -364,5 +402,5 @@ const struct ew_source_ops ew_source_ipfix_ops = {
 
 const struct ew_source_ops ew_source_sflow_ops = {
 	.name = "sflow", .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
-	.exporters = udp_exporters, .close = udp_close,
+	.exporters = udp_exporters, .if_counters = udp_if_counters, .close = udp_close,
 };

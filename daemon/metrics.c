@@ -83,6 +83,28 @@ static void exp_line(void *arg, const struct ew_exporter_health *h)
 			    (unsigned long long)v[x->field]);
 }
 
+struct ifc_ctx {
+	struct evbuffer *o;
+	int field;
+};
+
+static void ifc_line(void *arg, const struct ew_sflow_counters *c)
+{
+	static const char *const cn[] = { "eastwatch_sflow_if_in_octets",
+		"eastwatch_sflow_if_out_octets", "eastwatch_sflow_if_in_ucast_packets",
+		"eastwatch_sflow_if_out_ucast_packets", "eastwatch_sflow_if_in_errors",
+		"eastwatch_sflow_if_out_errors", "eastwatch_sflow_if_in_discards",
+		"eastwatch_sflow_if_out_discards", "eastwatch_sflow_if_speed_mbps" };
+	struct ifc_ctx *x = arg;
+	uint64_t val[] = { c->in_octets, c->out_octets, c->in_ucast, c->out_ucast, c->in_errors,
+			   c->out_errors, c->in_discards, c->out_discards, c->if_speed_mbps };
+	char a[EW_ADDR_STRLEN];
+
+	evbuffer_add_printf(x->o, "%s{agent=\"%s\",sub_agent=\"%u\",ifindex=\"%u\"} %llu\n",
+			    cn[x->field], ew_addr_format(&c->agent, a), c->sub_agent, c->if_index,
+			    (unsigned long long)val[x->field]);
+}
+
 void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 {
 	struct ew_pipeline_stats ps;
@@ -177,6 +199,29 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 
 				if (v->src[i].ops->exporters)
 					v->src[i].ops->exporters(v->src[i].st, exp_line, &x);
+			}
+		}
+	}
+
+	/* sFlow interface counters (the latest counter sample of each interface) */
+	{
+		static const char *const cn[] = { "eastwatch_sflow_if_in_octets",
+			"eastwatch_sflow_if_out_octets", "eastwatch_sflow_if_in_ucast_packets",
+			"eastwatch_sflow_if_out_ucast_packets", "eastwatch_sflow_if_in_errors",
+			"eastwatch_sflow_if_out_errors", "eastwatch_sflow_if_in_discards",
+			"eastwatch_sflow_if_out_discards", "eastwatch_sflow_if_speed_mbps" };
+		int any = 0;
+
+		for (int i = 0; i < v->nsrc; i++)
+			any |= v->src[i].ops->if_counters != NULL;
+		for (int f = 0; any && f < 9; f++) {
+			head(o, cn[f], f == 8 ? "gauge" : "counter",
+			     "sFlow interface counter, as the agent last reported it.");
+			for (int i = 0; i < v->nsrc; i++) {
+				struct ifc_ctx x = { o, f };
+
+				if (v->src[i].ops->if_counters)
+					v->src[i].ops->if_counters(v->src[i].st, ifc_line, &x);
 			}
 		}
 	}
