@@ -180,13 +180,30 @@ static void set_app(struct ew_flow *f, ndpi_protocol r, uint8_t source)
 		f->app_source = source;
 }
 
+/* The flow's risks: nDPI's, plus what its URL reveals (XSS, SQL or code injection).
+ * nDPI leaves the URL check to its caller (ndpiReader and ntopng call
+ * ndpi_validate_url when they report a flow), so it is done here, once the flow is
+ * classified. */
+static uint64_t flow_risk(struct cls_state *s)
+{
+	uint64_t r = s->nf->risk;
+
+	if (s->nf->http.url && s->nf->http.url[0]) {
+		ndpi_risk_enum u = ndpi_validate_url(s->nf->http.url);
+
+		if (u != NDPI_NO_RISK && (int)u < 64)
+			r |= 1ULL << u;
+	}
+	return r;
+}
+
 static int give_up(struct ew_classify *c, struct cls_state *s, struct ew_flow *f)
 {
 	u_int8_t guessed = 0;
 	ndpi_protocol r = ndpi_detection_giveup(c->ndpi, s->nf, 1, &guessed);
 
 	set_app(f, r, source_of(s->nf, guessed));
-	f->risk |= s->nf->risk;
+	f->risk |= flow_risk(s);
 	if (f->app_source == EW_APP_DPI)
 		c->st.detected++;
 	else if (f->app_source == EW_APP_PORT)
@@ -234,7 +251,7 @@ int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
 				c->st.guessed++;
 			rc |= EW_CLS_APP_KNOWN;
 			if (enough || !ndpi_extra_dissection_possible(c->ndpi, s->nf)) {
-				f->risk |= s->nf->risk;
+				f->risk |= flow_risk(s);
 				state_put(c, state);
 				rc |= EW_CLS_FINISHED;
 			}
@@ -245,7 +262,7 @@ int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
 	} else {
 		/* Known application, more to learn (certificates, banners): keep the
 		 * application as first named, collect risks. */
-		f->risk |= s->nf->risk;
+		f->risk |= flow_risk(s);
 		if (enough || !ndpi_extra_dissection_possible(c->ndpi, s->nf)) {
 			state_put(c, state);
 			rc |= EW_CLS_FINISHED;
@@ -269,7 +286,7 @@ int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f)
 		return f->app_source != EW_APP_NONE ? EW_CLS_APP_KNOWN : 0;
 	}
 	if (s->app_known)
-		f->risk |= s->nf->risk;
+		f->risk |= flow_risk(s);
 	else
 		rc = give_up(c, s, f);
 	state_put(c, state);

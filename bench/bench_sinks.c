@@ -302,7 +302,10 @@ int main(int argc, char **argv)
 	if (system("rm -rf /tmp/eastwatch-bench-spool") != 0)
 		return 1;
 	run_case("file (/dev/null)", "{type: file, path: /dev/null}", n, NULL);
-	snprintf(yaml, sizeof(yaml), "{type: kafka, brokers: \"%s\", topic: bench.alerts}", argv[1]);
+	/* EW_BENCH_KAFKA: extra keys for the Kafka sink's mapping, to try settings */
+	snprintf(yaml, sizeof(yaml), "{type: kafka, brokers: \"%s\", topic: bench.alerts%s%s}",
+		 argv[1], getenv("EW_BENCH_KAFKA") ? ", " : "",
+		 getenv("EW_BENCH_KAFKA") ? getenv("EW_BENCH_KAFKA") : "");
 	raw_ceiling(argv[1], n);
 	run_case("kafka (lz4, acks=all)", yaml, n, NULL);
 	start_recv(&tcp, 0, 0);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* config - see config.h. */
 #include "daemon/config.h"
+#include "analyzer/classify.h"
+#include "core/ew_sev.h"
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 
 #include <string.h>
+#include <strings.h>
 
 void ew_config_init(struct ew_config *c)
 {
@@ -114,11 +117,63 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	return EW_OK;
 }
 
+/* detectors: { risk: { enabled: BOOL, severity: { "NDPI RISK NAME": SEVERITY|off } } } */
+static int parse_detectors(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
+{
+	static const char *const k_det[] = { "risk", NULL };
+	static const char *const k_risk[] = { "enabled", "severity", NULL };
+	struct ew_conf_node r = ew_conf_get(n, "risk"), e, sv;
+	int on = 1;
+
+	if (ew_conf_check_map(n, "detectors", k_det, err) != EW_OK)
+		return EW_E_INVAL;
+	if (!ew_conf_present(r))
+		return EW_OK;
+	if (ew_conf_check_map(r, "the risk detector", k_risk, err) != EW_OK)
+		return EW_E_INVAL;
+	if (ew_conf_present(e = ew_conf_get(r, "enabled")) && ew_conf_bool(e, &on, err) != EW_OK)
+		return EW_E_INVAL;
+	if (!on) {
+		memset(c->pc.risk_sev, EW_RISK_OFF, sizeof(c->pc.risk_sev));
+		return EW_OK;
+	}
+	sv = ew_conf_get(r, "severity");
+	if (!ew_conf_present(sv))
+		return EW_OK;
+	if (ew_conf_type(sv) != EW_CONF_MAP)
+		return ew_conf_errf(err, sv, "severity must map nDPI risk names to a severity or off");
+	for (size_t i = 0; i < ew_conf_len(sv); i++) {
+		const char *name = ew_conf_str(ew_conf_key(sv, i)), *v = ew_conf_str(ew_conf_val(sv, i));
+		int bit = -1, sev;
+
+		for (int b = 1; b < 64 && bit < 0; b++) {
+			const char *rn = ew_classify_risk_name(b);
+
+			if (rn && strcasecmp(rn, name) == 0)
+				bit = b;
+		}
+		if (bit < 0)
+			return ew_conf_errf(err, ew_conf_key(sv, i), "unknown nDPI risk \"%s\" (names as "
+					    "ndpiReader prints them, e.g. \"Clear-Text Credentials\")",
+					    name);
+		if (strcmp(v, "off") == 0) {
+			c->pc.risk_sev[bit] = EW_RISK_OFF;
+			continue;
+		}
+		sev = ew_severity_parse(v);
+		if (sev < 0)
+			return ew_conf_errf(err, ew_conf_val(sv, i), "bad severity \"%s\": expected "
+					    "info, low, medium, high, critical or off", v);
+		c->pc.risk_sev[bit] = (uint8_t)sev;
+	}
+	return EW_OK;
+}
+
 int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
-					   "alerter", "metrics", NULL };
+					   "alerter", "metrics", "detectors", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", NULL };
 	static const char *const k_thr[] = { "window", "max_keys", "redis", NULL };
@@ -171,6 +226,9 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 		    opt_str(n, "listen", &c->metrics, err) != EW_OK)
 			return EW_E_INVAL;
 	}
+	n = ew_conf_get(root, "detectors");
+	if (ew_conf_present(n) && parse_detectors(c, n, err) != EW_OK)
+		return EW_E_INVAL;
 	c->alerter = ew_conf_get(root, "alerter");   /* read by "eastwatch alerter" */
 	if (ew_conf_present(c->alerter) && ew_conf_type(c->alerter) != EW_CONF_MAP)
 		return ew_conf_errf(err, c->alerter, "alerter must be a mapping (brokers, topic, "

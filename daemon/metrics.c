@@ -60,6 +60,25 @@ static void rule_line(void *arg, const char *rule, uint64_t n)
 			    esc(rule, e, sizeof(e)), (unsigned long long)n);
 }
 
+/* Per-exporter series: name, help; in the order of exp_line's values. */
+static const char *const exp_names[][2] = {
+	{ "eastwatch_exporter_datagrams_total", "Datagrams from an exporter." },
+	{ "eastwatch_exporter_records_total", "Flow records or samples from an exporter." },
+	{ "eastwatch_exporter_templates_total", "Templates an exporter sent." },
+	{ "eastwatch_exporter_sequence_gaps_total", "Sequence gaps in an exporter's stream." },
+	{ "eastwatch_exporter_lost_total", "Records or datagrams lost, by the sequence numbers." },
+	{ "eastwatch_exporter_errors_total", "Undecodable datagrams from an exporter." },
+	{ "eastwatch_exporter_last_seen_seconds", "When an exporter was last heard (Unix time)." },
+	{ "eastwatch_exporter_silent", "1 while an exporter is silent past its limit." },
+};
+
+/* sFlow interface counter series, in the order of ifc_line's values. */
+static const char *const ifc_names[] = { "eastwatch_sflow_if_in_octets",
+	"eastwatch_sflow_if_out_octets", "eastwatch_sflow_if_in_ucast_packets",
+	"eastwatch_sflow_if_out_ucast_packets", "eastwatch_sflow_if_in_errors",
+	"eastwatch_sflow_if_out_errors", "eastwatch_sflow_if_in_discards",
+	"eastwatch_sflow_if_out_discards", "eastwatch_sflow_if_speed_mbps" };
+
 struct exp_ctx {
 	struct evbuffer *o;
 	const char *src;
@@ -68,17 +87,12 @@ struct exp_ctx {
 
 static void exp_line(void *arg, const struct ew_exporter_health *h)
 {
-	static const char *const names[] = { "eastwatch_exporter_datagrams_total",
-		"eastwatch_exporter_records_total", "eastwatch_exporter_templates_total",
-		"eastwatch_exporter_sequence_gaps_total", "eastwatch_exporter_lost_total",
-		"eastwatch_exporter_errors_total", "eastwatch_exporter_last_seen_seconds",
-		"eastwatch_exporter_silent" };
 	struct exp_ctx *x = arg;
 	char a[EW_ADDR_STRLEN], e[320];
 	uint64_t v[] = { h->datagrams, h->records, h->templates, h->seq_gaps, h->lost, h->errors,
 			 h->last_seen_us / 1000000, h->silent };
 
-	evbuffer_add_printf(x->o, "%s{source=\"%s\",exporter=\"%s\"} %llu\n", names[x->field],
+	evbuffer_add_printf(x->o, "%s{source=\"%s\",exporter=\"%s\"} %llu\n", exp_names[x->field][0],
 			    esc(x->src, e, sizeof(e)), ew_addr_format(&h->addr, a),
 			    (unsigned long long)v[x->field]);
 }
@@ -90,18 +104,13 @@ struct ifc_ctx {
 
 static void ifc_line(void *arg, const struct ew_sflow_counters *c)
 {
-	static const char *const cn[] = { "eastwatch_sflow_if_in_octets",
-		"eastwatch_sflow_if_out_octets", "eastwatch_sflow_if_in_ucast_packets",
-		"eastwatch_sflow_if_out_ucast_packets", "eastwatch_sflow_if_in_errors",
-		"eastwatch_sflow_if_out_errors", "eastwatch_sflow_if_in_discards",
-		"eastwatch_sflow_if_out_discards", "eastwatch_sflow_if_speed_mbps" };
 	struct ifc_ctx *x = arg;
 	uint64_t val[] = { c->in_octets, c->out_octets, c->in_ucast, c->out_ucast, c->in_errors,
 			   c->out_errors, c->in_discards, c->out_discards, c->if_speed_mbps };
 	char a[EW_ADDR_STRLEN];
 
 	evbuffer_add_printf(x->o, "%s{agent=\"%s\",sub_agent=\"%u\",ifindex=\"%u\"} %llu\n",
-			    cn[x->field], ew_addr_format(&c->agent, a), c->sub_agent, c->if_index,
+			    ifc_names[x->field], ew_addr_format(&c->agent, a), c->sub_agent, c->if_index,
 			    (unsigned long long)val[x->field]);
 }
 
@@ -173,27 +182,13 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			}
 		}
 		for (int f = 0; f < 8; f++) {
-			static const char *const en[] = { "eastwatch_exporter_datagrams_total",
-				"eastwatch_exporter_records_total",
-				"eastwatch_exporter_templates_total",
-				"eastwatch_exporter_sequence_gaps_total",
-				"eastwatch_exporter_lost_total", "eastwatch_exporter_errors_total",
-				"eastwatch_exporter_last_seen_seconds", "eastwatch_exporter_silent" };
-			static const char *const eh[] = { "Datagrams from an exporter.",
-				"Flow records or samples from an exporter.",
-				"Templates an exporter sent.",
-				"Sequence gaps in an exporter's stream.",
-				"Records or datagrams lost, by the sequence numbers.",
-				"Undecodable datagrams from an exporter.",
-				"When an exporter was last heard (Unix time).",
-				"1 while an exporter is silent past its limit (telemetry-gap)." };
 			int any = 0;
 
 			for (int i = 0; i < v->nsrc; i++)
 				any |= v->src[i].ops->exporters != NULL;
 			if (!any)
 				break;
-			head(o, en[f], f >= 6 ? "gauge" : "counter", eh[f]);
+			head(o, exp_names[f][0], f >= 6 ? "gauge" : "counter", exp_names[f][1]);
 			for (int i = 0; i < v->nsrc; i++) {
 				struct exp_ctx x = { o, v->src[i].name, f };
 
@@ -205,17 +200,12 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 
 	/* sFlow interface counters (the latest counter sample of each interface) */
 	{
-		static const char *const cn[] = { "eastwatch_sflow_if_in_octets",
-			"eastwatch_sflow_if_out_octets", "eastwatch_sflow_if_in_ucast_packets",
-			"eastwatch_sflow_if_out_ucast_packets", "eastwatch_sflow_if_in_errors",
-			"eastwatch_sflow_if_out_errors", "eastwatch_sflow_if_in_discards",
-			"eastwatch_sflow_if_out_discards", "eastwatch_sflow_if_speed_mbps" };
 		int any = 0;
 
 		for (int i = 0; i < v->nsrc; i++)
 			any |= v->src[i].ops->if_counters != NULL;
 		for (int f = 0; any && f < 9; f++) {
-			head(o, cn[f], f == 8 ? "gauge" : "counter",
+			head(o, ifc_names[f], f == 8 ? "gauge" : "counter",
 			     "sFlow interface counter, as the agent last reported it.");
 			for (int i = 0; i < v->nsrc; i++) {
 				struct ifc_ctx x = { o, f };

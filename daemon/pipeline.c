@@ -65,11 +65,44 @@ struct ew_pipeline {
 	char flowbuf[8192];
 };
 
+void ew_pipeline_risk_defaults(uint8_t sev[64])
+{
+	static const struct { const char *name; uint8_t sev; } on[] = {
+		{ "XSS Attack", EW_SEV_CRITICAL },
+		{ "SQL Injection", EW_SEV_CRITICAL },
+		{ "RCE Injection", EW_SEV_CRITICAL },
+		{ "Possible Exploit Detected", EW_SEV_CRITICAL },
+		{ "Clear-Text Credentials", EW_SEV_HIGH },
+		{ "SMB Insecure Version", EW_SEV_HIGH },
+		{ "Suspicious DGA Domain name", EW_SEV_HIGH },
+		{ "Risky Domain Name", EW_SEV_HIGH },
+		{ "Possibly Malicious JA3 Fingerprint", EW_SEV_HIGH },
+		{ "Possibly Malicious SSL Cert. SHA1 Fingerprint", EW_SEV_HIGH },
+		{ "SSH Obsolete Client Version/Cipher", EW_SEV_MEDIUM },
+		{ "SSH Obsolete Server Version/Cipher", EW_SEV_MEDIUM },
+		{ "Obsolete TLS Version (1.1 or older)", EW_SEV_MEDIUM },
+		{ "Weak TLS Cipher", EW_SEV_MEDIUM },
+		{ "Binary Application Transfer", EW_SEV_MEDIUM },
+		{ "Desktop/File Sharing Session", EW_SEV_MEDIUM },
+		{ "Unsafe Protocol", EW_SEV_LOW },
+	};
+
+	memset(sev, EW_RISK_OFF, 64);
+	for (int r = 1; r < 64; r++) {
+		const char *n = ew_classify_risk_name(r);
+
+		for (size_t i = 0; n && i < sizeof(on) / sizeof(on[0]); i++)
+			if (strcmp(n, on[i].name) == 0)
+				sev[r] = on[i].sev;
+	}
+}
+
 void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->sensor = "eastwatch";
 	ew_ft_conf_default(&c->ft);
+	ew_pipeline_risk_defaults(c->risk_sev);
 	c->throttle_window_us = 60 * EW_USEC;
 	c->throttle_keys = 100000;
 	c->frag_ttl_us = 30 * EW_USEC;
@@ -172,6 +205,22 @@ static void groups_text(struct ew_buf *b, const char *const *g, uint32_t n)
 	ew_buf_putc(b, ']');
 }
 
+/* The application's nDPI name ("TLS.Google") and its network.protocol ("tls"). */
+static void app_names(struct ew_pipeline *p, const struct ew_flow *f, char *app, size_t al,
+		      char *ecs, size_t el)
+{
+	if (f->app_source == EW_APP_NONE) {
+		snprintf(app, al, "Unknown");
+		snprintf(ecs, el, "unknown");
+		return;
+	}
+	ew_classify_flow_name(p->cls, f, app, al);
+	/* network.protocol: the master protocol (tls for TLS.Google), lower case */
+	snprintf(ecs, el, "%s", ew_classify_name(p->cls, f->app_master ? f->app_master : f->app_proto));
+	for (char *c = ecs; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+}
+
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
 			    const struct ew_verdict *v)
@@ -205,17 +254,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	a.dport = f->dport;
 	a.proto = f->proto;
 	a.app_source = f->app_source;
-	if (f->app_source == EW_APP_NONE) {
-		snprintf(app, sizeof(app), "Unknown");
-		snprintf(ecs, sizeof(ecs), "unknown");
-	} else {
-		ew_classify_flow_name(p->cls, f, app, sizeof(app));
-		/* network.protocol: the master protocol (tls for TLS.Google), lower case */
-		snprintf(ecs, sizeof(ecs), "%s",
-			 ew_classify_name(p->cls, f->app_master ? f->app_master : f->app_proto));
-		for (char *c = ecs; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-	}
+	app_names(p, f, app, sizeof(app), ecs, sizeof(ecs));
 	a.app = app;
 	a.app_ecs = ecs;
 	a.nsrc_groups = group_names(p->pol, v->src_set, a.src_groups);
@@ -275,6 +314,86 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 		a.notify = (const char *const *)v->rule->notify;
 		a.nnotify = v->rule->nnotify;
 	}
+	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
+	count_rule(p, a.rule);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, &a);
+}
+
+/* The risk detector: when nDPI is done with a flow, one "risk" alert naming the risks
+ * the configuration enables (severity: the highest of theirs), throttled like any
+ * alert per (risk, source, destination, port). */
+static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
+{
+	struct ew_alert a;
+	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	struct ew_buf mb;
+	uint64_t repeats, on = 0;
+	int sev = -1;
+
+	for (int r = 1; r < 64; r++)
+		if ((f->risk & (1ULL << r)) && p->c.risk_sev[r] != EW_RISK_OFF) {
+			on |= 1ULL << r;
+			if (p->c.risk_sev[r] > sev)
+				sev = p->c.risk_sev[r];
+		}
+	if (on == 0)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.rule = "risk";
+	p->st.risks++;
+	if (!ew_throttle_check(p->thr, a.rule, &f->src, &f->dst, f->dport, p->now, &repeats)) {
+		p->st.throttled++;
+		return;
+	}
+	a.ts_us = p->now;
+	a.action = "risk";
+	a.severity = (uint8_t)sev;
+	a.repeats = repeats;
+	a.decided_by = "detector";
+	a.src = f->src;
+	a.dst = f->dst;
+	a.sport = f->sport;
+	a.dport = f->dport;
+	a.proto = f->proto;
+	a.app_source = f->app_source;
+	app_names(p, f, app, sizeof(app), ecs, sizeof(ecs));
+	a.app = app;
+	a.app_ecs = ecs;
+	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &f->src), a.src_groups);
+	a.ndst_groups = group_names(p->pol, ew_policy_set_of(p->pol, &f->dst), a.dst_groups);
+	for (int r = 1; r < 64 && a.nrisks < EW_ALERT_MAX_RISKS; r++)
+		if (on & (1ULL << r))
+			a.risks[a.nrisks++] = ew_classify_risk_name(r);
+	a.observer_name = p->c.sensor;
+	a.observer_type = f->source_kind;
+	a.vlan = f->vlan;
+	a.flow_start_us = f->first_us;
+	a.pkts[0] = f->pkts[0];
+	a.pkts[1] = f->pkts[1];
+	a.bytes[0] = f->bytes[0];
+	a.bytes[1] = f->bytes[1];
+	ew_buf_init(&mb, msg, sizeof(msg));
+	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
+	groups_text(&mb, a.src_groups, a.nsrc_groups);
+	ew_buf_puts(&mb, " -> ");
+	ew_buf_puts(&mb, ew_addr_format(&f->dst, s2));
+	groups_text(&mb, a.dst_groups, a.ndst_groups);
+	ew_buf_puts(&mb, " ");
+	ew_buf_puts(&mb, app);
+	ew_buf_puts(&mb, " (");
+	ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
+	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
+		ew_buf_putc(&mb, '/');
+		ew_buf_u64(&mb, f->dport);
+	}
+	ew_buf_puts(&mb, "): nDPI flags ");
+	for (uint32_t i = 0; i < a.nrisks; i++) {
+		if (i)
+			ew_buf_puts(&mb, i + 1 == a.nrisks ? " and " : ", ");
+		ew_buf_puts(&mb, a.risks[i]);
+	}
+	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	count_rule(p, a.rule);
 	p->st.alerts++;
@@ -432,6 +551,7 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 		if (!CLS_DONE(e)) {
 			ew_classify_finish(p->cls, &e->cls, &e->f);
 			CLS_DONE(e) = 1;
+			detect_risk(p, &e->f);
 		}
 		switch (e->f.app_source) {
 		case EW_APP_DPI: p->st.app_dpi++; break;
@@ -581,12 +701,17 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		e->f.source_id = rp->source_id;
 		judge_first(p, e);
 	}
-	/* nDPI learns nothing from a bare TCP handshake, so inspection (and its 700-byte
-	 * state) starts at the first payload: a SYN scan or flood costs no nDPI memory. */
-	if (!CLS_DONE(e) && !later_frag && (pk.k.l4_payload > 0 || pk.k.proto != 6)) {
+	/* Inspection (and its 700-byte state) starts at the first payload or at the
+	 * handshake's closing ACK, whichever comes first: a SYN scan or flood (SYN,
+	 * SYN-ACK, RST) costs no nDPI memory, and nDPI sees the ACK that sets up its TCP
+	 * sequence tracking (without it, nDPI 4.2 misses what HTTP responses carry, such
+	 * as a binary download's content type). */
+	if (!CLS_DONE(e) && !later_frag && (pk.k.l4_payload > 0 || pk.k.proto != 6 || (pk.k.tcp_flags & (EW_TH_SYN | EW_TH_ACK)) == EW_TH_ACK)) {
 		rc = ew_classify_packet(p->cls, &e->cls, &e->f, pk.l3, pk.l3_len, rp->ts_us);
-		if (rc & EW_CLS_FINISHED)
+		if (rc & EW_CLS_FINISHED) {
 			CLS_DONE(e) = 1;
+			detect_risk(p, &e->f);
+		}
 		if (rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED))
 			judge_final(p, e);
 	}

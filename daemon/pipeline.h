@@ -33,7 +33,20 @@ struct ew_pipeline_conf {
 					* judged with the port guess after this long (0: wait
 					* for nDPI or the flow's end) */
 	FILE *flows_out;               /* every flow record as a JSON line, or NULL */
+	/* The risk detector: the severity (enum ew_severity) of each nDPI risk bit that
+	 * raises a "risk" alert when nDPI finishes with a flow, EW_RISK_OFF for the others. */
+	uint8_t risk_sev[64];
 };
+
+#define EW_RISK_OFF 0xff
+/* The risk detector's defaults: attacks and exploits critical; clear-text credentials,
+ * SMB v1, DGA names and known-bad fingerprints high; obsolete SSH/TLS, weak ciphers,
+ * binary transfers and remote desktops medium; unsafe (clear-text) protocols low; the
+ * noisy ones off: self-signed or long-lived certificates, HTTP header oddities, missing
+ * SNI, entropy, DNS sizes, and a known protocol on a non-standard port (services on
+ * high ports are everyday inside a datacenter, and the policy's apps conditions already
+ * catch SSH where TLS was declared). */
+void ew_pipeline_risk_defaults(uint8_t sev[64]);
 
 void ew_pipeline_conf_default(struct ew_pipeline_conf *c);
 
@@ -43,7 +56,7 @@ struct ew_pipeline_stats {
 	uint64_t packets, bytes, flow_packets;
 	uint64_t trunc, malformed, unsupported;
 	uint64_t infra, not_ip, icmp_errors, frag_unattributed;
-	uint64_t flows, judged, violations, alerts, throttled;
+	uint64_t flows, judged, violations, alerts, throttled, risks;
 	uint64_t app_dpi, app_port, app_none, app_exporter;
 	uint64_t records, records_not_flows, samples, samples_without_header;
 };

@@ -26,6 +26,8 @@ static int resolve(void *arg, const char *name)
 	return ew_classify_lookup(arg, name);
 }
 
+static int risk_on;
+
 static void start(const char *policy_text)
 {
 	struct ew_cls_conf cc;
@@ -49,6 +51,8 @@ static void start(const char *policy_text)
 	ck_assert_int_eq(ew_sinkset_add(sinks, ew_conf_root(sinkdoc), NULL, &err), 0);
 	ew_pipeline_conf_default(&pc);
 	pc.sensor = "unit";
+	if (!risk_on)   /* policy tests count policy alerts: the risk detector stays out */
+		memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
 	pl = ew_pipeline_new(&pc, cls, pol, sinks, &err);
 	ck_assert_ptr_nonnull(pl);
 }
@@ -177,6 +181,39 @@ START_TEST(denied_whatever_the_app_alerts_with_evidence)
 }
 END_TEST
 
+/* The risk detector: nDPI flags the SSH server in nDPI's ssh.pcap as obsolete; with a
+ * policy that allows everything the one alert is the detector's, named and graded by
+ * the default map; a configured "off" silences it. */
+START_TEST(risk_alert_obsolete_ssh)
+{
+	const struct ew_source_ops *ops = ew_source_find("pcap");
+	struct ew_source_conf sc = { .type = "pcap", .target = EW_CORPUS "/ndpi-4.2/pcap/ssh.pcap" };
+	struct ew_source_out o = { .packet = ew_pipeline_packet };
+	struct ew_err err;
+	void *st;
+	char *t;
+
+	risk_on = 1;
+	start("default: { action: allow }\n");
+	o.arg = pl;
+	ck_assert_int_eq(ops->open(&st, &sc, NULL, &o, &err), 0);
+	ck_assert_int_eq(ops->run(st, &err), 0);
+	ops->close(st);
+	ew_pipeline_finish(pl);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	ck_assert_ptr_nonnull(strstr(t, "\"action\":\"risk\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"rule\":{\"name\":\"risk\"}"));
+	ck_assert_ptr_nonnull(strstr(t, "\"severity\":\"medium\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"risks\":[\"SSH Obsolete Client Version/Cipher\","
+				      "\"SSH Obsolete Server Version/Cipher\"]"));
+	ck_assert_ptr_nonnull(strstr(t, "nDPI flags SSH Obsolete Client Version/Cipher and SSH "
+				      "Obsolete Server Version/Cipher"));
+	stop();
+	risk_on = 0;
+}
+END_TEST
+
 START_TEST(held_alert_names_the_app)
 {
 	/* Redis spoken from web to db: denied from the first SYN, alerted as Redis by DPI. */
@@ -281,6 +318,7 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, ssh_alerts_while_open);
 	tcase_add_test(t, denied_whatever_the_app_alerts_with_evidence);
 	tcase_add_test(t, held_alert_names_the_app);
+	tcase_add_test(t, risk_alert_obsolete_ssh);
 	tcase_add_test(t, silent_attempt_judged_at_deadline);
 	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
 	tcase_add_test(t, infrastructure_is_not_judged);
