@@ -117,16 +117,40 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	return EW_OK;
 }
 
-/* detectors: { risk: { enabled: BOOL, severity: { "NDPI RISK NAME": SEVERITY|off } } } */
+/* detectors: { risk: { enabled: BOOL, severity: { "NDPI RISK NAME": SEVERITY|off } },
+ *             new_edge: { state: FILE, learn_for: DURATION, max: N, severity: SEV } } */
 static int parse_detectors(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
-	static const char *const k_det[] = { "risk", NULL };
+	static const char *const k_det[] = { "risk", "new_edge", NULL };
+	static const char *const k_edge[] = { "state", "learn_for", "max", "severity", NULL };
+	struct ew_conf_node ne = ew_conf_get(n, "new_edge");
 	static const char *const k_risk[] = { "enabled", "severity", NULL };
 	struct ew_conf_node r = ew_conf_get(n, "risk"), e, sv;
 	int on = 1;
 
 	if (ew_conf_check_map(n, "detectors", k_det, err) != EW_OK)
 		return EW_E_INVAL;
+	if (ew_conf_present(ne)) {
+		const char *esev = NULL;
+		int sev;
+
+		if (ew_conf_check_map(ne, "the new-edge detector", k_edge, err) != EW_OK ||
+		    opt_str(ne, "state", &c->pc.edges_path, err) != EW_OK ||
+		    opt_dur(ne, "learn_for", &c->pc.edges_learn_us, err) != EW_OK ||
+		    opt_u32(ne, "max", 1, 100000000, &c->pc.edges_max, err) != EW_OK ||
+		    opt_str(ne, "severity", &esev, err) != EW_OK)
+			return EW_E_INVAL;
+		if (c->pc.edges_path == NULL)
+			return ew_conf_errf(err, ne, "new_edge needs state: the file that keeps the "
+					    "baseline across restarts");
+		if (esev) {
+			sev = ew_severity_parse(esev);
+			if (sev < 0)
+				return ew_conf_errf(err, ew_conf_get(ne, "severity"), "bad severity "
+						    "\"%s\"", esev);
+			c->pc.edges_sev = (uint8_t)sev;
+		}
+	}
 	if (!ew_conf_present(r))
 		return EW_OK;
 	if (ew_conf_check_map(r, "the risk detector", k_risk, err) != EW_OK)

@@ -3,6 +3,8 @@
 #include "daemon/pipeline.h"
 #include "alerting/alert.h"
 #include "alerting/throttle.h"
+#include "analyzer/edges.h"
+#include "core/ew_log.h"
 #include "analyzer/pairing.h"
 #include "collector/decode_pkt.h"
 #include "collector/frag.h"
@@ -51,6 +53,8 @@ struct ew_pipeline {
 	const struct ew_policy *pol;
 	struct ew_sinkset *sinks;
 	int flow_sinks;             /* a sink takes every flow record (Kafka flows_topic) */
+	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
+	uint64_t edges_saved_us;
 	struct ew_flowtab *ft;
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
@@ -103,6 +107,9 @@ void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 	c->sensor = "eastwatch";
 	ew_ft_conf_default(&c->ft);
 	ew_pipeline_risk_defaults(c->risk_sev);
+	c->edges_learn_us = 7 * 86400 * EW_USEC;
+	c->edges_max = 1000000;
+	c->edges_sev = EW_SEV_MEDIUM;
 	c->throttle_window_us = 60 * EW_USEC;
 	c->throttle_keys = 100000;
 	c->frag_ttl_us = 30 * EW_USEC;
@@ -127,6 +134,13 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->pol = pol;
 	p->sinks = sinks;
 	p->flow_sinks = ew_sinkset_wants_flows(sinks);
+	if (c->edges_path) {
+		p->edges = ew_edges_open(c->edges_path, c->edges_learn_us, c->edges_max, 0, err);
+		if (p->edges == NULL) {
+			ew_pipeline_free(p);
+			return NULL;
+		}
+	}
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
 	p->frag = ew_frag_new(16384, c->frag_ttl_us);
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
@@ -152,6 +166,7 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	free(p->rc);
 	free(p->pend);
 	ew_pairing_free(p->pairing);
+	ew_edges_free(p->edges);   /* saves the baseline */
 	free(p);
 }
 
@@ -400,6 +415,86 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	ew_sinkset_emit(p->sinks, &a);
 }
 
+/* Group names of a set, sorted and joined by ',' ("-" for none): an edge's end. */
+static const char *edge_end(const struct ew_policy *pol, uint32_t set, char *out, size_t cap,
+			    const char **names, uint32_t *n)
+{
+	size_t len = 0;
+
+	*n = group_names(pol, set, names);
+	for (uint32_t i = 1; i < *n; i++)          /* insertion sort: a few names */
+		for (uint32_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	out[0] = 0;
+	for (uint32_t i = 0; i < *n && len + 2 < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", names[i]);
+	if (*n == 0)
+		snprintf(out, cap, "-");
+	return out;
+}
+
+/* The new-edge detector: an allowed flow whose (source groups, destination groups,
+ * service) the baseline has not seen since its learning period ended. For packet flows
+ * it is asked once both the allow verdict is final and nDPI is done (so the alert names
+ * the application); for exported records, at once. */
+static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
+{
+	struct ew_alert a;
+	char se[512], de[512], app[64], ecs[64], msg[1024], tb[8], ts[32];
+	char s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	struct ew_edges_stats es;
+	struct ew_buf mb;
+	uint16_t port = (f->proto == 6 || f->proto == 17 || f->proto == 132) ? f->dport : 0;
+
+	memset(&a, 0, sizeof(a));
+	edge_end(p->pol, ew_policy_set_of(p->pol, &f->src), se, sizeof(se), a.src_groups,
+		 &a.nsrc_groups);
+	edge_end(p->pol, ew_policy_set_of(p->pol, &f->dst), de, sizeof(de), a.dst_groups,
+		 &a.ndst_groups);
+	if (!ew_edges_seen(p->edges, se, de, f->proto, port, p->now))
+		return;
+	p->st.new_edges++;
+	ew_edges_stats(p->edges, &es);
+	a.ts_us = p->now;
+	a.action = "new-edge";
+	a.rule = "new-edge";
+	a.severity = p->c.edges_sev;
+	a.decided_by = "detector";
+	a.src = f->src;
+	a.dst = f->dst;
+	a.sport = f->sport;
+	a.dport = f->dport;
+	a.proto = f->proto;
+	a.app_source = f->app_source;
+	app_names(p, f, app, sizeof(app), ecs, sizeof(ecs));
+	a.app = app;
+	a.app_ecs = ecs;
+	a.observer_name = p->c.sensor;
+	a.observer_type = f->source_kind;
+	a.vlan = f->vlan;
+	a.flow_start_us = f->first_us;
+	a.pkts[0] = f->pkts[0];
+	a.pkts[1] = f->pkts[1];
+	a.bytes[0] = f->bytes[0];
+	a.bytes[1] = f->bytes[1];
+	ew_buf_init(&mb, msg, sizeof(msg));
+	ew_buf_printf(&mb, "new edge %s -> %s %s", se, de, ew_transport_name(f->proto, tb));
+	if (port)
+		ew_buf_printf(&mb, "/%u", port);
+	ew_buf_printf(&mb, " (%s from %s to %s), allowed but never seen since the baseline began "
+		      "(%s)", app, ew_addr_format(&f->src, s1), ew_addr_format(&f->dst, s2),
+		      ew_time_rfc3339(es.learn_start_us, ts));
+	a.message = msg;
+	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
+	count_rule(p, a.rule);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, &a);
+}
+
 /* Judge e on f (e->f, or a copy carrying the port guess) and set its state to 'state'.
  * A flow judged provisionally is re-judged when its application shows, and alerts again
  * only if that escalates it (allowed -> denied, or denied by default -> by a rule). */
@@ -417,6 +512,8 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 				   (e->tcp & EW_TCP_SYN), f, v);
 	VERDICT(e) = code;
 	SET_JSTATE(e, state);
+	if (p->edges && code == V_ALLOW && state == J_FINAL && CLS_DONE(e))
+		detect_new_edge(p, &e->f);
 }
 
 /* Give e nDPI's port guess when nothing better is known yet (once per flow: the guess
@@ -552,6 +649,8 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 			ew_classify_finish(p->cls, &e->cls, &e->f);
 			CLS_DONE(e) = 1;
 			detect_risk(p, &e->f);
+			if (p->edges && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
+				detect_new_edge(p, &e->f);
 		}
 		switch (e->f.app_source) {
 		case EW_APP_DPI: p->st.app_dpi++; break;
@@ -584,6 +683,8 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	if (v.action == EW_DENY)
 		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
 				&f, &v);
+	else if (p->edges)
+		detect_new_edge(p, &f);
 	if (p->c.flows_out || p->flow_sinks)
 		write_flow(p, &f, v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT);
 }
@@ -711,6 +812,8 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		if (rc & EW_CLS_FINISHED) {
 			CLS_DONE(e) = 1;
 			detect_risk(p, &e->f);
+			if (p->edges && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
+				detect_new_edge(p, &e->f);
 		}
 		if (rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED))
 			judge_final(p, e);
@@ -800,6 +903,11 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 {
+	if (p->edges && now_us >= p->edges_saved_us + 60 * EW_USEC) {
+		if (ew_edges_save(p->edges) != EW_OK)
+			ew_warn("new-edge: cannot save the baseline to %s", p->c.edges_path);
+		p->edges_saved_us = now_us;
+	}
 	if (now_us > p->now)
 		p->now = now_us;
 	judge_overdue(p);

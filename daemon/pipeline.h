@@ -36,6 +36,11 @@ struct ew_pipeline_conf {
 	/* The risk detector: the severity (enum ew_severity) of each nDPI risk bit that
 	 * raises a "risk" alert when nDPI finishes with a flow, EW_RISK_OFF for the others. */
 	uint8_t risk_sev[64];
+	/* The new-edge detector: on when edges_path is set (the baseline file). */
+	const char *edges_path;
+	uint64_t edges_learn_us;       /* learning period (default 7 days) */
+	uint32_t edges_max;            /* baseline bound (default 1,000,000) */
+	uint8_t edges_sev;             /* severity of a new-edge alert (default medium) */
 };
 
 #define EW_RISK_OFF 0xff
@@ -56,7 +61,7 @@ struct ew_pipeline_stats {
 	uint64_t packets, bytes, flow_packets;
 	uint64_t trunc, malformed, unsupported;
 	uint64_t infra, not_ip, icmp_errors, frag_unattributed;
-	uint64_t flows, judged, violations, alerts, throttled, risks;
+	uint64_t flows, judged, violations, alerts, throttled, risks, new_edges;
 	uint64_t app_dpi, app_port, app_none, app_exporter;
 	uint64_t records, records_not_flows, samples, samples_without_header;
 };

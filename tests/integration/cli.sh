@@ -114,6 +114,25 @@ printf 'sensor: { name: rack12-tap }\nthrottle: { window: 0s }\n' >"$T/cfg.yaml"
 expect 0 "replay with a config" -- "$EW" replay --rules "$RULES" --config "$T/cfg.yaml" "$SRC/tests/data/sample.pcap"
 has "$T/out" '"observer":\{"name":"rack12-tap","type":"pcap"\}' "sensor name from the config"
 
+# --- detectors in the configuration: new-edge learns, then reports, and remembers ---
+mkdir -p "$T/edge-rules"
+printf 'groups: { web: { members: [198.18.1.0/24, "fd18::1:0/112"] }, app: { members: [198.18.2.0/24, "fd18::2:0/112"] }, db: { members: [198.18.3.0/24, "fd18::3:0/112"] }, jump: { members: [198.18.9.5] } }\ndefault: { action: allow }\n' \
+	>"$T/edge-rules/a.yaml"
+printf 'detectors: { new_edge: { state: %s, learn_for: 1s, severity: high } }\n' "$T/edges" >"$T/edge.yaml"
+expect 0 "replay with new-edge" -- "$EW" replay -q --config "$T/edge.yaml" --rules "$T/edge-rules" "$SRC/tests/data/sample.pcap"
+has "$T/out" '"action":"new-edge".*"message":"new edge web -> db tcp/22 \(SSH from 198.18.1.11 to 198.18.3.10\), allowed but never seen since the baseline began' "new-edge after the learning second"
+has "$T/out" '"severity":"high"' "new-edge severity from the configuration"
+[ "$(grep -c '"action":"new-edge"' "$T/out")" -ge 3 ] && ok || bad "new-edge: $(grep -c new-edge "$T/out") alerts"
+grep -q 'web.app.6.8443' "$T/edges" && ok || bad "the baseline file holds the edges learned"
+expect 0 "replay again on the same baseline" -- "$EW" replay -q --config "$T/edge.yaml" --rules "$T/edge-rules" "$SRC/tests/data/sample.pcap"
+[ ! -s "$T/out" ] && ok || bad "a second replay reports known edges: $(head -c 300 "$T/out")"
+printf 'detectors: { new_edge: { learn_for: 1s } }\n' >"$T/edge-bad.yaml"
+expect 1 "new_edge without state" -- "$EW" check --rules "$RULES" --config "$T/edge-bad.yaml"
+has "$T/err" "edge-bad.yaml:1:24: new_edge needs state" "new_edge without state: FILE:LINE:COL"
+printf 'detectors: { risk: { severity: { "No Such Risk": high } } }\n' >"$T/risk-bad.yaml"
+expect 1 "unknown risk name" -- "$EW" check --rules "$RULES" --config "$T/risk-bad.yaml"
+has "$T/err" 'risk-bad.yaml:1:34: unknown nDPI risk "No Such Risk"' "unknown risk: FILE:LINE:COL"
+
 # --- run ---
 expect 3 "run on a missing interface" -- "$EW" run --rules "$RULES" --iface ew-no-such-if0
 if [ "$(id -u)" = 0 ]; then
