@@ -19,8 +19,10 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <dirent.h>
 #include <grp.h>
 #include <librdkafka/rdkafka.h>
+#include <openssl/evp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
@@ -245,6 +247,7 @@ struct ctx {
 	struct ew_policy *pol;
 	const char *rules_dir;
 	char hostname[256];
+	char policy_version[80];   /* "sha256:HEX" of the policy in force */
 };
 
 static int resolve_app(void *arg, const char *name)
@@ -252,11 +255,63 @@ static int resolve_app(void *arg, const char *name)
 	return ew_classify_lookup(arg, name);
 }
 
+static int yaml_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
+}
+
+/* The policy's version: SHA-256 over the rules files (each name and content, in the
+ * loader's lexical order) and the inventory file, as "sha256:HEX". */
+static void policy_version(const struct ctx *c, char out[80])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct dirent **names = NULL;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int n = scandir(c->rules_dir, &names, yaml_file, alphasort);
+	char buf[8192];
+
+	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+	for (int i = 0; i < n + 1; i++) {
+		char path[PATH_MAX];
+		FILE *f;
+		size_t r;
+
+		if (i < n) {
+			snprintf(path, sizeof(path), "%s/%s", c->rules_dir, names[i]->d_name);
+			EVP_DigestUpdate(h, names[i]->d_name, strlen(names[i]->d_name) + 1);
+		} else if (c->cfg.inventory) {
+			snprintf(path, sizeof(path), "%s", c->cfg.inventory);
+			EVP_DigestUpdate(h, "inventory", 10);
+		} else {
+			break;
+		}
+		f = fopen(path, "rb");
+		while (f && (r = fread(buf, 1, sizeof(buf), f)) > 0)
+			EVP_DigestUpdate(h, buf, r);
+		if (f)
+			fclose(f);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	EVP_DigestFinal_ex(h, md, &mdlen);
+	EVP_MD_CTX_free(h);
+	strcpy(out, "sha256:");
+	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
 static struct ew_policy *load_policy(struct ctx *c, struct ew_err *err)
 {
 	struct ew_policy_opts po = { resolve_app, c->cls, c->cfg.inventory };
+	struct ew_policy *p = ew_policy_load_dir(c->rules_dir, &po, err);
 
-	return ew_policy_load_dir(c->rules_dir, &po, err);
+	if (p)
+		policy_version(c, c->policy_version);
+	return p;
 }
 
 static int ctx_init(struct ctx *c, int need_policy)
@@ -579,7 +634,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		rs->c->pol = np;
 		rs->view.policy_reloads++;
 		rs->view.policy_loaded_us = ew_time_now_us();
-		ew_info("policy reloaded from %s", rs->c->rules_dir);
+		ew_info("policy reloaded from %s (%s)", rs->c->rules_dir, rs->c->policy_version);
 		return;
 	}
 	ew_info("signal %d: ending flows, delivering alerts, exiting", (int)sig);
@@ -707,6 +762,7 @@ static int cmd_run(int argc, char **argv)
 	if (c.o.metrics || c.cfg.metrics) {
 		rs.view.sensor = c.cfg.pc.sensor;
 		rs.view.rules_dir = c.rules_dir;
+		rs.view.policy_version = c.policy_version;
 		rs.view.p = rs.p;
 		rs.view.sinks = rs.sinks;
 		rs.view.pol = (const struct ew_policy *const *)&c.pol;
@@ -744,8 +800,8 @@ static int cmd_run(int argc, char **argv)
 		evs[3] = event_new(rs.eb, -1, EV_PERSIST, on_tick, &rs);
 		event_add(evs[3], &tv);
 	}
-	ew_info("eastwatch %s running: sensor %s, policy %s", EW_VERSION, c.cfg.pc.sensor,
-		c.rules_dir);
+	ew_info("eastwatch %s running: sensor %s, policy %s (%s)", EW_VERSION, c.cfg.pc.sensor,
+		c.rules_dir, c.policy_version);
 	if (live)
 		event_base_dispatch(rs.eb);
 	ew_pipeline_finish(rs.p);

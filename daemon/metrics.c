@@ -263,8 +263,9 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	/* policy */
 	ew_policy_info(*v->pol, &pi);
 	head(o, "eastwatch_policy_info", "gauge", "The policy in force.");
-	evbuffer_add_printf(o, "eastwatch_policy_info{rules_dir=\"%s\",default=\"%s\"} 1\n",
-			    esc(v->rules_dir, e2, sizeof(e2)),
+	evbuffer_add_printf(o, "eastwatch_policy_info{rules_dir=\"%s\",version=\"%s\","
+			    "default=\"%s\"} 1\n", esc(v->rules_dir, e2, sizeof(e2)),
+			    v->policy_version ? v->policy_version : "",
 			    pi.default_action == EW_DENY ? "deny" : "allow");
 	one(o, "eastwatch_policy_rules", "gauge", "Rules in the policy in force.", pi.rules);
 	one(o, "eastwatch_policy_groups", "gauge", "Groups in the policy in force.", pi.groups);

@@ -32,6 +32,7 @@ struct ew_metrics_source {
 struct ew_metrics_view {
 	const char *sensor;
 	const char *rules_dir;
+	const char *policy_version;          /* "sha256:HEX", kept current by the daemon */
 	struct ew_pipeline *p;
 	struct ew_sinkset *sinks;
 	const struct ew_policy *const *pol;  /* the daemon's current-policy pointer */

@@ -360,9 +360,13 @@ sleep 4
 curl -sf "http://127.0.0.1:$((base + 14))/metrics" >"$T/metrics.txt"
 curl -sf "http://127.0.0.1:$((base + 14))/healthz" >"$T/healthz.txt"
 stop_ew
-$PY - "$T/metrics.txt" <<'EOF'
-import re, sys
+$PY - "$T/metrics.txt" "$SRC/rules.d" <<'EOF'
+import hashlib, os, re, sys
 m = {}
+h = hashlib.sha256()
+for n in sorted(f for f in os.listdir(sys.argv[2]) if f.endswith(".yaml") and not f.startswith(".")):
+    h.update(n.encode() + b"\0" + open(os.path.join(sys.argv[2], n), "rb").read())
+version = "sha256:" + h.hexdigest()
 for l in open(sys.argv[1]):
     if l.startswith("#"):
         assert re.match(r"# (HELP|TYPE) eastwatch_\w+ ", l), l
@@ -375,9 +379,10 @@ ok = (m["eastwatch_sink_dropped_total{%s}" % d] > 0 and m["eastwatch_sink_up{%s}
       and m["eastwatch_sink_spool_records{%s}" % d] > 0
       # the file also has the self-alert(s), which the pipeline did not raise
       and m['eastwatch_sink_delivered_total{sink="file",type="file"}'] > m["eastwatch_alerts_total"]
-      and m["eastwatch_flow_records_total"] >= 1500)
+      and m["eastwatch_flow_records_total"] >= 1500
+      and any('version="%s"' % version in k for k in m if k.startswith("eastwatch_policy_info")))
 print("%s /metrics (Prometheus text, %d series): the dead sink's drops (%d), spool (%d) and "
-      "up=0; records %d, alerts %d" % ("ok  " if ok else "FAIL", len(m),
+      "up=0; records %d, alerts %d; the policy version is the rules' SHA-256" % ("ok  " if ok else "FAIL", len(m),
       m["eastwatch_sink_dropped_total{%s}" % d], m["eastwatch_sink_spool_records{%s}" % d],
       m["eastwatch_flow_records_total"], m["eastwatch_alerts_total"]))
 sys.exit(0 if ok else 1)
