@@ -236,6 +236,31 @@ static void app_names(struct ew_pipeline *p, const struct ew_flow *f, char *app,
 		*c = (char)tolower((unsigned char)*c);
 }
 
+/* The alert fields every flow alert shares: the two ends, the service, the
+ * application (names written into app and ecs, 64 bytes each), the observer, the counts
+ * so far. */
+static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, struct ew_alert *a,
+			    char *app, char *ecs)
+{
+	a->src = f->src;
+	a->dst = f->dst;
+	a->sport = f->sport;
+	a->dport = f->dport;
+	a->proto = f->proto;
+	a->app_source = f->app_source;
+	app_names(p, f, app, 64, ecs, 64);
+	a->app = app;
+	a->app_ecs = ecs;
+	a->observer_name = p->c.sensor;
+	a->observer_type = f->source_kind;
+	a->vlan = f->vlan;
+	a->flow_start_us = f->first_us;
+	a->pkts[0] = f->pkts[0];
+	a->pkts[1] = f->pkts[1];
+	a->bytes[0] = f->bytes[0];
+	a->bytes[1] = f->bytes[1];
+}
+
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
 			    const struct ew_verdict *v)
@@ -263,15 +288,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	} else {
 		a.decided_by = "default";
 	}
-	a.src = f->src;
-	a.dst = f->dst;
-	a.sport = f->sport;
-	a.dport = f->dport;
-	a.proto = f->proto;
-	a.app_source = f->app_source;
-	app_names(p, f, app, sizeof(app), ecs, sizeof(ecs));
-	a.app = app;
-	a.app_ecs = ecs;
+	alert_from_flow(p, f, &a, app, ecs);
 	a.nsrc_groups = group_names(p->pol, v->src_set, a.src_groups);
 	a.ndst_groups = group_names(p->pol, v->dst_set, a.dst_groups);
 	for (int r = 1; r < 64 && a.nrisks < EW_ALERT_MAX_RISKS; r++)
@@ -281,14 +298,6 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 			if (rn)
 				a.risks[a.nrisks++] = rn;
 		}
-	a.observer_name = p->c.sensor;
-	a.observer_type = f->source_kind;
-	a.vlan = f->vlan;
-	a.flow_start_us = f->first_us;
-	a.pkts[0] = f->pkts[0];
-	a.pkts[1] = f->pkts[1];
-	a.bytes[0] = f->bytes[0];
-	a.bytes[1] = f->bytes[1];
 	ew_buf_init(&mb, msg, sizeof(msg));
 	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
 	groups_text(&mb, a.src_groups, a.nsrc_groups);
@@ -366,28 +375,12 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	a.severity = (uint8_t)sev;
 	a.repeats = repeats;
 	a.decided_by = "detector";
-	a.src = f->src;
-	a.dst = f->dst;
-	a.sport = f->sport;
-	a.dport = f->dport;
-	a.proto = f->proto;
-	a.app_source = f->app_source;
-	app_names(p, f, app, sizeof(app), ecs, sizeof(ecs));
-	a.app = app;
-	a.app_ecs = ecs;
+	alert_from_flow(p, f, &a, app, ecs);
 	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &f->src), a.src_groups);
 	a.ndst_groups = group_names(p->pol, ew_policy_set_of(p->pol, &f->dst), a.dst_groups);
 	for (int r = 1; r < 64 && a.nrisks < EW_ALERT_MAX_RISKS; r++)
 		if (on & (1ULL << r))
 			a.risks[a.nrisks++] = ew_classify_risk_name(r);
-	a.observer_name = p->c.sensor;
-	a.observer_type = f->source_kind;
-	a.vlan = f->vlan;
-	a.flow_start_us = f->first_us;
-	a.pkts[0] = f->pkts[0];
-	a.pkts[1] = f->pkts[1];
-	a.bytes[0] = f->bytes[0];
-	a.bytes[1] = f->bytes[1];
 	ew_buf_init(&mb, msg, sizeof(msg));
 	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
 	groups_text(&mb, a.src_groups, a.nsrc_groups);
@@ -464,23 +457,7 @@ static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 	a.rule = "new-edge";
 	a.severity = p->c.edges_sev;
 	a.decided_by = "detector";
-	a.src = f->src;
-	a.dst = f->dst;
-	a.sport = f->sport;
-	a.dport = f->dport;
-	a.proto = f->proto;
-	a.app_source = f->app_source;
-	app_names(p, f, app, sizeof(app), ecs, sizeof(ecs));
-	a.app = app;
-	a.app_ecs = ecs;
-	a.observer_name = p->c.sensor;
-	a.observer_type = f->source_kind;
-	a.vlan = f->vlan;
-	a.flow_start_us = f->first_us;
-	a.pkts[0] = f->pkts[0];
-	a.pkts[1] = f->pkts[1];
-	a.bytes[0] = f->bytes[0];
-	a.bytes[1] = f->bytes[1];
+	alert_from_flow(p, f, &a, app, ecs);
 	ew_buf_init(&mb, msg, sizeof(msg));
 	ew_buf_printf(&mb, "new edge %s -> %s %s", se, de, ew_transport_name(f->proto, tb));
 	if (port)
