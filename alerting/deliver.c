@@ -68,18 +68,6 @@ static uint64_t lat_value(unsigned b)
 	return ((uint64_t)(8 + sub) << (o - 3)) + ((uint64_t)1 << (o - 3)) / 2;   /* middle */
 }
 
-void ew_dq_note_sent(struct ew_dq *q, uint64_t latency_us)
-{
-	pthread_mutex_lock(&q->mu);
-	q->s.sent++;
-	q->lat[ew_dq_lat_bucket(latency_us)]++;
-	if (!q->s.up) {
-		q->s.up = 1;
-		q->backoff_ms = 0;
-	}
-	pthread_mutex_unlock(&q->mu);
-}
-
 void ew_dq_note_sent_hist(struct ew_dq *q, uint64_t n, uint64_t *hist)
 {
 	if (n == 0)

@@ -67,11 +67,8 @@ struct ew_dq_stats {
 	int up;                   /* the last attempt succeeded */
 };
 
-/* A payload the sink delivered on its own (not through send): counted as sent, with its
- * latency from emit. */
-void ew_dq_note_sent(struct ew_dq *q, uint64_t latency_us);
-/* The same for many at once: n payloads, their latencies counted in hist (which is
- * added and cleared). */
+/* Payloads a sink delivered on its own (not through send): n counted as sent, their
+ * latencies from emit counted in hist (which is added and cleared). */
 void ew_dq_note_sent_hist(struct ew_dq *q, uint64_t n, uint64_t *hist);
 /* The histogram bucket of a latency. */
 unsigned ew_dq_lat_bucket(uint64_t us);

@@ -158,6 +158,14 @@ int ew_sinkset_share_throttle(struct ew_sinkset *s, const char *addr, uint64_t w
 	return s->shared ? EW_OK : EW_E_INVAL;
 }
 
+int ew_sinkset_shared_stats(const struct ew_sinkset *s, struct ew_rthrottle_stats *out)
+{
+	if (s->shared == NULL)
+		return 0;
+	ew_rthrottle_stats(s->shared, out);
+	return 1;
+}
+
 int ew_sinkset_emit(struct ew_sinkset *s, const struct ew_alert *a)
 {
 	if (s->shared) {

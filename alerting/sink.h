@@ -74,6 +74,9 @@ void ew_sinkset_validate_only(struct ew_sinkset *s);
  * alert is offered to Redis first. addr "host:port"; eb the daemon's loop or NULL. */
 int ew_sinkset_share_throttle(struct ew_sinkset *s, const char *addr, uint64_t window_us,
 			      struct event_base *eb, struct ew_err *err);
+/* The shared throttle's counters (throttle_redis.h). Returns 0 if it is not shared. */
+struct ew_rthrottle_stats;
+int ew_sinkset_shared_stats(const struct ew_sinkset *s, struct ew_rthrottle_stats *out);
 /* Is there a sink of this name? */
 int ew_sinkset_has(const struct ew_sinkset *s, const char *name);
 uint32_t ew_sinkset_count(const struct ew_sinkset *s);

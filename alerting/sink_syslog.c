@@ -227,36 +227,6 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 	}
 }
 
-static int split_address(const char *a, char *host, size_t hl, char *port, size_t pl,
-			 const char *defport)
-{
-	const char *colon;
-
-	if (a[0] == '[') {
-		const char *e = strchr(a, ']');
-
-		if (e == NULL || (size_t)(e - a - 1) >= hl)
-			return -1;
-		memcpy(host, a + 1, (size_t)(e - a - 1));
-		host[e - a - 1] = 0;
-		colon = e[1] == ':' ? e + 1 : NULL;
-		if (e[1] && !colon)
-			return -1;
-	} else {
-		colon = strrchr(a, ':');
-		if (colon && strchr(a, ':') != colon)
-			return -1;   /* bare IPv6 without brackets: ambiguous */
-		size_t n = colon ? (size_t)(colon - a) : strlen(a);
-
-		if (n == 0 || n >= hl)
-			return -1;
-		memcpy(host, a, n);
-		host[n] = 0;
-	}
-	snprintf(port, pl, "%s", colon ? colon + 1 : defport);
-	return atoi(port) > 0 && atoi(port) < 65536 ? 0 : -1;
-}
-
 static int syslog_open(void **st, const struct ew_conf_node *c, const struct ew_sink_env *env,
 		       struct ew_err *err)
 {
@@ -268,6 +238,7 @@ static int syslog_open(void **st, const struct ew_conf_node *c, const struct ew_
 	struct syslog_sink *s;
 	struct ew_dq_conf dc;
 	uint64_t to = 5000000;
+	uint16_t port;
 
 	if (ew_conf_check_map(*c, "syslog sink", keys, err) != EW_OK)
 		return EW_E_INVAL;
@@ -299,12 +270,13 @@ static int syslog_open(void **st, const struct ew_conf_node *c, const struct ew_
 	s->transport = tr[1] == 'd' ? T_UDP : tr[1] == 'c' ? T_TCP : T_TLS;
 	s->cef = fmt[0] == 'c';
 	s->timeout_ms = (int)(to / 1000 ? to / 1000 : 1);
-	if (split_address(addr, s->host, sizeof(s->host), s->port, sizeof(s->port),
-			  s->transport == T_TLS ? "6514" : "514") != 0) {
+	if (ew_hostport_split(addr, s->host, sizeof(s->host), &port,
+			      s->transport == T_TLS ? 6514 : 514) != 0 || s->host[0] == '\0') {
 		free(s);
 		return ew_conf_errf(err, a, "bad address \"%s\": expected host:port or [v6]:port",
 				    addr);
 	}
+	snprintf(s->port, sizeof(s->port), "%u", port);
 	snprintf(s->hostname, sizeof(s->hostname), "%s", env->sensor ? env->sensor : "-");
 	if (ew_conf_present(n = ew_conf_get(*c, "hostname")) && ew_conf_string(n, &v, err) == 0)
 		snprintf(s->hostname, sizeof(s->hostname), "%s", v);

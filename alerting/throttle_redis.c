@@ -139,24 +139,18 @@ struct ew_rthrottle *ew_rthrottle_new(const char *addr, uint64_t window_us, cons
 				      void *arg, struct ew_err *err)
 {
 	struct ew_rthrottle *t = calloc(1, sizeof(*t));
-	const char *colon = strrchr(addr, ':');
+	uint16_t port;
 
 	if (t == NULL) {
 		ew_err_set(err, "redis throttle: out of memory");
 		return NULL;
 	}
-	if (colon == NULL || colon == addr || (size_t)(colon - addr) >= sizeof(t->host) ||
-	    atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+	if (ew_hostport_split(addr, t->host, sizeof(t->host), &port, 6379) != 0 || !t->host[0]) {
 		ew_err_set(err, "redis address \"%s\": expected host:port", addr);
 		free(t);
 		return NULL;
 	}
-	snprintf(t->host, sizeof(t->host), "%.*s", (int)(colon - addr), addr);
-	if (t->host[0] == '[') {   /* [v6]:port */
-		memmove(t->host, t->host + 1, strlen(t->host));
-		t->host[strlen(t->host) - 1] = 0;
-	}
-	t->port = atoi(colon + 1);
+	t->port = port;
 	t->window_ms = window_us / 1000 ? window_us / 1000 : 1;
 	snprintf(t->sensor, sizeof(t->sensor), "%s", sensor ? sensor : "eastwatch");
 	t->eb = eb;

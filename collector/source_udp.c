@@ -218,23 +218,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sl,
 			struct ew_err *err)
 {
-	char host[128] = "", port[16];
-	const char *colon = strrchr(spec, ':');
+	char host[128], port[8];
 	struct addrinfo hints, *res = NULL;
-	size_t hl;
+	uint16_t pn;
 	int rc;
 
-	if (colon == NULL || strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(port))
+	if (ew_hostport_split(spec, host, sizeof(host), &pn, 0) != 0)
 		return ew_err_set(err, "%s: expected ADDRESS:PORT to listen on", spec);
-	hl = (size_t)(colon - spec);
-	if (hl >= sizeof(host))
-		return ew_err_set(err, "%s: address too long", spec);
-	memcpy(host, spec, hl);
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	strcpy(port, colon + 1);
+	snprintf(port, sizeof(port), "%u", pn);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;

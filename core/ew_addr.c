@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int ew_addr_parse(struct ew_addr *x, const char *s)
 {
@@ -79,4 +80,40 @@ const char *ew_addr_format(const struct ew_addr *x, char *out)
 		inet_ntop(AF_INET6, x->a, out, EW_ADDR_STRLEN);
 	}
 	return out;
+}
+
+int ew_hostport_split(const char *spec, char *host, size_t hl, uint16_t *port,
+		      uint16_t defport)
+{
+	const char *h = spec, *colon, *end;
+	size_t n;
+	char *e;
+	unsigned long v;
+
+	if (spec[0] == '[') {
+		end = strchr(spec, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return -1;
+		h = spec + 1;
+		n = (size_t)(end - h);
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strchr(spec, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return -1;   /* bare IPv6: which colon starts the port? */
+		n = colon ? (size_t)(colon - spec) : strlen(spec);
+	}
+	if (n >= hl)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (colon == NULL) {
+		*port = defport;
+		return defport ? 0 : -1;
+	}
+	v = strtoul(colon + 1, &e, 10);
+	if (colon[1] == '\0' || *e != '\0' || v == 0 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
 }

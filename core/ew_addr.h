@@ -6,6 +6,7 @@
 #ifndef EW_ADDR_H
 #define EW_ADDR_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -53,6 +54,14 @@ int ew_addr_parse(struct ew_addr *x, const char *s);
  * form (an IPv4 /24 gives 120). Host bits beyond the length must be zero unless
  * allow_host_bits. Returns 0 or -1. */
 int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_host_bits);
+
+/* Split "HOST:PORT", "[V6ADDR]:PORT" or ":PORT" (an empty host) into host[0..hl) and
+ * *port. Without a port, defport is used if it is not 0 ("HOST", "[V6ADDR]"). A bare IPv6
+ * address (more than one ':' outside brackets) is ambiguous and refused. Returns 0 or -1
+ * (also for a port outside 1..65535 or a host that does not fit). Every "ADDR:PORT"
+ * option (listeners, syslog, Redis, /metrics) reads through this. */
+int ew_hostport_split(const char *spec, char *host, size_t hl, uint16_t *port,
+		      uint16_t defport);
 
 /* Write the textual form (dotted quad for IPv4) into out[EW_ADDR_STRLEN]. */
 const char *ew_addr_format(const struct ew_addr *x, char *out);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* metrics - see metrics.h. */
 #include "daemon/metrics.h"
+#include "alerting/throttle_redis.h"
 #include "core/ew_time.h"
 
 #include <event2/buffer.h>
@@ -260,6 +261,24 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 		}
 	}
 
+	/* throttle shared through Redis */
+	{
+		struct ew_rthrottle_stats rs;
+
+		if (ew_sinkset_shared_stats(v->sinks, &rs)) {
+			head(o, "eastwatch_shared_throttle_total", "counter",
+			     "Alerts offered to the Redis-shared throttle, by outcome.");
+			evbuffer_add_printf(o, "eastwatch_shared_throttle_total{result=\"sent\"} %llu\n"
+					    "eastwatch_shared_throttle_total{result=\"suppressed\"} %llu\n"
+					    "eastwatch_shared_throttle_total{result=\"failed_open\"} %llu\n",
+					    (unsigned long long)rs.passed,
+					    (unsigned long long)rs.suppressed,
+					    (unsigned long long)rs.failed_open);
+			one(o, "eastwatch_shared_throttle_connected", "gauge",
+			    "1 while the Redis connection is up.", (uint64_t)rs.connected);
+		}
+	}
+
 	/* policy */
 	ew_policy_info(*v->pol, &pi);
 	head(o, "eastwatch_policy_info", "gauge", "The policy in force.");
@@ -312,27 +331,22 @@ struct ew_metrics *ew_metrics_start(struct event_base *eb, const char *addr,
 {
 	struct ew_metrics *m = calloc(1, sizeof(*m));
 	char host[256];
-	const char *colon = strrchr(addr, ':');
-	int port;
+	uint16_t port;
 
 	if (m == NULL) {
 		ew_err_set(err, "metrics: out of memory");
 		return NULL;
 	}
-	port = colon ? atoi(colon + 1) : 0;
-	if (colon == NULL || port <= 0 || port > 65535 || (size_t)(colon - addr) >= sizeof(host)) {
+	if (ew_hostport_split(addr, host, sizeof(host), &port, 0) != 0) {
 		ew_err_set(err, "metrics address \"%s\": expected ADDR:PORT", addr);
 		free(m);
 		return NULL;
 	}
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = 0;
-	}
+	if (host[0] == '\0')
+		snprintf(host, sizeof(host), "::");   /* ":PORT": every address */
 	m->v = v;
 	m->http = evhttp_new(eb);
-	if (m->http == NULL || evhttp_bind_socket(m->http, host, (uint16_t)port) != 0) {
+	if (m->http == NULL || evhttp_bind_socket(m->http, host, port) != 0) {
 		ew_err_set(err, "metrics: cannot listen on %s", addr);
 		if (m->http)
 			evhttp_free(m->http);

@@ -521,6 +521,18 @@ EOF
 [ $? = 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
 [ "$(redis-cli -p "$P_REDIS" --scan --pattern 'eastwatch:throttle:*' | wc -l)" = 7 ] &&
 	ok "Redis holds one throttle key per incident" || bad "Redis throttle keys"
+printf 'spool_dir: %s\nthrottle: { redis: "127.0.0.1:%s" }\nmetrics: { listen: "127.0.0.1:%s" }\nsinks: [ { type: file, path: %s } ]\n' \
+	"$T/spool-r" "$P_REDIS" "$((base + 15))" "$T/shared-run.json" >"$T/shared-run.yaml"
+start_ew "$T/shared-run.log" "$((base + 16))" "$T/shared-run.yaml" || exit 1
+c=$($PY "$RECV/nf5_stream.py" 127.0.0.1 "$((base + 16))" 100 0.5 500000)
+sleep 3
+curl -sf "http://127.0.0.1:$((base + 15))/metrics" >"$T/shared-metrics.txt"
+stop_ew
+grep -qx "eastwatch_shared_throttle_total{result=\"sent\"} $c" "$T/shared-metrics.txt" &&
+	grep -qx "eastwatch_shared_throttle_connected 1" "$T/shared-metrics.txt" &&
+	[ "$(wc -l <"$T/shared-run.json")" = "$c" ] &&
+	ok "a running sensor shares its throttle: $c alerts sent through Redis, counted in /metrics" ||
+	bad "shared throttle in run: $c sent; $(grep shared_throttle "$T/shared-metrics.txt" | tr '\n' ' ')"
 printf 'spool_dir: %s\nthrottle: { redis: "127.0.0.1:%s" }\n' "$T/spool-r" "$P_PLAIN" >"$T/shared-down.yaml"
 "$EW" replay -q --config "$T/shared-down.yaml" --rules "$SRC/rules.d" -o "$T/shared-down.json" \
 	"$SRC/tests/data/sample.pcap" 2>"$T/shared-down.log"

@@ -111,12 +111,45 @@ START_TEST(yaml_nodes_positions_and_errors)
 }
 END_TEST
 
+START_TEST(host_and_port)
+{
+	char h[64];
+	uint16_t port;
+
+	ck_assert_int_eq(ew_hostport_split("siem.example:6514", h, sizeof(h), &port, 0), 0);
+	ck_assert_str_eq(h, "siem.example");
+	ck_assert_uint_eq(port, 6514);
+	ck_assert_int_eq(ew_hostport_split("[fd18::1]:4739", h, sizeof(h), &port, 0), 0);
+	ck_assert_str_eq(h, "fd18::1");
+	ck_assert_uint_eq(port, 4739);
+	ck_assert_int_eq(ew_hostport_split(":9464", h, sizeof(h), &port, 0), 0);
+	ck_assert_str_eq(h, "");
+	ck_assert_int_eq(ew_hostport_split("[::]", h, sizeof(h), &port, 514), 0);
+	ck_assert_str_eq(h, "::");
+	ck_assert_uint_eq(port, 514);
+	ck_assert_int_eq(ew_hostport_split("siem", h, sizeof(h), &port, 514), 0);
+	ck_assert_uint_eq(port, 514);
+	/* refused: no port and no default, bare IPv6, bad ports, junk after ']' or the port,
+	 * a host too long */
+	ck_assert_int_eq(ew_hostport_split("siem", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("fd18::1:4739", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("h:0", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("h:65536", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("h:", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("h:80x", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("[::1]x:80", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("[::1", h, sizeof(h), &port, 0), -1);
+	ck_assert_int_eq(ew_hostport_split("abcdefgh:1", h, 8, &port, 0), -1);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("ew_core");
 	TCase *t = tcase_create("core");
 
 	tcase_add_test(t, addresses_and_prefixes);
+	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
 	tcase_add_test(t, yaml_nodes_positions_and_errors);
