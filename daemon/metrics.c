@@ -141,6 +141,10 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	    ps.judged);
 	one(o, "eastwatch_violations_total", "counter", "Flows the policy denies.", ps.violations);
 	one(o, "eastwatch_alerts_total", "counter", "Alerts raised (after throttling).", ps.alerts);
+	one(o, "eastwatch_risk_flows_total", "counter",
+	    "Flows the risk detector found enabled nDPI risks on.", ps.risks);
+	one(o, "eastwatch_new_edges_total", "counter",
+	    "Edges the new-edge detector reported after its learning period.", ps.new_edges);
 	one(o, "eastwatch_alerts_throttled_total", "counter",
 	    "Repeats counted instead of sent (SPEC 4).", ps.throttled);
 	head(o, "eastwatch_packets_undecodable_total", "counter",
