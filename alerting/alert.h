@@ -13,6 +13,21 @@
 #define EW_ALERT_MAX_GROUPS 32
 #define EW_ALERT_MAX_RISKS 16
 
+/* The counts of a scan alert (eastwatch.scan). */
+struct ew_alert_scan {
+	const char *kinds[3];           /* "horizontal", "vertical", "repeated" */
+	uint32_t nkinds;
+	uint32_t hosts;                 /* distinct hosts probed */
+	uint32_t services;              /* distinct (host, service) probed */
+	uint32_t max_ports;             /* most services probed on one host */
+	uint32_t attempts;              /* most connections to one watched service */
+	uint32_t probes, failed, denied;
+	uint32_t folded;                /* policy alerts folded into this one */
+	uint64_t duration_ms;
+	uint16_t ports[16];             /* the first distinct ports probed */
+	uint32_t nports;
+};
+
 struct ew_alert {
 	uint64_t ts_us;                 /* when the violation was seen */
 	const char *action;             /* event.action: "policy-violation", ... */
@@ -42,6 +57,7 @@ struct ew_alert {
 	uint64_t alert_id;              /* eastwatch.alert_id: ew_alert_id() */
 	const char *const *notify;      /* sinks the deny rule names (notify: [...]) */
 	uint32_t nnotify;
+	const struct ew_alert_scan *scan;   /* scan alerts only, else NULL */
 };
 
 /* A stable identity for one incident: a hash of the rule, the flow key (source,

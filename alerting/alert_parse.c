@@ -157,6 +157,26 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 		a->rule_file = p->rule_file;
 		a->rule_line = colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
 	}
+	if (ew_conf_type(path(r, "eastwatch.scan")) == EW_CONF_MAP) {
+		struct ew_alert_scan *sc = &p->scan;
+		struct ew_conf_node ports = path(r, "eastwatch.scan.ports");
+
+		sc->nkinds = list(r, "eastwatch.scan.kind", sc->kinds, 3);
+		sc->hosts = (uint32_t)num(r, "eastwatch.scan.hosts");
+		sc->services = (uint32_t)num(r, "eastwatch.scan.services");
+		sc->max_ports = (uint32_t)num(r, "eastwatch.scan.max_ports_per_host");
+		sc->attempts = (uint32_t)num(r, "eastwatch.scan.attempts");
+		sc->probes = (uint32_t)num(r, "eastwatch.scan.probes");
+		sc->failed = (uint32_t)num(r, "eastwatch.scan.failed");
+		sc->denied = (uint32_t)num(r, "eastwatch.scan.denied");
+		sc->folded = (uint32_t)num(r, "eastwatch.scan.folded");
+		sc->duration_ms = num(r, "eastwatch.scan.duration_ms");
+		for (size_t i = 0; ew_conf_type(ports) == EW_CONF_SEQ && i < ew_conf_len(ports) &&
+				   sc->nports < 16; i++)
+			sc->ports[sc->nports++] =
+				(uint16_t)strtoul(ew_conf_str(ew_conf_at(ports, i)), NULL, 10);
+		a->scan = sc;
+	}
 	ts = ew_time_parse_rfc3339(str(r, "eastwatch.flow_start", &missing));
 	a->flow_start_us = ts > 0 ? (uint64_t)ts : 0;
 	/* optional fields counted as missing above are tolerated; only the core ones refuse */

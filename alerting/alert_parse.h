@@ -20,6 +20,7 @@ struct ew_alert_parsed {
 	struct ew_conf *doc;
 	char rule_file[512];
 	const char *notify[EW_ALERT_MAX_NOTIFY];
+	struct ew_alert_scan scan;
 };
 
 /* Returns EW_OK, or EW_E_MALFORMED with err filled. Free with ew_alert_parsed_free, also

@@ -127,6 +127,37 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 		ew_buf_putc(b, ',');
 		str_array(b, "notify", (const char *const *)a->notify, a->nnotify);
 	}
+	if (a->scan) {
+		const struct ew_alert_scan *sc = a->scan;
+
+		ew_buf_puts(b, ",\"scan\":{");
+		str_array(b, "kind", sc->kinds, sc->nkinds);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "hosts", sc->hosts);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "services", sc->services);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "max_ports_per_host", sc->max_ports);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "attempts", sc->attempts);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "probes", sc->probes);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "failed", sc->failed);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "denied", sc->denied);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "folded", sc->folded);
+		ew_buf_putc(b, ',');
+		kv_u64(b, "duration_ms", sc->duration_ms);
+		ew_buf_puts(b, ",\"ports\":[");
+		for (uint32_t i = 0; i < sc->nports; i++) {
+			if (i)
+				ew_buf_putc(b, ',');
+			ew_buf_u64(b, sc->ports[i]);
+		}
+		ew_buf_puts(b, "]}");
+	}
 	ew_buf_putc(b, ',');
 	kv_str(b, "flow_start", ew_time_rfc3339(a->flow_start_us, ts));
 	ew_buf_puts(b, "}}\n");

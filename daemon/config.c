@@ -6,6 +6,7 @@
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -117,11 +118,79 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	return EW_OK;
 }
 
+/* An optional severity word at n.key into *out. */
+static int opt_sev(struct ew_conf_node n, const char *key, uint8_t *out, struct ew_err *err)
+{
+	const char *w = NULL;
+	int sev;
+
+	if (opt_str(n, key, &w, err) != EW_OK)
+		return EW_E_INVAL;
+	if (w == NULL)
+		return EW_OK;
+	sev = ew_severity_parse(w);
+	if (sev < 0)
+		return ew_conf_errf(err, ew_conf_get(n, key), "bad severity \"%s\": expected info, "
+				    "low, medium, high or critical", w);
+	*out = (uint8_t)sev;
+	return EW_OK;
+}
+
+/* scan: { enabled, window, hosts, ports, attempts, attempt_ports: [tcp/22, ...],
+ *         max_sources, hold, severity } */
+static int parse_scan(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
+{
+	static const char *const keys[] = { "enabled", "window", "hosts", "ports", "attempts",
+					    "attempt_ports", "max_sources", "hold", "severity",
+					    NULL };
+	struct ew_scan_conf *sc = &c->pc.scan;
+	struct ew_conf_node x;
+
+	if (ew_conf_check_map(n, "the scan detector", keys, err) != EW_OK)
+		return EW_E_INVAL;
+	if (ew_conf_present(x = ew_conf_get(n, "enabled")) &&
+	    ew_conf_bool(x, &c->pc.scan_enabled, err) != EW_OK)
+		return EW_E_INVAL;
+	if (opt_dur(n, "window", &sc->window_us, err) != EW_OK ||
+	    opt_dur(n, "hold", &c->pc.scan_hold_us, err) != EW_OK ||
+	    opt_u32(n, "hosts", 2, 1000000, &sc->hosts, err) != EW_OK ||
+	    opt_u32(n, "ports", 2, 65536, &sc->ports, err) != EW_OK ||
+	    opt_u32(n, "attempts", 2, 1000000, &sc->attempts, err) != EW_OK ||
+	    opt_u32(n, "max_sources", 64, 16777216, &sc->max_sources, err) != EW_OK ||
+	    opt_sev(n, "severity", &c->pc.scan_sev, err) != EW_OK)
+		return EW_E_INVAL;
+	if (sc->window_us < 1000000)
+		return ew_conf_errf(err, ew_conf_get(n, "window"), "window must be at least 1s");
+	if (sc->settle_us > sc->window_us)
+		sc->settle_us = sc->window_us;
+	x = ew_conf_get(n, "attempt_ports");
+	if (!ew_conf_present(x))
+		return EW_OK;
+	if (ew_conf_type(x) != EW_CONF_SEQ)
+		return ew_conf_errf(err, x, "attempt_ports must be a list like [tcp/22, tcp/3389]");
+	memset(sc->attempt_ports, 0, sizeof(sc->attempt_ports));
+	for (size_t i = 0; i < ew_conf_len(x); i++) {
+		const char *v = ew_conf_str(ew_conf_at(x, i));
+		char *end;
+		unsigned long port;
+
+		if (strncmp(v, "tcp/", 4) == 0)
+			v += 4;
+		port = strtoul(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || port == 0 || port > 65535)
+			return ew_conf_errf(err, ew_conf_at(x, i), "bad attempt port \"%s\": "
+					    "expected tcp/PORT", ew_conf_str(ew_conf_at(x, i)));
+		sc->attempt_ports[port >> 3] |= (uint8_t)(1u << (port & 7));
+	}
+	return EW_OK;
+}
+
 /* detectors: { risk: { enabled: BOOL, severity: { "NDPI RISK NAME": SEVERITY|off } },
- *             new_edge: { state: FILE, learn_for: DURATION, max: N, severity: SEV } } */
+ *             new_edge: { state: FILE, learn_for: DURATION, max: N, severity: SEV },
+ *             scan: { ... } } */
 static int parse_detectors(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
-	static const char *const k_det[] = { "risk", "new_edge", NULL };
+	static const char *const k_det[] = { "risk", "new_edge", "scan", NULL };
 	static const char *const k_edge[] = { "state", "learn_for", "max", "severity", NULL };
 	struct ew_conf_node ne = ew_conf_get(n, "new_edge");
 	static const char *const k_risk[] = { "enabled", "severity", NULL };
@@ -130,26 +199,18 @@ static int parse_detectors(struct ew_config *c, struct ew_conf_node n, struct ew
 
 	if (ew_conf_check_map(n, "detectors", k_det, err) != EW_OK)
 		return EW_E_INVAL;
+	if (ew_conf_present(e = ew_conf_get(n, "scan")) && parse_scan(c, e, err) != EW_OK)
+		return EW_E_INVAL;
 	if (ew_conf_present(ne)) {
-		const char *esev = NULL;
-		int sev;
-
 		if (ew_conf_check_map(ne, "the new-edge detector", k_edge, err) != EW_OK ||
 		    opt_str(ne, "state", &c->pc.edges_path, err) != EW_OK ||
 		    opt_dur(ne, "learn_for", &c->pc.edges_learn_us, err) != EW_OK ||
 		    opt_u32(ne, "max", 1, 100000000, &c->pc.edges_max, err) != EW_OK ||
-		    opt_str(ne, "severity", &esev, err) != EW_OK)
+		    opt_sev(ne, "severity", &c->pc.edges_sev, err) != EW_OK)
 			return EW_E_INVAL;
 		if (c->pc.edges_path == NULL)
 			return ew_conf_errf(err, ne, "new_edge needs state: the file that keeps the "
 					    "baseline across restarts");
-		if (esev) {
-			sev = ew_severity_parse(esev);
-			if (sev < 0)
-				return ew_conf_errf(err, ew_conf_get(ne, "severity"), "bad severity "
-						    "\"%s\"", esev);
-			c->pc.edges_sev = (uint8_t)sev;
-		}
 	}
 	if (!ew_conf_present(r))
 		return EW_OK;

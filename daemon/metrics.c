@@ -145,6 +145,12 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	    "Flows the risk detector found enabled nDPI risks on.", ps.risks);
 	one(o, "eastwatch_new_edges_total", "counter",
 	    "Edges the new-edge detector reported after its learning period.", ps.new_edges);
+	one(o, "eastwatch_scans_total", "counter",
+	    "Scan alerts: scanning sources, one per source and window.", ps.scans);
+	one(o, "eastwatch_scan_folded_total", "counter",
+	    "Policy alerts folded into a scan alert instead of being sent.", ps.folded);
+	one(o, "eastwatch_scan_held_total", "counter",
+	    "Policy alerts held a moment while the scan detector decided.", ps.held);
 	one(o, "eastwatch_alerts_throttled_total", "counter",
 	    "Repeats counted instead of sent (SPEC 4).", ps.throttled);
 	head(o, "eastwatch_packets_undecodable_total", "counter",

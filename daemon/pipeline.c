@@ -6,6 +6,7 @@
 #include "analyzer/edges.h"
 #include "core/ew_log.h"
 #include "analyzer/pairing.h"
+#include "analyzer/scan.h"
 #include "collector/decode_pkt.h"
 #include "collector/frag.h"
 #include "core/ew_buf.h"
@@ -17,13 +18,19 @@
 
 #define MAX_RULE_COUNTS 512
 #define PENDING_MAX 65536      /* flows waiting for their application at once */
+#define HELD_MAX 512           /* policy alerts of scan suspects waiting at once */
+#define HELD_ARENA 4096
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
 #define VERDICT(e) ((e)->user[1])    /* enum vcode */
 #define JSTATE(e) ((e)->user[2])     /* enum jstate */
 #define SET_JSTATE(e, v) ((e)->user[2] = (uint8_t)(v))
-#define GUESSED(e) ((e)->user[3])    /* the port guess is in e->f */
+#define GUESSED(e) ((e)->user[3] & 1)   /* the port guess is in e->f */
+#define SET_GUESSED(e) ((e)->user[3] |= 1)
+#define PROBED(e) ((e)->user[3] >> 1)     /* EW_SCAN_* bits (but AGAIN) told to the scan
+					   * tracker */
+#define SET_PROBED(e, w) ((e)->user[3] |= (uint8_t)((w) << 1))
 
 enum vcode { V_NONE, V_ALLOW, V_DENY_DEFAULT, V_DENY_RULE };
 enum jstate {
@@ -40,6 +47,16 @@ struct pending {
 	struct ew_ft_entry *e;
 	uint64_t first_us;
 	uint32_t hash;
+};
+
+/* A policy alert of a scan suspect, held until the scan detector decides: folded into
+ * the scan alert if the source turns out a scanner, sent otherwise. Deep copy: the
+ * policy it names may be replaced meanwhile. */
+struct held {
+	struct ew_alert a;
+	uint64_t until_us;
+	const char *notify[16];
+	char arena[HELD_ARENA];
 };
 
 struct rule_count {
@@ -59,7 +76,11 @@ struct ew_pipeline {
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
 	struct ew_pairing *pairing;
+	struct ew_scan *scan;       /* the scan detector, or NULL */
+	struct held *held;
+	uint32_t hhead, hcount;
 	struct ew_pipeline_stats st;
+	uint8_t last_kind;          /* observer.type of scan alerts: the last source's kind */
 	uint64_t now, next_expire;
 	struct pending *pend;
 	uint32_t phead, pcount;
@@ -114,10 +135,15 @@ void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 	c->throttle_keys = 100000;
 	c->frag_ttl_us = 30 * EW_USEC;
 	c->judge_within_us = EW_USEC;
+	c->scan_enabled = 1;
+	ew_scan_conf_default(&c->scan);
+	c->scan_sev = EW_SEV_HIGH;
+	c->scan_hold_us = 2 * EW_USEC;
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final);
 static void on_paired(void *arg, const struct ew_flow *f);
+static void on_scan(void *arg, const struct ew_scan_report *r);
 
 struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
 				    const struct ew_policy *pol, struct ew_sinkset *sinks,
@@ -147,6 +173,15 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
 	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
 	p->pairing = ew_pairing_new(65536, 2 * EW_USEC, on_paired, p);
+	if (c->scan_enabled) {
+		p->scan = ew_scan_new(&c->scan, on_scan, p);
+		p->held = calloc(HELD_MAX, sizeof(*p->held));
+		if (p->scan == NULL || p->held == NULL) {
+			ew_err_set(err, "pipeline: cannot reserve memory for the scan detector");
+			ew_pipeline_free(p);
+			return NULL;
+		}
+	}
 	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL ||
 	    p->pend == NULL || p->pairing == NULL) {
 		ew_err_set(err, "pipeline: cannot reserve memory for %u flows", c->ft.max_flows);
@@ -166,6 +201,8 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	free(p->rc);
 	free(p->pend);
 	ew_pairing_free(p->pairing);
+	ew_scan_free(p->scan);
+	free(p->held);
 	ew_edges_free(p->edges);   /* saves the baseline */
 	free(p);
 }
@@ -261,6 +298,204 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	a->bytes[1] = f->bytes[1];
 }
 
+static void emit(struct ew_pipeline *p, const struct ew_alert *a)
+{
+	count_rule(p, a->rule);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, a);
+}
+
+/* ---- the scan detector's side of policy alerts ---- */
+
+static const char *keep(struct ew_buf *b, const char *s)
+{
+	size_t at = b->len;
+
+	if (s == NULL)
+		return NULL;
+	ew_buf_put(b, s, strlen(s) + 1);
+	return ew_buf_overflow(b) ? "" : b->p + at;
+}
+
+/* The oldest held alert: folded into its source's scan alert if the source is a
+ * scanner by now, else sent. */
+static void release_one(struct ew_pipeline *p)
+{
+	struct held *h = &p->held[p->hhead];
+
+	if (h->a.action == NULL)          /* folded already */
+		;
+	else if (ew_scan_fold(p->scan, &h->a.src, p->now))
+		p->st.folded++;
+	else
+		emit(p, &h->a);
+	p->hhead = (p->hhead + 1) % HELD_MAX;
+	p->hcount--;
+}
+
+static void release_due(struct ew_pipeline *p, int all)
+{
+	while (p->hcount && (all || p->held[p->hhead].until_us <= p->now))
+		release_one(p);
+}
+
+/* Keep a copy of a for scan_hold; 0 if it does not fit (then it is sent at once). */
+static int hold(struct ew_pipeline *p, const struct ew_alert *a)
+{
+	struct held *h;
+	struct ew_buf b;
+
+	if (p->hcount == HELD_MAX)
+		release_one(p);
+	h = &p->held[(p->hhead + p->hcount) % HELD_MAX];
+	ew_buf_init(&b, h->arena, sizeof(h->arena));
+	h->a = *a;
+	h->a.rule = keep(&b, a->rule);
+	h->a.rule_file = keep(&b, a->rule_file);
+	h->a.message = keep(&b, a->message);
+	h->a.app = keep(&b, a->app);
+	h->a.app_ecs = keep(&b, a->app_ecs);
+	for (uint32_t i = 0; i < a->nsrc_groups; i++)
+		h->a.src_groups[i] = keep(&b, a->src_groups[i]);
+	for (uint32_t i = 0; i < a->ndst_groups; i++)
+		h->a.dst_groups[i] = keep(&b, a->dst_groups[i]);
+	h->a.nnotify = a->nnotify < 16 ? a->nnotify : 16;
+	for (uint32_t i = 0; i < h->a.nnotify; i++)
+		h->notify[i] = keep(&b, a->notify[i]);
+	h->a.notify = h->notify;
+	if (ew_buf_overflow(&b))
+		return 0;
+	h->until_us = p->now + p->c.scan_hold_us;
+	p->hcount++;
+	p->st.held++;
+	return 1;
+}
+
+/* A policy alert: folded into the scan alert of a source that is scanning, held a
+ * moment for a source that may be starting to (it probed more than one service in its
+ * window), sent otherwise. */
+static void send_policy_alert(struct ew_pipeline *p, const struct ew_alert *a)
+{
+	if (p->scan) {
+		enum ew_scan_state st = ew_scan_state(p->scan, &a->src, p->now);
+
+		if (st == EW_SCAN_SCANNER && ew_scan_fold(p->scan, &a->src, p->now)) {
+			p->st.folded++;
+			return;
+		}
+		if (st == EW_SCAN_SUSPECT && hold(p, a))
+			return;
+	}
+	emit(p, a);
+}
+
+/* Tell the scan tracker what e is (EW_SCAN_* bits), once per bit and flow. */
+static void scan_probe(struct ew_pipeline *p, struct ew_ft_entry *e, unsigned what)
+{
+	unsigned before = PROBED(e);
+
+	what &= ~before;
+	if (p->scan == NULL || what == 0)
+		return;
+	SET_PROBED(e, what);
+	if (before & (EW_SCAN_FAILED | EW_SCAN_DENIED))
+		what |= EW_SCAN_AGAIN;
+	/* at the flow's start: a probe judged a second later happened when it was sent */
+	ew_scan_observe(p->scan, &e->f.src, &e->f.dst, e->f.proto, e->f.dport, what,
+			e->f.first_us ? e->f.first_us : p->now);
+}
+
+/* The scan alert: one per scanning source and window, with the counts. */
+static void on_scan(void *arg, const struct ew_scan_report *r)
+{
+	static const char *const kind_names[] = { "horizontal", "vertical", "repeated" };
+	struct ew_pipeline *p = arg;
+	struct ew_alert a;
+	struct ew_alert_scan sc;
+	char msg[1024], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN], tb[8];
+	struct ew_buf mb;
+	const struct ew_addr *dst = &r->first_host;
+	uint16_t dport = r->first_port;
+	uint8_t proto = r->first_proto;
+
+	memset(&a, 0, sizeof(a));
+	memset(&sc, 0, sizeof(sc));
+	for (int k = 0; k < 3; k++)
+		if (r->kinds & (1u << k))
+			sc.kinds[sc.nkinds++] = kind_names[k];
+	sc.hosts = r->hosts;
+	sc.services = r->targets;
+	sc.max_ports = r->max_ports;
+	sc.attempts = r->attempts;
+	sc.probes = r->probes;
+	sc.failed = r->failed;
+	sc.denied = r->denied;
+	sc.folded = r->folded;
+	sc.duration_ms = (r->last_us - r->first_us) / 1000;
+	sc.nports = r->nsample;
+	memcpy(sc.ports, r->sample, sizeof(r->sample));
+	if (r->kinds & EW_SCAN_REPEATED) {
+		dst = &r->attempts_host;
+		dport = r->attempts_port;
+		proto = 6;
+	} else if (r->kinds & EW_SCAN_VERTICAL) {
+		dst = &r->max_ports_host;
+		dport = 0;
+	}
+	p->st.scans++;
+	a.ts_us = r->last_us;
+	a.action = "scan";
+	a.rule = "scan";
+	a.severity = p->c.scan_sev;
+	a.decided_by = "detector";
+	a.src = r->src;
+	a.dst = *dst;
+	a.dport = dport;
+	a.proto = proto;
+	a.app = "Unknown";
+	a.app_ecs = "unknown";
+	a.app_source = EW_APP_NONE;
+	a.observer_name = p->c.sensor;
+	a.observer_type = p->last_kind;
+	a.flow_start_us = r->first_us;
+	a.pkts[0] = r->probes;
+	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &r->src), a.src_groups);
+	a.ndst_groups = group_names(p->pol, ew_policy_set_of(p->pol, dst), a.dst_groups);
+	a.scan = &sc;
+	ew_buf_init(&mb, msg, sizeof(msg));
+	ew_buf_puts(&mb, ew_addr_format(&r->src, s1));
+	groups_text(&mb, a.src_groups, a.nsrc_groups);
+	if (r->kinds & EW_SCAN_REPEATED) {
+		ew_buf_printf(&mb, " opened %u connections to %s/%u on %s", r->attempts,
+			      ew_transport_name(6, tb), r->attempts_port,
+			      ew_addr_format(&r->attempts_host, s2));
+		groups_text(&mb, a.dst_groups, a.ndst_groups);
+		if (r->targets)
+			ew_buf_printf(&mb, " and probed %u service%s on %u host%s", r->targets,
+				      r->targets == 1 ? "" : "s", r->hosts, r->hosts == 1 ? "" : "s");
+	} else {
+		ew_buf_printf(&mb, " probed %u service%s on %u host%s", r->targets,
+			      r->targets == 1 ? "" : "s", r->hosts, r->hosts == 1 ? "" : "s");
+	}
+	if (r->kinds & EW_SCAN_VERTICAL) {
+		ew_buf_printf(&mb, ", %u ports on %s", r->max_ports,
+			      ew_addr_format(&r->max_ports_host, s2));
+		if (!(r->kinds & EW_SCAN_REPEATED))
+			groups_text(&mb, a.dst_groups, a.ndst_groups);
+	}
+	ew_buf_printf(&mb, " in %.1f s (", (double)(r->last_us - r->first_us) / 1e6);
+	for (uint32_t i = 0; i < sc.nkinds; i++)
+		ew_buf_printf(&mb, "%s%s", i ? ", " : "", sc.kinds[i]);
+	ew_buf_printf(&mb, " scan): %u probes failed, %u denied by the policy", r->failed,
+		      r->denied);
+	if (r->folded)
+		ew_buf_printf(&mb, "; %u policy alert%s folded into this one", r->folded,
+			      r->folded == 1 ? "" : "s");
+	a.message = msg;
+	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
+	emit(p, &a);
+}
+
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
 			    const struct ew_verdict *v)
@@ -339,9 +574,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 		a.nnotify = v->rule->nnotify;
 	}
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	count_rule(p, a.rule);
-	p->st.alerts++;
-	ew_sinkset_emit(p->sinks, &a);
+	send_policy_alert(p, &a);
 }
 
 /* The risk detector: when nDPI is done with a flow, one "risk" alert naming the risks
@@ -403,9 +636,7 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	}
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	count_rule(p, a.rule);
-	p->st.alerts++;
-	ew_sinkset_emit(p->sinks, &a);
+	emit(p, &a);
 }
 
 /* Group names of a set, sorted and joined by ',' ("-" for none): an edge's end. */
@@ -467,9 +698,7 @@ static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 		      ew_time_rfc3339(es.learn_start_us, ts));
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	count_rule(p, a.rule);
-	p->st.alerts++;
-	ew_sinkset_emit(p->sinks, &a);
+	emit(p, &a);
 }
 
 /* Judge e on f (e->f, or a copy carrying the port guess) and set its state to 'state'.
@@ -484,9 +713,13 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 	if (JSTATE(e) != J_PROVISIONAL)
 		p->st.judged++;
 	if (v->action == EW_DENY && (JSTATE(e) != J_PROVISIONAL || before == V_ALLOW ||
-				     (before == V_DENY_DEFAULT && code == V_DENY_RULE)))
-		raise_violation(p, f->proto == 6 && !(e->tcp & (EW_TCP_SYNACK | EW_TCP_EST)) &&
-				   (e->tcp & EW_TCP_SYN), f, v);
+				     (before == V_DENY_DEFAULT && code == V_DENY_RULE))) {
+		int attempted = f->proto == 6 && !(e->tcp & (EW_TCP_SYNACK | EW_TCP_EST)) &&
+				(e->tcp & EW_TCP_SYN);
+
+		scan_probe(p, e, EW_SCAN_DENIED | (attempted ? EW_SCAN_FAILED : 0));
+		raise_violation(p, attempted, f, v);
+	}
 	VERDICT(e) = code;
 	SET_JSTATE(e, state);
 	if (p->edges && code == V_ALLOW && state == J_FINAL && CLS_DONE(e))
@@ -500,7 +733,7 @@ static const struct ew_flow *with_guess(struct ew_pipeline *p, struct ew_ft_entr
 {
 	if (e->f.app_source == EW_APP_NONE && !CLS_DONE(e) && !GUESSED(e)) {
 		ew_classify_guess(p->cls, &e->f);
-		GUESSED(e) = 1;
+		SET_GUESSED(e);
 	}
 	return &e->f;
 }
@@ -518,6 +751,7 @@ static void judge_final(struct ew_pipeline *p, struct ew_ft_entry *e)
 }
 
 static void pending_push(struct ew_pipeline *p, struct ew_ft_entry *e);
+static void scan_tick(struct ew_pipeline *p);
 
 /* The flow's first packet: an allowed verdict that no application could change stands
  * now; a denied one is held for the application's name; an app-dependent one waits. */
@@ -622,6 +856,9 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 	struct ew_pipeline *p = arg;
 
 	if (final) {
+		if ((e->f.proto == 6 && (e->tcp & EW_TCP_SYN) && !(e->tcp & EW_TCP_EST)) ||
+		    (e->f.proto == 17 && e->f.pkts[1] == 0))
+			scan_probe(p, e, EW_SCAN_FAILED);
 		if (!CLS_DONE(e)) {
 			ew_classify_finish(p->cls, &e->cls, &e->f);
 			CLS_DONE(e) = 1;
@@ -657,6 +894,18 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	p->st.flows++;
 	p->st.judged++;
 	ew_policy_verdict(p->pol, &f, &v);
+	if (p->scan) {
+		/* failed: the initiator never acknowledged (the handshake did not complete),
+		 * or nothing came back */
+		unsigned what = EW_SCAN_TOUCH | (v.action == EW_DENY ? EW_SCAN_DENIED : 0) |
+				(ew_scan_watched(&p->c.scan, f.proto, f.dport) ? EW_SCAN_ATTEMPT : 0);
+
+		if ((f.proto == 6 && f.tcp_flags[0] && !(f.tcp_flags[0] & EW_TH_ACK)) ||
+		    ((f.proto == 6 || f.proto == 17) && f.pkts[1] == 0))
+			what |= EW_SCAN_FAILED;
+		p->last_kind = f.source_kind;
+		ew_scan_observe(p->scan, &f.src, &f.dst, f.proto, f.dport, what, p->now);
+	}
 	if (v.action == EW_DENY)
 		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
 				&f, &v);
@@ -777,8 +1026,18 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		p->st.flows++;
 		e->f.source_kind = rp->source_kind;
 		e->f.source_id = rp->source_id;
+		p->last_kind = rp->source_kind;
+		if (p->scan)
+			scan_probe(p, e, EW_SCAN_TOUCH |
+				   (ew_scan_watched(&p->c.scan, e->f.proto, e->f.dport) ?
+				    EW_SCAN_ATTEMPT : 0));
 		judge_first(p, e);
 	}
+	/* a refused connection (RST before the handshake completed, also the scanner's own
+	 * RST after a SYN-ACK): a failed probe now, not when the flow times out */
+	if ((pk.k.tcp_flags & EW_TH_RST) && p->scan && (e->tcp & EW_TCP_SYN) &&
+	    !(e->tcp & EW_TCP_EST))
+		scan_probe(p, e, EW_SCAN_FAILED);
 	/* Inspection (and its 700-byte state) starts at the first payload or at the
 	 * handshake's closing ACK, whichever comes first: a SYN scan or flood (SYN,
 	 * SYN-ACK, RST) costs no nDPI memory, and nDPI sees the ACK that sets up its TCP
@@ -799,6 +1058,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		judge_overdue(p);
 	if (p->now >= p->next_expire) {
 		ew_flowtab_expire(p->ft, p->now);
+		scan_tick(p);
 		p->next_expire = p->now + EW_USEC;
 	}
 }
@@ -878,6 +1138,25 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 	ew_sinkset_emit(p->sinks, &a);
 }
 
+/* Held policy alerts: those of sources that are scanners by now fold at once (before
+ * their scan alert goes), the rest are sent when due; then scan alerts for scanners
+ * gone quiet. */
+static void scan_tick(struct ew_pipeline *p)
+{
+	if (p->scan == NULL)
+		return;
+	for (uint32_t i = 0; i < p->hcount; i++) {
+		struct held *h = &p->held[(p->hhead + i) % HELD_MAX];
+
+		if (h->a.action && ew_scan_fold(p->scan, &h->a.src, p->now)) {
+			p->st.folded++;
+			h->a.action = NULL;
+		}
+	}
+	release_due(p, 0);
+	ew_scan_tick(p->scan, p->now);
+}
+
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 {
 	if (p->edges && now_us >= p->edges_saved_us + 60 * EW_USEC) {
@@ -890,6 +1169,7 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 	judge_overdue(p);
 	ew_pairing_expire(p->pairing, p->now);
 	ew_flowtab_expire(p->ft, p->now);
+	scan_tick(p);
 	p->next_expire = p->now + EW_USEC;
 }
 
@@ -897,6 +1177,10 @@ void ew_pipeline_finish(struct ew_pipeline *p)
 {
 	ew_pairing_flush(p->pairing);
 	ew_flowtab_flush(p->ft, EW_END_SHUTDOWN);
+	if (p->scan) {
+		release_due(p, 1);
+		ew_scan_flush(p->scan);
+	}
 	if (p->c.flows_out)
 		fflush(p->c.flows_out);
 }

@@ -19,6 +19,7 @@
 #include "analyzer/classify.h"
 #include "analyzer/flowtab.h"
 #include "analyzer/policy.h"
+#include "analyzer/scan.h"
 #include "collector/decode_ipfix.h"
 #include "collector/decode_sflow.h"
 #include "collector/source.h"
@@ -41,6 +42,14 @@ struct ew_pipeline_conf {
 	uint64_t edges_learn_us;       /* learning period (default 7 days) */
 	uint32_t edges_max;            /* baseline bound (default 1,000,000) */
 	uint8_t edges_sev;             /* severity of a new-edge alert (default medium) */
+	/* The scan detector (analyzer/scan.h), on by default. A policy alert from a
+	 * source that probed more than one service in its window is held scan_hold_us
+	 * (2 s): if the source is a scanner by then, the alert is folded into its scan
+	 * alert. */
+	int scan_enabled;
+	struct ew_scan_conf scan;
+	uint8_t scan_sev;              /* default high */
+	uint64_t scan_hold_us;
 };
 
 #define EW_RISK_OFF 0xff
@@ -62,6 +71,7 @@ struct ew_pipeline_stats {
 	uint64_t trunc, malformed, unsupported;
 	uint64_t infra, not_ip, icmp_errors, frag_unattributed;
 	uint64_t flows, judged, violations, alerts, throttled, risks, new_edges;
+	uint64_t scans, held, folded;  /* scan alerts; policy alerts held, folded into them */
 	uint64_t app_dpi, app_port, app_none, app_exporter;
 	uint64_t records, records_not_flows, samples, samples_without_header;
 };

@@ -309,6 +309,122 @@ START_TEST(throttled_repeats)
 }
 END_TEST
 
+static uint64_t count_of(const char *t, const char *needle)
+{
+	uint64_t n = 0;
+
+	for (const char *x = t; (x = strstr(x, needle)) != NULL; x++)
+		n++;
+	return n;
+}
+
+/* nmap -sS against one host: 100 ports, each refused by RST. Every probe is denied by
+ * the default, and all 100 policy alerts fold into one scan alert with the counts. */
+START_TEST(vertical_scan_folds_policy_alerts)
+{
+	struct ew_pipeline_stats st;
+	char *t;
+
+	start("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.10] } }\n"
+	      "default: { action: deny }\n");
+	for (int i = 0; i < 100; i++) {
+		uint64_t ts = 10 * S + (uint64_t)i * 10000;
+
+		tcp("198.18.1.66", 50000, "198.18.3.10", (uint16_t)(1 + i), EW_TH_SYN, NULL, ts);
+		tcp("198.18.3.10", (uint16_t)(1 + i), "198.18.1.66", 50000, EW_TH_RST | EW_TH_ACK,
+		    NULL, ts + 100);
+	}
+	ew_pipeline_tick(pl, 12 * S);
+	ck_assert_uint_eq(alerts(), 0);      /* the scanner is still busy */
+	ew_pipeline_tick(pl, 16 * S);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	ck_assert_ptr_nonnull(strstr(t, "\"action\":\"scan\""));
+	ck_assert_ptr_nonnull(strstr(t, "\"source_groups\":[\"web\"]"));
+	ck_assert_ptr_nonnull(strstr(t, "\"scan\":{\"kind\":[\"vertical\"],\"hosts\":1,"
+				      "\"services\":100,\"max_ports_per_host\":100,\"attempts\":1,"
+				      "\"probes\":100,\"failed\":100,\"denied\":100,"
+				      "\"folded\":100,"));
+	ck_assert_ptr_nonnull(strstr(t, "\"ports\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]"));
+	ck_assert_ptr_nonnull(strstr(t, "198.18.1.66 [web] probed 100 services on 1 host, 100 "
+				      "ports on 198.18.3.10 [db] in 1.0 s (vertical scan): 100 probes "
+				      "failed, 100 denied by the policy; 100 policy alerts folded"));
+	ew_pipeline_finish(pl);
+	ew_pipeline_stats(pl, &st);
+	ck_assert_uint_eq(st.scans, 1);
+	ck_assert_uint_eq(st.folded, 100);
+	ck_assert_uint_eq(alerts(), 1);
+	stop();
+}
+END_TEST
+
+/* A sweep of port 445 across 30 hosts that do not answer: horizontal. */
+START_TEST(horizontal_sweep)
+{
+	char host[32], *t;
+
+	start("default: { action: deny }\n");
+	for (int i = 0; i < 30; i++) {
+		snprintf(host, sizeof(host), "198.18.4.%d", 10 + i);
+		tcp("198.18.1.66", (uint16_t)(50000 + i), host, 445, EW_TH_SYN, NULL,
+		    10 * S + (uint64_t)i * 50000);
+	}
+	ew_pipeline_tick(pl, 20 * S);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	ck_assert_ptr_nonnull(strstr(t, "\"kind\":[\"horizontal\"],\"hosts\":30,"));
+	ck_assert_ptr_nonnull(strstr(t, "\"destination\":{\"ip\":\"198.18.4.10\",\"port\":445"));
+	ck_assert_ptr_nonnull(strstr(t, "\"folded\":30"));
+	stop();
+}
+END_TEST
+
+/* 25 SSH connections to one host, each completed and allowed: the repeated-attempts
+ * pattern; no policy alert at all. */
+START_TEST(repeated_ssh_attempts)
+{
+	char *t;
+
+	start("groups: { jump: { members: [198.18.9.5] }, db: { members: [198.18.3.10] } }\n"
+	      "allow: [ { name: admin-ssh, from: jump, to: db, services: [tcp/22] } ]\n"
+	      "default: { action: deny }\n");
+	for (int i = 0; i < 25; i++) {
+		uint64_t ts = 10 * S + (uint64_t)i * 200000;
+		uint16_t sp = (uint16_t)(40000 + i);
+
+		tcp("198.18.9.5", sp, "198.18.3.10", 22, EW_TH_SYN, NULL, ts);
+		tcp("198.18.3.10", 22, "198.18.9.5", sp, EW_TH_SYN | EW_TH_ACK, NULL, ts + 100);
+		tcp("198.18.9.5", sp, "198.18.3.10", 22, EW_TH_ACK, NULL, ts + 200);
+	}
+	ew_pipeline_tick(pl, 25 * S);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	ck_assert_ptr_nonnull(strstr(t, "\"kind\":[\"repeated\"],"));
+	ck_assert_ptr_nonnull(strstr(t, "\"attempts\":25,"));
+	ck_assert_ptr_nonnull(strstr(t, "198.18.9.5 [jump] opened 25 connections to tcp/22 on "
+				      "198.18.3.10 [db]"));
+	stop();
+}
+END_TEST
+
+/* A host that tries five forbidden services is no scanner: its five policy alerts are
+ * held a moment, then sent. A disabled detector holds nothing. */
+START_TEST(below_threshold_is_no_scan)
+{
+	start("default: { action: deny }\n");
+	for (int i = 0; i < 5; i++)
+		tcp("198.18.1.11", (uint16_t)(40000 + i), "198.18.3.10", (uint16_t)(8000 + i),
+		    EW_TH_SYN, NULL, 10 * S + (uint64_t)i * S / 10);
+	ew_pipeline_tick(pl, 30 * S);
+	ck_assert_uint_eq(alerts(), 0);      /* held a moment ... */
+	ew_pipeline_tick(pl, 33 * S);
+	ck_assert_uint_eq(alerts(), 5);      /* ... and sent: no scan explains them */
+	ck_assert_uint_eq(count_of(alert_text(), "\"action\":\"policy-violation\""), 5);
+	ck_assert_uint_eq(count_of(alert_text(), "\"action\":\"scan\""), 0);
+	stop();
+}
+END_TEST
+
 static Suite *pipeline_suite(void)
 {
 	Suite *s = suite_create("pipeline");
@@ -323,6 +439,10 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
 	tcase_add_test(t, infrastructure_is_not_judged);
 	tcase_add_test(t, throttled_repeats);
+	tcase_add_test(t, vertical_scan_folds_policy_alerts);
+	tcase_add_test(t, horizontal_sweep);
+	tcase_add_test(t, repeated_ssh_attempts);
+	tcase_add_test(t, below_threshold_is_no_scan);
 	suite_add_tcase(s, t);
 	return s;
 }
