@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/ew_err.h"
+#include "analyzer/inventory.h"
 #include "core/ew_flow.h"
 #include "core/ew_sev.h"
 
@@ -107,6 +108,7 @@ struct ew_policy_opts {
 	ew_app_resolver resolve_app;
 	void *resolve_arg;
 	const char *inventory_file;   /* YAML address -> labels, for label: members; or NULL */
+	const struct ew_inventory *inventory;   /* or the inventory itself (wins) */
 };
 
 /* Load every *.yaml (and *.yml) file of dir in lexical order into one policy. On error,
@@ -116,6 +118,12 @@ struct ew_policy *ew_policy_load_dir(const char *dir, const struct ew_policy_opt
 /* The same over explicit files (in the order given). */
 struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles,
 				       const struct ew_policy_opts *o, struct ew_err *err);
+
+/* Documents from memory (a policy version from Redis), in the order given; names are
+ * used in messages. */
+struct ew_policy *ew_policy_load_bufs(const char *const *names, const void *const *data,
+				      const size_t *lens, uint32_t n,
+				      const struct ew_policy_opts *o, struct ew_err *err);
 
 /* One policy document from memory; name is used in messages (tests, fuzzing). */
 struct ew_policy *ew_policy_load_mem(const char *name, const void *data, size_t len,

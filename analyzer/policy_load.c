@@ -18,12 +18,6 @@
 
 #define MAX_PAIRS (64u << 20)   /* (from, to) index entries: bounds a rule like any x 10k */
 
-struct inv_entry {
-	struct ew_addr a;
-	unsigned plen;
-	struct ew_conf_node labels;   /* mapping label -> value */
-};
-
 struct strmap {                 /* open addressing: name -> index */
 	const char **k;
 	uint32_t *v;
@@ -39,9 +33,8 @@ struct loader {
 	uint32_t ndocs;
 	uint32_t capgroups, caprules;
 	struct strmap gmap, rmap;
-	struct ew_conf *inv_doc;
-	struct inv_entry *inv;
-	uint32_t ninv;
+	const struct ew_inventory *inv;   /* opts' inventory, or own_inv */
+	struct ew_inventory *own_inv;     /* read from opts' inventory_file */
 	int has_default;
 	struct ew_conf_node def_node;
 };
@@ -193,42 +186,35 @@ static int add_range(struct loader *L, struct ew_conf_node n, const char *s, uin
 
 static int load_inventory(struct loader *L, struct ew_conf_node at)
 {
-	struct ew_conf_node root;
-	size_t n;
-
-	if (L->inv_doc != NULL)
+	if (L->inv != NULL)
 		return EW_OK;
+	if (L->o && L->o->inventory) {
+		L->inv = L->o->inventory;
+		return EW_OK;
+	}
 	if (L->o == NULL || L->o->inventory_file == NULL)
 		return ew_conf_errf(L->err, at, "label selectors need an inventory "
-				    "(inventory: { file: ... } in the configuration)");
-	if (ew_conf_load(&L->inv_doc, L->o->inventory_file, L->err) != EW_OK)
-		return EW_E_INVAL;
-	root = ew_conf_root(L->inv_doc);
-	if (!ew_conf_present(root))
-		return EW_OK;
-	if (ew_conf_type(root) != EW_CONF_MAP)
-		return ew_conf_errf(L->err, root, "inventory must map addresses to labels");
-	n = ew_conf_len(root);
-	L->inv = calloc(n ? n : 1, sizeof(*L->inv));
-	if (L->inv == NULL)
-		return oom(L);
-	for (size_t i = 0; i < n; i++) {
-		struct ew_conf_node k = ew_conf_key(root, i), v = ew_conf_val(root, i);
-		struct inv_entry *e = &L->inv[L->ninv];
+				    "(inventory: { file: ... } or { redis: ... } in the "
+				    "configuration)");
+	L->inv = L->own_inv = ew_inventory_load_file(L->o->inventory_file, L->err);
+	return L->inv ? EW_OK : EW_E_INVAL;
+}
 
-		if (ew_prefix_parse(&e->a, &e->plen, ew_conf_str(k), 0) != 0)
-			return ew_conf_errf(L->err, k, "bad inventory address \"%s\"", ew_conf_str(k));
-		if (ew_conf_type(v) != EW_CONF_MAP)
-			return ew_conf_errf(L->err, v, "labels of %s must be a mapping "
-					    "(key: value)", ew_conf_str(k));
-		for (size_t j = 0; j < ew_conf_len(v); j++)
-			if (ew_conf_type(ew_conf_val(v, j)) != EW_CONF_SCALAR)
-				return ew_conf_errf(L->err, ew_conf_val(v, j),
-						    "label values must be single words");
-		e->labels = v;
-		L->ninv++;
-	}
-	return EW_OK;
+struct label_match {
+	struct loader *L;
+	const char *key, *value;
+	uint32_t gid;
+	int rc;
+};
+
+static void label_member(void *arg, const struct ew_addr *a, unsigned plen,
+			 const char *const *kv, uint32_t nkv)
+{
+	struct label_match *m = arg;
+
+	for (uint32_t i = 0; i + 1 < nkv && m->rc == EW_OK; i += 2)
+		if (strcmp(kv[i], m->key) == 0 && strcmp(kv[i + 1], m->value) == 0)
+			m->rc = add_prefix(m->L, a, plen, m->gid);
 }
 
 static int add_label_members(struct loader *L, struct ew_conf_node n, const char *sel,
@@ -236,6 +222,7 @@ static int add_label_members(struct loader *L, struct ew_conf_node n, const char
 {
 	const char *eq = strchr(sel, '=');
 	char key[128];
+	struct label_match m = { L, key, eq ? eq + 1 : NULL, gid, EW_OK };
 
 	if (eq == NULL || eq == sel || eq[1] == '\0' || (size_t)(eq - sel) >= sizeof(key))
 		return ew_conf_errf(L->err, n, "bad label selector \"label:%s\": expected "
@@ -244,14 +231,8 @@ static int add_label_members(struct loader *L, struct ew_conf_node n, const char
 	key[eq - sel] = '\0';
 	if (load_inventory(L, n) != EW_OK)
 		return EW_E_INVAL;
-	for (uint32_t i = 0; i < L->ninv; i++) {
-		struct ew_conf_node v = ew_conf_get(L->inv[i].labels, key);
-
-		if (ew_conf_present(v) && strcmp(ew_conf_str(v), eq + 1) == 0 &&
-		    add_prefix(L, &L->inv[i].a, L->inv[i].plen, gid) != EW_OK)
-			return EW_E_NOMEM;
-	}
-	return EW_OK;
+	ew_inventory_each(L->inv, label_member, &m);
+	return m.rc;
 }
 
 /* One member: address, CIDR, range or label selector. */
@@ -845,8 +826,7 @@ static void loader_done(struct loader *L)
 	for (uint32_t i = 0; i < L->ndocs; i++)
 		ew_conf_free(L->docs[i]);
 	free(L->docs);
-	ew_conf_free(L->inv_doc);
-	free(L->inv);
+	ew_inventory_free(L->own_inv);
 	strmap_free(&L->gmap);
 	strmap_free(&L->rmap);
 	ew_lpm_builder_free(L->lb);
@@ -931,6 +911,13 @@ struct ew_policy *ew_policy_load_files(const char *const *files, uint32_t nfiles
 				       const struct ew_policy_opts *o, struct ew_err *err)
 {
 	return load_all(files, NULL, NULL, nfiles, o, err);
+}
+
+struct ew_policy *ew_policy_load_bufs(const char *const *names, const void *const *data,
+				      const size_t *lens, uint32_t n,
+				      const struct ew_policy_opts *o, struct ew_err *err)
+{
+	return load_all(names, data, lens, n, o, err);
 }
 
 struct ew_policy *ew_policy_load_mem(const char *name, const void *data, size_t len,

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (cls == NULL) {
 		struct ew_cls_conf cc;
-		struct ew_policy_opts o = { resolve, NULL, NULL };
+		struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
 
 		ew_cls_conf_default(&cc);
 		cc.max_active = 64;

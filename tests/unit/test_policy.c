@@ -54,7 +54,7 @@ static void write_file(const char *name, const char *text)
 
 static struct ew_policy *load(struct ew_err *err, const char *inventory)
 {
-	struct ew_policy_opts o = { resolve, cls, inventory };
+	struct ew_policy_opts o = { resolve, cls, inventory, NULL };
 
 	return ew_policy_load_dir(dir, &o, err);
 }
