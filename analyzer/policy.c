@@ -208,6 +208,11 @@ const struct ew_group *ew_policy_group(const struct ew_policy *p, uint32_t id)
 	return id < p->ngroups ? &p->groups[id] : NULL;
 }
 
+const struct ew_rule *ew_policy_rule(const struct ew_policy *p, uint32_t i)
+{
+	return i < p->nrules ? &p->rules[i] : NULL;
+}
+
 void ew_policy_info(const struct ew_policy *p, struct ew_policy_info *out)
 {
 	uint32_t named = 0;

@@ -87,6 +87,8 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 const uint32_t *ew_policy_set(const struct ew_policy *p, uint32_t set, uint32_t *n);
 uint32_t ew_policy_set_of(const struct ew_policy *p, const struct ew_addr *a);
 const struct ew_group *ew_policy_group(const struct ew_policy *p, uint32_t id);
+/* Rule i in load order (i < ew_policy_info's rules), or NULL. */
+const struct ew_rule *ew_policy_rule(const struct ew_policy *p, uint32_t i);
 
 struct ew_policy_info {
 	uint32_t groups, rules, allow_rules, deny_rules, files, sets;

@@ -256,11 +256,12 @@ static int parse_detectors(struct ew_config *c, struct ew_conf_node n, struct ew
 
 int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
-	static const char *const top[] = { "sensor", "rules", "inventory", "sources", "sinks",
+	static const char *const top[] = { "sensor", "rules", "policy", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
 					   "alerter", "metrics", "detectors", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
-	static const char *const k_inv[] = { "file", NULL };
+	static const char *const k_inv[] = { "file", "redis", NULL };
+	static const char *const k_pol[] = { "redis", NULL };
 	static const char *const k_thr[] = { "window", "max_keys", "redis", NULL };
 	static const char *const k_flows[] = { "max", "tcp_idle", "tcp_handshake", "tcp_closed",
 					       "udp_idle", "other_idle", "active", NULL };
@@ -290,10 +291,22 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	n = ew_conf_get(root, "inventory");
 	if (ew_conf_present(n)) {
 		if (ew_conf_check_map(n, "inventory", k_inv, err) != EW_OK ||
-		    opt_str(n, "file", &c->inventory, err) != EW_OK)
+		    opt_str(n, "file", &c->inventory, err) != EW_OK ||
+		    opt_str(n, "redis", &c->inventory_redis, err) != EW_OK)
 			return EW_E_INVAL;
-		if (c->inventory == NULL)
-			return ew_conf_errf(err, n, "inventory needs file:");
+		if ((c->inventory == NULL) == (c->inventory_redis == NULL))
+			return ew_conf_errf(err, n, "inventory needs file: or redis: (one of them)");
+	}
+	n = ew_conf_get(root, "policy");
+	if (ew_conf_present(n)) {
+		if (ew_conf_check_map(n, "policy", k_pol, err) != EW_OK ||
+		    opt_str(n, "redis", &c->policy_redis, err) != EW_OK)
+			return EW_E_INVAL;
+		if (c->policy_redis == NULL)
+			return ew_conf_errf(err, n, "policy needs redis: \"HOST:PORT\"");
+		if (c->rules)
+			return ew_conf_errf(err, n, "policy: { redis } and rules: exclude each other: "
+					    "the policy comes from one place");
 	}
 	n = ew_conf_get(root, "sources");
 	if (ew_conf_present(n)) {

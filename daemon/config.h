@@ -23,7 +23,9 @@ struct ew_config {
 	struct ew_conf *doc;     /* NULL when no file was given */
 	const char *sensor;
 	const char *rules;
-	const char *inventory;
+	const char *inventory;       /* inventory: { file } */
+	const char *inventory_redis; /* inventory: { redis }: "HOST:PORT" */
+	const char *policy_redis;    /* policy: { redis }: central policy instead of rules */
 	const char *user;
 	const char *spool_dir;
 	const char *throttle_redis;

@@ -12,13 +12,16 @@
 #include "collector/source.h"
 #include "core/ew_log.h"
 #include "core/ew_time.h"
+#include "daemon/central.h"
 #include "daemon/config.h"
+#include "daemon/learn.h"
 #include "daemon/metrics.h"
 #include "daemon/pipeline.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <hiredis/hiredis.h>
 #include <dirent.h>
 #include <grp.h>
 #include <librdkafka/rdkafka.h>
@@ -46,6 +49,8 @@ static const char usage_top[] =
 	"  check    validate the policy (rules.d) and the configuration\n"
 	"  explain  say which rule decides a flow, and why\n"
 	"  alerter  deliver alerts from Kafka to syslog, e-mail and webhook sinks\n"
+	"  learn    observe traffic and propose the allowed-flow map (rules.d YAML)\n"
+	"  policy   policy push DIR --redis ADDR: validate and publish a central policy\n"
 	"\n"
 	"'eastwatch COMMAND --help' describes each command's options.\n";
 
@@ -135,9 +140,53 @@ static const char usage_explain[] =
 	"  -c, --config FILE   eastwatch.yaml\n"
 	"  -h, --help          this text\n";
 
+static const char usage_learn[] =
+	"usage: eastwatch learn [--config FILE] [--rules DIR] [--output FILE] [--graph FILE.dot]\n"
+	"                       [--diff DIR] PCAP...\n"
+	"       eastwatch learn --for DURATION [--iface IF]... [--ipfix|--netflow|--sflow ADDR:PORT]\n"
+	"                       [--config FILE] [--rules DIR] [--output FILE] [--graph FILE.dot]\n"
+	"\n"
+	"Observe traffic (capture files, or live sources for DURATION such as 10m) and propose\n"
+	"an allowed-flow map in the rules.d format that permits exactly what was seen: hosts\n"
+	"grouped by the groups of --rules, else the inventory's role label, else their /24 or\n"
+	"/64; services by responder port (client ports ignored), with the applications DPI\n"
+	"named; each rule commented with its evidence (flows, bytes, first and last seen).\n"
+	"\n"
+	"  -c, --config FILE   eastwatch.yaml (inventory, sources)\n"
+	"  -r, --rules DIR     an existing policy: its groups name hosts, and the proposal\n"
+	"                      is written to join that directory (no groups, no default)\n"
+	"  -o, --output FILE   write the proposal to FILE (default: stdout)\n"
+	"      --graph FILE    also write the flow map as Graphviz (dot -Tsvg FILE)\n"
+	"      --diff DIR      policy simulation: judge the observed flows by the policy in\n"
+	"                      DIR and by --rules (or by the proposal) and print the flows\n"
+	"                      DIR would newly deny or newly allow\n"
+	"      --for DURATION  observe live sources for this long (SIGINT ends it sooner)\n"
+	"  -i, --iface IF      capture on IF;  --ipfix/--netflow/--sflow ADDR:PORT listeners\n"
+	"  -f, --filter BPF    libpcap filter\n"
+	"  -q, --quiet         no summary on stderr\n"
+	"  -h, --help          this text\n";
+
+static const char usage_policy[] =
+	"usage: eastwatch policy push DIR --redis HOST:PORT [--author NAME] [--config FILE]\n"
+	"       eastwatch policy show --redis HOST:PORT\n"
+	"\n"
+	"push validates the rules directory DIR as check does and stores it in Redis as a new\n"
+	"policy version (content, sha256, author, time); sensors started with\n"
+	"policy: { redis: HOST:PORT } load it at once and swap it in atomically (a version\n"
+	"that does not compile on a sensor is refused there and the old one stays). Every\n"
+	"push is written to the audit stream eastwatch:audit. A DIR that does not validate\n"
+	"is not stored (exit 1). show prints the version in force and the audit stream's\n"
+	"last entries.\n"
+	"\n"
+	"      --redis ADDR    the Redis that holds the central policy\n"
+	"      --author NAME   who pushes (default: $SUDO_USER, $USER, else the user id)\n"
+	"  -c, --config FILE   eastwatch.yaml (its inventory resolves label: members)\n"
+	"  -h, --help          this text\n";
+
 struct opts {
 	const char *config, *rules, *output, *flows, *sensor, *filter, *user, *log_format;
 	const char *kafka, *metrics;
+	const char *graph, *diff, *learn_for, *author, *redis;
 	const char *ifaces[EW_MAX_SOURCES];
 	const char *listen_type[EW_MAX_SOURCES], *listen_addr[EW_MAX_SOURCES];
 	int nifaces, nlisten, quiet, help;
@@ -161,6 +210,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		{ "kafka", required_argument, NULL, 'K' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "graph", required_argument, NULL, 'G' },
+		{ "diff", required_argument, NULL, 'D' },
+		{ "for", required_argument, NULL, 'T' },
+		{ "author", required_argument, NULL, 'A' },
+		{ "redis", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -186,6 +240,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, const char *shortop
 		case 'K': o->kafka = optarg; break;
 		case 'M': o->metrics = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'G': o->graph = optarg; break;
+		case 'D': o->diff = optarg; break;
+		case 'T': o->learn_for = optarg; break;
+		case 'A': o->author = optarg; break;
+		case 'R': o->redis = optarg; break;
 		case 'I':
 		case 'N':
 		case 's':
@@ -248,6 +307,10 @@ struct ctx {
 	const char *rules_dir;
 	char hostname[256];
 	char policy_version[80];   /* "sha256:HEX" of the policy in force */
+	char policy_from[300];     /* the rules directory, or "redis HOST:PORT" */
+	struct ew_bundle *bundle;  /* the rules files in force */
+	struct ew_inventory *inv;  /* labels (inventory file or Redis), or NULL */
+	redisContext *rpol, *rinv; /* blocking Redis connections, policy and inventory */
 };
 
 static int resolve_app(void *arg, const char *name)
@@ -255,63 +318,80 @@ static int resolve_app(void *arg, const char *name)
 	return ew_classify_lookup(arg, name);
 }
 
-static int yaml_file(const struct dirent *d)
+/* A blocking Redis connection that is up: reconnected if the last command broke it. */
+static redisContext *redis_up(redisContext **rc, const char *addr)
 {
-	size_t n = strlen(d->d_name);
+	struct ew_err err;
 
-	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
-}
-
-/* The policy's version: SHA-256 over the rules files (each name and content, in the
- * loader's lexical order) and the inventory file, as "sha256:HEX". */
-static void policy_version(const struct ctx *c, char out[80])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	struct dirent **names = NULL;
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	int n = scandir(c->rules_dir, &names, yaml_file, alphasort);
-	char buf[8192];
-
-	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-	for (int i = 0; i < n + 1; i++) {
-		char path[PATH_MAX];
-		FILE *f;
-		size_t r;
-
-		if (i < n) {
-			snprintf(path, sizeof(path), "%s/%s", c->rules_dir, names[i]->d_name);
-			EVP_DigestUpdate(h, names[i]->d_name, strlen(names[i]->d_name) + 1);
-		} else if (c->cfg.inventory) {
-			snprintf(path, sizeof(path), "%s", c->cfg.inventory);
-			EVP_DigestUpdate(h, "inventory", 10);
-		} else {
-			break;
-		}
-		f = fopen(path, "rb");
-		while (f && (r = fread(buf, 1, sizeof(buf), f)) > 0)
-			EVP_DigestUpdate(h, buf, r);
-		if (f)
-			fclose(f);
+	if (addr == NULL)
+		return NULL;
+	if (*rc && (*rc)->err) {
+		ew_central_close(*rc);
+		*rc = NULL;
 	}
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	EVP_DigestFinal_ex(h, md, &mdlen);
-	EVP_MD_CTX_free(h);
-	strcpy(out, "sha256:");
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	if (*rc == NULL && (*rc = ew_central_connect(addr, &err)) == NULL)
+		ew_warn("%s", err.msg);
+	return *rc;
 }
 
-static struct ew_policy *load_policy(struct ctx *c, struct ew_err *err)
+/* The inventory from its file or Redis into c->inv. */
+static int load_inventory(struct ctx *c, struct ew_err *err)
 {
-	struct ew_policy_opts po = { resolve_app, c->cls, c->cfg.inventory };
-	struct ew_policy *p = ew_policy_load_dir(c->rules_dir, &po, err);
+	if (c->cfg.inventory) {
+		struct ew_inventory *inv = ew_inventory_load_file(c->cfg.inventory, err);
 
-	if (p)
-		policy_version(c, c->policy_version);
-	return p;
+		if (inv == NULL)
+			return EW_E_INVAL;
+		ew_inventory_free(c->inv);
+		c->inv = inv;
+	} else if (c->cfg.inventory_redis) {
+		if (redis_up(&c->rinv, c->cfg.inventory_redis) == NULL) {
+			ew_err_set(err, "inventory: Redis %s is not reachable", c->cfg.inventory_redis);
+			return EW_E_IO;
+		}
+		if (ew_central_inventory(c->rinv, &c->inv, err) != EW_OK)
+			return EW_E_IO;
+	}
+	return EW_OK;
+}
+
+/* The rules files in force now: the rules directory, or Redis's current version. */
+static struct ew_bundle *fetch_bundle(struct ctx *c, const char *version, struct ew_err *err)
+{
+	if (c->cfg.policy_redis) {
+		if (redis_up(&c->rpol, c->cfg.policy_redis) == NULL) {
+			ew_err_set(err, "policy: Redis %s is not reachable", c->cfg.policy_redis);
+			return NULL;
+		}
+		return ew_central_fetch(c->rpol, version, err);
+	}
+	return ew_bundle_from_dir(c->rules_dir, c->cfg.inventory, err);
+}
+
+static struct ew_policy *compile(struct ctx *c, const struct ew_bundle *b, struct ew_err *err)
+{
+	struct ew_policy_opts po = { resolve_app, c->cls, NULL, c->inv };
+
+	return ew_bundle_load(b, &po, err);
+}
+
+/* Append to the audit stream (when a Redis is configured) and the log. */
+static void audit(struct ctx *c, const char *event, const char *version, const char *previous,
+		  const char *what, const char *detail)
+{
+	redisContext *rc = redis_up(&c->rpol, c->cfg.policy_redis);
+	char t[32];
+	const char *kv[] = { "event", event, "sensor", c->cfg.pc.sensor, "version", version,
+			     "previous", previous && previous[0] ? previous : "-", "time",
+			     ew_time_rfc3339(ew_time_now_us(), t), "source", c->policy_from,
+			     what, detail };
+
+	if (rc == NULL)
+		rc = redis_up(&c->rinv, c->cfg.inventory_redis);
+	ew_info("audit: %s %s (previous %s) from %s: %s", event, version,
+		previous && previous[0] ? previous : "-", c->policy_from, detail);
+	if (rc)
+		ew_central_audit(rc, kv, 14);
 }
 
 static int ctx_init(struct ctx *c, int need_policy)
@@ -326,6 +406,12 @@ static int ctx_init(struct ctx *c, int need_policy)
 	ew_log_setup((enum ew_log_level)c->cfg.log_level,
 		     c->o.log_format ? strcmp(c->o.log_format, "json") == 0 : c->cfg.log_json);
 	c->rules_dir = c->o.rules ? c->o.rules : c->cfg.rules ? c->cfg.rules : DEFAULT_RULES;
+	if (c->o.rules)
+		c->cfg.policy_redis = NULL;      /* --rules overrides a central policy */
+	if (c->cfg.policy_redis)
+		snprintf(c->policy_from, sizeof(c->policy_from), "redis %s", c->cfg.policy_redis);
+	else
+		snprintf(c->policy_from, sizeof(c->policy_from), "%s", c->rules_dir);
 	if (gethostname(c->hostname, sizeof(c->hostname) - 1) != 0)
 		strcpy(c->hostname, "eastwatch");
 	c->cfg.pc.sensor = c->o.sensor ? c->o.sensor : c->cfg.sensor ? c->cfg.sensor : c->hostname;
@@ -335,11 +421,23 @@ static int ctx_init(struct ctx *c, int need_policy)
 		return EXIT_RUNTIME;
 	}
 	if (need_policy) {
-		c->pol = load_policy(c, &err);
+		int rc = load_inventory(c, &err);
+
+		if (rc != EW_OK) {
+			fprintf(stderr, "%s\n", err.msg);
+			return rc == EW_E_IO ? EXIT_RUNTIME : EXIT_INPUT;
+		}
+		c->bundle = fetch_bundle(c, NULL, &err);
+		if (c->bundle == NULL) {
+			fprintf(stderr, "%s\n", err.msg);
+			return c->cfg.policy_redis ? EXIT_RUNTIME : EXIT_INPUT;
+		}
+		c->pol = compile(c, c->bundle, &err);
 		if (c->pol == NULL) {
 			fprintf(stderr, "%s\n", err.msg);
 			return EXIT_INPUT;
 		}
+		snprintf(c->policy_version, sizeof(c->policy_version), "%s", c->bundle->version);
 	}
 	return 0;
 }
@@ -347,12 +445,14 @@ static int ctx_init(struct ctx *c, int need_policy)
 static void ctx_free(struct ctx *c)
 {
 	ew_policy_free(c->pol);
+	ew_bundle_free(c->bundle);
+	ew_inventory_free(c->inv);
+	ew_central_close(c->rpol);
+	ew_central_close(c->rinv);
 	ew_classify_free(c->cls);
 	ew_config_free(&c->cfg);
 }
 
-/* A sink from a command-line flag, as a configuration mapping like any other:
- * "{type: TYPE, KEY: "VALUE"}". */
 static int add_flag_sink(struct ew_sinkset *s, struct ew_conf **keep, const char *flag,
 			 const char *type, const char *key, const char *value,
 			 struct event_base *eb, struct ew_err *err)
@@ -612,7 +712,163 @@ struct runstate {
 	struct ew_metrics_view view;
 	struct ew_metrics_source msrc[EW_MAX_SOURCES * 3];
 	struct ew_metrics *metrics;
+	struct ew_central_watch *watch;   /* Redis notices (central policy, inventory) */
+	struct event *inv_timer;          /* recompile once a burst of label changes settles */
 };
+
+/* Compile nb (the rules in force, or new ones) with the inventory in force and swap it
+ * into the pipeline; a policy that does not compile is refused and the old one stays.
+ * nb is taken over (freed when refused, unless it is the bundle in force). */
+static int apply_policy(struct runstate *rs, struct ew_bundle *nb, const char *why)
+{
+	struct ctx *c = rs->c;
+	struct ew_err err;
+	struct ew_policy *np = compile(c, nb, &err);
+	char change[2048], previous[80];
+
+	snprintf(previous, sizeof(previous), "%s", c->policy_version);
+	if (np == NULL) {
+		ew_error("policy %s (%s) refused, the previous policy stays in force: %s",
+			 nb->version, why, err.msg);
+		rs->view.policy_refused++;
+		audit(c, "policy-refused", nb->version, previous, "error", err.msg);
+		if (nb != c->bundle)
+			ew_bundle_free(nb);
+		return -1;
+	}
+	ew_policy_change(c->bundle, c->pol, nb, np, change, sizeof(change));
+	ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(rs->p, np));
+	c->pol = np;
+	if (nb != c->bundle) {
+		ew_bundle_free(c->bundle);
+		c->bundle = nb;
+	}
+	snprintf(c->policy_version, sizeof(c->policy_version), "%s", nb->version);
+	rs->view.policy_reloads++;
+	rs->view.policy_loaded_us = ew_time_now_us();
+	if (nb->author[0])
+		snprintf(change + strlen(change), sizeof(change) - strlen(change),
+			 " (pushed by %s at %s)", nb->author, nb->time);
+	audit(c, strcmp(why, "inventory") == 0 ? "inventory-applied" : "policy-applied",
+	      c->policy_version, previous, "changes", change);
+	return 0;
+}
+
+static void on_inventory_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct runstate *rs = arg;
+
+	(void)fd;
+	(void)what;
+	apply_policy(rs, rs->c->bundle, "inventory");
+}
+
+/* A label change announced on eastwatch:inventory: reload that host (or all), then
+ * recompile 50 ms later (a burst of changes compiles once). */
+static void on_inventory_notice(void *arg, const char *addr)
+{
+	struct runstate *rs = arg;
+	struct ctx *c = rs->c;
+	struct ew_err err;
+	struct timeval tv = { 0, 50000 };
+	int rc;
+
+	if (redis_up(&c->rinv, c->cfg.inventory_redis) == NULL)
+		return;
+	if (strcmp(addr, "*") == 0 || addr[0] == '\0') {
+		rc = ew_central_inventory(c->rinv, &c->inv, &err);
+	} else {
+		if (c->inv == NULL && (c->inv = ew_inventory_new()) == NULL)
+			return;
+		rc = ew_central_host(c->rinv, addr, c->inv, &err);
+	}
+	if (rc != EW_OK) {
+		ew_warn("inventory: %s", err.msg);
+		return;
+	}
+	evtimer_add(rs->inv_timer, &tv);
+}
+
+/* A policy version published on eastwatch:policy. */
+static void on_policy_notice(void *arg, const char *version)
+{
+	struct runstate *rs = arg;
+	struct ew_err err;
+	struct ew_bundle *nb;
+
+	if (strcmp(version, rs->c->policy_version) == 0)
+		return;
+	nb = fetch_bundle(rs->c, version, &err);
+	if (nb == NULL) {
+		ew_error("policy %s refused, the previous policy stays in force: %s", version,
+			 err.msg);
+		rs->view.policy_refused++;
+		audit(rs->c, "policy-refused", version, rs->c->policy_version, "error", err.msg);
+		return;
+	}
+	apply_policy(rs, nb, "redis");
+}
+
+/* The subscription came back: what was announced meanwhile is lost, so reload. */
+static void on_resync(void *arg)
+{
+	struct runstate *rs = arg;
+	char cur[80];
+	struct ew_err err;
+
+	if (rs->c->cfg.inventory_redis)
+		on_inventory_notice(rs, "*");
+	if (rs->c->cfg.policy_redis && redis_up(&rs->c->rpol, rs->c->cfg.policy_redis) &&
+	    ew_central_current(rs->c->rpol, cur, &err) == EW_OK && cur[0])
+		on_policy_notice(rs, cur);
+}
+
+/* Open every --iface, listener and configured source on eb, feeding p. Returns 0, or
+ * an exit code (what was opened is in srcs[0..*n) for the caller to close). */
+static int open_sources(struct ctx *c, struct event_base *eb, struct ew_pipeline *p,
+			struct runsrc *srcs, int *n, int *live)
+{
+	struct ew_err err;
+
+	for (int i = 0; i < c->o.nifaces + c->o.nlisten + (int)c->cfg.nsrc; i++) {
+		struct ew_source_conf sc = { .promisc = 1, .id = (uint16_t)i };
+		struct ew_source_out out = { .packet = ew_pipeline_packet, .record = pipeline_record,
+					     .sample = pipeline_sample, .gap = pipeline_gap,
+					     .arg = p };
+
+		if (i < c->o.nifaces) {
+			sc.type = "iface";
+			sc.target = c->o.ifaces[i];
+			sc.filter = c->o.filter;
+		} else if (i < c->o.nifaces + c->o.nlisten) {
+			sc.type = c->o.listen_type[i - c->o.nifaces];
+			sc.target = c->o.listen_addr[i - c->o.nifaces];
+			sc.silence_us = 300 * 1000000ULL;
+		} else {
+			const struct ew_config_source *cs = &c->cfg.src[i - c->o.nifaces - c->o.nlisten];
+
+			sc.type = cs->type;
+			sc.target = cs->target;
+			sc.filter = cs->filter;
+			sc.promisc = cs->promisc;
+			sc.buffer_mb = cs->buffer_mb;
+			sc.snaplen = cs->snaplen;
+			sc.silence_us = cs->silence_us;
+		}
+		srcs[*n].ops = ew_source_find(sc.type);
+		srcs[*n].st = NULL;
+		if (srcs[*n].ops->open(&srcs[*n].st, &sc, eb, &out, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			(*n)++;
+			return strstr(err.msg, "filter") ? EXIT_INPUT : EXIT_RUNTIME;
+		}
+		*live += srcs[*n].ops->run == NULL;
+		snprintf(srcs[*n].name, sizeof(srcs[*n].name), "%s %s", sc.type, sc.target);
+		ew_info("capturing on %s %s", sc.type, sc.target);
+		(*n)++;
+	}
+	return 0;
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -620,21 +876,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		struct ew_err err;
-		struct ew_policy *np;
+		struct ew_bundle *nb;
 
 		ew_sinkset_reopen(rs->sinks);   /* logrotate */
-		np = load_policy(rs->c, &err);
-		if (np == NULL) {
+		if (load_inventory(rs->c, &err) != EW_OK ||
+		    (nb = fetch_bundle(rs->c, NULL, &err)) == NULL) {
 			ew_error("policy reload refused, the previous policy stays in force: %s",
 				 err.msg);
 			rs->view.policy_refused++;
+			audit(rs->c, "policy-refused", "-", rs->c->policy_version, "error", err.msg);
 			return;
 		}
-		ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(rs->p, np));
-		rs->c->pol = np;
-		rs->view.policy_reloads++;
-		rs->view.policy_loaded_us = ew_time_now_us();
-		ew_info("policy reloaded from %s (%s)", rs->c->rules_dir, rs->c->policy_version);
+		apply_policy(rs, nb, "SIGHUP");
 		return;
 	}
 	ew_info("signal %d: ending flows, delivering alerts, exiting", (int)sig);
@@ -719,49 +972,13 @@ static int cmd_run(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	for (int i = 0; i < c.o.nifaces + c.o.nlisten + (int)c.cfg.nsrc; i++) {
-		struct ew_source_conf sc = { .promisc = 1, .id = (uint16_t)i };
-		struct ew_source_out out = { .packet = ew_pipeline_packet, .record = pipeline_record,
-					     .sample = pipeline_sample, .gap = pipeline_gap,
-					     .arg = rs.p };
-
-		if (i < c.o.nifaces) {
-			sc.type = "iface";
-			sc.target = c.o.ifaces[i];
-			sc.filter = c.o.filter;
-		} else if (i < c.o.nifaces + c.o.nlisten) {
-			sc.type = c.o.listen_type[i - c.o.nifaces];
-			sc.target = c.o.listen_addr[i - c.o.nifaces];
-			sc.silence_us = 300 * 1000000ULL;
-		} else {
-			const struct ew_config_source *cs = &c.cfg.src[i - c.o.nifaces - c.o.nlisten];
-
-			sc.type = cs->type;
-			sc.target = cs->target;
-			sc.filter = cs->filter;
-			sc.promisc = cs->promisc;
-			sc.buffer_mb = cs->buffer_mb;
-			sc.snaplen = cs->snaplen;
-			sc.silence_us = cs->silence_us;
-		}
-		srcs[nsrcs].ops = ew_source_find(sc.type);
-		srcs[nsrcs].st = NULL;
-		if (srcs[nsrcs].ops->open(&srcs[nsrcs].st, &sc, rs.eb, &out, &err) != EW_OK) {
-			fprintf(stderr, "eastwatch: %s\n", err.msg);
-			rc = strstr(err.msg, "filter") ? EXIT_INPUT : EXIT_RUNTIME;
-			nsrcs++;
-			goto out;
-		}
-		live += srcs[nsrcs].ops->run == NULL;
-		snprintf(srcs[nsrcs].name, sizeof(srcs[nsrcs].name), "%s %s", sc.type, sc.target);
-		ew_info("capturing on %s %s", sc.type, sc.target);
-		nsrcs++;
-	}
+	if ((rc = open_sources(&c, rs.eb, rs.p, srcs, &nsrcs, &live)) != 0)
+		goto out;
 	rs.srcs = srcs;
 	rs.nsrcs = nsrcs;
 	if (c.o.metrics || c.cfg.metrics) {
 		rs.view.sensor = c.cfg.pc.sensor;
-		rs.view.rules_dir = c.rules_dir;
+		rs.view.rules_dir = c.policy_from;
 		rs.view.policy_version = c.policy_version;
 		rs.view.p = rs.p;
 		rs.view.sinks = rs.sinks;
@@ -800,8 +1017,25 @@ static int cmd_run(int argc, char **argv)
 		evs[3] = event_new(rs.eb, -1, EV_PERSIST, on_tick, &rs);
 		event_add(evs[3], &tv);
 	}
+	if (c.cfg.policy_redis || c.cfg.inventory_redis) {
+		struct ew_central_cb cb = { on_inventory_notice, on_policy_notice, on_resync, &rs };
+		const char *addr = c.cfg.policy_redis ? c.cfg.policy_redis : c.cfg.inventory_redis;
+
+		if (c.cfg.policy_redis && c.cfg.inventory_redis &&
+		    strcmp(c.cfg.policy_redis, c.cfg.inventory_redis) != 0)
+			ew_warn("policy and inventory in two Redis servers: notices are taken from "
+				"%s only", addr);
+		rs.inv_timer = evtimer_new(rs.eb, on_inventory_timer, &rs);
+		rs.watch = ew_central_watch_start(rs.eb, addr, c.cfg.inventory_redis != NULL,
+						  c.cfg.policy_redis != NULL, &cb, &err);
+		if (rs.watch == NULL || rs.inv_timer == NULL) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	ew_info("eastwatch %s running: sensor %s, policy %s (%s)", EW_VERSION, c.cfg.pc.sensor,
-		c.rules_dir, c.policy_version);
+		c.policy_from, c.policy_version);
 	if (live)
 		event_base_dispatch(rs.eb);
 	ew_pipeline_finish(rs.p);
@@ -829,6 +1063,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	ew_central_watch_free(rs.watch);
+	if (rs.inv_timer)
+		event_free(rs.inv_timer);
 	ew_metrics_free(rs.metrics);
 	for (int i = 0; i < 4; i++)
 		if (evs[i])
@@ -1219,6 +1456,323 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- learn */
+
+static void learn_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+/* The proposal compiled (for --diff without --rules): written to memory and loaded. */
+static struct ew_policy *proposal_policy(struct ctx *c, struct ew_learn *l, struct ew_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct ew_policy_opts po = { resolve_app, c->cls, NULL, c->inv };
+	struct ew_policy *p;
+
+	if (m == NULL) {
+		ew_err_set(err, "learn: out of memory");
+		return NULL;
+	}
+	ew_learn_write_policy(l, m, "the observed traffic");
+	fclose(m);
+	p = ew_policy_load_mem("(proposal)", buf, len, &po, err);
+	free(buf);
+	return p;
+}
+
+static int cmd_learn(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct ew_pipeline_conf pc;
+	struct ew_pipeline *p = NULL;
+	struct ew_sinkset *sinks = NULL;
+	struct ew_policy *allow_all = NULL, *existing = NULL, *after = NULL, *before = NULL;
+	struct ew_bundle *eb_rules = NULL, *eb_after = NULL;
+	struct ew_learn_conf lc = { 0 };
+	struct ew_learn *l = NULL;
+	struct ew_learn_stats ls;
+	struct ew_err err;
+	struct ew_policy_opts po;
+	char from[512];
+	uint64_t for_us = 0;
+	FILE *out = NULL;
+	int rc, nop;
+
+	if ((rc = command_opts(argc, argv, &c.o, "c:r:o:G:D:T:i:I:N:s:f:qh", usage_learn, 0,
+			       INT_MAX)) >= 0)
+		return rc;
+	nop = argc - optind;
+	if (c.o.learn_for && (ew_duration_parse(c.o.learn_for, &for_us) != 0 || for_us == 0)) {
+		fprintf(stderr, "eastwatch learn: bad --for \"%s\" (e.g. 90s, 10m, 1h)\n", c.o.learn_for);
+		return EXIT_USAGE;
+	}
+	if ((nop == 0) == (for_us == 0) || (for_us && c.o.nifaces + c.o.nlisten == 0)) {
+		fprintf(stderr, "eastwatch learn: give capture files, or --for DURATION with live "
+			"sources (--iface, --ipfix, --netflow, --sflow)\n");
+		fputs(usage_learn, stderr);
+		return EXIT_USAGE;
+	}
+	rc = ctx_init(&c, 0);
+	if (rc != 0)
+		goto out;
+	c.cfg.nsrc = 0;                  /* learn observes what its command line names */
+	rc = EXIT_INPUT;
+	if (load_inventory(&c, &err) != EW_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		goto out;
+	}
+	po = (struct ew_policy_opts){ resolve_app, c.cls, NULL, c.inv };
+	if (c.o.rules) {                 /* an existing policy names the hosts */
+		if ((eb_rules = ew_bundle_from_dir(c.o.rules, NULL, &err)) == NULL ||
+		    (existing = ew_bundle_load(eb_rules, &po, &err)) == NULL) {
+			fprintf(stderr, "%s\n", err.msg);
+			goto out;
+		}
+	}
+	if (c.o.diff && ((eb_after = ew_bundle_from_dir(c.o.diff, NULL, &err)) == NULL ||
+			 (after = ew_bundle_load(eb_after, &po, &err)) == NULL)) {
+		fprintf(stderr, "%s\n", err.msg);
+		goto out;
+	}
+	allow_all = ew_policy_load_mem("(learn)", "default: { action: allow }\n", 27, &po, &err);
+	lc.groups_from = existing;
+	lc.inv = c.inv;
+	l = ew_learn_new(&lc, c.cls);
+	sinks = ew_sinkset_new(c.cfg.pc.sensor, NULL);
+	pc = c.cfg.pc;
+	pc.scan_enabled = 0;
+	pc.edges_path = NULL;
+	memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
+	pc.flow_fn = ew_learn_flow;
+	pc.flow_arg = l;
+	rc = EXIT_RUNTIME;
+	if (allow_all == NULL || l == NULL || sinks == NULL ||
+	    (p = ew_pipeline_new(&pc, c.cls, allow_all, sinks, &err)) == NULL) {
+		fprintf(stderr, "eastwatch learn: cannot start\n");
+		goto out;
+	}
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	if (for_us) {
+		struct event_base *evb = event_base_new();
+		struct runsrc srcs[EW_MAX_SOURCES * 2];
+		int n = 0, live = 0;
+		struct event *stop = NULL, *sig[2] = { NULL, NULL };
+		struct timeval tv = { (time_t)(for_us / 1000000), (suseconds_t)(for_us % 1000000) };
+
+		if (evb == NULL)
+			goto out;
+		rc = open_sources(&c, evb, p, srcs, &n, &live);
+		if (rc == 0) {
+			stop = evtimer_new(evb, learn_stop, evb);
+			evtimer_add(stop, &tv);
+			sig[0] = evsignal_new(evb, SIGINT, learn_stop, evb);
+			sig[1] = evsignal_new(evb, SIGTERM, learn_stop, evb);
+			event_add(sig[0], NULL);
+			event_add(sig[1], NULL);
+			ew_info("learning from live sources for %s", c.o.learn_for);
+			event_base_dispatch(evb);
+		}
+		for (int i = 0; i < n; i++)
+			srcs[i].ops->close(srcs[i].st);
+		for (int i = 0; i < 2; i++)
+			if (sig[i])
+				event_free(sig[i]);
+		if (stop)
+			event_free(stop);
+		event_base_free(evb);
+		if (rc != 0)
+			goto out;
+		snprintf(from, sizeof(from), "live sources over %s", c.o.learn_for);
+	} else {
+		size_t len = 0;
+
+		from[0] = '\0';
+		for (int i = optind; i < argc && !stop_requested; i++) {
+			const struct ew_source_ops *ops = ew_source_find("pcap");
+			struct ew_source_conf sc = { .type = "pcap", .target = argv[i],
+						     .filter = c.o.filter, .id = (uint16_t)(i - optind),
+						     .stop = &stop_requested };
+			struct ew_source_out so = { .packet = ew_pipeline_packet, .arg = p };
+			void *st = NULL;
+			const char *base = strrchr(argv[i], '/');
+
+			if (ops->open(&st, &sc, NULL, &so, &err) != EW_OK || ops->run(st, &err) != EW_OK) {
+				fprintf(stderr, "eastwatch: %s\n", err.msg);
+				if (st)
+					ops->close(st);
+				rc = EXIT_INPUT;
+				goto out;
+			}
+			ops->close(st);
+			if (len + 64 < sizeof(from))
+				len += (size_t)snprintf(from + len, sizeof(from) - len, "%s%s",
+							len ? ", " : "", base ? base + 1 : argv[i]);
+		}
+	}
+	ew_pipeline_finish(p);
+	rc = EXIT_RUNTIME;
+	if (c.o.output || !c.o.diff) {
+		out = c.o.output ? fopen(c.o.output, "w") : stdout;
+		if (out == NULL || ew_learn_write_policy(l, out, from) != EW_OK) {
+			fprintf(stderr, "eastwatch learn: cannot write %s\n", c.o.output);
+			goto out;
+		}
+		if (out != stdout)
+			fclose(out);
+		out = NULL;
+	}
+	if (c.o.graph) {
+		FILE *g = fopen(c.o.graph, "w");
+
+		if (g == NULL || ew_learn_write_graph(l, g) != EW_OK) {
+			fprintf(stderr, "eastwatch learn: cannot write %s\n", c.o.graph);
+			if (g)
+				fclose(g);
+			goto out;
+		}
+		fclose(g);
+	}
+	if (c.o.diff) {
+		before = existing ? existing : proposal_policy(&c, l, &err);
+		if (before == NULL) {
+			fprintf(stderr, "eastwatch learn: the proposal does not compile: %s\n", err.msg);
+			goto out;
+		}
+		ew_learn_diff(l, before, existing ? c.o.rules : "the proposal (what was observed)",
+			      after, c.o.diff, stdout);
+		if (before != existing)
+			ew_policy_free(before);
+	}
+	ew_learn_stats(l, &ls);
+	if (!c.o.quiet)
+		fprintf(stderr, "eastwatch learn: %llu flows, %llu distinct flows between %llu hosts"
+			"%s\n", (unsigned long long)ls.flows, (unsigned long long)ls.edges,
+			(unsigned long long)ls.hosts, ls.dropped ? " (table full: some not recorded)" : "");
+	rc = 0;
+out:
+	ew_pipeline_free(p);
+	ew_sinkset_free(sinks);
+	ew_learn_free(l);
+	ew_policy_free(allow_all);
+	ew_policy_free(existing);
+	ew_policy_free(after);
+	ew_bundle_free(eb_rules);
+	ew_bundle_free(eb_after);
+	ctx_free(&c);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- policy push */
+
+static int cmd_policy(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	struct ew_err err;
+	struct ew_bundle *b = NULL, *prevb = NULL;
+	struct ew_policy *pol = NULL, *prevp = NULL;
+	struct ew_policy_info pi;
+	redisContext *rc_redis = NULL;
+	char previous[80] = "", change[2048], author[128];
+	const char *sub;
+	int rc;
+
+	if ((rc = command_opts(argc, argv, &c.o, "c:R:A:h", usage_policy, 1, 2)) >= 0)
+		return rc;
+	sub = argv[optind];
+	if (c.o.redis == NULL || (strcmp(sub, "push") == 0) != (argc - optind == 2) ||
+	    (strcmp(sub, "push") != 0 && strcmp(sub, "show") != 0)) {
+		fputs(usage_policy, stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = ctx_init(&c, 0)) != 0)
+		goto out;
+	if ((rc_redis = ew_central_connect(c.o.redis, &err)) == NULL) {
+		fprintf(stderr, "eastwatch policy: %s\n", err.msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	if (strcmp(sub, "show") == 0) {
+		redisReply *r;
+
+		if (ew_central_current(rc_redis, previous, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch policy: %s\n", err.msg);
+			rc = EXIT_RUNTIME;
+			goto out;
+		}
+		printf("current: %s\n", previous[0] ? previous : "(none)");
+		r = redisCommand(rc_redis, "XREVRANGE eastwatch:audit + - COUNT 10");
+		for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+			const redisReply *e = r->element[i];
+
+			if (e->elements != 2)
+				continue;
+			printf("%s", e->element[0]->str);
+			for (size_t k = 0; k + 1 < e->element[1]->elements; k += 2)
+				printf(" %s=%s", e->element[1]->element[k]->str,
+				       e->element[1]->element[k + 1]->str);
+			printf("\n");
+		}
+		if (r)
+			freeReplyObject(r);
+		rc = 0;
+		goto out;
+	}
+	rc = EXIT_INPUT;
+	if (load_inventory(&c, &err) != EW_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		goto out;
+	}
+	b = ew_bundle_from_dir(argv[optind + 1], NULL, &err);
+	if (b == NULL || (pol = compile(&c, b, &err)) == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		fprintf(stderr, "eastwatch policy push: refused; nothing was stored, the version in "
+			"force stays\n");
+		goto out;
+	}
+	if (c.o.author)
+		snprintf(author, sizeof(author), "%s", c.o.author);
+	else if (getenv("SUDO_USER"))
+		snprintf(author, sizeof(author), "%s", getenv("SUDO_USER"));
+	else if (getenv("USER"))
+		snprintf(author, sizeof(author), "%s", getenv("USER"));
+	else
+		snprintf(author, sizeof(author), "uid %u", (unsigned)getuid());
+	if (ew_central_current(rc_redis, previous, &err) == EW_OK && previous[0]) {
+		if (strcmp(previous, b->version) == 0) {
+			printf("policy %s is already the current version\n", b->version);
+			rc = 0;
+			goto out;
+		}
+		prevb = ew_central_fetch(rc_redis, previous, &err);
+		if (prevb)
+			prevp = compile(&c, prevb, &err);
+	}
+	ew_policy_change(prevb, prevp, b, pol, change, sizeof(change));
+	if (ew_central_push(rc_redis, b, author, change, previous, &err) != EW_OK) {
+		fprintf(stderr, "eastwatch policy push: %s\n", err.msg);
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	ew_policy_info(pol, &pi);
+	printf("pushed %s (%u files, %u groups, %u rules) by %s, replacing %s: %s\n", b->version,
+	       b->n, pi.groups, pi.rules, author, previous[0] ? previous : "nothing", change);
+	rc = 0;
+out:
+	ew_central_close(rc_redis);
+	ew_policy_free(pol);
+	ew_policy_free(prevp);
+	ew_bundle_free(b);
+	ew_bundle_free(prevb);
+	ctx_free(&c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -1246,6 +1800,10 @@ int main(int argc, char **argv)
 		return cmd_alerter(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(cmd, "learn") == 0)
+		return cmd_learn(argc - 1, argv + 1);
+	if (strcmp(cmd, "policy") == 0)
+		return cmd_policy(argc - 1, argv + 1);
 	fprintf(stderr, "eastwatch: unknown command \"%s\"\n\n%s", cmd, usage_top);
 	return EXIT_USAGE;
 }

@@ -873,6 +873,8 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 		}
 		judge_final(p, e);
 	}
+	if (p->c.flow_fn)
+		p->c.flow_fn(p->c.flow_arg, &e->f, final);
 	if (p->c.flows_out || p->flow_sinks)
 		write_flow(p, &e->f, VERDICT(e));
 }
@@ -911,6 +913,8 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 				&f, &v);
 	else if (p->edges)
 		detect_new_edge(p, &f);
+	if (p->c.flow_fn)
+		p->c.flow_fn(p->c.flow_arg, &f, 1);
 	if (p->c.flows_out || p->flow_sinks)
 		write_flow(p, &f, v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT);
 }

@@ -34,6 +34,9 @@ struct ew_pipeline_conf {
 					* judged with the port guess after this long (0: wait
 					* for nDPI or the flow's end) */
 	FILE *flows_out;               /* every flow record as a JSON line, or NULL */
+	/* every flow record (final: the flow ended), for eastwatch learn; or NULL */
+	void (*flow_fn)(void *arg, const struct ew_flow *f, int final);
+	void *flow_arg;
 	/* The risk detector: the severity (enum ew_severity) of each nDPI risk bit that
 	 * raises a "risk" alert when nDPI finishes with a flow, EW_RISK_OFF for the others. */
 	uint8_t risk_sev[64];
