@@ -169,8 +169,10 @@ static int iface_open(void **st, const struct ew_source_conf *c, struct event_ba
 	pcap_set_promisc(s->p, c->promisc);
 	pcap_set_immediate_mode(s->p, 1);
 	pcap_set_timeout(s->p, 100);
-	if (c->buffer_mb > 0)
-		pcap_set_buffer_size(s->p, c->buffer_mb * 1024 * 1024);
+	/* Immediate mode makes libpcap use TPACKET_V2, where every ring slot is snaplen
+	 * bytes: libpcap's 2 MB default holds ~30 packets and a burst (an nmap scan) is
+	 * dropped. 64 MB (~1000 slots at 64 KiB) unless buffer_mb says otherwise. */
+	pcap_set_buffer_size(s->p, (c->buffer_mb > 0 ? c->buffer_mb : 64) * 1024 * 1024);
 	rc = pcap_activate(s->p);
 	if (rc < 0) {
 		ew_err_set(err, "%s: cannot capture: %s", c->target,

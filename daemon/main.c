@@ -728,8 +728,8 @@ static int apply_policy(struct runstate *rs, struct ew_bundle *nb, const char *w
 
 	snprintf(previous, sizeof(previous), "%s", c->policy_version);
 	if (np == NULL) {
-		ew_error("policy %s (%s) refused, the previous policy stays in force: %s",
-			 nb->version, why, err.msg);
+		ew_error("policy reload refused, the previous policy stays in force: %s (version %s, "
+			 "%s)", err.msg, nb->version, why);
 		rs->view.policy_refused++;
 		audit(c, "policy-refused", nb->version, previous, "error", err.msg);
 		if (nb != c->bundle)
@@ -746,6 +746,7 @@ static int apply_policy(struct runstate *rs, struct ew_bundle *nb, const char *w
 	snprintf(c->policy_version, sizeof(c->policy_version), "%s", nb->version);
 	rs->view.policy_reloads++;
 	rs->view.policy_loaded_us = ew_time_now_us();
+	ew_info("policy reloaded from %s (%s, %s)", c->policy_from, c->policy_version, why);
 	if (nb->author[0])
 		snprintf(change + strlen(change), sizeof(change) - strlen(change),
 			 " (pushed by %s at %s)", nb->author, nb->time);

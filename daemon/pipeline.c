@@ -860,9 +860,14 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 		    (e->f.proto == 17 && e->f.pkts[1] == 0))
 			scan_probe(p, e, EW_SCAN_FAILED);
 		if (!CLS_DONE(e)) {
+			/* risks of a flow nDPI never inspected (a SYN scan's probe, named by
+			 * its port at the end) are no evidence: "Unsafe Protocol" for a SYN */
+			int inspected = e->cls != NULL;
+
 			ew_classify_finish(p->cls, &e->cls, &e->f);
 			CLS_DONE(e) = 1;
-			detect_risk(p, &e->f);
+			if (inspected)
+				detect_risk(p, &e->f);
 			if (p->edges && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
 				detect_new_edge(p, &e->f);
 		}
