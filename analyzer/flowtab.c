@@ -102,23 +102,13 @@ void ew_flowtab_free(struct ew_flowtab *ft)
 	free(ft);
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static inline uint64_t endpoint_hash(uint64_t seed, const struct ew_addr *a, uint16_t port)
 {
 	uint64_t lo, hi;
 
 	memcpy(&hi, a->a, 8);
 	memcpy(&lo, a->a + 8, 8);
-	return mix64((hi ^ seed) * 0x9e3779b97f4a7c15ULL + (lo ^ ((uint64_t)port << 48)));
+	return ew_mix64((hi ^ seed) * 0x9e3779b97f4a7c15ULL + (lo ^ ((uint64_t)port << 48)));
 }
 
 /* The same value for both directions of a flow. */
@@ -138,7 +128,7 @@ static inline uint32_t flow_hash(const struct ew_flowtab *ft, const struct ew_fl
 	else
 		h = endpoint_hash(ft->seed, &p->src, p->sport) +
 		    endpoint_hash(ft->seed, &p->dst, p->dport);
-	return (uint32_t)mix64(h ^ ((uint64_t)p->proto << 16 | p->key_extra));
+	return (uint32_t)ew_mix64(h ^ ((uint64_t)p->proto << 16 | p->key_extra));
 }
 
 static void list_unlink(struct ew_flowtab *ft, uint32_t i)

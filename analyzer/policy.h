@@ -113,6 +113,9 @@ struct ew_policy_opts {
 	const struct ew_inventory *inventory;   /* or the inventory itself (wins) */
 };
 
+/* 1 if a directory entry of this name is a policy file (*.yaml, *.yml, not hidden). */
+int ew_policy_file_name(const char *name);
+
 /* Load every *.yaml (and *.yml) file of dir in lexical order into one policy. On error,
  * returns NULL with "FILE:LINE:COL: message" in err and nothing half-loaded. */
 struct ew_policy *ew_policy_load_dir(const char *dir, const struct ew_policy_opts *o,

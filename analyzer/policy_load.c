@@ -926,14 +926,19 @@ struct ew_policy *ew_policy_load_mem(const char *name, const void *data, size_t 
 	return load_all(&name, &data, &len, 1, o, err);
 }
 
+int ew_policy_file_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return 0;
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
 static int yaml_name(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
-
-	if (d->d_name[0] == '.')
-		return 0;
-	return (n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(d->d_name + n - 4, ".yml") == 0);
+	return ew_policy_file_name(d->d_name);
 }
 
 struct ew_policy *ew_policy_load_dir(const char *dir, const struct ew_policy_opts *o,

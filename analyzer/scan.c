@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SET_PROBE 16     /* slots looked at per lookup */
+#define SET_PROBE 4      /* set slots looked at per lookup (adjacent: one or two cache lines) */
+#define DUE_MAX 1024     /* scanners awaiting their report at once (more: reported now) */
+#define SRC_PROBE 4      /* source entries looked at per lookup */
 
 struct src_ent {
 	struct ew_addr a;
@@ -32,6 +34,8 @@ struct ew_scan {
 	uint32_t set_mask;
 	uint32_t next_wid;
 	uint64_t last_tick;
+	uint32_t *due;              /* entries that are scanners not reported yet */
+	uint32_t ndue;
 	struct ew_scan_stats st;
 };
 
@@ -74,7 +78,8 @@ struct ew_scan *ew_scan_new(const struct ew_scan_conf *c, ew_scan_report_fn fn, 
 	s->src = calloc(ns, sizeof(*s->src));
 	s->pairs = calloc(nset, sizeof(*s->pairs));
 	s->targets = calloc(nset, sizeof(*s->targets));
-	if (s->src == NULL || s->pairs == NULL || s->targets == NULL) {
+	s->due = calloc(DUE_MAX, sizeof(*s->due));
+	if (s->src == NULL || s->pairs == NULL || s->targets == NULL || s->due == NULL) {
 		ew_scan_free(s);
 		return NULL;
 	}
@@ -91,26 +96,8 @@ void ew_scan_free(struct ew_scan *s)
 	free(s->src);
 	free(s->pairs);
 	free(s->targets);
+	free(s->due);
 	free(s);
-}
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t addr_hash(const struct ew_addr *a, uint64_t seed)
-{
-	uint64_t x, y;
-
-	memcpy(&x, a->a, 8);
-	memcpy(&y, a->a + 8, 8);
-	return mix(mix(seed ^ x) ^ y);
 }
 
 static void report(struct ew_scan *s, struct src_ent *e)
@@ -143,10 +130,10 @@ static void window_start(struct ew_scan *s, struct src_ent *e, const struct ew_a
 static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint64_t now,
 			       int create)
 {
-	uint64_t h = addr_hash(a, 0x5ca11);
+	uint64_t h = ew_addr_hash(a, 0x5ca11);
 	struct src_ent *victim = NULL;
 
-	for (uint32_t i = 0; i < 8; i++) {
+	for (uint32_t i = 0; i < SRC_PROBE; i++) {
 		struct src_ent *e = &s->src[(h + i) & s->nsrc_mask];
 
 		if (e->used && ew_addr_eq(&e->a, a)) {
@@ -209,7 +196,7 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 		     uint8_t proto, uint16_t port, unsigned what, uint64_t now)
 {
 	struct src_ent *e = src_get(s, src, now, 1);
-	uint64_t hd = addr_hash(dst, e->wid), hs = addr_hash(src, hd);
+	uint64_t hd = ew_addr_hash(dst, e->wid), hs = ew_addr_hash(src, hd);
 	uint64_t svc = ((uint64_t)proto << 16) | port;
 
 	s->st.observed++;
@@ -217,7 +204,7 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 		e->last_us = now;
 	e->r.last_us = e->last_us;
 	if (what & EW_SCAN_ATTEMPT) {
-		uint32_t n = set_add(s, s->targets, mix(hs ^ (svc << 1) ^ 0xa77e), now);
+		uint32_t n = set_add(s, s->targets, ew_mix64(hs ^ (svc << 1) ^ 0xa77e), now);
 
 		if (n > e->r.attempts) {
 			e->r.attempts = n;
@@ -232,7 +219,8 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 		e->r.probes += !(what & EW_SCAN_AGAIN);
 		e->r.failed += (what & EW_SCAN_FAILED) != 0;
 		e->r.denied += (what & EW_SCAN_DENIED) != 0;
-		if (set_add(s, s->targets, mix(hs ^ svc), now) == 1) {
+		/* a flow counted as a probe before has its service in the set already */
+		if (!(what & EW_SCAN_AGAIN) && set_add(s, s->targets, ew_mix64(hs ^ svc), now) == 1) {
 			/* a service not probed before in this window */
 			uint32_t ports = set_add(s, s->pairs, hs, now);
 
@@ -264,6 +252,10 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 	if (e->kinds && e->state != EW_SCAN_SCANNER) {
 		e->state = EW_SCAN_SCANNER;
 		s->st.scanners++;
+		if (s->ndue < DUE_MAX)
+			s->due[s->ndue++] = (uint32_t)(e - s->src);
+		else
+			report(s, e);
 	} else if (e->state == EW_SCAN_NONE && (e->r.targets > 1 || e->flows > 1)) {
 		e->state = EW_SCAN_SUSPECT;
 	}
@@ -292,13 +284,17 @@ void ew_scan_tick(struct ew_scan *s, uint64_t now)
 	if (now < s->last_tick + 500000)   /* every half second is often enough */
 		return;
 	s->last_tick = now;
-	for (uint32_t i = 0; i <= s->nsrc_mask; i++) {
-		struct src_ent *e = &s->src[i];
+	for (uint32_t i = 0; i < s->ndue;) {
+		struct src_ent *e = &s->src[s->due[i]];
 
-		if (!e->used || e->state != EW_SCAN_SCANNER || e->reported)
+		/* reported meanwhile (window end, eviction) or reused: off the list */
+		if (e->used && e->state == EW_SCAN_SCANNER && !e->reported &&
+		    now < e->last_us + s->c.settle_us && now < e->start_us + s->c.window_us) {
+			i++;
 			continue;
-		if (now >= e->last_us + s->c.settle_us || now >= e->start_us + s->c.window_us)
-			report(s, e);
+		}
+		report(s, e);
+		s->due[i] = s->due[--s->ndue];
 	}
 }
 

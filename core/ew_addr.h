@@ -40,6 +40,27 @@ static inline int ew_addr_eq(const struct ew_addr *x, const struct ew_addr *y)
 	return memcmp(x->a, y->a, 16) == 0;
 }
 
+/* The murmur3 finalizer: a 64-bit mix for hash tables. */
+static inline uint64_t ew_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* A seeded 64-bit hash of an address (seeds chain: hash(b, hash(a, s))). */
+static inline uint64_t ew_addr_hash(const struct ew_addr *a, uint64_t seed)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a->a, 8);
+	memcpy(&y, a->a + 8, 8);
+	return ew_mix64(ew_mix64(seed ^ x) ^ y);
+}
+
 /* IPv4 address in host byte order (only meaningful when ew_addr_is_v4). */
 static inline uint32_t ew_addr_v4_host(const struct ew_addr *x)
 {

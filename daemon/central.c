@@ -114,12 +114,7 @@ static char *read_file(const char *path, size_t *len, struct ew_err *err)
 
 static int yaml_name(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
-
-	if (d->d_name[0] == '.')
-		return 0;
-	return (n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(d->d_name + n - 4, ".yml") == 0);
+	return ew_policy_file_name(d->d_name);
 }
 
 struct ew_bundle *ew_bundle_from_dir(const char *dir, const char *inventory_file,

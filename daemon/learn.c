@@ -84,27 +84,9 @@ void ew_learn_free(struct ew_learn *l)
 	free(l);
 }
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 31;
-	h *= 0x7fb5d329728ea185ULL;
-	h ^= h >> 27;
-	h *= 0x81dadef4bc2dd44dULL;
-	return h ^ (h >> 33);
-}
-
-static uint64_t addr_h(const struct ew_addr *a, uint64_t seed)
-{
-	uint64_t x, y;
-
-	memcpy(&x, a->a, 8);
-	memcpy(&y, a->a + 8, 8);
-	return mix(mix(seed ^ x) + y);
-}
-
 static uint64_t obs_hash(const struct obs *k)
 {
-	return addr_h(&k->dst, addr_h(&k->src, ((uint64_t)k->proto << 48) |
+	return ew_addr_hash(&k->dst, ew_addr_hash(&k->src, ((uint64_t)k->proto << 48) |
 					       ((uint64_t)k->dport << 32) |
 					       ((uint64_t)k->app_proto << 16) | k->app_master) ^
 				       k->app_source);
@@ -266,7 +248,7 @@ static uint32_t group_add(struct ew_learn *l, const char *name, const char *memb
 static uint32_t group_of(struct ew_learn *l, const struct ew_addr *a)
 {
 	char name[128], member[160], s[EW_ADDR_STRLEN];
-	uint64_t h = addr_h(a, 77);
+	uint64_t h = ew_addr_hash(a, 77);
 	struct hostmap *m;
 	struct lgroup *g;
 	uint32_t gi;
