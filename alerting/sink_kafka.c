@@ -15,7 +15,12 @@
  * alert that librdkafka could not queue or deliver goes to the sink's delivery queue
  * (deliver.h), which spools it and produces it again after the backoff, waiting for each
  * batch's reports. On shutdown, what is still in librdkafka after the drain time is
- * purged, and so spooled. */
+ * purged, and so spooled.
+ * An idempotent producer can meet a fatal error (a broker that lost acknowledged data
+ * answers OUT_OF_ORDER_SEQUENCE_NUMBER, a producer id the broker forgot); librdkafka then
+ * fails every message and refuses new ones for good. The delivery thread then builds a
+ * new producer from the same configuration: the old one's messages come back through
+ * their failed reports into the delivery queue and are produced again (at least once). */
 #include "alerting/deliver.h"
 #include "alerting/fmt_json.h"
 #include "alerting/sink.h"
@@ -34,6 +39,11 @@ struct kafka_sink {
 	struct ew_dq *q;          /* first: ew_dq_sink_* */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *topic;
+	pthread_rwlock_t rk_lock; /* written only while the producer is replaced */
+	rd_kafka_conf_t *tmpl;    /* the configuration, to build a producer again */
+	char topic_name[256];
+	int fatal;                /* the producer met a fatal error: replace it */
+	uint64_t restarts;
 	uint64_t timeout_ms;
 	pthread_mutex_t dr_mu;    /* the retry batch's reports, between the two threads */
 	uint32_t gen;             /* retry batch number: a report from an older one is ignored */
@@ -103,18 +113,99 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	pthread_mutex_unlock(&s->dr_mu);
 }
 
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_sink *s = opaque;
+	char why[512];
+
+	if (err != RD_KAFKA_RESP_ERR__FATAL) {
+		ew_warn("kafka: %s", reason);
+		return;
+	}
+	rd_kafka_fatal_error(rk, why, sizeof(why));
+	ew_error("kafka: the producer met a fatal error (%s); it will be replaced and what it "
+		 "held produced again", why);
+	__atomic_store_n(&s->fatal, 1, __ATOMIC_RELAXED);
+}
+
+static void replace_producer(struct kafka_sink *s);
+
+/* The poller: serves reports and errors, and replaces a producer that met a fatal error
+ * (only this thread polls, so only this thread may destroy a producer). */
 static void *poll_thread(void *arg)
 {
 	struct kafka_sink *s = arg;
 
 	while (!__atomic_load_n(&s->stop_poll, __ATOMIC_RELAXED)) {
 		rd_kafka_poll(s->rk, 100);
+		if (__atomic_load_n(&s->fatal, __ATOMIC_RELAXED))
+			replace_producer(s);
 		ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
 		s->ok_n = 0;
 	}
 	rd_kafka_poll(s->rk, 0);
 	ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
 	return NULL;
+}
+
+static int start_poller(struct kafka_sink *s)
+{
+	__atomic_store_n(&s->stop_poll, 0, __ATOMIC_RELAXED);
+	s->poller_started = pthread_create(&s->poller, NULL, poll_thread, s) == 0;
+	return s->poller_started ? EW_OK : EW_E_IO;
+}
+
+static void stop_poller(struct kafka_sink *s)
+{
+	if (!s->poller_started)
+		return;
+	__atomic_store_n(&s->stop_poll, 1, __ATOMIC_RELAXED);
+	pthread_join(s->poller, NULL);
+	s->poller_started = 0;
+}
+
+/* Poller: replace a producer that met a fatal error. Emits go on meanwhile (to the
+ * delivery queue while the lock is held for the swap). The old producer's messages are
+ * purged; their failed reports push them into the delivery queue. */
+static void replace_producer(struct kafka_sink *s)
+{
+	rd_kafka_conf_t *kc = rd_kafka_conf_dup(s->tmpl);
+	rd_kafka_t *old = s->rk, *rk;
+	rd_kafka_topic_t *oldt = s->topic, *t = NULL;
+	char e[512];
+
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
+	if (rk == NULL) {
+		rd_kafka_conf_destroy(kc);
+		ew_error("kafka: cannot build a new producer: %s; retrying", e);
+		usleep(1000000);
+		return;
+	}
+	t = rd_kafka_topic_new(rk, s->topic_name, NULL);
+	if (t == NULL) {
+		rd_kafka_destroy(rk);
+		ew_error("kafka: cannot build a new producer: topic %s: %s; retrying",
+			 s->topic_name, rd_kafka_err2str(rd_kafka_last_error()));
+		usleep(1000000);
+		return;
+	}
+	pthread_rwlock_wrlock(&s->rk_lock);
+	s->rk = rk;
+	s->topic = t;
+	__atomic_store_n(&s->fatal, 0, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&s->rk_lock);
+	rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	for (int i = 0; i < 500 && rd_kafka_outq_len(old) > 0; i++)
+		rd_kafka_poll(old, 10);
+	if (rd_kafka_outq_len(old) > 0)
+		ew_error("kafka: %d alerts were still in the failed producer after 5 s; they may be "
+			 "lost", rd_kafka_outq_len(old));
+	ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
+	s->ok_n = 0;
+	rd_kafka_topic_destroy(oldt);
+	rd_kafka_destroy(old);
+	s->restarts++;
+	ew_info("kafka: producer replaced (%llu so far)", (unsigned long long)s->restarts);
 }
 
 /* The delivery queue's send: produce a batch of retried alerts and wait for their
@@ -148,12 +239,17 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 		s->pending++;
 		pthread_mutex_unlock(&s->dr_mu);
 		for (;;) {
-			if (rd_kafka_produce(s->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+			int r;
+
+			pthread_rwlock_rdlock(&s->rk_lock);
+			r = rd_kafka_produce(s->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
 					     (void *)(m[i].p + 2 + kl), m[i].len - 2 - kl,
 					     m[i].p + 2, kl,
-					     (void *)(uintptr_t)(((uint64_t)s->gen << 32 | i) << 1)) == 0)
+					     (void *)(uintptr_t)(((uint64_t)s->gen << 32 | i) << 1));
+			e = r == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error();
+			pthread_rwlock_unlock(&s->rk_lock);
+			if (r == 0)
 				break;
-			e = rd_kafka_last_error();
 			if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || ew_time_mono_us() > deadline ||
 			    ew_dq_stopping(s->q))
 				break;
@@ -175,7 +271,8 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 		pthread_mutex_lock(&s->dr_mu);
 		pending = s->pending;
 		pthread_mutex_unlock(&s->dr_mu);
-		if (pending == 0 || ew_time_mono_us() > deadline || ew_dq_stopping(s->q))
+		if (pending == 0 || ew_time_mono_us() > deadline || ew_dq_stopping(s->q) ||
+		    __atomic_load_n(&s->fatal, __ATOMIC_RELAXED))
 			break;
 		usleep(1000);
 	}
@@ -305,17 +402,22 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	}
 	rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
 	rd_kafka_conf_set_log_cb(kc, log_cb);
+	rd_kafka_conf_set_error_cb(kc, error_cb);
 	k = calloc(1, sizeof(*k));
 	if (k == NULL) {
 		ew_err_set(err, "kafka sink: out of memory");
 		goto bad;
 	}
 	k->timeout_ms = timeout_us / 1000;
+	snprintf(k->topic_name, sizeof(k->topic_name), "%s", topic);
 	pthread_mutex_init(&k->fmt_mu, NULL);
 	pthread_mutex_init(&k->dr_mu, NULL);
+	pthread_rwlock_init(&k->rk_lock, NULL);
 	rd_kafka_conf_set_opaque(kc, k);
+	k->tmpl = rd_kafka_conf_dup(kc);
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
 	if (k->rk == NULL) {
+		rd_kafka_conf_destroy(k->tmpl);
 		free(k);
 		ew_conf_errf(err, *c, "kafka sink: %s", e);
 		goto bad;
@@ -342,18 +444,17 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 			ew_err_set(err, "kafka sink: topic %s: %s", topic,
 				   rd_kafka_err2str(rd_kafka_last_error()));
 		rd_kafka_destroy(k->rk);
+		rd_kafka_conf_destroy(k->tmpl);
 		free(k);
 		return EW_E_IO;
 	}
-	if (!env->validate_only) {
-		if (pthread_create(&k->poller, NULL, poll_thread, k) != 0) {
-			ew_dq_free(k->q);
-			rd_kafka_topic_destroy(k->topic);
-			rd_kafka_destroy(k->rk);
-			free(k);
-			return ew_err_set(err, "kafka sink: cannot start its thread");
-		}
-		k->poller_started = 1;
+	if (!env->validate_only && start_poller(k) != EW_OK) {
+		ew_dq_free(k->q);
+		rd_kafka_topic_destroy(k->topic);
+		rd_kafka_destroy(k->rk);
+		rd_kafka_conf_destroy(k->tmpl);
+		free(k);
+		return ew_err_set(err, "kafka sink: cannot start its thread");
 	}
 	*st = k;
 	return EW_OK;
@@ -383,15 +484,31 @@ static int kafka_emit(void *st, const struct ew_alert *a)
 	}
 	if (b.len && b.p[b.len - 1] == '\n')
 		b.len--;   /* a Kafka message is the JSON object, no line break */
-	if (k->q == NULL)
+	if (k->q == NULL) {
 		rc = EW_OK;   /* validate only */
-	else if (rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, b.p, b.len,
-				  key, kl, direct_tag()) == 0)
-		rc = EW_OK;
-	else   /* librdkafka's queue is full (or it refuses): the delivery queue takes it */
+	} else if (pthread_rwlock_tryrdlock(&k->rk_lock) == 0) {
+		int e = rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, b.p,
+					 b.len, key, kl, direct_tag());
+
+		pthread_rwlock_unlock(&k->rk_lock);
+		/* librdkafka's queue is full (or it refuses): the delivery queue takes it */
+		rc = e == 0 ? EW_OK : ew_dq_push(k->q, k->line, (uint32_t)(2 + kl + b.len), 1);
+	} else {   /* the producer is being replaced */
 		rc = ew_dq_push(k->q, k->line, (uint32_t)(2 + kl + b.len), 1);
+	}
 	pthread_mutex_unlock(&k->fmt_mu);
 	return rc;
+}
+
+/* Messages in the producer and reports not yet served. */
+static int outq(struct kafka_sink *k)
+{
+	int n;
+
+	pthread_rwlock_rdlock(&k->rk_lock);
+	n = rd_kafka_outq_len(k->rk);
+	pthread_rwlock_unlock(&k->rk_lock);
+	return n;
 }
 
 /* Shutdown: wait for what librdkafka holds; purge what it still has at the deadline (its
@@ -403,11 +520,13 @@ static int kafka_flush(void *st, int timeout_ms)
 
 	if (timeout_ms <= 0 || k->q == NULL)
 		return EW_OK;
-	while (rd_kafka_outq_len(k->rk) > 0 && ew_time_mono_us() < deadline)
+	while (outq(k) > 0 && ew_time_mono_us() < deadline)
 		usleep(2000);
-	if (rd_kafka_outq_len(k->rk) > 0) {
+	if (outq(k) > 0) {
+		pthread_rwlock_rdlock(&k->rk_lock);
 		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		for (int i = 0; i < 500 && rd_kafka_outq_len(k->rk) > 0; i++)
+		pthread_rwlock_unlock(&k->rk_lock);
+		for (int i = 0; i < 500 && outq(k) > 0; i++)
 			usleep(2000);
 	}
 	return ew_dq_drain(k->q, (int)(deadline > ew_time_mono_us() ?
@@ -418,7 +537,7 @@ static int kafka_settled(void *st)
 {
 	struct kafka_sink *k = st;
 
-	return k->q == NULL || (rd_kafka_outq_len(k->rk) == 0 && ew_dq_settled(k->q));
+	return k->q == NULL || (outq(k) == 0 && ew_dq_settled(k->q));
 }
 
 static int kafka_wants_flows(void *st)
@@ -448,11 +567,17 @@ static void kafka_close(void *st)
 		return;
 	if (k->q)
 		kafka_flush(k, 2000);
-	ew_dq_free(k->q);   /* spools what it holds */
-	if (k->poller_started) {
-		__atomic_store_n(&k->stop_poll, 1, __ATOMIC_RELAXED);
-		pthread_join(k->poller, NULL);
+	/* The reports of whatever librdkafka still holds are served here, into the delivery
+	 * queue, before that queue spools and goes: none may come after it. */
+	stop_poller(k);
+	if (k->q) {
+		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		for (int i = 0; i < 500 && rd_kafka_outq_len(k->rk) > 0; i++)
+			rd_kafka_poll(k->rk, 2);
+		ew_dq_note_sent_hist(k->q, k->ok_n, k->ok_lat);
+		k->ok_n = 0;
 	}
+	ew_dq_free(k->q);   /* spools what it holds */
 	k->q = NULL;
 	if (k->frk) {
 		rd_kafka_flush(k->frk, 10000);
@@ -466,6 +591,8 @@ static void kafka_close(void *st)
 	}
 	rd_kafka_topic_destroy(k->topic);
 	rd_kafka_destroy(k->rk);
+	rd_kafka_conf_destroy(k->tmpl);
+	pthread_rwlock_destroy(&k->rk_lock);
 	pthread_mutex_destroy(&k->fmt_mu);
 	pthread_mutex_destroy(&k->dr_mu);
 	free(k);

@@ -6,6 +6,8 @@
  * on stdin, one per line, and answers "ok" after each:
  *   down ID | up ID          take broker ID (1-based) down or up
  *   produce-errors N         the next N produce requests fail (retriable error)
+ *   fatal-error              the next produce request fails with OUT_OF_ORDER_SEQUENCE_NUMBER
+ *                            (fatal for an idempotent producer)
  *   quit                     (or end of input)
  * The cluster speaks the Kafka protocol, so eastwatch's producer and kcat talk to it as
  * they would to brokers. */
@@ -56,6 +58,11 @@ int main(int argc, char **argv)
 			for (int i = 0; i < v; i++)
 				rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 1,
 					RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+		else if (strncmp(line, "fatal-error", 11) == 0)
+			/* what a broker that lost acknowledged data answers an idempotent
+			 * producer: fatal for the head-of-line request */
+			rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 1,
+				RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
 		else if (strncmp(line, "quit", 4) == 0)
 			break;
 		printf("ok\n");
