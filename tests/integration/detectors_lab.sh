@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The detectors lab: a switch and five hosts in network namespaces (198.18.0.0/15
-# only), real servers (sshd, an FTP control server) and real clients
-# (nmap, ssh, curl). eastwatch run watches the bridge with a policy that
+# only), real servers (sshd, Samba's smbd, an FTP control server) and real clients
+# (nmap, ssh, smbclient, curl). eastwatch run watches the bridge with a policy that
 # allows everything, so every alert is a detector's:
 #   scan1  nmap -sS of 100 ports on db1            -> one scan alert, vertical
 #   scan2  nmap -sS of port 23 on four hosts        -> one scan alert, horizontal
 #   jump   12 SSH logins to db1 that fail           -> one scan alert, repeated
 #          FTP login with a password (curl)         -> risk: Clear-Text Credentials
-# (SMB v1 is covered by nDPI's smbv1.pcap in risk_detector.py: nDPI 4.2 flags SMB1
-# only past the negotiation, which needs an SMB1 server the lab does not run yet.)
-#   web1   one good SSH session                     -> nothing (a quiet host)
+#          smbclient -m NT1: a share listed over SMB1 -> risk: SMB Insecure Version
+#   web1   one good SSH session, the same share over SMB3 -> nothing (a quiet host)
 #
 # usage: detectors_lab.sh EASTWATCH SOURCE_DIR     (as root)
 set -euo pipefail
@@ -19,7 +18,7 @@ SRC=$(readlink -f "$2")
 PY=/usr/bin/python3
 
 if [ "$(id -u)" != 0 ]; then echo "detectors lab: needs root (network namespaces)"; exit 1; fi
-for t in ip nsenter sshd ssh ssh-keygen nmap curl; do
+for t in ip nsenter sshd ssh ssh-keygen nmap curl smbd smbclient; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "detectors lab: $t is not installed"; exit 1; }
 done
 
@@ -87,7 +86,40 @@ nsenter "$(net db1)" -- /usr/sbin/sshd -D -f "$T/sshd.conf" -E "$T/sshd.log" &
 PIDS+=($!)
 nsenter "$(net db1)" -- $PY "$SRC/tests/integration/recv/ftp_server.py" "${V4[db1]}" 21 &
 PIDS+=($!)
-for s in "22" "21"; do
+# Samba with SMB1 still allowed (as old file servers are), and one guest share
+mkdir -p "$T/smb/lock" "$T/smb/state" "$T/smb/cache" "$T/smb/pid" "$T/smb/private" \
+	"$T/smb/ncalrpc" "$T/pub"
+echo "quarterly numbers" >"$T/pub/readme.txt"
+cat >"$T/smb.conf" <<CONF
+[global]
+  server min protocol = NT1
+  smb ports = 445
+  interfaces = ${V4[db1]}
+  bind interfaces only = yes
+  disable netbios = yes
+  lock directory = $T/smb/lock
+  state directory = $T/smb/state
+  cache directory = $T/smb/cache
+  pid directory = $T/smb/pid
+  private dir = $T/smb/private
+  ncalrpc dir = $T/smb/ncalrpc
+  log file = $T/smbd.log
+  map to guest = Bad User
+  guest account = nobody
+  load printers = no
+  printing = bsd
+  printcap name = /dev/null
+  disable spoolss = yes
+[pub]
+  path = $T/pub
+  guest ok = yes
+  read only = yes
+CONF
+# (in a session of its own: smbd signals its whole process group when it stops)
+nsenter "$(net db1)" -- setsid smbd --foreground --no-process-group --configfile="$T/smb.conf" \
+	>"$T/smbd.out" 2>&1 &
+PIDS+=($!)
+for s in "22" "21" "445"; do
 	for i in $(seq 100); do
 		inns db1 ss -ltn | grep -q ":$s " && break
 		[ "$i" = 100 ] && { echo "detectors lab: nothing listens on db1:$s"; exit 1; }
@@ -103,8 +135,10 @@ sleep 1
 
 SSH=(ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
      -o ConnectTimeout=5 -o LogLevel=ERROR)
-# the quiet host: one good session
+# the quiet host: one good session, and the share over SMB3
 inns web1 "${SSH[@]}" -i "$T/id" "root@${V4[db1]}" true
+inns web1 smbclient "//${V4[db1]}/pub" -N -m SMB3 -c ls >"$T/smb3.out" 2>&1 ||
+	{ echo "detectors lab: smbclient over SMB3 failed:"; cat "$T/smb3.out"; exit 1; }
 # scanners
 inns scan1 nmap -n -Pn -sS -p 1-100 --max-retries 0 "${V4[db1]}" >/dev/null
 inns scan2 nmap -n -Pn -sS -p 23 --max-retries 0 "${V4[web1]}" "${V4[db1]}" "${V4[jump]}" "${V4[scan1]}" >/dev/null
@@ -114,6 +148,9 @@ for i in $(seq 12); do
 done
 # clear-text credentials
 inns jump curl -s --max-time 5 -o /dev/null "ftp://admin:s3cret@${V4[db1]}/" || true
+# SMB1
+inns jump smbclient "//${V4[db1]}/pub" -N -m NT1 --option='client min protocol=NT1' -c ls \
+	>"$T/smb1.out" 2>&1 || { echo "detectors lab: smbclient over SMB1 failed:"; cat "$T/smb1.out"; exit 1; }
 
 sleep 5   # past the scan detector's 3 s settling time
 kill -TERM "$SENSOR"
@@ -142,6 +179,7 @@ expected = sorted([
     "scan 198.18.5.67 horizontal",
     "scan 198.18.9.5 repeated",
     "risk 198.18.9.5 198.18.3.10:21 Clear-Text Credentials",
+    "risk 198.18.9.5 198.18.3.10:445 SMB Insecure Version",
 ])
 quiet = [a for a in alerts if "198.18.1.11" == a["source"]["ip"]]
 ok = sorted(got) == expected and not quiet and rc == 0
