@@ -1049,10 +1049,12 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		scan_probe(p, e, EW_SCAN_FAILED);
 	/* Inspection (and its 700-byte state) starts at the first payload or at the
 	 * handshake's closing ACK, whichever comes first: a SYN scan or flood (SYN,
-	 * SYN-ACK, RST) costs no nDPI memory, and nDPI sees the ACK that sets up its TCP
-	 * sequence tracking (without it, nDPI 4.2 misses what HTTP responses carry, such
-	 * as a binary download's content type). */
-	if (!CLS_DONE(e) && !later_frag && (pk.k.l4_payload > 0 || pk.k.proto != 6 || (pk.k.tcp_flags & (EW_TH_SYN | EW_TH_ACK)) == EW_TH_ACK)) {
+	 * SYN-ACK or RST-ACK, RST) costs no nDPI memory, and nDPI sees the ACK that sets up
+	 * its TCP sequence tracking (without it, nDPI 4.2 misses what HTTP responses carry,
+	 * such as a binary download's content type). */
+	if (!CLS_DONE(e) && !later_frag &&
+	    (pk.k.l4_payload > 0 || pk.k.proto != 6 ||
+	     (pk.k.tcp_flags & (EW_TH_SYN | EW_TH_ACK | EW_TH_RST)) == EW_TH_ACK)) {
 		rc = ew_classify_packet(p->cls, &e->cls, &e->f, pk.l3, pk.l3_len, rp->ts_us);
 		if (rc & EW_CLS_FINISHED) {
 			CLS_DONE(e) = 1;
