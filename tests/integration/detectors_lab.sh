@@ -3,7 +3,7 @@
 # The detectors lab: a switch and five hosts in network namespaces (198.18.0.0/15
 # only), real servers (sshd, Samba's smbd, an FTP control server) and real clients
 # (nmap, ssh, smbclient, curl). eastwatch run watches the bridge with a policy that
-# allows everything, so every alert is a detector's:
+# allows everything but the scanners' subnet to db1, so every alert is a detector's:
 #   scan1  nmap -sS of 100 ports on db1            -> one scan alert, vertical, with the
 #          100 policy alerts of its denied probes folded into it (scanners-to-db)
 #   scan2  nmap -sS of port 23 on four hosts        -> one scan alert, horizontal
