@@ -713,6 +713,7 @@ struct runstate {
 	struct ew_metrics_source msrc[EW_MAX_SOURCES * 3];
 	struct ew_metrics *metrics;
 	struct ew_central_watch *watch;   /* Redis notices (central policy, inventory) */
+	struct ew_central_watch *watch_inv;   /* the inventory's, when in another Redis */
 	struct event *inv_timer;          /* recompile once a burst of label changes settles */
 };
 
@@ -1021,14 +1022,20 @@ static int cmd_run(int argc, char **argv)
 	if (c.cfg.policy_redis || c.cfg.inventory_redis) {
 		struct ew_central_cb cb = { on_inventory_notice, on_policy_notice, on_resync, &rs };
 		const char *addr = c.cfg.policy_redis ? c.cfg.policy_redis : c.cfg.inventory_redis;
+		int two = c.cfg.policy_redis && c.cfg.inventory_redis &&
+			  strcmp(c.cfg.policy_redis, c.cfg.inventory_redis) != 0;
 
-		if (c.cfg.policy_redis && c.cfg.inventory_redis &&
-		    strcmp(c.cfg.policy_redis, c.cfg.inventory_redis) != 0)
-			ew_warn("policy and inventory in two Redis servers: notices are taken from "
-				"%s only", addr);
 		rs.inv_timer = evtimer_new(rs.eb, on_inventory_timer, &rs);
-		rs.watch = ew_central_watch_start(rs.eb, addr, c.cfg.inventory_redis != NULL,
+		/* one subscription per Redis server: policy notices from the policy's, label
+		 * notices from the inventory's */
+		rs.watch = ew_central_watch_start(rs.eb, addr, c.cfg.inventory_redis != NULL && !two,
 						  c.cfg.policy_redis != NULL, &cb, &err);
+		if (rs.watch && two &&
+		    (rs.watch_inv = ew_central_watch_start(rs.eb, c.cfg.inventory_redis, 1, 0, &cb,
+							   &err)) == NULL) {
+			ew_central_watch_free(rs.watch);
+			rs.watch = NULL;
+		}
 		if (rs.watch == NULL || rs.inv_timer == NULL) {
 			fprintf(stderr, "eastwatch: %s\n", err.msg);
 			rc = EXIT_RUNTIME;
@@ -1065,6 +1072,7 @@ static int cmd_run(int argc, char **argv)
 	rc = 0;
 out:
 	ew_central_watch_free(rs.watch);
+	ew_central_watch_free(rs.watch_inv);
 	if (rs.inv_timer)
 		event_free(rs.inv_timer);
 	ew_metrics_free(rs.metrics);

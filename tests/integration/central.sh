@@ -9,7 +9,8 @@
 #     with policy: { redis } and inventory: { redis } judging NetFlow v5 from loopback;
 #     a label change and a push take effect within a second (the sensor's own log), the
 #     flow's verdict follows; a push that does not validate is refused and stores
-#     nothing; a bad version published by hand is refused by the sensor, old policy kept.
+#     nothing; a bad version published by hand is refused by the sensor, old policy kept;
+#   - a second redis-server holding the inventory alone: its label notices are applied.
 # usage: central.sh EASTWATCH SOURCE_DIR
 set -uo pipefail
 EW=$(readlink -f "$1")
@@ -161,6 +162,44 @@ done
 grep -q "^alice$" "$T/audit.txt" && grep -q "^bob$" "$T/audit.txt" && grep -q "^first version: 1 files, 2 groups, 1 rules$" "$T/audit.txt" && grep -q "^files changed: 10.yaml" "$T/audit.txt" &&
 	ok "audit stream: pushes with author and changes, sensors' applied and refused entries ($(grep -c '^event$' "$T/audit.txt") entries)" ||
 	bad "audit stream content"
+kill -TERM "$SENSOR"; wait "$SENSOR"
+
+# --- the inventory in a Redis of its own: label notices come from that one ---------
+RP2=$((RP + 2)); NF2=$((RP + 3))
+redis-server --port "$RP2" --bind 127.0.0.1 --save '' --appendonly no >"$T/redis2.log" 2>&1 &
+PIDS+=($!)
+for i in $(seq 50); do redis-cli -p "$RP2" ping >/dev/null 2>&1 && break; sleep 0.1; done
+R2=(redis-cli -p "$RP2")
+"${R2[@]}" hset eastwatch:host:198.18.1.11 role web >/dev/null
+"${R2[@]}" hset eastwatch:host:198.18.3.10 role db >/dev/null
+sed "s/^inventory: .*/inventory: { redis: \"127.0.0.1:$RP2\" }/" "$T/sensor.yaml" >"$T/sensor2.yaml"
+"$EW" run --config "$T/sensor2.yaml" --netflow "127.0.0.1:$NF2" --output "$T/alerts2.json" \
+	--user root 2>"$T/sensor2.log" &
+SENSOR=$!
+PIDS+=($SENSOR)
+for i in $(seq 100); do grep -q "running: sensor" "$T/sensor2.log" && break; sleep 0.1; done
+for i in $(seq 50); do [ "$(grep -c "central: subscribed" "$T/sensor2.log")" -ge 2 ] && break; sleep 0.1; done
+NF=$NF2
+alerts2_for() { grep -c "\"destination\":{\"ip\":\"198.18.3.10\",\"port\":$1" "$T/alerts2.json" 2>/dev/null || true; }
+send 198.18.1.11 198.18.3.10 5433 5000
+sleep 3.5
+[ "$(alerts2_for 5433)" = 0 ] && ok "two Redis servers: policy $V2 from one, labels from the other: allowed" ||
+	bad "two Redis servers: the allowed flow alerted"
+before=$(grep -c "audit: inventory-applied" "$T/sensor2.log")
+t0=$(date +%s.%N)
+"${R2[@]}" hset eastwatch:host:198.18.1.11 role batch >/dev/null
+"${R2[@]}" publish eastwatch:inventory 198.18.1.11 >/dev/null
+for i in $(seq 50); do
+	[ "$(grep -c "audit: inventory-applied" "$T/sensor2.log")" -gt "$before" ] && break
+	sleep 0.05
+done
+[ "$(grep -c "audit: inventory-applied" "$T/sensor2.log")" -gt "$before" ] &&
+	ok "two Redis servers: a label change announced on the inventory's Redis is applied" ||
+	bad "two Redis servers: label change not applied: $(tail -3 "$T/sensor2.log")"
+send 198.18.1.11 198.18.3.10 5433 6000
+sleep 3.5
+[ "$(alerts2_for 5433)" -ge 1 ] && ok "two Redis servers: the same flow after the label change: denied" ||
+	bad "two Redis servers: no alert after the label change"
 kill -TERM "$SENSOR"; wait "$SENSOR"
 echo "central: $pass passed, $fail failed"
 [ $fail = 0 ]
