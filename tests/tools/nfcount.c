@@ -3,7 +3,11 @@
  * as one stream) with collector/decode_ipfix and print what was found in the notation of
  * ../shared/corpus/exporters/SOURCES.md, so tests can compare with tshark's counts:
  *   v9x4; pkts=4; tpl=260; opt_tpl=257; records=8 (257:4, 260:4); sets_without_template=1
- * usage: nfcount PCAP... */
+ * With --records, one JSON line per decoded flow record instead (addresses, ports,
+ * protocol, counters as exported, i.e. divided again by the sampling rate the decoder
+ * applied, times in ms, TCP flags, interfaces), to compare field by field with other
+ * collectors' decodings of the same captures.
+ * usage: nfcount [--records] PCAP... */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include "collector/decode_ipfix.h"
 #include "collector/decode_pkt.h"
 #include "collector/decode_sflow.h"
+#include "core/ew_addr.h"
 
 #define NAMES 32
 
@@ -36,9 +41,33 @@ static void on_template(void *arg, uint32_t domain, uint16_t id, int options)
 		c->tpl[id] = 1;
 }
 
+static int print_records;
+
+static void print_record(const struct ew_nf_record *r)
+{
+	char a[EW_ADDR_STRLEN], b[EW_ADDR_STRLEN];
+	uint32_t rate = r->f.sampling ? r->f.sampling : 1;
+
+	if (!r->has_flow || r->is_options)
+		return;
+	printf("{\"version\":%u,\"template\":%u,\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,"
+	       "\"dport\":%u,\"proto\":%u,\"packets\":%llu,\"bytes\":%llu,\"rpackets\":%llu,"
+	       "\"rbytes\":%llu,\"start_ms\":%llu,\"end_ms\":%llu,\"tcp_flags\":%u,"
+	       "\"sampling\":%u,\"in_if\":%u,\"out_if\":%u,\"vlan\":%u}\n",
+	       r->version, r->template_id, ew_addr_format(&r->f.src, a),
+	       ew_addr_format(&r->f.dst, b), r->f.sport, r->f.dport, r->f.proto,
+	       (unsigned long long)(r->f.pkts[0] / rate), (unsigned long long)(r->f.bytes[0] / rate),
+	       (unsigned long long)(r->f.pkts[1] / rate), (unsigned long long)(r->f.bytes[1] / rate),
+	       (unsigned long long)(r->f.first_us / 1000), (unsigned long long)(r->f.last_us / 1000),
+	       r->f.tcp_flags[0], rate, r->in_if, r->out_if, r->f.vlan);
+}
+
 static void on_record(void *arg, const struct ew_nf_record *r)
 {
 	struct counts *c = arg;
+
+	if (print_records)
+		print_record(r);
 
 	if (r->version == 5)
 		c->v5++;
@@ -137,6 +166,11 @@ int main(int argc, char **argv)
 	uint64_t total = 0;
 	int first = 1, pkts = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--records") == 0) {
+		print_records = 1;
+		argv++;
+		argc--;
+	}
 	ew_ipfix_conf_default(&cf);
 	cf.template_lifetime_us = 0;   /* captures span years of export times */
 	s = ew_ipfix_new(&cf);
@@ -182,6 +216,8 @@ int main(int argc, char **argv)
 		pcap_close(p);
 	}
 	ew_ipfix_stats(s, &st);
+	if (print_records)
+		goto out;
 	if (c->sflow_dgrams)
 		printf("sflow-v5x%u; ", c->sflow_dgrams);
 	for (int v = 5; v <= 10; v++)
@@ -216,6 +252,7 @@ int main(int argc, char **argv)
 	}
 	printf(" malformed=%llu; bad_fields=%llu\n", (unsigned long long)st.malformed,
 	       (unsigned long long)st.bad_fields);
+out:
 	ew_sflow_free(sf);
 	ew_ipfix_free(s);
 	free(c);
