@@ -477,6 +477,46 @@ static int add_flag_sink(struct ew_sinkset *s, struct ew_conf **keep, const char
 /* Sinks of the configuration, then --kafka and --output (or stdout by default:
  * stdout_default 2 always adds it when --output is absent, 1 only when nothing else is
  * configured). */
+/* Deny rules' notify: names that no sink of s has: each reported as FILE:LINE:COL (an
+ * error for check, a warning for the daemons, whose other sinks still get the alerts).
+ * Returns how many. Nothing when no sink is configured (a policy checked alone). */
+static unsigned notify_unknown(const struct ew_policy *pol, const struct ew_sinkset *s,
+			       int as_error)
+{
+	struct ew_policy_info pi;
+	unsigned bad = 0;
+
+	if (pol == NULL || s == NULL || ew_sinkset_count(s) == 0)
+		return 0;
+	ew_policy_info(pol, &pi);
+	for (uint32_t i = 0; i < pi.rules; i++) {
+		const struct ew_rule *r = ew_policy_rule(pol, i);
+
+		for (uint32_t j = 0; r && j < r->nnotify; j++) {
+			uint32_t k, n = ew_sinkset_count(s);
+			struct ew_sink_stats st;
+
+			for (k = 0; k < n; k++) {
+				ew_sinkset_stats(s, k, &st);
+				if (strcmp(st.name, r->notify[j]) == 0)
+					break;
+			}
+			if (k < n)
+				continue;
+			bad++;
+			if (as_error)
+				fprintf(stderr, "%s:%u:%u: rule %s: notify names sink \"%s\", which the "
+					"configuration does not define\n", r->file, r->line, r->col,
+					r->name, r->notify[j]);
+			else
+				ew_warn("%s:%u:%u: rule %s: notify names sink \"%s\", which the "
+					"configuration does not define; its alerts go to the other sinks",
+					r->file, r->line, r->col, r->name, r->notify[j]);
+		}
+	}
+	return bad;
+}
+
 static int open_sinks(struct ctx *c, struct ew_sinkset *s, struct ew_conf **flagdoc,
 		      struct event_base *eb, int stdout_default)
 {
@@ -592,6 +632,7 @@ static int cmd_replay(int argc, char **argv)
 	sinks = ew_sinkset_new(c.cfg.pc.sensor, c.cfg.spool_dir);
 	if (sinks == NULL || (rc = open_sinks(&c, sinks, flagdoc, NULL, 2)) != 0)
 		goto out;
+	notify_unknown(c.pol, sinks, 0);
 	if (c.o.flows && (flows = open_flows(c.o.flows)) == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -963,6 +1004,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if ((rc = open_sinks(&c, rs.sinks, flagdoc, rs.eb, 1)) != 0)
 		goto out;
+	notify_unknown(c.pol, rs.sinks, 0);
 	if (c.o.flows && (flows = open_flows(c.o.flows)) == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -1294,6 +1336,8 @@ static int cmd_check(int argc, char **argv)
 				rc = EXIT_INPUT;
 				break;
 			}
+		if (rc == 0 && notify_unknown(c.pol, s, 1))
+			rc = EXIT_INPUT;
 		ew_sinkset_free(s);
 	}
 	if (rc == 0) {

@@ -67,6 +67,16 @@ has "$T/err" "^$T/bad2.yaml:2:13: unknown sink type \"pager\"" "sink type error"
 printf 'flows: { tcp_idle: forever }\n' >"$T/bad3.yaml"
 expect 1 "bad duration" -- "$EW" check --rules "$RULES" --config "$T/bad3.yaml"
 has "$T/err" "^$T/bad3.yaml:1:20: expected a duration" "duration error"
+mkdir -p "$T/notify"
+cp "$RULES"/*.yaml "$T/notify/"
+printf 'deny:\n  - { name: no-redis, from: web, to: db, services: [tcp/6379], notify: [pagr] }\n' \
+	>"$T/notify/20-notify.yaml"
+printf 'sinks:\n  - { type: file, path: /dev/null }\n  - { type: file, name: pager, path: /dev/null, notify_only: true }\n' \
+	>"$T/notify.yaml"
+expect 1 "notify names a sink that does not exist" -- "$EW" check --rules "$T/notify" --config "$T/notify.yaml"
+has "$T/err" "^$T/notify/20-notify.yaml:2:5: rule no-redis: notify names sink \"pagr\"" "notify error"
+sed -i 's/pagr/pager/' "$T/notify/20-notify.yaml"
+expect 0 "notify names a configured sink" -- "$EW" check --rules "$T/notify" --config "$T/notify.yaml"
 
 # --- explain ---
 expect 0 "explain a deny" -- "$EW" explain --rules "$RULES" 198.18.1.11 198.18.3.10 tcp/22 SSH
