@@ -282,14 +282,19 @@ int ew_sflow_decode(struct ew_sflow_session *s, const uint8_t *d, size_t len, ui
 			fs.rate = u32(&smp);
 			fs.pool = u32(&smp);
 			fs.drops = u32(&smp);
+			/* an interface is an ifIndex only in format 0; format 1 is a discard
+			 * reason and 2 a count of output interfaces (sFlow v5, "interface" type) */
 			if (fmt == 1) {
-				fs.in_if = u32(&smp) & 0x3fffffff;
-				fs.out_if = u32(&smp) & 0x3fffffff;
+				uint32_t in = u32(&smp), out = u32(&smp);
+
+				fs.in_if = in >> 30 ? 0 : in;
+				fs.out_if = out >> 30 ? 0 : out;
 			} else {
-				u32(&smp);
-				fs.in_if = u32(&smp);
-				u32(&smp);
-				fs.out_if = u32(&smp);
+				uint32_t inf = u32(&smp), in = u32(&smp);
+				uint32_t outf = u32(&smp), out = u32(&smp);
+
+				fs.in_if = inf ? 0 : in;
+				fs.out_if = outf ? 0 : out;
 			}
 			if (fs.rate == 0) {
 				s->st.rate_zero++;

@@ -23,7 +23,7 @@ struct ew_sflow_sample {
 	uint32_t source_id;       /* ifIndex (or other source) the sampler is attached to */
 	uint32_t rate;            /* 1 in rate packets (0 in the datagram is reported as 1) */
 	uint32_t pool, drops;
-	uint32_t in_if, out_if;
+	uint32_t in_if, out_if;   /* ifIndex; 0 when unknown, discarded or several */
 	uint8_t expanded;         /* from an expanded flow sample */
 	uint8_t has_header;
 	uint16_t src_vlan, dst_vlan;   /* extended switch data, 0 if absent */

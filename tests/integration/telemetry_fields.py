@@ -6,6 +6,12 @@ collectors' decodings of the same captures, in ../shared/corpus/exporters:
   telegraf  (telegraf/*/expected.out, line protocol, one line per record): every flow
             record must match one of ours on addresses, ports, protocol, packets, bytes,
             and where telegraf gives them, start and end (ms), TCP flags and interfaces.
+            sFlow flow samples (telegraf decodes the sampled header as we do) on addresses,
+            ports, protocol, sampling rate, VLAN, frame length and output interface. Not
+            the input interface: telegraf shows the sampler's source id as in_snmp
+            (tshark shows the input interface, as we do); and for an IPv6 packet with a
+            hop-by-hop header telegraf
+            shows that header (hopopt) where we follow the chain to the transport.
   pmacct    (pmacct/expected/*.json, nfacctd's output): nfacctd aggregates records on its
             primitives, so both sides are summed per (addresses, ports, protocol) and the
             packet and byte sums must be equal.
@@ -68,11 +74,41 @@ def tcp_flags(s):
     return sum(1 << (7 - i) for i, c in enumerate(s) if c != ".")
 
 
+def sflow_want(f):
+    want = {"version": "sflow", "src": f["src"], "dst": f["dst"],
+            "sampling": int(f["sampling_interval"]), "frame_len": int(f["l2_bytes"])}
+    if f.get("protocol") != "hopopt":
+        want["proto"] = proto_num(f["protocol"])
+    if "src_port" in f:
+        want["sport"] = int(f["src_port"])
+        want["dport"] = int(f["dst_port"])
+    if "vlan_src" in f:
+        want["vlan"] = int(f["vlan_src"])
+    # the output interface where it is one ifIndex; none where it is "multiple" (0 for us)
+    want["out_if"] = int(f.get("out_snmp", 0))
+    return want
+
+
 def telegraf_case(nfcount, base, name):
     pcap = os.path.join(base, "telegraf", "pcap", name + ".pcap")
     exp = [parse_line(l) for l in open(os.path.join(base, "telegraf", name, "expected.out"))]
     exp = [f for f in exp if f and "src" in f and "dst" in f]
     mine = ours(nfcount, [pcap])
+    if name.startswith("sflow"):
+        unmatched = list(mine)
+        problems = []
+        for f in exp:
+            want = sflow_want(f)
+            hit = next((r for r in unmatched if all(r.get(k) == v for k, v in want.items())),
+                       None)
+            if hit is None:
+                problems.append("telegraf %s: no sample of ours has %s" % (name, want))
+            else:
+                unmatched.remove(hit)
+        if unmatched:
+            problems.append("telegraf %s: %d samples of ours that telegraf does not have, "
+                            "e.g. %s" % (name, len(unmatched), unmatched[0]))
+        return len(exp), problems
     unmatched = list(mine)
     problems = []
     for f in exp:
@@ -144,7 +180,7 @@ def main():
     nfcount, base = sys.argv[1], sys.argv[2]
     failed = 0
     cases = ["ipfix_example", "ipfix_pen_35632", "issue_13305", "issue_14370",
-             "netflow_v5_example", "netflow_v9_example"]
+             "netflow_v5_example", "netflow_v9_example", "sflow_issue_15918"]
     for name in cases:
         n, problems = telegraf_case(nfcount, base, name)
         status = "ok  " if not problems else "FAIL"

@@ -62,6 +62,31 @@ static void print_record(const struct ew_nf_record *r)
 	       r->f.tcp_flags[0], rate, r->in_if, r->out_if, r->f.vlan);
 }
 
+/* An sFlow flow sample with a packet header: the header through the packet decoder. */
+static void on_sample(void *arg, const struct ew_sflow_sample *sm)
+{
+	char a[EW_ADDR_STRLEN], b[EW_ADDR_STRLEN];
+	struct ew_pkt k;
+	int dlt;
+
+	(void)arg;
+	if (!print_records || !sm->has_header)
+		return;
+	switch (sm->header_protocol) {
+	case 1: dlt = EW_DLT_EN10MB; break;
+	case 11: dlt = EW_DLT_IPV4; break;
+	case 12: dlt = EW_DLT_IPV6; break;
+	default: return;
+	}
+	if (ew_pkt_decode(&k, dlt, sm->header, sm->header_len) != 0)
+		return;
+	printf("{\"version\":\"sflow\",\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,"
+	       "\"proto\":%u,\"sampling\":%u,\"in_if\":%u,\"out_if\":%u,\"vlan\":%u,"
+	       "\"frame_len\":%u}\n", ew_addr_format(&k.k.src, a), ew_addr_format(&k.k.dst, b),
+	       k.k.sport, k.k.dport, k.k.proto, sm->rate, sm->in_if, sm->out_if, sm->src_vlan,
+	       sm->frame_len);
+}
+
 static void on_record(void *arg, const struct ew_nf_record *r)
 {
 	struct counts *c = arg;
@@ -176,7 +201,7 @@ int main(int argc, char **argv)
 	s = ew_ipfix_new(&cf);
 	ew_ipfix_on_template(s, on_template, c);
 	struct ew_sflow_session *sf = ew_sflow_new(64);
-	struct ew_sflow_cb cb = { NULL, NULL, on_seen, c };
+	struct ew_sflow_cb cb = { on_sample, NULL, on_seen, c };
 	for (int i = 1; i < argc; i++) {
 		char ebuf[PCAP_ERRBUF_SIZE];
 		pcap_t *p = pcap_open_offline(argv[i], ebuf);
