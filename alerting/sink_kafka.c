@@ -164,6 +164,17 @@ static void stop_poller(struct kafka_sink *s)
 	s->poller_started = 0;
 }
 
+/* Purge what producer rk holds and serve the reports (failed: into the delivery queue)
+ * from this thread, for up to 5 s. Returns how many are left. Only for a producer no
+ * other thread polls. */
+static int purge_and_serve(rd_kafka_t *rk)
+{
+	rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	for (int i = 0; i < 500 && rd_kafka_outq_len(rk) > 0; i++)
+		rd_kafka_poll(rk, 10);
+	return rd_kafka_outq_len(rk);
+}
+
 /* Poller: replace a producer that met a fatal error. Emits go on meanwhile (to the
  * delivery queue while the lock is held for the swap). The old producer's messages are
  * purged; their failed reports push them into the delivery queue. */
@@ -173,6 +184,7 @@ static void replace_producer(struct kafka_sink *s)
 	rd_kafka_t *old = s->rk, *rk;
 	rd_kafka_topic_t *oldt = s->topic, *t = NULL;
 	char e[512];
+	int left;
 
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
 	if (rk == NULL) {
@@ -194,12 +206,10 @@ static void replace_producer(struct kafka_sink *s)
 	s->topic = t;
 	__atomic_store_n(&s->fatal, 0, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&s->rk_lock);
-	rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-	for (int i = 0; i < 500 && rd_kafka_outq_len(old) > 0; i++)
-		rd_kafka_poll(old, 10);
-	if (rd_kafka_outq_len(old) > 0)
+	left = purge_and_serve(old);
+	if (left > 0)
 		ew_error("kafka: %d alerts were still in the failed producer after 5 s; they may be "
-			 "lost", rd_kafka_outq_len(old));
+			 "lost", left);
 	ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
 	s->ok_n = 0;
 	rd_kafka_topic_destroy(oldt);
@@ -571,9 +581,7 @@ static void kafka_close(void *st)
 	 * queue, before that queue spools and goes: none may come after it. */
 	stop_poller(k);
 	if (k->q) {
-		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		for (int i = 0; i < 500 && rd_kafka_outq_len(k->rk) > 0; i++)
-			rd_kafka_poll(k->rk, 2);
+		purge_and_serve(k->rk);
 		ew_dq_note_sent_hist(k->q, k->ok_n, k->ok_lat);
 		k->ok_n = 0;
 	}

@@ -70,9 +70,12 @@ grep -q "^0 newly denied (0 flows), [1-9][0-9]* newly allowed" "$T/diff2.out" &&
 
 # --- central policy and inventory in Redis --------------------------------------
 RP=$((20000 + $$ % 5000)); NF=$((RP + 1))
-redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no >"$T/redis.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 50); do redis-cli -p "$RP" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis() {   # PORT LOG
+	redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no >"$2" 2>&1 &
+	PIDS+=($!)
+	for i in $(seq 50); do redis-cli -p "$1" ping >/dev/null 2>&1 && break; sleep 0.1; done
+}
+start_redis "$RP" "$T/redis.log"
 R=(redis-cli -p "$RP")
 mkdir -p "$T/p1" "$T/p2" "$T/bad"
 cat >"$T/p1/10.yaml" <<'EOF'
@@ -166,9 +169,7 @@ kill -TERM "$SENSOR"; wait "$SENSOR"
 
 # --- the inventory in a Redis of its own: label notices come from that one ---------
 RP2=$((RP + 2)); NF2=$((RP + 3))
-redis-server --port "$RP2" --bind 127.0.0.1 --save '' --appendonly no >"$T/redis2.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 50); do redis-cli -p "$RP2" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_redis "$RP2" "$T/redis2.log"
 R2=(redis-cli -p "$RP2")
 "${R2[@]}" hset eastwatch:host:198.18.1.11 role web >/dev/null
 "${R2[@]}" hset eastwatch:host:198.18.3.10 role db >/dev/null

@@ -89,47 +89,38 @@ def sflow_want(f):
     return want
 
 
+def flow_want(f):
+    want = {"src": f["src"], "dst": f["dst"],
+            "sport": int(f.get("src_port", 0)), "dport": int(f.get("dst_port", 0)),
+            "proto": proto_num(f.get("protocol", "-1")),
+            "packets": int(f.get("in_packets", f.get("in_total_packets", -1))),
+            "bytes": int(f.get("in_bytes", f.get("in_total_bytes", -1)))}
+    if "flow_start_ms" in f:
+        want["start_ms"] = int(f["flow_start_ms"])
+        want["end_ms"] = int(f["flow_end_ms"])
+    if "tcp_flags" in f and re.fullmatch(r"[A-Z.]{8}", f["tcp_flags"]):
+        want["tcp_flags"] = tcp_flags(f["tcp_flags"])
+    if "in_snmp" in f:
+        want["in_if"] = int(f["in_snmp"])
+    if "out_snmp" in f:
+        want["out_if"] = int(f["out_snmp"])
+    if want["proto"] in (1, 58):
+        # telegraf shows ICMP type/code as icmp_type/icmp_code, we as the ports
+        want.pop("sport")
+        want.pop("dport")
+    return want
+
+
 def telegraf_case(nfcount, base, name):
+    """Every telegraf record matches one of ours, and none of ours is left over."""
     pcap = os.path.join(base, "telegraf", "pcap", name + ".pcap")
     exp = [parse_line(l) for l in open(os.path.join(base, "telegraf", name, "expected.out"))]
     exp = [f for f in exp if f and "src" in f and "dst" in f]
-    mine = ours(nfcount, [pcap])
-    if name.startswith("sflow"):
-        unmatched = list(mine)
-        problems = []
-        for f in exp:
-            want = sflow_want(f)
-            hit = next((r for r in unmatched if all(r.get(k) == v for k, v in want.items())),
-                       None)
-            if hit is None:
-                problems.append("telegraf %s: no sample of ours has %s" % (name, want))
-            else:
-                unmatched.remove(hit)
-        if unmatched:
-            problems.append("telegraf %s: %d samples of ours that telegraf does not have, "
-                            "e.g. %s" % (name, len(unmatched), unmatched[0]))
-        return len(exp), problems
-    unmatched = list(mine)
+    want_of = sflow_want if name.startswith("sflow") else flow_want
+    unmatched = ours(nfcount, [pcap])
     problems = []
     for f in exp:
-        want = {"src": f["src"], "dst": f["dst"],
-                "sport": int(f.get("src_port", 0)), "dport": int(f.get("dst_port", 0)),
-                "proto": proto_num(f.get("protocol", "-1")),
-                "packets": int(f.get("in_packets", f.get("in_total_packets", -1))),
-                "bytes": int(f.get("in_bytes", f.get("in_total_bytes", -1)))}
-        if "flow_start_ms" in f:
-            want["start_ms"] = int(f["flow_start_ms"])
-            want["end_ms"] = int(f["flow_end_ms"])
-        if "tcp_flags" in f and re.fullmatch(r"[A-Z.]{8}", f["tcp_flags"]):
-            want["tcp_flags"] = tcp_flags(f["tcp_flags"])
-        if "in_snmp" in f:
-            want["in_if"] = int(f["in_snmp"])
-        if "out_snmp" in f:
-            want["out_if"] = int(f["out_snmp"])
-        if want["proto"] in (1, 58):
-            # telegraf shows ICMP type/code as icmp_type/icmp_code, we as the ports
-            want.pop("sport")
-            want.pop("dport")
+        want = want_of(f)
         hit = next((r for r in unmatched if all(r.get(k) == v for k, v in want.items())), None)
         if hit is None:
             near = [r for r in unmatched if r["src"] == want["src"] and r["dst"] == want["dst"]]
