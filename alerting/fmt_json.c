@@ -6,6 +6,9 @@
 
 #include <stdio.h>
 
+/* A literal: its length is known when compiled. */
+#define LIT(b, s) ew_buf_put((b), (s), sizeof(s) - 1)
+
 static inline void key(struct ew_buf *b, const char *k)
 {
 	ew_buf_putc(b, '"');
@@ -13,10 +16,13 @@ static inline void key(struct ew_buf *b, const char *k)
 	ew_buf_put(b, "\":", 2);
 }
 
-static inline void kv_str(struct ew_buf *b, const char *k, const char *v)
+/* A string this program made (a time, an address, a name from a fixed list, hex): no
+ * byte of it needs an escape. */
+static inline void quoted(struct ew_buf *b, const char *v)
 {
-	key(b, k);
-	ew_buf_json_str(b, v ? v : "");
+	ew_buf_putc(b, '"');
+	ew_buf_puts(b, v);
+	ew_buf_putc(b, '"');
 }
 
 static inline void kv_u64(struct ew_buf *b, const char *k, uint64_t v)
@@ -37,20 +43,20 @@ static void str_array(struct ew_buf *b, const char *k, const char *const *v, uin
 	ew_buf_putc(b, ']');
 }
 
-static void endpoint(struct ew_buf *b, const char *k, const struct ew_addr *ip, uint16_t port,
-		     uint64_t pkts, uint64_t bytes)
+/* {"ip":"...","port":N,"packets":N,"bytes":N} */
+static void endpoint(struct ew_buf *b, const struct ew_addr *ip, uint16_t port, uint64_t pkts,
+		     uint64_t bytes)
 {
 	char s[EW_ADDR_STRLEN];
 
-	key(b, k);
-	ew_buf_putc(b, '{');
-	kv_str(b, "ip", ew_addr_format(ip, s));
-	ew_buf_putc(b, ',');
-	kv_u64(b, "port", port);
-	ew_buf_putc(b, ',');
-	kv_u64(b, "packets", pkts);
-	ew_buf_putc(b, ',');
-	kv_u64(b, "bytes", bytes);
+	LIT(b, "{\"ip\":");
+	quoted(b, ew_addr_format(ip, s));
+	LIT(b, ",\"port\":");
+	ew_buf_u64(b, port);
+	LIT(b, ",\"packets\":");
+	ew_buf_u64(b, pkts);
+	LIT(b, ",\"bytes\":");
+	ew_buf_u64(b, bytes);
 	ew_buf_putc(b, '}');
 }
 
@@ -58,61 +64,58 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 {
 	char ts[32], tb[8], id[17];
 
-	ew_buf_putc(b, '{');
-	kv_str(b, "@timestamp", ew_time_rfc3339(a->ts_us, ts));
-	ew_buf_puts(b, ",\"event\":{\"kind\":\"alert\",");
-	kv_str(b, "action", a->action);
-	ew_buf_puts(b, ",\"category\":[\"network\"],\"type\":[\"connection\"],");
-	kv_u64(b, "severity", (uint64_t)ew_severity_score(a->severity));
-	ew_buf_puts(b, ",\"dataset\":\"eastwatch.alert\"},");
-	key(b, "rule");
-	ew_buf_putc(b, '{');
-	kv_str(b, "name", a->rule);
-	ew_buf_puts(b, "},");
-	kv_str(b, "message", a->message);
-	ew_buf_putc(b, ',');
-	endpoint(b, "source", &a->src, a->sport, a->pkts[0], a->bytes[0]);
-	ew_buf_putc(b, ',');
-	endpoint(b, "destination", &a->dst, a->dport, a->pkts[1], a->bytes[1]);
-	ew_buf_puts(b, ",\"network\":{");
-	kv_str(b, "transport", ew_transport_name(a->proto, tb));
-	ew_buf_putc(b, ',');
-	kv_str(b, "protocol", a->app_ecs);
-	ew_buf_putc(b, ',');
-	kv_str(b, "type", ew_addr_is_v4(&a->src) ? "ipv4" : "ipv6");
-	ew_buf_putc(b, ',');
-	key(b, "iana_number");
-	ew_buf_putc(b, '"');
+	/* Keys and punctuation go out as few literals as the optional parts allow; strings
+	 * from configuration, the packet or the exporter are escaped, our own are not. */
+	LIT(b, "{\"@timestamp\":");
+	quoted(b, ew_time_rfc3339(a->ts_us, ts));
+	LIT(b, ",\"event\":{\"kind\":\"alert\",\"action\":");
+	ew_buf_json_str(b, a->action ? a->action : "");
+	LIT(b, ",\"category\":[\"network\"],\"type\":[\"connection\"],\"severity\":");
+	ew_buf_u64(b, (uint64_t)ew_severity_score(a->severity));
+	LIT(b, ",\"dataset\":\"eastwatch.alert\"},\"rule\":{\"name\":");
+	ew_buf_json_str(b, a->rule ? a->rule : "");
+	LIT(b, "},\"message\":");
+	ew_buf_json_str(b, a->message ? a->message : "");
+	LIT(b, ",\"source\":");
+	endpoint(b, &a->src, a->sport, a->pkts[0], a->bytes[0]);
+	LIT(b, ",\"destination\":");
+	endpoint(b, &a->dst, a->dport, a->pkts[1], a->bytes[1]);
+	LIT(b, ",\"network\":{\"transport\":");
+	quoted(b, ew_transport_name(a->proto, tb));
+	LIT(b, ",\"protocol\":");
+	ew_buf_json_str(b, a->app_ecs ? a->app_ecs : "");
+	LIT(b, ",\"type\":");
+	quoted(b, ew_addr_is_v4(&a->src) ? "ipv4" : "ipv6");
+	LIT(b, ",\"iana_number\":\"");
 	ew_buf_u64(b, a->proto);
 	ew_buf_putc(b, '"');
 	if (a->vlan) {
-		ew_buf_puts(b, ",\"vlan\":{");
-		kv_u64(b, "id", a->vlan);
+		LIT(b, ",\"vlan\":{\"id\":");
+		ew_buf_u64(b, a->vlan);
 		ew_buf_putc(b, '}');
 	}
-	ew_buf_puts(b, "},\"observer\":{");
-	kv_str(b, "name", a->observer_name);
-	ew_buf_putc(b, ',');
-	kv_str(b, "type", ew_source_kind_name(a->observer_type));
-	ew_buf_puts(b, "},\"eastwatch\":{");
-	kv_str(b, "severity", ew_severity_name(a->severity));
-	ew_buf_putc(b, ',');
-	kv_str(b, "app_source", ew_app_source_name(a->app_source));
-	ew_buf_putc(b, ',');
-	kv_str(b, "app", a->app);
+	LIT(b, "},\"observer\":{\"name\":");
+	ew_buf_json_str(b, a->observer_name ? a->observer_name : "");
+	LIT(b, ",\"type\":");
+	quoted(b, ew_source_kind_name(a->observer_type));
+	LIT(b, "},\"eastwatch\":{\"severity\":");
+	quoted(b, ew_severity_name(a->severity));
+	LIT(b, ",\"app_source\":");
+	quoted(b, ew_app_source_name(a->app_source));
+	LIT(b, ",\"app\":");
+	ew_buf_json_str(b, a->app ? a->app : "");
 	ew_buf_putc(b, ',');
 	str_array(b, "source_groups", a->src_groups, a->nsrc_groups);
 	ew_buf_putc(b, ',');
 	str_array(b, "destination_groups", a->dst_groups, a->ndst_groups);
-	ew_buf_putc(b, ',');
-	kv_u64(b, "repeats", a->repeats);
-	ew_buf_putc(b, ',');
-	kv_str(b, "alert_id", ew_alert_id_str(a->alert_id, id));
-	ew_buf_putc(b, ',');
-	kv_str(b, "decided_by", a->decided_by);
+	LIT(b, ",\"repeats\":");
+	ew_buf_u64(b, a->repeats);
+	LIT(b, ",\"alert_id\":");
+	quoted(b, ew_alert_id_str(a->alert_id, id));
+	LIT(b, ",\"decided_by\":");
+	ew_buf_json_str(b, a->decided_by ? a->decided_by : "");
 	if (a->rule_file) {
-		ew_buf_putc(b, ',');
-		key(b, "rule_file");
+		LIT(b, ",\"rule_file\":");
 		ew_buf_json_str(b, a->rule_file);   /* then ":LINE" inside the quotes */
 		b->len--;
 		ew_buf_putc(b, ':');
@@ -130,7 +133,7 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	if (a->scan) {
 		const struct ew_alert_scan *sc = a->scan;
 
-		ew_buf_puts(b, ",\"scan\":{");
+		LIT(b, ",\"scan\":{");
 		str_array(b, "kind", sc->kinds, sc->nkinds);
 		ew_buf_putc(b, ',');
 		kv_u64(b, "hosts", sc->hosts);
@@ -150,16 +153,16 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 		kv_u64(b, "folded", sc->folded);
 		ew_buf_putc(b, ',');
 		kv_u64(b, "duration_ms", sc->duration_ms);
-		ew_buf_puts(b, ",\"ports\":[");
+		LIT(b, ",\"ports\":[");
 		for (uint32_t i = 0; i < sc->nports; i++) {
 			if (i)
 				ew_buf_putc(b, ',');
 			ew_buf_u64(b, sc->ports[i]);
 		}
-		ew_buf_puts(b, "]}");
+		LIT(b, "]}");
 	}
-	ew_buf_putc(b, ',');
-	kv_str(b, "flow_start", ew_time_rfc3339(a->flow_start_us, ts));
-	ew_buf_puts(b, "}}\n");
+	LIT(b, ",\"flow_start\":");
+	quoted(b, ew_time_rfc3339(a->flow_start_us, ts));
+	LIT(b, "}}\n");
 	return ew_buf_overflow(b) ? -1 : 0;
 }

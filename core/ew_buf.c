@@ -57,13 +57,26 @@ void ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
 
 void ew_buf_u64(struct ew_buf *b, uint64_t v)
 {
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char tmp[24];
 	int i = (int)sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	while (v >= 100) {   /* two digits per division */
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		i -= 2;
+		memcpy(tmp + i, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(tmp + i, pairs + 2 * v, 2);
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	ew_buf_put(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
@@ -91,32 +104,51 @@ static size_t escape(unsigned char c, char *d)
 	}
 }
 
+/* Non-zero when one of the 8 bytes of w is a control, '"' or '\\' (SWAR: a byte below
+ * 0x20, or one equal to 0x22 or 0x5c; bytes of 0x80 and above never flag). */
+static inline uint64_t special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+	       ((bs - ones) & ~bs & high);
+}
+
 void ew_buf_json_str(struct ew_buf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t start = b->len;
-	char *d, *end;
+	size_t n = strlen(s), room = b->cap - b->len;
 
-	/* Fast path: write straight into the buffer while at least 8 bytes are left. */
-	if (b->cap - b->len > 16) {
-		d = b->p + b->len;
-		end = b->p + b->cap - 8;
+	/* Fast path, when even an all-escaped string fits: no bound checks, and 8 bytes
+	 * at a time while none of them needs an escape. */
+	if (room > 3 && n < (room - 3) / 6) {
+		char *d = b->p + b->len;
+		size_t i = 0;
+
 		*d++ = '"';
-		while (*u && d < end) {
-			if (!needs_escape[*u])
-				*d++ = (char)*u++;
+		while (i < n) {
+			if (n - i >= 8) {
+				uint64_t w;
+
+				memcpy(&w, u + i, 8);
+				if (special8(w) == 0) {
+					memcpy(d, &w, 8);
+					d += 8;
+					i += 8;
+					continue;
+				}
+			}
+			if (!needs_escape[u[i]])
+				*d++ = (char)u[i];
 			else
-				d += escape(*u++, d);
+				d += escape(u[i], d);
+			i++;
 		}
-		if (*u == '\0' && d < end) {
-			*d++ = '"';
-			*d = '\0';
-			b->len = (size_t)(d - b->p);
-			return;
-		}
-		b->len = start;   /* not enough room: the careful way, which records overflow */
-		b->p[b->len] = '\0';
-		u = (const unsigned char *)s;
+		*d++ = '"';
+		*d = '\0';
+		b->len = (size_t)(d - b->p);
+		return;
 	}
 	ew_buf_putc(b, '"');
 	for (; *u != '\0'; u++) {

@@ -49,27 +49,42 @@ static char *put2(char *p, unsigned v)
 
 const char *ew_time_rfc3339(uint64_t us, char *out)
 {
+	/* Alerts come many a second: each thread keeps the "YYYY-MM-DDTHH:MM:SS." of the
+	 * last seconds it formatted (four, so an alert's time and its flow's start do not
+	 * evict each other); only the milliseconds are formatted every time. */
+	static __thread struct {
+		uint64_t secs;
+		char s[20];
+	} cache[4] = { { UINT64_MAX, "" }, { UINT64_MAX, "" }, { UINT64_MAX, "" },
+		       { UINT64_MAX, "" } };
 	uint64_t secs = us / EW_USEC;
-	unsigned sod = (unsigned)(secs % 86400), ms = (unsigned)(us % EW_USEC / 1000), m, d;
-	int y;
-	char *p = out;
+	unsigned ms = (unsigned)(us % EW_USEC / 1000);
+	char *p = cache[secs & 3].s;
 
-	civil((int64_t)(secs / 86400), &y, &m, &d);
-	if (y > 9999)
-		y = 9999;
-	p = put2(p, (unsigned)y / 100);
-	p = put2(p, (unsigned)y % 100);
-	*p++ = '-';
-	p = put2(p, m);
-	*p++ = '-';
-	p = put2(p, d);
-	*p++ = 'T';
-	p = put2(p, sod / 3600);
-	*p++ = ':';
-	p = put2(p, sod / 60 % 60);
-	*p++ = ':';
-	p = put2(p, sod % 60);
-	*p++ = '.';
+	if (cache[secs & 3].secs != secs) {
+		unsigned sod = (unsigned)(secs % 86400), m, d;
+		int y;
+
+		civil((int64_t)(secs / 86400), &y, &m, &d);
+		if (y > 9999)
+			y = 9999;
+		p = put2(p, (unsigned)y / 100);
+		p = put2(p, (unsigned)y % 100);
+		*p++ = '-';
+		p = put2(p, m);
+		*p++ = '-';
+		p = put2(p, d);
+		*p++ = 'T';
+		p = put2(p, sod / 3600);
+		*p++ = ':';
+		p = put2(p, sod / 60 % 60);
+		*p++ = ':';
+		p = put2(p, sod % 60);
+		*p = '.';
+		cache[secs & 3].secs = secs;
+	}
+	memcpy(out, cache[secs & 3].s, 20);
+	p = out + 20;
 	*p++ = (char)('0' + ms / 100);
 	p = put2(p, ms % 100);
 	*p++ = 'Z';

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for core/: addresses and prefixes, durations, times, buffers, YAML nodes
  * with positions. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check_main.h"
 #include "core/ew_addr.h"
@@ -51,6 +54,21 @@ START_TEST(durations_and_times)
 	ck_assert_int_eq(ew_duration_parse("-1s", &us), -1);
 	ck_assert_str_eq(ew_time_rfc3339(0, t), "1970-01-01T00:00:00.000Z");
 	ck_assert_str_eq(ew_time_rfc3339(1549337929790123ULL, t), "2019-02-05T03:38:49.790Z");
+	/* times that share a cache slot (seconds 4 apart), alternate, or cross midnight,
+	 * each formatted as gmtime says */
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t when = 1795301943091000ULL + (i % 7) * 4 * EW_USEC + (i * 86399 % 200000) *
+			      EW_USEC + i * 1237 % EW_USEC;
+		time_t secs = (time_t)(when / EW_USEC);
+		struct tm tm;
+		char want[64];
+
+		gmtime_r(&secs, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned)(when % EW_USEC / 1000));
+		ck_assert_str_eq(ew_time_rfc3339(when, t), want);
+	}
 }
 END_TEST
 
@@ -70,6 +88,76 @@ START_TEST(buffers)
 	ew_buf_reset(&b);
 	ew_buf_printf(&b, "%d-%d", 1, 2);
 	ck_assert_str_eq(mem, "1-2");
+}
+END_TEST
+
+/* The escaped form by the definition: what ew_buf_json_str must produce. */
+static void json_ref(const unsigned char *s, char *out)
+{
+	*out++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\') {
+			*out++ = '\\';
+			*out++ = (char)*s;
+		} else if (*s == '\n') {
+			out += sprintf(out, "\\n");
+		} else if (*s == '\r') {
+			out += sprintf(out, "\\r");
+		} else if (*s == '\t') {
+			out += sprintf(out, "\\t");
+		} else if (*s < 0x20) {
+			out += sprintf(out, "\\u%04x", *s);
+		} else {
+			*out++ = (char)*s;
+		}
+	}
+	*out++ = '"';
+	*out = '\0';
+}
+
+START_TEST(json_strings_escaped_at_every_position)
+{
+	/* every special byte, and bytes next to them in value, at every offset of strings
+	 * of 1 to 40 bytes, in a roomy buffer (8 bytes at a time) and a tight one */
+	static const unsigned char probes[] = { 0x01, 0x0a, 0x1f, 0x20, 0x21, '"', 0x23, 0x5b,
+						'\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff };
+	unsigned char s[48];
+	char want[48 * 6 + 3], mem[48 * 6 + 3], tight[40];
+	struct ew_buf b;
+
+	for (size_t len = 1; len <= 40; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t k = 0; k < sizeof(probes); k++) {
+				for (size_t i = 0; i < len; i++)
+					s[i] = (unsigned char)('a' + (i * 7 + k) % 26);
+				s[at] = probes[k];
+				s[(at * 5 + k) % len] = probes[(k + 3) % sizeof(probes)];
+				s[len] = 0;
+				json_ref(s, want);
+				ew_buf_init(&b, mem, sizeof(mem));
+				ew_buf_json_str(&b, (const char *)s);
+				ck_assert_str_eq(mem, want);
+				ck_assert(!ew_buf_overflow(&b));
+				ew_buf_init(&b, tight, sizeof(tight));
+				ew_buf_json_str(&b, (const char *)s);
+				ck_assert_int_eq(ew_buf_overflow(&b), strlen(want) >= sizeof(tight));
+				ck_assert(strncmp(tight, want, strlen(tight)) == 0);
+			}
+	/* a buffer 1 to 6 bytes short of full, or already overflowed: nothing written past */
+	for (size_t left = 0; left <= 6; left++) {
+		char *small = malloc(left + 20);
+
+		ew_buf_init(&b, small, left + 20);
+		ew_buf_puts(&b, "0123456789012345678");
+		ck_assert_uint_eq(b.len, 19);
+		ew_buf_json_str(&b, "ab\"c");
+		ck_assert_int_eq(ew_buf_overflow(&b), left < 7);
+		ck_assert_uint_le(strlen(small), left + 19);
+		ew_buf_json_str(&b, "more");
+		ck_assert(ew_buf_overflow(&b));
+		ck_assert_uint_le(strlen(small), left + 19);
+		free(small);
+	}
 }
 END_TEST
 
@@ -152,6 +240,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
+	tcase_add_test(t, json_strings_escaped_at_every_position);
 	tcase_add_test(t, yaml_nodes_positions_and_errors);
 	suite_add_tcase(s, t);
 	return s;
