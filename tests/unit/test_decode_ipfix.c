@@ -184,6 +184,113 @@ START_TEST(ipfix_fields_and_times)
 }
 END_TEST
 
+/* The three ways a record is read (straight code for a template of only common fields;
+ * compiled ops when another element is read too; field by field when a field has a
+ * variable length) give the same record. Template 300: the common fields; 301: the same
+ * and a VLAN (an op of its own); 302: the same and a variable-length applicationName. */
+static void common_template(struct msg *m, uint16_t id, int extra)
+{
+	static const uint16_t f[][2] = { { 8, 4 }, { 12, 4 }, { 7, 2 }, { 11, 2 }, { 4, 1 },
+		{ 6, 1 }, { 1, 4 }, { 2, 8 }, { 10, 2 }, { 14, 4 }, { 61, 1 }, { 136, 1 },
+		{ 152, 8 }, { 153, 8 } };
+	size_t n = sizeof(f) / sizeof(f[0]);
+
+	set_begin(m, 2);
+	u16(m, id);
+	u16(m, (uint16_t)(n + (extra != 0)));
+	for (size_t i = 0; i < n; i++) {
+		u16(m, f[i][0]);
+		u16(m, f[i][1]);
+	}
+	if (extra == 1) {
+		u16(m, 58); u16(m, 2);
+	} else if (extra == 2) {
+		u16(m, 96); u16(m, 65535);
+	}
+	set_end(m);
+}
+
+static void common_record(struct msg *m, uint32_t i, int extra)
+{
+	uint8_t a[4] = { 198, 18, (uint8_t)(i >> 8), (uint8_t)i };
+
+	bytes(m, a, 4);
+	a[1] = 19;
+	bytes(m, a, 4);
+	u16(m, (uint16_t)(1024 + i * 977));
+	u16(m, (uint16_t)(i * 31));
+	u8(m, i % 3 ? 6 : 17);
+	u8(m, (uint8_t)(i * 13));
+	u32(m, i * 100003u);
+	u64(m, (uint64_t)i << 33 | i);
+	u16(m, (uint16_t)i);
+	u32(m, i * 7);
+	u8(m, (uint8_t)(i & 1));
+	u8(m, (uint8_t)(i % 5));
+	u64(m, 1700000000000ULL + i);
+	u64(m, 1700000000500ULL + i * 3);
+	if (extra == 1) {
+		u16(m, 0);     /* VLAN 0: the same record as the others */
+	} else if (extra == 2) {
+		u8(m, (uint8_t)(i % 4));
+		bytes(m, "abc", i % 4);
+	}
+}
+
+START_TEST(three_readers_agree)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct got g[3];
+	char a[EW_ADDR_STRLEN], b[EW_ADDR_STRLEN];
+
+	for (int k = 0; k < 3; k++) {
+		struct msg m;
+
+		memset(&g[k], 0, sizeof(g[k]));
+		ipfix_begin(&m, 0, 1);
+		common_template(&m, (uint16_t)(300 + k), k);
+		set_begin(&m, (uint16_t)(300 + k));
+		for (uint32_t i = 0; i < 40; i++)
+			common_record(&m, i * 1237 + 1, k);
+		set_end(&m);
+		ck_assert_int_eq(decode(s, &ex, &m, &g[k]), EW_OK);
+		ck_assert_int_eq(g[k].n, 40);
+	}
+	for (int k = 1; k < 3; k++)
+		for (int i = 0; i < 40; i++) {
+			const struct ew_nf_record *x = &g[0].r[i], *y = &g[k].r[i];
+
+			ck_assert_str_eq(ew_addr_format(&x->f.src, a), ew_addr_format(&y->f.src, b));
+			ck_assert_str_eq(ew_addr_format(&x->f.dst, a), ew_addr_format(&y->f.dst, b));
+			ck_assert_uint_eq(x->f.sport, y->f.sport);
+			ck_assert_uint_eq(x->f.dport, y->f.dport);
+			ck_assert_uint_eq(x->f.proto, y->f.proto);
+			ck_assert_uint_eq(x->f.tcp_flags[0], y->f.tcp_flags[0]);
+			ck_assert_uint_eq(x->f.bytes[0], y->f.bytes[0]);
+			ck_assert_uint_eq(x->f.pkts[0], y->f.pkts[0]);
+			ck_assert_uint_eq(x->f.first_us, y->f.first_us);
+			ck_assert_uint_eq(x->f.last_us, y->f.last_us);
+			ck_assert_uint_eq(x->f.vlan, y->f.vlan);
+			ck_assert_uint_eq(x->in_if, y->in_if);
+			ck_assert_uint_eq(x->out_if, y->out_if);
+			ck_assert_uint_eq(x->direction, y->direction);
+			ck_assert_uint_eq(x->end_reason, y->end_reason);
+			ck_assert_uint_eq(x->has_tcp_flags, y->has_tcp_flags);
+			ck_assert_uint_eq(x->has_flow, y->has_flow);
+		}
+	/* and the values are the ones sent */
+	ck_assert_uint_eq(g[0].r[1].f.bytes[0], 1238u * 100003u);
+	ck_assert_uint_eq(g[0].r[1].f.pkts[0], UINT32_MAX);       /* 2^43 + i, clamped */
+	ck_assert_uint_eq(g[0].r[1].in_if, 1238);
+	ck_assert_uint_eq(g[0].r[1].out_if, 1238 * 7);
+	ck_assert_uint_eq(g[0].r[1].direction, 0);
+	ck_assert_uint_eq(g[0].r[1].end_reason, 1238 % 5);
+	ck_assert_uint_eq(g[0].r[1].f.last_us, (1700000000500ULL + 1238 * 3) * 1000);
+	ew_ipfix_free(s);
+}
+END_TEST
+
 START_TEST(v9_uptime_times_and_sampler_options)
 {
 	struct ew_ipfix_session *s = session();
@@ -787,6 +894,7 @@ static Suite *ipfix_suite(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, ipfix_fields_and_times);
+	tcase_add_test(t, three_readers_agree);
 	tcase_add_test(t, v9_uptime_times_and_sampler_options);
 	tcase_add_test(t, biflow_reverse_and_application_names);
 	tcase_add_test(t, truncation_at_every_byte);
