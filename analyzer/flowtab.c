@@ -49,11 +49,20 @@ int ew_port_rank(uint16_t port)
 		9300, 9418, 10250, 11211, 15672, 27017, 27018,
 	};
 
+	size_t lo = 0, hi = sizeof(common) / sizeof(common[0]);
+
 	if (port < 1024)
 		return 2;
-	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
-		if (common[i] == port)
+	while (lo < hi) {            /* common[] is sorted */
+		size_t mid = (lo + hi) / 2;
+
+		if (common[mid] == port)
 			return 2;
+		if (common[mid] < port)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return port >= 32768 ? 0 : 1;
 }
 
