@@ -2,21 +2,36 @@
 /* scan - see scan.h. */
 #include "analyzer/scan.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SET_PROBE 4      /* set slots looked at per lookup (adjacent: one or two cache lines) */
 #define DUE_MAX 1024     /* scanners awaiting their report at once (more: reported now) */
-#define SRC_PROBE 4      /* source entries looked at per lookup */
+#define SRC_WAYS 4       /* a source's entry is one of the four of its bucket */
 
+/* A bucket's tags, one cache line: which of its entries holds a source (a fingerprint of
+ * its hash, 0 when free) and when each was last active, so that finding a source or the
+ * entry to give it touches this line and then only the entry itself. */
+struct src_tags {
+	uint32_t fp[SRC_WAYS];
+	uint64_t last_us[SRC_WAYS];
+} __attribute__((aligned(64)));
+
+/* A source's window. Every flow reads and writes the first two cache lines (these fields
+ * and the report's counters); the report's addresses and sample are written only when a
+ * flow is a probe, and are not cleared when a window starts (the counters say which are
+ * set). */
 struct src_ent {
 	struct ew_addr a;
-	uint64_t start_us, last_us;
+	uint64_t start_us;
 	uint32_t wid;                /* window id: part of every set fingerprint */
 	uint32_t flows;              /* flows started in the window */
 	uint8_t used, state, kinds, reported;
 	struct ew_scan_report r;
-};
+} __attribute__((aligned(64)));
+
+#define SRC_HOT offsetof(struct src_ent, r.src)   /* bytes cleared per window */
 
 struct set_slot {
 	uint64_t fp;
@@ -28,13 +43,15 @@ struct ew_scan {
 	struct ew_scan_conf c;
 	ew_scan_report_fn fn;
 	void *arg;
-	struct src_ent *src;
-	uint32_t nsrc_mask;
+	struct src_ent *src;         /* src[bucket * SRC_WAYS + way] */
+	struct src_tags *tags;
+	uint32_t nb_mask;            /* buckets - 1 */
 	struct set_slot *pairs, *targets;
 	uint32_t set_mask;
 	uint32_t next_wid;
 	uint64_t last_tick;
-	struct src_ent blank;       /* all zero: what a window starts from */
+	struct src_ent blank;       /* all zero: what a window starts from (a copy: gcc makes
+				     * a clear of this size "rep stos", a fifth of observe) */
 	uint32_t *due;              /* entries that are scanners not reported yet */
 	uint32_t ndue;
 	struct ew_scan_stats st;
@@ -76,15 +93,21 @@ struct ew_scan *ew_scan_new(const struct ew_scan_conf *c, ew_scan_report_fn fn, 
 	s->arg = arg;
 	ns = pow2(c->max_sources ? c->max_sources : 1);
 	nset = pow2(ns * 8);
-	s->src = calloc(ns, sizeof(*s->src));
+	s->src = aligned_alloc(64, ns * sizeof(*s->src));
+	s->tags = aligned_alloc(64, ns / SRC_WAYS * sizeof(*s->tags));
+	if (s->src != NULL)
+		memset(s->src, 0, ns * sizeof(*s->src));
+	if (s->tags != NULL)
+		memset(s->tags, 0, ns / SRC_WAYS * sizeof(*s->tags));
 	s->pairs = calloc(nset, sizeof(*s->pairs));
 	s->targets = calloc(nset, sizeof(*s->targets));
 	s->due = calloc(DUE_MAX, sizeof(*s->due));
-	if (s->src == NULL || s->pairs == NULL || s->targets == NULL || s->due == NULL) {
+	if (s->src == NULL || s->tags == NULL || s->pairs == NULL || s->targets == NULL ||
+	    s->due == NULL) {
 		ew_scan_free(s);
 		return NULL;
 	}
-	s->nsrc_mask = ns - 1;
+	s->nb_mask = ns / SRC_WAYS - 1;
 	s->set_mask = nset - 1;
 	s->next_wid = 1;
 	return s;
@@ -95,6 +118,7 @@ void ew_scan_free(struct ew_scan *s)
 	if (s == NULL)
 		return;
 	free(s->src);
+	free(s->tags);
 	free(s->pairs);
 	free(s->targets);
 	free(s->due);
@@ -106,6 +130,7 @@ static void report(struct ew_scan *s, struct src_ent *e)
 	if (e->state == EW_SCAN_SCANNER && !e->reported) {
 		e->reported = 1;
 		e->r.kinds = e->kinds;
+		e->r.src = e->a;
 		s->st.reported++;
 		s->fn(s->arg, &e->r);
 	}
@@ -115,56 +140,65 @@ static void report(struct ew_scan *s, struct src_ent *e)
 static void window_start(struct ew_scan *s, struct src_ent *e, const struct ew_addr *a,
 			 uint64_t now)
 {
-	*e = s->blank;   /* a copy: gcc makes a memset of this size "rep stos", 20% of here */
+	memcpy(e, &s->blank, SRC_HOT);
 	e->used = 1;
 	e->a = *a;
-	e->r.src = *a;
-	e->start_us = e->last_us = now;
-	e->r.first_us = now;
+	e->start_us = now;
+	e->r.first_us = e->r.last_us = now;
 	e->wid = s->next_wid++;
 	if (s->next_wid == 0)
 		s->next_wid = 1;
 }
 
 /* The entry of src (its window current at now), or NULL when create is 0 and there is
- * none. Creating may evict the least recently active entry of the probe sequence. */
+ * none; *last: its tag's activity time. Creating may evict the least recently active
+ * entry of the bucket. */
 static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint64_t now,
-			       int create)
+			       int create, uint64_t **last)
 {
 	uint64_t h = ew_addr_hash(a, 0x5ca11);
-	struct src_ent *victim = NULL;
+	uint32_t b = (uint32_t)h & s->nb_mask, fp = (uint32_t)(h >> 32) | 1, v = 0;
+	struct src_tags *t = &s->tags[b];
+	struct src_ent *e;
 
-	for (uint32_t i = 0; i < SRC_PROBE; i++) {
-		struct src_ent *e = &s->src[(h + i) & s->nsrc_mask];
-
-		if (e->used && ew_addr_eq(&e->a, a)) {
-			if (now >= e->start_us + s->c.window_us) {   /* the window is over */
-				report(s, e);
-				if (!create)
-					return NULL;
-				window_start(s, e, a, now);
-			}
-			return e;
-		}
-		if (!create)
+	for (uint32_t i = 0; i < SRC_WAYS; i++) {
+		if (t->fp[i] != fp)
 			continue;
-		if (!e->used) {
-			if (victim == NULL || victim->used)
-				victim = e;
-		} else if (victim == NULL || (victim->used && e->last_us < victim->last_us)) {
-			victim = e;
+		e = &s->src[b * SRC_WAYS + i];
+		if (!ew_addr_eq(&e->a, a))
+			continue;
+		if (now >= e->start_us + s->c.window_us) {   /* the window is over */
+			report(s, e);
+			if (!create)
+				return NULL;
+			window_start(s, e, a, now);
+			t->last_us[i] = now;
 		}
+		*last = &t->last_us[i];
+		return e;
 	}
 	if (!create)
 		return NULL;
-	if (victim->used) {
-		report(s, victim);
+	for (uint32_t i = 0; i < SRC_WAYS; i++) {   /* a free entry, else the least active */
+		if (t->fp[i] == 0) {
+			v = i;
+			break;
+		}
+		if (t->last_us[i] < t->last_us[v])
+			v = i;
+	}
+	e = &s->src[b * SRC_WAYS + v];
+	if (t->fp[v] != 0) {
+		report(s, e);
 		s->st.evicted++;
 	} else {
 		s->st.sources++;
 	}
-	window_start(s, victim, a, now);
-	return victim;
+	window_start(s, e, a, now);
+	t->fp[v] = fp;
+	t->last_us[v] = now;
+	*last = &t->last_us[v];
+	return e;
 }
 
 /* Count fp in set: returns its count after this one (1: new). */
@@ -196,14 +230,19 @@ static uint32_t set_add(struct ew_scan *s, struct set_slot *set, uint64_t fp, ui
 void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct ew_addr *dst,
 		     uint8_t proto, uint16_t port, unsigned what, uint64_t now)
 {
-	struct src_ent *e = src_get(s, src, now, 1);
-	uint64_t hd = ew_addr_hash(dst, e->wid), hs = ew_addr_hash(src, hd);
-	uint64_t svc = ((uint64_t)proto << 16) | port;
+	uint64_t *last;
+	int quiet = (what & EW_SCAN_QUIET) &&
+		    !(what & (EW_SCAN_ATTEMPT | EW_SCAN_FAILED | EW_SCAN_DENIED));
+	struct src_ent *e = src_get(s, src, now, !quiet, &last);
+	uint64_t hd, hs, svc = ((uint64_t)proto << 16) | port;
 
 	s->st.observed++;
-	if (now > e->last_us)
-		e->last_us = now;
-	e->r.last_us = e->last_us;
+	if (e == NULL)
+		return;       /* quiet, from a source not tracked: no entry is made for it */
+	hd = ew_addr_hash(dst, e->wid);
+	hs = ew_addr_hash(src, hd);
+	if (now > e->r.last_us)
+		e->r.last_us = *last = now;
 	if (what & EW_SCAN_ATTEMPT) {
 		uint32_t n = set_add(s, s->targets, ew_mix64(hs ^ (svc << 1) ^ 0xa77e), now);
 
@@ -264,14 +303,16 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 
 enum ew_scan_state ew_scan_state(struct ew_scan *s, const struct ew_addr *src, uint64_t now)
 {
-	struct src_ent *e = src_get(s, src, now, 0);
+	uint64_t *last;
+	struct src_ent *e = src_get(s, src, now, 0, &last);
 
 	return e ? (enum ew_scan_state)e->state : EW_SCAN_NONE;
 }
 
 int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, uint64_t now)
 {
-	struct src_ent *e = src_get(s, src, now, 0);
+	uint64_t *last;
+	struct src_ent *e = src_get(s, src, now, 0, &last);
 
 	if (e == NULL || e->state != EW_SCAN_SCANNER)
 		return 0;
@@ -290,7 +331,7 @@ void ew_scan_tick(struct ew_scan *s, uint64_t now)
 
 		/* reported meanwhile (window end, eviction) or reused: off the list */
 		if (e->used && e->state == EW_SCAN_SCANNER && !e->reported &&
-		    now < e->last_us + s->c.settle_us && now < e->start_us + s->c.window_us) {
+		    now < e->r.last_us + s->c.settle_us && now < e->start_us + s->c.window_us) {
 			i++;
 			continue;
 		}
@@ -301,7 +342,7 @@ void ew_scan_tick(struct ew_scan *s, uint64_t now)
 
 void ew_scan_flush(struct ew_scan *s)
 {
-	for (uint32_t i = 0; i <= s->nsrc_mask; i++)
+	for (uint32_t i = 0; i < (s->nb_mask + 1) * SRC_WAYS; i++)
 		if (s->src[i].used)
 			report(s, &s->src[i]);
 }

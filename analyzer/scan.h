@@ -44,6 +44,9 @@ static inline int ew_scan_watched(const struct ew_scan_conf *c, uint8_t proto, u
 #define EW_SCAN_DENIED  4u      /* the policy denied it */
 #define EW_SCAN_TOUCH   8u      /* a new flow, whatever it is (makes a source a suspect) */
 #define EW_SCAN_AGAIN  16u      /* a flow already counted as a probe: no new probe */
+#define EW_SCAN_QUIET  32u      /* with TOUCH alone: a flow already judged permitted and
+				 * answered (flow telemetry): counted for a source that is
+				 * tracked already, and no source is tracked for it */
 
 #define EW_SCAN_HORIZONTAL 1u
 #define EW_SCAN_VERTICAL   2u
@@ -51,25 +54,26 @@ static inline int ew_scan_watched(const struct ew_scan_conf *c, uint8_t proto, u
 
 #define EW_SCAN_SAMPLE 16
 
-/* A scanner's window, as reported. */
+/* A scanner's window, as reported. The counters come first: with the detector's own
+ * fields they are the two cache lines every flow touches (scan.c). */
 struct ew_scan_report {
-	struct ew_addr src;
-	uint8_t kinds;               /* EW_SCAN_HORIZONTAL | ... */
 	uint64_t first_us, last_us;
 	uint32_t hosts;              /* distinct destination hosts probed */
 	uint32_t targets;            /* distinct (host, service) probed */
-	uint32_t max_ports;          /* most services probed on one host ... */
-	struct ew_addr max_ports_host;   /* ... this one */
-	uint32_t attempts;           /* most connections to one watched service ... */
-	struct ew_addr attempts_host;    /* ... this host, ... */
-	uint16_t attempts_port;          /* ... this port */
+	uint32_t max_ports;          /* most services probed on one host (max_ports_host) */
+	uint32_t attempts;           /* most connections to one watched service (attempts_*) */
 	uint32_t probes, failed, denied; /* flows: probes, of which failed, denied */
 	uint32_t folded;             /* policy alerts folded into this report */
-	struct ew_addr first_host;   /* the first host probed and its service */
-	uint8_t first_proto;
-	uint16_t first_port;
-	uint16_t sample[EW_SCAN_SAMPLE];  /* the first distinct ports probed */
+	uint8_t kinds;               /* EW_SCAN_HORIZONTAL | ... */
 	uint8_t nsample;
+	uint8_t first_proto;         /* the first host probed and its service (first_*) */
+	uint16_t first_port;
+	uint16_t attempts_port;
+	/* Set when the counts above say so: first_host once targets > 0, max_ports_host once
+	 * max_ports > 0, attempts_host and attempts_port once attempts > 0. */
+	struct ew_addr src;
+	struct ew_addr max_ports_host, attempts_host, first_host;
+	uint16_t sample[EW_SCAN_SAMPLE];  /* the first distinct ports probed (nsample) */
 };
 
 typedef void (*ew_scan_report_fn)(void *arg, const struct ew_scan_report *r);
