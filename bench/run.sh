@@ -66,8 +66,8 @@ sleep 1
 kill "$TP"; wait "$TP" 2>/dev/null
 one "$BT" decode bench/policy-permitted "$OUT/sflow-100k.pcap" 3
 
-# Over loopback at fixed rates, 5 s each: eastwatch (one core) and nfcapd on the same
-# stream; the sender runs on the other core.
+# Over loopback at fixed rates, 5 s each: eastwatch (one core), nfcapd and nfacctd (one
+# core each in turn) on the same stream; the sender runs on the other core.
 printf 'sources:\n  - { type: ipfix, listen: "127.0.0.1:24901", buffer_mb: 64 }\n' >"$OUT/lb.yaml"
 for rate in 1000000 2500000 5000000; do
 	taskset -c 0 "$EW" run --rules bench/policy-permitted --config "$OUT/lb.yaml" \
@@ -95,6 +95,24 @@ for rate in 1000000 2500000 5000000; do
 	nrecs=$(nfdump -R "$OUT/nfcap" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' | head -1)
 	echo "nfcapd at $((rate / 1000)) k records/s: stored ${nrecs:-0} of about $want records" \
 	     "($(awk -v a="${nrecs:-0}" -v b="$want" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost)"
+	# nfacctd aggregates: it is given one aggregate (the protocol) and the packets it
+	# counted are compared with those in the records sent
+	rm -f "$OUT/nfacct.csv"
+	printf '%s\n' 'daemonize: false' 'nfacctd_ip: 127.0.0.1' 'nfacctd_port: 24903' \
+		'nfacctd_pipe_size: 67108864' 'plugin_pipe_size: 268435456' \
+		'plugin_buffer_size: 1048576' 'plugins: print[p]' 'aggregate[p]: proto' \
+		'print_output[p]: csv' "print_output_file[p]: $PWD/$OUT/nfacct.csv" \
+		'print_output_file_append[p]: true' 'print_refresh_time[p]: 1' >"$OUT/nfacct.conf"
+	taskset -c 0 nfacctd -f "$OUT/nfacct.conf" >"$OUT/nfacct.log" 2>&1 &
+	apid=$!
+	sleep 1
+	sent=$(taskset -c 1 "$BT" send "$OUT/ipfix-100k.pcap" 127.0.0.1 24903 "$rate" 5)
+	sleep 2
+	kill -INT "$apid"; wait "$apid" 2>/dev/null
+	wantp=$(echo "$sent" | sed -n 's/.*(\([0-9]*\) packets counted.*/\1/p')
+	gotp=$(awk -F, 'NR > 1 && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }' "$OUT/nfacct.csv")
+	echo "nfacctd at $((rate / 1000)) k records/s: counted $gotp of $wantp packets in the records" \
+	     "($(awk -v a="$gotp" -v b="$wantp" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost)"
 done
 
 echo "== alert sinks (Kafka: librdkafka's mock cluster, 3 brokers, in its own process)"

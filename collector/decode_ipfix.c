@@ -909,26 +909,27 @@ static inline uint64_t rd_counter(const uint8_t *v, uint32_t n)
 	return rdn(v, n);
 }
 
+/* An address of a straight template: at offset v4 (IPv4) or v6 (IPv6), or absent. */
+static inline void straight_addr(const uint8_t *q, uint16_t v4, uint16_t v6, struct ew_addr *a,
+				 uint8_t *have)
+{
+	if (v4 != NO_OFF) {
+		ew_addr_from_v4(a, q + v4);
+		*have = 1;
+	} else if (v6 != NO_OFF) {
+		ew_addr_from_v6(a, q + v6);
+		*have = 1;
+	}
+}
+
 /* One record of a straight template (compile_ops): the same branches every record. */
 static inline void straight(const struct tmpl *t, const uint8_t *q, struct ew_nf_record *r,
 			    struct raw *w)
 {
 	const uint16_t *o = t->so;
 
-	if (o[OP_SRC4] != NO_OFF) {
-		ew_addr_from_v4(&r->f.src, q + o[OP_SRC4]);
-		w->have_src = 1;
-	} else if (o[OP_SRC6] != NO_OFF) {
-		ew_addr_from_v6(&r->f.src, q + o[OP_SRC6]);
-		w->have_src = 1;
-	}
-	if (o[OP_DST4] != NO_OFF) {
-		ew_addr_from_v4(&r->f.dst, q + o[OP_DST4]);
-		w->have_dst = 1;
-	} else if (o[OP_DST6] != NO_OFF) {
-		ew_addr_from_v6(&r->f.dst, q + o[OP_DST6]);
-		w->have_dst = 1;
-	}
+	straight_addr(q, o[OP_SRC4], o[OP_SRC6], &r->f.src, &w->have_src);
+	straight_addr(q, o[OP_DST4], o[OP_DST6], &r->f.dst, &w->have_dst);
 	if (o[OP_SPORT] != NO_OFF)
 		r->f.sport = rd16(q + o[OP_SPORT]);
 	if (o[OP_DPORT] != NO_OFF)

@@ -118,7 +118,7 @@ START_TEST(quiet_flows_track_no_source)
 	ck_assert_uint_eq(st.observed, 1000);
 	ck_assert_uint_eq(st.sources, 0);
 	ck_assert_int_eq(ew_scan_state(s, &a, 2 * S), EW_SCAN_NONE);
-	/* a denied flow makes a the tracked; then its quiet flows count: a suspect */
+	/* a denied flow makes a tracked; then its quiet flows count: a suspect */
 	ew_scan_observe(s, &a, &db, 6, 22, EW_SCAN_TOUCH | EW_SCAN_DENIED | EW_SCAN_QUIET, 2 * S);
 	ck_assert_int_eq(ew_scan_state(s, &a, 2 * S), EW_SCAN_NONE);
 	ew_scan_observe(s, &a, &db, 6, 443, EW_SCAN_TOUCH | EW_SCAN_QUIET, 2 * S + 1);
