@@ -41,7 +41,7 @@ struct ew_dq {
 
 	uint64_t next_try_us, backoff_ms, last_sync_us;
 	struct ew_dq_stats s;
-	uint64_t logged_drops;
+	uint64_t logged_drops, drops_logged_us;
 	uint64_t lat[EW_DQ_LAT_BUCKETS];
 };
 
@@ -203,14 +203,23 @@ static void spill_queue(struct ew_dq *q)
 	}
 }
 
-static void report_drops(struct ew_dq *q)
+/* Log the drops: the first at once, then at most every 10 s while they go on (an
+ * overloaded sink logged a line every few milliseconds), and the total at flush and
+ * close (force). */
+static void report_drops(struct ew_dq *q, int force)
 {
+	uint64_t now;
+
 	if (q->s.dropped == q->logged_drops)
+		return;
+	now = ew_time_mono_us();
+	if (!force && q->drops_logged_us && now - q->drops_logged_us < 10 * EW_USEC)
 		return;
 	ew_error("sink %s: %llu alerts dropped so far: %s", q->name,
 		 (unsigned long long)q->s.dropped,
 		 q->spool ? "the spool is full" : "the queue is full and spooling is off");
 	q->logged_drops = q->s.dropped;
+	q->drops_logged_us = now;
 }
 
 /* One attempt, from the spool (fromspool) or the memory queue. Called with mu held; it
@@ -340,7 +349,7 @@ static void *run(void *arg)
 			ew_spool_sync(q->spool);
 			q->last_sync_us = now;
 		}
-		report_drops(q);
+		report_drops(q, 0);
 		if (ss.records && q->count)
 			spill_queue(q);   /* keep order: new alerts go behind the spooled ones */
 		if (ss.records && can_try) {
@@ -501,7 +510,7 @@ int ew_dq_drain(struct ew_dq *q, int timeout_ms)
 	spill_queue(q);
 	if (q->spool)
 		ew_spool_sync(q->spool);
-	report_drops(q);
+	report_drops(q, 1);
 	rc = q->count == 0 ? EW_OK : EW_E_IO;
 	pthread_mutex_unlock(&q->mu);
 	return rc;
@@ -534,7 +543,7 @@ void ew_dq_free(struct ew_dq *q)
 	if (q->started)
 		pthread_join(q->thr, NULL);
 	spill_queue(q);
-	report_drops(q);
+	report_drops(q, 1);
 	ew_spool_close(q->spool);
 	free(q->ring);
 	pthread_mutex_destroy(&q->mu);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define REC_MAGIC 0x31535745u   /* "EWS1" little-endian */
 #define HDR 12u
@@ -22,29 +23,11 @@ struct ew_spool {
 	char path[PATH_MAX], pospath[PATH_MAX];
 };
 
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
+/* zlib's CRC-32 (the same as the byte-at-a-time table this was, 3 to 10 times faster: at
+ * high alert rates the spool's own CRC was a third of the delivery thread's time). */
 uint32_t ew_crc32(uint32_t crc, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-
-	if (crc_table[1] == 0)
-		crc_init();   /* idempotent: racing threads write the same values */
-	crc = ~crc;
-	while (n--)
-		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	return (uint32_t)crc32_z(crc, p, n);
 }
 
 static void put32(uint8_t *p, uint32_t v)

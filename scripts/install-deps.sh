@@ -6,7 +6,7 @@
 #                            and clients for the integration lab, the benchmark peers
 set -euo pipefail
 BUILD=(build-essential cmake pkgconf libpcap-dev libndpi-dev libyaml-dev libevent-dev
-       librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev)
+       librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev)
 TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tcpdump
       openssh-server openssh-client openssl curl nmap redis-server redis-tools
       libndpi-bin tshark softflowd pmacct nfdump hyperfine
