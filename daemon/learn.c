@@ -2,6 +2,7 @@
 /* learn - see learn.h. */
 #include "daemon/learn.h"
 #include "alerting/alert.h"
+#include "core/ew_log.h"
 #include "core/ew_time.h"
 
 #include <ctype.h>
@@ -82,6 +83,14 @@ void ew_learn_free(struct ew_learn *l)
 	free(l->o);
 	free(l->idx);
 	free(l);
+}
+
+/* learn is a command run by hand: out of memory ends it with a message and status 1 (the
+ * tables it builds hold everything seen, so there is no smaller answer to give). */
+static void __attribute__((noreturn)) out_of_memory(const char *what)
+{
+	ew_error("learn: out of memory for %s", what);
+	exit(1);
 }
 
 static uint64_t obs_hash(const struct obs *k)
@@ -233,7 +242,7 @@ static uint32_t group_add(struct ew_learn *l, const char *name, const char *memb
 		struct lgroup *ng = realloc(l->g, nc * sizeof(*ng));
 
 		if (ng == NULL)
-			abort();   /* a few hundred bytes per group: out of memory here is fatal */
+			out_of_memory("groups");
 		l->g = ng;
 		l->capg = nc;
 	}
@@ -321,7 +330,7 @@ static uint32_t group_of(struct ew_learn *l, const struct ew_addr *a)
 		struct ew_addr *nh = realloc(g->hosts, nc * sizeof(*nh));
 
 		if (nh == NULL)
-			abort();
+			out_of_memory("a group's hosts");
 		g->hosts = nh;
 		g->caphosts = nc;
 	}
@@ -343,7 +352,7 @@ static void build_groups(struct ew_learn *l)
 		want <<= 1;
 	l->hm = calloc(want, sizeof(*l->hm));
 	if (l->hm == NULL)
-		abort();
+		out_of_memory("the host index");
 	l->hm_mask = want - 1;
 	for (uint32_t i = 0; i < l->n; i++) {
 		group_of(l, &l->o[i].src);
@@ -420,7 +429,7 @@ static struct svc *build_services(struct ew_learn *l, uint32_t *nout)
 	uint32_t n = 0;
 
 	if (v == NULL)
-		abort();
+		out_of_memory("services");
 	build_groups(l);
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct obs *o = &l->o[i];
