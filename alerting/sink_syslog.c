@@ -50,7 +50,78 @@ struct syslog_sink {
 	int fd;
 	char body[16384], line[20480], frame[20500];
 	pthread_mutex_t fmt_mu;
+	/* What this connection carried last (HIST_BYTES, oldest dropped first), in records of
+	 * [u32 length][message]: given back to the delivery queue when the connection turns
+	 * out to have been reset, since the receiver may not have read it (RFC 6587 has no
+	 * acknowledgements). Delivery thread only. */
+	uint8_t *hist;
+	uint32_t hist_start, hist_len;
 };
+
+#define HIST_BYTES (1u << 20)
+
+static void hist_copy_in(struct syslog_sink *s, uint32_t at, const void *p, uint32_t n)
+{
+	uint32_t first = HIST_BYTES - at < n ? HIST_BYTES - at : n;
+
+	memcpy(s->hist + at, p, first);
+	memcpy(s->hist, (const uint8_t *)p + first, n - first);
+}
+
+static void hist_copy_out(const struct syslog_sink *s, uint32_t at, void *p, uint32_t n)
+{
+	uint32_t first = HIST_BYTES - at < n ? HIST_BYTES - at : n;
+
+	memcpy(p, s->hist + at, first);
+	memcpy((uint8_t *)p + first, s->hist, n - first);
+}
+
+/* The length of the record at offset at. */
+static uint32_t hist_rec_len(const struct syslog_sink *s, uint32_t at)
+{
+	uint32_t n;
+
+	hist_copy_out(s, at, &n, 4);
+	return n;
+}
+
+static void hist_add(struct syslog_sink *s, const void *p, uint32_t n)
+{
+	if (s->hist == NULL || n + 4 > HIST_BYTES)
+		return;
+	while (HIST_BYTES - s->hist_len < n + 4) {   /* the oldest go */
+		uint32_t old = 4 + hist_rec_len(s, s->hist_start);
+
+		s->hist_start = (s->hist_start + old) % HIST_BYTES;
+		s->hist_len -= old;
+	}
+	hist_copy_in(s, (s->hist_start + s->hist_len) % HIST_BYTES, &n, 4);
+	hist_copy_in(s, (s->hist_start + s->hist_len + 4) % HIST_BYTES, p, n);
+	s->hist_len += n + 4;
+}
+
+/* The connection was reset: what it carried last goes back to the delivery queue (sent
+ * again, at least once; copies share their alert_id). */
+static void hist_resend(struct syslog_sink *s)
+{
+	uint32_t at = s->hist_start, left = s->hist_len, n = 0;
+
+	while (left >= 4) {
+		uint32_t len = hist_rec_len(s, at);
+
+		if (len > sizeof(s->frame))
+			break;
+		hist_copy_out(s, (at + 4) % HIST_BYTES, s->frame, len);
+		ew_dq_push(s->q, s->frame, len, 1);
+		at = (at + 4 + len) % HIST_BYTES;
+		left -= 4 + len;
+		n++;
+	}
+	if (n)
+		ew_warn("syslog sink: %s:%s reset the connection; the last %u alerts it carried "
+			"are sent again", s->host, s->port, n);
+	s->hist_start = s->hist_len = 0;
+}
 
 static void disconnect(struct syslog_sink *s)
 {
@@ -124,31 +195,44 @@ static int do_connect(struct syslog_sink *s, char *why, size_t whylen)
 	return 0;
 }
 
-/* Did the receiver close the connection? (A TLS receiver may also have sent session
- * tickets after the handshake: those are read and dropped.) */
+enum { OPEN, CLOSED, RESET };
+
+/* Did the receiver close the connection: CLOSED when it ended it in order (a FIN or a TLS
+ * close_notify: the kernel sends those only when the receiver had read everything), RESET
+ * when the connection was reset or failed (what we sent last may not have been read), or
+ * is it still OPEN? (A TLS receiver may also have sent session tickets after the
+ * handshake: those are read and dropped.) */
 static int peer_closed(struct syslog_sink *s)
 {
 	struct pollfd p = { .fd = s->fd, .events = POLLIN };
 	char c[512];
-	int closed = 0, fl;
+	int closed = OPEN, fl, err = 0;
+	socklen_t el = sizeof(err);
+	ssize_t r;
 
 	if (poll(&p, 1, 0) <= 0)
-		return 0;
-	if (p.revents & (POLLERR | POLLHUP))
-		return 1;
-	if (recv(s->fd, c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-		return 1;
+		return OPEN;
+	if (p.revents & (POLLERR | POLLHUP)) {
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el);   /* and clear it */
+		return RESET;
+	}
+	r = recv(s->fd, c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r == 0)
+		return CLOSED;
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return RESET;
 	if (s->ssl == NULL)
-		return 0;   /* a plain receiver has nothing to say; ignore it */
+		return OPEN;   /* a plain receiver has nothing to say; ignore it */
 	fl = fcntl(s->fd, F_GETFL);
 	fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
 	for (;;) {
-		int r = SSL_read(s->ssl, c, sizeof(c));
+		int n = SSL_read(s->ssl, c, sizeof(c));
 
-		if (r > 0)
+		if (n > 0)
 			continue;
-		r = SSL_get_error(s->ssl, r);
-		closed = r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE;
+		n = SSL_get_error(s->ssl, n);
+		closed = n == SSL_ERROR_WANT_READ || n == SSL_ERROR_WANT_WRITE ? OPEN :
+			 n == SSL_ERROR_ZERO_RETURN ? CLOSED : RESET;
 		break;
 	}
 	ERR_clear_error();
@@ -189,13 +273,20 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 		       char *why, size_t whylen)
 {
 	struct syslog_sink *s = st;
+	int closed = s->fd >= 0 && s->transport != T_UDP ? peer_closed(s) : OPEN;
 
-	if (s->fd >= 0 && s->transport != T_UDP && peer_closed(s)) {
-		ew_info("syslog sink: %s:%s closed the connection; reconnecting", s->host, s->port);
+	if (closed != OPEN) {
+		ew_info("syslog sink: %s:%s %s the connection; reconnecting", s->host, s->port,
+			closed == RESET ? "reset" : "closed");
+		if (closed == RESET)
+			hist_resend(s);
 		disconnect(s);
 	}
-	if (s->fd < 0 && do_connect(s, why, whylen) != 0)
-		return;
+	if (s->fd < 0) {
+		if (do_connect(s, why, whylen) != 0)
+			return;
+		s->hist_start = s->hist_len = 0;   /* a new connection: nothing carried yet */
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		int rc;
 
@@ -220,10 +311,15 @@ static void send_batch(void *st, const struct ew_dq_msg *m, uint32_t n, uint8_t 
 			}
 		}
 		if (rc != 0) {
+			/* the stream failed: what it carried before may be lost with it */
+			if (s->transport != T_UDP)
+				hist_resend(s);
 			disconnect(s);
 			return;
 		}
 		status[i] = EW_DQ_SENT;
+		if (s->transport != T_UDP)
+			hist_add(s, m[i].p, m[i].len);
 	}
 }
 
@@ -331,9 +427,12 @@ static int syslog_open(void **st, const struct ew_conf_node *c, const struct ew_
 		}
 	}
 	pthread_mutex_init(&s->fmt_mu, NULL);
+	if (!env->validate_only && s->transport != T_UDP)
+		s->hist = malloc(HIST_BYTES);   /* without it, a reset loses what it carried */
 	if ((!env->validate_only &&
 	     ew_dq_new(&s->q, env->name, &dc, send_batch, s, err) != EW_OK)) {
 		SSL_CTX_free(s->ctx);
+		free(s->hist);
 		free(s);
 		return EW_E_IO;
 	}
@@ -380,6 +479,7 @@ static void syslog_close(void *st)
 		return;
 	ew_dq_free(s->q);
 	disconnect(s);
+	free(s->hist);
 	SSL_CTX_free(s->ctx);
 	pthread_mutex_destroy(&s->fmt_mu);
 	free(s);

@@ -2,18 +2,26 @@
 /* Check suite for alerting/spool and alerting/deliver: records survive reopening, a torn
  * tail is cut and a corrupt record skipped, the bound drops and counts; the delivery
  * queue retries with backoff through the spool, keeps order, replays after a restart,
- * drains on shutdown, and never makes a push wait for the network. The receiver here is a function standing in for the network
- * (the integration test delivery.sh uses real servers). */
+ * drains on shutdown, and never makes a push wait for the network. The receiver here is
+ * a function standing in for the network (the integration test delivery.sh uses real
+ * servers), except for the syslog sink's reset case, on a loopback socket. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "alerting/deliver.h"
+#include "alerting/sink.h"
 #include "alerting/spool.h"
+#include "core/ew_conf.h"
+#include "core/ew_sev.h"
 #include "check_main.h"
 
 static char dir[64];
@@ -389,6 +397,109 @@ START_TEST(dq_linger)
 }
 END_TEST
 
+/* A syslog receiver over TCP that reset its connection with our alerts unread: they are
+ * sent again on the next connection (RFC 6587 has no acknowledgements; at least once). */
+static struct ew_alert syslog_alert(uint64_t id)
+{
+	struct ew_alert a;
+	uint8_t s4[4] = { 198, 18, 1, 11 }, d4[4] = { 198, 18, 3, 10 };
+
+	memset(&a, 0, sizeof(a));
+	a.ts_us = 1795301943091000ULL;
+	a.action = "policy-violation";
+	a.severity = EW_SEV_HIGH;
+	a.rule = "default";
+	a.decided_by = "default";
+	a.message = "test";
+	ew_addr_from_v4(&a.src, s4);
+	ew_addr_from_v4(&a.dst, d4);
+	a.proto = 6;
+	a.dport = 22;
+	a.alert_id = id;
+	return a;
+}
+
+/* Distinct externalId= values in buf[0..n). */
+static int distinct_ids(const char *buf, size_t n)
+{
+	char seen[16][17];
+	int k = 0;
+
+	for (const char *p = buf; (p = memmem(p, n - (size_t)(p - buf), "externalId=", 11)); p++) {
+		int dup = 0;
+
+		if ((size_t)(p - buf) + 27 > n)
+			break;
+		for (int i = 0; i < k; i++)
+			dup |= memcmp(seen[i], p + 11, 16) == 0;
+		if (!dup && k < 16)
+			memcpy(seen[k++], p + 11, 16);
+	}
+	return k;
+}
+
+START_TEST(syslog_reset_resends)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), c1, c2;
+	char yaml[256], buf[65536];
+	struct ew_sinkset *set;
+	struct ew_conf *doc;
+	struct ew_err err;
+	size_t got = 0;
+
+	mkdir_tmp();
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	getsockname(lfd, (struct sockaddr *)&sa, &sl);
+	snprintf(yaml, sizeof(yaml), "{type: syslog, address: \"127.0.0.1:%u\", transport: tcp, "
+		 "format: cef}", ntohs(sa.sin_port));
+	ck_assert_int_eq(ew_conf_load_mem(&doc, "t", yaml, strlen(yaml), &err), EW_OK);
+	set = ew_sinkset_new("test", dir);
+	ck_assert_int_eq(ew_sinkset_add(set, ew_conf_root(doc), NULL, &err), EW_OK);
+	for (uint64_t i = 1; i <= 5; i++) {
+		struct ew_alert a = syslog_alert(i);
+
+		ew_sinkset_emit(set, &a);
+	}
+	c1 = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(c1, 0);
+	for (int i = 0; i < 200 && got < 5 * 100; i++) {   /* all five there, none read */
+		ssize_t r = recv(c1, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+
+		got = r > 0 ? (size_t)r : got;
+		usleep(10000);
+	}
+	ck_assert_int_eq(distinct_ids(buf, got), 5);
+	close(c1);                                  /* unread data: the kernel sends a reset */
+	usleep(100000);
+	{
+		struct ew_alert a = syslog_alert(6);
+
+		ew_sinkset_emit(set, &a);
+	}
+	c2 = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(c2, 0);
+	got = 0;
+	for (int i = 0; i < 300 && distinct_ids(buf, got) < 6; i++) {
+		struct timeval tv = { 0, 20000 };
+		ssize_t r;
+
+		setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		r = recv(c2, buf + got, sizeof(buf) - got, 0);
+		if (r > 0)
+			got += (size_t)r;
+	}
+	ck_assert_int_eq(distinct_ids(buf, got), 6);   /* the five again, and the sixth */
+	ew_sinkset_free(set);
+	ew_conf_free(doc);
+	close(c2);
+	close(lfd);
+	rm_tmp();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("deliver");
@@ -406,6 +517,7 @@ static Suite *suite(void)
 	tcase_add_test(t, dq_spool_full_drops_counted);
 	tcase_add_test(t, dq_stuck_receiver_push_does_not_wait);
 	tcase_add_test(t, dq_linger);
+	tcase_add_test(t, syslog_reset_resends);
 	suite_add_tcase(s, t);
 	return s;
 }
