@@ -25,12 +25,6 @@ static inline void quoted(struct ew_buf *b, const char *v)
 	ew_buf_putc(b, '"');
 }
 
-static inline void kv_u64(struct ew_buf *b, const char *k, uint64_t v)
-{
-	key(b, k);
-	ew_buf_u64(b, v);
-}
-
 static void str_array(struct ew_buf *b, const char *k, const char *const *v, uint32_t n)
 {
 	key(b, k);
@@ -133,26 +127,20 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	if (a->scan) {
 		const struct ew_alert_scan *sc = a->scan;
 
+		const struct { const char *k; uint64_t v; } counts[] = {
+			{ "hosts", sc->hosts }, { "services", sc->services },
+			{ "max_ports_per_host", sc->max_ports }, { "attempts", sc->attempts },
+			{ "probes", sc->probes }, { "failed", sc->failed }, { "denied", sc->denied },
+			{ "folded", sc->folded }, { "duration_ms", sc->duration_ms },
+		};
+
 		LIT(b, ",\"scan\":{");
 		str_array(b, "kind", sc->kinds, sc->nkinds);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "hosts", sc->hosts);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "services", sc->services);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "max_ports_per_host", sc->max_ports);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "attempts", sc->attempts);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "probes", sc->probes);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "failed", sc->failed);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "denied", sc->denied);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "folded", sc->folded);
-		ew_buf_putc(b, ',');
-		kv_u64(b, "duration_ms", sc->duration_ms);
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+			ew_buf_putc(b, ',');
+			key(b, counts[i].k);
+			ew_buf_u64(b, counts[i].v);
+		}
 		LIT(b, ",\"ports\":[");
 		for (uint32_t i = 0; i < sc->nports; i++) {
 			if (i)

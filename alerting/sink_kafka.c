@@ -321,17 +321,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
  * trimmed back to the kernel and grown again all the time: at 500k alerts/s a third of
  * the sink's CPU went to page faults. Keep up to 128 MB of freed heap and grow it 32 MB
  * at a time, for the whole process, once, when a producer is first made. */
-static void ew_keep_heap_once(void)
+static void keep_heap(void)
 {
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	mallopt(M_TOP_PAD, 32 << 20);
-}
-
-static void keep_heap(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, ew_keep_heap_once);
 }
 
 static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_sink_env *env,
@@ -475,8 +468,11 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		free(k);
 		return EW_E_IO;
 	}
-	if (!env->validate_only)
-		keep_heap();
+	if (!env->validate_only) {
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+		pthread_once(&once, keep_heap);
+	}
 	if (!env->validate_only && start_poller(k) != EW_OK) {
 		ew_dq_free(k->q);
 		rd_kafka_topic_destroy(k->topic);

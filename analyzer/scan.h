@@ -44,9 +44,9 @@ static inline int ew_scan_watched(const struct ew_scan_conf *c, uint8_t proto, u
 #define EW_SCAN_DENIED  4u      /* the policy denied it */
 #define EW_SCAN_TOUCH   8u      /* a new flow, whatever it is (makes a source a suspect) */
 #define EW_SCAN_AGAIN  16u      /* a flow already counted as a probe: no new probe */
-#define EW_SCAN_QUIET  32u      /* with TOUCH alone: a flow already judged permitted and
-				 * answered (flow telemetry): counted for a source that is
-				 * tracked already, and no source is tracked for it */
+#define EW_SCAN_QUIET  32u      /* a flow already judged (flow telemetry): if it is no
+				 * probe (no ATTEMPT, FAILED or DENIED) it counts for a
+				 * source tracked already, and no source is tracked for it */
 
 #define EW_SCAN_HORIZONTAL 1u
 #define EW_SCAN_VERTICAL   2u

@@ -910,11 +910,9 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 		if ((f.proto == 6 && f.tcp_flags[0] && !(f.tcp_flags[0] & EW_TH_ACK)) ||
 		    ((f.proto == 6 || f.proto == 17) && f.pkts[1] == 0))
 			what |= EW_SCAN_FAILED;
-		/* permitted and answered: counted for a source tracked already, else not
-		 * tracked (at record rates a table of every talking host costs more than
-		 * the rest of the path; a source is tracked from its first probe) */
-		if (!(what & (EW_SCAN_ATTEMPT | EW_SCAN_FAILED | EW_SCAN_DENIED)))
-			what |= EW_SCAN_QUIET;
+		/* judged already: unless it is a probe, it tracks no new source (at record
+		 * rates a table of every talking host costs more than the rest of the path) */
+		what |= EW_SCAN_QUIET;
 		p->last_kind = f.source_kind;
 		ew_scan_observe(p->scan, &f.src, &f.dst, f.proto, f.dport, what, p->now);
 	}
