@@ -102,15 +102,17 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 		}                                                                          \
 	}
 
-void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v)
+/* The verdict for f whose ends are in group sets ss and ds. */
+static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uint32_t ss,
+			 uint32_t ds, struct ew_verdict *v)
 {
 	const struct pair_rec *deny = NULL, *allow = NULL;
 	uint32_t ns, nd;
 	const uint32_t *sg, *dg;
 	int dep = 0;
 
-	v->src_set = ew_lpm_lookup(p->lpm, &f->src);
-	v->dst_set = ew_lpm_lookup(p->lpm, &f->dst);
+	v->src_set = ss;
+	v->dst_set = ds;
 	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
 	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
 	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
@@ -164,6 +166,62 @@ void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struc
 	v->action = p->def_action;
 	v->severity = p->def_action == EW_DENY ? p->def_sev : 0;
 	v->by = EW_BY_DEFAULT;
+}
+
+void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v)
+{
+	verdict_sets(p, f, ew_lpm_lookup(p->lpm, &f->src), ew_lpm_lookup(p->lpm, &f->dst), v);
+}
+
+void ew_vcache_init(struct ew_vcache *c)
+{
+	c->gen = 0;
+	c->hits = c->misses = 0;
+}
+
+static void vcache_reset(struct ew_vcache *c, uint64_t gen)
+{
+	for (uint32_t i = 0; i < EW_VCACHE_SLOTS; i++)
+		c->s[i].k0 = UINT64_MAX;   /* no pair of set ids is that: the lpm has fewer */
+	c->gen = gen;
+}
+
+void ew_policy_verdict_cached(const struct ew_policy *p, struct ew_vcache *c,
+			      const struct ew_flow *f, struct ew_verdict *v)
+{
+	uint32_t ss = ew_lpm_lookup(p->lpm, &f->src), ds = ew_lpm_lookup(p->lpm, &f->dst);
+	uint64_t k0 = (uint64_t)ss << 32 | ds;
+	uint64_t k1 = (uint64_t)f->proto | (uint64_t)p->pclass[f->dport] << 8 |
+		      (uint64_t)f->app_source << 24 | (uint64_t)f->app_proto << 32 |
+		      (uint64_t)f->app_master << 48;
+	uint64_t h = (k0 ^ k1 * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	struct ew_vcache_slot *s = &c->s[h >> (64 - 10)];
+
+	_Static_assert(EW_VCACHE_SLOTS == 1 << 10, "the hash takes 10 bits");
+	if (__builtin_expect(c->gen != p->gen, 0))
+		vcache_reset(c, p->gen);
+	if (s->k0 == k0 && s->k1 == k1) {
+		c->hits++;
+		v->action = s->action;
+		v->severity = s->severity;
+		v->by = s->by;
+		v->app_dependent = s->app_dependent;
+		v->rule = s->rule == UINT32_MAX ? NULL : &p->rules[s->rule];
+		v->intra_group = s->intra_group;
+		v->src_set = ss;
+		v->dst_set = ds;
+		return;
+	}
+	c->misses++;
+	verdict_sets(p, f, ss, ds, v);
+	s->k0 = k0;
+	s->k1 = k1;
+	s->action = v->action;
+	s->severity = v->severity;
+	s->by = v->by;
+	s->app_dependent = v->app_dependent;
+	s->rule = v->rule ? (uint32_t)(v->rule - p->rules) : UINT32_MAX;
+	s->intra_group = v->intra_group;
 }
 
 uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
@@ -255,6 +313,7 @@ void ew_policy_free(struct ew_policy *p)
 	free(p->files);
 	free(p->groups);
 	free(p->rules);
+	free(p->pclass);
 	ew_mem_huge_free(p->pairs, p->npairs_mem);
 	ew_mem_huge_free(p->recs, p->nrecs_mem);
 	free(p->svc_all);

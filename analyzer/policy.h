@@ -78,6 +78,33 @@ struct ew_verdict {
  * per f->app_source). */
 void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v);
 
+/* A caller's cache of verdicts (one per thread; a pipeline owns one). A verdict depends
+ * only on the two ends' group sets, the protocol, the destination port's class (the
+ * ports the policy's service ranges do not tell apart) and the application, so the
+ * cache is keyed on those and stays small whatever the addresses and ephemeral ports.
+ * It knows which policy filled it: a new policy empties it on first use. */
+#define EW_VCACHE_SLOTS 1024
+
+struct ew_vcache_slot {
+	uint64_t k0, k1;
+	uint32_t rule;            /* index of the deciding rule, UINT32_MAX for none */
+	uint32_t intra_group;
+	uint8_t action, severity, by, app_dependent;
+};
+
+struct ew_vcache {
+	uint64_t gen;             /* the policy the slots came from; 0: none */
+	uint64_t hits, misses;
+	struct ew_vcache_slot s[EW_VCACHE_SLOTS];
+};
+
+/* An empty cache (or use a zeroed one). */
+void ew_vcache_init(struct ew_vcache *c);
+
+/* ew_policy_verdict through c: the same verdict. */
+void ew_policy_verdict_cached(const struct ew_policy *p, struct ew_vcache *c,
+			      const struct ew_flow *f, struct ew_verdict *v);
+
 /* Every rule whose conditions all match f, in load order, into out[0..max); returns how
  * many matched (possibly more than max). For "explain". */
 uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,

@@ -40,6 +40,12 @@ struct ew_policy {
 	 * it has rules for: a verdict skips the pairs whose bit is clear, so the pair table
 	 * is read only for pairs that (almost surely) have rules. */
 	uint64_t (*sig)[4];
+	/* Port classes: dport -> the class of ports that no rule's service range tells
+	 * apart (all the ephemeral ports a policy never names are one class). With the two
+	 * group sets, the protocol and the application, a class decides the verdict: the
+	 * key of ew_vcache. */
+	uint16_t *pclass;
+	uint64_t gen;             /* unique per loaded policy, for ew_vcache */
 	char **files;
 	uint32_t nfiles;
 	uint8_t def_action, def_sev;

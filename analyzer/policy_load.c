@@ -794,6 +794,34 @@ static int build_pairs(struct loader *L)
 	return EW_OK;
 }
 
+/* Port classes (policy_int.h): a class starts at every port where some rule's service
+ * range starts or after one ends. At most 65,536 classes, so a class fits 16 bits. */
+static int build_pclass(struct loader *L)
+{
+	static _Atomic uint64_t gen;
+	struct ew_policy *p = L->p;
+	uint8_t *cut = calloc(65537, 1);
+	uint32_t c = 0;
+
+	p->pclass = malloc(65536 * sizeof(*p->pclass));
+	if (cut == NULL || p->pclass == NULL) {
+		free(cut);
+		return oom(L);
+	}
+	for (uint32_t i = 0; i < p->nrules; i++)
+		for (uint32_t k = 0; k < p->rules[i].nsvc; k++) {
+			cut[p->rules[i].svc[k].lo] = 1;
+			cut[(uint32_t)p->rules[i].svc[k].hi + 1] = 1;
+		}
+	for (uint32_t port = 0; port < 65536; port++) {
+		c += port > 0 && cut[port];
+		p->pclass[port] = (uint16_t)c;
+	}
+	free(cut);
+	p->gen = ++gen;
+	return EW_OK;
+}
+
 /* ---- driver ---- */
 
 static int parse_file(struct loader *L, struct ew_conf *cf, int pass)
@@ -881,7 +909,7 @@ static struct ew_policy *load_all(const char *const *files, const void *const *d
 		oom(&L);
 		goto out;
 	}
-	if (build_pairs(&L) != EW_OK)
+	if (build_pairs(&L) != EW_OK || build_pclass(&L) != EW_OK)
 		goto out;
 	ok = 1;
 out:

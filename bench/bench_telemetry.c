@@ -90,6 +90,7 @@ struct verdicts {
 	struct ew_classify *cls;
 	struct ew_policy *pol;
 	uint64_t n, denied;
+	struct ew_vcache vc;
 };
 
 static void verdict_record(void *arg, const struct ew_nf_record *r)
@@ -104,7 +105,7 @@ static void verdict_record(void *arg, const struct ew_nf_record *r)
 	f = r->f;
 	f.app_source = EW_APP_NONE;
 	ew_classify_guess(vs->cls, &f);
-	ew_policy_verdict(vs->pol, &f, &v);
+	ew_policy_verdict_cached(vs->pol, &vs->vc, &f, &v);
 	vs->denied += v.action == EW_DENY;
 }
 
@@ -173,11 +174,15 @@ static void decode_bench(const char *rules, const char *file, int repeat)
 			struct ew_pipeline_conf pc;
 			struct ew_pipeline *p;
 			struct judge j = { 0 };
-			struct verdicts vs = { cls, pol, 0, 0 };
+			static struct verdicts vs;
 			uint64_t count = 0, t0, t1;
 			ew_nf_record_fn fns[3] = { count_record, judge_record, verdict_record };
 			void *args[3] = { &count, &j, &vs };
 
+			vs.cls = cls;
+			vs.pol = pol;
+			vs.n = vs.denied = 0;
+			ew_vcache_init(&vs.vc);
 			ew_ipfix_conf_default(&ic);
 			ic.template_lifetime_us = 0;
 			s = ew_ipfix_new(&ic);

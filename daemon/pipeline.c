@@ -68,6 +68,7 @@ struct ew_pipeline {
 	struct ew_pipeline_conf c;
 	struct ew_classify *cls;
 	const struct ew_policy *pol;
+	struct ew_vcache vc;        /* verdicts by group sets, port class and application */
 	struct ew_sinkset *sinks;
 	int flow_sinks;             /* a sink takes every flow record (Kafka flows_topic) */
 	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
@@ -746,7 +747,7 @@ static void judge_final(struct ew_pipeline *p, struct ew_ft_entry *e)
 
 	if (JSTATE(e) == J_FINAL)
 		return;
-	ew_policy_verdict(p->pol, &e->f, &v);
+	ew_policy_verdict_cached(p->pol, &p->vc, &e->f, &v);
 	judge_flow(p, e, &e->f, &v, J_FINAL);
 }
 
@@ -759,7 +760,7 @@ static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
 	struct ew_verdict v;
 
-	ew_policy_verdict(p->pol, &e->f, &v);
+	ew_policy_verdict_cached(p->pol, &p->vc, &e->f, &v);
 	if (!v.app_dependent && (v.action == EW_ALLOW || p->c.judge_within_us == 0)) {
 		judge_flow(p, e, &e->f, &v, J_FINAL);
 		return;
@@ -776,7 +777,7 @@ static void judge_overdue_flow(struct ew_pipeline *p, struct ew_ft_entry *e)
 	const struct ew_flow *f = with_guess(p, e);
 	struct ew_verdict v;
 
-	ew_policy_verdict(p->pol, f, &v);
+	ew_policy_verdict_cached(p->pol, &p->vc, f, &v);
 	judge_flow(p, e, f, &v, JSTATE(e) == J_HELD ? J_FINAL : J_PROVISIONAL);
 }
 
@@ -900,7 +901,7 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	}
 	p->st.flows++;
 	p->st.judged++;
-	ew_policy_verdict(p->pol, &f, &v);
+	ew_policy_verdict_cached(p->pol, &p->vc, &f, &v);
 	if (p->scan) {
 		/* failed: the initiator never acknowledged (the handshake did not complete),
 		 * or nothing came back */

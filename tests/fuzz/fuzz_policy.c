@@ -36,6 +36,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		f.app_proto = 1;
 		f.app_source = EW_APP_DPI;
 		ew_policy_verdict(p, &f, &v);
+		/* the verdict cache agrees with the verdict, across ports and applications */
+		{
+			static struct ew_vcache vc;
+			static const uint16_t ports[] = { 0, 22, 23, 53, 80, 443, 8443, 9000, 65535 };
+			struct ew_verdict w;
+
+			for (unsigned i = 0; i < 2 * sizeof(ports) / sizeof(ports[0]); i++) {
+				f.dport = ports[i / 2];
+				f.app_proto = (uint16_t)(i % 6);
+				f.proto = i & 1 ? 17 : 6;
+				ew_policy_verdict(p, &f, &v);
+				ew_policy_verdict_cached(p, &vc, &f, &w);
+				if (v.action != w.action || v.rule != w.rule || v.by != w.by ||
+				    v.severity != w.severity || v.app_dependent != w.app_dependent)
+					__builtin_trap();
+			}
+		}
 		ew_policy_free(p);
 	}
 	return 0;

@@ -344,6 +344,82 @@ START_TEST(verdict_table)
 }
 END_TEST
 
+/* The verdict cache gives ew_policy_verdict's verdict, field by field: random flows over
+ * the policy's addresses, the edges of its port ranges and its applications, through one
+ * cache of 1024 slots (so slots are overwritten), then a second policy through the same
+ * cache (which must forget the first). */
+static void cached_agree(const struct ew_policy *p, struct ew_vcache *vc, uint32_t *seed,
+			 int n)
+{
+	static const char *const addrs[] = { "198.18.1.5", "198.18.2.7", "198.18.3.10",
+		"198.18.3.11", "198.18.9.5", "198.18.0.53", "198.18.5.9", "198.18.5.10",
+		"198.18.5.15", "198.18.5.20", "198.18.5.21", "198.18.2.1", "10.1.1.1",
+		"fd18::2:7", "fd18::99" };
+	static const uint16_t ports[] = { 0, 1, 21, 22, 23, 24, 52, 53, 54, 80, 443, 5432,
+		8442, 8443, 8444, 8999, 9000, 9050, 9100, 9101, 32768, 50000, 65535 };
+	static const char *const apps[] = { NULL, "SSH", "TLS", "HTTP", "DNS", "Telnet",
+		"PostgreSQL" };
+	static const uint8_t protos[] = { 6, 17, 1, 132 };
+	const int nadd = sizeof(addrs) / sizeof(addrs[0]);
+
+	for (int i = 0; i < n; i++) {
+		struct ew_flow f;
+		struct ew_verdict a, b;
+		uint32_t r[7];
+
+		for (int k = 0; k < 7; k++) {
+			*seed = *seed * 1103515245u + 12345u;
+			r[k] = *seed >> 8;
+		}
+		memset(&f, 0, sizeof(f));
+		ew_addr_parse(&f.src, addrs[r[0] % nadd]);
+		ew_addr_parse(&f.dst, addrs[r[1] % nadd]);
+		f.proto = protos[r[2] % 4];
+		f.dport = r[3] & 1 ? (uint16_t)r[3] : ports[r[3] % (sizeof(ports) / sizeof(ports[0]))];
+		f.app_source = (uint8_t)(r[4] % 4);    /* none, dpi, exporter, port */
+		if (f.app_source != EW_APP_NONE && apps[r[5] % 7])
+			f.app_proto = (uint16_t)ew_classify_lookup(cls, apps[r[5] % 7]);
+		if (r[6] % 5 == 0)
+			f.app_master = (uint16_t)ew_classify_lookup(cls, "TLS");
+		ew_policy_verdict(p, &f, &a);
+		ew_policy_verdict_cached(p, vc, &f, &b);
+		ck_assert_msg(a.action == b.action && a.severity == b.severity && a.by == b.by &&
+			      a.app_dependent == b.app_dependent && a.rule == b.rule &&
+			      a.src_set == b.src_set && a.dst_set == b.dst_set &&
+			      (a.by != EW_BY_INTRA || a.intra_group == b.intra_group),
+			      "flow %d (proto %u port %u app %u/%u source %u): cached verdict differs",
+			      i, f.proto, f.dport, f.app_master, f.app_proto, f.app_source);
+	}
+}
+
+START_TEST(cached_verdicts_agree)
+{
+	static struct ew_vcache vc;
+	struct ew_err err;
+	struct ew_policy *p, *q;
+	uint32_t seed = 42;
+
+	write_file("policy.yaml", spec_policy);
+	p = load(&err, NULL);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	ew_vcache_init(&vc);
+	cached_agree(p, &vc, &seed, 200000);
+	ck_assert_uint_gt(vc.hits, 10000);          /* it does cache */
+	ck_assert_uint_gt(vc.misses, 1000);         /* and slots are reused */
+	/* another policy through the same cache: web-to-app now denied */
+	write_file("policy.yaml", base_groups);
+	write_file("b.yaml", "allow:\n  - { name: r1, from: web, to: db, services: [tcp/5432] }\n"
+		   "deny:\n  - { name: d1, from: any, to: any, services: [tcp/8443-9050], "
+		   "severity: low }\ndefault: { action: allow }\n");
+	q = load(&err, NULL);
+	ck_assert_msg(q != NULL, "%s", err.msg);
+	cached_agree(q, &vc, &seed, 50000);
+	cached_agree(p, &vc, &seed, 50000);         /* and back */
+	ew_policy_free(p);
+	ew_policy_free(q);
+}
+END_TEST
+
 START_TEST(app_dependence_is_reported)
 {
 	struct ew_err err;
@@ -453,6 +529,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(e, error_intra_value);
 	tcase_add_test(e, error_empty_dir);
 	tcase_add_test(v, verdict_table);
+	tcase_add_test(v, cached_verdicts_agree);
 	tcase_add_test(v, app_dependence_is_reported);
 	tcase_add_test(v, default_allow_and_labels);
 	tcase_add_test(v, files_merge_in_any_order);
