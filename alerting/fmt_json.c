@@ -5,6 +5,7 @@
 #include "core/ew_time.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* A literal: its length is known when compiled. */
 #define LIT(b, s) ew_buf_put((b), (s), sizeof(s) - 1)
@@ -37,14 +38,48 @@ static void str_array(struct ew_buf *b, const char *k, const char *const *v, uin
 	ew_buf_putc(b, ']');
 }
 
+/* The same, n bytes long (a constant n is copied inline). */
+static inline void quoted_n(struct ew_buf *b, const char *v, size_t n)
+{
+	if (n + 3 < b->cap - b->len) {
+		char *d = b->p + b->len;
+
+		d[0] = '"';
+		memcpy(d + 1, v, n);
+		d[n + 1] = '"';
+		d[n + 2] = '\0';
+		b->len += n + 2;
+		return;
+	}
+	ew_buf_putc(b, '"');
+	ew_buf_put(b, v, n);
+	ew_buf_putc(b, '"');
+}
+
+/* An address in quotes, formatted in place when it fits. */
+static void quoted_addr(struct ew_buf *b, const struct ew_addr *ip)
+{
+	char s[EW_ADDR_STRLEN];
+
+	if (EW_ADDR_STRLEN + 3 < b->cap - b->len) {
+		char *d = b->p + b->len;
+		size_t n = ew_addr_format_n(ip, d + 1);
+
+		d[0] = '"';
+		d[n + 1] = '"';
+		d[n + 2] = '\0';
+		b->len += n + 2;
+		return;
+	}
+	quoted_n(b, s, ew_addr_format_n(ip, s));
+}
+
 /* {"ip":"...","port":N,"packets":N,"bytes":N} */
 static void endpoint(struct ew_buf *b, const struct ew_addr *ip, uint16_t port, uint64_t pkts,
 		     uint64_t bytes)
 {
-	char s[EW_ADDR_STRLEN];
-
 	LIT(b, "{\"ip\":");
-	quoted(b, ew_addr_format(ip, s));
+	quoted_addr(b, ip);
 	LIT(b, ",\"port\":");
 	ew_buf_u64(b, port);
 	LIT(b, ",\"packets\":");
@@ -61,7 +96,7 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	/* Keys and punctuation go out as few literals as the optional parts allow; strings
 	 * from configuration, the packet or the exporter are escaped, our own are not. */
 	LIT(b, "{\"@timestamp\":");
-	quoted(b, ew_time_rfc3339(a->ts_us, ts));
+	quoted_n(b, ew_time_rfc3339(a->ts_us, ts), EW_RFC3339_LEN);
 	LIT(b, ",\"event\":{\"kind\":\"alert\",\"action\":");
 	ew_buf_json_str(b, a->action ? a->action : "");
 	LIT(b, ",\"category\":[\"network\"],\"type\":[\"connection\"],\"severity\":");
@@ -79,7 +114,10 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	LIT(b, ",\"protocol\":");
 	ew_buf_json_str(b, a->app_ecs ? a->app_ecs : "");
 	LIT(b, ",\"type\":");
-	quoted(b, ew_addr_is_v4(&a->src) ? "ipv4" : "ipv6");
+	if (ew_addr_is_v4(&a->src))
+		LIT(b, "\"ipv4\"");
+	else
+		LIT(b, "\"ipv6\"");
 	LIT(b, ",\"iana_number\":\"");
 	ew_buf_u64(b, a->proto);
 	ew_buf_putc(b, '"');
@@ -105,16 +143,18 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	LIT(b, ",\"repeats\":");
 	ew_buf_u64(b, a->repeats);
 	LIT(b, ",\"alert_id\":");
-	quoted(b, ew_alert_id_str(a->alert_id, id));
+	quoted_n(b, ew_alert_id_str(a->alert_id, id), 16);
 	LIT(b, ",\"decided_by\":");
 	ew_buf_json_str(b, a->decided_by ? a->decided_by : "");
 	if (a->rule_file) {
 		LIT(b, ",\"rule_file\":");
 		ew_buf_json_str(b, a->rule_file);   /* then ":LINE" inside the quotes */
-		b->len--;
-		ew_buf_putc(b, ':');
-		ew_buf_u64(b, a->rule_line);
-		ew_buf_putc(b, '"');
+		if (!ew_buf_overflow(b)) {          /* so the last byte is that quote */
+			b->len--;
+			ew_buf_putc(b, ':');
+			ew_buf_u64(b, a->rule_line);
+			ew_buf_putc(b, '"');
+		}
 	}
 	if (a->nrisks) {
 		ew_buf_putc(b, ',');
@@ -150,7 +190,7 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 		LIT(b, "]}");
 	}
 	LIT(b, ",\"flow_start\":");
-	quoted(b, ew_time_rfc3339(a->flow_start_us, ts));
+	quoted_n(b, ew_time_rfc3339(a->flow_start_us, ts), EW_RFC3339_LEN);
 	LIT(b, "}}\n");
 	return ew_buf_overflow(b) ? -1 : 0;
 }

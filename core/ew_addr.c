@@ -60,7 +60,7 @@ int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_
 	return 0;
 }
 
-const char *ew_addr_format(const struct ew_addr *x, char *out)
+size_t ew_addr_format_n(const struct ew_addr *x, char *out)
 {
 	if (ew_addr_is_v4(x)) {
 		/* by hand: glibc's inet_ntop formats IPv4 with sprintf */
@@ -76,9 +76,15 @@ const char *ew_addr_format(const struct ew_addr *x, char *out)
 			*p++ = (char)('0' + v % 10);
 			*p++ = i < 15 ? '.' : '\0';
 		}
-	} else {
-		inet_ntop(AF_INET6, x->a, out, EW_ADDR_STRLEN);
+		return (size_t)(p - out - 1);
 	}
+	inet_ntop(AF_INET6, x->a, out, EW_ADDR_STRLEN);
+	return strlen(out);
+}
+
+const char *ew_addr_format(const struct ew_addr *x, char *out)
+{
+	ew_addr_format_n(x, out);
 	return out;
 }
 

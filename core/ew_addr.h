@@ -86,5 +86,7 @@ int ew_hostport_split(const char *spec, char *host, size_t hl, uint16_t *port,
 
 /* Write the textual form (dotted quad for IPv4) into out[EW_ADDR_STRLEN]. */
 const char *ew_addr_format(const struct ew_addr *x, char *out);
+/* The same, returning the length written (without the terminating NUL). */
+size_t ew_addr_format_n(const struct ew_addr *x, char *out);
 
 #endif

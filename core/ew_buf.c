@@ -64,6 +64,34 @@ void ew_buf_u64(struct ew_buf *b, uint64_t v)
 	char tmp[24];
 	int i = (int)sizeof(tmp);
 
+	if (b->cap - b->len > 21) {
+		/* room for any value and the NUL: written in place, from the last digit back */
+		static const uint64_t p10[20] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+			10000000, 100000000, 1000000000, 10000000000ULL, 100000000000ULL,
+			1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+			1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+			1000000000000000000ULL, 10000000000000000000ULL };
+		size_t n = 1;
+		char *d;
+
+		while (n < 20 && v >= p10[n])
+			n++;
+		d = b->p + b->len + n;
+		*d = '\0';
+		b->len += n;
+		while (v >= 100) {
+			unsigned r = (unsigned)(v % 100);
+
+			v /= 100;
+			d -= 2;
+			memcpy(d, pairs + 2 * r, 2);
+		}
+		if (v >= 10)
+			memcpy(d - 2, pairs + 2 * v, 2);
+		else
+			d[-1] = (char)('0' + v);
+		return;
+	}
 	while (v >= 100) {   /* two digits per division */
 		unsigned r = (unsigned)(v % 100);
 

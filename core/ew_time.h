@@ -16,7 +16,9 @@ uint64_t ew_time_now_us(void);
 /* A monotonic clock for measuring elapsed time. */
 uint64_t ew_time_mono_us(void);
 
-/* RFC 3339 UTC with milliseconds ("2026-11-21T22:28:51.123Z") into out[32]. */
+/* RFC 3339 UTC with milliseconds ("2026-11-21T22:28:51.123Z") into out[32]; always
+ * EW_RFC3339_LEN characters (years past 9999 are written as 9999). */
+#define EW_RFC3339_LEN 24
 const char *ew_time_rfc3339(uint64_t us, char *out);
 
 /* Parse a duration "90", "90s", "5m", "2h", "1d", "250ms" into microseconds.

@@ -91,6 +91,45 @@ START_TEST(buffers)
 }
 END_TEST
 
+/* Numbers of every length into buffers of every size after a prefix: the digits of
+ * "%llu", cut where the buffer ends, with the overflow flag exactly when cut. */
+START_TEST(numbers_in_every_buffer)
+{
+	uint64_t vals[64];
+	int nv = 0;
+
+	vals[nv++] = 0;
+	for (uint64_t p = 1; nv < 60; p *= 10) {
+		vals[nv++] = p - 1 ? p - 1 : 7;
+		vals[nv++] = p;
+		vals[nv++] = p + p / 2;
+		if (p > UINT64_MAX / 10)
+			break;
+	}
+	vals[nv++] = UINT64_MAX;
+	for (int i = 0; i < nv; i++)
+		for (size_t pre = 0; pre < 4; pre++)
+			for (size_t cap = pre + 1; cap < 32; cap++) {
+				char *mem = malloc(cap), want[64];
+				struct ew_buf b;
+				size_t full;
+
+				ew_buf_init(&b, mem, cap);
+				ew_buf_put(&b, "abc", pre);
+				ew_buf_u64(&b, vals[i]);
+				full = (size_t)snprintf(want, sizeof(want), "%.*s%llu", (int)pre, "abc",
+							(unsigned long long)vals[i]);
+				if (full > cap - 1)
+					want[cap - 1] = '\0';
+				ck_assert_msg(strcmp(mem, want) == 0 && b.len == strlen(want),
+					      "%llu after %zu bytes in %zu: \"%s\"",
+					      (unsigned long long)vals[i], pre, cap, mem);
+				ck_assert_int_eq(ew_buf_overflow(&b), full > cap - 1);
+				free(mem);
+			}
+}
+END_TEST
+
 /* The escaped form by the definition: what ew_buf_json_str must produce. */
 static void json_ref(const unsigned char *s, char *out)
 {
@@ -240,6 +279,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
+	tcase_add_test(t, numbers_in_every_buffer);
 	tcase_add_test(t, json_strings_escaped_at_every_position);
 	tcase_add_test(t, yaml_nodes_positions_and_errors);
 	suite_add_tcase(s, t);

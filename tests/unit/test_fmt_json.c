@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for alerting/fmt_json: the SPEC §4 fields, escaping, and the bound. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerting/alert_parse.h"
@@ -93,6 +94,57 @@ START_TEST(overflow_reported)
 }
 END_TEST
 
+/* Every buffer size from 1 byte to the alert's length and two more, each allocated to
+ * the byte so that ASan sees any write past it: the alert is written whole or -1 is
+ * returned, never a byte outside the buffer, always NUL-terminated. IPv4 and IPv6 ends,
+ * with and without the optional parts. */
+START_TEST(every_buffer_size)
+{
+	static const char *const risks[] = { "Clear-Text Credentials" };
+	static const struct ew_alert_scan scan = { .kinds = { "vertical" }, .nkinds = 1,
+		.hosts = 1, .services = 1000, .ports = { 22, 80 }, .nports = 2,
+		.duration_ms = 18446744073709551615ULL };
+	struct ew_alert a = sample();
+
+	for (int round = 0; round < 3; round++) {
+		char whole[8192];
+		struct ew_buf b;
+		size_t len;
+
+		if (round == 1) {
+			ew_addr_parse(&a.src, "fd18::1:11");
+			a.vlan = 4094;
+			a.risks[0] = risks[0];
+			a.nrisks = 1;
+			a.scan = &scan;
+			a.pkts[0] = 18446744073709551615ULL;
+			a.bytes[1] = 1234567890123ULL;
+		} else if (round == 2) {
+			ew_addr_parse(&a.src, "255.255.255.255");
+			ew_addr_parse(&a.dst, "0.0.0.0");
+			a.rule_file = NULL;
+		}
+		ew_buf_init(&b, whole, sizeof(whole));
+		ck_assert_int_eq(ew_fmt_json(&a, &b), 0);
+		len = b.len;
+		ck_assert_uint_eq(strlen(whole), len);
+		for (size_t cap = 1; cap <= len + 2; cap++) {
+			char *mem = malloc(cap);
+			int rc;
+
+			ew_buf_init(&b, mem, cap);
+			rc = ew_fmt_json(&a, &b);
+			ck_assert_msg(rc == (len + 1 > cap ? -1 : 0), "round %d, %zu bytes: %d", round,
+				      cap, rc);
+			ck_assert_uint_lt(strlen(mem), cap);
+			if (rc == 0)
+				ck_assert_str_eq(mem, whole);
+			free(mem);
+		}
+	}
+}
+END_TEST
+
 /* The alerter reads what sensors wrote: parsing an alert's JSON and writing it again
  * gives the same bytes, for IPv4 and IPv6, with and without the optional fields. */
 START_TEST(parse_roundtrip)
@@ -147,6 +199,7 @@ static Suite *fmt_json_suite(void)
 	tcase_add_test(t, fields);
 	tcase_add_test(t, control_bytes_escaped);
 	tcase_add_test(t, overflow_reported);
+	tcase_add_test(t, every_buffer_size);
 	tcase_add_test(t, parse_roundtrip);
 	suite_add_tcase(s, t);
 	return s;
