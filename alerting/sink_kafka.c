@@ -10,7 +10,7 @@
  * ssl.ca.location), sasl_password_file, and the queue/spool keys of deliver.h.
  * The producer is idempotent (acks=all, no reordering or duplicates from its own
  * retries). Each alert is keyed by its source address, so one source's alerts stay in
- * one partition. An alert is produced at once from emit (librdkafka's queue is the memory
+ * one partition (murmur2, the partitioner of Kafka's Java client; options may set another). An alert is produced at once from emit (librdkafka's queue is the memory
  * queue, and its own thread batches); a thread of this sink serves delivery reports. An
  * alert that librdkafka could not queue or deliver goes to the sink's delivery queue
  * (deliver.h), which spools it and produces it again after the backoff, waiting for each
@@ -52,10 +52,8 @@ struct kafka_sink {
 	uint32_t ncur, pending;
 	pthread_t poller;
 	int poller_started, stop_poll;
-	char line[16384];
 	char drbuf[16384];        /* the poller rebuilds a failed alert's payload here */
 	uint64_t ok_n, ok_lat[EW_DQ_LAT_BUCKETS];   /* poller: delivered, not yet counted */
-	pthread_mutex_t fmt_mu;   /* emit may come from several threads (alerter) */
 	rd_kafka_t *frk;          /* flows: a producer of its own, polled by the flow path */
 	rd_kafka_topic_t *ftopic;
 	uint64_t flows, flows_dropped, flows_failed;
@@ -370,7 +368,11 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	if (set(kc, "bootstrap.servers", brokers, b, err) ||
 	    set(kc, "enable.idempotence", "true", *c, err) ||
 	    set(kc, "acks", "all", *c, err) ||
-	    set(kc, "compression.codec", comp, *c, err))
+	    set(kc, "compression.codec", comp, *c, err) ||
+	    /* the Java client's hash of the key (Kafka Streams, Connect, ksqlDB put one
+	     * source's records where we do); librdkafka's default, CRC-32, costs ~450
+	     * instructions per 11-byte key in zlib, murmur2 a few dozen */
+	    set(kc, "partitioner", "murmur2_random", *c, err))
 		goto bad;
 	snprintf(num, sizeof(num), "%.3f", (double)linger_us / 1000.0);
 	if (set(kc, "linger.ms", num, *c, err))
@@ -430,7 +432,6 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	}
 	k->timeout_ms = timeout_us / 1000;
 	snprintf(k->topic_name, sizeof(k->topic_name), "%s", topic);
-	pthread_mutex_init(&k->fmt_mu, NULL);
 	pthread_mutex_init(&k->dr_mu, NULL);
 	pthread_rwlock_init(&k->rk_lock, NULL);
 	rd_kafka_conf_set_opaque(kc, k);
@@ -491,22 +492,18 @@ bad:
 static int kafka_emit(void *st, const struct ew_alert *a)
 {
 	struct kafka_sink *k = st;
-	char key[EW_ADDR_STRLEN];
+	char line[16384];         /* on the stack: emit may come from several threads (alerter) */
+	const char *key = line + 2;
 	size_t kl;
 	struct ew_buf b;
 	int rc;
 
-	pthread_mutex_lock(&k->fmt_mu);
-	ew_addr_format(&a->src, key);
-	kl = strlen(key);
-	k->line[0] = (char)(kl >> 8);
-	k->line[1] = (char)kl;
-	memcpy(k->line + 2, key, kl);
-	ew_buf_init(&b, k->line + 2 + kl, sizeof(k->line) - 2 - kl);
-	if (ew_fmt_json(a, &b) != 0) {
-		pthread_mutex_unlock(&k->fmt_mu);
+	kl = ew_addr_format_n(&a->src, line + 2);
+	line[0] = (char)(kl >> 8);
+	line[1] = (char)kl;
+	ew_buf_init(&b, line + 2 + kl, sizeof(line) - 2 - kl);
+	if (ew_fmt_json(a, &b) != 0)
 		return EW_E_FULL;
-	}
 	if (b.len && b.p[b.len - 1] == '\n')
 		b.len--;   /* a Kafka message is the JSON object, no line break */
 	if (k->q == NULL) {
@@ -517,11 +514,10 @@ static int kafka_emit(void *st, const struct ew_alert *a)
 
 		pthread_rwlock_unlock(&k->rk_lock);
 		/* librdkafka's queue is full (or it refuses): the delivery queue takes it */
-		rc = e == 0 ? EW_OK : ew_dq_push(k->q, k->line, (uint32_t)(2 + kl + b.len), 1);
+		rc = e == 0 ? EW_OK : ew_dq_push(k->q, line, (uint32_t)(2 + kl + b.len), 1);
 	} else {   /* the producer is being replaced */
-		rc = ew_dq_push(k->q, k->line, (uint32_t)(2 + kl + b.len), 1);
+		rc = ew_dq_push(k->q, line, (uint32_t)(2 + kl + b.len), 1);
 	}
-	pthread_mutex_unlock(&k->fmt_mu);
 	return rc;
 }
 
@@ -616,7 +612,6 @@ static void kafka_close(void *st)
 	rd_kafka_destroy(k->rk);
 	rd_kafka_conf_destroy(k->tmpl);
 	pthread_rwlock_destroy(&k->rk_lock);
-	pthread_mutex_destroy(&k->fmt_mu);
 	pthread_mutex_destroy(&k->dr_mu);
 	free(k);
 }

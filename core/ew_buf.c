@@ -153,25 +153,39 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 	if (room > 3 && n < (room - 3) / 6) {
 		char *d = b->p + b->len;
 		size_t i = 0;
+		uint64_t w;
 
 		*d++ = '"';
-		while (i < n) {
-			if (n - i >= 8) {
-				uint64_t w;
-
-				memcpy(&w, u + i, 8);
-				if (special8(w) == 0) {
-					memcpy(d, &w, 8);
-					d += 8;
-					i += 8;
-					continue;
-				}
+		while (n - i >= 8) {
+			memcpy(&w, u + i, 8);
+			if (special8(w) == 0) {
+				memcpy(d, &w, 8);
+				d += 8;
+				i += 8;
+				continue;
 			}
 			if (!needs_escape[u[i]])
 				*d++ = (char)u[i];
 			else
 				d += escape(u[i], d);
 			i++;
+		}
+		/* The last 1-7 bytes as the string's last 8 when none of those 8 needs an
+		 * escape: the ones already out are written again, the same bytes at the same
+		 * places (none was escaped) */
+		if (i < n && n >= 8) {
+			memcpy(&w, u + n - 8, 8);
+			if (special8(w) == 0) {
+				memcpy(d - (i - (n - 8)), &w, 8);
+				d += n - i;
+				i = n;
+			}
+		}
+		for (; i < n; i++) {
+			if (!needs_escape[u[i]])
+				*d++ = (char)u[i];
+			else
+				d += escape(u[i], d);
 		}
 		*d++ = '"';
 		*d = '\0';

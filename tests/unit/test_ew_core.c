@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "check_main.h"
 #include "core/ew_addr.h"
@@ -35,6 +36,28 @@ START_TEST(addresses_and_prefixes)
 	ck_assert_uint_eq(plen, 64);
 	ck_assert_int_eq(ew_prefix_parse(&a, &plen, "fd18::/", 0), -1);
 	ck_assert_int_eq(ew_prefix_parse(&a, &plen, "/8", 0), -1);
+}
+END_TEST
+
+/* Every value of every octet, against inet_ntop, and the length returned. */
+START_TEST(ipv4_text_every_octet)
+{
+	for (int pos = 0; pos < 4; pos++)
+		for (unsigned v = 0; v < 256; v++) {
+			uint8_t q[4] = { 198, 18, 7, 9 };
+			char want[INET_ADDRSTRLEN], got[EW_ADDR_STRLEN];
+			struct ew_addr a;
+			size_t n;
+
+			q[pos] = (uint8_t)v;
+			q[(pos + 1) & 3] = (uint8_t)(255 - v);
+			ew_addr_from_v4(&a, q);
+			inet_ntop(AF_INET, q, want, sizeof(want));
+			memset(got, 'x', sizeof(got));
+			n = ew_addr_format_n(&a, got);
+			ck_assert_str_eq(got, want);
+			ck_assert_uint_eq(n, strlen(want));
+		}
 }
 END_TEST
 
@@ -276,6 +299,7 @@ static Suite *core_suite(void)
 	TCase *t = tcase_create("core");
 
 	tcase_add_test(t, addresses_and_prefixes);
+	tcase_add_test(t, ipv4_text_every_octet);
 	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
