@@ -10,7 +10,8 @@
  * ssl.ca.location), sasl_password_file, and the queue/spool keys of deliver.h.
  * The producer is idempotent (acks=all, no reordering or duplicates from its own
  * retries). Each alert is keyed by its source address, so one source's alerts stay in
- * one partition (murmur2, the partitioner of Kafka's Java client; options may set another). An alert is produced at once from emit (librdkafka's queue is the memory
+ * one partition (murmur2, the partitioner of Kafka's Java client; options may set
+ * another). An alert is produced at once from emit (librdkafka's queue is the memory
  * queue, and its own thread batches); a thread of this sink serves delivery reports. An
  * alert that librdkafka could not queue or deliver goes to the sink's delivery queue
  * (deliver.h), which spools it and produces it again after the backoff, waiting for each

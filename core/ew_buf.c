@@ -55,57 +55,47 @@ void ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
 	}
 }
 
-void ew_buf_u64(struct ew_buf *b, uint64_t v)
+/* The n decimal digits of v, written back from end (two digits per division). */
+static void put_digits(char *end, uint64_t v)
 {
 	static const char pairs[201] =
 		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
-	char tmp[24];
-	int i = (int)sizeof(tmp);
 
-	if (b->cap - b->len > 21) {
-		/* room for any value and the NUL: written in place, from the last digit back */
-		static const uint64_t p10[20] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
-			10000000, 100000000, 1000000000, 10000000000ULL, 100000000000ULL,
-			1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
-			1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
-			1000000000000000000ULL, 10000000000000000000ULL };
-		size_t n = 1;
-		char *d;
-
-		while (n < 20 && v >= p10[n])
-			n++;
-		d = b->p + b->len + n;
-		*d = '\0';
-		b->len += n;
-		while (v >= 100) {
-			unsigned r = (unsigned)(v % 100);
-
-			v /= 100;
-			d -= 2;
-			memcpy(d, pairs + 2 * r, 2);
-		}
-		if (v >= 10)
-			memcpy(d - 2, pairs + 2 * v, 2);
-		else
-			d[-1] = (char)('0' + v);
-		return;
-	}
-	while (v >= 100) {   /* two digits per division */
+	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * r, 2);
+		end -= 2;
+		memcpy(end, pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		i -= 2;
-		memcpy(tmp + i, pairs + 2 * v, 2);
-	} else {
-		tmp[--i] = (char)('0' + v);
+	if (v >= 10)
+		memcpy(end - 2, pairs + 2 * v, 2);
+	else
+		end[-1] = (char)('0' + v);
+}
+
+void ew_buf_u64(struct ew_buf *b, uint64_t v)
+{
+	static const uint64_t p10[20] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+		100000000, 1000000000, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+		10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+		10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL };
+	size_t n = 1;
+	char tmp[20];
+
+	while (n < 20 && v >= p10[n])
+		n++;
+	if (n < b->cap - b->len) {   /* the digits and the NUL fit: in place */
+		put_digits(b->p + b->len + n, v);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return;
 	}
-	ew_buf_put(b, tmp + i, sizeof(tmp) - (size_t)i);
+	put_digits(tmp + n, v);
+	ew_buf_put(b, tmp, n);   /* cut where the buffer ends, overflow flagged */
 }
 
 /* 1 for the bytes JSON requires escaped: controls, '"' and '\\'. */
@@ -130,6 +120,16 @@ static size_t escape(unsigned char c, char *d)
 		d[4] = hex[c >> 4]; d[5] = hex[c & 15];
 		return 6;
 	}
+}
+
+/* Byte c into d as it is or escaped; returns the next place. */
+static inline char *put_byte(char *d, unsigned char c)
+{
+	if (!needs_escape[c]) {
+		*d = (char)c;
+		return d + 1;
+	}
+	return d + escape(c, d);
 }
 
 /* Non-zero when one of the 8 bytes of w is a control, '"' or '\\' (SWAR: a byte below
@@ -164,11 +164,7 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 				i += 8;
 				continue;
 			}
-			if (!needs_escape[u[i]])
-				*d++ = (char)u[i];
-			else
-				d += escape(u[i], d);
-			i++;
+			d = put_byte(d, u[i++]);
 		}
 		/* The last 1-7 bytes as the string's last 8 when none of those 8 needs an
 		 * escape: the ones already out are written again, the same bytes at the same
@@ -181,12 +177,8 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 				i = n;
 			}
 		}
-		for (; i < n; i++) {
-			if (!needs_escape[u[i]])
-				*d++ = (char)u[i];
-			else
-				d += escape(u[i], d);
-		}
+		while (i < n)
+			d = put_byte(d, u[i++]);
 		*d++ = '"';
 		*d = '\0';
 		b->len = (size_t)(d - b->p);
