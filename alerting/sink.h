@@ -101,4 +101,13 @@ void ew_sinkset_stats(const struct ew_sinkset *s, uint32_t i, struct ew_sink_sta
 int ew_sinkset_latency(const struct ew_sinkset *s, uint32_t i, uint64_t *hist);
 void ew_sinkset_free(struct ew_sinkset *s);   /* closes every sink */
 
+/* The Kafka sinks' hand-over to librdkafka, totals for the process: runs handed over from
+ * the per-partition stages and the alerts in them; alerts produced one by one (before
+ * the topic's partition count is known); alerts librdkafka refused when handed over
+ * (its queue full: they went to the delivery queue). */
+struct ew_kafka_counts {
+	uint64_t runs, staged, direct, refused;
+};
+void ew_sink_kafka_counts(struct ew_kafka_counts *out);
+
 #endif

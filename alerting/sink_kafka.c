@@ -11,8 +11,23 @@
  * The producer is idempotent (acks=all, no reordering or duplicates from its own
  * retries). Each alert is keyed by its source address, so one source's alerts stay in
  * one partition (murmur2, the partitioner of Kafka's Java client; options may set
- * another). An alert is produced at once from emit (librdkafka's queue is the memory
- * queue, and its own thread batches); a thread of this sink serves delivery reports. An
+ * another). Emit formats the alert straight into a stage of the alert's partition, and
+ * the stage is handed to librdkafka (which copies it) in one call when it holds 128
+ * alerts or 64 KB, or when its first alert has waited 1 ms (less if linger is
+ * shorter; librdkafka lingers for the rest of linger). Staging is there for memory:
+ * librdkafka allocates each message as it is produced, and walks, compresses and frees
+ * a partition's messages together, so messages of four partitions produced in turn lie
+ * interleaved in memory and every one of those passes misses the cache; handed over in
+ * runs, one partition's messages lie together (librdkafka alone, keyed over 4
+ * partitions: ~1.4x the messages per CPU-second with runs of 256 than in turn). Emit
+ * works out the partition with the configured partitioner and the partition count
+ * librdkafka last used, learnt from its calls to the partitioner: until then alerts go
+ * to librdkafka one by one, and once a second a run is placed by librdkafka itself, so a
+ * topic given more partitions is seen within a second of librdkafka seeing it (the
+ * random partitioner: librdkafka places every run). librdkafka's queue is the memory
+ * queue, and its own
+ * threads batch; a thread of this sink serves delivery reports and flushes stages that
+ * have waited long enough (emit wakes it when the first alert is staged). An
  * alert that librdkafka could not queue or deliver goes to the sink's delivery queue
  * (deliver.h), which spools it and produces it again after the backoff, waiting for each
  * batch's reports. On shutdown, what is still in librdkafka after the drain time is
@@ -37,6 +52,36 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A stage: alerts for one group of partitions, waiting to be handed to librdkafka in one
+ * run. Each record is laid out as the delivery queue wants it: key length (2 bytes), key,
+ * JSON. */
+#define STAGE_GROUPS 16          /* partition % 16: exact for topics of up to 16 partitions */
+#define STAGE_RUN 128            /* alerts per run at most */
+#define STAGE_BYTES (64 * 1024)  /* bytes per run at most (an alert is at most 16 KB) */
+#define STAGE_AGE_US 1000        /* longest wait in a stage (at most linger) */
+#define ALERT_MAX 16384          /* one alert's record, key included */
+
+struct stage {
+	pthread_mutex_t mu;
+	uint32_t n, used;                  /* n read without mu by the poller: a hint */
+	uint64_t first_us;                 /* when the first of the n came */
+	rd_kafka_message_t m[STAGE_RUN];
+	char arena[STAGE_BYTES];
+};
+
+static struct ew_kafka_counts counts;   /* atomically added */
+
+void ew_sink_kafka_counts(struct ew_kafka_counts *out)
+{
+	out->runs = __atomic_load_n(&counts.runs, __ATOMIC_RELAXED);
+	out->staged = __atomic_load_n(&counts.staged, __ATOMIC_RELAXED);
+	out->direct = __atomic_load_n(&counts.direct, __ATOMIC_RELAXED);
+	out->refused = __atomic_load_n(&counts.refused, __ATOMIC_RELAXED);
+}
+
+typedef int32_t (*partitioner_fn)(const rd_kafka_topic_t *, const void *, size_t, int32_t,
+				  void *, void *);
+
 struct kafka_sink {
 	struct ew_dq *q;          /* first: ew_dq_sink_* */
 	rd_kafka_t *rk;
@@ -55,6 +100,16 @@ struct kafka_sink {
 	int poller_started, stop_poll;
 	char drbuf[16384];        /* the poller rebuilds a failed alert's payload here */
 	uint64_t ok_n, ok_lat[EW_DQ_LAT_BUCKETS];   /* poller: delivered, not yet counted */
+	struct stage *stg;        /* STAGE_GROUPS of them (NULL when validating only) */
+	uint32_t staged;          /* stages holding alerts */
+	uint64_t age_us;          /* STAGE_AGE_US, or linger if shorter */
+	int32_t pcnt;             /* the topic's partition count, as librdkafka last saw it */
+	partitioner_fn part;      /* the configured partitioner */
+	partitioner_fn group;     /* the same, but murmur2 for random: which stage */
+	int placed;               /* part is not random: stages give librdkafka the partition */
+	int ask;                  /* the next run lets librdkafka place it (and so tell pcnt) */
+	uint64_t ask_at;          /* poller: when to set ask next */
+	rd_kafka_queue_t *mainq;  /* the producer's main queue: yielded to wake the poller */
 	rd_kafka_t *frk;          /* flows: a producer of its own, polled by the flow path */
 	rd_kafka_topic_t *ftopic;
 	uint64_t flows, flows_dropped, flows_failed;
@@ -68,10 +123,10 @@ static void flow_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque
 		__atomic_add_fetch(&s->flows_failed, 1, __ATOMIC_RELAXED);
 }
 
-/* Tags in a message's opaque: 1 = produced from emit (its latency, emit to report, is
- * librdkafka's own: rd_kafka_message_latency, no clock read of ours per alert);
- * even = a retry batch's (generation << 32 | index) << 1. */
-#define DIRECT_TAG ((void *)(uintptr_t)1)
+/* Tags in a message's opaque: odd = produced from a stage, (waited << 1) | 1, where waited
+ * is how long the run's first alert waited in the stage, in µs (the alert's latency, emit
+ * to report, is that bound plus librdkafka's own: rd_kafka_message_latency; no clock read
+ * of ours per alert); even = a retry batch's (generation << 32 | index) << 1. */
 
 /* Payload in the delivery queue: key length (2 bytes), key, JSON. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -85,7 +140,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			int64_t lat = rd_kafka_message_latency(m);
 
-			s->ok_lat[ew_dq_lat_bucket(lat > 0 ? (uint64_t)lat : 0)]++;
+			s->ok_lat[ew_dq_lat_bucket((lat > 0 ? (uint64_t)lat : 0) + (tag >> 1))]++;
 			s->ok_n++;   /* counted by the poller after this poll */
 			return;
 		}
@@ -128,6 +183,83 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 static void replace_producer(struct kafka_sink *s);
 
+/* librdkafka's partitioner calls come through here: the configured partitioner decides,
+ * and the partition count is noted for grouping alerts in stages. */
+static int32_t partition_cb(const rd_kafka_topic_t *rkt, const void *key, size_t kl,
+			    int32_t cnt, void *rkt_opaque, void *msg_opaque)
+{
+	struct kafka_sink *s = rkt_opaque;
+
+	if (__atomic_load_n(&s->pcnt, __ATOMIC_RELAXED) != cnt)
+		__atomic_store_n(&s->pcnt, cnt, __ATOMIC_RELAXED);
+	return s->part(rkt, key, kl, cnt, rkt_opaque, msg_opaque);
+}
+
+/* Hand a stage's alerts to librdkafka in one call; one it refuses (its queue is full)
+ * goes to the delivery queue. With sg->mu held, and rk_lock read-held or from the poller
+ * (the only thread that replaces the producer). */
+static void stage_flush(struct kafka_sink *k, struct stage *sg)
+{
+	uint64_t waited = ew_time_mono_us() - sg->first_us;
+	void *tag = (void *)(uintptr_t)(waited << 1 | 1);
+	int n = (int)sg->n;
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		sg->m[i]._private = tag;
+		sg->m[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+	}
+	/* Placed by us (the partitioner's answer, worked out at emit): librdkafka enqueues
+	 * without a clock read or partition lookup per message. Once a second librdkafka
+	 * places a run itself, through partition_cb, which keeps pcnt up to date. */
+	if (rd_kafka_produce_batch(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY |
+				   (k->placed && !__atomic_exchange_n(&k->ask, 0, __ATOMIC_RELAXED) ?
+				    RD_KAFKA_MSG_F_PARTITION : 0), sg->m, n) < n) {
+		for (int i = 0; i < n; i++) {
+			if (sg->m[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+				continue;
+			ew_dq_push(k->q, (const char *)sg->m[i].key - 2,
+				   (uint32_t)(2 + sg->m[i].key_len + sg->m[i].len), 1);
+			__atomic_add_fetch(&counts.refused, 1, __ATOMIC_RELAXED);
+		}
+	}
+	__atomic_add_fetch(&counts.runs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&counts.staged, (uint64_t)n, __ATOMIC_RELAXED);
+	__atomic_store_n(&sg->n, 0, __ATOMIC_RELAXED);
+	sg->used = 0;
+	__atomic_sub_fetch(&k->staged, 1, __ATOMIC_RELAXED);
+}
+
+/* Flush the stages whose first alert has waited min_age_us or more (0: every stage).
+ * Returns how many ms until the next one is due (100 if none waits). */
+static int stages_flush(struct kafka_sink *k, uint64_t min_age_us)
+{
+	uint64_t now = ew_time_mono_us(), next = 100000;
+
+	if (k->stg == NULL || __atomic_load_n(&k->staged, __ATOMIC_RELAXED) == 0)
+		return 100;
+	pthread_rwlock_rdlock(&k->rk_lock);
+	for (int g = 0; g < STAGE_GROUPS; g++) {
+		struct stage *sg = &k->stg[g];
+
+		if (__atomic_load_n(&sg->n, __ATOMIC_RELAXED) == 0)
+			continue;
+		pthread_mutex_lock(&sg->mu);
+		if (sg->n > 0) {
+			uint64_t age = now > sg->first_us ? now - sg->first_us : 0;
+
+			if (age >= min_age_us)
+				stage_flush(k, sg);
+			else if (min_age_us - age < next)
+				next = min_age_us - age;
+		}
+		pthread_mutex_unlock(&sg->mu);
+	}
+	pthread_rwlock_unlock(&k->rk_lock);
+	return (int)((next + 999) / 1000);
+}
+
 /* The poller: serves reports and errors, and replaces a producer that met a fatal error
  * (only this thread polls, so only this thread may destroy a producer). */
 static void *poll_thread(void *arg)
@@ -135,7 +267,11 @@ static void *poll_thread(void *arg)
 	struct kafka_sink *s = arg;
 
 	while (!__atomic_load_n(&s->stop_poll, __ATOMIC_RELAXED)) {
-		rd_kafka_poll(s->rk, 100);
+		if (ew_time_mono_us() >= s->ask_at) {
+			__atomic_store_n(&s->ask, 1, __ATOMIC_RELAXED);
+			s->ask_at = ew_time_mono_us() + 1000000;
+		}
+		rd_kafka_poll(s->rk, stages_flush(s, s->age_us));
 		if (__atomic_load_n(&s->fatal, __ATOMIC_RELAXED))
 			replace_producer(s);
 		ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
@@ -181,6 +317,7 @@ static void replace_producer(struct kafka_sink *s)
 	rd_kafka_conf_t *kc = rd_kafka_conf_dup(s->tmpl);
 	rd_kafka_t *old = s->rk, *rk;
 	rd_kafka_topic_t *oldt = s->topic, *t = NULL;
+	rd_kafka_queue_t *oldq = s->mainq;
 	char e[512];
 	int left;
 
@@ -202,6 +339,7 @@ static void replace_producer(struct kafka_sink *s)
 	pthread_rwlock_wrlock(&s->rk_lock);
 	s->rk = rk;
 	s->topic = t;
+	s->mainq = rd_kafka_queue_get_main(rk);
 	__atomic_store_n(&s->fatal, 0, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&s->rk_lock);
 	left = purge_and_serve(old);
@@ -210,6 +348,7 @@ static void replace_producer(struct kafka_sink *s)
 			 "lost", left);
 	ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
 	s->ok_n = 0;
+	rd_kafka_queue_destroy(oldq);
 	rd_kafka_topic_destroy(oldt);
 	rd_kafka_destroy(old);
 	s->restarts++;
@@ -326,6 +465,53 @@ static void keep_heap(void)
 	mallopt(M_TOP_PAD, 32 << 20);
 }
 
+/* The partitioner librdkafka would use by this topic configuration's "partitioner". */
+static partitioner_fn partitioner_named(const rd_kafka_topic_conf_t *tc)
+{
+	static const struct {
+		const char *name;
+		partitioner_fn fn;
+	} map[] = {
+		{ "random", rd_kafka_msg_partitioner_random },
+		{ "consistent", rd_kafka_msg_partitioner_consistent },
+		{ "consistent_random", rd_kafka_msg_partitioner_consistent_random },
+		{ "murmur2", rd_kafka_msg_partitioner_murmur2 },
+		{ "murmur2_random", rd_kafka_msg_partitioner_murmur2_random },
+		{ "fnv1a", rd_kafka_msg_partitioner_fnv1a },
+		{ "fnv1a_random", rd_kafka_msg_partitioner_fnv1a_random },
+	};
+	char name[64];
+	size_t len = sizeof(name);
+
+	if (rd_kafka_topic_conf_get(tc, "partitioner", name, &len) != RD_KAFKA_CONF_OK)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(name, map[i].name) == 0)
+			return map[i].fn;
+	return NULL;
+}
+
+static int stages_new(struct kafka_sink *k)
+{
+	/* 1.2 MB of address space; a stage's pages are touched only once it is used */
+	k->stg = calloc(STAGE_GROUPS, sizeof(*k->stg));
+	if (k->stg == NULL)
+		return EW_E_NOMEM;
+	for (int g = 0; g < STAGE_GROUPS; g++)
+		pthread_mutex_init(&k->stg[g].mu, NULL);
+	return EW_OK;
+}
+
+static void stages_free(struct kafka_sink *k)
+{
+	if (k->stg == NULL)
+		return;
+	for (int g = 0; g < STAGE_GROUPS; g++)
+		pthread_mutex_destroy(&k->stg[g].mu);
+	free(k->stg);
+	k->stg = NULL;
+}
+
 static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_sink_env *env,
 		      struct ew_err *err)
 {
@@ -335,7 +521,9 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	struct ew_conf_node b = ew_conf_get(*c, "brokers"), n;
 	const char *brokers, *topic = "eastwatch.alerts", *comp = "lz4", *s, *ftopic = NULL;
 	rd_kafka_conf_t *fkc = NULL;
-	uint64_t linger_us = 5000, timeout_us = 30000000;
+	uint64_t linger_us = 5000, timeout_us = 30000000, age_us;
+	partitioner_fn part;
+	rd_kafka_topic_conf_t *tc;
 	struct ew_dq_conf dc;
 	struct kafka_sink *k;
 	rd_kafka_conf_t *kc;
@@ -375,7 +563,9 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	     * instructions per 11-byte key in zlib, murmur2 a few dozen */
 	    set(kc, "partitioner", "murmur2_random", *c, err))
 		goto bad;
-	snprintf(num, sizeof(num), "%.3f", (double)linger_us / 1000.0);
+	/* linger is the whole batching wait: up to age_us in a stage, the rest in librdkafka */
+	age_us = linger_us < STAGE_AGE_US ? linger_us : STAGE_AGE_US;
+	snprintf(num, sizeof(num), "%.3f", (double)(linger_us - age_us) / 1000.0);
 	if (set(kc, "linger.ms", num, *c, err))
 		goto bad;
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)(timeout_us / 1000));
@@ -426,11 +616,25 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
 	rd_kafka_conf_set_log_cb(kc, log_cb);
 	rd_kafka_conf_set_error_cb(kc, error_cb);
+	/* the default topic configuration exists: message.timeout.ms, set above, is one */
+	tc = rd_kafka_conf_get_default_topic_conf(kc);
+	part = tc ? partitioner_named(tc) : NULL;
+	if (part == NULL) {
+		ew_conf_errf(err, *c, "kafka sink: cannot read back the partitioner");
+		goto bad;
+	}
 	k = calloc(1, sizeof(*k));
-	if (k == NULL) {
+	if (k == NULL || (!env->validate_only && stages_new(k) != EW_OK)) {
+		free(k);
 		ew_err_set(err, "kafka sink: out of memory");
 		goto bad;
 	}
+	k->part = part;
+	k->placed = part != rd_kafka_msg_partitioner_random;
+	k->group = k->placed ? part : rd_kafka_msg_partitioner_murmur2_random;
+	k->age_us = age_us;
+	rd_kafka_topic_conf_set_partitioner_cb(tc, partition_cb);
+	rd_kafka_topic_conf_set_opaque(tc, k);
 	k->timeout_ms = timeout_us / 1000;
 	snprintf(k->topic_name, sizeof(k->topic_name), "%s", topic);
 	pthread_mutex_init(&k->dr_mu, NULL);
@@ -440,10 +644,12 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, e, sizeof(e));
 	if (k->rk == NULL) {
 		rd_kafka_conf_destroy(k->tmpl);
+		stages_free(k);
 		free(k);
 		ew_conf_errf(err, *c, "kafka sink: %s", e);
 		goto bad;
 	}
+	k->mainq = rd_kafka_queue_get_main(k->rk);
 	if (fkc && !env->validate_only) {
 		rd_kafka_conf_set_opaque(fkc, k);
 		k->frk = rd_kafka_new(RD_KAFKA_PRODUCER, fkc, e, sizeof(e));
@@ -465,8 +671,10 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		else
 			ew_err_set(err, "kafka sink: topic %s: %s", topic,
 				   rd_kafka_err2str(rd_kafka_last_error()));
+		rd_kafka_queue_destroy(k->mainq);
 		rd_kafka_destroy(k->rk);
 		rd_kafka_conf_destroy(k->tmpl);
+		stages_free(k);
 		free(k);
 		return EW_E_IO;
 	}
@@ -477,9 +685,11 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	}
 	if (!env->validate_only && start_poller(k) != EW_OK) {
 		ew_dq_free(k->q);
+		rd_kafka_queue_destroy(k->mainq);
 		rd_kafka_topic_destroy(k->topic);
 		rd_kafka_destroy(k->rk);
 		rd_kafka_conf_destroy(k->tmpl);
+		stages_free(k);
 		free(k);
 		return ew_err_set(err, "kafka sink: cannot start its thread");
 	}
@@ -490,39 +700,103 @@ bad:
 	return EW_E_INVAL;
 }
 
+/* Into the stage of the alert's partition (see the top). With rk_lock read-held, and the
+ * partition count known. */
+static int stage_put(struct kafka_sink *k, const struct ew_alert *a, const char *key, size_t kl,
+		     int32_t cnt)
+{
+	int32_t part = k->group(k->topic, key, kl, cnt, k, NULL);
+	struct stage *sg = &k->stg[(uint32_t)part % STAGE_GROUPS];
+	struct ew_buf b;
+	char *rec;
+
+	pthread_mutex_lock(&sg->mu);
+	for (;;) {
+		size_t room = STAGE_BYTES - sg->used;
+
+		rec = sg->arena + sg->used;
+		if (room > ALERT_MAX)
+			room = ALERT_MAX;
+		if (room > 2 + kl) {
+			ew_buf_init(&b, rec + 2 + kl, room - 2 - kl);
+			if (ew_fmt_json(a, &b) == 0)
+				break;
+		}
+		if (sg->n == 0) {   /* alone in the stage and still too large */
+			pthread_mutex_unlock(&sg->mu);
+			return EW_E_FULL;
+		}
+		stage_flush(k, sg);
+	}
+	if (b.len && b.p[b.len - 1] == '\n')
+		b.len--;   /* a Kafka message is the JSON object, no line break */
+	rec[0] = (char)(kl >> 8);
+	rec[1] = (char)kl;
+	memcpy(rec + 2, key, kl);
+	sg->m[sg->n] = (rd_kafka_message_t){ .partition = part, .payload = b.p, .len = b.len,
+					     .key = rec + 2, .key_len = kl };
+	sg->used += (uint32_t)(2 + kl + b.len);
+	if (sg->n == 0) {
+		sg->first_us = ew_time_mono_us();
+		/* the first staged alert of the sink: wake the poller, to flush it in time */
+		if (__atomic_fetch_add(&k->staged, 1, __ATOMIC_RELAXED) == 0)
+			rd_kafka_queue_yield(k->mainq);
+	}
+	__atomic_store_n(&sg->n, sg->n + 1, __ATOMIC_RELAXED);
+	if (sg->n == STAGE_RUN)
+		stage_flush(k, sg);
+	pthread_mutex_unlock(&sg->mu);
+	return EW_OK;
+}
+
+static int produce_one(struct kafka_sink *k, const char *rec, size_t kl, const char *json,
+		       size_t len)
+{
+	__atomic_add_fetch(&counts.direct, 1, __ATOMIC_RELAXED);
+	if (rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)json,
+			     len, rec + 2, kl, (void *)(uintptr_t)1) == 0)
+		return EW_OK;
+	__atomic_add_fetch(&counts.refused, 1, __ATOMIC_RELAXED);
+	return ew_dq_push(k->q, rec, (uint32_t)(2 + kl + len), 1);
+}
+
 static int kafka_emit(void *st, const struct ew_alert *a)
 {
 	struct kafka_sink *k = st;
-	char line[16384];         /* on the stack: emit may come from several threads (alerter) */
-	const char *key = line + 2;
+	char line[ALERT_MAX];     /* on the stack: emit may come from several threads (alerter) */
+	int32_t cnt = __atomic_load_n(&k->pcnt, __ATOMIC_RELAXED);
+	int locked = k->q != NULL && pthread_rwlock_tryrdlock(&k->rk_lock) == 0, rc;
 	size_t kl;
 	struct ew_buf b;
-	int rc;
 
+	if (locked && cnt > 0) {
+		kl = ew_addr_format_n(&a->src, line);
+		rc = stage_put(k, a, line, kl, cnt);
+		pthread_rwlock_unlock(&k->rk_lock);
+		return rc;
+	}
 	kl = ew_addr_format_n(&a->src, line + 2);
 	line[0] = (char)(kl >> 8);
 	line[1] = (char)kl;
 	ew_buf_init(&b, line + 2 + kl, sizeof(line) - 2 - kl);
-	if (ew_fmt_json(a, &b) != 0)
-		return EW_E_FULL;
-	if (b.len && b.p[b.len - 1] == '\n')
-		b.len--;   /* a Kafka message is the JSON object, no line break */
-	if (k->q == NULL) {
-		rc = EW_OK;   /* validate only */
-	} else if (pthread_rwlock_tryrdlock(&k->rk_lock) == 0) {
-		int e = rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, b.p,
-					 b.len, key, kl, DIRECT_TAG);
-
-		pthread_rwlock_unlock(&k->rk_lock);
-		/* librdkafka's queue is full (or it refuses): the delivery queue takes it */
-		rc = e == 0 ? EW_OK : ew_dq_push(k->q, line, (uint32_t)(2 + kl + b.len), 1);
-	} else {   /* the producer is being replaced */
-		rc = ew_dq_push(k->q, line, (uint32_t)(2 + kl + b.len), 1);
+	if (ew_fmt_json(a, &b) != 0) {
+		rc = EW_E_FULL;
+	} else {
+		if (b.len && b.p[b.len - 1] == '\n')
+			b.len--;   /* a Kafka message is the JSON object, no line break */
+		if (k->q == NULL)
+			rc = EW_OK;    /* validating only */
+		else if (!locked)  /* the producer is being replaced: the delivery queue takes it */
+			rc = ew_dq_push(k->q, line, (uint32_t)(2 + kl + b.len), 1);
+		else               /* the partition count is not known yet: straight to librdkafka */
+			rc = produce_one(k, line, kl, b.p, b.len);
 	}
+	if (locked)
+		pthread_rwlock_unlock(&k->rk_lock);
 	return rc;
 }
 
-/* Messages in the producer and reports not yet served. */
+/* Messages in the producer and reports not yet served, and stages not yet handed over. */
 static int outq(struct kafka_sink *k)
 {
 	int n;
@@ -530,7 +804,7 @@ static int outq(struct kafka_sink *k)
 	pthread_rwlock_rdlock(&k->rk_lock);
 	n = rd_kafka_outq_len(k->rk);
 	pthread_rwlock_unlock(&k->rk_lock);
-	return n;
+	return n + (int)__atomic_load_n(&k->staged, __ATOMIC_RELAXED);
 }
 
 /* Shutdown: wait for what librdkafka holds; purge what it still has at the deadline (its
@@ -540,6 +814,7 @@ static int kafka_flush(void *st, int timeout_ms)
 	struct kafka_sink *k = st;
 	uint64_t deadline = ew_time_mono_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
 
+	stages_flush(k, 0);
 	if (timeout_ms <= 0 || k->q == NULL)
 		return EW_OK;
 	while (outq(k) > 0 && ew_time_mono_us() < deadline)
@@ -589,6 +864,7 @@ static void kafka_close(void *st)
 		return;
 	if (k->q)
 		kafka_flush(k, 2000);
+	stages_flush(k, 0);   /* an emit that came during the flush */
 	/* The reports of whatever librdkafka still holds are served here, into the delivery
 	 * queue, before that queue spools and goes: none may come after it. */
 	stop_poller(k);
@@ -609,9 +885,12 @@ static void kafka_close(void *st)
 		rd_kafka_topic_destroy(k->ftopic);
 		rd_kafka_destroy(k->frk);
 	}
+	if (k->mainq)
+		rd_kafka_queue_destroy(k->mainq);
 	rd_kafka_topic_destroy(k->topic);
 	rd_kafka_destroy(k->rk);
 	rd_kafka_conf_destroy(k->tmpl);
+	stages_free(k);
 	pthread_rwlock_destroy(&k->rk_lock);
 	pthread_mutex_destroy(&k->dr_mu);
 	free(k);
