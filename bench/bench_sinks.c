@@ -272,13 +272,55 @@ static void count_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
  * sink's settings. Modes: 0, every message with one and the same key, so all go to one
  * partition, no reports (what "librdkafka alone" is usually taken to mean); 1, keyed by
  * source address as the sink keys them, spread over the topic's partitions; 2, the same
- * with a delivery report per message served by this thread (which the sink needs). */
-static const char *const ceiling_name[3] = { "kafka ceiling, one key", "kafka ceiling, keyed",
-	"kafka ceiling, keyed+dr" };
+ * with a delivery report per message served by this thread (which the sink needs); 3,
+ * the same again, handed over as the sink hands them: runs of 128 of one partition, one
+ * rd_kafka_produce_batch each. */
+#define CEILINGS 4
+static const char *const ceiling_name[CEILINGS] = { "kafka ceiling, one key",
+	"kafka ceiling, keyed", "kafka ceiling, keyed+dr", "kafka ceiling, keyed runs+dr" };
+
+/* Mode 3: produce n of the 1024 payloads, in turn, gathered into runs per partition. */
+static void produce_runs(rd_kafka_t *rk, rd_kafka_topic_t *t, uint64_t n, char (*payload)[1024],
+			 const size_t *plen, char (*key)[EW_ADDR_STRLEN], const size_t *klen)
+{
+	enum { RUN = 128, MAXP = 64 };
+	static rd_kafka_message_t run[MAXP][RUN];
+	const struct rd_kafka_metadata *md = NULL;
+	int fill[MAXP] = { 0 }, parts = 1;
+
+	if (rd_kafka_metadata(rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    md->topic_cnt == 1 && md->topics[0].partition_cnt > 0)
+		parts = md->topics[0].partition_cnt < MAXP ? md->topics[0].partition_cnt : MAXP;
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t j = (uint32_t)(i & 1023);
+		int p = rd_kafka_msg_partitioner_murmur2_random(t, key[j], klen[j], parts, NULL,
+								NULL);
+
+		run[p][fill[p]++] = (rd_kafka_message_t){ .payload = payload[j], .len = plen[j],
+							 .key = key[j], .key_len = klen[j] };
+		if (fill[p] < RUN && i + 1 < n)
+			continue;
+		for (int q = 0; q < parts; q++) {   /* the last time round: every run */
+			if (q != p && i + 1 < n)
+				continue;
+			for (int done = 0; done < fill[q];) {
+				done += rd_kafka_produce_batch(t, q, RD_KAFKA_MSG_F_COPY, run[q] + done,
+							       fill[q] - done);
+				if (done < fill[q])   /* queue full: serve reports, then the rest */
+					rd_kafka_poll(rk, 1);
+			}
+			fill[q] = 0;
+		}
+		if ((i & 1023) == 0)
+			rd_kafka_poll(rk, 0);
+	}
+}
 
 static double raw_ceiling(const char *brokers, uint64_t n, int mode)
 {
-	int reports = mode == 2;
+	int reports = mode >= 2;
 	uint64_t ok = 0;
 	char err[256];
 	static char payload[1024][1024], key[1024][EW_ADDR_STRLEN];
@@ -312,7 +354,7 @@ static double raw_ceiling(const char *brokers, uint64_t n, int mode)
 	}
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));
 	t = rd_kafka_topic_new(rk, "bench.raw", NULL);
-	for (uint64_t i = 0; i < n; i++) {
+	for (uint64_t i = 0; i < n && mode < 3; i++) {
 		while (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, payload[i & 1023],
 					plen[i & 1023], mode ? key[i & 1023] : key[0],
 					mode ? klen[i & 1023] : klen[0], NULL) != 0)
@@ -320,6 +362,8 @@ static double raw_ceiling(const char *brokers, uint64_t n, int mode)
 		if ((i & 1023) == 0)
 			rd_kafka_poll(rk, 0);
 	}
+	if (mode == 3)
+		produce_runs(rk, t, n, payload, plen, key, klen);
 	rd_kafka_flush(rk, 60000);
 	if (reports && ok != n)
 		fprintf(stderr, "bench_sinks: %llu of %llu reported delivered\n",
@@ -389,15 +433,15 @@ int main(int argc, char **argv)
 	/* Kafka: 3 rounds each, ceiling and sink interleaved, so that both see the same
 	 * minutes of this machine */
 	{
-		double c[3][3], k[3];
+		double c[CEILINGS][3], k[3];
 
 		for (int i = 0; i < 3; i++) {
-			for (int m = 0; m < 3; m++)
+			for (int m = 0; m < CEILINGS; m++)
 				c[m][i] = raw_ceiling(argv[1], n, m);
 			k[i] = only && strncmp("kafka (lz4, acks=all)", only, strlen(only)) != 0 ? 0 :
 			       run_round("kafka (lz4, acks=all)", yaml, n, NULL, 1);
 		}
-		for (int m = 0; m < 3; m++)
+		for (int m = 0; m < CEILINGS; m++)
 			if (c[m][0] > 0)
 				summary(ceiling_name[m], c[m], 3, "msgs");
 		if (!only || strncmp("kafka (lz4, acks=all)", only, strlen(only)) == 0)
