@@ -183,14 +183,14 @@ static int emit_now(struct ew_sinkset *s, const struct ew_alert *a)
 		struct sink *k = &s->v[i];
 
 		if (a->severity < k->min_sev || (k->notify_only && !named(a, k->name))) {
-			k->filtered++;
+			__atomic_add_fetch(&k->filtered, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		if (k->ops->emit(k->st, a) == EW_OK) {
-			k->emitted++;
+			__atomic_add_fetch(&k->emitted, 1, __ATOMIC_RELAXED);
 			took++;
 		} else {
-			k->failed++;
+			__atomic_add_fetch(&k->failed, 1, __ATOMIC_RELAXED);
 		}
 	}
 	return took;
@@ -284,9 +284,9 @@ void ew_sinkset_stats(const struct ew_sinkset *s, uint32_t i, struct ew_sink_sta
 	memset(out, 0, sizeof(*out));
 	out->name = k->name;
 	out->type = k->ops->name;
-	out->emitted = k->emitted;
-	out->filtered = k->filtered;
-	out->failed = k->failed;
+	out->emitted = __atomic_load_n(&k->emitted, __ATOMIC_RELAXED);
+	out->filtered = __atomic_load_n(&k->filtered, __ATOMIC_RELAXED);
+	out->failed = __atomic_load_n(&k->failed, __ATOMIC_RELAXED);
 	if (k->ops->stats) {
 		struct ew_dq_stats ds;
 

@@ -80,7 +80,9 @@ int ew_sinkset_shared_stats(const struct ew_sinkset *s, struct ew_rthrottle_stat
 /* Is there a sink of this name? */
 int ew_sinkset_has(const struct ew_sinkset *s, const char *name);
 uint32_t ew_sinkset_count(const struct ew_sinkset *s);
-/* Hand a to every sink whose min_severity it reaches. Returns how many took it. */
+/* Hand a to every sink whose min_severity it reaches. Returns how many took it. Several
+ * threads may emit at once (the sinks and these counters allow it); adding sinks, reopen
+ * and free may not run meanwhile. */
 int ew_sinkset_emit(struct ew_sinkset *s, const struct ew_alert *a);
 int ew_sinkset_flush(struct ew_sinkset *s, int timeout_ms);
 /* Does any sink take flow records? */
