@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void ew_buf_init(struct ew_buf *b, char *mem, size_t cap)
 {
@@ -132,6 +135,19 @@ static inline char *put_byte(char *d, unsigned char c)
 	return d + escape(c, d);
 }
 
+#ifdef __SSE2__
+/* Non-zero when one of the 16 bytes at p is a control, '"' or '\\' (bytes of 0x80 and
+ * above never flag). */
+static inline int special16(const unsigned char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i ctl = _mm_cmpeq_epi8(_mm_subs_epu8(v, _mm_set1_epi8(0x1f)), _mm_setzero_si128());
+
+	return _mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(
+		_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+}
+#endif
+
 /* Non-zero when one of the 8 bytes of w is a control, '"' or '\\' (SWAR: a byte below
  * 0x20, or one equal to 0x22 or 0x5c; bytes of 0x80 and above never flag). */
 static inline uint64_t special8(uint64_t w)
@@ -157,6 +173,14 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 
 		*d++ = '"';
 		while (n - i >= 8) {
+#ifdef __SSE2__
+			if (n - i >= 16 && special16(u + i) == 0) {   /* 16 at a time */
+				memcpy(d, u + i, 16);
+				d += 16;
+				i += 16;
+				continue;
+			}
+#endif
 			memcpy(&w, u + i, 8);
 			if (special8(w) == 0) {
 				memcpy(d, &w, 8);
