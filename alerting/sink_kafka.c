@@ -784,7 +784,7 @@ static int stage_put(struct kafka_sink *k, const struct ew_alert *a, const char 
 static int kafka_emit(void *st, const struct ew_alert *a)
 {
 	struct kafka_sink *k = st;
-	char line[ALERT_MAX];     /* on the stack: emit may come from several threads (alerter) */
+	char line[ALERT_MAX];     /* on the stack: several threads may emit at once (sink.h) */
 	int32_t cnt = __atomic_load_n(&k->pcnt, __ATOMIC_RELAXED);
 	int locked = k->q != NULL && pthread_rwlock_tryrdlock(&k->rk_lock) == 0, rc;
 	size_t kl;
