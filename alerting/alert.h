@@ -26,6 +26,11 @@ struct ew_alert_scan {
 	uint64_t duration_ms;
 	uint16_t ports[16];             /* the first distinct ports probed */
 	uint32_t nports;
+	struct {                        /* the first hosts probed: services probed on each, */
+		struct ew_addr ip;      /* policy alerts about it folded into this one */
+		uint32_t services, folded;
+	} targets[16];
+	uint32_t ntargets;
 };
 
 struct ew_alert {
@@ -43,6 +48,8 @@ struct ew_alert {
 	uint8_t app_source;             /* enum ew_app_source */
 	const char *app;                /* nDPI name of the application ("TLS.Google") */
 	const char *app_ecs;            /* network.protocol: lower case ("tls"), "unknown" */
+	const char *port_app;           /* eastwatch.port_app: nDPI's name for the responder's
+					 * port ("LDAP"), or NULL (written "unknown") */
 	const char *src_groups[EW_ALERT_MAX_GROUPS];
 	const char *dst_groups[EW_ALERT_MAX_GROUPS];
 	uint32_t nsrc_groups, ndst_groups;

@@ -139,6 +139,7 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 	a->app_source = strcmp(s, "dpi") == 0 ? EW_APP_DPI : strcmp(s, "exporter") == 0 ?
 			EW_APP_EXPORTER : strcmp(s, "port") == 0 ? EW_APP_PORT : EW_APP_NONE;
 	a->app = str(r, "eastwatch.app", &missing);
+	a->port_app = str(r, "eastwatch.port_app", &missing);
 	a->nsrc_groups = list(r, "eastwatch.source_groups", a->src_groups, EW_ALERT_MAX_GROUPS);
 	a->ndst_groups = list(r, "eastwatch.destination_groups", a->dst_groups,
 			      EW_ALERT_MAX_GROUPS);
@@ -175,6 +176,17 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 				   sc->nports < 16; i++)
 			sc->ports[sc->nports++] =
 				(uint16_t)strtoul(ew_conf_str(ew_conf_at(ports, i)), NULL, 10);
+		ports = path(r, "eastwatch.scan.targets");
+		for (size_t i = 0; ew_conf_type(ports) == EW_CONF_SEQ && i < ew_conf_len(ports) &&
+				   sc->ntargets < 16; i++) {
+			struct ew_conf_node t = ew_conf_at(ports, i);
+			int bad = 0;
+
+			if (ew_addr_parse(&sc->targets[sc->ntargets].ip, str(t, "ip", &bad)) != 0)
+				continue;
+			sc->targets[sc->ntargets].services = (uint32_t)num(t, "services");
+			sc->targets[sc->ntargets++].folded = (uint32_t)num(t, "folded");
+		}
 		a->scan = sc;
 	}
 	ts = ew_time_parse_rfc3339(str(r, "eastwatch.flow_start", &missing));

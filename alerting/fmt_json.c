@@ -136,6 +136,8 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	quoted(b, ew_app_source_name(a->app_source));
 	LIT(b, ",\"app\":");
 	ew_buf_json_str(b, a->app ? a->app : "");
+	LIT(b, ",\"port_app\":");
+	ew_buf_json_str(b, a->port_app ? a->port_app : "unknown");
 	ew_buf_putc(b, ',');
 	str_array(b, "source_groups", a->src_groups, a->nsrc_groups);
 	ew_buf_putc(b, ',');
@@ -186,6 +188,18 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 			if (i)
 				ew_buf_putc(b, ',');
 			ew_buf_u64(b, sc->ports[i]);
+		}
+		LIT(b, "],\"targets\":[");
+		for (uint32_t i = 0; i < sc->ntargets && i < 16; i++) {
+			if (i)
+				ew_buf_putc(b, ',');
+			LIT(b, "{\"ip\":");
+			quoted_addr(b, &sc->targets[i].ip);
+			LIT(b, ",\"services\":");
+			ew_buf_u64(b, sc->targets[i].services);
+			LIT(b, ",\"folded\":");
+			ew_buf_u64(b, sc->targets[i].folded);
+			ew_buf_putc(b, '}');
 		}
 		LIT(b, "]}");
 	}

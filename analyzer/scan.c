@@ -227,6 +227,18 @@ static uint32_t set_add(struct ew_scan *s, struct set_slot *set, uint64_t fp, ui
 	return 1;
 }
 
+/* Add to the counts of dst when it is among the hosts listed. */
+static void host_count(struct src_ent *e, const struct ew_addr *dst, uint32_t services,
+		       uint32_t folded)
+{
+	for (uint8_t i = e->r.nhosts; i-- > 0;)
+		if (ew_addr_eq(&e->r.host[i].a, dst)) {
+			e->r.host[i].services += services;
+			e->r.host[i].folded += folded;
+			return;
+		}
+}
+
 void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct ew_addr *dst,
 		     uint8_t proto, uint16_t port, unsigned what, uint64_t now)
 {
@@ -269,8 +281,17 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 				e->r.first_proto = proto;
 				e->r.first_port = port;
 			}
-			if (ports == 1)
+			if (ports == 1) {
 				e->r.hosts++;
+				if (e->r.nhosts < EW_SCAN_HOSTS) {
+					struct ew_scan_host *h = &e->r.host[e->r.nhosts++];
+
+					h->a = *dst;
+					h->services = 0;
+					h->folded = 0;
+				}
+			}
+			host_count(e, dst, 1, 0);
 			if (ports > e->r.max_ports) {
 				e->r.max_ports = ports;
 				e->r.max_ports_host = *dst;
@@ -309,7 +330,8 @@ enum ew_scan_state ew_scan_state(struct ew_scan *s, const struct ew_addr *src, u
 	return e ? (enum ew_scan_state)e->state : EW_SCAN_NONE;
 }
 
-int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, uint64_t now)
+int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, const struct ew_addr *dst,
+		 uint64_t now)
 {
 	uint64_t *last;
 	struct src_ent *e = src_get(s, src, now, 0, &last);
@@ -317,6 +339,7 @@ int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, uint64_t now)
 	if (e == NULL || e->state != EW_SCAN_SCANNER)
 		return 0;
 	e->r.folded++;
+	host_count(e, dst, 0, 1);
 	s->st.folded++;
 	return 1;
 }

@@ -53,6 +53,15 @@ static inline int ew_scan_watched(const struct ew_scan_conf *c, uint8_t proto, u
 #define EW_SCAN_REPEATED   4u
 
 #define EW_SCAN_SAMPLE 16
+#define EW_SCAN_HOSTS 16
+
+/* One host a scanner probed: how many services, and how many policy alerts about it
+ * were folded into the report. */
+struct ew_scan_host {
+	struct ew_addr a;
+	uint32_t services;
+	uint32_t folded;
+};
 
 /* A scanner's window, as reported. The counters come first: with the detector's own
  * fields they are the two cache lines every flow touches (scan.c). */
@@ -66,6 +75,7 @@ struct ew_scan_report {
 	uint32_t folded;             /* policy alerts folded into this report */
 	uint8_t kinds;               /* EW_SCAN_HORIZONTAL | ... */
 	uint8_t nsample;
+	uint8_t nhosts;              /* entries of host[] */
 	uint8_t first_proto;         /* the first host probed and its service (first_*) */
 	uint16_t first_port;
 	uint16_t attempts_port;
@@ -74,6 +84,7 @@ struct ew_scan_report {
 	struct ew_addr src;
 	struct ew_addr max_ports_host, attempts_host, first_host;
 	uint16_t sample[EW_SCAN_SAMPLE];  /* the first distinct ports probed (nsample) */
+	struct ew_scan_host host[EW_SCAN_HOSTS];  /* the first hosts probed (nhosts) */
 };
 
 typedef void (*ew_scan_report_fn)(void *arg, const struct ew_scan_report *r);
@@ -92,8 +103,10 @@ enum ew_scan_state { EW_SCAN_NONE, EW_SCAN_SUSPECT, EW_SCAN_SCANNER };
  * (it started more than one flow or probed more than one service: hold its policy
  * alerts until it is decided), or neither. */
 enum ew_scan_state ew_scan_state(struct ew_scan *s, const struct ew_addr *src, uint64_t now_us);
-/* Count a policy alert as folded into src's report; 0 if src is not a scanner now. */
-int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, uint64_t now_us);
+/* Count a policy alert about a probe from src to dst as folded into src's report (and
+ * to dst's count when dst is among the hosts listed); 0 if src is not a scanner now. */
+int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, const struct ew_addr *dst,
+		 uint64_t now_us);
 
 /* Report the scanners that are quiet or whose window has ended, at now_us. */
 void ew_scan_tick(struct ew_scan *s, uint64_t now_us);

@@ -669,6 +669,7 @@ static int cmd_replay(int argc, char **argv)
 		if (rc != 0)
 			break;
 	}
+	ew_pipeline_drain(p);
 	ew_pipeline_finish(p);
 	ew_sinkset_flush(sinks, 10000);
 	if (!c.o.quiet) {

@@ -18,8 +18,8 @@
 
 #define MAX_RULE_COUNTS 512
 #define PENDING_MAX 65536      /* flows waiting for their application at once */
-#define HELD_MAX 512           /* policy alerts of scan suspects waiting at once */
-#define HELD_ARENA 4096
+#define HELD_MAX 4096          /* policy alerts of scan suspects waiting at once */
+#define HELD_ARENA 2048
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
@@ -28,9 +28,13 @@
 #define SET_JSTATE(e, v) ((e)->user[2] = (uint8_t)(v))
 #define GUESSED(e) ((e)->user[3] & 1)   /* the port guess is in e->f */
 #define SET_GUESSED(e) ((e)->user[3] |= 1)
-#define PROBED(e) ((e)->user[3] >> 1)     /* EW_SCAN_* bits (but AGAIN) told to the scan
-					   * tracker */
+#define PROBED(e) (((e)->user[3] >> 1) & 0x0f)   /* EW_SCAN_* bits (but AGAIN) told to
+						  * the scan tracker */
 #define SET_PROBED(e, w) ((e)->user[3] |= (uint8_t)((w) << 1))
+#define DATA_I 0x20                       /* the initiator sent application data */
+#define DATA_R 0x40                       /* the responder sent application data */
+/* Answered with application data both ways: a session, never a probe to fold. */
+#define SESSION(e) (((e)->user[3] & (DATA_I | DATA_R)) == (DATA_I | DATA_R))
 
 enum vcode { V_NONE, V_ALLOW, V_DENY_DEFAULT, V_DENY_RULE };
 enum jstate {
@@ -49,12 +53,18 @@ struct pending {
 	uint32_t hash;
 };
 
-/* A policy alert of a scan suspect, held until the scan detector decides: folded into
- * the scan alert if the source turns out a scanner, sent otherwise. Deep copy: the
- * policy it names may be replaced meanwhile. */
+/* A policy alert of a scanner or a scan suspect, held until the scan detector decides
+ * and the flow shows whether it is a probe: folded into the scan alert if the source is
+ * a scanner and the flow was never answered with application data, sent otherwise.
+ * Deep copy: the policy it names may be replaced meanwhile. */
 struct held {
 	struct ew_alert a;
 	uint64_t until_us;
+	const struct ew_ft_entry *e;  /* the packet flow it is about (with first_us and hash,
+				       * to know it again), or NULL */
+	uint64_t first_us;
+	uint32_t hash;
+	int session;                  /* that flow became a session: never folds */
 	const char *notify[16];
 	char arena[HELD_ARENA];
 };
@@ -324,9 +334,7 @@ static void release_one(struct ew_pipeline *p)
 {
 	struct held *h = &p->held[p->hhead];
 
-	if (h->a.action == NULL)          /* folded already */
-		;
-	else if (ew_scan_fold(p->scan, &h->a.src, p->now))
+	if (!h->session && ew_scan_fold(p->scan, &h->a.src, &h->a.dst, p->now))
 		p->st.folded++;
 	else
 		emit(p, &h->a);
@@ -340,8 +348,9 @@ static void release_due(struct ew_pipeline *p, int all)
 		release_one(p);
 }
 
-/* Keep a copy of a for scan_hold; 0 if it does not fit (then it is sent at once). */
-static int hold(struct ew_pipeline *p, const struct ew_alert *a)
+/* Keep a copy of a (about flow e, or NULL) for scan_hold; 0 if it does not fit (then the
+ * caller decides at once). */
+static int hold(struct ew_pipeline *p, const struct ew_alert *a, const struct ew_ft_entry *e)
 {
 	struct held *h;
 	struct ew_buf b;
@@ -367,27 +376,83 @@ static int hold(struct ew_pipeline *p, const struct ew_alert *a)
 	if (ew_buf_overflow(&b))
 		return 0;
 	h->until_us = p->now + p->c.scan_hold_us;
+	h->e = e;
+	h->first_us = e ? e->f.first_us : 0;
+	h->hash = e ? e->hash : 0;
+	h->session = 0;
 	p->hcount++;
 	p->st.held++;
 	return 1;
 }
 
-/* A policy alert: folded into the scan alert of a source that is scanning, held a
- * moment for a source that may be starting to (it probed more than one service in its
- * window), sent otherwise. */
-static void send_policy_alert(struct ew_pipeline *p, const struct ew_alert *a)
+/* A policy alert about flow e (NULL: an exported record): sent at once when the flow is
+ * a session (answered with application data: never folded, SPEC §4) or its source
+ * neither scans nor may be starting to; else held scan_hold, so that it folds into the
+ * scan alert only if the source is a scanner and the flow stayed a probe. */
+static void send_policy_alert(struct ew_pipeline *p, const struct ew_alert *a,
+			      const struct ew_ft_entry *e, int session)
 {
-	if (p->scan) {
+	if (p->scan && !session) {
 		enum ew_scan_state st = ew_scan_state(p->scan, &a->src, p->now);
 
-		if (st == EW_SCAN_SCANNER && ew_scan_fold(p->scan, &a->src, p->now)) {
+		if (st != EW_SCAN_NONE && e != NULL && hold(p, a, e))
+			return;
+		/* an exported record is over: a probe now or never */
+		if (st == EW_SCAN_SCANNER && ew_scan_fold(p->scan, &a->src, &a->dst, p->now)) {
 			p->st.folded++;
 			return;
 		}
-		if (st == EW_SCAN_SUSPECT && hold(p, a))
+		if (st == EW_SCAN_SUSPECT && e == NULL && hold(p, a, NULL))
 			return;
 	}
 	emit(p, a);
+}
+
+/* Flow e was answered with application data: its held alert (if any) must not fold. */
+static void mark_session(struct ew_pipeline *p, const struct ew_ft_entry *e)
+{
+	for (uint32_t i = 0; i < p->hcount; i++) {
+		struct held *h = &p->held[(p->hhead + i) % HELD_MAX];
+
+		if (h->e == e && h->hash == e->hash && h->first_us == e->f.first_us)
+			h->session = 1;
+	}
+}
+
+/* An exported record's flow was answered with application data both ways: TCP with its
+ * handshake completed (when flags are known) and data each way (PSH, or more bytes than
+ * bare headers: 52 a packet for IPv4 with timestamps, 72 for IPv6, 8 more for a SYN's
+ * options), UDP and SCTP with payload each way. ICMP never. */
+static int record_session(const struct ew_flow *f)
+{
+	int v4 = ew_addr_is_v4(&f->src);
+
+	if (f->pkts[0] == 0 || f->pkts[1] == 0)
+		return 0;
+	for (int d = 0; d < 2; d++) {
+		uint64_t hdr;
+
+		switch (f->proto) {
+		case 6:
+			if (f->tcp_flags[d] & EW_TH_PSH)
+				continue;
+			hdr = (uint64_t)f->pkts[d] * (v4 ? 52 : 72) + 8;
+			break;
+		case 17:
+			hdr = (uint64_t)f->pkts[d] * (v4 ? 28 : 48);
+			break;
+		case 132:
+			hdr = (uint64_t)f->pkts[d] * (v4 ? 48 : 68);
+			break;
+		default:
+			return 0;
+		}
+		if (f->bytes[d] <= hdr)
+			return 0;
+	}
+	if (f->proto == 6 && f->tcp_flags[0] && !(f->tcp_flags[0] & EW_TH_ACK))
+		return 0;
+	return 1;
 }
 
 /* Tell the scan tracker what e is (EW_SCAN_* bits), once per bit and flow. */
@@ -435,6 +500,12 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	sc.duration_ms = (r->last_us - r->first_us) / 1000;
 	sc.nports = r->nsample;
 	memcpy(sc.ports, r->sample, sizeof(r->sample));
+	for (uint32_t i = 0; i < r->nhosts && i < 16; i++) {
+		sc.targets[i].ip = r->host[i].a;
+		sc.targets[i].services = r->host[i].services;
+		sc.targets[i].folded = r->host[i].folded;
+	}
+	sc.ntargets = r->nhosts;
 	if (r->kinds & EW_SCAN_REPEATED) {
 		dst = &r->attempts_host;
 		dport = r->attempts_port;
@@ -478,6 +549,10 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 		ew_buf_printf(&mb, " probed %u service%s on %u host%s", r->targets,
 			      r->targets == 1 ? "" : "s", r->hosts, r->hosts == 1 ? "" : "s");
 	}
+	for (uint32_t i = 0; i < r->nhosts && i < 4; i++)      /* the hosts, by name */
+		ew_buf_printf(&mb, "%s%s", i ? ", " : " (", ew_addr_format(&r->host[i].a, s2));
+	if (r->nhosts)
+		ew_buf_puts(&mb, r->hosts > 4 ? ", ...)" : ")");
 	if (r->kinds & EW_SCAN_VERTICAL) {
 		ew_buf_printf(&mb, ", %u ports on %s", r->max_ports,
 			      ew_addr_format(&r->max_ports_host, s2));
@@ -499,7 +574,7 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
-			    const struct ew_verdict *v)
+			    const struct ew_verdict *v, const struct ew_ft_entry *e, int session)
 {
 	struct ew_alert a;
 	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
@@ -575,7 +650,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 		a.nnotify = v->rule->nnotify;
 	}
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	send_policy_alert(p, &a);
+	send_policy_alert(p, &a, e, session);
 }
 
 /* The risk detector: when nDPI is done with a flow, one "risk" alert naming the risks
@@ -719,7 +794,7 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 				(e->tcp & EW_TCP_SYN);
 
 		scan_probe(p, e, EW_SCAN_DENIED | (attempted ? EW_SCAN_FAILED : 0));
-		raise_violation(p, attempted, f, v);
+		raise_violation(p, attempted, f, v, e, SESSION(e));
 	}
 	VERDICT(e) = code;
 	SET_JSTATE(e, state);
@@ -919,7 +994,7 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	}
 	if (v.action == EW_DENY)
 		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
-				&f, &v);
+				&f, &v, NULL, record_session(&f));
 	else if (p->edges)
 		detect_new_edge(p, &f);
 	if (p->c.flow_fn)
@@ -928,13 +1003,47 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 		write_flow(p, &f, v.action == EW_ALLOW ? V_ALLOW : v.rule ? V_DENY_RULE : V_DENY_DEFAULT);
 }
 
+/* Time moves on to t: every deadline that falls due before it (judge_within, a held
+ * alert's hold, and each second's expiry of idle flows, telemetry pairs and scan
+ * windows) runs in time order at the time it falls due, as a live sensor's would, so a
+ * replay judges, stamps and throttles as the sensor would have: a gap in a capture is no
+ * reason to judge late. */
+static void advance(struct ew_pipeline *p, uint64_t t)
+{
+	if (p->next_expire == 0)
+		p->next_expire = t;   /* the first time seen */
+	for (;;) {
+		uint64_t due = p->next_expire;
+
+		if (p->pcount && p->pend[p->phead].first_us + p->c.judge_within_us < due)
+			due = p->pend[p->phead].first_us + p->c.judge_within_us;
+		if (p->hcount && p->held[p->hhead].until_us < due)
+			due = p->held[p->hhead].until_us;
+		if (due > t)
+			break;
+		if (due > p->now)
+			p->now = due;
+		if (p->pcount)
+			judge_overdue(p);
+		if (p->hcount)
+			release_due(p, 0);
+		if (p->now >= p->next_expire) {
+			ew_pairing_expire(p->pairing, p->now);
+			ew_flowtab_expire(p->ft, p->now);
+			scan_tick(p);
+			p->next_expire = p->now + EW_USEC;
+		}
+	}
+	if (t > p->now)
+		p->now = t;
+}
+
 void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uint16_t source_id,
 			uint64_t now_us)
 {
 	struct ew_flow f;
 
-	if (now_us > p->now)
-		p->now = now_us;
+	advance(p, now_us);
 	p->st.records++;
 	if (!r->has_flow || r->is_options) {
 		p->st.records_not_flows++;
@@ -997,8 +1106,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 	p->st.packets++;
 	p->st.bytes += rp->len;
 	pk.k.weight = 1;
-	if (rp->ts_us > p->now)
-		p->now = rp->ts_us;
+	advance(p, rp->ts_us);
 	rc = ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen);
 	if (rc != EW_OK) {
 		if (rc == EW_E_TRUNC)
@@ -1046,6 +1154,19 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 				    EW_SCAN_ATTEMPT : 0));
 		judge_first(p, e);
 	}
+	/* application data each way makes the flow a session: its alert never folds (a
+	 * sampled data segment of an established connection stands for both ways) */
+	if (pk.k.l4_payload && !later_frag &&
+	    (pk.k.proto == 6 || pk.k.proto == 17 || pk.k.proto == 132) && !SESSION(e)) {
+		uint8_t bit = dir ? DATA_R : DATA_I;
+
+		if (pk.k.weight > 1 && pk.k.proto == 6 &&
+		    (pk.k.tcp_flags & (EW_TH_SYN | EW_TH_ACK)) == EW_TH_ACK)
+			bit = DATA_I | DATA_R;
+		e->user[3] |= bit;
+		if (SESSION(e) && p->hcount)
+			mark_session(p, e);
+	}
 	/* a refused connection (RST before the handshake completed, also the scanner's own
 	 * RST after a SYN-ACK): a failed probe now, not when the flow times out */
 	if ((pk.k.tcp_flags & EW_TH_RST) && p->scan && (e->tcp & EW_TCP_SYN) &&
@@ -1068,13 +1189,6 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		}
 		if (rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED))
 			judge_final(p, e);
-	}
-	if (p->pcount)
-		judge_overdue(p);
-	if (p->now >= p->next_expire) {
-		ew_flowtab_expire(p->ft, p->now);
-		scan_tick(p);
-		p->next_expire = p->now + EW_USEC;
 	}
 }
 
@@ -1153,21 +1267,13 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 	ew_sinkset_emit(p->sinks, &a);
 }
 
-/* Held policy alerts: those of sources that are scanners by now fold at once (before
- * their scan alert goes), the rest are sent when due; then scan alerts for scanners
- * gone quiet. */
+/* Held policy alerts that are due are folded or sent (scan_hold, 2 s, is shorter than the
+ * scan detector's settle time, 3 s, so they are counted before their scan alert goes);
+ * then scan alerts for scanners gone quiet. */
 static void scan_tick(struct ew_pipeline *p)
 {
 	if (p->scan == NULL)
 		return;
-	for (uint32_t i = 0; i < p->hcount; i++) {
-		struct held *h = &p->held[(p->hhead + i) % HELD_MAX];
-
-		if (h->a.action && ew_scan_fold(p->scan, &h->a.src, p->now)) {
-			p->st.folded++;
-			h->a.action = NULL;
-		}
-	}
 	release_due(p, 0);
 	ew_scan_tick(p->scan, p->now);
 }
@@ -1179,13 +1285,13 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 			ew_warn("new-edge: cannot save the baseline to %s", p->c.edges_path);
 		p->edges_saved_us = now_us;
 	}
-	if (now_us > p->now)
-		p->now = now_us;
-	judge_overdue(p);
-	ew_pairing_expire(p->pairing, p->now);
-	ew_flowtab_expire(p->ft, p->now);
-	scan_tick(p);
-	p->next_expire = p->now + EW_USEC;
+	advance(p, now_us);
+}
+
+void ew_pipeline_drain(struct ew_pipeline *p)
+{
+	advance(p, p->now + p->c.judge_within_us + p->c.scan_hold_us + p->c.scan.settle_us +
+		   EW_USEC);
 }
 
 void ew_pipeline_finish(struct ew_pipeline *p)

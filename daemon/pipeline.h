@@ -106,6 +106,10 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 
 /* Time passes without packets (live sources): expire idle flows at now_us. */
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us);
+/* A capture has ended: let the deadlines still ahead run at the times they fall due, as
+ * they would have on a sensor that went on running (judge_within, holds, a scanner's
+ * quiet time), before ew_pipeline_finish ends the flows. */
+void ew_pipeline_drain(struct ew_pipeline *p);
 /* End every flow (judging those not judged yet): end of a replay, shutdown. */
 void ew_pipeline_finish(struct ew_pipeline *p);
 /* Judge from now on with pol; returns the previous policy (the caller frees it once no

@@ -346,7 +346,10 @@ START_TEST(vertical_scan_folds_policy_alerts)
 				      "\"probes\":100,\"failed\":100,\"denied\":100,"
 				      "\"folded\":100,"));
 	ck_assert_ptr_nonnull(strstr(t, "\"ports\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]"));
-	ck_assert_ptr_nonnull(strstr(t, "198.18.1.66 [web] probed 100 services on 1 host, 100 "
+	ck_assert_ptr_nonnull(strstr(t, "\"targets\":[{\"ip\":\"198.18.3.10\",\"services\":100,"
+				      "\"folded\":100}]"));
+	ck_assert_ptr_nonnull(strstr(t, "198.18.1.66 [web] probed 100 services on 1 host "
+				      "(198.18.3.10), 100 "
 				      "ports on 198.18.3.10 [db] in 1.0 s (vertical scan): 100 probes "
 				      "failed, 100 denied by the policy; 100 policy alerts folded"));
 	ew_pipeline_finish(pl);
@@ -355,6 +358,63 @@ START_TEST(vertical_scan_folds_policy_alerts)
 	ck_assert_uint_eq(st.folded, 100);
 	ck_assert_uint_eq(alerts(), 1);
 	stop();
+}
+END_TEST
+
+/* A real session in the middle of a scan: nmap -sS against one host while the same
+ * source opens a Redis session (handshake, command, reply) to another host that nothing
+ * permits. The probes fold into one scan alert; the session is alerted on its own (SPEC
+ * §4: only probes fold). The same with the session's reply coming after the alert was
+ * raised (held, then sent). */
+static void scan_with_session(int reply_late)
+{
+	char *t;
+
+	start("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.0/24] } }\n"
+	      "default: { action: deny }\n");
+	for (int i = 0; i < 100; i++) {
+		uint64_t ts = 10 * S + (uint64_t)i * 10000;
+
+		tcp("198.18.1.66", 50000, "198.18.3.10", (uint16_t)(1 + i), EW_TH_SYN, NULL, ts);
+		tcp("198.18.3.10", (uint16_t)(1 + i), "198.18.1.66", 50000, EW_TH_RST | EW_TH_ACK,
+		    NULL, ts + 100);
+		if (i == 50) {
+			uint64_t r = ts + (reply_late ? 1500000 : 400);
+
+			tcp("198.18.1.66", 40001, "198.18.3.20", 6379, EW_TH_SYN, NULL, ts + 200);
+			tcp("198.18.3.20", 6379, "198.18.1.66", 40001, EW_TH_SYN | EW_TH_ACK, NULL,
+			    ts + 250);
+			tcp("198.18.1.66", 40001, "198.18.3.20", 6379, EW_TH_ACK, NULL, ts + 300);
+			tcp("198.18.1.66", 40001, "198.18.3.20", 6379, EW_TH_ACK | EW_TH_PSH,
+			    "PING\r\n", ts + 350);
+			tcp("198.18.3.20", 6379, "198.18.1.66", 40001, EW_TH_ACK | EW_TH_PSH,
+			    "+PONG\r\n", r);
+		}
+	}
+	ew_pipeline_tick(pl, 20 * S);
+	ew_pipeline_finish(pl);
+	t = alert_text();
+	ck_assert_uint_eq(count_of(t, "\"action\":\"scan\""), 1);
+	ck_assert_uint_eq(count_of(t, "\"action\":\"policy-violation\""), 1);
+	ck_assert_ptr_nonnull(strstr(t, "\"destination\":{\"ip\":\"198.18.3.20\",\"port\":6379"));
+	/* the session was denied, so the scan counts it (a denied flow), but folds nothing
+	 * about its host */
+	ck_assert_ptr_nonnull(strstr(t, "\"targets\":[{\"ip\":\"198.18.3.10\",\"services\":100,"
+				      "\"folded\":100},{\"ip\":\"198.18.3.20\",\"services\":1,"
+				      "\"folded\":0}]"));
+	ck_assert_ptr_nonnull(strstr(t, "\"folded\":100,"));
+	stop();
+}
+
+START_TEST(scan_does_not_hide_a_session)
+{
+	scan_with_session(0);
+}
+END_TEST
+
+START_TEST(scan_does_not_hide_a_late_answered_session)
+{
+	scan_with_session(1);
 }
 END_TEST
 
@@ -415,9 +475,9 @@ START_TEST(below_threshold_is_no_scan)
 	for (int i = 0; i < 5; i++)
 		tcp("198.18.1.11", (uint16_t)(40000 + i), "198.18.3.10", (uint16_t)(8000 + i),
 		    EW_TH_SYN, NULL, 10 * S + (uint64_t)i * S / 10);
-	ew_pipeline_tick(pl, 30 * S);
+	ew_pipeline_tick(pl, 12 * S);
 	ck_assert_uint_eq(alerts(), 0);      /* held a moment ... */
-	ew_pipeline_tick(pl, 33 * S);
+	ew_pipeline_tick(pl, 30 * S);
 	ck_assert_uint_eq(alerts(), 5);      /* ... and sent: no scan explains them */
 	ck_assert_uint_eq(count_of(alert_text(), "\"action\":\"policy-violation\""), 5);
 	ck_assert_uint_eq(count_of(alert_text(), "\"action\":\"scan\""), 0);
@@ -441,6 +501,8 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, throttled_repeats);
 	tcase_add_test(t, vertical_scan_folds_policy_alerts);
 	tcase_add_test(t, horizontal_sweep);
+	tcase_add_test(t, scan_does_not_hide_a_session);
+	tcase_add_test(t, scan_does_not_hide_a_late_answered_session);
 	tcase_add_test(t, repeated_ssh_attempts);
 	tcase_add_test(t, below_threshold_is_no_scan);
 	suite_add_tcase(s, t);

@@ -173,7 +173,7 @@ START_TEST(windows_end_and_start_clean)
 
 	for (uint16_t port = 1; port <= 30; port++)
 		ew_scan_observe(s, &a, &db, 6, port, EW_SCAN_TOUCH | EW_SCAN_FAILED, S + port);
-	ck_assert_int_eq(ew_scan_fold(s, &a, S + 40), 1);
+	ck_assert_int_eq(ew_scan_fold(s, &a, &a, S + 40), 1);
 	/* 61 s later: the old window is reported when the source is seen again */
 	ew_scan_observe(s, &a, &db, 6, 22, EW_SCAN_TOUCH | EW_SCAN_ATTEMPT, 62 * S);
 	ck_assert_int_eq(rs.n, 1);
