@@ -16,6 +16,7 @@ struct obs {
 	struct ew_addr src, dst;
 	uint16_t dport, app_proto, app_master;
 	uint8_t proto, app_source;
+	uint8_t failed;             /* refused or unanswered attempts: never proposed */
 	uint64_t flows, bytes, pkts, first_us, last_us;
 };
 
@@ -98,13 +99,14 @@ static uint64_t obs_hash(const struct obs *k)
 	return ew_addr_hash(&k->dst, ew_addr_hash(&k->src, ((uint64_t)k->proto << 48) |
 					       ((uint64_t)k->dport << 32) |
 					       ((uint64_t)k->app_proto << 16) | k->app_master) ^
-				       k->app_source);
+				       (k->app_source | (uint64_t)k->failed << 8));
 }
 
 static int obs_eq(const struct obs *a, const struct obs *b)
 {
 	return a->proto == b->proto && a->dport == b->dport && a->app_proto == b->app_proto &&
 	       a->app_master == b->app_master && a->app_source == b->app_source &&
+	       a->failed == b->failed &&
 	       ew_addr_eq(&a->src, &b->src) && ew_addr_eq(&a->dst, &b->dst);
 }
 
@@ -128,6 +130,35 @@ static int grow_index(struct ew_learn *l)
 	return 0;
 }
 
+/* Did f get through? TCP: the responder accepted (SYN-ACK, or ACKs of a flow picked up
+ * mid-stream) and the initiator acknowledged: a SYN answered by RST or by nothing, and a
+ * half-open probe (SYN, SYN-ACK, RST) did not. UDP and others: an answer came back, or
+ * the sender kept sending (three datagrams or more one way: syslog, telemetry); a
+ * single datagram or two that nobody answered were attempts. ICMP: a reply came. A
+ * record without TCP flags (telemetry without them) counts by its packets both ways. */
+int ew_learn_succeeded(const struct ew_flow *f)
+{
+	switch (f->proto) {
+	case 6:
+		if (f->pkts[1] == 0)
+			return 0;
+		if (f->tcp_flags[0] == 0 && f->tcp_flags[1] == 0)
+			return 1;
+		if (!(f->tcp_flags[0] & EW_TH_ACK))
+			return 0;
+		if ((f->tcp_flags[1] & (EW_TH_SYN | EW_TH_ACK)) == (EW_TH_SYN | EW_TH_ACK))
+			return 1;
+		/* mid-stream: no handshake seen; a responder that only reset refused */
+		return !(f->tcp_flags[0] & EW_TH_SYN) && (f->tcp_flags[1] & EW_TH_ACK) &&
+		       (f->tcp_flags[1] & ~(EW_TH_RST | EW_TH_ACK)) != 0;
+	case 1:
+	case 58:
+		return f->pkts[1] > 0;
+	default:
+		return f->pkts[1] > 0 || f->pkts[0] >= 3 * (f->sampling ? f->sampling : 1);
+	}
+}
+
 void ew_learn_flow(void *arg, const struct ew_flow *f, int final)
 {
 	struct ew_learn *l = arg;
@@ -144,7 +175,9 @@ void ew_learn_flow(void *arg, const struct ew_flow *f, int final)
 		k.app_master = f->app_master;
 		k.app_source = f->app_source;
 	}
+	k.failed = final && !ew_learn_succeeded(f);
 	l->st.flows += final != 0;
+	l->st.failed += k.failed;
 	for (h = obs_hash(&k);; h++) {
 		uint32_t at = l->idx[h & l->idx_mask];
 		struct obs *o;
@@ -433,9 +466,14 @@ static struct svc *build_services(struct ew_learn *l, uint32_t *nout)
 	build_groups(l);
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct obs *o = &l->o[i];
-		uint32_t sg = group_of(l, &o->src), dg = group_of(l, &o->dst);
+		uint32_t sg, dg;
 		const char *app = app_of(l, o);
 		struct svc *s = NULL;
+
+		if (o->failed)
+			continue;
+		sg = group_of(l, &o->src);
+		dg = group_of(l, &o->dst);
 
 		for (uint32_t j = 0; j < n && s == NULL; j++)   /* few services per pair */
 			if (v[j].sg == sg && v[j].dg == dg && v[j].proto == o->proto &&
@@ -501,6 +539,52 @@ static void evidence(FILE *out, const struct svc *s, const char *what)
 		fprintf(out, "%s %s -> %s", e ? "," : "", ew_addr_format(&s->ex_src[e], a),
 			ew_addr_format(&s->ex_dst[e], b));
 	fputc('\n', out);
+}
+
+/* The attempts that were refused or went unanswered, as a comment block of their own:
+ * a person should see them (a scan, a dead service, a misconfigured client), and no rule
+ * permits them. At most 100 lines, the most frequent first. */
+static int failed_cmp(const void *x, const void *y)
+{
+	const struct obs *a = *(const struct obs *const *)x, *b = *(const struct obs *const *)y;
+
+	return a->flows != b->flows ? (a->flows < b->flows ? 1 : -1) :
+	       a->first_us < b->first_us ? -1 : a->first_us > b->first_us;
+}
+
+static void failed_attempts(struct ew_learn *l, FILE *out)
+{
+	const struct obs **f = NULL;
+	uint32_t n = 0;
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < l->n; i++)
+		n += l->o[i].failed && l->o[i].flows;
+	if (n == 0 || (f = calloc(n, sizeof(*f))) == NULL)
+		return;
+	n = 0;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->o[i].failed && l->o[i].flows) {
+			f[n++] = &l->o[i];
+			total += l->o[i].flows;
+		}
+	qsort(f, n, sizeof(*f), failed_cmp);
+	fprintf(out, "\n# Not proposed: %llu attempt%s refused or unanswered, on %u "
+		"(source, destination, service)%s.\n# Read them: a scan, a client of a service "
+		"that is gone, or a path blocked elsewhere.\n#   source -> destination service: "
+		"attempts, first seen\n", (unsigned long long)total, total == 1 ? "" : "s", n,
+		n == 1 ? "" : "s");
+	for (uint32_t i = 0; i < n && i < 100; i++) {
+		char a[EW_ADDR_STRLEN], b[EW_ADDR_STRLEN], svc[64], t[32];
+
+		fprintf(out, "#   %s -> %s %s: %llu, %s\n", ew_addr_format(&f[i]->src, a),
+			ew_addr_format(&f[i]->dst, b),
+			svc_text(f[i]->proto, f[i]->dport, f[i]->dport, svc, sizeof(svc)),
+			(unsigned long long)f[i]->flows, ew_time_rfc3339(f[i]->first_us, t));
+	}
+	if (n > 100)
+		fprintf(out, "#   ... and %u more\n", n - 100);
+	free(f);
 }
 
 int ew_learn_write_policy(struct ew_learn *l, FILE *out, const char *from)
@@ -600,6 +684,7 @@ int ew_learn_write_policy(struct ew_learn *l, FILE *out, const char *from)
 	}
 	if (l->c.groups_from == NULL)
 		fprintf(out, "\ndefault: { action: deny, severity: high }\n");
+	failed_attempts(l, out);
 	for (uint32_t k = 0; k < nrules; k++)
 		free(names[k]);
 	free(names);
@@ -646,7 +731,7 @@ int ew_learn_write_graph(struct ew_learn *l, FILE *out)
 		const struct obs *o = &l->o[i];
 		size_t len = 0;
 		uint64_t flows = 0;
-		int seen = 0;
+		int seen = o->failed;
 
 		for (uint32_t k = 0; k < i && !seen; k++)
 			seen = ew_addr_eq(&l->o[k].src, &o->src) && ew_addr_eq(&l->o[k].dst, &o->dst);
@@ -657,7 +742,8 @@ int ew_learn_write_graph(struct ew_learn *l, FILE *out)
 			const struct obs *q = &l->o[k];
 			const char *app;
 
-			if (!ew_addr_eq(&q->src, &o->src) || !ew_addr_eq(&q->dst, &o->dst))
+			if (q->failed || !ew_addr_eq(&q->src, &o->src) ||
+			    !ew_addr_eq(&q->dst, &o->dst))
 				continue;
 			app = app_of(l, q);
 			flows += q->flows;

@@ -10,7 +10,9 @@
  * group) pair the services seen between them, with `apps:` when DPI named them (one
  * rule per set of applications, so SSH allowed on 22 does not allow it on 443); more
  * than eight high ports (>= 1024) on one pair and protocol become one range. Each rule
- * carries its evidence as comments: flows, bytes, first and last seen, example hosts. */
+ * carries its evidence as comments: flows, bytes, first and last seen, example hosts.
+ * Attempts that were refused or went unanswered (a scan's probes) never become rules:
+ * they are listed in a comment block of their own after the rules. */
 #ifndef EW_LEARN_H
 #define EW_LEARN_H
 
@@ -40,7 +42,12 @@ void ew_learn_flow(void *arg, const struct ew_flow *f, int final);
 
 struct ew_learn_stats {
 	uint64_t flows, edges, hosts, dropped;   /* dropped: past max_edges */
+	uint64_t failed;                         /* flows that were refused or unanswered */
 };
+
+/* 1 when flow f got through (learn proposes only those); 0 for a refused or unanswered
+ * attempt or a half-open probe. */
+int ew_learn_succeeded(const struct ew_flow *f);
 void ew_learn_stats(const struct ew_learn *l, struct ew_learn_stats *out);
 
 /* The proposal as rules.d YAML. With groups_from, the groups it names are not defined

@@ -124,6 +124,16 @@ printf 'sensor: { name: rack12-tap }\nthrottle: { window: 0s }\n' >"$T/cfg.yaml"
 expect 0 "replay with a config" -- "$EW" replay --rules "$RULES" --config "$T/cfg.yaml" "$SRC/tests/data/sample.pcap"
 has "$T/out" '"observer":\{"name":"rack12-tap","type":"pcap"\}' "sensor name from the config"
 
+# --- learn proposes only what got through: the sample's nmap probes (SYN answered by RST,
+# or half-open) are listed apart, never permitted ---
+expect 0 "learn on the sample" -- "$EW" learn -q --rules "$RULES" "$SRC/tests/data/sample.pcap"
+if awk '/name: web-to-app/,/^$/' "$T/out" | grep -Eq 'tcp/(22|80|6379)'; then
+	bad "learn proposes refused probes: $(grep -A4 'name: web-to-app' "$T/out" | tr '\n' ' ')"
+else ok; fi
+has "$T/out" "^# Not proposed: 5 attempts refused or unanswered" "learn lists the refused attempts"
+has "$T/out" "^#   198.18.1.12 -> 198.18.2.20 tcp/22: 1, " "learn names each refused attempt"
+has "$T/out" "name: web-to-app-tls" "learn still proposes the TLS sessions"
+
 # --- detectors in the configuration: new-edge learns, then reports, and remembers ---
 mkdir -p "$T/edge-rules"
 printf 'groups: { web: { members: [198.18.1.0/24, "fd18::1:0/112"] }, app: { members: [198.18.2.0/24, "fd18::2:0/112"] }, db: { members: [198.18.3.0/24, "fd18::3:0/112"] }, jump: { members: [198.18.9.5] } }\ndefault: { action: allow }\n' \
