@@ -27,9 +27,33 @@ struct guess {
 	uint16_t master, app;
 };
 
+/* A port's applications for ew_classify_port_apps, filled on first use. */
+struct port_apps {
+	uint16_t id[3];
+	uint16_t done;
+};
+
+/* Ports where lateral movement runs and nDPI's port table says nothing or names only
+ * the carrier (NetBIOS for SMB over tcp/139). */
+static const struct {
+	uint8_t proto;
+	uint16_t lo, hi;
+	const char *names[3];
+} port_alias[] = {
+	{ 6, 139, 139, { "SMBv23", "SMBv1", "NetBIOS" } },
+	{ 6, 445, 445, { "SMBv23", "SMBv1", NULL } },
+	{ 6, 464, 464, { "Kerberos", NULL, NULL } },
+	{ 17, 464, 464, { "Kerberos", NULL, NULL } },
+	{ 6, 593, 593, { "DCE_RPC", NULL, NULL } },
+	{ 6, 636, 636, { "LDAP", NULL, NULL } },
+	{ 6, 3268, 3269, { "LDAP", NULL, NULL } },
+	{ 6, 5902, 5909, { "VNC", NULL, NULL } },
+};
+
 struct ew_classify {
 	struct ndpi_detection_module_struct *ndpi;
 	struct guess *guesses;
+	struct port_apps *ports;       /* [proto == 17][port], lazily */
 	struct ew_cls_conf conf;
 	struct cls_state *free_list;
 	struct cls_state *all;         /* the pool owns every state, handed out or not */
@@ -65,7 +89,10 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 	ndpi_finalize_initialization(c->ndpi);
 	c->nflow = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	c->guesses = calloc(GUESS_SLOTS, sizeof(*c->guesses));
-	if (c->guesses == NULL) {
+	c->ports = calloc(2 * 65536, sizeof(*c->ports));
+	if (c->guesses == NULL || c->ports == NULL) {
+		free(c->guesses);
+		free(c->ports);
 		ew_err_set(err, "classify: out of memory");
 		ndpi_exit_detection_module(c->ndpi);
 		free(c);
@@ -89,6 +116,7 @@ void ew_classify_free(struct ew_classify *c)
 	}
 	ndpi_exit_detection_module(c->ndpi);
 	free(c->guesses);
+	free(c->ports);
 	free(c);
 }
 
@@ -315,6 +343,50 @@ void ew_classify_guess(struct ew_classify *c, struct ew_flow *f)
 		g->app = r.app_protocol;
 	}
 	set_app(f, r, EW_APP_PORT);
+}
+
+void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f)
+{
+	struct port_apps *pa;
+	struct ew_flow g;
+
+	memset(f->port_app, 0, sizeof(f->port_app));
+	if (f->proto != 6 && f->proto != 17) {
+		if (f->proto == 1 || f->proto == 58 || f->proto == 132) {
+			memset(&g, 0, sizeof(g));
+			g.proto = f->proto;
+			ew_classify_guess(c, &g);
+			f->port_app[0] = g.app_proto ? g.app_proto : g.app_master;
+		}
+		return;
+	}
+	pa = &c->ports[(f->proto == 17) * 65536 + f->dport];
+	if (!pa->done) {
+		size_t i;
+
+		for (i = 0; i < sizeof(port_alias) / sizeof(port_alias[0]); i++)
+			if (port_alias[i].proto == f->proto && f->dport >= port_alias[i].lo &&
+			    f->dport <= port_alias[i].hi)
+				break;
+		if (i < sizeof(port_alias) / sizeof(port_alias[0])) {
+			for (int k = 0, n = 0; k < 3; k++) {
+				int id = port_alias[i].names[k] ?
+					 ew_classify_lookup(c, port_alias[i].names[k]) : -1;
+
+				if (id > 0)
+					pa->id[n++] = (uint16_t)id;
+			}
+		} else {
+			/* by the responder's port alone: a client port from the ephemeral
+			 * range, which nDPI's tables do not name */
+			ndpi_protocol r = ndpi_guess_undetected_protocol(c->ndpi, NULL, f->proto, 0,
+									  40000, 0, f->dport);
+
+			pa->id[0] = r.app_protocol ? r.app_protocol : r.master_protocol;
+		}
+		pa->done = 1;
+	}
+	memcpy(f->port_app, pa->id, sizeof(f->port_app));
 }
 
 const char *ew_classify_name(const struct ew_classify *c, uint16_t id)

@@ -55,6 +55,12 @@ int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f);
  * f->app_master/app_proto and sets app_source to EW_APP_PORT, or EW_APP_NONE. */
 void ew_classify_guess(struct ew_classify *c, struct ew_flow *f);
 
+/* The applications of f's responder port (f->proto, f->dport) into f->port_app: nDPI's
+ * port guess, or the table of ports it lacks or names by their carrier (tcp/139: SMBv23,
+ * SMBv1, NetBIOS; tcp/3268 and 3269, the global catalog, and 636: LDAP; 464: Kerberos;
+ * 593: DCE_RPC; 5902-5909: VNC). Remembered per port: cheap on every verdict. */
+void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f);
+
 /* nDPI's name for a protocol id ("SSH"), "Unknown" for 0. */
 const char *ew_classify_name(const struct ew_classify *c, uint16_t id);
 /* Protocol id for a name, case-insensitive; -1 if nDPI has no such protocol. */

@@ -61,21 +61,30 @@ static int apps_contain(const uint16_t *apps, uint32_t n, const struct ew_flow *
 	return 0;
 }
 
-/* SPEC §3: observed applications decide; without one, an allow rule's apps condition
- * is waived and a deny rule's is tested against the port guess. */
+/* One of the responder port's applications is in apps. */
+static int port_apps_contain(const uint16_t *apps, uint32_t n, const struct ew_flow *f)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (int k = 0; k < 3 && f->port_app[k]; k++)
+			if (apps[i] == f->port_app[k])
+				return 1;
+	return 0;
+}
+
+/* SPEC §3: an allow rule's apps condition is tested against the observed application
+ * (dpi, exporter) and waived without one (port guess, none); a deny rule's holds when
+ * either name the evidence gives is in its list: the observed application or the
+ * responder port's (the port guess included), so neither a dissector's mistake nor a
+ * disguise switches it off. */
 static int apps_match(const uint16_t *apps, uint32_t n, int action, const struct ew_flow *f)
 {
 	if (n == 0)
 		return 1;
-	switch (f->app_source) {
-	case EW_APP_DPI:
-	case EW_APP_EXPORTER:
-		return apps_contain(apps, n, f);
-	case EW_APP_PORT:
-		return action == EW_ALLOW ? 1 : apps_contain(apps, n, f);
-	default:
-		return action == EW_ALLOW;
-	}
+	if (action == EW_ALLOW)
+		return f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER ?
+		       apps_contain(apps, n, f) : 1;
+	return (f->app_source != EW_APP_NONE && apps_contain(apps, n, f)) ||
+	       port_apps_contain(apps, n, f);
 }
 
 static int app_match(const struct ew_rule *r, const struct ew_flow *f)
@@ -118,7 +127,10 @@ static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uin
 	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
 		if (!rec_svc_match(p, r, f))
 			continue;
-		if (r->napps)
+		/* the application could change this rule's say, unless the port already
+		 * makes a deny rule hold */
+		if (r->napps && (r->action == EW_ALLOW ||
+				 !port_apps_contain(p->app_all + r->app_off, r->napps, f)))
 			dep = 1;
 		if (!apps_match(p->app_all + r->app_off, r->napps, r->action, f))
 			continue;
@@ -194,13 +206,15 @@ void ew_policy_verdict_cached(const struct ew_policy *p, struct ew_vcache *c,
 	uint64_t k1 = (uint64_t)f->proto | (uint64_t)p->pclass[f->dport] << 8 |
 		      (uint64_t)f->app_source << 24 | (uint64_t)f->app_proto << 32 |
 		      (uint64_t)f->app_master << 48;
-	uint64_t h = (k0 ^ k1 * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	uint64_t k2 = (uint64_t)f->port_app[0] | (uint64_t)f->port_app[1] << 16 |
+		      (uint64_t)f->port_app[2] << 32;
+	uint64_t h = (k0 ^ (k1 + k2) * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
 	struct ew_vcache_slot *s = &c->s[h >> (64 - 10)];
 
 	_Static_assert(EW_VCACHE_SLOTS == 1 << 10, "the hash takes 10 bits");
 	if (__builtin_expect(c->gen != p->gen, 0))
 		vcache_reset(c, p->gen);
-	if (s->k0 == k0 && s->k1 == k1) {
+	if (s->k0 == k0 && s->k1 == k1 && s->k2 == k2) {
 		c->hits++;
 		v->action = s->action;
 		v->severity = s->severity;
@@ -216,6 +230,7 @@ void ew_policy_verdict_cached(const struct ew_policy *p, struct ew_vcache *c,
 	verdict_sets(p, f, ss, ds, v);
 	s->k0 = k0;
 	s->k1 = k1;
+	s->k2 = k2;
 	s->action = v->action;
 	s->severity = v->severity;
 	s->by = v->by;

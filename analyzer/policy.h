@@ -9,9 +9,9 @@
  * Semantics: a deny rule that matches decides (the most severe, then the first loaded);
  * otherwise any matching allow rule, or a group with "intra: allow" holding both ends,
  * permits; otherwise the default action decides. An "apps" condition is tested against
- * the application when it was observed (dpi, exporter). When it was not (port, none), an
- * allow rule's apps condition is waived and a deny rule's is tested against the port
- * guess. */
+ * the application when it was observed (dpi, exporter); when it was not (port, none), an
+ * allow rule's apps condition is waived. A deny rule's holds when the observed
+ * application or one of the responder port's (f->port_app) is in its list. */
 #ifndef EW_POLICY_H
 #define EW_POLICY_H
 
@@ -75,7 +75,7 @@ struct ew_verdict {
 };
 
 /* Judge flow f (initiator f->src, responder f->dst, f->dport, f->proto, application
- * per f->app_source). */
+ * per f->app_source, the port's applications in f->port_app). */
 void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struct ew_verdict *v);
 
 /* A caller's cache of verdicts (one per thread; a pipeline owns one). A verdict depends
@@ -86,7 +86,7 @@ void ew_policy_verdict(const struct ew_policy *p, const struct ew_flow *f, struc
 #define EW_VCACHE_SLOTS 1024
 
 struct ew_vcache_slot {
-	uint64_t k0, k1;
+	uint64_t k0, k1, k2;
 	uint32_t rule;            /* index of the deciding rule, UINT32_MAX for none */
 	uint32_t intra_group;
 	uint8_t action, severity, by, app_dependent;

@@ -59,6 +59,11 @@ struct ew_flow {
 	uint64_t risk;             /* nDPI flow risk bitmap (1 << ndpi_risk_enum) */
 	uint32_t sampling;         /* 1 for every packet; N for 1-in-N sampled telemetry */
 	uint16_t source_id;        /* index of the source (interface, file, exporter) */
+	/* The responder port's applications (nDPI ids, 0 for none): nDPI's port guess and
+	 * the protocols known to run on that port beside it (SMB on tcp/139), most specific
+	 * first; filled by the classifier before the flow is judged. A deny rule's apps
+	 * condition holds when one of these is in its list (SPEC §3). */
+	uint16_t port_app[3];
 };
 
 /* The per-packet facts the flow table needs, filled by the packet decoder (and by

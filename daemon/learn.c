@@ -35,7 +35,7 @@ struct hostmap {              /* host -> group index */
 
 struct ew_learn {
 	struct ew_learn_conf c;
-	const struct ew_classify *cls;
+	struct ew_classify *cls;
 	struct obs *o;
 	uint32_t n, cap;
 	uint32_t *idx;              /* open addressing over o, 0 = empty, else index + 1 */
@@ -48,7 +48,7 @@ struct ew_learn {
 	uint32_t hm_mask;
 };
 
-struct ew_learn *ew_learn_new(const struct ew_learn_conf *c, const struct ew_classify *cls)
+struct ew_learn *ew_learn_new(const struct ew_learn_conf *c, struct ew_classify *cls)
 {
 	struct ew_learn *l = calloc(1, sizeof(*l));
 
@@ -802,6 +802,7 @@ uint64_t ew_learn_diff(struct ew_learn *l, const struct ew_policy *before, const
 			f.app_proto = o->app_proto;
 			f.app_master = o->app_master;
 			f.app_source = o->app_source;
+			ew_classify_port_apps(l->cls, &f);
 			ew_policy_verdict(before, &f, &vb);
 			ew_policy_verdict(after, &f, &va);
 			if (vb.action == va.action || (pass == 0) != (va.action == EW_DENY))

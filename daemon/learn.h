@@ -34,7 +34,7 @@ struct ew_learn_conf {
 
 struct ew_learn;
 
-struct ew_learn *ew_learn_new(const struct ew_learn_conf *c, const struct ew_classify *cls);
+struct ew_learn *ew_learn_new(const struct ew_learn_conf *c, struct ew_classify *cls);
 void ew_learn_free(struct ew_learn *l);
 
 /* The pipeline's flow callback: one flow record (final = 1 when the flow ended). */

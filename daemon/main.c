@@ -1456,6 +1456,7 @@ static int cmd_explain(int argc, char **argv)
 	} else {
 		ew_classify_guess(c.cls, &f);
 	}
+	ew_classify_port_apps(c.cls, &f);
 	ew_policy_verdict(c.pol, &f, &v);
 	ew_classify_flow_name(c.cls, &f, app, sizeof(app));
 	printf("%s %s -> %s %s", v.action == EW_DENY ? "DENY" : "ALLOW", argv[optind],
@@ -1463,12 +1464,14 @@ static int cmd_explain(int argc, char **argv)
 	if (f.proto == 6 || f.proto == 17 || f.proto == 132)
 		printf("/%u", f.dport);
 	if (f.app_source == EW_APP_DPI)
-		printf(" app %s (as observed)\n", app);
+		printf(" app %s (as observed)", app);
 	else if (f.app_source == EW_APP_PORT)
-		printf(" app %s (port guess: allow rules' apps are waived, deny rules' apps are "
-		       "tested against it)\n", app);
+		printf(" app %s (port guess: allow rules' apps are waived)", app);
 	else
-		printf(" (application unknown: allow rules' apps are waived)\n");
+		printf(" (application unknown: allow rules' apps are waived)");
+	for (int k = 0; k < 3 && f.port_app[k]; k++)   /* deny rules' apps also hold on these */
+		printf("%s%s", k ? ", " : "; the port's: ", ew_classify_name(c.cls, f.port_app[k]));
+	printf("\n");
 	switch (v.by) {
 	case EW_BY_DENY_RULE:
 		printf("  decided by deny rule \"%s\" at %s:%u, severity %s\n", v.rule->name,

@@ -299,6 +299,7 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	app_names(p, f, app, 64, ecs, 64);
 	a->app = app;
 	a->app_ecs = ecs;
+	a->port_app = f->port_app[0] ? ew_classify_name(p->cls, f->port_app[0]) : NULL;
 	a->observer_name = p->c.sensor;
 	a->observer_type = f->source_kind;
 	a->vlan = f->vlan;
@@ -365,6 +366,7 @@ static int hold(struct ew_pipeline *p, const struct ew_alert *a, const struct ew
 	h->a.message = keep(&b, a->message);
 	h->a.app = keep(&b, a->app);
 	h->a.app_ecs = keep(&b, a->app_ecs);
+	h->a.port_app = keep(&b, a->port_app);
 	for (uint32_t i = 0; i < a->nsrc_groups; i++)
 		h->a.src_groups[i] = keep(&b, a->src_groups[i]);
 	for (uint32_t i = 0; i < a->ndst_groups; i++)
@@ -572,6 +574,18 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	emit(p, &a);
 }
 
+/* The observed application (DPI or the exporter named it) is none of the responder
+ * port's applications: the alert says so ("DPI names it MQTT on LDAP's port"). */
+static int names_differ(const struct ew_flow *f)
+{
+	if ((f->app_source != EW_APP_DPI && f->app_source != EW_APP_EXPORTER) || !f->port_app[0])
+		return 0;
+	for (int k = 0; k < 3 && f->port_app[k]; k++)
+		if (f->port_app[k] == f->app_proto || f->port_app[k] == f->app_master)
+			return 0;
+	return 1;
+}
+
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
 			    const struct ew_verdict *v, const struct ew_ft_entry *e, int session)
@@ -580,6 +594,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
 	struct ew_buf mb;
 	uint64_t repeats;
+	int differ = names_differ(f);
 
 	memset(&a, 0, sizeof(a));
 	a.rule = v->rule ? v->rule->name : "default";
@@ -614,16 +629,24 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	groups_text(&mb, a.src_groups, a.nsrc_groups);
 	/* "opened" once the responder answered; a TCP attempt nobody accepted "tried". */
 	ew_buf_puts(&mb, attempted ? " tried to open " : " opened ");
-	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
+	if (differ) {
+		ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
+		ew_buf_putc(&mb, '/');
+		ew_buf_u64(&mb, f->dport);
+	} else if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
 		ew_buf_puts(&mb, app);
 		ew_buf_puts(&mb, " (");
 	}
 	ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
-	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
+	if (differ)
+		;
+	else if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
 		ew_buf_putc(&mb, '/');
 		ew_buf_u64(&mb, f->dport);
 	}
-	if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
+	if (differ) {
+		;
+	} else if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
 		ew_buf_putc(&mb, ')');
 	} else if (f->app_source == EW_APP_PORT) {
 		ew_buf_puts(&mb, " (");
@@ -633,6 +656,18 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	ew_buf_puts(&mb, " to ");
 	ew_buf_puts(&mb, ew_addr_format(&f->dst, s2));
 	groups_text(&mb, a.dst_groups, a.ndst_groups);
+	if (differ) {
+		ew_buf_puts(&mb, f->app_source == EW_APP_DPI ? " (DPI names it " :
+				 " (the exporter names it ");
+		ew_buf_puts(&mb, app);
+		ew_buf_puts(&mb, " on ");
+		ew_buf_puts(&mb, a.port_app);
+		ew_buf_puts(&mb, "'s port ");
+		ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
+		ew_buf_putc(&mb, '/');
+		ew_buf_u64(&mb, f->dport);
+		ew_buf_putc(&mb, ')');
+	}
 	if (v->rule) {
 		ew_buf_puts(&mb, ", which deny rule ");
 		ew_buf_puts(&mb, v->rule->name);
@@ -777,6 +812,14 @@ static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 	emit(p, &a);
 }
 
+/* The policy's verdict on f, with the responder port's applications filled in first (the
+ * initiator may have changed since the last verdict: a SYN settles a mid-stream guess). */
+static void verdict(struct ew_pipeline *p, struct ew_flow *f, struct ew_verdict *v)
+{
+	ew_classify_port_apps(p->cls, f);
+	ew_policy_verdict_cached(p->pol, &p->vc, f, v);
+}
+
 /* Judge e on f (e->f, or a copy carrying the port guess) and set its state to 'state'.
  * A flow judged provisionally is re-judged when its application shows, and alerts again
  * only if that escalates it (allowed -> denied, or denied by default -> by a rule). */
@@ -822,7 +865,7 @@ static void judge_final(struct ew_pipeline *p, struct ew_ft_entry *e)
 
 	if (JSTATE(e) == J_FINAL)
 		return;
-	ew_policy_verdict_cached(p->pol, &p->vc, &e->f, &v);
+	verdict(p, &e->f, &v);
 	judge_flow(p, e, &e->f, &v, J_FINAL);
 }
 
@@ -835,7 +878,7 @@ static void judge_first(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
 	struct ew_verdict v;
 
-	ew_policy_verdict_cached(p->pol, &p->vc, &e->f, &v);
+	verdict(p, &e->f, &v);
 	if (!v.app_dependent && (v.action == EW_ALLOW || p->c.judge_within_us == 0)) {
 		judge_flow(p, e, &e->f, &v, J_FINAL);
 		return;
@@ -852,7 +895,7 @@ static void judge_overdue_flow(struct ew_pipeline *p, struct ew_ft_entry *e)
 	const struct ew_flow *f = with_guess(p, e);
 	struct ew_verdict v;
 
-	ew_policy_verdict_cached(p->pol, &p->vc, f, &v);
+	verdict(p, &e->f, &v);
 	judge_flow(p, e, f, &v, JSTATE(e) == J_HELD ? J_FINAL : J_PROVISIONAL);
 }
 
@@ -976,7 +1019,7 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	}
 	p->st.flows++;
 	p->st.judged++;
-	ew_policy_verdict_cached(p->pol, &p->vc, &f, &v);
+	verdict(p, &f, &v);
 	if (p->scan) {
 		/* failed: the initiator never acknowledged (the handshake did not complete),
 		 * or nothing came back */

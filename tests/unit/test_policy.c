@@ -444,6 +444,66 @@ START_TEST(app_dependence_is_reported)
 }
 END_TEST
 
+/* SPEC §3: a deny rule's apps hold when the observed application or the responder
+ * port's is in its list (a dissector that names LDAP on tcp/389 MQTT does not hide it;
+ * SMB on tcp/139, which nDPI's port guess calls NetBIOS, is still SMB); an allow rule's
+ * apps look only at the observed application. */
+START_TEST(deny_apps_hold_on_either_name)
+{
+	static const struct { const char *svc, *app; int action; const char *rule; } t[] = {
+		{ "tcp/389", "MQTT", EW_DENY, "no-ldap" },    /* DPI's mistake */
+		{ "tcp/3268", "MQTT", EW_DENY, "no-ldap" },   /* global catalog */
+		{ "tcp/389", NULL, EW_DENY, "no-ldap" },      /* telemetry: the port guess */
+		{ "tcp/139", "NetBIOS", EW_DENY, "no-smb" },  /* SMB picked up mid-session */
+		{ "tcp/445", NULL, EW_DENY, "no-smb" },
+		{ "tcp/6379", "Nats", EW_DENY, "no-redis" },
+		{ "tcp/8389", "LDAP", EW_DENY, "no-ldap" },   /* LDAP elsewhere */
+		{ "tcp/8389", "MQTT", EW_ALLOW, NULL },       /* MQTT elsewhere */
+		{ "tcp/8443", "TLS", EW_ALLOW, NULL },
+		{ "tcp/8443", "SSH", EW_DENY, NULL },         /* an allow rule's apps: observed */
+	};
+	struct ew_err err;
+	struct ew_policy *p;
+
+	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.0/24] }\n"
+		   "  db:  { members: [198.18.3.10] }\n"
+		   "allow:\n  - { name: any-web-db, from: web, to: db, services: [tcp/8389] }\n"
+		   "  - { name: tls, from: web, to: db, services: [tcp/8443], apps: [TLS] }\n"
+		   "deny:\n  - { name: no-ldap, from: web, to: db, apps: [LDAP] }\n"
+		   "  - { name: no-smb, from: web, to: db, apps: [SMBv1, SMBv23] }\n"
+		   "  - { name: no-redis, from: web, to: db, apps: [Redis] }\n"
+		   "default: { action: deny }\n");
+	p = load(&err, NULL);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ew_flow f;
+		struct ew_verdict v;
+
+		memset(&f, 0, sizeof(f));
+		ew_addr_parse(&f.src, "198.18.1.5");
+		ew_addr_parse(&f.dst, "198.18.3.10");
+		f.proto = 6;
+		f.dport = (uint16_t)atoi(t[i].svc + 4);
+		f.sport = 40000;
+		if (t[i].app) {
+			f.app_proto = (uint16_t)ew_classify_lookup(cls, t[i].app);
+			f.app_source = EW_APP_DPI;
+		} else {
+			ew_classify_guess(cls, &f);
+		}
+		ew_classify_port_apps(cls, &f);
+		ew_policy_verdict(p, &f, &v);
+		ck_assert_msg(v.action == t[i].action, "%s %s: action %d", t[i].svc,
+			      t[i].app ? t[i].app : "-", v.action);
+		if (t[i].rule)
+			ck_assert_msg(v.rule && strcmp(v.rule->name, t[i].rule) == 0, "%s %s: %s",
+				      t[i].svc, t[i].app ? t[i].app : "-",
+				      v.rule ? v.rule->name : "no rule");
+	}
+	ew_policy_free(p);
+}
+END_TEST
+
 START_TEST(default_allow_and_labels)
 {
 	struct ew_err err;
@@ -532,6 +592,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(v, cached_verdicts_agree);
 	tcase_add_test(v, app_dependence_is_reported);
 	tcase_add_test(v, default_allow_and_labels);
+	tcase_add_test(v, deny_apps_hold_on_either_name);
 	tcase_add_test(v, files_merge_in_any_order);
 	suite_add_tcase(s, e);
 	suite_add_tcase(s, v);
