@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* classify - see classify.h. */
 #include "analyzer/classify.h"
+#include "analyzer/confirm.h"
 
 #include <ndpi_api.h>
 #include <stdio.h>
@@ -13,10 +14,16 @@ struct cls_state {
 	struct cls_state *next_all;    /* every state the pool made, for ew_classify_free */
 	uint32_t pkts;
 	uint8_t app_known;
+	uint8_t held;                  /* nDPI named something else while the port's checker
+					* (cf) still looks: held_* wait for its answer */
+	uint16_t held_master, held_app;
+	struct ew_confirm cf;          /* the responder port's protocol checker (confirm.h) */
+	uint8_t cf_wait;               /* packets nDPI had to agree after the checker's yes */
 	struct ndpi_flow_struct *nf;   /* points just after this struct */
 };
 
 #define GUESS_SLOTS 65536
+#define CF_WAIT 4                  /* packets nDPI may take to name a confirmed flow */
 
 /* nDPI's port guess for (protocol, ports), remembered: a guess looks up nDPI's port
  * tables at every call (bench_telemetry: 15% of the record path), and the answer for the
@@ -54,6 +61,8 @@ struct ew_classify {
 	struct ndpi_detection_module_struct *ndpi;
 	struct guess *guesses;
 	struct port_apps *ports;       /* [proto == 17][port], lazily */
+	uint16_t cf_id[EW_CF_SMB + 1]; /* nDPI id each checker confirms (SMB: SMBv23) */
+	uint16_t id_smb1;
 	struct ew_cls_conf conf;
 	struct cls_state *free_list;
 	struct cls_state *all;         /* the pool owns every state, handed out or not */
@@ -66,6 +75,7 @@ void ew_cls_conf_default(struct ew_cls_conf *c)
 	c->max_active = 262144;
 	c->max_tcp_pkts = 80;
 	c->max_udp_pkts = 24;
+	c->confirm = 1;
 }
 
 struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_err *err)
@@ -99,6 +109,16 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 		return NULL;
 	}
 	c->st.state_bytes = (uint32_t)sizeof(struct cls_state) + c->nflow;
+	for (int k = EW_CF_LDAP; k <= EW_CF_SMB; k++) {
+		int id = ew_classify_lookup(c, ew_confirm_kind_name(k));
+
+		c->cf_id[k] = id > 0 ? (uint16_t)id : 0;
+	}
+	{
+		int id = ew_classify_lookup(c, "SMBv1");
+
+		c->id_smb1 = id > 0 ? (uint16_t)id : 0;
+	}
 	return c;
 }
 
@@ -225,6 +245,114 @@ static uint64_t flow_risk(struct cls_state *s)
 	return r;
 }
 
+/* The checker for f's responder port (a TCP port whose applications include one that
+ * nDPI 4.2 misnames), or EW_CF_NONE. */
+static uint8_t checker_for(struct ew_classify *c, struct ew_flow *f)
+{
+	if (f->proto != 6 || !c->conf.confirm)
+		return EW_CF_NONE;
+	ew_classify_port_apps(c, f);
+	for (int k = 0; k < 3 && f->port_app[k]; k++) {
+		for (int kind = EW_CF_LDAP; kind <= EW_CF_SMB; kind++)
+			if (c->cf_id[kind] && f->port_app[k] == c->cf_id[kind])
+				return (uint8_t)kind;
+		if (c->id_smb1 && f->port_app[k] == c->id_smb1)
+			return EW_CF_SMB;
+	}
+	return EW_CF_NONE;
+}
+
+/* The L4 payload of a TCP segment (l3: its IP header) and whether the initiator sent
+ * it; 0 when there is none. */
+static size_t tcp_payload(const struct ew_flow *f, const uint8_t *l3, uint32_t len,
+			  const uint8_t **pl, int *from_initiator)
+{
+	uint32_t off, tcp_len;
+	uint8_t src[16];
+
+	if (len < 20)
+		return 0;
+	memset(src, 0, sizeof(src));
+	if ((l3[0] >> 4) == 4) {
+		uint32_t tot = (uint32_t)l3[2] << 8 | l3[3];
+
+		off = (uint32_t)(l3[0] & 15) * 4;
+		if (l3[9] != 6 || off < 20 || (l3[6] & 0x1f) != 0 || l3[7] != 0)
+			return 0;                 /* not TCP, or a later fragment */
+		if (tot >= off && tot < len)
+			len = tot;
+		src[10] = src[11] = 0xff;
+		memcpy(src + 12, l3 + 12, 4);
+	} else if ((l3[0] >> 4) == 6 && len >= 40) {
+		uint8_t nh = l3[6];
+
+		off = 40;
+		while ((nh == 0 || nh == 43 || nh == 60) && off + 8 <= len) {
+			nh = l3[off];
+			off += ((uint32_t)l3[off + 1] + 1) * 8;
+		}
+		if (nh != 6)
+			return 0;
+		memcpy(src, l3 + 8, 16);
+	} else {
+		return 0;
+	}
+	if (off + 20 > len)
+		return 0;
+	tcp_len = (uint32_t)(l3[off + 12] >> 4) * 4;
+	if (tcp_len < 20 || off + tcp_len >= len)
+		return 0;
+	*pl = l3 + off + tcp_len;
+	*from_initiator = memcmp(src, f->src.a, 16) == 0;
+	return len - off - tcp_len;
+}
+
+/* The checker has not answered yet. */
+static int cf_pending(const struct cls_state *s)
+{
+	return s->cf.kind != EW_CF_NONE && s->cf.answer == EW_CF_MORE;
+}
+
+/* nDPI's name r is the protocol of the flow's checker (SMB: either version; not SMB's
+ * carrier, NetBIOS, alone). */
+static int same_protocol(const struct ew_classify *c, const struct cls_state *s,
+			 ndpi_protocol r)
+{
+	uint16_t want = c->cf_id[s->cf.kind];
+
+	if (r.app_protocol == want || (r.master_protocol == want && r.app_protocol == 0))
+		return 1;
+	return s->cf.kind == EW_CF_SMB && r.app_protocol == c->id_smb1;
+}
+
+/* A name nDPI gives a flow whose port has a checker still looking is taken at once when
+ * it is the checker's own protocol, else held for the checker's answer. */
+static int hold_name(const struct ew_classify *c, const struct cls_state *s, ndpi_protocol r)
+{
+	return cf_pending(s) && !same_protocol(c, s, r);
+}
+
+/* The checker said yes: the port's protocol is the application, as DPI (SMB as SMBv1,
+ * with nDPI's risk for it, or SMBv23; without the NetBIOS master nDPI adds when its own
+ * dissector saw the session start, as nDPI names the same flows by their port). */
+static void confirmed(struct ew_classify *c, struct cls_state *s, struct ew_flow *f)
+{
+	ndpi_protocol r;
+
+	memset(&r, 0, sizeof(r));
+	r.app_protocol = c->cf_id[s->cf.kind];
+	if (s->cf.kind == EW_CF_SMB) {
+		if (s->cf.smb_version == 1) {
+			r.app_protocol = c->id_smb1;
+			f->risk |= 1ULL << NDPI_SMB_INSECURE_VERSION;
+		}
+	}
+	set_app(f, r, EW_APP_DPI);
+	c->st.detected++;
+	c->st.confirmed++;
+	s->held = 0;
+}
+
 static int give_up(struct ew_classify *c, struct cls_state *s, struct ew_flow *f)
 {
 	u_int8_t guessed = 0;
@@ -239,6 +367,39 @@ static int give_up(struct ew_classify *c, struct cls_state *s, struct ew_flow *f
 	else
 		c->st.unknown++;
 	return f->app_source != EW_APP_NONE ? EW_CLS_APP_KNOWN : 0;
+}
+
+/* nDPI named the flow r at this packet (or the held name now stands): the application
+ * is known; inspection goes on while nDPI can still learn risks. */
+static int named(struct ew_classify *c, void **state, struct ew_flow *f, ndpi_protocol r,
+		 int enough)
+{
+	struct cls_state *s = *state;
+	int rc = EW_CLS_APP_KNOWN;
+
+	s->app_known = 1;
+	s->held = 0;
+	set_app(f, r, source_of(s->nf, 0));
+	if (f->app_source == EW_APP_DPI)
+		c->st.detected++;
+	else
+		c->st.guessed++;
+	if (enough || !ndpi_extra_dissection_possible(c->ndpi, s->nf)) {
+		f->risk |= flow_risk(s);
+		state_put(c, state);
+		rc |= EW_CLS_FINISHED;
+	}
+	return rc;
+}
+
+static ndpi_protocol held_name(const struct cls_state *s)
+{
+	ndpi_protocol r;
+
+	memset(&r, 0, sizeof(r));
+	r.master_protocol = s->held_master;
+	r.app_protocol = s->held_app;
+	return r;
 }
 
 int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
@@ -261,28 +422,52 @@ int ew_classify_packet(struct ew_classify *c, void **state, struct ew_flow *f,
 	}
 	if (l3_len > 0xffff)
 		l3_len = 0xffff;
-	if (s->pkts == 0 && f->proto == 6)
+	if (s->pkts == 0 && f->proto == 6) {
 		exclude_tls_unless_tls(s, l3, l3_len);
+		s->cf.kind = checker_for(c, f);
+		s->cf.answer = s->cf.kind != EW_CF_NONE ? EW_CF_MORE : EW_CF_NO;
+	}
 	s->pkts++;
 	c->st.inspected_pkts++;
 	limit = f->proto == 17 ? c->conf.max_udp_pkts : c->conf.max_tcp_pkts;
 	enough = s->pkts > limit;
+	if (cf_pending(s) && !s->app_known) {
+		const uint8_t *pl;
+		int fi;
+		size_t n = tcp_payload(f, l3, l3_len, &pl, &fi);
+
+		if (n)
+			ew_confirm_payload(&s->cf, fi, pl, n);
+		if (enough && cf_pending(s))
+			s->cf.answer = EW_CF_NO;
+	}
 	r = ndpi_detection_process_packet(c->ndpi, s->nf, l3, (unsigned short)l3_len,
 					  ts_us / 1000);
 	if (!s->app_known) {
-		if (r.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+		int yes = s->cf.kind != EW_CF_NONE && s->cf.answer == EW_CF_YES;
+
+		if (yes && r.app_protocol != NDPI_PROTOCOL_UNKNOWN && same_protocol(c, s, r)) {
+			rc |= named(c, state, f, r, enough);     /* nDPI agrees: its name */
+		} else if (yes && r.app_protocol == NDPI_PROTOCOL_UNKNOWN && !enough &&
+			   s->cf_wait++ < CF_WAIT) {
+			;   /* nDPI may still name it (with the master it gives, NetBIOS.SMBv1) */
+		} else if (yes) {
+			confirmed(c, s, f);
 			s->app_known = 1;
-			set_app(f, r, source_of(s->nf, 0));
-			if (f->app_source == EW_APP_DPI)
-				c->st.detected++;
-			else
-				c->st.guessed++;
 			rc |= EW_CLS_APP_KNOWN;
 			if (enough || !ndpi_extra_dissection_possible(c->ndpi, s->nf)) {
 				f->risk |= flow_risk(s);
 				state_put(c, state);
 				rc |= EW_CLS_FINISHED;
 			}
+		} else if (r.app_protocol != NDPI_PROTOCOL_UNKNOWN && hold_name(c, s, r)) {
+			s->held = 1;                  /* the checker has not answered */
+			s->held_master = r.master_protocol;
+			s->held_app = r.app_protocol;
+		} else if (r.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+			rc |= named(c, state, f, r, enough);
+		} else if (s->held && !cf_pending(s)) {
+			rc |= named(c, state, f, held_name(s), enough);
 		} else if (enough) {
 			rc |= give_up(c, s, f) | EW_CLS_FINISHED;
 			state_put(c, state);
@@ -313,10 +498,21 @@ int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f)
 			c->st.unknown++;
 		return f->app_source != EW_APP_NONE ? EW_CLS_APP_KNOWN : 0;
 	}
-	if (s->app_known)
+	if (s->app_known) {
 		f->risk |= flow_risk(s);
-	else
+	} else if (s->cf.kind != EW_CF_NONE && s->cf.answer == EW_CF_YES) {
+		confirmed(c, s, f);
+		f->risk |= flow_risk(s);
+		rc = EW_CLS_APP_KNOWN;
+	} else if (s->held) {
+		/* the checker never answered: nDPI's name stands */
+		set_app(f, held_name(s), source_of(s->nf, 0));
+		f->risk |= flow_risk(s);
+		c->st.detected++;
+		rc = EW_CLS_APP_KNOWN;
+	} else {
 		rc = give_up(c, s, f);
+	}
 	state_put(c, state);
 	return rc;
 }

@@ -7,7 +7,13 @@
  * the flow keeps only its application ids, app_source and risk bits. A flow nDPI cannot
  * name within the packet limit, or that ends first, gets nDPI's port-based guess
  * (app_source "port"), or nothing ("none"). The number of flows under inspection at
- * once is bounded; flows beyond it are left to the port guess and counted. */
+ * once is bounded; flows beyond it are left to the port guess and counted.
+ *
+ * On the ports of protocols that nDPI 4.2 misnames or misses (LDAP, Redis, MySQL,
+ * PostgreSQL, SMB: confirm.h), a checker of that protocol's framing looks at the first
+ * payloads too: when it confirms the protocol, that is the flow's application (DPI);
+ * while it has not answered, a different name from nDPI waits for it, and stands if the
+ * checker says no. */
 #ifndef EW_CLASSIFY_H
 #define EW_CLASSIFY_H
 
@@ -22,12 +28,14 @@ struct ew_cls_conf {
 	uint32_t max_active;      /* flows under inspection at once */
 	uint32_t max_tcp_pkts;    /* give up after this many packets (ndpiReader: 80) */
 	uint32_t max_udp_pkts;    /* (ndpiReader: 24) */
+	uint8_t confirm;          /* the port checkers of confirm.h (default on) */
 };
 
 void ew_cls_conf_default(struct ew_cls_conf *c);
 
 struct ew_cls_stats {
 	uint64_t inspected_pkts, detected, guessed, unknown, overflow;
+	uint64_t confirmed;       /* named by a port's checker (confirm.h), not by nDPI */
 	uint32_t active, peak_active;
 	uint32_t state_bytes;     /* bytes of one per-flow inspection state */
 };

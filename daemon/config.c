@@ -266,7 +266,7 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	static const char *const k_flows[] = { "max", "tcp_idle", "tcp_handshake", "tcp_closed",
 					       "udp_idle", "other_idle", "active", NULL };
 	static const char *const k_cls[] = { "max_active", "max_tcp_packets", "max_udp_packets",
-					     NULL };
+					     "confirm", NULL };
 	static const char *const k_log[] = { "level", "format", NULL };
 	struct ew_conf_node root, n;
 
@@ -360,6 +360,13 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	     opt_u32(n, "max_tcp_packets", 1, 1000, &c->cls.max_tcp_pkts, err) != EW_OK ||
 	     opt_u32(n, "max_udp_packets", 1, 1000, &c->cls.max_udp_pkts, err) != EW_OK))
 		return EW_E_INVAL;
+	if (ew_conf_present(n) && ew_conf_present(ew_conf_get(n, "confirm"))) {
+		int on;
+
+		if (ew_conf_bool(ew_conf_get(n, "confirm"), &on, err) != EW_OK)
+			return EW_E_INVAL;
+		c->cls.confirm = (uint8_t)on;
+	}
 	n = ew_conf_get(root, "log");
 	if (ew_conf_present(n)) {
 		const char *lv = NULL, *fm = NULL;

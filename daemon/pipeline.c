@@ -586,12 +586,24 @@ static int names_differ(const struct ew_flow *f)
 	return 1;
 }
 
+/* "tcp/22", "icmp", "47": the flow's service as a person reads it. */
+static void service_text(struct ew_buf *b, const struct ew_flow *f)
+{
+	char tb[8];
+
+	ew_buf_puts(b, ew_transport_name(f->proto, tb));
+	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
+		ew_buf_putc(b, '/');
+		ew_buf_u64(b, f->dport);
+	}
+}
+
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
 			    const struct ew_verdict *v, const struct ew_ft_entry *e, int session)
 {
 	struct ew_alert a;
-	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	char app[64], ecs[64], msg[768], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
 	struct ew_buf mb;
 	uint64_t repeats;
 	int differ = names_differ(f);
@@ -630,28 +642,19 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	/* "opened" once the responder answered; a TCP attempt nobody accepted "tried". */
 	ew_buf_puts(&mb, attempted ? " tried to open " : " opened ");
 	if (differ) {
-		ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
-		ew_buf_putc(&mb, '/');
-		ew_buf_u64(&mb, f->dport);
+		service_text(&mb, f);
 	} else if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
 		ew_buf_puts(&mb, app);
 		ew_buf_puts(&mb, " (");
-	}
-	ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
-	if (differ)
-		;
-	else if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
-		ew_buf_putc(&mb, '/');
-		ew_buf_u64(&mb, f->dport);
-	}
-	if (differ) {
-		;
-	} else if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
+		service_text(&mb, f);
 		ew_buf_putc(&mb, ')');
-	} else if (f->app_source == EW_APP_PORT) {
-		ew_buf_puts(&mb, " (");
-		ew_buf_puts(&mb, app);
-		ew_buf_puts(&mb, " by its port)");
+	} else {
+		service_text(&mb, f);
+		if (f->app_source == EW_APP_PORT) {
+			ew_buf_puts(&mb, " (");
+			ew_buf_puts(&mb, app);
+			ew_buf_puts(&mb, " by its port)");
+		}
 	}
 	ew_buf_puts(&mb, " to ");
 	ew_buf_puts(&mb, ew_addr_format(&f->dst, s2));
@@ -663,9 +666,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 		ew_buf_puts(&mb, " on ");
 		ew_buf_puts(&mb, a.port_app);
 		ew_buf_puts(&mb, "'s port ");
-		ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
-		ew_buf_putc(&mb, '/');
-		ew_buf_u64(&mb, f->dport);
+		service_text(&mb, f);
 		ew_buf_putc(&mb, ')');
 	}
 	if (v->rule) {
@@ -694,7 +695,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 {
 	struct ew_alert a;
-	char app[64], ecs[64], msg[768], tb[8], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	char app[64], ecs[64], msg[768], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
 	struct ew_buf mb;
 	uint64_t repeats, on = 0;
 	int sev = -1;
@@ -734,11 +735,7 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	ew_buf_puts(&mb, " ");
 	ew_buf_puts(&mb, app);
 	ew_buf_puts(&mb, " (");
-	ew_buf_puts(&mb, ew_transport_name(f->proto, tb));
-	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
-		ew_buf_putc(&mb, '/');
-		ew_buf_u64(&mb, f->dport);
-	}
+	service_text(&mb, f);
 	ew_buf_puts(&mb, "): nDPI flags ");
 	for (uint32_t i = 0; i < a.nrisks; i++) {
 		if (i)

@@ -418,6 +418,36 @@ START_TEST(scan_does_not_hide_a_late_answered_session)
 }
 END_TEST
 
+/* SPEC §3: a deny rule's apps hold on the responder port's application too, and the alert
+ * says when DPI names the flow otherwise: SSH spoken on LDAP's port is still denied by
+ * the LDAP rule, with both names in the alert. */
+START_TEST(deny_rule_holds_on_the_port_when_dpi_disagrees)
+{
+	char *t;
+
+	start("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.10] } }\n"
+	      "deny: [ { name: no-ldap, from: web, to: db, apps: [LDAP], severity: critical } ]\n"
+	      "default: { action: allow }\n");
+	tcp("198.18.1.11", 40001, "198.18.3.10", 389, EW_TH_SYN, NULL, 10 * S);
+	tcp("198.18.3.10", 389, "198.18.1.11", 40001, EW_TH_SYN | EW_TH_ACK, NULL, 10 * S + 100);
+	tcp("198.18.1.11", 40001, "198.18.3.10", 389, EW_TH_ACK, NULL, 10 * S + 200);
+	tcp("198.18.3.10", 389, "198.18.1.11", 40001, EW_TH_ACK | EW_TH_PSH,
+	    "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", 10 * S + 300);
+	tcp("198.18.1.11", 40001, "198.18.3.10", 389, EW_TH_ACK | EW_TH_PSH,
+	    "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", 10 * S + 400);
+	ew_pipeline_tick(pl, 20 * S);
+	ew_pipeline_finish(pl);
+	t = alert_text();
+	ck_assert_uint_eq(count_of(t, "\"action\":\"policy-violation\""), 1);
+	ck_assert_ptr_nonnull(strstr(t, "\"rule\":{\"name\":\"no-ldap\"}"));
+	ck_assert_ptr_nonnull(strstr(t, "\"app\":\"SSH\",\"port_app\":\"LDAP\""));
+	ck_assert_ptr_nonnull(strstr(t, "198.18.1.11 [web] opened tcp/389 to 198.18.3.10 [db] (DPI "
+				      "names it SSH on LDAP's port tcp/389), which deny rule "
+				      "no-ldap forbids"));
+	stop();
+}
+END_TEST
+
 /* A sweep of port 445 across 30 hosts that do not answer: horizontal. */
 START_TEST(horizontal_sweep)
 {
@@ -501,6 +531,7 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, throttled_repeats);
 	tcase_add_test(t, vertical_scan_folds_policy_alerts);
 	tcase_add_test(t, horizontal_sweep);
+	tcase_add_test(t, deny_rule_holds_on_the_port_when_dpi_disagrees);
 	tcase_add_test(t, scan_does_not_hide_a_session);
 	tcase_add_test(t, scan_does_not_hide_a_late_answered_session);
 	tcase_add_test(t, repeated_ssh_attempts);
