@@ -106,13 +106,19 @@ static int decode_l4(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 				p->encap++;
 				return decode_eth(p, in + 8, len - 16);
 			}
-			if (p->k.dport == GENEVE_PORT && (in[0] >> 6) == 0 && rd16(in + 2) == ETH_TEB) {
+			if (p->k.dport == GENEVE_PORT && (in[0] >> 6) == 0) {
 				uint32_t hl = 8 + (uint32_t)(in[0] & 0x3f) * 4;
+				uint16_t type = rd16(in + 2);
 
 				if (len - 8 < hl)
 					return EW_E_TRUNC;
+				/* Ethernet, or IP straight after the header (protocol type
+				 * 0x0800 or 0x86dd); another inner protocol is not decoded */
+				if (type != ETH_TEB && type != ETH_IPV4 && type != ETH_IPV6)
+					return EW_E_UNSUPPORTED;
 				p->encap++;
-				return decode_eth(p, in + hl, len - 8 - hl);
+				return type == ETH_TEB ? decode_eth(p, in + hl, len - 8 - hl) :
+							 decode_ip(p, in + hl, len - 8 - hl);
 			}
 		}
 		return EW_OK;
@@ -229,6 +235,12 @@ static int decode_ipv4(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 		return EW_E_MALFORMED;
 	hl = (uint32_t)(d[0] & 0x0f) * 4;
 	tl = rd16(d + 2);
+	if (tl == 0 && len >= hl) {
+		/* TSO/GSO: the sending host's capture saw the segment before the NIC cut
+		 * it, with the length left 0 (as Zeek and Wireshark do: the captured length) */
+		tl = len;
+		p->len_from_capture = 1;
+	}
 	if (hl < 20 || tl < hl)
 		return EW_E_MALFORMED;
 	if (len < hl)
@@ -430,6 +442,7 @@ static int decode_eth(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 int ew_pkt_decode(struct ew_pkt *p, int dlt, const uint8_t *d, uint32_t len)
 {
 	p->kind = EW_PKT_NOT_IP;
+	p->len_from_capture = 0;
 	p->k.weight = 1;
 	p->l3 = NULL;
 	p->l3_len = 0;

@@ -5,8 +5,11 @@
  * serves live capture, capture files, sFlow's sampled headers, the tests and the fuzzer
  * alike. It walks Ethernet (802.1Q, QinQ, MPLS, PPPoE), Linux cooked v1/v2, BSD
  * loopback and raw IP; IPv4 (with fragments) and IPv6 (with extension headers); and
- * decapsulates VXLAN, Geneve, GRE (with ERSPAN types I, II, III) and IP-in-IP, because
- * remote SPAN arrives that way and the inner flow is what the policy judges. */
+ * decapsulates VXLAN, Geneve (Ethernet or IP inside), GRE (with ERSPAN types I, II,
+ * III) and IP-in-IP, because remote SPAN arrives that way and the inner flow is what
+ * the policy judges. An IPv4 total length of 0 (segmentation offload seen on the sending
+ * host) takes the captured length. A Geneve packet of another inner protocol is
+ * EW_E_UNSUPPORTED, counted as such. */
 #ifndef EW_DECODE_PKT_H
 #define EW_DECODE_PKT_H
 
@@ -41,6 +44,8 @@ struct ew_pkt {
 	uint8_t ipver;         /* 4 or 6 */
 	uint8_t first_frag;    /* 1: first fragment of a fragmented datagram (has ports) */
 	uint8_t encap;         /* tunnels removed */
+	uint8_t len_from_capture;  /* an IPv4 total length of 0 (TSO/GSO on the capturing
+				    * host) was taken from the captured bytes */
 	uint8_t icmp_type, icmp_code;
 	uint32_t frag_id;      /* IPv4 identification or IPv6 fragment identification */
 	uint32_t l3_len;       /* bytes from l3 that are present (capture may cut them) */

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* source_pcap - libpcap sources: capture files ("pcap") and live interfaces ("iface").
  *
- * Files (pcap and pcapng) are read to the end in ->run. Interfaces are opened in
+ * Files (pcap and pcapng) are read to the end in ->run; a pcapng file that libpcap 1.10
+ * refuses part-way (interfaces of different link types or snapshot lengths) is read
+ * again from the start by decode_pcapng.c, past the packets already delivered, each
+ * packet with its own interface's link type. Interfaces are opened in
  * immediate mode, promiscuous unless told otherwise, non-blocking, and read from the
  * event loop in batches of up to EW_PCAP_BATCH frames per wake-up. */
+#include "collector/decode_pcapng.h"
 #include "collector/source.h"
 #include "core/ew_flow.h"
+
+#include "core/ew_log.h"
 
 #include <event2/event.h>
 #include <pcap/pcap.h>
@@ -25,6 +31,7 @@ struct pcap_src {
 	struct ew_source_stats st;
 	struct ew_raw_pkt rp;
 	volatile int *stop;
+	char *filter;                /* files: the BPF filter, for the pcapng fallback */
 	char name[256];
 };
 
@@ -83,6 +90,7 @@ static void src_close(void *st)
 		event_free(s->ev);
 	if (s->p)
 		pcap_close(s->p);
+	free(s->filter);
 	free(s);
 }
 
@@ -106,8 +114,146 @@ static int file_open(void **st, const struct ew_source_conf *c, struct event_bas
 		src_close(s);
 		return EW_E_INVAL;
 	}
+	if (c->filter && c->filter[0] && (s->filter = strdup(c->filter)) == NULL) {
+		src_close(s);
+		return ew_err_set(err, "%s: out of memory", c->target);
+	}
 	*st = s;
 	return EW_OK;
+}
+
+/* A BPF program for each link type the pcapng fallback meets (compiled on a dead
+ * handle, applied with pcap_offline_filter). */
+struct ng_filter {
+	int dlt;
+	int ok;
+	struct bpf_program prog;
+};
+
+static int ng_pass(struct pcap_src *s, struct ng_filter *f, int *nf, const struct ew_pcapng_pkt *k,
+		   struct ew_err *err)
+{
+	struct pcap_pkthdr h;
+	int i;
+
+	if (s->filter == NULL)
+		return 1;
+	for (i = 0; i < *nf && f[i].dlt != k->dlt; i++)
+		;
+	if (i == *nf) {
+		pcap_t *dead;
+
+		if (*nf == 16)
+			return 1;
+		dead = pcap_open_dead(k->dlt, 262144);
+		f[i].dlt = k->dlt;
+		f[i].ok = dead && pcap_compile(dead, &f[i].prog, s->filter, 1,
+					       PCAP_NETMASK_UNKNOWN) == 0;
+		if (!f[i].ok)
+			ew_err_set(err, "%s: filter \"%s\" cannot apply to link type %d", s->name,
+				   s->filter, k->dlt);
+		if (dead)
+			pcap_close(dead);
+		(*nf)++;
+	}
+	if (!f[i].ok)
+		return -1;
+	h.caplen = k->caplen;
+	h.len = k->len;
+	return pcap_offline_filter(&f[i].prog, &h, k->data) != 0;
+}
+
+/* Read s's file with decode_pcapng.c from the start, delivering what comes after the
+ * first `skip` packets (those libpcap delivered). */
+static int pcapng_fallback(struct pcap_src *s, uint64_t skip, struct ew_err *err)
+{
+	FILE *f = fopen(s->name, "rb");
+	struct ew_pcapng *r = calloc(1, sizeof(*r));
+	uint8_t *blk = NULL;
+	uint32_t cap = 0;
+	uint64_t seen = 0, last_ts = 0;
+	struct ng_filter flt[16];
+	int nf = 0, rc = EW_OK;
+	uint8_t hdr[12];
+
+	if (f == NULL || r == NULL) {
+		rc = ew_err_set(err, "%s: cannot read it again: out of memory or gone", s->name);
+		goto out;
+	}
+	while (fread(hdr, 1, 12, f) == 12) {
+		uint32_t len = ew_pcapng_block_len(r, hdr);
+		struct ew_pcapng_pkt k;
+		int got;
+
+		if (s->stop && *s->stop)
+			break;
+		if (len == 0 || len > (64u << 20)) {
+			rc = ew_err_set(err, "%s: malformed pcapng block at byte %ld", s->name,
+					ftell(f) - 12);
+			break;
+		}
+		if (len > cap) {
+			uint8_t *nb = realloc(blk, len);
+
+			if (nb == NULL) {
+				rc = ew_err_set(err, "%s: out of memory", s->name);
+				break;
+			}
+			blk = nb;
+			cap = len;
+		}
+		memcpy(blk, hdr, 12);
+		if (fread(blk + 12, 1, len - 12, f) != len - 12)
+			break;                       /* a block cut short: the end of the file */
+		got = ew_pcapng_block(r, blk, len, &k);
+		if (got < 0) {
+			s->st.errors++;
+			continue;
+		}
+		if (got == 0 || seen++ < skip)
+			continue;
+		if (k.ts_us == 0)
+			k.ts_us = last_ts;              /* a simple packet block has no time */
+		last_ts = k.ts_us;
+		got = ng_pass(s, flt, &nf, &k, err);
+		if (got < 0) {
+			rc = EW_E_INVAL;
+			break;
+		}
+		if (!got)
+			continue;
+		s->rp.dlt = k.dlt;
+		s->rp.ts_us = k.ts_us;
+		s->rp.data = k.data;
+		s->rp.caplen = k.caplen;
+		s->rp.len = k.len;
+		s->st.packets++;
+		s->st.bytes += k.len;
+		s->out.packet(s->out.arg, &s->rp);
+	}
+	for (int i = 0; i < nf; i++)
+		if (flt[i].ok)
+			pcap_freecode(&flt[i].prog);
+out:
+	if (f)
+		fclose(f);
+	free(r);
+	free(blk);
+	return rc;
+}
+
+/* The file starts as pcapng does (a section header block). */
+static int is_pcapng(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t m[4] = { 0 };
+	int yes;
+
+	if (f == NULL)
+		return 0;
+	yes = fread(m, 1, 4, f) == 4 && m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
+	fclose(f);
+	return yes;
 }
 
 static int file_run(void *st, struct ew_err *err)
@@ -124,8 +270,14 @@ static int file_run(void *st, struct ew_err *err)
 		if (rc == PCAP_ERROR_BREAK)
 			return EW_OK;
 		if (rc < 0) {
-			s->st.errors++;
 			ew_err_set(err, "%s: %s", s->name, pcap_geterr(s->p));
+			if (is_pcapng(s->name)) {
+				/* libpcap 1.10 stops at an interface unlike the first */
+				ew_warn("%s: libpcap stopped (%s); reading on with eastwatch's own "
+					"pcapng reader", s->name, pcap_geterr(s->p));
+				return pcapng_fallback(s, s->st.packets, err);
+			}
+			s->st.errors++;
 			return EW_E_IO;
 		}
 	}

@@ -153,6 +153,9 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	    "Policy alerts held a moment while the scan detector decided.", ps.held);
 	one(o, "eastwatch_alerts_throttled_total", "counter",
 	    "Repeats counted instead of sent (SPEC 4).", ps.throttled);
+	one(o, "eastwatch_packets_ipv4_length_from_capture_total", "counter",
+	    "IPv4 packets with total length 0 (segmentation offload on the capturing host), "
+	    "decoded with the captured length.", ps.len_from_capture);
 	head(o, "eastwatch_packets_undecodable_total", "counter",
 	     "Packets that could not be decoded, by reason.");
 	evbuffer_add_printf(o, "eastwatch_packets_undecodable_total{reason=\"truncated\"} %llu\n"

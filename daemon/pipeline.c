@@ -1148,6 +1148,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 	pk.k.weight = 1;
 	advance(p, rp->ts_us);
 	rc = ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen);
+	p->st.len_from_capture += pk.len_from_capture;
 	if (rc != EW_OK) {
 		if (rc == EW_E_TRUNC)
 			p->st.trunc++;
@@ -1384,11 +1385,12 @@ void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
 			(unsigned long long)p->st.app_exporter);
 	fprintf(out, "  not judged as flows: infrastructure %llu, ICMP errors %llu, non-IP %llu, "
 		"unattributed fragments %llu; undecodable: truncated %llu, malformed %llu, "
-		"unsupported %llu\n",
+		"unsupported %llu; IPv4 length 0 taken from the capture (TSO) %llu\n",
 		(unsigned long long)p->st.infra, (unsigned long long)p->st.icmp_errors,
 		(unsigned long long)p->st.not_ip, (unsigned long long)p->st.frag_unattributed,
 		(unsigned long long)p->st.trunc, (unsigned long long)p->st.malformed,
-		(unsigned long long)p->st.unsupported);
+		(unsigned long long)p->st.unsupported,
+		(unsigned long long)p->st.len_from_capture);
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",
 		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);

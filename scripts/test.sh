@@ -16,9 +16,9 @@ cmake --build build-asan -j"$(nproc)"
 secs=${FUZZ_SECONDS:-20}
 if [ "$secs" != 0 ]; then
 	CC=clang cmake -S . -B build-fuzz -DEW_FUZZ=ON -DEW_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert
+	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert fuzz_pcapng
 	(cd build-fuzz && ctest -R fuzz_seeds_make >/dev/null)
-	for f in decode_pkt ipfix sflow policy pipeline alert; do
+	for f in decode_pkt ipfix sflow policy pipeline alert pcapng; do
 		mkdir -p "build-fuzz/corpus-$f"
 		if ! ./build-fuzz/tests/fuzz/fuzz_$f -max_total_time="$secs" -print_final_stats=1 \
 			-max_len=65536 "build-fuzz/corpus-$f" build-fuzz/fuzz-seeds/$f \

@@ -10,6 +10,7 @@ The captures stay in ../shared/corpus; only derived seeds are written, under the
 """
 import os
 import struct
+import subprocess
 import sys
 
 # fuzz_decode_pkt.c's dlts[] order
@@ -73,13 +74,17 @@ def frames(path):
 
 def main():
     corpus, src, out = sys.argv[1:4]
-    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert"):
+    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert", "pcapng"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
         for name in sorted(files):
             if not name.endswith((".pcap", ".pcapng", ".cap")):
                 continue
+            if name.endswith(".pcapng"):    # the first blocks of each pcapng file
+                with open(os.path.join(root, name), "rb") as fi, \
+                        open(os.path.join(out, "pcapng", name), "wb") as fo:
+                    fo.write(fi.read(60000))
             lt, fr = frames(os.path.join(root, name))
             if lt not in DLT_INDEX or not fr:
                 continue
@@ -138,6 +143,12 @@ def main():
     for i, line in enumerate(ALERTS):
         with open(os.path.join(out, "alert", f"alert-{i}.json"), "wb") as f:
             f.write(line.encode())
+    # pcapng of two unlike interfaces (the files libpcap refuses), both byte orders
+    tool = os.path.join(src, "tests", "tools", "pcap2ng.py")
+    sample = os.path.join(src, "tests", "data", "sample.pcap")
+    for order in ([], ["--big-endian"]):
+        dst = os.path.join(out, "pcapng", "mixed" + "".join(order) + ".pcapng")
+        subprocess.run([sys.executable, tool, sample, dst] + order, check=True)
     print(f"{n} frame seeds written to {out}")
 
 
