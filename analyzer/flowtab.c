@@ -257,6 +257,20 @@ static void swap_orientation(struct ew_ft_entry *x)
 	fl = x->f.tcp_flags[0]; x->f.tcp_flags[0] = x->f.tcp_flags[1]; x->f.tcp_flags[1] = fl;
 }
 
+int ew_flowtab_set_initiator(struct ew_ft_entry *e, int dir)
+{
+	uint8_t t = e->tcp;
+
+	e->orient_fixed = 1;
+	if (dir == 0)
+		return 0;
+	swap_orientation(e);
+	e->tcp = (uint8_t)((t & ~(EW_TCP_FIN_I | EW_TCP_FIN_R)) |
+			   ((t & EW_TCP_FIN_I) ? EW_TCP_FIN_R : 0) |
+			   ((t & EW_TCP_FIN_R) ? EW_TCP_FIN_I : 0));
+	return 1;
+}
+
 static void init_flow(struct ew_ft_entry *x, const struct ew_flow_pkt *p, uint64_t ts)
 {
 	int swap = 0;

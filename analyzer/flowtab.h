@@ -80,6 +80,12 @@ void ew_flowtab_flush(struct ew_flowtab *ft, int reason);
 
 void ew_flowtab_stats(const struct ew_flowtab *ft, struct ew_flowtab_stats *out);
 
+/* The sender of e's packets in direction dir (as ew_flowtab_packet returned it) is the
+ * initiator, as the payload shows (analyzer/orient.h): e is turned round if dir is 1,
+ * and its initiator is settled (a later SYN no longer changes it). Returns 1 if e was
+ * turned round. */
+int ew_flowtab_set_initiator(struct ew_ft_entry *e, int dir);
+
 /* Port heuristic used for initiators: 2 for well-known and common service ports, 1 for
  * other registered ports, 0 for ephemeral ports (>= 32768). */
 int ew_port_rank(uint16_t port);

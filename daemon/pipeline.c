@@ -5,6 +5,7 @@
 #include "alerting/throttle.h"
 #include "analyzer/edges.h"
 #include "core/ew_log.h"
+#include "analyzer/orient.h"
 #include "analyzer/pairing.h"
 #include "analyzer/scan.h"
 #include "collector/decode_pkt.h"
@@ -1136,6 +1137,30 @@ void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uin
 		       EW_PAIR_BIFLOW, r->has_tcp_flags, now_us);
 }
 
+/* No SYN settled e's initiator: its payload may say which side asks (orient.h). A flow
+ * turned round that was allowed already is judged again the right way round. */
+static void orient(struct ew_pipeline *p, struct ew_ft_entry *e, const struct ew_pkt *pk,
+		   int *dir, int created)
+{
+	int o = ew_orient_payload(pk->k.proto, pk->k.sport, pk->k.dport,
+				  pk->l3 + pk->l3_len - pk->k.l4_payload, pk->k.l4_payload);
+	uint8_t data;
+
+	if (o == 0)
+		return;
+	if (!ew_flowtab_set_initiator(e, o == EW_ORIENT_ASKS ? *dir : !*dir))
+		return;
+	*dir = !*dir;
+	p->st.reoriented++;
+	data = e->user[3] & (DATA_I | DATA_R);       /* the data bits follow the ends */
+	e->user[3] = (uint8_t)((e->user[3] & ~(DATA_I | DATA_R)) |
+			       ((data & DATA_I) ? DATA_R : 0) | ((data & DATA_R) ? DATA_I : 0));
+	if (!created && JSTATE(e) == J_FINAL && VERDICT(e) == V_ALLOW) {
+		SET_JSTATE(e, J_NONE);
+		judge_first(p, e);
+	}
+}
+
 void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 {
 	struct ew_pipeline *p = arg;
@@ -1184,6 +1209,9 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 	if (rp->weight > 1)
 		pk.k.weight = rp->weight;
 	e = ew_flowtab_packet(p->ft, &pk.k, rp->ts_us, &dir, &created);
+	if (!e->orient_fixed && pk.k.l4_payload && !later_frag &&
+	    (pk.k.proto == 6 || pk.k.proto == 17))
+		orient(p, e, &pk, &dir, created);
 	if (created) {
 		p->st.flows++;
 		e->f.source_kind = rp->source_kind;
@@ -1370,10 +1398,12 @@ void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
 	ew_flowtab_stats(p->ft, &fs);
 	ew_classify_stats(p->cls, &cs);
 	ew_frag_stats(p->frag, &gs);
-	fprintf(out, "  flows: %llu (peak %u live, %llu evicted, %llu long-flow reports); "
-		"application: dpi %llu, port guess %llu, none %llu\n",
+	fprintf(out, "  flows: %llu (peak %u live, %llu evicted, %llu long-flow reports, %llu "
+		"turned round by their payload); application: dpi %llu, port guess %llu, none "
+		"%llu\n",
 		(unsigned long long)p->st.flows, fs.peak, (unsigned long long)fs.evicted,
-		(unsigned long long)fs.active_reports, (unsigned long long)p->st.app_dpi,
+		(unsigned long long)fs.active_reports, (unsigned long long)p->st.reoriented,
+		(unsigned long long)p->st.app_dpi,
 		(unsigned long long)p->st.app_port, (unsigned long long)p->st.app_none);
 	if (p->st.records || p->st.samples)
 		fprintf(out, "  telemetry: %llu records (%llu not flows: options or no addresses), "

@@ -73,6 +73,7 @@ struct ew_pipeline_stats {
 	uint64_t packets, bytes, flow_packets;
 	uint64_t trunc, malformed, unsupported;
 	uint64_t len_from_capture;     /* IPv4 total length 0 (TSO), the capture's used */
+	uint64_t reoriented;           /* flows turned round by what their payload says */
 	uint64_t infra, not_ip, icmp_errors, frag_unattributed;
 	uint64_t flows, judged, violations, alerts, throttled, risks, new_edges;
 	uint64_t scans, held, folded;  /* scan alerts; policy alerts held, folded into them */
