@@ -29,7 +29,10 @@ static struct tally run(const char *file, truth_fn client)
 	struct tally t = { 0, 0, 0 };
 	pcap_t *p;
 
-	snprintf(path, sizeof(path), "%s/ndpi-4.2/%s", EW_CORPUS, file);
+	if (file[0] == '/')
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/ndpi-4.2/%s", EW_CORPUS, file);
 	p = pcap_open_offline(path, ebuf);
 	ck_assert_msg(p != NULL, "%s: %s", path, ebuf);
 	while (pcap_next_ex(p, &h, &d) == 1) {
@@ -90,6 +93,35 @@ START_TEST(dcerpc_connectionless_between_dynamic_ports)
 
 	ck_assert_int_eq(t.wrong, 0);
 	ck_assert_int_eq(t.right, 16);      /* 8 requests, 8 responses */
+}
+END_TEST
+
+/* tests/data/ntp-123-to-123.pcap: chronyd polling chronyd, both on port 123, recorded
+ * from the second packet (a server reply) on; the client is 198.18.1.11. */
+START_TEST(ntp_between_two_port_123_endpoints)
+{
+	char ebuf[PCAP_ERRBUF_SIZE], path[512];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int right = 0, n = 0;
+	pcap_t *p;
+
+	snprintf(path, sizeof(path), "%s/tests/data/ntp-123-to-123.pcap", EW_SRCDIR);
+	p = pcap_open_offline(path, ebuf);
+	ck_assert_msg(p != NULL, "%s: %s", path, ebuf);
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		struct ew_pkt k;
+		int o;
+
+		ck_assert_int_eq(ew_pkt_decode(&k, pcap_datalink(p), d, h->caplen), EW_OK);
+		o = ew_orient_payload(k.k.proto, k.k.sport, k.k.dport,
+				      k.l3 + k.l3_len - k.k.l4_payload, k.k.l4_payload);
+		right += o != 0 && (o == EW_ORIENT_ASKS) == (k.k.src.a[15] == 11);
+		n++;
+	}
+	pcap_close(p);
+	ck_assert_int_eq(n, 9);
+	ck_assert_int_eq(right, 9);
 }
 END_TEST
 
@@ -164,6 +196,7 @@ static Suite *orient_suite(void)
 
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, dcerpc_connectionless_between_dynamic_ports);
+	tcase_add_test(t, ntp_between_two_port_123_endpoints);
 	tcase_add_test(t, dns_qr_bit);
 	tcase_add_test(t, snmp_pdu_types);
 	tcase_add_test(t, smb2_and_http_flags);
