@@ -266,6 +266,11 @@ void ew_pairing_expire(struct ew_pairing *p, uint64_t now)
 	drain(p, now, 0);
 }
 
+uint64_t ew_pairing_next_due(const struct ew_pairing *p)
+{
+	return p->qhead ? p->w[p->qhead].arrived + p->window : UINT64_MAX;
+}
+
 void ew_pairing_flush(struct ew_pairing *p)
 {
 	drain(p, 0, 1);

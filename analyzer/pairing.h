@@ -46,6 +46,8 @@ void ew_pairing_add(struct ew_pairing *p, const struct ew_flow *f, enum ew_pair_
 		    int has_flags, uint64_t now_us);
 /* Orient and hand on the records that waited window_us. */
 void ew_pairing_expire(struct ew_pairing *p, uint64_t now_us);
+/* When the oldest waiting record's window ends (UINT64_MAX when none waits). */
+uint64_t ew_pairing_next_due(const struct ew_pairing *p);
 /* Hand on every waiting record (shutdown). */
 void ew_pairing_flush(struct ew_pairing *p);
 

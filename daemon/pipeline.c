@@ -1060,6 +1060,8 @@ static void advance(struct ew_pipeline *p, uint64_t t)
 			due = p->pend[p->phead].first_us + p->c.judge_within_us;
 		if (p->hcount && p->held[p->hhead].until_us < due)
 			due = p->held[p->hhead].until_us;
+		if (ew_pairing_next_due(p->pairing) < due)
+			due = ew_pairing_next_due(p->pairing);
 		if (due > t)
 			break;
 		if (due > p->now)
@@ -1068,8 +1070,8 @@ static void advance(struct ew_pipeline *p, uint64_t t)
 			judge_overdue(p);
 		if (p->hcount)
 			release_due(p, 0);
+		ew_pairing_expire(p->pairing, p->now);
 		if (p->now >= p->next_expire) {
-			ew_pairing_expire(p->pairing, p->now);
 			ew_flowtab_expire(p->ft, p->now);
 			scan_tick(p);
 			p->next_expire = p->now + EW_USEC;
