@@ -61,6 +61,7 @@ struct ew_classify {
 	struct ndpi_detection_module_struct *ndpi;
 	struct guess *guesses;
 	struct port_apps *ports;       /* [proto == 17][port], lazily */
+	struct port_apps other[256];   /* protocols without ports (ICMP, SCTP...), lazily */
 	uint16_t cf_id[EW_CF_SMB + 1]; /* nDPI id each checker confirms (SMB: SMBv23) */
 	uint16_t id_smb1;
 	struct ew_cls_conf conf;
@@ -546,14 +547,17 @@ void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f)
 	struct port_apps *pa;
 	struct ew_flow g;
 
-	memset(f->port_app, 0, sizeof(f->port_app));
 	if (f->proto != 6 && f->proto != 17) {
-		if (f->proto == 1 || f->proto == 58 || f->proto == 132) {
+		pa = &c->other[f->proto];
+		if (!pa->done) {
 			memset(&g, 0, sizeof(g));
 			g.proto = f->proto;
-			ew_classify_guess(c, &g);
-			f->port_app[0] = g.app_proto ? g.app_proto : g.app_master;
+			if (f->proto == 1 || f->proto == 58 || f->proto == 132)
+				ew_classify_guess(c, &g);
+			pa->id[0] = g.app_proto ? g.app_proto : g.app_master;
+			pa->done = 1;
 		}
+		memcpy(f->port_app, pa->id, sizeof(f->port_app));
 		return;
 	}
 	pa = &c->ports[(f->proto == 17) * 65536 + f->dport];

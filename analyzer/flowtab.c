@@ -429,6 +429,16 @@ void ew_flowtab_expire(struct ew_flowtab *ft, uint64_t now)
 	}
 }
 
+uint64_t ew_flowtab_next_due(const struct ew_flowtab *ft)
+{
+	uint64_t due = UINT64_MAX;
+
+	for (int l = 0; l < L_COUNT; l++)
+		if (ft->list[l].head && ft->e[ft->list[l].head].f.last_us + ft->list[l].timeout < due)
+			due = ft->e[ft->list[l].head].f.last_us + ft->list[l].timeout;
+	return due;
+}
+
 void ew_flowtab_flush(struct ew_flowtab *ft, int reason)
 {
 	/* Every flow closes: report each, then empty the table at once instead of

@@ -75,6 +75,8 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 
 /* Close the flows idle past their timeout at time now_us (callbacks with final = 1). */
 void ew_flowtab_expire(struct ew_flowtab *ft, uint64_t now_us);
+/* When the next flow falls idle past its timeout (UINT64_MAX for none). */
+uint64_t ew_flowtab_next_due(const struct ew_flowtab *ft);
 /* Close every flow with reason (EW_END_SHUTDOWN at the end of a replay). */
 void ew_flowtab_flush(struct ew_flowtab *ft, int reason);
 

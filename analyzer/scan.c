@@ -47,6 +47,7 @@ struct ew_scan {
 	struct src_tags *tags;
 	uint32_t nb_mask;            /* buckets - 1 */
 	struct set_slot *pairs, *targets;
+	struct ew_scan_host *hosts;  /* EW_SCAN_HOSTS per entry of src, in the same order */
 	uint32_t set_mask;
 	uint32_t next_wid;
 	uint64_t last_tick;
@@ -102,8 +103,9 @@ struct ew_scan *ew_scan_new(const struct ew_scan_conf *c, ew_scan_report_fn fn, 
 	s->pairs = calloc(nset, sizeof(*s->pairs));
 	s->targets = calloc(nset, sizeof(*s->targets));
 	s->due = calloc(DUE_MAX, sizeof(*s->due));
+	s->hosts = calloc((size_t)ns * EW_SCAN_HOSTS, sizeof(*s->hosts));
 	if (s->src == NULL || s->tags == NULL || s->pairs == NULL || s->targets == NULL ||
-	    s->due == NULL) {
+	    s->due == NULL || s->hosts == NULL) {
 		ew_scan_free(s);
 		return NULL;
 	}
@@ -122,6 +124,7 @@ void ew_scan_free(struct ew_scan *s)
 	free(s->pairs);
 	free(s->targets);
 	free(s->due);
+	free(s->hosts);
 	free(s);
 }
 
@@ -131,6 +134,7 @@ static void report(struct ew_scan *s, struct src_ent *e)
 		e->reported = 1;
 		e->r.kinds = e->kinds;
 		e->r.src = e->a;
+		e->r.host = s->hosts + (size_t)(e - s->src) * EW_SCAN_HOSTS;
 		s->st.reported++;
 		s->fn(s->arg, &e->r);
 	}
@@ -227,14 +231,16 @@ static uint32_t set_add(struct ew_scan *s, struct set_slot *set, uint64_t fp, ui
 	return 1;
 }
 
-/* Add to the counts of dst when it is among the hosts listed. */
-static void host_count(struct src_ent *e, const struct ew_addr *dst, uint32_t services,
-		       uint32_t folded)
+/* Add to the counts of dst when it is among the hosts listed for e. */
+static void host_count(struct ew_scan *s, struct src_ent *e, const struct ew_addr *dst,
+		       uint32_t services, uint32_t folded)
 {
+	struct ew_scan_host *h = s->hosts + (size_t)(e - s->src) * EW_SCAN_HOSTS;
+
 	for (uint8_t i = e->r.nhosts; i-- > 0;)
-		if (ew_addr_eq(&e->r.host[i].a, dst)) {
-			e->r.host[i].services += services;
-			e->r.host[i].folded += folded;
+		if (ew_addr_eq(&h[i].a, dst)) {
+			h[i].services += services;
+			h[i].folded += folded;
 			return;
 		}
 }
@@ -284,14 +290,15 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 			if (ports == 1) {
 				e->r.hosts++;
 				if (e->r.nhosts < EW_SCAN_HOSTS) {
-					struct ew_scan_host *h = &e->r.host[e->r.nhosts++];
+					struct ew_scan_host *h = s->hosts + (size_t)(e - s->src) *
+								 EW_SCAN_HOSTS + e->r.nhosts++;
 
 					h->a = *dst;
 					h->services = 0;
 					h->folded = 0;
 				}
 			}
-			host_count(e, dst, 1, 0);
+			host_count(s, e, dst, 1, 0);
 			if (ports > e->r.max_ports) {
 				e->r.max_ports = ports;
 				e->r.max_ports_host = *dst;
@@ -339,7 +346,7 @@ int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, const struct ew_a
 	if (e == NULL || e->state != EW_SCAN_SCANNER)
 		return 0;
 	e->r.folded++;
-	host_count(e, dst, 0, 1);
+	host_count(s, e, dst, 0, 1);
 	s->st.folded++;
 	return 1;
 }
@@ -361,6 +368,11 @@ void ew_scan_tick(struct ew_scan *s, uint64_t now)
 		report(s, e);
 		s->due[i] = s->due[--s->ndue];
 	}
+}
+
+int ew_scan_busy(const struct ew_scan *s)
+{
+	return s->ndue > 0;
 }
 
 void ew_scan_flush(struct ew_scan *s)

@@ -84,7 +84,9 @@ struct ew_scan_report {
 	struct ew_addr src;
 	struct ew_addr max_ports_host, attempts_host, first_host;
 	uint16_t sample[EW_SCAN_SAMPLE];  /* the first distinct ports probed (nsample) */
-	struct ew_scan_host host[EW_SCAN_HOSTS];  /* the first hosts probed (nhosts) */
+	/* The first hosts probed (nhosts of them), kept beside the source table (touched
+	 * only by probes); set for the report callback, valid during it. */
+	const struct ew_scan_host *host;
 };
 
 typedef void (*ew_scan_report_fn)(void *arg, const struct ew_scan_report *r);
@@ -110,6 +112,8 @@ int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, const struct ew_a
 
 /* Report the scanners that are quiet or whose window has ended, at now_us. */
 void ew_scan_tick(struct ew_scan *s, uint64_t now_us);
+/* 1 while scanners await their report (ew_scan_tick has work). */
+int ew_scan_busy(const struct ew_scan *s);
 /* Report every scanner not reported yet (end of a replay, shutdown). */
 void ew_scan_flush(struct ew_scan *s);
 

@@ -19,8 +19,8 @@
 
 #define MAX_RULE_COUNTS 512
 #define PENDING_MAX 65536      /* flows waiting for their application at once */
-#define HELD_MAX 4096          /* policy alerts of scan suspects waiting at once */
-#define HELD_ARENA 2048
+#define HELD_MAX 1024          /* policy alerts of scan suspects waiting at once */
+#define HELD_ARENA 1536
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
@@ -388,6 +388,18 @@ static int hold(struct ew_pipeline *p, const struct ew_alert *a, const struct ew
 	return 1;
 }
 
+/* Flow e can no longer turn into a session: ICMP; a TCP connection that was reset; or
+ * nothing came back within judge_within of its first packet (a scan's unanswered
+ * probe: a session answered after that is not told apart from a probe). */
+static int probe_settled(const struct ew_pipeline *p, const struct ew_ft_entry *e)
+{
+	if (e->f.proto == 1 || e->f.proto == 58)
+		return 1;
+	if (e->f.proto == 6 && (e->tcp & EW_TCP_RST))
+		return 1;
+	return e->f.pkts[1] == 0 && p->now >= e->f.first_us + p->c.judge_within_us;
+}
+
 /* A policy alert about flow e (NULL: an exported record): sent at once when the flow is
  * a session (answered with application data: never folded, SPEC §4) or its source
  * neither scans nor may be starting to; else held scan_hold, so that it folds into the
@@ -398,6 +410,13 @@ static void send_policy_alert(struct ew_pipeline *p, const struct ew_alert *a,
 	if (p->scan && !session) {
 		enum ew_scan_state st = ew_scan_state(p->scan, &a->src, p->now);
 
+		/* a scanner's probe that is settled folds at once (nearly all of a scan's
+		 * probes); the others are held to see whether they become sessions */
+		if (st == EW_SCAN_SCANNER && e != NULL && probe_settled(p, e) &&
+		    ew_scan_fold(p->scan, &a->src, &a->dst, p->now)) {
+			p->st.folded++;
+			return;
+		}
 		if (st != EW_SCAN_NONE && e != NULL && hold(p, a, e))
 			return;
 		/* an exported record is over: a probe now or never */
@@ -1054,24 +1073,37 @@ static void advance(struct ew_pipeline *p, uint64_t t)
 	if (p->next_expire == 0)
 		p->next_expire = t;   /* the first time seen */
 	for (;;) {
-		uint64_t due = p->next_expire;
+		uint64_t tick = UINT64_MAX, due, pd;
 
+		/* The once-a-second work (idle flows, scanners' reports) is looked at once a
+		 * second at most, and then at the time it has work: a capture's gap of days
+		 * is crossed in one step. */
+		if (t >= p->next_expire) {
+			tick = p->scan && ew_scan_busy(p->scan) ? 0 : ew_flowtab_next_due(p->ft);
+			if (tick < p->next_expire)
+				tick = p->next_expire;
+		}
+		due = tick;
 		if (p->pcount && p->pend[p->phead].first_us + p->c.judge_within_us < due)
 			due = p->pend[p->phead].first_us + p->c.judge_within_us;
 		if (p->hcount && p->held[p->hhead].until_us < due)
 			due = p->held[p->hhead].until_us;
-		if (ew_pairing_next_due(p->pairing) < due)
-			due = ew_pairing_next_due(p->pairing);
-		if (due > t)
+		if ((pd = ew_pairing_next_due(p->pairing)) < due)
+			due = pd;
+		if (due > t) {
+			if (tick != UINT64_MAX)         /* nothing idle yet: look again in 1 s */
+				p->next_expire = t + EW_USEC;
 			break;
+		}
 		if (due > p->now)
 			p->now = due;
 		if (p->pcount)
 			judge_overdue(p);
 		if (p->hcount)
 			release_due(p, 0);
-		ew_pairing_expire(p->pairing, p->now);
-		if (p->now >= p->next_expire) {
+		if (pd <= p->now)
+			ew_pairing_expire(p->pairing, p->now);
+		if (p->now >= tick) {
 			ew_flowtab_expire(p->ft, p->now);
 			scan_tick(p);
 			p->next_expire = p->now + EW_USEC;
@@ -1423,6 +1455,10 @@ void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
 		(unsigned long long)p->st.trunc, (unsigned long long)p->st.malformed,
 		(unsigned long long)p->st.unsupported,
 		(unsigned long long)p->st.len_from_capture);
+	if (p->scan)
+		fprintf(out, "  scan detector: %llu scan alerts; %llu policy alerts held a moment, "
+			"%llu folded into scan alerts\n", (unsigned long long)p->st.scans,
+			(unsigned long long)p->st.held, (unsigned long long)p->st.folded);
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",
 		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);
