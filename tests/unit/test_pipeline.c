@@ -293,6 +293,26 @@ START_TEST(infrastructure_is_not_judged)
 }
 END_TEST
 
+/* Deadlines fall due between packets, at their own time: a denied SYN whose answer never
+ * comes is judged judge_within (1 s) after it, even when the next packet of the capture
+ * is twenty years later (crossed in one step, not second by second). */
+START_TEST(deadline_in_a_capture_gap)
+{
+	uint64_t far = 20ULL * 365 * 86400 * S;
+	char *t;
+
+	start("default: { action: deny }\n");
+	tcp("198.18.1.11", 40000, "198.18.3.10", 22, EW_TH_SYN, NULL, 10 * S);
+	tcp("198.18.1.11", 40001, "198.18.3.10", 80, EW_TH_SYN, NULL, 10 * S + far);
+	ck_assert_uint_eq(alerts(), 1);
+	t = alert_text();
+	ck_assert_ptr_nonnull(strstr(t, "\"@timestamp\":\"1970-01-01T00:00:11.000Z\""));
+	ew_pipeline_tick(pl, 12 * S + far);
+	ck_assert_uint_eq(alerts(), 2);
+	stop();
+}
+END_TEST
+
 START_TEST(throttled_repeats)
 {
 	start("default: { action: deny }\n");
@@ -529,6 +549,7 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
 	tcase_add_test(t, infrastructure_is_not_judged);
 	tcase_add_test(t, throttled_repeats);
+	tcase_add_test(t, deadline_in_a_capture_gap);
 	tcase_add_test(t, vertical_scan_folds_policy_alerts);
 	tcase_add_test(t, horizontal_sweep);
 	tcase_add_test(t, deny_rule_holds_on_the_port_when_dpi_disagrees);
