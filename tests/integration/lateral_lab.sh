@@ -4,14 +4,18 @@
 # servers and their real clients in network namespaces (198.18.0.0/15 only):
 #   slapd (simple bind on 389, StartTLS, the global catalog port 3268), Samba's smbd on
 #   445 and 139 (SMB3 and SMB1), an MIT Kerberos KDC (kinit), MariaDB, PostgreSQL,
-#   redis-server (RESP from redis-cli, inline commands from nc), telnetd (telnet), sshd;
+#   redis-server (RESP from redis-cli, inline commands from nc), telnetd (telnet), sshd,
+#   xrdp (xfreerdp) and TigerVNC's Xvnc on display 7 (vncviewer; both clients under Xvfb);
 # and, from the same client while those sessions run, nmap sweeping another host.
 # The policy denies each protocol by name (apps:) from web to db, and denies web to app
 # by default. While the traffic runs, eastwatch run watches the bridge; tcpdump records
 # it. Then the recording is judged again by
 #   - replay (packets), and replay of the recording without any SYN or SYN-ACK (every
 #     session picked up after its handshake);
-#   - IPFIX (softflowd) and sFlow (pmacctd's sfprobe, 1:1) exported from the recording;
+#   - the recording played live by tcpreplay onto a veth that a sensor watches (the same
+#     alerts as the replay, field by field but for times);
+#   - IPFIX, NetFlow v9 and v5 (softflowd) and sFlow (pmacctd's sfprobe, 1:1) exported
+#     from the recording;
 # and each must give: every protocol's deny rule once per service, and the scan as one
 # scan alert whose probes fold, beside the sessions' own alerts. With packets, every
 # flow of these protocols must also be named right by DPI (--flows).
@@ -24,7 +28,7 @@ SRC=$(readlink -f "$2")
 if [ "$(id -u)" != 0 ]; then echo "lateral lab: needs root (network namespaces)"; exit 1; fi
 for t in ip nsenter tcpdump slapd ldapwhoami ldapsearch smbd smbclient krb5kdc kdb5_util kinit \
 	 mariadbd mariadb redis-server redis-cli nc inetutils-inetd telnet sshd ssh nmap softflowd \
-	 pmacctd editcap tshark tcpreplay python3; do
+	 pmacctd editcap tshark tcpreplay xrdp xfreerdp Xvnc vncviewer xvfb-run python3; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "lateral lab: $t is not installed"; exit 1; }
 done
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -84,6 +88,8 @@ deny:
   - { name: no-redis, from: web, to: db, apps: [Redis], severity: high }
   - { name: no-telnet, from: web, to: db, apps: [Telnet], severity: critical }
   - { name: no-ssh, from: web, to: db, apps: [SSH], severity: critical }
+  - { name: no-rdp, from: web, to: db, apps: [RDP], severity: critical }
+  - { name: no-vnc, from: web, to: db, apps: [VNC], severity: critical }
   - { name: web-to-app, from: web, to: app, severity: medium }
 default: { action: allow }
 YAML
@@ -221,7 +227,15 @@ CONF
 nsenter "$(net db1)" -- /usr/sbin/sshd -D -f "$T/sshd.conf" -E "$T/sshd.log" &
 PIDS+=($!)
 
-for p in 389 3268 445 139 88 3306 5432 6379 23 22; do wait_port db1 "$p"; done
+# xrdp (its default configuration: port 3389) and Xvnc on display 7 (port 5907)
+rm -f /run/xrdp/xrdp.pid /var/run/xrdp.pid
+nsenter "$(net db1)" -- xrdp --nodaemon >"$T/xrdp.log" 2>&1 &
+PIDS+=($!)
+nsenter "$(net db1)" -- Xvnc :7 -rfbport 5907 -SecurityTypes None -interface "$DB" \
+	-nolisten tcp >"$T/xvnc.log" 2>&1 &
+PIDS+=($!)
+
+for p in 389 3268 445 139 88 3306 5432 6379 23 22 3389 5907; do wait_port db1 "$p"; done
 mariadb --socket="$T/mysql/mysql.sock" -u root \
 	-e "CREATE USER 'app'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON *.* TO 'app'@'%';"
 for i in $(seq 150); do
@@ -244,6 +258,9 @@ W env PGCONNECT_TIMEOUT=5 "$PGBIN/psql" -h "$DB" -U postgres -c 'select 1' >"$T/
 W redis-cli -h "$DB" set k v >"$T/redis1.out"
 printf 'PING\r\nINFO server\r\nQUIT\r\n' | W nc -q 1 -w 5 "$DB" 6379 >"$T/redis2.out"
 (sleep 1; printf 'root\r\n'; sleep 1) | W telnet "$DB" >"$T/telnet.out" 2>&1 || true
+W timeout 20 xvfb-run -a xfreerdp "/v:$DB" /u:alice /p:wrong /cert:ignore +auth-only \
+	>"$T/rdp.out" 2>&1 || true
+W timeout 6 xvfb-run -a vncviewer "$DB::5907" >"$T/vnc.out" 2>&1 || true
 W ssh -i "$T/id" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	-o ConnectTimeout=5 -o LogLevel=ERROR "root@$DB" true
 # a scan of app1 while a real session runs to db1 (SPEC 4: only probes fold)
@@ -297,6 +314,8 @@ tele() {   # tele NAME KIND EXPORTER...
 	wait "$pid" || echo "lateral lab: $name exited $?"
 }
 tele ipfix ipfix softflowd -d -r "$T/lab.pcap" -n 127.0.0.1:PORT -v 10 -p "$T/sf.pid"
+tele netflow9 netflow softflowd -d -r "$T/lab.pcap" -n 127.0.0.1:PORT -v 9 -p "$T/sf.pid"
+tele netflow5 netflow softflowd -d -r "$T/lab.pcap" -n 127.0.0.1:PORT -v 5 -p "$T/sf.pid"
 sflow_case() {
 	printf 'daemonize: false\npcap_savefile: %s\npcap_savefile_wait: true\nplugins: sfprobe[sf]\nsfprobe_receiver[sf]: 127.0.0.1:%s\nsfprobe_agentip[sf]: 127.0.0.1\nsampling_rate[sf]: 1\n' \
 		"$T/lab.pcap" "$1" >"$T/pm.conf"
@@ -315,11 +334,13 @@ DB, WEB, APP = "198.18.3.10", "198.18.1.11", "198.18.2.20"
 # (rule, destination port): each once per source kind
 EXPECTED = {("no-ldap", 389), ("no-ldap", 3268), ("no-smb", 445), ("no-smb", 139),
             ("no-kerberos", 88), ("no-mysql", 3306), ("no-postgres", 5432),
-            ("no-redis", 6379), ("no-telnet", 23), ("no-ssh", 22)}
+            ("no-redis", 6379), ("no-telnet", 23), ("no-ssh", 22), ("no-rdp", 3389),
+            ("no-vnc", 5907)}
 # the application each protocol's flows must have (packets: DPI; by name)
 NAMES = {389: {"LDAP"}, 3268: {"LDAP"}, 445: {"SMBv23", "NetBIOS.SMBv23"},
          139: {"SMBv1", "NetBIOS.SMBv1"}, 88: {"Kerberos"}, 3306: {"MySQL"},
-         5432: {"PostgreSQL"}, 6379: {"Redis"}, 23: {"Telnet"}, 22: {"SSH"}}
+         5432: {"PostgreSQL"}, 6379: {"Redis"}, 23: {"Telnet"}, 22: {"SSH"}, 3389: {"RDP"},
+         5907: {"VNC"}}
 
 def load(name):
     return [json.loads(l) for l in open(f"{T}/{name}") if l.strip()]
@@ -335,8 +356,9 @@ def check(ok, what):
         print("FAIL", what)
 
 for name, kind in (("live.json", "iface"), ("replay.json", "pcap"), ("mid.json", "pcap"),
-                   ("tcpreplay.json", "iface"),
-                   ("ipfix.json", "ipfix"), ("sflow.json", "sflow")):
+                   ("tcpreplay.json", "iface"), ("ipfix.json", "ipfix"),
+                   ("netflow9.json", "netflow"), ("netflow5.json", "netflow"),
+                   ("sflow.json", "sflow")):
     alerts = load(name)
     pol = [a for a in alerts if a["event"]["action"] == "policy-violation"
            and a["destination"]["ip"] == DB]
