@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The lateral-movement lab: the protocols attackers move with, between real Debian
 # servers and their real clients in network namespaces (198.18.0.0/15 only):
-#   slapd (simple bind on 389, StartTLS, the global catalog port 3268), Samba's smbd on
+#   slapd (simple bind on 389, SASL DIGEST-MD5 and CRAM-MD5 binds, StartTLS, the global
+#   catalog port 3268), Samba's smbd on
 #   445 and 139 (SMB3 and SMB1), an MIT Kerberos KDC (kinit), MariaDB, PostgreSQL,
 #   redis-server (RESP from redis-cli, inline commands from nc), telnetd (telnet), sshd,
 #   xrdp (xfreerdp) and TigerVNC's Xvnc on display 7 (vncviewer; both clients under Xvfb);
@@ -111,9 +112,13 @@ chmod 644 "$T/tls.key"
 mkdir -p "$T/ldapdb"
 cat >"$T/slapd.conf" <<CONF
 include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
 pidfile $T/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
+sasl-secprops none
+authz-regexp uid=([^,]*),cn=[^,]*,cn=auth ldap:///dc=lab??sub?(uid=\$1)
 TLSCertificateFile $T/tls.crt
 TLSCertificateKeyFile $T/tls.key
 database mdb
@@ -248,6 +253,10 @@ sleep 1
 # --- traffic from web1: a real client of each ----------------------------------
 W() { inns web1 "$@"; }
 W ldapwhoami -x -H "ldap://$DB" -D cn=admin,dc=lab -w secret >"$T/ldap1.out"
+printf 'dn: dc=lab\nobjectClass: dcObject\nobjectClass: organization\no: lab\ndc: lab\n\ndn: uid=alice,dc=lab\nobjectClass: inetOrgPerson\nuid: alice\ncn: alice\nsn: a\nuserPassword: alicepw\n' |
+	W ldapadd -x -H "ldap://$DB" -D cn=admin,dc=lab -w secret >/dev/null
+W ldapwhoami -Y DIGEST-MD5 -U alice -w alicepw -O maxssf=0 -H "ldap://$DB" >"$T/ldap4.out" 2>&1
+W ldapwhoami -Y CRAM-MD5 -U alice -w alicepw -H "ldap://$DB" >"$T/ldap5.out" 2>&1
 LDAPTLS_REQCERT=never W ldapwhoami -x -ZZ -H "ldap://$DB" -D cn=admin,dc=lab -w secret >"$T/ldap2.out"
 W ldapsearch -x -H "ldap://$DB:3268" -b "" -s base namingContexts >"$T/ldap3.out"
 W smbclient "//$DB/pub" -N -m SMB3 -c ls >"$T/smb3.out" 2>&1
@@ -275,6 +284,7 @@ rc_live=0; wait "$LIVE" || rc_live=$?
 kill -TERM "$TCPDUMP"; wait "$TCPDUMP" || true
 grep -q "dn:cn=admin,dc=lab" "$T/ldap1.out" && grep -q "dn:cn=admin,dc=lab" "$T/ldap2.out" &&
 	grep -q "namingContexts: dc=lab" "$T/ldap3.out" && grep -q readme "$T/smb3.out" &&
+	grep -q "dn:uid=alice,dc=lab" "$T/ldap4.out" && grep -q "dn:uid=alice,dc=lab" "$T/ldap5.out" &&
 	grep -q readme "$T/smb1.out" && grep -q OK "$T/redis1.out" && grep -q PONG "$T/redis2.out" &&
 	grep -q MariaDB "$T/mysql.out" && grep -q "1 row" "$T/psql.out" && [ -s "$T/cc" ] ||
 	{ echo "lateral lab: a client failed"; tail -n 3 "$T"/*.out; exit 1; }
