@@ -3,7 +3,7 @@
 # The lateral-movement lab: the protocols attackers move with, between real Debian
 # servers and their real clients in network namespaces (198.18.0.0/15 only):
 #   slapd (simple bind on 389, SASL DIGEST-MD5 and CRAM-MD5 binds, StartTLS, the global
-#   catalog port 3268), Samba's smbd on
+#   catalog port 3268, LDAPS on 636), Samba's smbd on
 #   445 and 139 (SMB3 and SMB1), an MIT Kerberos KDC (kinit), MariaDB, PostgreSQL,
 #   redis-server (RESP from redis-cli, inline commands from nc), telnetd (telnet), sshd,
 #   xrdp (xfreerdp) and TigerVNC's Xvnc on display 7 (vncviewer; both clients under Xvfb);
@@ -127,7 +127,7 @@ rootdn "cn=admin,dc=lab"
 rootpw secret
 directory $T/ldapdb
 CONF
-nsenter "$(net db1)" -- slapd -d 0 -f "$T/slapd.conf" -h "ldap://$DB:389/ ldap://$DB:3268/" \
+nsenter "$(net db1)" -- slapd -d 0 -f "$T/slapd.conf" -h "ldap://$DB:389/ ldap://$DB:3268/ ldaps://$DB:636/" \
 	>"$T/slapd.log" 2>&1 &
 PIDS+=($!)
 # Samba: SMB1 allowed, on 445 and 139
@@ -240,7 +240,7 @@ nsenter "$(net db1)" -- Xvnc :7 -rfbport 5907 -SecurityTypes None -interface "$D
 	-nolisten tcp >"$T/xvnc.log" 2>&1 &
 PIDS+=($!)
 
-for p in 389 3268 445 139 88 3306 5432 6379 23 22 3389 5907; do wait_port db1 "$p"; done
+for p in 389 3268 636 445 139 88 3306 5432 6379 23 22 3389 5907; do wait_port db1 "$p"; done
 mariadb --socket="$T/mysql/mysql.sock" -u root \
 	-e "CREATE USER 'app'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON *.* TO 'app'@'%';"
 for i in $(seq 150); do
@@ -259,6 +259,7 @@ W ldapwhoami -Y DIGEST-MD5 -U alice -w alicepw -O maxssf=0 -H "ldap://$DB" >"$T/
 W ldapwhoami -Y CRAM-MD5 -U alice -w alicepw -H "ldap://$DB" >"$T/ldap5.out" 2>&1
 LDAPTLS_REQCERT=never W ldapwhoami -x -ZZ -H "ldap://$DB" -D cn=admin,dc=lab -w secret >"$T/ldap2.out"
 W ldapsearch -x -H "ldap://$DB:3268" -b "" -s base namingContexts >"$T/ldap3.out"
+LDAPTLS_REQCERT=never W ldapwhoami -x -H "ldaps://$DB" -D cn=admin,dc=lab -w secret >"$T/ldap6.out"
 W smbclient "//$DB/pub" -N -m SMB3 -c ls >"$T/smb3.out" 2>&1
 W smbclient "//$DB/pub" -N -p 139 -m NT1 --option='client min protocol=NT1' -c ls >"$T/smb1.out" 2>&1
 echo userpass | W env KRB5_CONFIG="$T/krb5.conf" KRB5CCNAME="FILE:$T/cc" kinit alice >"$T/kinit.out" 2>&1
@@ -285,6 +286,7 @@ kill -TERM "$TCPDUMP"; wait "$TCPDUMP" || true
 grep -q "dn:cn=admin,dc=lab" "$T/ldap1.out" && grep -q "dn:cn=admin,dc=lab" "$T/ldap2.out" &&
 	grep -q "namingContexts: dc=lab" "$T/ldap3.out" && grep -q readme "$T/smb3.out" &&
 	grep -q "dn:uid=alice,dc=lab" "$T/ldap4.out" && grep -q "dn:uid=alice,dc=lab" "$T/ldap5.out" &&
+	grep -q "dn:cn=admin,dc=lab" "$T/ldap6.out" &&
 	grep -q readme "$T/smb1.out" && grep -q OK "$T/redis1.out" && grep -q PONG "$T/redis2.out" &&
 	grep -q MariaDB "$T/mysql.out" && grep -q "1 row" "$T/psql.out" && [ -s "$T/cc" ] ||
 	{ echo "lateral lab: a client failed"; tail -n 3 "$T"/*.out; exit 1; }
@@ -342,12 +344,14 @@ import json, sys
 T, rc_live = sys.argv[1], int(sys.argv[2])
 DB, WEB, APP = "198.18.3.10", "198.18.1.11", "198.18.2.20"
 # (rule, destination port): each once per source kind
-EXPECTED = {("no-ldap", 389), ("no-ldap", 3268), ("no-smb", 445), ("no-smb", 139),
+EXPECTED = {("no-ldap", 389), ("no-ldap", 3268), ("no-ldap", 636), ("no-smb", 445),
+            ("no-smb", 139),
             ("no-kerberos", 88), ("no-mysql", 3306), ("no-postgres", 5432),
             ("no-redis", 6379), ("no-telnet", 23), ("no-ssh", 22), ("no-rdp", 3389),
             ("no-vnc", 5907)}
 # the application each protocol's flows must have (packets: DPI; by name)
-NAMES = {389: {"LDAP"}, 3268: {"LDAP"}, 445: {"SMBv23", "NetBIOS.SMBv23"},
+# LDAPS is TLS to DPI (nDPI 4.2 has no LDAPS): the port's LDAP makes the deny rule hold
+NAMES = {389: {"LDAP"}, 3268: {"LDAP"}, 636: {"TLS"}, 445: {"SMBv23", "NetBIOS.SMBv23"},
          139: {"SMBv1", "NetBIOS.SMBv1"}, 88: {"Kerberos"}, 3306: {"MySQL"},
          5432: {"PostgreSQL"}, 6379: {"Redis"}, 23: {"Telnet"}, 22: {"SSH"}, 3389: {"RDP"},
          5907: {"VNC"}}
