@@ -97,34 +97,8 @@ PIDS+=($!)
 nsenter "$(net db1)" -- $PY "$SRC/tests/integration/recv/ftp_server.py" "${V4[db1]}" 21 &
 PIDS+=($!)
 # Samba with SMB1 still allowed (as old file servers are), and one guest share
-mkdir -p "$T/smb/lock" "$T/smb/state" "$T/smb/cache" "$T/smb/pid" "$T/smb/private" \
-	"$T/smb/ncalrpc" "$T/pub"
-echo "quarterly numbers" >"$T/pub/readme.txt"
-cat >"$T/smb.conf" <<CONF
-[global]
-  server min protocol = NT1
-  smb ports = 445
-  interfaces = ${V4[db1]}
-  bind interfaces only = yes
-  disable netbios = yes
-  lock directory = $T/smb/lock
-  state directory = $T/smb/state
-  cache directory = $T/smb/cache
-  pid directory = $T/smb/pid
-  private dir = $T/smb/private
-  ncalrpc dir = $T/smb/ncalrpc
-  log file = $T/smbd.log
-  map to guest = Bad User
-  guest account = nobody
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
-[pub]
-  path = $T/pub
-  guest ok = yes
-  read only = yes
-CONF
+. "$SRC/tests/integration/samba.sh"
+samba_conf "$T" "${V4[db1]}" "445"
 # (in a session of its own: smbd signals its whole process group when it stops)
 nsenter "$(net db1)" -- setsid smbd --foreground --no-process-group --configfile="$T/smb.conf" \
 	>"$T/smbd.out" 2>&1 &

@@ -131,34 +131,8 @@ nsenter "$(net db1)" -- slapd -d 0 -f "$T/slapd.conf" -h "ldap://$DB:389/ ldap:/
 	>"$T/slapd.log" 2>&1 &
 PIDS+=($!)
 # Samba: SMB1 allowed, on 445 and 139
-mkdir -p "$T/smb/lock" "$T/smb/state" "$T/smb/cache" "$T/smb/pid" "$T/smb/private" \
-	"$T/smb/ncalrpc" "$T/pub"
-echo "quarterly numbers" >"$T/pub/readme.txt"
-cat >"$T/smb.conf" <<CONF
-[global]
-  server min protocol = NT1
-  smb ports = 445 139
-  interfaces = $DB
-  bind interfaces only = yes
-  disable netbios = yes
-  lock directory = $T/smb/lock
-  state directory = $T/smb/state
-  cache directory = $T/smb/cache
-  pid directory = $T/smb/pid
-  private dir = $T/smb/private
-  ncalrpc dir = $T/smb/ncalrpc
-  log file = $T/smbd.log
-  map to guest = Bad User
-  guest account = nobody
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
-[pub]
-  path = $T/pub
-  guest ok = yes
-  read only = yes
-CONF
+. "$SRC/tests/integration/samba.sh"
+samba_conf "$T" "$DB" "445 139"
 nsenter "$(net db1)" -- setsid smbd --foreground --no-process-group --configfile="$T/smb.conf" \
 	>"$T/smbd.out" 2>&1 &
 PIDS+=($!)
