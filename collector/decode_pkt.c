@@ -439,6 +439,18 @@ static int decode_eth(struct ew_pkt *p, const uint8_t *d, uint32_t len)
 	return decode_ethertype(p, rd16(d + 12), d + 14, len - 14);
 }
 
+int ew_pkt_dlt_supported(int dlt)
+{
+	switch (dlt) {
+	case EW_DLT_NULL: case EW_DLT_EN10MB: case EW_DLT_RAW: case EW_DLT_RAW_LT:
+	case EW_DLT_LOOP: case EW_DLT_LINUX_SLL: case EW_DLT_IPV4: case EW_DLT_IPV6:
+	case EW_DLT_LINUX_SLL2:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int ew_pkt_decode(struct ew_pkt *p, int dlt, const uint8_t *d, uint32_t len)
 {
 	p->kind = EW_PKT_NOT_IP;

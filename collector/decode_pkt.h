@@ -52,6 +52,9 @@ struct ew_pkt {
 	const uint8_t *l3;     /* innermost IP header (for nDPI) */
 };
 
+/* 1 if frames of link type dlt are decoded (the EW_DLT_* above), 0 otherwise. */
+int ew_pkt_dlt_supported(int dlt);
+
 /* Decode one frame of link type dlt. Returns EW_OK with p filled, or a negative
  * EW_E_TRUNC / EW_E_MALFORMED / EW_E_UNSUPPORTED (p->kind is then meaningless).
  * p borrows from data (p->l3). */

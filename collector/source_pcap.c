@@ -8,6 +8,7 @@
  * immediate mode, promiscuous unless told otherwise, non-blocking, and read from the
  * event loop in batches of up to EW_PCAP_BATCH frames per wake-up. */
 #include "collector/decode_pcapng.h"
+#include "collector/decode_pkt.h"
 #include "collector/source.h"
 #include "core/ew_flow.h"
 
@@ -110,6 +111,15 @@ static int file_open(void **st, const struct ew_source_conf *c, struct event_bas
 		return EW_E_IO;
 	}
 	s->rp.dlt = pcap_datalink(s->p);
+	if (!ew_pkt_dlt_supported(s->rp.dlt)) {
+		/* every packet would be "unsupported": say so instead of reading nothing */
+		ew_err_set(err, "%s: cannot read capture: link type %s (%d) is not supported "
+			   "(Ethernet, Linux cooked v1/v2, BSD loopback and raw IP are)", c->target,
+			   pcap_datalink_val_to_name(s->rp.dlt) ? pcap_datalink_val_to_name(s->rp.dlt)
+								: "unknown", s->rp.dlt);
+		src_close(s);
+		return EW_E_INVAL;
+	}
 	if (set_filter(s, c->filter, err) != EW_OK) {
 		src_close(s);
 		return EW_E_INVAL;

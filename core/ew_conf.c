@@ -4,7 +4,10 @@
 #include "core/ew_time.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,30 @@ static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct
 		return rc;
 	}
 	cf->has_doc = 1;
+	{
+		/* a second document ("---") would be silently ignored: refuse it */
+		yaml_document_t next;
+		int rc = EW_OK;
+
+		if (!yaml_parser_load(p, &next)) {
+			rc = ew_err_at(err, name, (unsigned)p->problem_mark.line + 1,
+				       (unsigned)p->problem_mark.column + 1, "YAML syntax: %s",
+				       p->problem ? p->problem : "error");
+		} else {
+			yaml_node_t *r = yaml_document_get_root_node(&next);
+
+			if (r != NULL && !(r->type == YAML_SCALAR_NODE && r->data.scalar.length == 0))
+				rc = ew_err_at(err, name, (unsigned)next.start_mark.line + 1,
+					       (unsigned)next.start_mark.column + 1,
+					       "a second YAML document: everything must be in one "
+					       "document (remove the \"---\" line)");
+			yaml_document_delete(&next);
+		}
+		if (rc != EW_OK) {
+			ew_conf_free(cf);
+			return rc;
+		}
+	}
 	*out = cf;
 	return EW_OK;
 }
@@ -40,11 +67,31 @@ static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct
 int ew_conf_load(struct ew_conf **out, const char *path, struct ew_err *err)
 {
 	yaml_parser_t p;
-	FILE *f = fopen(path, "rb");
-	int rc;
+	struct stat st;
+	FILE *f;
+	int rc, fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	if (f == NULL)
+	/* only a regular file of a sane size: a FIFO would hang the reader (and a reload
+	 * freeze the daemon), a device or a huge file exhaust it */
+	if (fd < 0)
 		return ew_err_set(err, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		rc = ew_err_set(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > EW_CONF_MAX_BYTES) {
+		rc = ew_err_at(err, path, 1, 1, "%s", !S_ISREG(st.st_mode) ?
+			       "not a regular file (a FIFO, device or directory is not read)" :
+			       "larger than 16 MB: not read");
+		close(fd);
+		return rc;
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "rb")) == NULL) {
+		rc = ew_err_set(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_file(&p, f);
 	rc = load(out, path, &p, err);

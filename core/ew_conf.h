@@ -13,6 +13,9 @@
 
 #include "core/ew_err.h"
 
+/* The largest configuration or policy file read (bytes). */
+#define EW_CONF_MAX_BYTES (16 * 1024 * 1024)
+
 struct ew_conf;
 
 struct ew_conf_node {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "check_main.h"
@@ -261,6 +263,42 @@ START_TEST(yaml_nodes_positions_and_errors)
 }
 END_TEST
 
+/* What the YAML reader refuses: a second document (its rules would be dropped), a FIFO
+ * (reading it would hang check and a reload), a file past the size cap. */
+START_TEST(yaml_refuses_what_it_would_not_read_whole)
+{
+	static const char two[] = "deny:\n  - { name: a, from: any, to: any }\n---\n"
+				  "deny:\n  - { name: b, from: any, to: any }\n";
+	char dir[] = "/tmp/ew-conf-XXXXXX", path[64];
+	struct ew_conf *cf = NULL;
+	struct ew_err err;
+	FILE *f;
+
+	ck_assert_int_ne(ew_conf_load_mem(&cf, "two.yaml", two, sizeof(two) - 1, &err), 0);
+	ck_assert_ptr_null(cf);
+	ck_assert_msg(strncmp(err.msg, "two.yaml:3:1: a second YAML document", 36) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(ew_conf_load_mem(&cf, "one.yaml", "a: 1\n---\n", 9, &err), 0);
+	ew_conf_free(cf);                 /* an empty document after --- reads nothing */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo.yaml", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	cf = NULL;
+	ck_assert_int_ne(ew_conf_load(&cf, path, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, ":1:1: not a regular file"));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(ftruncate(fileno(f), EW_CONF_MAX_BYTES + 1), 0);   /* sparse */
+	fclose(f);
+	ck_assert_int_ne(ew_conf_load(&cf, path, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, ":1:1: larger than 16 MB"));
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(host_and_port)
 {
 	char h[64];
@@ -301,6 +339,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, addresses_and_prefixes);
 	tcase_add_test(t, ipv4_text_every_octet);
 	tcase_add_test(t, host_and_port);
+	tcase_add_test(t, yaml_refuses_what_it_would_not_read_whole);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
 	tcase_add_test(t, numbers_in_every_buffer);
