@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* throttle - see throttle.h. */
 #include "alerting/throttle.h"
+#include "core/ew_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,14 +70,7 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 
 static uint64_t hash_key(const struct tkey *k)
 {
-	uint64_t w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ULL;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / 8; i++) {
-		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	return h;
+	return ew_hash_bytes(ew_hash_seed(), k, sizeof(*k));
 }
 
 static void lru_unlink(struct ew_throttle *t, uint32_t i)

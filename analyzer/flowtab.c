@@ -2,10 +2,10 @@
 /* flowtab - see flowtab.h. */
 #include "analyzer/flowtab.h"
 #include "core/ew_mem.h"
+#include "core/ew_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 enum { L_SYN, L_TCP, L_CLOSED, L_UDP, L_OTHER, L_COUNT };
 
@@ -95,8 +95,8 @@ struct ew_flowtab *ew_flowtab_new(const struct ew_ft_conf *c, ew_ft_end_fn on_en
 	ft->list[L_OTHER].timeout = c->other_idle_us;
 	ft->active = c->active_us;
 	ft->seed = c->seed;
-	if (ft->seed == 0 && getrandom(&ft->seed, sizeof(ft->seed), 0) != sizeof(ft->seed))
-		ft->seed = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)ft;
+	if (ft->seed == 0)
+		ft->seed = ew_hash_seed();
 	ft->on_end = on_end;
 	ft->arg = arg;
 	return ft;

@@ -2,6 +2,7 @@
 /* pairing - see pairing.h. */
 #include "analyzer/pairing.h"
 #include "analyzer/flowtab.h"
+#include "core/ew_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,14 +61,7 @@ void ew_pairing_free(struct ew_pairing *p)
 
 static uint64_t endpoint(const struct ew_addr *a, uint16_t port)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ port, w;
-
-	for (int i = 0; i < 16; i += 8) {
-		memcpy(&w, a->a + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 31;
-	}
-	return h;
+	return ew_hash_addr(a, port);
 }
 
 /* The same for both directions (ICMP "ports" are direction-free). */
@@ -78,7 +72,7 @@ static uint32_t hash_of(const struct ew_flow *f)
 
 	if (icmp)
 		h ^= (uint64_t)f->sport << 40 | (uint64_t)f->dport << 48;
-	return (uint32_t)((h ^ f->proto) * 0x9e3779b97f4a7c15ULL >> 32);
+	return (uint32_t)(ew_mix64(h ^ f->proto) >> 32);
 }
 
 static int reverse_of(const struct ew_flow *a, const struct ew_flow *b)

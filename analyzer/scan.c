@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* scan - see scan.h. */
 #include "analyzer/scan.h"
+#include "core/ew_hash.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -160,7 +161,7 @@ static void window_start(struct ew_scan *s, struct src_ent *e, const struct ew_a
 static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint64_t now,
 			       int create, uint64_t **last)
 {
-	uint64_t h = ew_addr_hash(a, 0x5ca11);
+	uint64_t h = ew_addr_hash(a, ew_hash_seed() ^ 0x5ca11);
 	uint32_t b = (uint32_t)h & s->nb_mask, fp = (uint32_t)(h >> 32) | 1, v = 0;
 	struct src_tags *t = &s->tags[b];
 	struct src_ent *e;
@@ -257,7 +258,7 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 	s->st.observed++;
 	if (e == NULL)
 		return;       /* quiet, from a source not tracked: no entry is made for it */
-	hd = ew_addr_hash(dst, e->wid);
+	hd = ew_addr_hash(dst, e->wid ^ ew_hash_seed());
 	hs = ew_addr_hash(src, hd);
 	if (now > e->r.last_us)
 		e->r.last_us = *last = now;

@@ -2,6 +2,7 @@
 /* decode_ipfix - see decode_ipfix.h. */
 #include "collector/decode_ipfix.h"
 #include "core/ew_err.h"
+#include "core/ew_hash.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ struct tmpl {
 	uint16_t id, nfields, nscope;
 	uint8_t options, has_varlen;
 	uint32_t min_len;         /* bytes of the smallest possible record */
-	uint64_t last_seen;
+	uint64_t last_seen;       /* defined or refreshed (the lifetime runs from here) */
+	uint64_t last_used;       /* a data set used it (0: never) */
 	struct field *f;
 	struct op *ops;           /* fast path, or NULL */
 	uint16_t nops;
@@ -66,6 +68,7 @@ struct stream {
 	uint32_t domain, hnext, templates;   /* templates: head of its list */
 	uint32_t ntemplates;
 	uint64_t last_seen;
+	uint64_t last_data;       /* a data record was decoded (0: never) */
 	uint32_t seq_next;
 	uint8_t seq_valid, version;
 	uint32_t default_rate;
@@ -83,6 +86,8 @@ struct ew_ipfix_session {
 	uint32_t *sbucket, smask, st_hwm, st_free;
 	ew_ipfix_template_fn on_template;
 	void *on_template_arg;
+	ew_ipfix_evict_fn on_evict;
+	void *on_evict_arg;
 	struct tmpl *t;           /* t[1..max_templates] */
 	uint32_t *tbucket, tmask, t_hwm, t_free;
 	struct ew_ipfix_stats stats;
@@ -168,16 +173,7 @@ void ew_ipfix_free(struct ew_ipfix_session *s)
 
 static uint32_t stream_hash(const struct ew_exporter_key *ex, uint32_t domain)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)ex->port << 32 | domain);
-
-	for (int i = 0; i < 16; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, ex->addr.a + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	return (uint32_t)h;
+	return (uint32_t)ew_hash_addr(&ex->addr, (uint64_t)ex->port << 32 | domain);
 }
 
 static void template_unlink(struct ew_ipfix_session *s, uint32_t ti);
@@ -198,6 +194,20 @@ static void stream_drop(struct ew_ipfix_session *s, uint32_t si)
 	x->hnext = s->st_free;
 	s->st_free = si;
 	s->stats.streams--;
+}
+
+/* Whether stream a should make room before stream b: one without a data record within
+ * the template lifetime (or 5 min) before one with, then the one heard longest ago. */
+static int stream_worse(const struct ew_ipfix_session *s, const struct stream *a,
+			const struct stream *b, uint64_t now)
+{
+	uint64_t life = s->c.template_lifetime_us ? s->c.template_lifetime_us : 300000000ULL;
+	int da = a->last_data && a->last_data + life > now;
+	int db = b->last_data && b->last_data + life > now;
+
+	if (da != db)
+		return da < db;
+	return a->last_seen < b->last_seen;
 }
 
 static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
@@ -223,12 +233,17 @@ static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_
 	} else if (s->st_hwm < s->c.max_streams) {
 		si = ++s->st_hwm;
 	} else {
-		/* full: the stream heard from longest ago makes room (counted) */
+		/* Full: a stream that has not given a record lately makes room before one
+		 * that has (spoofed template floods give none), the one heard from longest
+		 * ago first; counted, and reported to the victim's exporter. */
 		uint32_t old = 1;
 
 		for (uint32_t i = 2; i <= s->st_hwm; i++)
-			if (s->st[i].last_seen < s->st[old].last_seen)
+			if (stream_worse(s, &s->st[i], &s->st[old], now))
 				old = i;
+		if (s->on_evict)
+			s->on_evict(s->on_evict_arg, &s->st[old].ex, EW_IPFIX_EVICT_STREAM,
+				    s->st[old].ntemplates);
 		stream_drop(s, old);
 		s->stats.streams_evicted++;
 		si = s->st_free;
@@ -251,9 +266,7 @@ static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_
 
 static uint32_t tmpl_hash(uint32_t si, uint16_t id)
 {
-	uint64_t h = ((uint64_t)si << 16 | id) * 0x9e3779b97f4a7c15ULL;
-
-	return (uint32_t)(h >> 32);
+	return (uint32_t)(ew_mix64(((uint64_t)si << 16 | id) ^ ew_hash_seed()) >> 32);
 }
 
 static uint32_t template_find(const struct ew_ipfix_session *s, uint32_t si, uint16_t id)
@@ -363,6 +376,31 @@ static void compile_ops(struct tmpl *t)
 		t->straight = 0;
 }
 
+/* The table is full and stream si needs a template: the stream holding the most
+ * templates gives up its least recently used one (never used by data first), so that
+ * every stream keeps a fair share whatever others define. NONE when si is itself the
+ * largest holder: then si is refused. Linear in streams and the victim's templates, and
+ * run only when the table is full. */
+static uint32_t template_victim(struct ew_ipfix_session *s, uint32_t si)
+{
+	uint32_t hog = NONE, best = NONE;
+
+	for (uint32_t i = 1; i <= s->st_hwm; i++)
+		if (s->st[i].ntemplates && (hog == NONE ||
+					     s->st[i].ntemplates > s->st[hog].ntemplates))
+			hog = i;
+	if (hog == NONE || s->st[hog].ntemplates <= s->st[si].ntemplates + 1)
+		return NONE;
+	for (uint32_t ti = s->st[hog].templates; ti; ti = s->t[ti].snext) {
+		const struct tmpl *t = &s->t[ti], *b = best ? &s->t[best] : NULL;
+
+		if (b == NULL || t->last_used < b->last_used ||
+		    (t->last_used == b->last_used && t->last_seen < b->last_seen))
+			best = ti;
+	}
+	return best;
+}
+
 /* Define (or redefine) template id of stream si with fields f[0..n). Takes f. */
 static int template_define(struct ew_ipfix_session *s, uint32_t si, uint16_t id,
 			   struct field *f, uint16_t n, uint16_t nscope, int options, uint64_t now)
@@ -385,6 +423,15 @@ static int template_define(struct ew_ipfix_session *s, uint32_t si, uint16_t id,
 			s->t_free = s->t[ti].hnext;
 		} else if (s->t_hwm < s->c.max_templates) {
 			ti = ++s->t_hwm;
+		} else if ((ti = template_victim(s, si)) != NONE) {
+			struct stream *v = &s->st[s->t[ti].stream];
+
+			if (s->on_evict)
+				s->on_evict(s->on_evict_arg, &v->ex, EW_IPFIX_EVICT_TEMPLATE, 1);
+			template_unlink(s, ti);
+			s->stats.templates_evicted++;
+			ti = s->t_free;
+			s->t_free = s->t[ti].hnext;
 		} else {
 			s->stats.templates_refused++;
 			free(f);
@@ -434,6 +481,27 @@ void ew_ipfix_on_template(struct ew_ipfix_session *s, ew_ipfix_template_fn fn, v
 {
 	s->on_template = fn;
 	s->on_template_arg = arg;
+}
+
+void ew_ipfix_on_evict(struct ew_ipfix_session *s, ew_ipfix_evict_fn fn, void *arg)
+{
+	s->on_evict = fn;
+	s->on_evict_arg = arg;
+}
+
+uint32_t ew_ipfix_expire(struct ew_ipfix_session *s, uint64_t now)
+{
+	uint32_t n = 0;
+
+	if (s->c.template_lifetime_us == 0)
+		return 0;
+	for (uint32_t ti = 1; ti <= s->t_hwm; ti++)
+		if (s->t[ti].stream && now > s->t[ti].last_seen + s->c.template_lifetime_us) {
+			template_unlink(s, ti);
+			n++;
+		}
+	s->stats.templates_expired += n;
+	return n;
 }
 
 static void withdraw_all(struct ew_ipfix_session *s, uint32_t si, int options)
@@ -1198,6 +1266,9 @@ static int decode_sets(struct ew_ipfix_session *s, uint32_t si, const uint8_t *p
 			} else {
 				int r = data_set(s, si, &s->t[ti], body, blen, ipfix ? 10 : 9, emit, arg);
 
+				s->t[ti].last_used = now;
+				if (!s->t[ti].options)
+					s->st[si].last_data = now;
 				if (r != EW_OK)
 					rc = r;
 			}

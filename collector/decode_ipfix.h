@@ -15,7 +15,11 @@
  *
  * Everything is bounded (streams, templates per stream and in all, fields per template,
  * sampler and application-name entries): hostile input can fill a table, which is
- * counted, but never grow one. Decoding allocates only when a template is defined. */
+ * counted, but never grow one. A full table is shared fairly, so that a flood of
+ * spoofed exporters cannot lock out a real one: a new template takes the least recently
+ * used template of whichever stream holds the most, and a new stream the place of one
+ * that has not given a data record lately. Decoding allocates only when a template is
+ * defined. */
 #ifndef EW_DECODE_IPFIX_H
 #define EW_DECODE_IPFIX_H
 
@@ -69,6 +73,7 @@ struct ew_ipfix_stats {
 	uint64_t messages, records, option_records, templates, option_templates;
 	uint64_t withdrawals, sets_without_template, malformed, seq_gaps, lost;
 	uint64_t streams_evicted, templates_refused, bad_fields, sampling_zero;
+	uint64_t templates_evicted, templates_expired;
 	uint32_t streams, live_templates;
 };
 
@@ -91,6 +96,19 @@ void ew_ipfix_stats(const struct ew_ipfix_session *s, struct ew_ipfix_stats *out
  * and tests). */
 typedef void (*ew_ipfix_template_fn)(void *arg, uint32_t domain, uint16_t id, int options);
 void ew_ipfix_on_template(struct ew_ipfix_session *s, ew_ipfix_template_fn fn, void *arg);
+
+/* Called when state of exporter ex is evicted to make room for another's: n templates
+ * (what: EW_IPFIX_EVICT_TEMPLATE), or a whole stream with its n templates
+ * (EW_IPFIX_EVICT_STREAM). */
+enum { EW_IPFIX_EVICT_TEMPLATE = 1, EW_IPFIX_EVICT_STREAM = 2 };
+typedef void (*ew_ipfix_evict_fn)(void *arg, const struct ew_exporter_key *ex, int what,
+				  uint32_t n);
+void ew_ipfix_on_evict(struct ew_ipfix_session *s, ew_ipfix_evict_fn fn, void *arg);
+
+/* Forget every template not refreshed within the template lifetime (data sets check
+ * this too; this sweep frees the places of exporters that went away). Call about once a
+ * second; returns how many were forgotten. */
+uint32_t ew_ipfix_expire(struct ew_ipfix_session *s, uint64_t now);
 
 /* Template ids currently defined for (ex, domain), sorted, into ids[0..max); returns
  * how many there are (for tests and diagnostics). */

@@ -2,6 +2,7 @@
 /* decode_sflow - see decode_sflow.h. */
 #include "collector/decode_sflow.h"
 #include "core/ew_err.h"
+#include "core/ew_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,14 +96,9 @@ void ew_sflow_free(struct ew_sflow_session *s)
 static void sequence(struct ew_sflow_session *s, const struct ew_addr *addr, uint32_t sub_agent,
 		     uint32_t seq, uint64_t now)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ sub_agent, w;
+	uint64_t h = ew_hash_addr(addr, sub_agent);
 	struct agent *a;
 
-	for (int i = 0; i < 16; i += 8) {
-		memcpy(&w, addr->a + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 31;
-	}
 	a = &s->a[h % s->max];
 	if (a->used && a->sub_agent == sub_agent && ew_addr_eq(&a->addr, addr)) {
 		if (seq != a->seq_next) {

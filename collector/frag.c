@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* frag - see frag.h. */
 #include "collector/frag.h"
+#include "core/ew_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +50,9 @@ void ew_frag_free(struct ew_frag *f)
 
 static uint32_t slot_of(const struct ew_frag *f, const struct ew_pkt *p)
 {
-	uint32_t h = p->frag_id * 2654435761u;
+	uint64_t h = ew_hash_addr(&p->k.src, (uint64_t)p->frag_id << 8 | p->k.proto);
 
-	for (int i = 0; i < 16; i += 4) {
-		uint32_t a, b;
-
-		memcpy(&a, p->k.src.a + i, 4);
-		memcpy(&b, p->k.dst.a + i, 4);
-		h = (h ^ a) * 0x9e3779b1u;
-		h = (h ^ b) * 0x85ebca6bu;
-	}
-	h ^= p->k.proto;
-	h ^= h >> 15;
-	return h & f->mask;
+	return (uint32_t)ew_mix64(h ^ ew_addr_hash(&p->k.dst, h)) & f->mask;
 }
 
 static int same(const struct frag_slot *s, const struct ew_pkt *p)

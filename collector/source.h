@@ -24,6 +24,8 @@ struct ew_exporter_health {
 	struct ew_addr listen;         /* the listener that heard it */
 	uint16_t listen_port;
 	uint64_t datagrams, records, templates, seq_gaps, lost, errors;
+	uint64_t templates_refused;    /* its templates the full table refused */
+	uint64_t templates_evicted;    /* its templates dropped to make room for another's */
 	uint64_t first_seen_us, last_seen_us;
 	uint8_t silent;                /* a telemetry-gap has been reported */
 };
@@ -62,12 +64,16 @@ struct ew_source_conf {
 	uint16_t id;
 	volatile int *stop;     /* file sources stop reading when *stop becomes nonzero */
 	uint64_t silence_us;    /* listeners: an exporter quiet this long is reported */
+	const struct ew_prefix *exporters;   /* listeners: only these may send (NULL: any) */
+	uint32_t nexporters;
 };
 
 struct ew_source_stats {
 	uint64_t packets, bytes;       /* delivered (datagrams for listeners) */
 	uint64_t kernel_drops;         /* dropped by the kernel or the interface */
 	uint64_t errors;               /* undecodable datagrams or capture errors */
+	uint64_t refused;              /* listeners: datagrams from exporters not allowed */
+	uint64_t exporters_evicted;    /* listeners: exporters forgotten, table full */
 };
 
 struct ew_source_ops {

@@ -4,10 +4,18 @@
  *
  * Datagrams are read from the event loop in batches of up to BATCH with recvmmsg, into
  * buffers reserved when the listener opens; the kernel's count of datagrams it dropped
- * for want of buffer (SO_RXQ_OVFL) is read from every batch and reported. */
+ * for want of buffer (SO_RXQ_OVFL) is read from every batch and reported.
+ *
+ * Whoever can reach the port can send: an allow-list (exporters:) drops the datagrams of
+ * everyone else before they are decoded (counted), the exporter table is a seeded hash
+ * bounded at MAX_EXPORTERS where a new exporter takes the place of one that has given no
+ * record, or was heard from longest ago (counted, logged at most once a minute), and
+ * the decoder shares its template table fairly (decode_ipfix.h). */
 #include "collector/source.h"
 #include "core/ew_flow.h"
 #include "core/ew_time.h"
+#include "core/ew_hash.h"
+#include "core/ew_log.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -25,7 +33,8 @@
 
 #define BATCH 64
 #define DGRAM_MAX 65536
-#define MAX_EXPORTERS 1024
+#define MAX_EXPORTERS 4096    /* a power of two */
+#define LOG_EVERY_US 60000000ULL
 #define MAX_IFCOUNTERS 4096    /* sFlow interfaces remembered (agent, sub-agent, ifIndex) */
 
 struct udp_src {
@@ -41,7 +50,11 @@ struct udp_src {
 	uint8_t kind;             /* EW_SRC_IPFIX or EW_SRC_SFLOW (alerts' observer.type) */
 	struct ew_addr listen;
 	uint16_t listen_port;
-	struct ew_exporter_health *exp;   /* MAX_EXPORTERS, by address, direct-mapped */
+	struct ew_exporter_health *exp;   /* exp[1..nexp], by address, chained from ebucket */
+	uint32_t *ebucket, *enext;        /* MAX_EXPORTERS each */
+	const struct ew_prefix *allow;
+	uint32_t nallow;
+	uint64_t log_refused_us, log_full_us, log_evicted_us;   /* last such log line */
 	struct ew_sflow_counters *ifc;    /* MAX_IFCOUNTERS, direct-mapped; a collision
 					   * replaces the older interface (counted) */
 	uint64_t ifc_replaced;
@@ -71,15 +84,12 @@ static void emit_sample(void *arg, const struct ew_sflow_sample *smp)
 static void keep_counters(void *arg, const struct ew_sflow_counters *c)
 {
 	struct udp_src *s = arg;
-	uint64_t h = 1469598103934665603ULL;
-	const uint8_t *b = (const uint8_t *)&c->agent;
+	uint64_t h;
 	struct ew_sflow_counters *slot;
 
 	if (s->ifc == NULL || !c->has_generic)
 		return;
-	for (size_t i = 0; i < sizeof(c->agent); i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	h = ((h ^ c->sub_agent) * 1099511628211ULL ^ c->if_index) * 1099511628211ULL;
+	h = ew_hash_addr(&c->agent, (uint64_t)c->sub_agent << 32 | c->if_index);
 	slot = &s->ifc[h % MAX_IFCOUNTERS];
 	if (slot->has_generic && (slot->if_index != c->if_index ||
 				  slot->sub_agent != c->sub_agent ||
@@ -104,31 +114,93 @@ static void exporter_of(const struct sockaddr_storage *ss, struct ew_exporter_ke
 	}
 }
 
-/* The exporter table entry for addr (direct-mapped: a colliding exporter takes the
- * slot, which is rare with 1,024 slots and bounded under address floods). */
+static uint32_t exporter_bucket(const struct ew_addr *a)
+{
+	return (uint32_t)ew_hash_addr(a, 0xe4) & (MAX_EXPORTERS - 1);
+}
+
+static uint32_t exporter_find(const struct udp_src *s, const struct ew_addr *a)
+{
+	for (uint32_t i = s->ebucket[exporter_bucket(a)]; i; i = s->enext[i])
+		if (ew_addr_eq(&s->exp[i].addr, a))
+			return i;
+	return 0;
+}
+
+/* Whether exporter a should make room before b: one that gave no record before one that
+ * did, then the one heard from longest ago. */
+static int exporter_worse(const struct ew_exporter_health *a, const struct ew_exporter_health *b)
+{
+	if ((a->records == 0) != (b->records == 0))
+		return a->records == 0;
+	return a->last_seen_us < b->last_seen_us;
+}
+
+/* The exporter table entry for addr, made if new. */
 static struct ew_exporter_health *exporter_slot(struct udp_src *s, const struct ew_addr *a,
 						uint16_t port)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+	uint32_t i = exporter_find(s, a), b;
 	struct ew_exporter_health *e;
 
-	for (int i = 0; i < 16; i += 8) {
-		memcpy(&w, a->a + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 31;
-	}
-	e = &s->exp[h % MAX_EXPORTERS];
-	if (e->first_seen_us == 0 || !ew_addr_eq(&e->addr, a)) {
-		if (e->first_seen_us == 0)
-			s->nexp++;
+	if (i == 0) {
+		if (s->nexp < MAX_EXPORTERS - 1) {
+			i = ++s->nexp;
+		} else {
+			uint32_t *pp;
+			char t[EW_ADDR_STRLEN];
+
+			i = 1;
+			for (uint32_t k = 2; k <= s->nexp; k++)
+				if (exporter_worse(&s->exp[k], &s->exp[i]))
+					i = k;
+			for (pp = &s->ebucket[exporter_bucket(&s->exp[i].addr)]; *pp != i;
+			     pp = &s->enext[*pp])
+				;
+			*pp = s->enext[i];
+			s->st.exporters_evicted++;
+			if (s->now >= s->log_evicted_us + LOG_EVERY_US) {
+				s->log_evicted_us = s->now;
+				ew_warn("%s:%u: exporter table full (%d): forgot %s to make room "
+					"(%llu so far)", ew_addr_format(&s->listen, t), s->listen_port,
+					MAX_EXPORTERS - 1, ew_addr_format(&s->exp[i].addr, t),
+					(unsigned long long)s->st.exporters_evicted);
+			}
+		}
+		e = &s->exp[i];
 		memset(e, 0, sizeof(*e));
 		e->addr = *a;
 		e->first_seen_us = s->now;
+		b = exporter_bucket(a);
+		s->enext[i] = s->ebucket[b];
+		s->ebucket[b] = i;
 	}
+	e = &s->exp[i];
 	e->port = port;
 	e->listen = s->listen;
 	e->listen_port = s->listen_port;
 	return e;
+}
+
+static int allowed(const struct udp_src *s, const struct ew_addr *a)
+{
+	if (s->allow == NULL)
+		return 1;
+	for (uint32_t i = 0; i < s->nallow; i++)
+		if (ew_prefix_contains(&s->allow[i], a))
+			return 1;
+	return 0;
+}
+
+/* The decoder dropped templates of exporter ex to make room for another's. */
+static void on_evict(void *arg, const struct ew_exporter_key *ex, int what, uint32_t n)
+{
+	struct udp_src *s = arg;
+	uint32_t i = exporter_find(s, &ex->addr);
+
+	(void)what;
+	if (i)
+		s->exp[i].templates_evicted += n;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -171,6 +243,19 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				struct ew_exporter_health *e;
 
 				exporter_of(&s->from[i], &ex);
+				if (!allowed(s, &ex.addr)) {
+					s->st.refused++;
+					if (s->now >= s->log_refused_us + LOG_EVERY_US) {
+						char t[EW_ADDR_STRLEN], l[EW_ADDR_STRLEN];
+
+						s->log_refused_us = s->now;
+						ew_warn("%s:%u: datagram from %s, which is not in exporters:, "
+							"dropped (%llu so far)", ew_addr_format(&s->listen, l),
+							s->listen_port, ew_addr_format(&ex.addr, t),
+							(unsigned long long)s->st.refused);
+					}
+					continue;
+				}
 				e = exporter_slot(s, &ex.addr, ex.port);
 				if (s->sflow) {
 					struct ew_sflow_stats a, b;
@@ -194,6 +279,20 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 							a.option_templates;
 					e->seq_gaps += b.seq_gaps - a.seq_gaps;
 					e->lost += b.lost - a.lost;
+					if (b.templates_refused > a.templates_refused) {
+						e->templates_refused += b.templates_refused -
+									a.templates_refused;
+						if (s->now >= s->log_full_us + LOG_EVERY_US) {
+							char t[EW_ADDR_STRLEN];
+
+							s->log_full_us = s->now;
+							ew_warn("template table full: refused templates of "
+								"%s, which already holds its share (%llu "
+								"refused so far)",
+								ew_addr_format(&ex.addr, t),
+								(unsigned long long)b.templates_refused);
+						}
+					}
 				}
 				e->datagrams++;
 				if (rc != EW_OK)
@@ -253,6 +352,8 @@ static void udp_close(void *st)
 	ew_sflow_free(s->sfl);
 	free(s->bufs);
 	free(s->exp);
+	free(s->ebucket);
+	free(s->enext);
 	free(s->ifc);
 	free(s);
 }
@@ -274,7 +375,14 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	s->kind = s->sflow ? EW_SRC_SFLOW : EW_SRC_IPFIX;
 	s->silence = c->silence_us;
 	s->exp = calloc(MAX_EXPORTERS, sizeof(*s->exp));
-	if (s->exp == NULL) {
+	s->ebucket = calloc(MAX_EXPORTERS, sizeof(*s->ebucket));
+	s->enext = calloc(MAX_EXPORTERS, sizeof(*s->enext));
+	s->allow = c->exporters;
+	s->nallow = c->nexporters;
+	if (s->exp == NULL || s->ebucket == NULL || s->enext == NULL) {
+		free(s->exp);
+		free(s->ebucket);
+		free(s->enext);
 		free(s);
 		return ew_err_set(err, "%s: out of memory", c->target);
 	}
@@ -297,6 +405,8 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 
 		ew_ipfix_conf_default(&ic);
 		s->ipfix = ew_ipfix_new(&ic);
+		if (s->ipfix)
+			ew_ipfix_on_evict(s->ipfix, on_evict, s);
 	}
 	s->bufs = malloc((size_t)BATCH * DGRAM_MAX);
 	if ((s->sflow ? (void *)s->sfl : (void *)s->ipfix) == NULL || s->bufs == NULL ||
@@ -354,9 +464,11 @@ static void udp_tick(void *st, uint64_t now)
 {
 	struct udp_src *s = st;
 
+	if (s->ipfix)
+		ew_ipfix_expire(s->ipfix, now);
 	if (s->silence == 0 || s->out.gap == NULL)
 		return;
-	for (uint32_t i = 0; i < MAX_EXPORTERS; i++) {
+	for (uint32_t i = 1; i <= s->nexp; i++) {
 		struct ew_exporter_health *e = &s->exp[i];
 
 		if (e->first_seen_us && !e->silent && now > e->last_seen_us + s->silence) {
@@ -371,9 +483,8 @@ static void udp_exporters(void *st, void (*fn)(void *arg, const struct ew_export
 {
 	struct udp_src *s = st;
 
-	for (uint32_t i = 0; i < MAX_EXPORTERS; i++)
-		if (s->exp[i].first_seen_us)
-			fn(arg, &s->exp[i]);
+	for (uint32_t i = 1; i <= s->nexp; i++)
+		fn(arg, &s->exp[i]);
 }
 
 static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflow_counters *c),

@@ -22,6 +22,15 @@ int ew_addr_parse(struct ew_addr *x, const char *s)
 	return -1;
 }
 
+int ew_prefix_contains(const struct ew_prefix *p, const struct ew_addr *x)
+{
+	unsigned full = p->len / 8, rest = p->len % 8;
+
+	if (p->len > 128 || memcmp(p->a.a, x->a, full) != 0)
+		return 0;
+	return rest == 0 || ((p->a.a[full] ^ x->a[full]) & (0xff00 >> rest)) == 0;
+}
+
 int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_host_bits)
 {
 	char tmp[64];

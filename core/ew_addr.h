@@ -76,6 +76,13 @@ int ew_addr_parse(struct ew_addr *x, const char *s);
  * allow_host_bits. Returns 0 or -1. */
 int ew_prefix_parse(struct ew_addr *x, unsigned *plen, const char *s, int allow_host_bits);
 
+/* A prefix (len over the 128-bit mapped form) and whether it holds x. */
+struct ew_prefix {
+	struct ew_addr a;
+	uint8_t len;
+};
+int ew_prefix_contains(const struct ew_prefix *p, const struct ew_addr *x);
+
 /* Split "HOST:PORT", "[V6ADDR]:PORT" or ":PORT" (an empty host) into host[0..hl) and
  * *port. Without a port, defport is used if it is not 0 ("HOST", "[V6ADDR]"). A bare IPv6
  * address (more than one ':' outside brackets) is ambiguous and refused. Returns 0 or -1

@@ -23,6 +23,10 @@ void ew_config_init(struct ew_config *c)
 
 void ew_config_free(struct ew_config *c)
 {
+	for (unsigned i = 0; i < c->nsrc; i++) {
+		free(c->src[i].exporters);
+		c->src[i].exporters = NULL;
+	}
 	ew_conf_free(c->doc);
 	c->doc = NULL;
 }
@@ -59,10 +63,39 @@ static int opt_u32(struct ew_conf_node m, const char *k, uint64_t min, uint64_t 
 	return EW_OK;
 }
 
+/* exporters: [ADDR or PREFIX, ...]: the only sources a listener takes datagrams from. */
+static int parse_exporters(struct ew_config_source *s, struct ew_conf_node n, struct ew_err *err)
+{
+	size_t k = ew_conf_len(n);
+
+	if (ew_conf_type(n) != EW_CONF_SEQ || k == 0)
+		return ew_conf_errf(err, n, "exporters: expected a list of addresses or prefixes");
+	if (k > 65536)
+		return ew_conf_errf(err, n, "exporters: more than 65536 entries");
+	s->exporters = calloc(k, sizeof(*s->exporters));
+	if (s->exporters == NULL)
+		return ew_conf_errf(err, n, "out of memory");
+	for (size_t i = 0; i < k; i++) {
+		struct ew_conf_node x = ew_conf_at(n, i);
+		const char *v;
+		unsigned len;
+
+		if (ew_conf_string(x, &v, err) != EW_OK)
+			return EW_E_INVAL;
+		if (ew_prefix_parse(&s->exporters[i].a, &len, v, 0) != 0)
+			return ew_conf_errf(err, x, "exporters: \"%s\" is not an address or a "
+					    "prefix (host bits must be zero)", v);
+		s->exporters[i].len = (uint8_t)len;
+	}
+	s->nexporters = (uint32_t)k;
+	return EW_OK;
+}
+
 static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
 	static const char *const keys[] = { "type", "interface", "path", "filter", "promisc",
-					    "buffer_mb", "snaplen", "listen", "silence", NULL };
+					    "buffer_mb", "snaplen", "listen", "silence",
+					    "exporters", NULL };
 	struct ew_config_source *s;
 	struct ew_conf_node t, x;
 	uint32_t v;
@@ -114,6 +147,14 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	s->snaplen = (int)v;
 	if (opt_dur(n, "silence", &s->silence_us, err) != EW_OK)
 		return EW_E_INVAL;
+	x = ew_conf_get(n, "exporters");
+	if (ew_conf_present(x)) {
+		c->nsrc++;     /* so that ew_config_free frees the list, even half-made */
+		if (strcmp(s->type, "ipfix") != 0 && strcmp(s->type, "sflow") != 0)
+			return ew_conf_errf(err, x, "exporters: is for ipfix, netflow and sflow "
+					    "listeners");
+		return parse_exporters(s, x, err);
+	}
 	c->nsrc++;
 	return EW_OK;
 }

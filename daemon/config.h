@@ -17,6 +17,8 @@ struct ew_config_source {
 	const char *filter;
 	int promisc, buffer_mb, snaplen;
 	uint64_t silence_us;     /* listeners: telemetry-gap after this long (default 5 min) */
+	struct ew_prefix *exporters;   /* listeners: who may send (NULL: anyone); owned */
+	uint32_t nexporters;
 };
 
 struct ew_config {

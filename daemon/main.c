@@ -898,6 +898,8 @@ static int open_sources(struct ctx *c, struct event_base *eb, struct ew_pipeline
 			sc.buffer_mb = cs->buffer_mb;
 			sc.snaplen = cs->snaplen;
 			sc.silence_us = cs->silence_us;
+			sc.exporters = cs->exporters;
+			sc.nexporters = cs->nexporters;
 		}
 		srcs[*n].ops = ew_source_find(sc.type);
 		srcs[*n].st = NULL;

@@ -69,6 +69,10 @@ static const char *const exp_names[][2] = {
 	{ "eastwatch_exporter_sequence_gaps_total", "Sequence gaps in an exporter's stream." },
 	{ "eastwatch_exporter_lost_total", "Records or datagrams lost, by the sequence numbers." },
 	{ "eastwatch_exporter_errors_total", "Undecodable datagrams from an exporter." },
+	{ "eastwatch_exporter_templates_refused_total",
+	  "Templates of an exporter the full template table refused." },
+	{ "eastwatch_exporter_templates_evicted_total",
+	  "Templates of an exporter dropped to make room for another exporter's." },
 	{ "eastwatch_exporter_last_seen_seconds", "When an exporter was last heard (Unix time)." },
 	{ "eastwatch_exporter_silent", "1 while an exporter is silent past its limit." },
 };
@@ -91,7 +95,8 @@ static void exp_line(void *arg, const struct ew_exporter_health *h)
 	struct exp_ctx *x = arg;
 	char a[EW_ADDR_STRLEN], e[320];
 	uint64_t v[] = { h->datagrams, h->records, h->templates, h->seq_gaps, h->lost, h->errors,
-			 h->last_seen_us / 1000000, h->silent };
+			 h->templates_refused, h->templates_evicted, h->last_seen_us / 1000000,
+			 h->silent };
 
 	evbuffer_add_printf(x->o, "%s{source=\"%s\",exporter=\"%s\"} %llu\n", exp_names[x->field][0],
 			    esc(x->src, e, sizeof(e)), ew_addr_format(&h->addr, a),
@@ -177,32 +182,36 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	/* sources and exporters */
 	{
 		static const char *const sn[] = { "eastwatch_source_packets_total",
-			"eastwatch_source_kernel_drops_total", "eastwatch_source_errors_total" };
+			"eastwatch_source_kernel_drops_total", "eastwatch_source_errors_total",
+			"eastwatch_source_refused_total", "eastwatch_source_exporters_evicted_total" };
 		static const char *const sh[] = { "Packets (or datagrams) a source delivered.",
 			"Packets dropped by the kernel or the interface.",
-			"Undecodable datagrams or capture errors." };
+			"Undecodable datagrams or capture errors.",
+			"Datagrams from exporters not in the listener's exporters: list, dropped.",
+			"Exporters forgotten to make room in a full exporter table." };
 
-		for (int f = 0; f < 3; f++) {
+		for (int f = 0; f < 5; f++) {
 			head(o, sn[f], "counter", sh[f]);
 			for (int i = 0; i < v->nsrc; i++) {
 				struct ew_source_stats ss;
 				uint64_t x;
 
 				v->src[i].ops->stats(v->src[i].st, &ss);
-				x = f == 0 ? ss.packets : f == 1 ? ss.kernel_drops : ss.errors;
+				x = f == 0 ? ss.packets : f == 1 ? ss.kernel_drops :
+				    f == 2 ? ss.errors : f == 3 ? ss.refused : ss.exporters_evicted;
 				evbuffer_add_printf(o, "%s{source=\"%s\"} %llu\n", sn[f],
 						    esc(v->src[i].name, e, sizeof(e)),
 						    (unsigned long long)x);
 			}
 		}
-		for (int f = 0; f < 8; f++) {
+		for (int f = 0; f < 10; f++) {
 			int any = 0;
 
 			for (int i = 0; i < v->nsrc; i++)
 				any |= v->src[i].ops->exporters != NULL;
 			if (!any)
 				break;
-			head(o, exp_names[f][0], f >= 6 ? "gauge" : "counter", exp_names[f][1]);
+			head(o, exp_names[f][0], f >= 8 ? "gauge" : "counter", exp_names[f][1]);
 			for (int i = 0; i < v->nsrc; i++) {
 				struct exp_ctx x = { o, v->src[i].name, f };
 

@@ -798,6 +798,118 @@ START_TEST(template_flood_is_bounded)
 }
 END_TEST
 
+/* Spoofed exporters define templates from many source ports; 256 ids each. */
+static void spoof_templates(struct ew_ipfix_session *s, uint32_t ports, uint32_t ids,
+			    uint64_t now)
+{
+	struct msg m;
+
+	for (uint32_t p = 0; p < ports; p++) {
+		struct ew_exporter_key ex = exporter("198.19.66.6", (uint16_t)(10000 + p));
+
+		ipfix_begin(&m, 0, 0);
+		set_begin(&m, 2);
+		for (uint32_t id = 256; id < 256 + ids; id++) {
+			u16(&m, (uint16_t)id);
+			u16(&m, 1);
+			u16(&m, 8);
+			u16(&m, 4);
+		}
+		set_end(&m);
+		ipfix_end(&m);
+		ew_ipfix_decode(s, &ex, m.b, m.n, now, NULL, NULL);
+	}
+}
+
+struct evicted {
+	uint32_t spoofed, real;
+};
+
+static void count_evict(void *arg, const struct ew_exporter_key *ex, int what, uint32_t n)
+{
+	struct evicted *e = arg;
+	char a[EW_ADDR_STRLEN];
+
+	(void)what;
+	if (strcmp(ew_addr_format(&ex->addr, a), "198.19.66.6") == 0)
+		e->spoofed += n;
+	else
+		e->real += n;
+}
+
+/* A real exporter's data record, with its template in the same message. */
+static int real_exporter_decodes(struct ew_ipfix_session *s, uint64_t now)
+{
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+	struct msg m;
+	struct got g = { 0 };
+
+	ipfix_begin(&m, 0, 1);
+	flow_template(&m, 300);
+	set_begin(&m, 300);
+	flow_record(&m, "198.18.1.1", "198.18.2.2", 22);
+	set_end(&m);
+	ipfix_end(&m);
+	ew_ipfix_decode(s, &ex, m.b, m.n, now, collect, &g);
+	return g.n;
+}
+
+/* 300 spoofed source ports x 256 template ids overfill the default table (65,536): the
+ * real exporter that comes after still gets its template, and keeps it while the flood
+ * goes on; the flood pays with its own templates, and that is counted. */
+START_TEST(template_flood_spares_real_exporter)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_ipfix_stats st;
+	struct evicted ev = { 0, 0 };
+	struct ew_exporter_key real = exporter("198.18.0.1", 4739);
+	uint16_t ids[4];
+
+	ew_ipfix_on_evict(s, count_evict, &ev);
+	spoof_templates(s, 300, 256, 1000);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.live_templates, 65536);
+	ck_assert_int_eq(real_exporter_decodes(s, 2000), 1);
+	spoof_templates(s, 300, 256, 3000);      /* the flood goes on, from new ports too */
+	spoof_templates(s, 40, 256, 3500);
+	ck_assert_uint_eq(ew_ipfix_templates(s, &real, 1, ids, 4), 1);
+	ck_assert_int_eq(real_exporter_decodes(s, 4000), 1);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_le(st.live_templates, 65536);
+	ck_assert_uint_gt(st.templates_evicted, 0);
+	ck_assert_uint_eq(ev.real, 0);
+	ck_assert_uint_gt(ev.spoofed, 0);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+/* A full stream table: streams that gave data records are the last to go, and templates
+ * past their lifetime are swept without a data set to notice. */
+START_TEST(stream_flood_spares_exporter_with_data)
+{
+	struct ew_ipfix_conf c;
+	struct ew_ipfix_session *s;
+	struct ew_ipfix_stats st;
+
+	ew_ipfix_conf_default(&c);
+	c.max_streams = 32;
+	c.max_templates = 512;
+	c.template_lifetime_us = 1000000;
+	s = ew_ipfix_new(&c);
+	ck_assert_int_eq(real_exporter_decodes(s, 1000), 1);
+	spoof_templates(s, 200, 16, 2000);           /* 200 streams through 31 places */
+	ck_assert_int_eq(real_exporter_decodes(s, 3000), 1);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_gt(st.streams_evicted, 150);
+	ck_assert_uint_eq(ew_ipfix_expire(s, 1001000), 0);
+	ck_assert_uint_gt(ew_ipfix_expire(s, 1002500), 0);   /* the flood's, not yet ours */
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.live_templates, 1);
+	ck_assert_uint_eq(ew_ipfix_expire(s, 1003500), 1);
+	ew_ipfix_free(s);
+}
+END_TEST
+
 START_TEST(sampling_rate_zero)
 {
 	struct ew_ipfix_session *s = session();
@@ -907,6 +1019,8 @@ static Suite *ipfix_suite(void)
 	tcase_add_test(t, withdrawals);
 	tcase_add_test(t, templates_scoped_by_exporter_and_domain);
 	tcase_add_test(t, template_flood_is_bounded);
+	tcase_add_test(t, template_flood_spares_real_exporter);
+	tcase_add_test(t, stream_flood_spares_exporter_with_data);
 	tcase_add_test(t, sampling_rate_zero);
 	tcase_add_test(t, sequence_gaps);
 	tcase_add_test(t, template_lifetime);
