@@ -40,6 +40,18 @@ struct ew_dq {
 	uint32_t head, count, urgent;
 
 	uint64_t next_try_us, backoff_ms, last_sync_us;
+	/* With a spool, every payload is written to it when pushed (write-ahead) and sent
+	 * from it: wal_first_us is when the oldest unsent payload of this process was
+	 * pushed (0: before it started, send at once), wal_urgent whether one is urgent. */
+	uint64_t wal_first_us;
+	int wal_urgent;
+	/* push times of spooled payloads in order, for the latency histogram; the first
+	 * untimed records (from before the start) have none; lat_off: the ring overflowed,
+	 * timing resumes when the spool is empty */
+	uint64_t *lat_at;
+	uint32_t lat_head, lat_n;
+	uint64_t untimed;
+	int lat_off;
 	struct ew_dq_stats s;
 	uint64_t logged_drops, drops_logged_us;
 	uint64_t lat[EW_DQ_LAT_BUCKETS];
@@ -147,15 +159,22 @@ int ew_dq_conf_read(struct ew_dq_conf *dc, struct ew_conf_node c, const char *de
 			return ew_conf_errf(err, n, "spool_max_mb must be at least 1");
 		dc->spool_max_bytes = v << 20;
 	}
+	/* a floor: retry_min 0s retried a down receiver in a loop that burnt a core */
 	if (ew_conf_present(n = ew_conf_get(c, "retry_min"))) {
 		if (ew_conf_duration(n, &v, err) != EW_OK)
 			return EW_E_INVAL;
-		dc->backoff_min_ms = (uint32_t)(v / 1000 ? v / 1000 : 1);
+		if (v < EW_DQ_RETRY_FLOOR_MS * 1000ull)
+			return ew_conf_errf(err, n, "retry_min must be at least %dms",
+					    EW_DQ_RETRY_FLOOR_MS);
+		dc->backoff_min_ms = (uint32_t)(v / 1000 < 86400000 ? v / 1000 : 86400000);
 	}
 	if (ew_conf_present(n = ew_conf_get(c, "retry_max"))) {
 		if (ew_conf_duration(n, &v, err) != EW_OK)
 			return EW_E_INVAL;
-		dc->backoff_max_ms = (uint32_t)(v / 1000 ? v / 1000 : 1);
+		if (v < EW_DQ_RETRY_FLOOR_MS * 1000ull)
+			return ew_conf_errf(err, n, "retry_max must be at least %dms",
+					    EW_DQ_RETRY_FLOOR_MS);
+		dc->backoff_max_ms = (uint32_t)(v / 1000 < 86400000 ? v / 1000 : 86400000);
 	}
 	if (dc->backoff_max_ms < dc->backoff_min_ms)
 		dc->backoff_max_ms = dc->backoff_min_ms;
@@ -168,16 +187,51 @@ static void abs_deadline(struct timespec *ts, uint64_t mono_us)
 	ts->tv_nsec = (long)(mono_us % 1000000) * 1000;
 }
 
-/* Caller holds mu. Append to the spool or count a drop. */
-static void spill(struct ew_dq *q, const uint8_t *p, uint32_t len)
+/* Caller holds mu. Append to the spool or count a drop. at_us: when it was pushed. */
+static void spill_at(struct ew_dq *q, const uint8_t *p, uint32_t len, uint64_t at_us)
 {
 	int rc = q->spool ? ew_spool_append(q->spool, p, len) : EW_E_FULL;
 
 	if (rc == EW_OK) {
 		q->s.spooled++;
+		if (q->lat_off || q->lat_n == q->c.queue_max) {
+			q->lat_off = 1;
+		} else {
+			q->lat_at[(q->lat_head + q->lat_n) % q->c.queue_max] = at_us;
+			q->lat_n++;
+		}
 		return;
 	}
 	q->s.dropped++;
+}
+
+static void spill(struct ew_dq *q, const uint8_t *p, uint32_t len)
+{
+	spill_at(q, p, len, ew_time_mono_us());
+}
+
+/* Caller holds mu: n spooled records were delivered at now. */
+static void delivered(struct ew_dq *q, uint64_t n, uint64_t now)
+{
+	struct ew_spool_stats ss;
+
+	for (; n && q->untimed; n--)
+		q->untimed--;
+	for (; n && q->lat_n; n--) {
+		uint64_t at = q->lat_at[q->lat_head];
+
+		q->lat[ew_dq_lat_bucket(now > at ? now - at : 0)]++;
+		q->lat_head = (q->lat_head + 1) % q->c.queue_max;
+		q->lat_n--;
+	}
+	ew_spool_stats(q->spool, &ss);
+	if (ss.records == 0) {      /* all caught up: every later push is timed again */
+		q->lat_off = 0;
+		q->lat_n = 0;
+		q->untimed = 0;
+		q->wal_urgent = 0;
+		q->wal_first_us = 0;
+	}
 }
 
 static struct item *pop(struct ew_dq *q)
@@ -259,6 +313,9 @@ static void attempt(struct ew_dq *q, int fromspool, uint8_t *buf)
 		if (n == 0) {
 			/* nothing readable is left (corrupt records): count it and start afresh */
 			ew_spool_discard(q->spool);
+			q->lat_n = 0;
+			q->untimed = 0;
+			delivered(q, 0, 0);
 			goto out;
 		}
 	} else {
@@ -288,8 +345,10 @@ static void attempt(struct ew_dq *q, int fromspool, uint8_t *buf)
 
 		for (i = 0; i < n && status[i] == EW_DQ_SENT; i++)
 			;
-		if (i > 0)
+		if (i > 0) {
 			ew_spool_commit(q->spool, after[i - 1], i);
+			delivered(q, i, ew_time_mono_us());
+		}
 	} else {
 		uint64_t now = ew_time_mono_us();
 
@@ -353,8 +412,14 @@ static void *run(void *arg)
 		if (ss.records && q->count)
 			spill_queue(q);   /* keep order: new alerts go behind the spooled ones */
 		if (ss.records && can_try) {
-			attempt(q, 1, buf);
-			continue;
+			uint64_t due = q->wal_urgent || !q->c.linger_ms || !q->wal_first_us ? 0 :
+				       q->wal_first_us + q->c.linger_ms * 1000ull;
+
+			if (now >= due) {
+				attempt(q, 1, buf);
+				continue;
+			}
+			wake_at = due;
 		}
 		if (!ss.records && q->count && can_try) {
 			uint64_t oldest = q->ring[q->head]->at_us;
@@ -402,13 +467,17 @@ int ew_dq_new(struct ew_dq **out, const char *name, const struct ew_dq_conf *dc,
 	q->st = st;
 	q->s.up = 1;
 	q->ring = calloc(q->c.queue_max, sizeof(*q->ring));
-	if (q->ring == NULL) {
+	q->lat_at = calloc(q->c.queue_max, sizeof(*q->lat_at));
+	if (q->ring == NULL || q->lat_at == NULL) {
+		free(q->lat_at);
+		free(q->ring);
 		ew_err_set(err, "sink %s: out of memory for a queue of %u", name, q->c.queue_max);
 		free(q);
 		return EW_E_NOMEM;
 	}
 	if (dc->spool_dir && ew_spool_open(&q->spool, dc->spool_dir, name, dc->spool_max_bytes,
 					   err) != EW_OK) {
+		free(q->lat_at);
 		free(q->ring);
 		free(q);
 		return EW_E_IO;
@@ -417,6 +486,7 @@ int ew_dq_new(struct ew_dq **out, const char *name, const struct ew_dq_conf *dc,
 		struct ew_spool_stats ss;
 
 		ew_spool_stats(q->spool, &ss);
+		q->untimed = ss.records;
 		if (ss.records)
 			ew_info("sink %s: %llu alerts waiting in %s from before; delivering them first",
 				name, (unsigned long long)ss.records, ew_spool_path(q->spool));
@@ -429,6 +499,7 @@ int ew_dq_new(struct ew_dq **out, const char *name, const struct ew_dq_conf *dc,
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&q->thr, NULL, run, q) != 0) {
 		ew_spool_close(q->spool);
+		free(q->lat_at);
 		free(q->ring);
 		free(q);
 		return ew_err_set(err, "sink %s: cannot start its delivery thread", name);
@@ -445,6 +516,22 @@ int ew_dq_push(struct ew_dq *q, const void *p, uint32_t len, int urgent)
 
 	pthread_mutex_lock(&q->mu);
 	q->s.pushed++;
+	if (q->spool) {
+		/* write-ahead: in the spool (the page cache: a SIGKILL loses nothing) before
+		 * anything is sent; made durable at the next sync (at most 500 ms) */
+		uint64_t d = q->s.dropped, now = ew_time_mono_us();
+
+		spill_at(q, p, len, now);
+		if (q->s.dropped == d) {
+			if (!q->wal_first_us)
+				q->wal_first_us = now;
+			q->wal_urgent |= urgent != 0;
+			pthread_cond_signal(&q->wake);
+		}
+		rc = q->s.dropped != d ? EW_E_FULL : EW_OK;
+		pthread_mutex_unlock(&q->mu);
+		return rc;
+	}
 	if (q->count == q->c.queue_max || len > EW_SPOOL_MAX_RECORD) {
 		uint64_t d = q->s.dropped;
 
@@ -496,7 +583,20 @@ int ew_dq_drain(struct ew_dq *q, int timeout_ms)
 	q->urgent = q->count;
 	for (uint32_t i = 0; i < q->count; i++)
 		q->ring[(q->head + i) % q->c.queue_max]->urgent = 1;
+	q->wal_urgent = 1;
 	pthread_cond_signal(&q->wake);
+	/* write-ahead: what is spooled is safe; wait while the sink takes it, not while it
+	 * is down (what is left goes at the next start) */
+	while (q->spool && ew_time_mono_us() < deadline) {
+		struct ew_spool_stats ss;
+		struct timespec ts;
+
+		ew_spool_stats(q->spool, &ss);
+		if (!q->in_flight && (ss.records == 0 || ew_time_mono_us() < q->next_try_us))
+			break;
+		abs_deadline(&ts, deadline);
+		pthread_cond_timedwait(&q->idle, &q->mu, &ts);
+	}
 	while ((q->count || q->in_flight) && ew_time_mono_us() < deadline) {
 		struct timespec ts;
 
@@ -545,6 +645,7 @@ void ew_dq_free(struct ew_dq *q)
 	spill_queue(q);
 	report_drops(q, 1);
 	ew_spool_close(q->spool);
+	free(q->lat_at);
 	free(q->ring);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->wake);

@@ -3,18 +3,19 @@
  * sink (Kafka, syslog, e-mail, webhook) stands on.
  *
  * A sink formats an alert into a payload of its own (a CEF line, a signed-later JSON
- * body, ...) and pushes it: the push copies it into a bounded in-memory queue and never
- * waits for the network. One thread per sink takes payloads in batches and calls the
- * sink's send, which may block (with the sink's own timeouts). What send could not
- * deliver goes to the sink's spool and the sink is retried after an exponential backoff
- * (min..max, doubling); while anything is spooled, new payloads are appended behind it
- * and delivered from the spool, so the memory queue stays small during an outage and
- * order holds (except that payloads spilled by a full queue can overtake a batch that
- * was in flight when it failed). A full memory queue (a receiver that takes seconds per request) spills to
- * the spool from the pushing thread. Only a full spool drops a payload, and every drop is
- * counted. Payloads pushed as "not urgent" may wait up to linger_ms to be sent together
- * (e-mail digests). Delivery is at least once: a crash between send and the spool's
- * position update sends again. */
+ * body, ...) and pushes it; the push never waits for the network. With a spool (the
+ * default) the push appends the payload to it (write-ahead: one write, CRC-checked;
+ * the delivery thread makes it durable with fdatasync at most every 500 ms), and the
+ * sink's delivery thread reads batches from the spool, calls the sink's send, and moves
+ * the spool's position past what the receiver acknowledged (a Kafka delivery report, a
+ * syslog TCP write, an HTTP 2xx, an SMTP 250). So a SIGKILL loses nothing that was
+ * pushed, a power cut at most the last 500 ms, and a restart sends what was not
+ * acknowledged: at least once, a duplicate carrying the same event.id. Without a spool
+ * ("spool: off") payloads wait in a bounded memory queue and what cannot be delivered is
+ * dropped. A failed send is retried after an exponential backoff (min..max, doubling);
+ * order holds. Only a full spool drops a payload, and every drop is counted. Payloads
+ * pushed as "not urgent" may wait up to linger_ms to be sent together (e-mail
+ * digests). */
 #ifndef EW_DELIVER_H
 #define EW_DELIVER_H
 
@@ -50,6 +51,8 @@ struct ew_dq_conf {
 /* Keys of the sink configuration read by ew_dq_conf_read: queue, spool, spool_max_mb,
  * retry_min, retry_max. */
 #define EW_DQ_CONF_KEYS "queue", "spool", "spool_max_mb", "retry_min", "retry_max"
+/* retry_min and retry_max are at least this (0s retried in a loop that burnt a core). */
+#define EW_DQ_RETRY_FLOOR_MS 10
 
 /* Defaults, then the keys above from sink mapping c. default_dir is where spools go
  * unless the sink says "spool: off" or "spool: DIR". */

@@ -5,13 +5,16 @@
  * daemon calls several times a second and at shutdown; a write error is counted and
  * reported on the next flush. SIGHUP reopens the file (logrotate's create mode). */
 #include "alerting/fmt_json.h"
+#include "alerting/spool.h"
 #include "alerting/sink.h"
 #include "core/ew_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct file_sink {
 	FILE *f;
@@ -20,6 +23,28 @@ struct file_sink {
 	char line[16384];
 	char iobuf[1 << 16];     /* lines are written out in 64 KB writes, or on flush */
 };
+
+/* Append to path; a file this creates as root for the service user is given to that user,
+ * so that after the privilege drop a SIGHUP can open it again (and logrotate's
+ * copytruncate, or create with that owner, works). */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640), made = fd >= 0;
+	uid_t uid;
+	gid_t gid;
+	FILE *f;
+
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (made && geteuid() == 0 && ew_files_owner(&uid, &gid) && fchown(fd, uid, gid) != 0)
+		ew_warn("file sink %s: cannot give it to the service user: %s", path, strerror(errno));
+	f = fdopen(fd, "a");
+	if (f == NULL)
+		close(fd);
+	return f;
+}
 
 static int file_open(void **st, const struct ew_conf_node *c, const struct ew_sink_env *env,
 		     struct ew_err *err)
@@ -44,7 +69,7 @@ static int file_open(void **st, const struct ew_conf_node *c, const struct ew_si
 		s->f = stdout;
 		s->is_stdout = 1;
 	} else {
-		s->f = fopen(path, "a");
+		s->f = open_output(path);
 		if (s->f == NULL) {
 			ew_err_set(err, "%s: cannot open for alerts: %s", path, strerror(errno));
 			free(s);
@@ -85,9 +110,11 @@ static void file_reopen(void *st)
 	if (s->is_stdout)
 		return;
 	fflush(s->f);
-	f = fopen(s->path, "a");
+	f = open_output(s->path);
 	if (f == NULL) {
-		ew_error("file sink %s: cannot reopen: %s; still writing to the old file", s->path,
+		ew_error("file sink %s: cannot reopen: %s; still writing to the old file (after the "
+			 "privilege drop the directory must be writable by the service user, or "
+			 "logrotate must create the file for it: create 0640 USER GROUP)", s->path,
 			 strerror(errno));
 		return;
 	}

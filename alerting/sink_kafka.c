@@ -93,6 +93,9 @@ struct kafka_sink {
 	rd_kafka_conf_t *tmpl;    /* the configuration, to build a producer again */
 	char topic_name[256];
 	int fatal;                /* the producer met a fatal error: replace it */
+	int durable;              /* a spool: every alert goes through it (write-ahead) */
+	int brokers_down;         /* librdkafka reported every broker down */
+	uint64_t down_check_us;   /* poller: when to ask a broker again */
 	uint64_t restarts;
 	uint64_t timeout_ms;
 	pthread_mutex_t dr_mu;    /* the retry batch's reports, between the two threads */
@@ -143,6 +146,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			int64_t lat = rd_kafka_message_latency(m);
 
+			__atomic_store_n(&s->brokers_down, 0, __ATOMIC_RELAXED);
 			s->ok_lat[ew_dq_lat_bucket((lat > 0 ? (uint64_t)lat : 0) + (tag >> 1))]++;
 			s->ok_n++;   /* counted by the poller after this poll */
 			return;
@@ -165,6 +169,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	    s->cur[(uint32_t)tag] == 0xff) {
 		s->cur[(uint32_t)tag] = m->err ? EW_DQ_FAILED : EW_DQ_SENT;
 		s->pending--;
+		if (!m->err)
+			__atomic_store_n(&s->brokers_down, 0, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&s->dr_mu);
 }
@@ -175,6 +181,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	char why[512];
 
 	if (err != RD_KAFKA_RESP_ERR__FATAL) {
+		if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+			__atomic_store_n(&s->brokers_down, 1, __ATOMIC_RELAXED);
 		ew_warn("kafka: %s", reason);
 		return;
 	}
@@ -277,6 +285,19 @@ static void *poll_thread(void *arg)
 		rd_kafka_poll(s->rk, stages_flush(s, s->age_us));
 		if (__atomic_load_n(&s->fatal, __ATOMIC_RELAXED))
 			replace_producer(s);
+		if (__atomic_load_n(&s->brokers_down, __ATOMIC_RELAXED) &&
+		    ew_time_mono_us() >= s->down_check_us) {
+			/* every broker was down: is one back? (nothing else says so while no
+			 * alert is delivered) */
+			const struct rd_kafka_metadata *md = NULL;
+
+			s->down_check_us = ew_time_mono_us() + 2000000;
+			if (rd_kafka_metadata(s->rk, 0, s->topic, &md, 500) ==
+			    RD_KAFKA_RESP_ERR_NO_ERROR)
+				__atomic_store_n(&s->brokers_down, 0, __ATOMIC_RELAXED);
+			if (md)
+				rd_kafka_metadata_destroy(md);
+		}
 		ew_dq_note_sent_hist(s->q, s->ok_n, s->ok_lat);
 		s->ok_n = 0;
 	}
@@ -666,6 +687,7 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 	if (fkc)
 		rd_kafka_conf_destroy(fkc);
 	k->topic = rd_kafka_topic_new(k->rk, topic, NULL);
+	k->durable = dc.spool_dir != NULL;
 	if (k->topic == NULL ||
 	    (!env->validate_only &&
 	     ew_dq_new(&k->q, env->name, &dc, send_batch, k, err) != EW_OK)) {
@@ -790,7 +812,7 @@ static int kafka_emit(void *st, const struct ew_alert *a)
 	size_t kl;
 	struct ew_buf b;
 
-	if (locked && cnt > 0) {
+	if (locked && cnt > 0 && !k->durable) {
 		kl = ew_addr_format_n(&a->src, line);
 		rc = stage_put(k, a, line, kl, cnt);
 		pthread_rwlock_unlock(&k->rk_lock);
@@ -807,7 +829,8 @@ static int kafka_emit(void *st, const struct ew_alert *a)
 			b.len--;   /* a Kafka message is the JSON object, no line break */
 		if (k->q == NULL)
 			rc = EW_OK;    /* validating only */
-		else if (!locked)  /* the producer is being replaced: the delivery queue takes it */
+		else if (!locked || k->durable)  /* the producer is being replaced, or write-ahead:
+						  * the delivery queue takes it */
 			rc = ew_dq_push(k->q, line, (uint32_t)(2 + kl + b.len), 1);
 		else               /* the partition count is not known yet: straight to librdkafka */
 			rc = produce_one(k, line, kl, b.p, b.len, RD_KAFKA_PARTITION_UA);
@@ -849,6 +872,17 @@ static int kafka_flush(void *st, int timeout_ms)
 	}
 	return ew_dq_drain(k->q, (int)(deadline > ew_time_mono_us() ?
 				       (deadline - ew_time_mono_us()) / 1000 : 1));
+}
+
+/* The delivery queue's counters; up also needs a reachable broker (librdkafka retries on
+ * its own for delivery_timeout, so no attempt fails for that long while all are down). */
+static void kafka_stats(void *st, struct ew_dq_stats *out)
+{
+	struct kafka_sink *k = st;
+
+	ew_dq_sink_stats(st, out);
+	if (k->q && __atomic_load_n(&k->brokers_down, __ATOMIC_RELAXED))
+		out->up = 0;
 }
 
 static int kafka_settled(void *st)
@@ -919,6 +953,6 @@ static void kafka_close(void *st)
 
 const struct ew_sink_ops ew_sink_kafka_ops = {
 	.name = "kafka", .open = kafka_open, .emit = kafka_emit, .flush = kafka_flush,
-	.close = kafka_close, .stats = ew_dq_sink_stats, .settled = kafka_settled,
+	.close = kafka_close, .stats = kafka_stats, .settled = kafka_settled,
 	.wants_flows = kafka_wants_flows, .flow = kafka_flow,
 };

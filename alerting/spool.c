@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -16,12 +17,41 @@
 #define HDR 12u
 
 struct ew_spool {
-	int fd, posfd;
+	int dirfd, fd, posfd;
 	uint64_t rd, end, max;
 	uint64_t records, appended, corrupt;
 	int dirty;
 	char path[PATH_MAX], pospath[PATH_MAX];
+	char name[NAME_MAX + 1], posname[NAME_MAX + 1], tmpname[NAME_MAX + 1];
 };
+
+static int owner_set;
+static uid_t owner_uid;
+static gid_t owner_gid;
+
+void ew_files_owner_set(uid_t uid, gid_t gid)
+{
+	owner_uid = uid;
+	owner_gid = gid;
+	owner_set = 1;
+}
+
+int ew_files_owner(uid_t *uid, gid_t *gid)
+{
+	if (owner_set) {
+		*uid = owner_uid;
+		*gid = owner_gid;
+	}
+	return owner_set;
+}
+
+/* A file or directory just opened as root for the service user: give it to that user. */
+static void give(int fd)
+{
+	if (owner_set && geteuid() == 0 && fchown(fd, owner_uid, owner_gid) != 0) {
+		/* reported by the service user's first write, if it matters */
+	}
+}
 
 /* zlib's CRC-32 (the same as the byte-at-a-time table this was, 3 to 10 times faster: at
  * high alert rates the spool's own CRC was a third of the delivery thread's time). */
@@ -108,19 +138,53 @@ int ew_spool_open(struct ew_spool **out, const char *dir, const char *name, uint
 
 	if (mkdirs(dir) != 0)
 		return ew_err_set(err, "spool directory %s: %s", dir, strerror(errno));
+	if (strchr(name, '/') || strlen(name) + 8 > NAME_MAX)
+		return ew_err_set(err, "spool: bad sink name \"%s\"", name);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ew_err_set(err, "spool: out of memory");
+	s->fd = s->posfd = -1;
 	s->max = max_bytes;
 	snprintf(s->path, sizeof(s->path), "%s/%s.spool", dir, name);
 	snprintf(s->pospath, sizeof(s->pospath), "%s/%s.pos", dir, name);
-	s->fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	s->posfd = s->fd < 0 ? -1 : open(s->pospath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	snprintf(s->name, sizeof(s->name), "%s.spool", name);
+	snprintf(s->posname, sizeof(s->posname), "%s.pos", name);
+	snprintf(s->tmpname, sizeof(s->tmpname), "%s.spool.tmp", name);
+	/* Files are opened relative to the directory, opened once, and never through a
+	 * symbolic link: a spool file planted as a link to /etc/shadow is refused, not
+	 * truncated by recovery (which runs as root, before the privilege drop). */
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		ew_err_set(err, "spool directory %s: %s", dir, errno == ENOTDIR || errno == ELOOP ?
+			   "not a directory (or a symbolic link)" : strerror(errno));
+		free(s);
+		return EW_E_IO;
+	}
+	give(s->dirfd);
+	s->fd = openat(s->dirfd, s->name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+		       0640);
+	s->posfd = s->fd < 0 ? -1 : openat(s->dirfd, s->posname, O_RDWR | O_CREAT | O_NOFOLLOW |
+					 O_NONBLOCK | O_CLOEXEC, 0640);
 	if (s->fd < 0 || s->posfd < 0 || fstat(s->fd, &st) != 0) {
-		ew_err_set(err, "spool %s: %s", s->fd < 0 ? s->path : s->pospath, strerror(errno));
+		ew_err_set(err, "spool %s: %s", s->fd < 0 ? s->path : s->pospath,
+			   errno == ELOOP ? "a symbolic link: refused" : strerror(errno));
 		ew_spool_close(s);
 		return EW_E_IO;
 	}
+	{
+		struct stat ps;
+
+		if (!S_ISREG(st.st_mode) || fstat(s->posfd, &ps) != 0 || !S_ISREG(ps.st_mode)) {
+			ew_err_set(err, "spool %s: not a regular file: refused", S_ISREG(st.st_mode) ?
+				   s->pospath : s->path);
+			ew_spool_close(s);
+			return EW_E_IO;
+		}
+	}
+	fcntl(s->fd, F_SETFL, 0);
+	fcntl(s->posfd, F_SETFL, 0);
+	give(s->fd);
+	give(s->posfd);
 	s->end = (uint64_t)st.st_size;
 	if (pread(s->posfd, b, sizeof(b), 0) == (ssize_t)sizeof(b) &&
 	    get32(b + 8) == ew_crc32(0, b, 8))
@@ -147,31 +211,31 @@ static void reset_if_empty(struct ew_spool *s)
  * it: copy through a temporary file renamed over the spool. */
 static void compact(struct ew_spool *s)
 {
-	char tmp[PATH_MAX + 8];
 	char buf[65536];
 	uint64_t off = s->rd;
 	int fd;
 
 	if (s->rd < (1u << 20) || s->rd < s->end / 2)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	unlinkat(s->dirfd, s->tmpname, 0);     /* a leftover, or a planted link: never followed */
+	fd = openat(s->dirfd, s->tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return;
+	give(fd);
 	while (off < s->end) {
 		size_t n = s->end - off < sizeof(buf) ? (size_t)(s->end - off) : sizeof(buf);
 		ssize_t r = pread(s->fd, buf, n, (off_t)off);
 
 		if (r <= 0 || write(fd, buf, (size_t)r) != r) {
 			close(fd);
-			unlink(tmp);
+			unlinkat(s->dirfd, s->tmpname, 0);
 			return;
 		}
 		off += (uint64_t)r;
 	}
-	if (fdatasync(fd) != 0 || rename(tmp, s->path) != 0) {
+	if (fdatasync(fd) != 0 || renameat(s->dirfd, s->tmpname, s->dirfd, s->name) != 0) {
 		close(fd);
-		unlink(tmp);
+		unlinkat(s->dirfd, s->tmpname, 0);
 		return;
 	}
 	close(s->fd);
@@ -195,8 +259,9 @@ int ew_spool_append(struct ew_spool *s, const void *p, uint32_t len)
 	put32(h, REC_MAGIC);
 	put32(h + 4, len);
 	put32(h + 8, ew_crc32(0, p, len));
-	if (pwrite(s->fd, h, HDR, (off_t)s->end) != HDR ||
-	    pwrite(s->fd, p, len, (off_t)(s->end + HDR)) != (ssize_t)len) {
+	struct iovec iov[2] = { { h, HDR }, { (void *)p, len } };
+
+	if (pwritev(s->fd, iov, 2, (off_t)s->end) != (ssize_t)(HDR + len)) {
 		if (ftruncate(s->fd, (off_t)s->end) != 0) {
 			/* the torn record is cut off at the next open */
 		}
@@ -288,5 +353,7 @@ void ew_spool_close(struct ew_spool *s)
 	}
 	if (s->posfd >= 0)
 		close(s->posfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	free(s);
 }

@@ -9,11 +9,14 @@
  * it has. Opening replays what a previous process left: a torn last record (a crash in
  * the middle of a write) is cut off, a record whose CRC fails is skipped and counted.
  * Data is written at once and made durable by ew_spool_sync, which the delivery thread
- * calls at most every 500 ms. Not thread-safe: the delivery queue holds its lock. */
+ * calls at most every 500 ms. Files are opened relative to the directory (opened once)
+ * and never through a symbolic link; only regular files are used. Not thread-safe: the
+ * delivery queue holds its lock. */
 #ifndef EW_SPOOL_H
 #define EW_SPOOL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/ew_err.h"
 
@@ -47,6 +50,13 @@ void ew_spool_discard(struct ew_spool *s);
 int ew_spool_sync(struct ew_spool *s);
 void ew_spool_stats(const struct ew_spool *s, struct ew_spool_stats *out);
 const char *ew_spool_path(const struct ew_spool *s);
+
+/* The service user: when the daemon runs as root and will drop to another user, files
+ * it creates for that user (spool directory and files, the alert file) are given to it
+ * when opened, before the drop. Set once by main before sinks open (as openlog). */
+void ew_files_owner_set(uid_t uid, gid_t gid);
+/* 1 and the owner, if one was set. */
+int ew_files_owner(uid_t *uid, gid_t *gid);
 
 /* CRC-32 (IEEE 802.3), as zlib computes it. */
 uint32_t ew_crc32(uint32_t crc, const void *p, size_t n);

@@ -7,6 +7,7 @@
  * input, 2 usage, 3 runtime failure. */
 #include "alerting/alert_parse.h"
 #include "alerting/sink.h"
+#include "alerting/spool.h"
 #include "analyzer/classify.h"
 #include "analyzer/policy.h"
 #include "collector/source.h"
@@ -975,6 +976,24 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* Running as root for a service user: the files made for it before the drop (spools,
+ * the alert file) are given to it. An unknown user is refused here, before anything is
+ * opened. */
+static int files_owner(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || strcmp(user, "root") == 0)
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		fprintf(stderr, "eastwatch: cannot run as \"%s\": no such user\n", user);
+		return EXIT_RUNTIME;
+	}
+	ew_files_owner_set(pw->pw_uid, pw->pw_gid);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct ctx c = { 0 };
@@ -999,6 +1018,8 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	rs.c = &c;
+	if ((rc = files_owner(c.o.user ? c.o.user : c.cfg.user ? c.cfg.user : "nobody")) != 0)
+		goto out;
 	rs.eb = event_base_new();
 	rs.sinks = ew_sinkset_new(c.cfg.pc.sensor, c.cfg.spool_dir);
 	if (rs.eb == NULL || rs.sinks == NULL) {

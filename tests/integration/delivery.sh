@@ -204,6 +204,11 @@ sleep "$OUTAGE"
 mock "up 1"; mock "up 2"; mock "up 3"
 start_all || exit 1
 sleep 2
+# librdkafka reconnects with a backoff of up to 10 s: the error must meet a produce request
+for _ in $(seq 60); do
+	grep -q "sink kafka: delivering again" "$T/run1.log" && break
+	sleep 0.5
+done
 mock "fatal-error"   # the idempotent producer's fatal error: it must be replaced
 echo "     receivers back; a fatal Kafka producer error; eastwatch stopped with SIGTERM and started again"
 sleep 3

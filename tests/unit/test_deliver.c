@@ -502,6 +502,59 @@ START_TEST(syslog_reset_resends)
 }
 END_TEST
 
+/* A spool, position or compaction file planted as a symbolic link is never followed: the
+ * spool refuses to open (recovery would truncate the target), and a planted compaction
+ * file is replaced, not written through. A spool directory that is a link is refused. */
+START_TEST(spool_refuses_symlinks)
+{
+	struct ew_spool *s;
+	struct ew_err err;
+	char target[128], link[128], rec[64 * 1024];
+	struct stat st;
+	FILE *f;
+
+	mkdir_tmp();
+	snprintf(target, sizeof(target), "%s/victim", dir);
+	f = fopen(target, "w");
+	fputs("precious\n", f);
+	fclose(f);
+	for (int k = 0; k < 2; k++) {
+		snprintf(link, sizeof(link), "%s/t.%s", dir, k ? "pos" : "spool");
+		ck_assert_int_eq(symlink(target, link), 0);
+		ck_assert_int_ne(ew_spool_open(&s, dir, "t", 1 << 20, &err), EW_OK);
+		ck_assert_msg(strstr(err.msg, "symbolic link") != NULL, "%s", err.msg);
+		ck_assert_int_eq(stat(target, &st), 0);
+		ck_assert_int_eq(st.st_size, 9);           /* untouched */
+		unlink(link);
+	}
+	/* compaction through a planted t.spool.tmp */
+	snprintf(link, sizeof(link), "%s/t.spool.tmp", dir);
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(ew_spool_open(&s, dir, "t", 8 << 20, &err), EW_OK);
+	memset(rec, 'x', sizeof(rec));
+	for (int i = 0; i < 40; i++)
+		ck_assert_int_eq(ew_spool_append(s, rec, sizeof(rec)), EW_OK);
+	{
+		uint64_t cur = 0;
+		static char buf[EW_SPOOL_MAX_RECORD];
+
+		for (int i = 0; i < 30; i++)
+			ck_assert_int_eq(ew_spool_read(s, &cur, buf, sizeof(buf)), sizeof(rec));
+		ew_spool_commit(s, cur, 30);
+	}
+	for (int i = 0; i < 100; i++)            /* grows past the bound: compacts */
+		ew_spool_append(s, rec, sizeof(rec));
+	ew_spool_close(s);
+	ck_assert_int_eq(stat(target, &st), 0);
+	ck_assert_int_eq(st.st_size, 9);
+	/* the directory itself a link */
+	snprintf(link, sizeof(link), "%s/linkdir", dir);
+	ck_assert_int_eq(symlink("/tmp", link), 0);
+	ck_assert_int_ne(ew_spool_open(&s, link, "t", 1 << 20, &err), EW_OK);
+	rm_tmp();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("deliver");
@@ -511,6 +564,7 @@ static Suite *suite(void)
 	tcase_add_test(t, spool_roundtrip);
 	tcase_add_test(t, spool_torn_and_corrupt);
 	tcase_add_test(t, spool_bound);
+	tcase_add_test(t, spool_refuses_symlinks);
 	suite_add_tcase(s, t);
 	t = tcase_create("queue");
 	tcase_set_timeout(t, 30);

@@ -5,14 +5,18 @@
  * thread's alerts of one source in the order they were emitted; the bursts go through the
  * per-partition stages in runs; lone alerts go straight to librdkafka, and one that does
  * wait in a stage leaves it without a further emit; alerts librdkafka
- * refuses (its queue full) reach the topic through the delivery queue. The integration
+ * refuses (its queue full) reach the topic through the delivery queue (those three
+ * without a spool: staging is that path); with a spool, alerts emitted while every
+ * broker is down survive a SIGKILL and arrive after a restart. The integration
  * test delivery.sh covers outages, injected errors and restarts. */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alerting/sink.h"
@@ -255,7 +259,7 @@ START_TEST(bursts_from_threads_arrive_placed_and_in_order)
 	struct ew_kafka_counts c0, c1;
 
 	cluster_up("t.burst");
-	set = open_sink("t.burst", "", &doc);
+	set = open_sink("t.burst", ", spool: off", &doc);   /* staging is the path without one */
 	/* the first alert goes straight to librdkafka (the partition count is not known
 	 * until librdkafka has placed one); seq 0 of thread 0 */
 	e[0] = (struct emitter){ set, 0, 0, 1 };
@@ -298,7 +302,7 @@ START_TEST(lone_alerts_go_straight_pairs_wait_in_stage)
 	uint32_t seq = 0;
 
 	cluster_up("t.lone");
-	set = open_sink("t.lone", "", &doc);
+	set = open_sink("t.lone", ", spool: off", &doc);
 	{
 		struct ew_alert a = alert_of(0, seq++);
 
@@ -353,7 +357,7 @@ START_TEST(refused_by_librdkafka_reaches_the_topic)
 
 	cluster_up("t.full");
 	/* librdkafka holds 50 messages at most: most of a burst is refused by it */
-	set = open_sink("t.full", ", retry_max: 200ms, options: "
+	set = open_sink("t.full", ", spool: off, retry_max: 200ms, options: "
 			"{queue.buffering.max.messages: \"50\"}", &doc);
 	{
 		struct ew_alert a = alert_of(0, 0);
@@ -383,6 +387,47 @@ START_TEST(refused_by_librdkafka_reaches_the_topic)
 }
 END_TEST
 
+/* Write-ahead: with every broker down, a process emits alerts and is SIGKILLed; another
+ * started on the same spool delivers every one of them. */
+START_TEST(sigkill_with_brokers_down_loses_nothing)
+{
+	enum { N = 3000 };
+	struct ew_conf *doc;
+	struct ew_sinkset *set;
+	struct got g = { .per = N, .threads = 1 };
+	pid_t pid;
+	int status;
+
+	cluster_up("t.kill");
+	for (int b = 1; b <= 3; b++)
+		rd_kafka_mock_broker_set_down(mc, b);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		set = open_sink("t.kill", ", delivery_timeout: 60s", &doc);
+		for (uint32_t i = 0; i < N; i++) {
+			struct ew_alert a = alert_of(0, i);
+
+			ew_sinkset_emit(set, &a);
+		}
+		raise(SIGKILL);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	for (int b = 1; b <= 3; b++)
+		rd_kafka_mock_broker_set_up(mc, b);
+	set = open_sink("t.kill", "", &doc);
+	wait_sent(set, N);
+	g.seen = calloc(N, 1);
+	consume("t.kill", &g, N);
+	ck_assert_uint_eq(g.distinct, N);
+	free(g.seen);
+	ew_sinkset_free(set);
+	ew_conf_free(doc);
+	cluster_down();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sink_kafka");
@@ -393,6 +438,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, bursts_from_threads_arrive_placed_and_in_order);
 	tcase_add_test(tc, lone_alerts_go_straight_pairs_wait_in_stage);
 	tcase_add_test(tc, refused_by_librdkafka_reaches_the_topic);
+	tcase_add_test(tc, sigkill_with_brokers_down_loses_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
