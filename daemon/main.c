@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
@@ -976,6 +977,19 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* Descriptors: the soft limit up to the hard one (1,024 by default: a sensor with many
+ * sinks, exporters and scrapers should not run out). */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max)
+		return;
+	r.rlim_cur = r.rlim_max > (1u << 20) ? (1u << 20) : r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r) != 0)
+		ew_debug("cannot raise the descriptor limit: %s", strerror(errno));
+}
+
 /* Running as root for a service user: the files made for it before the drop (spools,
  * the alert file) are given to it. An unknown user is refused here, before anything is
  * opened. */
@@ -1018,6 +1032,7 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	rs.c = &c;
+	raise_nofile();
 	if ((rc = files_owner(c.o.user ? c.o.user : c.cfg.user ? c.cfg.user : "nobody")) != 0)
 		goto out;
 	rs.eb = event_base_new();

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* metrics - see metrics.h. */
 #include "daemon/metrics.h"
+#include "daemon/httpd.h"
 #include "alerting/throttle_redis.h"
 #include "core/ew_time.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct ew_metrics {
-	struct evhttp *http;
+	struct ew_httpd *http;
 	const struct ew_metrics_view *v;
 };
 
@@ -320,63 +320,49 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			    (unsigned long long)v->policy_refused);
 }
 
-static void on_request(struct evhttp_request *req, void *arg)
+static int on_request(void *arg, const char *path, struct evbuffer *o, const char **ctype)
 {
 	struct ew_metrics *m = arg;
-	const char *uri = evhttp_request_get_uri(req);
-	struct evbuffer *o = evbuffer_new();
 
-	if (o == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_send_error(req, 405, NULL);
-	} else if (strcmp(uri, "/metrics") == 0) {
+	if (strcmp(path, "/metrics") == 0) {
 		ew_metrics_render(m->v, o);
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-				  "text/plain; version=0.0.4; charset=utf-8");
-		evhttp_send_reply(req, 200, "OK", o);
-	} else if (strcmp(uri, "/healthz") == 0) {
-		evbuffer_add_printf(o, "ok\n");
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-				  "text/plain; charset=utf-8");
-		evhttp_send_reply(req, 200, "OK", o);
-	} else {
-		evhttp_send_error(req, 404, NULL);
+		{
+			struct ew_httpd_stats hs;
+
+			ew_httpd_stats(m->http, &hs);
+			one(o, "eastwatch_http_connections", "gauge",
+			    "Open connections to this endpoint.", hs.open);
+			one(o, "eastwatch_http_connections_evicted_total", "counter",
+			    "Connections closed to make room (the limit, or no descriptors left).",
+			    hs.evicted);
+			one(o, "eastwatch_http_timeouts_total", "counter",
+			    "Connections closed for sending no complete request in time.", hs.timeouts);
+		}
+		*ctype = "text/plain; version=0.0.4; charset=utf-8";
+		return 200;
 	}
-	evbuffer_free(o);
+	if (strcmp(path, "/healthz") == 0) {
+		evbuffer_add_printf(o, "ok\n");
+		return 200;
+	}
+	return 404;
 }
 
 struct ew_metrics *ew_metrics_start(struct event_base *eb, const char *addr,
 				    const struct ew_metrics_view *v, struct ew_err *err)
 {
 	struct ew_metrics *m = calloc(1, sizeof(*m));
-	char host[256];
-	uint16_t port;
 
 	if (m == NULL) {
 		ew_err_set(err, "metrics: out of memory");
 		return NULL;
 	}
-	if (ew_hostport_split(addr, host, sizeof(host), &port, 0) != 0) {
-		ew_err_set(err, "metrics address \"%s\": expected ADDR:PORT", addr);
-		free(m);
-		return NULL;
-	}
-	if (host[0] == '\0')
-		snprintf(host, sizeof(host), "::");   /* ":PORT": every address */
 	m->v = v;
-	m->http = evhttp_new(eb);
-	if (m->http == NULL || evhttp_bind_socket(m->http, host, port) != 0) {
-		ew_err_set(err, "metrics: cannot listen on %s", addr);
-		if (m->http)
-			evhttp_free(m->http);
+	m->http = ew_httpd_start(eb, addr, on_request, m, err);
+	if (m->http == NULL) {
 		free(m);
 		return NULL;
 	}
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_gencb(m->http, on_request, m);
 	return m;
 }
 
@@ -384,6 +370,6 @@ void ew_metrics_free(struct ew_metrics *m)
 {
 	if (m == NULL)
 		return;
-	evhttp_free(m->http);
+	ew_httpd_free(m->http);
 	free(m);
 }
