@@ -165,9 +165,11 @@ static int add_range(struct loader *L, struct ew_conf_node n, const char *s, uin
 		struct ew_addr pa;
 
 		while (size_bits < 128) {
-			u128 blk = (u128)1 << (size_bits + 1);
+			/* the next block size, 2^(size_bits + 1); 2^128 (the whole space) does
+			 * not fit in 128 bits and is tested apart */
+			u128 mask = size_bits == 127 ? ~(u128)0 : ((u128)1 << (size_bits + 1)) - 1;
 
-			if ((a & (blk - 1)) != 0 || a + (blk - 1) > b || a + (blk - 1) < a)
+			if ((a & mask) != 0 || a + mask > b || a + mask < a)
 				break;
 			size_bits++;
 		}

@@ -19,7 +19,193 @@ struct ew_conf {
 	char file[];
 };
 
-static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct ew_err *err)
+/* Where libyaml says a problem is. Its reader (bad UTF-8, a control character such as
+ * NUL) gives only a byte offset: the line and column are counted from the input. */
+static int yaml_error(struct ew_err *err, const char *name, const yaml_parser_t *p,
+		      const unsigned char *in, size_t len)
+{
+	unsigned line = (unsigned)p->problem_mark.line + 1, col = (unsigned)p->problem_mark.column + 1;
+
+	if (p->error == YAML_READER_ERROR) {
+		size_t off = p->problem_offset < len ? p->problem_offset : len;
+
+		line = 1;
+		col = 1;
+		for (size_t i = 0; i < off; i++) {
+			if (in[i] == '\n') {
+				line++;
+				col = 1;
+			} else if ((in[i] & 0xc0) != 0x80) {
+				col++;          /* characters, not UTF-8 continuation bytes */
+			}
+		}
+		return ew_err_at(err, name, line, col, "%s (byte 0x%02x)",
+				 p->problem ? p->problem : "bad input", (unsigned)(p->problem_value & 0xff));
+	}
+	return ew_err_at(err, name, line, col, "YAML syntax: %s%s%s", p->problem ? p->problem : "error",
+			 p->context ? " " : "", p->context ? p->context : "");
+}
+
+/* An anchor's name and how many nodes it stands for, expanded. */
+struct anchor {
+	char *name;
+	uint64_t size;
+};
+
+struct walk {
+	uint64_t stack[EW_CONF_MAX_DEPTH + 1];
+	char *stack_anchor[EW_CONF_MAX_DEPTH + 1];
+	unsigned depth;
+	struct anchor *a;
+	size_t na, cap;
+	uint64_t aliases, total;
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static int anchor_note(struct walk *w, const yaml_char_t *name, uint64_t size)
+{
+	if (name == NULL)
+		return 0;
+	if (w->na >= EW_CONF_MAX_ALIASES)
+		return -2;
+	for (size_t i = 0; i < w->na; i++)      /* redefined: the later one counts */
+		if (strcmp(w->a[i].name, (const char *)name) == 0) {
+			w->a[i].size = size;
+			return 0;
+		}
+	if (w->na == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct anchor *a = realloc(w->a, cap * sizeof(*a));
+
+		if (a == NULL)
+			return -1;
+		w->a = a;
+		w->cap = cap;
+	}
+	w->a[w->na].name = strdup((const char *)name);
+	if (w->a[w->na].name == NULL)
+		return -1;
+	w->a[w->na++].size = size;
+	return 0;
+}
+
+/* A node of size nodes is complete: counted in its parent (or the document). */
+static void node_done(struct walk *w, uint64_t size)
+{
+	if (w->depth)
+		w->stack[w->depth - 1] = sat_add(w->stack[w->depth - 1], size);
+	else
+		w->total = sat_add(w->total, size);
+}
+
+/* Before building the document: walk libyaml's events and refuse what would turn the
+ * loader against the host: nesting deeper than EW_CONF_MAX_DEPTH (libyaml's own time
+ * grows with the square of the depth), more than EW_CONF_MAX_ALIASES aliases or aliases
+ * that expand to more than EW_CONF_MAX_NODES nodes ("billion laughs": the policy loader
+ * walks every alias), a NUL character in a scalar ("\0" would cut the value short), and
+ * a second document. Each at the position of the node that does it. */
+static int prewalk(const char *name, const unsigned char *in, size_t len, struct ew_err *err)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	struct walk w;
+	int rc = EW_OK, done = 0;
+
+	memset(&w, 0, sizeof(w));
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, in, len);
+	while (!done && rc == EW_OK) {
+		unsigned line, col;
+		int k;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			rc = yaml_error(err, name, &p, in, len);
+			break;
+		}
+		line = (unsigned)ev.start_mark.line + 1;
+		col = (unsigned)ev.start_mark.column + 1;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (memchr(ev.data.scalar.value, 0, ev.data.scalar.length) != NULL)
+				rc = ew_err_at(err, name, line, col, "a NUL character in a value");
+			else if ((k = anchor_note(&w, ev.data.scalar.anchor, 1)) != 0)
+				rc = ew_err_at(err, name, line, col, k == -2 ? "more than %d anchors" :
+					       "out of memory (%d)", EW_CONF_MAX_ALIASES);
+			node_done(&w, 1);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (w.depth == EW_CONF_MAX_DEPTH) {
+				rc = ew_err_at(err, name, line, col, "nested deeper than %d levels",
+					       EW_CONF_MAX_DEPTH);
+				break;
+			}
+			w.stack[w.depth] = 1;
+			{
+				const yaml_char_t *an = ev.type == YAML_SEQUENCE_START_EVENT ?
+							ev.data.sequence_start.anchor :
+							ev.data.mapping_start.anchor;
+
+				w.stack_anchor[w.depth] = an ? strdup((const char *)an) : NULL;
+			}
+			w.depth++;
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (w.depth) {
+				uint64_t size = w.stack[--w.depth];
+				char *an = w.stack_anchor[w.depth];
+
+				w.stack_anchor[w.depth] = NULL;
+				if (an && (k = anchor_note(&w, (const yaml_char_t *)an, size)) != 0)
+					rc = ew_err_at(err, name, line, col, k == -2 ?
+						       "more than %d anchors" : "out of memory (%d)",
+						       EW_CONF_MAX_ALIASES);
+				free(an);
+				node_done(&w, size);
+			}
+			break;
+		case YAML_ALIAS_EVENT: {
+			uint64_t size = 1;
+
+			for (size_t i = 0; i < w.na; i++)
+				if (strcmp(w.a[i].name, (const char *)ev.data.alias.anchor) == 0)
+					size = w.a[i].size;
+			if (++w.aliases > EW_CONF_MAX_ALIASES)
+				rc = ew_err_at(err, name, line, col, "more than %d aliases",
+					       EW_CONF_MAX_ALIASES);
+			node_done(&w, size);
+			break;
+		}
+		default:
+			break;
+		}
+		if (rc == EW_OK && w.total > EW_CONF_MAX_NODES)
+			rc = ew_err_at(err, name, line, col, "aliases expand to more than %d nodes",
+				       EW_CONF_MAX_NODES);
+		if (rc == EW_OK && w.depth && w.stack[w.depth - 1] > EW_CONF_MAX_NODES)
+			rc = ew_err_at(err, name, line, col, "aliases expand to more than %d nodes",
+				       EW_CONF_MAX_NODES);
+		yaml_event_delete(&ev);
+	}
+	for (size_t i = 0; i < w.na; i++)
+		free(w.a[i].name);
+	for (unsigned i = 0; i < EW_CONF_MAX_DEPTH + 1; i++)
+		free(w.stack_anchor[i]);
+	free(w.a);
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct ew_err *err,
+		const unsigned char *in, size_t len)
 {
 	size_t nlen = strlen(name);
 	struct ew_conf *cf = calloc(1, sizeof(*cf) + nlen + 1);
@@ -28,10 +214,8 @@ static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct
 		return ew_err_set(err, "%s: out of memory", name);
 	memcpy(cf->file, name, nlen + 1);
 	if (!yaml_parser_load(p, &cf->doc)) {
-		int rc = ew_err_at(err, name, (unsigned)p->problem_mark.line + 1,
-				   (unsigned)p->problem_mark.column + 1, "YAML syntax: %s%s%s",
-				   p->problem ? p->problem : "error",
-				   p->context ? " " : "", p->context ? p->context : "");
+		int rc = yaml_error(err, name, p, in, len);
+
 		free(cf);
 		return rc;
 	}
@@ -42,9 +226,7 @@ static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct
 		int rc = EW_OK;
 
 		if (!yaml_parser_load(p, &next)) {
-			rc = ew_err_at(err, name, (unsigned)p->problem_mark.line + 1,
-				       (unsigned)p->problem_mark.column + 1, "YAML syntax: %s",
-				       p->problem ? p->problem : "error");
+			rc = yaml_error(err, name, p, in, len);
 		} else {
 			yaml_node_t *r = yaml_document_get_root_node(&next);
 
@@ -66,9 +248,9 @@ static int load(struct ew_conf **out, const char *name, yaml_parser_t *p, struct
 
 int ew_conf_load(struct ew_conf **out, const char *path, struct ew_err *err)
 {
-	yaml_parser_t p;
 	struct stat st;
-	FILE *f;
+	unsigned char *buf;
+	size_t len = 0;
 	int rc, fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	/* only a regular file of a sane size: a FIFO would hang the reader (and a reload
@@ -87,16 +269,27 @@ int ew_conf_load(struct ew_conf **out, const char *path, struct ew_err *err)
 		close(fd);
 		return rc;
 	}
-	if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "rb")) == NULL) {
-		rc = ew_err_set(err, "%s: %s", path, strerror(errno));
+	/* read whole (at most 16 MB): the checks walk it twice, and positions of reader
+	 * errors are counted in it */
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL || fcntl(fd, F_SETFL, 0) != 0) {
+		rc = ew_err_set(err, "%s: %s", path, buf ? strerror(errno) : "out of memory");
+		free(buf);
 		close(fd);
 		return rc;
 	}
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
-	rc = load(out, path, &p, err);
-	yaml_parser_delete(&p);
-	fclose(f);
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	rc = ew_conf_load_mem(out, path, buf, len, err);
+	free(buf);
 	return rc;
 }
 
@@ -106,9 +299,14 @@ int ew_conf_load_mem(struct ew_conf **out, const char *name, const void *data, s
 	yaml_parser_t p;
 	int rc;
 
+	if (len > EW_CONF_MAX_BYTES)
+		return ew_err_at(err, name, 1, 1, "larger than 16 MB: not read");
+	rc = prewalk(name, data, len, err);
+	if (rc != EW_OK)
+		return rc;
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, data, len);
-	rc = load(out, name, &p, err);
+	rc = load(out, name, &p, err, data, len);
 	yaml_parser_delete(&p);
 	return rc;
 }

@@ -15,6 +15,10 @@
 
 /* The largest configuration or policy file read (bytes). */
 #define EW_CONF_MAX_BYTES (16 * 1024 * 1024)
+/* Bounds on what a file may make the loader do (see ew_conf_load). */
+#define EW_CONF_MAX_DEPTH 64          /* nesting of mappings and sequences */
+#define EW_CONF_MAX_ALIASES 10000     /* *alias references */
+#define EW_CONF_MAX_NODES 1000000     /* nodes, every alias expanded */
 
 struct ew_conf;
 
@@ -25,7 +29,11 @@ struct ew_conf_node {
 
 enum ew_conf_type { EW_CONF_NONE, EW_CONF_SCALAR, EW_CONF_SEQ, EW_CONF_MAP };
 
-/* Load the first YAML document of path. An empty file gives an empty mapping.
+/* Load the YAML document of path (a second document is an error). An empty file gives
+ * an empty mapping. Refused, at the position of the cause: a file that is not regular or
+ * is larger than EW_CONF_MAX_BYTES, nesting deeper than EW_CONF_MAX_DEPTH, more than
+ * EW_CONF_MAX_ALIASES aliases or aliases expanding past EW_CONF_MAX_NODES nodes, a NUL
+ * character in a value (also written "\0"), bad UTF-8 or a control character.
  * Returns EW_OK, or fills err ("FILE:LINE:COL: message") and returns < 0. */
 int ew_conf_load(struct ew_conf **out, const char *path, struct ew_err *err);
 /* Same over a memory buffer; name is used in messages. */

@@ -6,6 +6,7 @@
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,6 +61,36 @@ static int opt_u32(struct ew_conf_node m, const char *k, uint64_t min, uint64_t 
 	if (v < min)
 		return ew_conf_errf(err, n, "%s must be at least %llu", k, (unsigned long long)min);
 	*out = (uint32_t)v;
+	return EW_OK;
+}
+
+/* An address to listen on, checked as the daemon will use it: "ADDR:PORT", "[V6]:PORT"
+ * or ":PORT", a numeric address and a port 1-65535 (check said ok to 127.0.0.1:99999 and
+ * to a bare host name, which run then refused). */
+static int check_listen(struct ew_conf_node n, struct ew_err *err)
+{
+	char host[128];
+	uint16_t port;
+	struct ew_addr a;
+	const char *s = ew_conf_str(n);
+
+	if (ew_hostport_split(s, host, sizeof(host), &port, 0) != 0)
+		return ew_conf_errf(err, n, "\"%s\": expected ADDRESS:PORT, [IPV6]:PORT or :PORT "
+				    "(a port 1-65535)", s);
+	if (host[0] && ew_addr_parse(&a, host) != 0)
+		return ew_conf_errf(err, n, "\"%s\": %s is not a numeric address", s, host);
+	return EW_OK;
+}
+
+/* HOST:PORT of a server (Redis): a port 1-65535 is required. */
+static int check_server(struct ew_conf_node n, uint16_t defport, struct ew_err *err)
+{
+	char host[256];
+	uint16_t port;
+	const char *s = ew_conf_str(n);
+
+	if (ew_hostport_split(s, host, sizeof(host), &port, defport) != 0 || !host[0])
+		return ew_conf_errf(err, n, "\"%s\": expected HOST:PORT (a port 1-65535)", s);
 	return EW_OK;
 }
 
@@ -127,6 +158,8 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 			return ew_conf_errf(err, n, "%s source needs listen: \"ADDRESS:PORT\"", s->type);
 		if (!strcmp(s->type, "netflow"))
 			s->type = "ipfix";   /* one decoder takes NetFlow v5, v9 and IPFIX */
+		if (ew_conf_type(x) == EW_CONF_SCALAR && check_listen(x, err) != EW_OK)
+			return EW_E_INVAL;
 	} else {
 		return ew_conf_errf(err, t, "unknown source type \"%s\" (expected iface, pcap, "
 				    "ipfix, netflow or sflow)", s->type);
@@ -326,6 +359,9 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	    opt_str(root, "user", &c->user, err) != EW_OK ||
 	    opt_str(root, "spool_dir", &c->spool_dir, err) != EW_OK)
 		return EW_E_INVAL;
+	if (c->user && getpwnam(c->user) == NULL)
+		return ew_conf_errf(err, ew_conf_get(root, "user"), "no such user \"%s\" on this "
+				    "host", c->user);
 	if (c->spool_dir && c->spool_dir[0] != '/')
 		return ew_conf_errf(err, ew_conf_get(root, "spool_dir"),
 				    "spool_dir must be an absolute path");
@@ -337,6 +373,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 			return EW_E_INVAL;
 		if ((c->inventory == NULL) == (c->inventory_redis == NULL))
 			return ew_conf_errf(err, n, "inventory needs file: or redis: (one of them)");
+		if (c->inventory_redis && check_server(ew_conf_get(n, "redis"), 6379, err) != EW_OK)
+			return EW_E_INVAL;
 	}
 	n = ew_conf_get(root, "policy");
 	if (ew_conf_present(n)) {
@@ -345,6 +383,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 			return EW_E_INVAL;
 		if (c->policy_redis == NULL)
 			return ew_conf_errf(err, n, "policy needs redis: \"HOST:PORT\"");
+		if (check_server(ew_conf_get(n, "redis"), 6379, err) != EW_OK)
+			return EW_E_INVAL;
 		if (c->rules)
 			return ew_conf_errf(err, n, "policy: { redis } and rules: exclude each other: "
 					    "the policy comes from one place");
@@ -364,6 +404,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 		if (ew_conf_check_map(n, "metrics", k_met, err) != EW_OK ||
 		    opt_str(n, "listen", &c->metrics, err) != EW_OK)
 			return EW_E_INVAL;
+		if (c->metrics && check_listen(ew_conf_get(n, "listen"), err) != EW_OK)
+			return EW_E_INVAL;
 	}
 	n = ew_conf_get(root, "detectors");
 	if (ew_conf_present(n) && parse_detectors(c, n, err) != EW_OK)
@@ -381,7 +423,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	    (ew_conf_check_map(n, "throttle", k_thr, err) != EW_OK ||
 	     opt_dur(n, "window", &c->pc.throttle_window_us, err) != EW_OK ||
 	     opt_u32(n, "max_keys", 1, 100000000, &c->pc.throttle_keys, err) != EW_OK ||
-	     opt_str(n, "redis", &c->throttle_redis, err) != EW_OK))
+	     opt_str(n, "redis", &c->throttle_redis, err) != EW_OK ||
+	     (c->throttle_redis && check_server(ew_conf_get(n, "redis"), 6379, err) != EW_OK)))
 		return EW_E_INVAL;
 	n = ew_conf_get(root, "flows");
 	if (ew_conf_present(n) &&

@@ -194,5 +194,36 @@ if [ "$(id -u)" = 0 ]; then
 	has "$T/run.log" "stopped: " "run reports on the way out"
 fi
 
+# --- hostile configuration and policy files: refused at their cause, quickly
+mkdir -p "$T/hostile"
+python3 - "$T/hostile" <<'PYEOF'
+import sys
+d = sys.argv[1]
+open(d + "/laughs.yaml", "w").write("groups:\n  g: { members: [198.18.0.1] }\n" +
+    "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n" + "".join(
+    "x%d: &x%d [%s]\n" % (i, i, ", ".join(["*x%d" % (i - 1)] * 10)) for i in range(1, 10)))
+open(d + "/deep.yaml", "w").write("{" * 100000)
+open(d + "/nul.yaml", "wb").write(b"sensor: { name: s }\nrules: r\nuser: x\0y\n")
+open(d + "/utf8.yaml", "wb").write(b"sensor: { name: s }\nrules: r\nuser: x\xffy\n")
+open(d + "/escnul.yaml", "w").write('sensor:\n  name: "ab\\0cd"\n')
+open(d + "/port.yaml", "w").write('metrics: { listen: "127.0.0.1:99999" }\n')
+open(d + "/nohost.yaml", "w").write('metrics: { listen: nohost }\n')
+open(d + "/user.yaml", "w").write('user: no-such-user-here\n')
+PYEOF
+truncate -s 100M "$T/hostile/huge.yaml"
+mkdir -p "$T/laughs" && mv "$T/hostile/laughs.yaml" "$T/laughs/00.yaml"
+expect 1 "billion laughs in a policy file" -- timeout 10 "$EW" check --rules "$T/laughs"
+has "$T/err" "laughs/00.yaml:[0-9]+:[0-9]+: aliases expand to more than" "alias expansion bounded"
+for c in "deep:1:65: nested deeper than 64" "nul:3:8: " "utf8:3:8: " \
+	 "escnul:2:9: a NUL character" "port:1:20: " "nohost:1:20: " \
+	 "user:1:7: no such user" "huge:1:1: larger than 16 MB"; do
+	f=${c%%:*}
+	expect 1 "hostile $f.yaml" -- timeout 10 "$EW" check --config "$T/hostile/$f.yaml" --rules "$RULES"
+	has "$T/err" "hostile/$f.yaml:${c#*:}" "hostile $f.yaml refused at its cause"
+done
+mkdir -p "$T/full6"
+printf 'groups:\n  all: { members: ["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0.0.0.0-255.255.255.255] }\nallow:\n  - { name: any, from: all, to: all }\n' >"$T/full6/00.yaml"
+expect 0 "the whole address space as a range" -- "$EW" check --rules "$T/full6"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

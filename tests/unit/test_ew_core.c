@@ -299,6 +299,64 @@ START_TEST(yaml_refuses_what_it_would_not_read_whole)
 }
 END_TEST
 
+/* Expect loading text to fail with a message that begins want ("NAME:LINE:COL: ..."). */
+static void refused(const char *text, size_t len, const char *want)
+{
+	struct ew_conf *cf = NULL;
+	struct ew_err err;
+
+	ck_assert_int_ne(ew_conf_load_mem(&cf, "x.yaml", text, len, &err), 0);
+	ck_assert_ptr_null(cf);
+	ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "got \"%s\", want \"%s...\"",
+		      err.msg, want);
+}
+
+/* Files built to turn the loader against the host are refused at their cause. */
+START_TEST(yaml_loader_bounds)
+{
+	static char big[4 << 20];
+	size_t n = 0;
+	struct ew_conf *cf = NULL;
+	struct ew_err err;
+
+	/* billion laughs: 9 levels of 10 aliases each */
+	n = (size_t)snprintf(big, sizeof(big), "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (int l = 1; l < 10; l++) {
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "a%d: &a%d [", l, l);
+		for (int k = 0; k < 10; k++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n, "%s*a%d", k ? ", " : "", l - 1);
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "]\n");
+	}
+	refused(big, n, "x.yaml:6:");       /* a5 expands past a million nodes */
+	/* 100,000 nested flow mappings */
+	n = 0;
+	for (int i = 0; i < 100000; i++)
+		big[n++] = '{';
+	refused(big, n, "x.yaml:1:65: nested deeper than 64 levels");
+	/* a NUL byte on line 3, bad UTF-8 on line 3, an escaped NUL */
+	refused("a: 1\nb: 2\nc: x\0y\n", 17, "x.yaml:3:5: ");
+	refused("a: 1\nb: 2\nc: x\xff\n", 16, "x.yaml:3:5: ");
+	refused("a: 1\nb: \"x\\0y\"\n", 15, "x.yaml:2:4: a NUL character in a value");
+	/* many aliases of a small node */
+	n = (size_t)snprintf(big, sizeof(big), "a: &a x\nb: [");
+	for (int i = 0; i < 10001; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "*a, ");
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "]\n");
+	refused(big, n, "x.yaml:2:");
+	/* what stays legal: a few aliases, 60 levels */
+	ck_assert_int_eq(ew_conf_load_mem(&cf, "ok.yaml", "a: &a [1, 2]\nb: [*a, *a]\n", 25, &err),
+			 0);
+	ew_conf_free(cf);
+	n = 0;
+	for (int i = 0; i < 60; i++)
+		big[n++] = '[';
+	for (int i = 0; i < 60; i++)
+		big[n++] = ']';
+	ck_assert_int_eq(ew_conf_load_mem(&cf, "ok.yaml", big, n, &err), 0);
+	ew_conf_free(cf);
+}
+END_TEST
+
 START_TEST(host_and_port)
 {
 	char h[64];
@@ -340,6 +398,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, ipv4_text_every_octet);
 	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, yaml_refuses_what_it_would_not_read_whole);
+	tcase_add_test(t, yaml_loader_bounds);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
 	tcase_add_test(t, numbers_in_every_buffer);

@@ -113,6 +113,36 @@ START_TEST(error_bad_range)
 }
 END_TEST
 
+/* The whole address space as a range: 2^128 addresses are one /0 (the shift by 128 was
+ * undefined behaviour); and the whole IPv4 space. */
+START_TEST(full_ranges)
+{
+	struct ew_err err;
+	struct ew_policy *p;
+	struct ew_addr a;
+	uint32_t n;
+
+	write_file("a.yaml", "groups:\n  all6: { members: [\"::-ffff:ffff:ffff:ffff:ffff:ffff:"
+		   "ffff:ffff\"] }\n  all4: { members: [0.0.0.0-255.255.255.255] }\n"
+		   "  top: { members: [\"8000::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe\"] }\n");
+	p = load(&err, NULL);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	ew_addr_parse(&a, "::1");
+	ew_policy_set(p, ew_policy_set_of(p, &a), &n);
+	ck_assert_uint_eq(n, 1);                 /* all6 */
+	ew_addr_parse(&a, "198.18.0.1");
+	ew_policy_set(p, ew_policy_set_of(p, &a), &n);
+	ck_assert_uint_eq(n, 2);                 /* all6 and all4 */
+	ew_addr_parse(&a, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	ew_policy_set(p, ew_policy_set_of(p, &a), &n);
+	ck_assert_uint_eq(n, 1);                 /* not top: it ends one before */
+	ew_addr_parse(&a, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+	ew_policy_set(p, ew_policy_set_of(p, &a), &n);
+	ck_assert_uint_eq(n, 2);
+	ew_policy_free(p);
+}
+END_TEST
+
 START_TEST(error_unknown_group_in_rule)
 {
 	write_file("a.yaml", base_groups);
@@ -575,6 +605,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(e, error_bad_address);
 	tcase_add_test(e, error_host_bits);
 	tcase_add_test(e, error_bad_range);
+	tcase_add_test(e, full_ranges);
 	tcase_add_test(e, error_unknown_group_in_rule);
 	tcase_add_test(e, error_duplicate_rule_across_files);
 	tcase_add_test(e, error_duplicate_group);
