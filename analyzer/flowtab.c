@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { L_SYN, L_TCP, L_CLOSED, L_UDP, L_OTHER, L_COUNT };
 
@@ -22,15 +23,33 @@ struct ew_flowtab {
 	struct ft_list list[L_COUNT];
 	uint64_t active;
 	uint64_t seed;
+	uint64_t *om;              /* initiators of flows that left the table (see remember) */
+	uint32_t om_mask;
 	ew_ft_end_fn on_end;
 	void *arg;
 	struct ew_flowtab_stats st;
 };
 
+uint32_t ew_ft_default_flows(void)
+{
+	long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	uint64_t n;
+
+	if (pages <= 0 || psz <= 0)
+		return 1000000;
+	/* a quarter of the memory available, at ~1 KB per flow under inspection */
+	n = (uint64_t)pages * (uint64_t)psz / 4 / 1024;
+	if (n < (1u << 18))
+		n = 1u << 18;
+	if (n > (1u << 24))
+		n = 1u << 24;
+	return (uint32_t)n;
+}
+
 void ew_ft_conf_default(struct ew_ft_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->max_flows = 1000000;
+	c->max_flows = ew_ft_default_flows();
 	c->tcp_idle_us = 300 * 1000000ULL;
 	c->tcp_syn_us = 60 * 1000000ULL;
 	c->tcp_closed_us = 10 * 1000000ULL;
@@ -83,7 +102,9 @@ struct ew_flowtab *ew_flowtab_new(const struct ew_ft_conf *c, ew_ft_end_fn on_en
 	/* Zero-filled lazily by the kernel: only the entries used cost memory. */
 	ft->e = ew_mem_huge(((size_t)c->max_flows + 1) * sizeof(*ft->e));
 	ft->bucket = ew_mem_huge((size_t)nb * sizeof(*ft->bucket));
-	if (ft->e == NULL || ft->bucket == NULL) {
+	ft->om_mask = nb / 16 < 4096 ? 4095 : (nb / 16 > (1u << 20) ? (1u << 20) : nb / 16) - 1;
+	ft->om = ew_mem_huge(((size_t)ft->om_mask + 1) * sizeof(*ft->om));
+	if (ft->e == NULL || ft->bucket == NULL || ft->om == NULL) {
 		ew_flowtab_free(ft);
 		return NULL;
 	}
@@ -108,6 +129,7 @@ void ew_flowtab_free(struct ew_flowtab *ft)
 		return;
 	ew_mem_huge_free(ft->e, ((size_t)ft->max + 1) * sizeof(*ft->e));
 	ew_mem_huge_free(ft->bucket, (size_t)ft->nbuckets * sizeof(*ft->bucket));
+	ew_mem_huge_free(ft->om, ((size_t)ft->om_mask + 1) * sizeof(*ft->om));
 	free(ft);
 }
 
@@ -181,10 +203,65 @@ static void bucket_unlink(struct ew_flowtab *ft, uint32_t i)
 		*pp = ft->e[i].hnext;
 }
 
+static uint8_t list_for(const struct ew_ft_entry *x);
+static inline int is_icmp(uint8_t proto);
+
+/* A flow's identity with its direction (initiator first), never 0. */
+static uint64_t dir_key(uint64_t seed, const struct ew_addr *s, uint16_t sp,
+			const struct ew_addr *d, uint16_t dp, uint8_t proto)
+{
+	uint64_t a = endpoint_hash(seed, s, sp), b = endpoint_hash(seed, d, dp);
+
+	return ew_mix64(a ^ (b << 17 | b >> 47) ^ proto) | 1;
+}
+
+/* A flow whose initiator is known (a SYN, its payload) leaves the table while it may
+ * still be going on (evicted from a full table, or idle past its timeout): remember who
+ * started it, in a 4-way set-associative memory of max/8 slots (4,096 at least), so
+ * that the flow picked up again
+ * mid-stream is oriented as it was, not by its ports (a permitted flow judged backwards
+ * is a false violation). */
+static void remember(struct ew_flowtab *ft, const struct ew_ft_entry *x, int reason)
+{
+	if ((reason != EW_END_EVICTED && reason != EW_END_IDLE) || !x->orient_fixed ||
+	    is_icmp(x->f.proto) || (x->f.proto == 6 && list_for(x) == L_CLOSED))
+		return;
+	uint64_t k = dir_key(ft->seed, &x->f.src, x->f.sport, &x->f.dst, x->f.dport, x->f.proto);
+	uint64_t *set = &ft->om[x->hash & ft->om_mask & ~3u];
+
+	for (int i = 0; i < 4; i++)
+		if (set[i] == k || set[i] == 0) {
+			set[i] = k;
+			return;
+		}
+	set[k >> 62] = k;     /* a full set: one of the four, at random */
+}
+
+/* The remembered initiator of the flow of a packet from s to d: 1 if s, 2 if d, 0 if
+ * not remembered. */
+static int recall(const struct ew_flowtab *ft, uint32_t h, const struct ew_flow_pkt *p)
+{
+	const uint64_t *set = &ft->om[h & ft->om_mask & ~3u];
+	uint64_t fwd, rev;
+
+	if (!(set[0] | set[1] | set[2] | set[3]))
+		return 0;
+	fwd = dir_key(ft->seed, &p->src, p->sport, &p->dst, p->dport, p->proto);
+	rev = dir_key(ft->seed, &p->dst, p->dport, &p->src, p->sport, p->proto);
+	for (int i = 0; i < 4; i++) {
+		if (set[i] == fwd)
+			return 1;
+		if (set[i] == rev)
+			return 2;
+	}
+	return 0;
+}
+
 static void release(struct ew_flowtab *ft, uint32_t i, int reason)
 {
 	struct ew_ft_entry *x = &ft->e[i];
 
+	remember(ft, x, reason);
 	if (x->f.end_reason == EW_END_NONE)
 		x->f.end_reason = (uint8_t)reason;
 	if (ft->on_end)
@@ -208,15 +285,33 @@ static uint32_t alloc_entry(struct ew_flowtab *ft)
 	}
 	if (ft->hwm < ft->max)
 		return ++ft->hwm;
-	/* Full: evict the flow idle longest among the heads of the idle lists. */
-	uint32_t victim = 0;
-	for (int l = 0; l < L_COUNT; l++) {
+	/* Full: closed flows go first, then half-open handshakes (a SYN flood evicts its
+	 * own), then flows nobody answered (looked for near the idle end of each list),
+	 * and only then the flow idle longest; so that a flood of new tuples cannot push
+	 * out the established flows it shares the table with. */
+	uint32_t victim = ft->list[L_CLOSED].head;
+
+	if (victim == 0)
+		victim = ft->list[L_SYN].head;
+	for (int l = 0; victim == 0 && l < L_COUNT; l++) {
+		uint32_t k = ft->list[l].head;
+
+		for (int n = 0; k && n < 16; n++, k = ft->e[k].lnext)
+			if (ft->e[k].f.pkts[1] == 0) {
+				victim = k;
+				break;
+			}
+	}
+	for (int l = 0; victim == 0 && l < L_COUNT; l++) {
 		uint32_t h = ft->list[l].head;
 
 		if (h && (victim == 0 || ft->e[h].f.last_us < ft->e[victim].f.last_us))
 			victim = h;
 	}
 	ft->st.evicted++;
+	if (ft->e[victim].f.pkts[1] && list_for(&ft->e[victim]) != L_SYN &&
+	    list_for(&ft->e[victim]) != L_CLOSED)
+		ft->st.evicted_answered++;
 	release(ft, victim, EW_END_EVICTED);
 	i = ft->free_head;
 	ft->free_head = ft->e[i].hnext;
@@ -356,6 +451,16 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 		x = &ft->e[i];
 		init_flow(x, p, ts);
 		x->hash = h;
+		if (!x->orient_fixed && !is_icmp(p->proto)) {
+			int who = recall(ft, h, p);
+
+			if (who) {
+				if ((who == 1) != (ew_addr_eq(&x->f.src, &p->src) && x->f.sport == p->sport))
+					swap_orientation(x);
+				x->orient_fixed = 1;
+				ft->st.remembered++;
+			}
+		}
 		x->hnext = ft->bucket[h & ft->mask];
 		ft->bucket[h & ft->mask] = i;
 		d = ew_addr_eq(&x->f.src, &p->src) && x->f.sport == p->sport ? 0 : 1;

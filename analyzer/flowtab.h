@@ -4,10 +4,12 @@
  * Packets are matched to flows in both directions; a new flow gets its initiator from
  * the first SYN (a SYN-ACK seen first makes its receiver the initiator; a later SYN
  * from the other side corrects a mid-stream guess), else from the first packet corrected
- * by port heuristics. TCP state (handshake, FIN, RST) picks the idle timeout. All memory
- * is reserved by _new for at most max_flows flows; when full, the flow idle longest is
- * evicted (counted). Nothing is allocated per packet. The hash is seeded at random so
- * that hostile traffic cannot aim at one chain. */
+ * by port heuristics, or by the memory of a flow that left the table mid-stream. TCP
+ * state (handshake, FIN, RST) picks the idle timeout. All memory is reserved by _new for
+ * at most max_flows flows; when full, a closed flow, a half-open one, one nobody
+ * answered, and only then the one idle longest is evicted (counted). Nothing is
+ * allocated per packet. The hash is seeded at random so that hostile traffic cannot aim
+ * at one chain. */
 #ifndef EW_FLOWTAB_H
 #define EW_FLOWTAB_H
 
@@ -26,7 +28,11 @@ struct ew_ft_conf {
 	uint64_t seed;             /* hash seed; 0 picks one at random */
 };
 
-/* Defaults: 1M flows, TCP 300 s, handshake 60 s, closed 10 s, UDP 60 s, other 60 s,
+/* The default flows.max: a quarter of the memory available now at ~1 KB a flow, between
+ * 262,144 and 16,777,216. */
+uint32_t ew_ft_default_flows(void);
+
+/* Defaults: flows from the memory available (above), TCP 300 s, handshake 60 s, closed 10 s, UDP 60 s, other 60 s,
  * active 30 min. */
 void ew_ft_conf_default(struct ew_ft_conf *c);
 
@@ -61,6 +67,8 @@ struct ew_flowtab;
 
 struct ew_flowtab_stats {
 	uint64_t created, expired, evicted, active_reports;
+	uint64_t evicted_answered;     /* evictions of flows answered and not closed */
+	uint64_t remembered;           /* flows picked up again, oriented from memory */
 	uint32_t live, peak;
 };
 

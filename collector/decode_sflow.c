@@ -90,16 +90,27 @@ void ew_sflow_free(struct ew_sflow_session *s)
 	free(s);
 }
 
-/* Sequence numbers per (agent, sub-agent), in a direct-mapped table: O(1) per datagram.
- * Two agents that share a slot take turns (counted as evictions); their sequence
- * tracking restarts rather than reporting false gaps. */
+/* Sequence numbers per (agent, sub-agent), in a seeded table where an agent has 4 places:
+ * O(1) per datagram. When all 4 are taken by others the one heard from longest ago
+ * makes room (counted as an eviction); its sequence tracking restarts rather than
+ * reporting false gaps. */
 static void sequence(struct ew_sflow_session *s, const struct ew_addr *addr, uint32_t sub_agent,
 		     uint32_t seq, uint64_t now)
 {
 	uint64_t h = ew_hash_addr(addr, sub_agent);
-	struct agent *a;
+	struct agent *a = NULL;
 
-	a = &s->a[h % s->max];
+	/* 4 places: its own, a free one, or the one heard from longest ago */
+	for (uint32_t k = 0; k < 4; k++) {
+		struct agent *x = &s->a[(h + k) % s->max];
+
+		if (!x->used || (x->sub_agent == sub_agent && ew_addr_eq(&x->addr, addr))) {
+			a = x;
+			break;
+		}
+		if (a == NULL || x->last_seen < a->last_seen)
+			a = x;
+	}
 	if (a->used && a->sub_agent == sub_agent && ew_addr_eq(&a->addr, addr)) {
 		if (seq != a->seq_next) {
 			uint32_t gap = seq - a->seq_next;

@@ -55,8 +55,8 @@ struct udp_src {
 	const struct ew_prefix *allow;
 	uint32_t nallow;
 	uint64_t log_refused_us, log_full_us, log_evicted_us;   /* last such log line */
-	struct ew_sflow_counters *ifc;    /* MAX_IFCOUNTERS, direct-mapped; a collision
-					   * replaces the older interface (counted) */
+	struct ew_sflow_counters *ifc;    /* MAX_IFCOUNTERS, open addressing (8 probes);
+					   * a full neighbourhood replaces one (counted) */
 	uint64_t ifc_replaced;
 	uint32_t nexp;
 	struct mmsghdr msgs[BATCH];
@@ -90,11 +90,22 @@ static void keep_counters(void *arg, const struct ew_sflow_counters *c)
 	if (s->ifc == NULL || !c->has_generic)
 		return;
 	h = ew_hash_addr(&c->agent, (uint64_t)c->sub_agent << 32 | c->if_index);
-	slot = &s->ifc[h % MAX_IFCOUNTERS];
-	if (slot->has_generic && (slot->if_index != c->if_index ||
-				  slot->sub_agent != c->sub_agent ||
-				  !ew_addr_eq(&slot->agent, &c->agent)))
+	/* open addressing, 8 probes: the interface's slot, a free one, or (full
+	 * neighbourhood) the first probed is replaced (counted) */
+	slot = NULL;
+	for (uint32_t k = 0; k < 8; k++) {
+		struct ew_sflow_counters *x = &s->ifc[(h + k) % MAX_IFCOUNTERS];
+
+		if (!x->has_generic || (x->if_index == c->if_index && x->sub_agent == c->sub_agent &&
+					ew_addr_eq(&x->agent, &c->agent))) {
+			slot = x;
+			break;
+		}
+	}
+	if (slot == NULL) {
+		slot = &s->ifc[h % MAX_IFCOUNTERS];
 		s->ifc_replaced++;
+	}
 	*slot = *c;
 }
 

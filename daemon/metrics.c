@@ -142,6 +142,23 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	one(o, "eastwatch_sflow_samples_total", "counter", "sFlow flow samples received.",
 	    ps.samples);
 	one(o, "eastwatch_flows_total", "counter", "Flows (bidirectional) seen.", ps.flows);
+	{
+		struct ew_flowtab_stats fs;
+		uint32_t max;
+
+		ew_pipeline_flow_stats(v->p, &fs, &max);
+		one(o, "eastwatch_flow_table_flows", "gauge", "Flows in the table now.", fs.live);
+		one(o, "eastwatch_flow_table_max", "gauge", "Flows the table holds at most (flows.max).",
+		    max);
+		one(o, "eastwatch_flow_table_evicted_total", "counter",
+		    "Flows evicted to make room in a full table.", fs.evicted);
+		one(o, "eastwatch_flow_table_evicted_answered_total", "counter",
+		    "Open flows that had been answered, evicted from a full table (blind spots).",
+		    fs.evicted_answered);
+		one(o, "eastwatch_flow_table_remembered_total", "counter",
+		    "Flows picked up again mid-stream and oriented from the memory of evicted ones.",
+		    fs.remembered);
+	}
 	one(o, "eastwatch_flows_judged_total", "counter", "Flows judged against the policy.",
 	    ps.judged);
 	one(o, "eastwatch_violations_total", "counter", "Flows the policy denies.", ps.violations);

@@ -85,6 +85,7 @@ struct ew_pipeline {
 	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
 	uint64_t edges_saved_us;
 	struct ew_flowtab *ft;
+	uint64_t ft_evicted_seen, ft_alerted_us;   /* table pressure: last look, last alert */
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
 	struct ew_pairing *pairing;
@@ -154,6 +155,7 @@ void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final);
+static void table_pressure(struct ew_pipeline *p);
 static void on_paired(void *arg, const struct ew_flow *f);
 static void on_scan(void *arg, const struct ew_scan_report *r);
 
@@ -992,6 +994,8 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 	struct ew_pipeline *p = arg;
 
 	if (final) {
+		if (e->f.end_reason == EW_END_EVICTED)
+			table_pressure(p);
 		if ((e->f.proto == 6 && (e->tcp & EW_TCP_SYN) && !(e->tcp & EW_TCP_EST)) ||
 		    (e->f.proto == 17 && e->f.pkts[1] == 0))
 			scan_probe(p, e, EW_SCAN_FAILED);
@@ -1068,6 +1072,50 @@ static void on_paired(void *arg, const struct ew_flow *rf)
  * windows) runs in time order at the time it falls due, as a live sensor's would, so a
  * replay judges, stamps and throttles as the sensor would have: a gap in a capture is no
  * reason to judge late. */
+/* A full flow table evicting flows that were answered and open is blind in part: said,
+ * as a self-alert (at most one a minute) and in /metrics, never silent. */
+static void table_pressure(struct ew_pipeline *p)
+{
+	struct ew_flowtab_stats fs;
+	struct ew_alert a;
+	char msg[512];
+	struct ew_buf mb;
+	uint64_t n;
+
+	ew_flowtab_stats(p->ft, &fs);
+	n = fs.evicted_answered - p->ft_evicted_seen;
+	if (n == 0 || (p->ft_alerted_us && p->now < p->ft_alerted_us + 60 * EW_USEC))
+		return;
+	p->ft_evicted_seen = fs.evicted_answered;
+	p->ft_alerted_us = p->now;
+	memset(&a, 0, sizeof(a));
+	a.ts_us = p->now;
+	a.action = "flow-table-full";
+	a.rule = "flow-table";
+	a.decided_by = "detector";
+	a.severity = EW_SEV_HIGH;
+	a.app = "Unknown";
+	a.app_ecs = "unknown";
+	a.app_source = EW_APP_NONE;
+	a.observer_name = p->c.sensor;
+	a.repeats = n;
+	ew_buf_init(&mb, msg, sizeof(msg));
+	ew_buf_puts(&mb, "the flow table is full (");
+	ew_buf_u64(&mb, p->c.ft.max_flows);
+	ew_buf_puts(&mb, " flows): ");
+	ew_buf_u64(&mb, n);
+	ew_buf_puts(&mb, " open, answered flows evicted since the last report (");
+	ew_buf_u64(&mb, fs.evicted);
+	ew_buf_puts(&mb, " evictions in all); flows picked up again are oriented from memory, "
+		    "but what they said while out of the table was not seen: raise flows.max");
+	a.message = msg;
+	a.alert_id = ew_alert_id(&a, 60 * EW_USEC);
+	count_rule(p, a.action);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, &a);
+	ew_warn("%s", msg);
+}
+
 static void advance(struct ew_pipeline *p, uint64_t t)
 {
 	if (p->next_expire == 0)
@@ -1412,6 +1460,13 @@ void ew_pipeline_finish(struct ew_pipeline *p)
 void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out)
 {
 	*out = p->st;
+}
+
+void ew_pipeline_flow_stats(const struct ew_pipeline *p, struct ew_flowtab_stats *out,
+			    uint32_t *max)
+{
+	ew_flowtab_stats(p->ft, out);
+	*max = p->c.ft.max_flows;
 }
 
 void ew_pipeline_rule_counts(const struct ew_pipeline *p,

@@ -119,6 +119,10 @@ void ew_pipeline_finish(struct ew_pipeline *p);
 const struct ew_policy *ew_pipeline_set_policy(struct ew_pipeline *p, const struct ew_policy *pol);
 
 void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out);
+/* The flow table's counters and its size. */
+struct ew_flowtab_stats;
+void ew_pipeline_flow_stats(const struct ew_pipeline *p, struct ew_flowtab_stats *out,
+			    uint32_t *max);
 /* Alerts sent per rule name, for the summary: calls fn for each. */
 void ew_pipeline_rule_counts(const struct ew_pipeline *p,
 			     void (*fn)(void *arg, const char *rule, uint64_t n), void *arg);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for analyzer/flowtab: both directions, initiators, TCP state, timeouts,
  * active reports and eviction at the bound. */
+#include <stdio.h>
 #include <string.h>
 
 #include "analyzer/flowtab.h"
@@ -207,6 +208,91 @@ START_TEST(bound_evicts_oldest)
 }
 END_TEST
 
+/* One established session whose ports mislead the heuristic: the client's source port
+ * 9000 is a common service port, the server's 45000 is ephemeral. */
+static void session(struct ew_flowtab *ft, int k, uint64_t ts)
+{
+	char c[32], s[32];
+	struct ew_flow_pkt p[3];
+	int dir, created;
+
+	snprintf(c, sizeof(c), "198.18.1.%d", k);
+	snprintf(s, sizeof(s), "198.18.2.%d", k);
+	p[0] = pkt(c, 9000, s, 45000, 6, EW_TH_SYN);
+	p[1] = pkt(s, 45000, c, 9000, 6, EW_TH_SYN | EW_TH_ACK);
+	p[2] = pkt(c, 9000, s, 45000, 6, EW_TH_ACK);
+	for (int i = 0; i < 3; i++)
+		ew_flowtab_packet(ft, &p[i], ts + (uint64_t)i, &dir, &created);
+}
+
+/* A data packet of session k from its server; returns the flow's initiator octet. */
+static int server_speaks(struct ew_flowtab *ft, int k, uint64_t ts, int *created)
+{
+	char c[32], s[32];
+	struct ew_flow_pkt p;
+	struct ew_ft_entry *e;
+	int dir;
+
+	snprintf(c, sizeof(c), "198.18.1.%d", k);
+	snprintf(s, sizeof(s), "198.18.2.%d", k);
+	p = pkt(s, 45000, c, 9000, 6, EW_TH_ACK | EW_TH_PSH);
+	e = ew_flowtab_packet(ft, &p, ts, &dir, created);
+	return e->f.src.a[14];
+}
+
+/* A random-tuple SYN flood that fills the table evicts its own half-open flows, never
+ * the established sessions sharing the table. */
+START_TEST(syn_flood_spares_established)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 64);
+	struct ew_flowtab_stats st;
+	int created;
+
+	for (int k = 1; k <= 20; k++)
+		session(ft, k, 1 * S + (uint64_t)k * 10);
+	for (uint32_t i = 0; i < 10000; i++) {
+		struct ew_flow_pkt p;
+		char a[32];
+		int dir, c;
+
+		snprintf(a, sizeof(a), "198.19.%u.%u", (i >> 8) & 255, i & 255);
+		p = pkt(a, (uint16_t)(1024 + i), "198.18.2.1", (uint16_t)(i % 60000 + 1), 6, EW_TH_SYN);
+		ew_flowtab_packet(ft, &p, 2 * S + i, &dir, &c);
+	}
+	ew_flowtab_stats(ft, &st);
+	ck_assert_uint_gt(st.evicted, 9000);
+	ck_assert_uint_eq(st.evicted_answered, 0);
+	for (int k = 1; k <= 20; k++) {
+		ck_assert_int_eq(server_speaks(ft, k, 3 * S, &created), 1);   /* 198.18.1.k */
+		ck_assert_int_eq(created, 0);
+	}
+	ew_flowtab_free(ft);
+}
+END_TEST
+
+/* An established session pushed out of a full table by other established sessions is
+ * picked up again mid-stream with its initiator from memory, not from its ports. */
+START_TEST(evicted_session_keeps_its_initiator)
+{
+	struct ended x = { 0 };
+	struct ew_flowtab *ft = table(&x, 16);
+	struct ew_flowtab_stats st;
+	int created;
+
+	session(ft, 1, 1 * S);
+	for (int k = 2; k <= 40; k++)
+		session(ft, k, 2 * S + (uint64_t)k * 10);
+	ew_flowtab_stats(ft, &st);
+	ck_assert_uint_gt(st.evicted_answered, 0);
+	ck_assert_int_eq(server_speaks(ft, 1, 3 * S, &created), 1);
+	ck_assert_int_eq(created, 1);
+	ew_flowtab_stats(ft, &st);
+	ck_assert_uint_eq(st.remembered, 1);
+	ew_flowtab_free(ft);
+}
+END_TEST
+
 START_TEST(icmp_echo_pairs)
 {
 	struct ended x = { 0 };
@@ -242,6 +328,8 @@ static Suite *flowtab_suite(void)
 	tcase_add_test(t, active_timeout_reports_and_keeps);
 	tcase_add_test(t, bound_evicts_oldest);
 	tcase_add_test(t, icmp_echo_pairs);
+	tcase_add_test(t, syn_flood_spares_established);
+	tcase_add_test(t, evicted_session_keeps_its_initiator);
 	suite_add_tcase(s, t);
 	return s;
 }

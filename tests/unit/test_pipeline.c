@@ -27,6 +27,7 @@ static int resolve(void *arg, const char *name)
 }
 
 static int risk_on;
+static uint32_t ft_max;      /* flows.max for the next start(), 0: the default */
 
 static void start(const char *policy_text)
 {
@@ -51,6 +52,8 @@ static void start(const char *policy_text)
 	ck_assert_int_eq(ew_sinkset_add(sinks, ew_conf_root(sinkdoc), NULL, &err), 0);
 	ew_pipeline_conf_default(&pc);
 	pc.sensor = "unit";
+	if (ft_max)
+		pc.ft.max_flows = ft_max;
 	if (!risk_on)   /* policy tests count policy alerts: the risk detector stays out */
 		memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
 	pl = ew_pipeline_new(&pc, cls, pol, sinks, &err);
@@ -126,6 +129,104 @@ static const char *policy_apps =
 	"deny:\n"
 	"  - { name: ssh-between-servers, from: [web, app, db, lab], to: any, apps: [SSH], severity: critical }\n"
 	"default: { action: deny, severity: high }\n";
+
+/* Alerts (JSON lines) whose source address begins with prefix, and those whose action
+ * is action. */
+static uint32_t count_lines(const char *needle)
+{
+	char line[16384];
+	uint32_t n = 0;
+	FILE *f;
+
+	ew_sinkset_flush(sinks, 0);
+	f = fopen(out, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static const char *policy_high_port =
+	"groups:\n"
+	"  web: { members: [198.18.1.0/24] }\n"
+	"  app: { members: [198.18.2.0/24] }\n"
+	"allow:\n"
+	"  - { name: web-to-app, from: web, to: app, services: [tcp/45000] }\n"
+	"default: { action: deny, severity: high }\n";
+
+/* Session k: client 198.18.1.k:9000 (a common service port) to server 198.18.2.k:45000
+ * (an ephemeral one): the ports point the wrong way, only the SYN tells. */
+static void session_open(int k, uint64_t ts)
+{
+	char c[32], s[32];
+
+	snprintf(c, sizeof(c), "198.18.1.%d", k);
+	snprintf(s, sizeof(s), "198.18.2.%d", k);
+	tcp(c, 9000, s, 45000, EW_TH_SYN, NULL, ts);
+	tcp(s, 45000, c, 9000, EW_TH_SYN | EW_TH_ACK, NULL, ts + 100);
+	tcp(c, 9000, s, 45000, EW_TH_ACK, NULL, ts + 200);
+	tcp(c, 9000, s, 45000, EW_TH_ACK | EW_TH_PSH, "hello", ts + 300);
+}
+
+static void session_talk(int k, uint64_t ts)
+{
+	char c[32], s[32];
+
+	snprintf(c, sizeof(c), "198.18.1.%d", k);
+	snprintf(s, sizeof(s), "198.18.2.%d", k);
+	tcp(s, 45000, c, 9000, EW_TH_ACK | EW_TH_PSH, "server says", ts);
+	tcp(c, 9000, s, 45000, EW_TH_ACK | EW_TH_PSH, "client says", ts + 100);
+}
+
+/* Permitted long-lived sessions share a full table with a random-tuple SYN flood: the
+ * flood is judged (it is denied), the sessions raise nothing. */
+START_TEST(syn_flood_fills_the_table_permitted_sessions_stay_quiet)
+{
+	ft_max = 64;
+	start(policy_high_port);
+	for (int k = 1; k <= 20; k++)
+		session_open(k, 1 * S + (uint64_t)k * 1000);
+	for (uint32_t i = 0; i < 600; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.19.%u.%u", i >> 8, i & 255);
+		tcp(a, (uint16_t)(1024 + i), "198.18.2.200", (uint16_t)(2000 + i), EW_TH_SYN, NULL,
+		    2 * S + i * 100);
+	}
+	for (int r = 0; r < 3; r++)
+		for (int k = 1; k <= 20; k++)
+			session_talk(k, (uint64_t)(3 + r * 10) * S + (uint64_t)k * 1000);
+	ew_pipeline_drain(pl);
+	ck_assert_uint_eq(count_lines("\"source\":{\"ip\":\"198.18.1."), 0);
+	ck_assert_uint_eq(count_lines("\"source\":{\"ip\":\"198.18.2."), 0);
+	ck_assert_uint_gt(count_lines("\"source\":{\"ip\":\"198.19."), 0);
+	ck_assert_uint_eq(count_lines("flow-table-full"), 0);   /* nothing answered was lost */
+	stop();
+	ft_max = 0;
+}
+END_TEST
+
+/* More permitted sessions than the table holds: those evicted and picked up again keep
+ * their initiator (no false alert), and the blind spot is said once, as a self-alert. */
+START_TEST(full_table_evicts_sessions_honestly)
+{
+	ft_max = 16;
+	start(policy_high_port);
+	for (int k = 1; k <= 60; k++)
+		session_open(k, 1 * S + (uint64_t)k * 1000);
+	for (int r = 0; r < 3; r++)
+		for (int k = 1; k <= 60; k++)
+			session_talk(k, (uint64_t)(3 + r * 10) * S + (uint64_t)k * 1000);
+	ew_pipeline_drain(pl);
+	ck_assert_uint_eq(count_lines("\"source\":{\"ip\":\"198.18.2."), 0);
+	ck_assert_uint_eq(count_lines("\"source\":{\"ip\":\"198.18.1."), 0);
+	ck_assert_uint_ge(count_lines("\"action\":\"flow-table-full\""), 1);
+	ck_assert_uint_le(count_lines("\"action\":\"flow-table-full\""), 2);
+	stop();
+	ft_max = 0;
+}
+END_TEST
 
 START_TEST(ssh_alerts_while_open)
 {
@@ -541,6 +642,8 @@ static Suite *pipeline_suite(void)
 	TCase *t = tcase_create("pipeline");
 
 	tcase_set_timeout(t, 60);
+	tcase_add_test(t, syn_flood_fills_the_table_permitted_sessions_stay_quiet);
+	tcase_add_test(t, full_table_evicts_sessions_honestly);
 	tcase_add_test(t, ssh_alerts_while_open);
 	tcase_add_test(t, denied_whatever_the_app_alerts_with_evidence);
 	tcase_add_test(t, held_alert_names_the_app);
