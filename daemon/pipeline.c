@@ -18,8 +18,8 @@
 #include <string.h>
 
 #define MAX_RULE_COUNTS 512
-#define PENDING_MAX 65536      /* flows waiting for their application at once */
-#define HELD_MAX 1024          /* policy alerts of scan suspects waiting at once */
+#define PENDING_MAX (p->pending_max)   /* flows waiting for their application at once */
+#define HELD_MAX (p->held_max)         /* policy alerts of scan suspects waiting at once */
 #define HELD_ARENA 1536
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
@@ -85,6 +85,7 @@ struct ew_pipeline {
 	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
 	uint64_t edges_saved_us;
 	struct ew_flowtab *ft;
+	uint32_t pending_max, held_max;
 	uint64_t ft_evicted_seen, ft_alerted_us;   /* table pressure: last look, last alert */
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
@@ -182,11 +183,14 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 		}
 	}
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
-	p->frag = ew_frag_new(16384, c->frag_ttl_us);
+	p->pending_max = c->pending_max ? c->pending_max : 65536;
+	p->held_max = c->held_max ? c->held_max : 1024;
+	p->frag = ew_frag_new(c->frag_slots ? c->frag_slots : 16384, c->frag_ttl_us);
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
 	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
-	p->pairing = ew_pairing_new(65536, 2 * EW_USEC, on_paired, p);
+	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : 65536, 2 * EW_USEC,
+				    on_paired, p);
 	if (c->scan_enabled) {
 		p->scan = ew_scan_new(&c->scan, on_scan, p);
 		p->held = calloc(HELD_MAX, sizeof(*p->held));

@@ -30,6 +30,10 @@ struct ew_pipeline_conf {
 	uint64_t throttle_window_us;
 	uint32_t throttle_keys;
 	uint64_t frag_ttl_us;
+	/* Table sizes (0: the default): export records waiting for their other direction
+	 * (65,536), flows waiting for their application (65,536), policy alerts of scan
+	 * suspects held (1,024), fragment slots (16,384). The fuzzer makes them small. */
+	uint32_t pairing_max, pending_max, held_max, frag_slots;
 	uint64_t judge_within_us;      /* a flow whose verdict waits for its application is
 					* judged with the port guess after this long (0: wait
 					* for nDPI or the flow's end) */

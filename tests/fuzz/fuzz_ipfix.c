@@ -17,6 +17,14 @@ static void sink(void *arg, const struct ew_nf_record *r)
 	(void)arg;
 }
 
+static void evicted(void *arg, const struct ew_exporter_key *ex, int what, uint32_t n)
+{
+	(void)arg;
+	(void)ex;
+	(void)what;
+	(void)n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ew_ipfix_conf c;
@@ -32,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.max_fields = 64;
 	c.template_lifetime_us = 50;
 	s = ew_ipfix_new(&c);
+	ew_ipfix_on_evict(s, evicted, NULL);
 	memset(ex, 0, sizeof(ex));
 	ew_addr_parse(&ex[0].addr, "198.18.0.1");
 	ew_addr_parse(&ex[1].addr, "fd18::1");
@@ -47,6 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(dg, data + off, n);
 		ew_ipfix_decode(s, &ex[i & 1], dg, n, now, sink, NULL);
 		free(dg);
+		if ((i & 7) == 7)
+			ew_ipfix_expire(s, now);    /* the once-a-second sweep */
 		off += n;
 		now += 10;
 	}

@@ -129,6 +129,32 @@ def main():
                 rel = os.path.relpath(os.path.join(root, name), exp).replace("/", "_")
                 with open(os.path.join(out, "ipfix", rel), "wb") as fo:
                     fo.write(seed)
+    # a template flood (issue 17): datagrams defining 256 templates each, then data
+    flood = b""
+    for k in range(6):
+        recs = b"".join(struct.pack(">HHHH", i, 1, 8, 4) for i in range(256, 512))
+        st = struct.pack(">HH", 2, 4 + len(recs)) + recs
+        msg = struct.pack(">HHIII", 10, 16 + len(st), 0, k, k % 3) + st
+        flood += struct.pack(">H", len(msg)) + msg
+    data = struct.pack(">HH", 300, 8) + bytes([198, 18, 1, 1])
+    msg = struct.pack(">HHIII", 10, 16 + len(data), 0, 9, 1) + data
+    flood += struct.pack(">H", len(msg)) + msg
+    with open(os.path.join(out, "ipfix", "template-flood"), "wb") as fo:
+        fo.write(flood)
+    # hostile YAML (issue 17): aliases, nesting, NUL, bad UTF-8, a second document
+    hostile = {
+        "laughs.yaml": b"a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\n"
+                       b"d: [*c, *c, *c, *c]\n",
+        "deep.yaml": b"{" * 200,
+        "nul.yaml": b"groups:\n  g: { members: [198.18.0.1] }\nx: a\0b\n",
+        "escnul.yaml": b'groups:\n  g: { description: "a\\0b", members: [198.18.0.1] }\n',
+        "utf8.yaml": b"groups:\n  g\xff: { members: [198.18.0.1] }\n",
+        "two.yaml": b"deny:\n  - { name: a, from: any, to: any }\n---\ndeny: []\n",
+        "range6.yaml": b'groups:\n  all: { members: ["::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"] }\n',
+    }
+    for name, text in hostile.items():
+        with open(os.path.join(out, "policy", "hostile-" + name), "wb") as f:
+            f.write(text)
     merged = b""
     rules = os.path.join(src, "rules.d")
     for name in sorted(os.listdir(rules)):
