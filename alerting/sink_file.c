@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sink_file - alerts as JSON lines on stdout or appended to a file.
  *
- * Options: path ("-" for stdout). Lines are buffered and written out on flush, which the
- * daemon calls several times a second and at shutdown; a write error is counted and
- * reported on the next flush. SIGHUP reopens the file (logrotate's create mode). */
+ * Options: path ("-" for stdout). Each alert line is written to a file as it comes (one
+ * write: a SIGKILL loses none; the kernel has it), to stdout in 64 KB writes or on flush,
+ * which the daemon calls several times a second and at shutdown; a write error is counted
+ * and reported on the next flush. SIGHUP reopens the file (logrotate's create mode). */
 #include "alerting/fmt_json.h"
 #include "alerting/spool.h"
 #include "alerting/sink.h"
@@ -21,7 +22,7 @@ struct file_sink {
 	int is_stdout;
 	char path[512];
 	char line[16384];
-	char iobuf[1 << 16];     /* lines are written out in 64 KB writes, or on flush */
+	char iobuf[1 << 16];     /* stdout: written out in 64 KB writes, or on flush */
 };
 
 /* Append to path; a file this creates as root for the service user is given to that user,
@@ -76,7 +77,7 @@ static int file_open(void **st, const struct ew_conf_node *c, const struct ew_si
 			return EW_E_IO;
 		}
 	}
-	setvbuf(s->f, s->iobuf, _IOFBF, sizeof(s->iobuf));
+	setvbuf(s->f, s->iobuf, s->is_stdout ? _IOFBF : _IOLBF, sizeof(s->iobuf));
 	*st = s;
 	return EW_OK;
 }
@@ -120,7 +121,7 @@ static void file_reopen(void *st)
 	}
 	fclose(s->f);
 	s->f = f;
-	setvbuf(s->f, s->iobuf, _IOFBF, sizeof(s->iobuf));
+	setvbuf(s->f, s->iobuf, s->is_stdout ? _IOFBF : _IOLBF, sizeof(s->iobuf));
 }
 
 static void file_close(void *st)

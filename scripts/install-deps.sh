@@ -12,7 +12,7 @@ TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tc
       libndpi-bin tshark softflowd pmacct nfdump hyperfine
       rsyslog rsyslog-openssl python3-aiosmtpd kcat graphviz samba smbclient
       slapd ldap-utils krb5-kdc krb5-admin-server krb5-user mariadb-server mariadb-client
-      postgresql telnetd telnet inetutils-inetd netcat-openbsd tcpreplay
+      postgresql telnetd telnet inetutils-inetd netcat-openbsd tcpreplay logrotate
       xrdp freerdp2-x11 tigervnc-standalone-server tigervnc-viewer xvfb xauth)
 PKGS=("${BUILD[@]}")
 [ "${1:-}" = "--test" ] && PKGS+=("${TEST[@]}")

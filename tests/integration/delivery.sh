@@ -219,11 +219,44 @@ grep -q "kafka: producer replaced" "$T/run1.log" &&
 grep -q "spooled\|waiting in" "$T/run1.log" && ok "alerts were spooled during the outage" ||
 	bad "nothing was spooled during the outage: $(tail -5 "$T/run1.log")"
 start_ew "$T/run2.log" "$P_NF" || exit 1
+
+# --- chaos: a receiver stopped at random, the daemon SIGKILLed at a random moment and
+# started again on the same spools, three times over; the check below wants every alert
+# the file sink wrote (written as each is decided) at every receiver at least once
+rnd() { awk -v r="$RANDOM" -v lo="$1" -v hi="$2" 'BEGIN { printf "%.1f", lo + (r % 1000) / 1000 * (hi - lo) }'; }
+kills=0
+for round in 1 2 3; do
+	sleep "$(rnd 1 3)"
+	down=$((RANDOM % 4))
+	case $down in
+	0) kill "$RS_tcp"; wait "$RS_tcp" 2>/dev/null ;;
+	1) kill "$HOOK"; wait "$HOOK" 2>/dev/null ;;
+	2) kill "$SMTP"; wait "$SMTP" 2>/dev/null ;;
+	3) mock "down 1"; mock "down 2"; mock "down 3" ;;
+	esac
+	sleep "$(rnd 0.3 2.5)"
+	kill -KILL "$EWPID"
+	wait "$EWPID" 2>/dev/null
+	kills=$((kills + 1))
+	start_ew "$T/run2.log" "$P_NF" || exit 1
+	sleep "$(rnd 0.5 2)"
+	case $down in
+	0) start_rsyslog tcp; wait_port "$P_TCP" ;;
+	1) start_hook; wait_port "$P_HOOK" ;;
+	2) start_smtp; wait_port "$P_SMTP" ;;
+	3) mock "up 1"; mock "up 2"; mock "up 3" ;;
+	esac
+done
+echo "     chaos: $kills SIGKILLs, each with a receiver down"
 wait "$STREAM"
 sleep 3
 stop_ew && ok "run exits 0 on SIGTERM at the end" || bad "second run exit status"
 start_ew "$T/run3.log" "$P_NF" || exit 1   # whatever is still spooled goes now
-sleep 8
+for _ in $(seq 120); do     # until every spool is empty (a spool delivered is truncated)
+	[ -z "$(find "$T/spool" -name '*.spool' -size +0c)" ] && break
+	sleep 0.5
+done
+sleep 1
 stop_ew
 
 # --- every alert of the file sink at every receiver
