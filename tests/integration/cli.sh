@@ -209,6 +209,7 @@ open(d + "/escnul.yaml", "w").write('sensor:\n  name: "ab\\0cd"\n')
 open(d + "/port.yaml", "w").write('metrics: { listen: "127.0.0.1:99999" }\n')
 open(d + "/nohost.yaml", "w").write('metrics: { listen: nohost }\n')
 open(d + "/user.yaml", "w").write('user: no-such-user-here\n')
+open(d + "/retry.yaml", "w").write('sinks:\n  - { type: syslog, address: "127.0.0.1:514", retry_min: 0s }\n')
 PYEOF
 truncate -s 100M "$T/hostile/huge.yaml"
 mkdir -p "$T/laughs" && mv "$T/hostile/laughs.yaml" "$T/laughs/00.yaml"
@@ -216,7 +217,8 @@ expect 1 "billion laughs in a policy file" -- timeout 10 "$EW" check --rules "$T
 has "$T/err" "laughs/00.yaml:[0-9]+:[0-9]+: aliases expand to more than" "alias expansion bounded"
 for c in "deep:1:65: nested deeper than 64" "nul:3:8: " "utf8:3:8: " \
 	 "escnul:2:9: a NUL character" "port:1:20: " "nohost:1:20: " \
-	 "user:1:7: no such user" "huge:1:1: larger than 16 MB"; do
+	 "user:1:7: no such user" "huge:1:1: larger than 16 MB" \
+	 "retry:2:58: retry_min must be at least 10ms"; do
 	f=${c%%:*}
 	expect 1 "hostile $f.yaml" -- timeout 10 "$EW" check --config "$T/hostile/$f.yaml" --rules "$RULES"
 	has "$T/err" "hostile/$f.yaml:${c#*:}" "hostile $f.yaml refused at its cause"

@@ -17,6 +17,7 @@
 # file readable by others is refused without showing the secret; three sensors sharing
 # their throttle through redis-server raise each incident once.
 # usage: delivery.sh EASTWATCH SOURCE_DIR KAFKA_MOCK [OUTAGE_SECONDS]
+#   CHAOS_ROUNDS=N   SIGKILL rounds of the chaos phase (default 3)
 set -uo pipefail
 EW=$1
 SRC=$2
@@ -190,7 +191,8 @@ stop_ew() {
 
 # --- the stream, the outage, the restart
 RATE=40
-DUR=$((OUTAGE + 40))
+ROUNDS=${CHAOS_ROUNDS:-3}     # bench/chaos.sh runs many more
+DUR=$((OUTAGE + 40 + ROUNDS * 6))
 start_ew "$T/run1.log" "$P_NF" || exit 1
 $PY "$RECV/nf5_stream.py" 127.0.0.1 "$P_NF" "$RATE" "$DUR" >"$T/stream.out" &
 STREAM=$!
@@ -225,7 +227,7 @@ start_ew "$T/run2.log" "$P_NF" || exit 1
 # the file sink wrote (written as each is decided) at every receiver at least once
 rnd() { awk -v r="$RANDOM" -v lo="$1" -v hi="$2" 'BEGIN { printf "%.1f", lo + (r % 1000) / 1000 * (hi - lo) }'; }
 kills=0
-for round in 1 2 3; do
+for round in $(seq "$ROUNDS"); do
 	sleep "$(rnd 1 3)"
 	down=$((RANDOM % 4))
 	case $down in

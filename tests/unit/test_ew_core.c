@@ -13,6 +13,7 @@
 #include "core/ew_addr.h"
 #include "core/ew_buf.h"
 #include "core/ew_conf.h"
+#include "core/ew_hash.h"
 #include "core/ew_time.h"
 
 START_TEST(addresses_and_prefixes)
@@ -357,6 +358,32 @@ START_TEST(yaml_loader_bounds)
 }
 END_TEST
 
+/* The seeded hash spreads what an attacker can choose: every address of a /16 into 4,096
+ * buckets (16 each on average; the exporter table's old hash put a /16 in one slot), and
+ * two seeds place the same key differently. */
+START_TEST(seeded_hash_spreads_a_slash16)
+{
+	static uint32_t load[4096];
+	uint32_t max = 0, same = 0;
+
+	for (uint32_t i = 0; i < 65536; i++) {
+		struct ew_addr a;
+		uint8_t v4[4] = { 198, 18, (uint8_t)(i >> 8), (uint8_t)i };
+		uint32_t b;
+
+		ew_addr_from_v4(&a, v4);
+		b = (uint32_t)ew_hash_addr(&a, 0xe4) & 4095;
+		if (++load[b] > max)
+			max = load[b];
+		same += (ew_addr_hash(&a, 1) & 4095) == (ew_addr_hash(&a, 2) & 4095);
+	}
+	ck_assert_uint_le(max, 48);
+	ck_assert_uint_lt(same, 100);
+	ck_assert_uint_ne(ew_hash_seed(), 0);
+	ck_assert_uint_ne(ew_hash_bytes(ew_hash_seed(), "ab", 2), ew_hash_bytes(ew_hash_seed(), "ba", 2));
+}
+END_TEST
+
 START_TEST(host_and_port)
 {
 	char h[64];
@@ -399,6 +426,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, yaml_refuses_what_it_would_not_read_whole);
 	tcase_add_test(t, yaml_loader_bounds);
+	tcase_add_test(t, seeded_hash_spreads_a_slash16);
 	tcase_add_test(t, durations_and_times);
 	tcase_add_test(t, buffers);
 	tcase_add_test(t, numbers_in_every_buffer);

@@ -428,6 +428,45 @@ START_TEST(sigkill_with_brokers_down_loses_nothing)
 }
 END_TEST
 
+static int up_within(struct ew_sinkset *set, int want, int secs)
+{
+	struct ew_sink_stats st;
+
+	for (int i = 0; i < secs * 20; i++) {
+		ew_sinkset_stats(set, 0, &st);
+		if (st.up == want)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* eastwatch_sink_up follows the brokers: 0 while librdkafka reports every broker down
+ * (it stayed 1: librdkafka retries on its own for delivery_timeout), 1 when one is back,
+ * with no alert needed to find out. */
+START_TEST(up_follows_the_brokers)
+{
+	struct ew_conf *doc;
+	struct ew_sinkset *set;
+	struct ew_alert a = alert_of(0, 0);
+
+	cluster_up("t.up");
+	set = open_sink("t.up", ", options: { reconnect.backoff.max.ms: \"500\" }", &doc);
+	ew_sinkset_emit(set, &a);
+	wait_sent(set, 1);
+	ck_assert(up_within(set, 1, 1));
+	for (int b = 1; b <= 3; b++)
+		rd_kafka_mock_broker_set_down(mc, b);
+	ck_assert_msg(up_within(set, 0, 30), "still up with every broker down");
+	for (int b = 1; b <= 3; b++)
+		rd_kafka_mock_broker_set_up(mc, b);
+	ck_assert_msg(up_within(set, 1, 30), "still down with the brokers back");
+	ew_sinkset_free(set);
+	ew_conf_free(doc);
+	cluster_down();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sink_kafka");
@@ -439,6 +478,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, lone_alerts_go_straight_pairs_wait_in_stage);
 	tcase_add_test(tc, refused_by_librdkafka_reaches_the_topic);
 	tcase_add_test(tc, sigkill_with_brokers_down_loses_nothing);
+	tcase_add_test(tc, up_follows_the_brokers);
 	suite_add_tcase(s, tc);
 	return s;
 }
