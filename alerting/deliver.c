@@ -32,9 +32,9 @@ struct ew_dq {
 	struct ew_spool *spool;
 
 	pthread_mutex_t mu;
-	pthread_cond_t wake, idle;
-	pthread_t thr;
-	int started, stop, in_flight;
+	pthread_cond_t wake, idle, wake_sync;
+	pthread_t thr, syncer;
+	int started, syncer_started, stop, in_flight;
 
 	struct item **ring;   /* queue_max slots */
 	uint32_t head, count, urgent;
@@ -391,6 +391,32 @@ out:
 	free(after);
 }
 
+/* The syncer: every 500 ms what was appended is made durable (fdatasync), whatever the
+ * delivery thread is doing (a Kafka batch may wait 35 s for its reports), and without
+ * holding the lock pushes take (an fdatasync can take tens of milliseconds). */
+static void *syncer(void *arg)
+{
+	struct ew_dq *q = arg;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->stop) {
+		struct timespec ts;
+		int fd = ew_spool_sync_start(q->spool);
+
+		if (fd >= 0) {
+			pthread_mutex_unlock(&q->mu);
+			fdatasync(fd);
+			close(fd);
+			pthread_mutex_lock(&q->mu);
+		}
+		q->last_sync_us = ew_time_mono_us();
+		abs_deadline(&ts, q->last_sync_us + SYNC_EVERY_US);
+		pthread_cond_timedwait(&q->wake_sync, &q->mu, &ts);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
 static void *run(void *arg)
 {
 	struct ew_dq *q = arg;
@@ -404,10 +430,6 @@ static void *run(void *arg)
 
 		if (q->spool)
 			ew_spool_stats(q->spool, &ss);
-		if (q->spool && now - q->last_sync_us >= SYNC_EVERY_US) {
-			ew_spool_sync(q->spool);
-			q->last_sync_us = now;
-		}
 		report_drops(q, 0);
 		if (ss.records && q->count)
 			spill_queue(q);   /* keep order: new alerts go behind the spooled ones */
@@ -496,6 +518,7 @@ int ew_dq_new(struct ew_dq **out, const char *name, const struct ew_dq_conf *dc,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&q->wake, &ca);
 	pthread_cond_init(&q->idle, &ca);
+	pthread_cond_init(&q->wake_sync, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&q->thr, NULL, run, q) != 0) {
 		ew_spool_close(q->spool);
@@ -505,6 +528,8 @@ int ew_dq_new(struct ew_dq **out, const char *name, const struct ew_dq_conf *dc,
 		return ew_err_set(err, "sink %s: cannot start its delivery thread", name);
 	}
 	q->started = 1;
+	if (q->spool)
+		q->syncer_started = pthread_create(&q->syncer, NULL, syncer, q) == 0;
 	*out = q;
 	return EW_OK;
 }
@@ -639,9 +664,12 @@ void ew_dq_free(struct ew_dq *q)
 	pthread_mutex_lock(&q->mu);
 	__atomic_store_n(&q->stop, 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&q->wake);
+	pthread_cond_signal(&q->wake_sync);
 	pthread_mutex_unlock(&q->mu);
 	if (q->started)
 		pthread_join(q->thr, NULL);
+	if (q->syncer_started)
+		pthread_join(q->syncer, NULL);
 	spill_queue(q);
 	report_drops(q, 1);
 	ew_spool_close(q->spool);
@@ -650,6 +678,7 @@ void ew_dq_free(struct ew_dq *q)
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->wake);
 	pthread_cond_destroy(&q->idle);
+	pthread_cond_destroy(&q->wake_sync);
 	free(q);
 }
 

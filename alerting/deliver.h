@@ -5,7 +5,8 @@
  * A sink formats an alert into a payload of its own (a CEF line, a signed-later JSON
  * body, ...) and pushes it; the push never waits for the network. With a spool (the
  * default) the push appends the payload to it (write-ahead: one write, CRC-checked;
- * the delivery thread makes it durable with fdatasync at most every 500 ms), and the
+ * a syncer thread per sink makes it durable with fdatasync every 500 ms, outside the
+ * lock pushes take, whatever the delivery thread is waiting for), and the
  * sink's delivery thread reads batches from the spool, calls the sink's send, and moves
  * the spool's position past what the receiver acknowledged (a Kafka delivery report, a
  * syslog TCP write, an HTTP 2xx, an SMTP 250). So a SIGKILL loses nothing that was

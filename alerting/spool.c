@@ -318,6 +318,20 @@ void ew_spool_discard(struct ew_spool *s)
 	reset_if_empty(s);
 }
 
+int ew_spool_sync_start(struct ew_spool *s)
+{
+	int fd;
+
+	if (!s->dirty)
+		return -1;
+	s->dirty = 0;
+	write_pos(s);
+	fd = dup(s->fd);
+	if (fd < 0)
+		s->dirty = 1;
+	return fd;
+}
+
 int ew_spool_sync(struct ew_spool *s)
 {
 	int rc = EW_OK;

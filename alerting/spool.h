@@ -48,6 +48,10 @@ int ew_spool_commit(struct ew_spool *s, uint64_t cursor, uint64_t nrec);
 /* Give up on everything not yet delivered (unreadable records): counted as corrupt. */
 void ew_spool_discard(struct ew_spool *s);
 int ew_spool_sync(struct ew_spool *s);
+/* The same in two halves, so that the slow part runs without the caller's lock: writes
+ * the position and returns a descriptor of the data (-1 when nothing is new) for the
+ * caller to fdatasync and close. */
+int ew_spool_sync_start(struct ew_spool *s);
 void ew_spool_stats(const struct ew_spool *s, struct ew_spool_stats *out);
 const char *ew_spool_path(const struct ew_spool *s);
 
