@@ -31,9 +31,9 @@ const char *ew_app_source_name(int s)
 
 const char *ew_source_kind_name(int k)
 {
-	static const char *const n[] = { "pcap", "iface", "ipfix", "netflow", "sflow" };
+	static const char *const n[] = { "pcap", "iface", "ipfix", "netflow", "sflow", "flowlog" };
 
-	return k >= 0 && k < 5 ? n[k] : "unknown";
+	return k >= 0 && k < (int)(sizeof(n) / sizeof(n[0])) ? n[k] : "unknown";
 }
 
 /* FNV-1a over the fields, then a 64-bit finalizer (splitmix) so every bit depends on all. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/ew_addr.h"
+#include "core/ew_flow.h"
 
 #define EW_ALERT_MAX_GROUPS 32
 #define EW_ALERT_MAX_RISKS 16
@@ -57,6 +58,9 @@ struct ew_alert {
 	uint32_t nrisks;
 	const char *observer_name;
 	uint8_t observer_type;          /* enum ew_source_kind */
+	uint8_t outcome;                /* enum ew_outcome: event.outcome "failure" when the
+					 * network rejected it (a flow log's REJECT), "success"
+					 * when it let it through (ACCEPT); absent otherwise */
 	uint16_t vlan;
 	uint64_t flow_start_us;
 	uint64_t pkts[2], bytes[2];     /* so far: initiator->responder, back */

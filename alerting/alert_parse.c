@@ -115,6 +115,13 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 	}
 	a->ts_us = (uint64_t)ts;
 	a->severity = (uint8_t)sev;
+	{
+		int absent = 0;
+
+		s = str(r, "event.outcome", &absent);
+		a->outcome = strcmp(s, "failure") == 0 ? EW_OUTCOME_REJECTED :
+			     strcmp(s, "success") == 0 ? EW_OUTCOME_ACCEPTED : EW_OUTCOME_NONE;
+	}
 	s = str(r, "source.ip", &missing);
 	if (*s && ew_addr_parse(&a->src, s) != 0)
 		missing++;
@@ -132,7 +139,7 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 	a->vlan = (uint16_t)num(r, "network.vlan.id");
 	a->observer_name = str(r, "observer.name", &missing);
 	s = str(r, "observer.type", &missing);
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k <= EW_SRC_FLOWLOG; k++)
 		if (strcmp(s, ew_source_kind_name(k)) == 0)
 			a->observer_type = (uint8_t)k;
 	s = str(r, "eastwatch.app_source", &missing);

@@ -101,6 +101,10 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	ew_buf_json_str(b, a->action ? a->action : "");
 	LIT(b, ",\"category\":[\"network\"],\"type\":[\"connection\"],\"severity\":");
 	ew_buf_u64(b, (uint64_t)ew_severity_score(a->severity));
+	if (a->outcome == EW_OUTCOME_REJECTED)
+		LIT(b, ",\"outcome\":\"failure\"");
+	else if (a->outcome == EW_OUTCOME_ACCEPTED)
+		LIT(b, ",\"outcome\":\"success\"");
 	LIT(b, ",\"dataset\":\"eastwatch.alert\"},\"rule\":{\"name\":");
 	ew_buf_json_str(b, a->rule ? a->rule : "");
 	LIT(b, "},\"message\":");

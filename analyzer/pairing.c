@@ -197,6 +197,8 @@ void ew_pairing_add(struct ew_pairing *p, const struct ew_flow *f, enum ew_pair_
 			m.pkts[1] = f->pkts[0];
 			m.bytes[1] = f->bytes[0];
 			m.tcp_flags[1] = f->tcp_flags[0];
+			if (f->outcome > m.outcome)   /* a REJECT of either direction tells */
+				m.outcome = f->outcome;
 			if (f->first_us < m.first_us)
 				m.first_us = f->first_us;
 			if (f->last_us > m.last_us)

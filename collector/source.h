@@ -96,7 +96,12 @@ struct ew_source_ops {
 	void (*close)(void *st);           /* accepts NULL */
 };
 
-/* The implementation named name ("pcap", "iface", "ipfix", "sflow"), or NULL. */
+/* The implementation named name ("pcap", "iface", "ipfix", "sflow", "flowlog"), or
+ * NULL. */
 const struct ew_source_ops *ew_source_find(const char *name);
+
+/* The file source for a file given on the command line, by its content: "flowlog" for a
+ * cloud flow log (plain or gzip), else "pcap" (which says what else is wrong). */
+const char *ew_source_file_type(const char *path);
 
 #endif

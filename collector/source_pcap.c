@@ -375,10 +375,12 @@ const struct ew_source_ops ew_source_iface_ops = {
 	.close = src_close,
 };
 
-extern const struct ew_source_ops ew_source_ipfix_ops, ew_source_sflow_ops;
+extern const struct ew_source_ops ew_source_ipfix_ops, ew_source_sflow_ops,
+	ew_source_flowlog_ops;
 
 static const struct ew_source_ops *const sources[] = {
 	&ew_source_pcap_ops, &ew_source_iface_ops, &ew_source_ipfix_ops, &ew_source_sflow_ops,
+	&ew_source_flowlog_ops,
 };
 
 const struct ew_source_ops *ew_source_find(const char *name)

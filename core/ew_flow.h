@@ -23,8 +23,12 @@ enum ew_app_source {
 
 /* The kind of source that saw the flow (alert field observer.type). */
 enum ew_source_kind {
-	EW_SRC_PCAP = 0, EW_SRC_IFACE, EW_SRC_IPFIX, EW_SRC_NETFLOW, EW_SRC_SFLOW,
+	EW_SRC_PCAP = 0, EW_SRC_IFACE, EW_SRC_IPFIX, EW_SRC_NETFLOW, EW_SRC_SFLOW, EW_SRC_FLOWLOG,
 };
+
+/* What the network itself did with a flow, when a source says so (cloud flow logs:
+ * ACCEPT or REJECT by a security group or network ACL). */
+enum ew_outcome { EW_OUTCOME_NONE = 0, EW_OUTCOME_ACCEPTED, EW_OUTCOME_REJECTED };
 
 /* Why a flow record was closed. */
 enum ew_flow_end {
@@ -64,6 +68,7 @@ struct ew_flow {
 	 * first; filled by the classifier before the flow is judged. A deny rule's apps
 	 * condition holds when one of these is in its list (SPEC §3). */
 	uint16_t port_app[3];
+	uint8_t outcome;           /* enum ew_outcome: what the network did (flow logs) */
 };
 
 /* The per-packet facts the flow table needs, filled by the packet decoder (and by

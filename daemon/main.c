@@ -591,6 +591,11 @@ static void print_rule(void *arg, const char *rule, uint64_t n)
 	fprintf(arg, " %s %llu", rule, (unsigned long long)n);
 }
 
+static void replay_record(void *arg, const struct ew_nf_record *r, uint16_t id, uint64_t now)
+{
+	ew_pipeline_record(((struct progress *)arg)->p, r, id, now);
+}
+
 static void progress_packet(void *arg, const struct ew_raw_pkt *rp)
 {
 	struct progress *pr = arg;
@@ -652,10 +657,12 @@ static int cmd_replay(int argc, char **argv)
 	pr.tty = isatty(2) && !c.o.quiet;
 	pr.start = t0 = ew_time_mono_us();
 	for (int i = optind; i < argc && !stop_requested; i++) {
-		const struct ew_source_ops *ops = ew_source_find("pcap");
-		struct ew_source_conf sc = { .type = "pcap", .target = argv[i], .filter = c.o.filter,
+		const char *type = ew_source_file_type(argv[i]);   /* a capture or a flow log */
+		const struct ew_source_ops *ops = ew_source_find(type);
+		struct ew_source_conf sc = { .type = type, .target = argv[i], .filter = c.o.filter,
 					     .id = (uint16_t)(i - optind), .stop = &stop_requested };
-		struct ew_source_out out = { .packet = progress_packet, .arg = &pr };
+		struct ew_source_out out = { .packet = progress_packet, .record = replay_record,
+					     .arg = &pr };
 		void *st = NULL;
 
 		if (ops->open(&st, &sc, NULL, &out, &err) != EW_OK) {

@@ -309,6 +309,7 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	a->port_app = f->port_app[0] ? ew_classify_name(p->cls, f->port_app[0]) : NULL;
 	a->observer_name = p->c.sensor;
 	a->observer_type = f->source_kind;
+	a->outcome = f->outcome;
 	a->vlan = f->vlan;
 	a->flow_start_us = f->first_us;
 	a->pkts[0] = f->pkts[0];
@@ -706,6 +707,10 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	} else {
 		ew_buf_puts(&mb, ", which nothing permits (default deny)");
 	}
+	if (f->outcome == EW_OUTCOME_REJECTED)
+		ew_buf_puts(&mb, "; the cloud already blocked it (REJECT in its flow log)");
+	else if (f->outcome == EW_OUTCOME_ACCEPTED)
+		ew_buf_puts(&mb, "; it got through (ACCEPT in its flow log)");
 	a.message = msg;
 	if (v->rule && v->rule->nnotify) {
 		a.notify = (const char *const *)v->rule->notify;
@@ -1177,6 +1182,15 @@ void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uin
 		return;
 	}
 	f = r->f;
+	f.outcome = r->cloud_action;
+	if (f.source_kind == EW_SRC_FLOWLOG && (f.proto == 1 || f.proto == 58)) {
+		/* a flow log's ICMP record has no type (ports 0): the two directions are
+		 * paired as any flow's, the earlier (or first read) one the initiator */
+		f.source_id = source_id;
+		f.app_source = EW_APP_NONE;
+		ew_pairing_add(p->pairing, &f, EW_PAIR_ONE_WAY, 0, now_us);
+		return;
+	}
 	if (f.proto == 2 || f.proto == 1 || f.proto == 58) {
 		int req = ew_icmp_request_of(f.proto, (uint8_t)f.sport);
 

@@ -16,9 +16,9 @@ cmake --build build-asan -j"$(nproc)"
 secs=${FUZZ_SECONDS:-20}
 if [ "$secs" != 0 ]; then
 	CC=clang cmake -S . -B build-fuzz -DEW_FUZZ=ON -DEW_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert fuzz_pcapng
+	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert fuzz_pcapng fuzz_flowlog
 	(cd build-fuzz && ctest -R fuzz_seeds_make >/dev/null)
-	for f in decode_pkt ipfix sflow policy pipeline alert pcapng; do
+	for f in decode_pkt ipfix sflow policy pipeline alert pcapng flowlog; do
 		mkdir -p "build-fuzz/corpus-$f"
 		# the pipeline's inputs are frame sequences: 4 KB hold several flows' frames and
 		# run ~1,200 a second under ASan (64 KB ones ran ~400)

@@ -74,7 +74,7 @@ def frames(path):
 
 def main():
     corpus, src, out = sys.argv[1:4]
-    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert", "pcapng"):
+    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert", "pcapng", "flowlog"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
@@ -141,6 +141,21 @@ def main():
     flood += struct.pack(">H", len(msg)) + msg
     with open(os.path.join(out, "ipfix", "template-flood"), "wb") as fo:
         fo.write(flood)
+    # cloud flow logs: AWS VPC Flow Logs, default and custom formats
+    flowlogs = {
+        "aws-default": "2 123456789012 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 "
+                       "4249 1418530010 1418530070 ACCEPT OK\n2 123456789010 eni-1 - - - - - - - "
+                       "1431280876 1431280934 - NODATA\n",
+        "aws-header": "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+                      "bytes start end action log-status\n2 1 eni-1 198.18.1.1 198.18.3.10 40000 22 6 3 "
+                      "180 1700000000 1700000001 REJECT OK\n",
+        "aws-v5": "flow-direction dstport srcport tcp-flags pkt-dstaddr pkt-srcaddr dstaddr srcaddr "
+                  "protocol start end bytes packets action log-status version\negress 5432 50318 2 "
+                  "fd18::2 fd18::1 fd18::2 fd18::9 6 1700000000 1700000060 180 3 ACCEPT OK 5\n",
+    }
+    for name, text in flowlogs.items():
+        with open(os.path.join(out, "flowlog", name), "w") as f:
+            f.write(text)
     # hostile YAML (issue 17): aliases, nesting, NUL, bad UTF-8, a second document
     hostile = {
         "laughs.yaml": b"a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\n"
