@@ -6,7 +6,7 @@
  * which the daemon calls several times a second and at shutdown; a write error is counted
  * and reported on the next flush. SIGHUP reopens the file (logrotate's create mode). */
 #include "alerting/fmt_json.h"
-#include "alerting/spool.h"
+#include "core/ew_owner.h"
 #include "alerting/sink.h"
 #include "core/ew_log.h"
 

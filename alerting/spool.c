@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* spool - see spool.h. */
 #include "alerting/spool.h"
+#include "core/ew_owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,32 +26,11 @@ struct ew_spool {
 	char name[NAME_MAX + 1], posname[NAME_MAX + 1], tmpname[NAME_MAX + 1];
 };
 
-static int owner_set;
-static uid_t owner_uid;
-static gid_t owner_gid;
-
-void ew_files_owner_set(uid_t uid, gid_t gid)
-{
-	owner_uid = uid;
-	owner_gid = gid;
-	owner_set = 1;
-}
-
-int ew_files_owner(uid_t *uid, gid_t *gid)
-{
-	if (owner_set) {
-		*uid = owner_uid;
-		*gid = owner_gid;
-	}
-	return owner_set;
-}
-
-/* A file or directory just opened as root for the service user: give it to that user. */
+/* A file or directory just opened as root for the service user: give it to that user
+ * (a failure shows at the service user's first write, if it matters). */
 static void give(int fd)
 {
-	if (owner_set && geteuid() == 0 && fchown(fd, owner_uid, owner_gid) != 0) {
-		/* reported by the service user's first write, if it matters */
-	}
+	(void)ew_files_give(fd);
 }
 
 /* zlib's CRC-32 (the same as the byte-at-a-time table this was, 3 to 10 times faster: at

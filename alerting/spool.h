@@ -55,13 +55,6 @@ int ew_spool_sync_start(struct ew_spool *s);
 void ew_spool_stats(const struct ew_spool *s, struct ew_spool_stats *out);
 const char *ew_spool_path(const struct ew_spool *s);
 
-/* The service user: when the daemon runs as root and will drop to another user, files
- * it creates for that user (spool directory and files, the alert file) are given to it
- * when opened, before the drop. Set once by main before sinks open (as openlog). */
-void ew_files_owner_set(uid_t uid, gid_t gid);
-/* 1 and the owner, if one was set. */
-int ew_files_owner(uid_t *uid, gid_t *gid);
-
 /* CRC-32 (IEEE 802.3), as zlib computes it. */
 uint32_t ew_crc32(uint32_t crc, const void *p, size_t n);
 

@@ -66,6 +66,8 @@ struct ew_source_conf {
 	uint64_t silence_us;    /* listeners: an exporter quiet this long is reported */
 	const struct ew_prefix *exporters;   /* listeners: only these may send (NULL: any) */
 	uint32_t nexporters;
+	const char *state_dir;  /* where a source keeps what it must remember across restarts
+				 * (flow-log directories: the last file read), or NULL */
 };
 
 struct ew_source_stats {

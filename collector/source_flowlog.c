@@ -1,32 +1,55 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* source_flowlog - cloud flow-log files ("flowlog"): AWS VPC Flow Logs, plain or gzip
- * (zlib reads both), read to the end in ->run, one record per line (decode_flowlog.h).
+/* source_flowlog - cloud flow logs ("flowlog"): AWS VPC Flow Logs, plain or gzip (zlib
+ * reads both), one record per line (decode_flowlog.h).
  *
- * Each record is handed to the pipeline at its own end time, as a telemetry record
- * arriving then, so that pairing windows and deadlines follow the log's clock. Lines
- * that cannot be read are counted and skipped; a truncated gzip file ends the file with
- * what was read before, counted as an error, never fatal. */
+ * A file is read to its end in ->run (replay, learn, a `path:` naming a file). A
+ * directory (`run` only) is read in name order, every file whose name sorts after the
+ * last one read, then watched with inotify for files written (closed) or moved in; the
+ * name of the last file read is kept in STATE_DIR/flowlog-<directory>.last, so that a
+ * restart reads each file once (a file that arrives with a name sorting before one
+ * already read is not read: cloud deliveries name files by time). Files modified in the
+ * last 2 s are left for the next look unless inotify said they were closed.
+ *
+ * In replay a record is handed to the pipeline at its own end time, so that pairing
+ * windows and deadlines follow the log's clock; in `run` at the time it is read, as
+ * telemetry records are. Lines that cannot be read are counted and skipped; a gzip file
+ * cut short ends with what was read before, counted as an error, never fatal. */
 #include "collector/decode_flowlog.h"
 #include "collector/source.h"
 #include "core/ew_log.h"
+#include "core/ew_owner.h"
+#include "core/ew_time.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define LINE_MAX_BYTES 65536
 
 struct fl_src {
-	gzFile gz;
 	struct ew_flowlog *fl;
 	struct ew_source_out out;
 	struct ew_source_stats st;
 	uint16_t id;
+	int live;                 /* run: records at the time they are read */
 	volatile int *stop;
 	char *line;
-	char name[256];
+	char target[PATH_MAX];
+	/* directories */
+	int dirmode, ifd;
+	struct event *iev, *first;
+	char last[NAME_MAX + 1];  /* the last file read */
+	char lastpath[PATH_MAX];  /* where that name is kept, or "" */
+	uint64_t files;
 };
 
 static void emit(void *arg, const struct ew_nf_record *r)
@@ -36,17 +59,18 @@ static void emit(void *arg, const struct ew_nf_record *r)
 	s->st.packets++;
 	s->st.bytes += r->f.bytes[0];
 	if (s->out.record)
-		s->out.record(s->out.arg, r, s->id, r->f.last_us);
+		s->out.record(s->out.arg, r, s->id, s->live ? ew_time_now_us() : r->f.last_us);
 }
 
 /* The format of path's content (after gzip), or EW_FL_UNKNOWN. */
 static enum ew_flowlog_format file_format(const char *path)
 {
-	gzFile gz = gzopen(path, "rb");
+	gzFile gz;
 	char head[4096];
+	struct stat st;
 	int n;
 
-	if (gz == NULL)
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (gz = gzopen(path, "rb")) == NULL)
 		return EW_FL_UNKNOWN;
 	n = gzread(gz, head, sizeof(head));
 	gzclose(gz);
@@ -58,14 +82,209 @@ const char *ew_source_file_type(const char *path)
 	return file_format(path) != EW_FL_UNKNOWN ? "flowlog" : "pcap";
 }
 
+/* Read one file to its end (a new decoder: a header line holds for its file only). */
+static void read_file(struct fl_src *s, const char *path)
+{
+	gzFile gz = gzopen(path, "rb");
+	struct ew_flowlog_stats fs;
+	int errnum = Z_OK, cut = 0;
+
+	if (gz == NULL) {
+		s->st.errors++;
+		ew_warn("%s: %s", path, strerror(errno));
+		return;
+	}
+	gzbuffer(gz, 1 << 17);
+	ew_flowlog_free(s->fl);
+	s->fl = ew_flowlog_new(EW_FL_AWS);
+	if (s->fl == NULL) {
+		gzclose(gz);
+		return;
+	}
+	while (!(s->stop && *s->stop)) {
+		size_t n;
+
+		if (gzgets(gz, s->line, LINE_MAX_BYTES) == NULL)
+			break;
+		n = strlen(s->line);
+		if (n && s->line[n - 1] == '\n') {
+			n--;
+		} else if (n == LINE_MAX_BYTES - 1) {
+			int ch;    /* longer than any record: skip to its end */
+
+			while ((ch = gzgetc(gz)) != -1 && ch != '\n')
+				;
+			s->st.errors++;
+			cut++;
+			continue;
+		}
+		if (ew_flowlog_line(s->fl, s->line, n, emit, s) != EW_OK)
+			s->st.errors++;
+	}
+	gzerror(gz, &errnum);
+	ew_flowlog_stats(s->fl, &fs);
+	if (errnum != Z_OK && errnum != Z_STREAM_END) {
+		s->st.errors++;
+		ew_warn("%s: the gzip stream is broken or cut short (%s): read %llu records before",
+			path, gzerror(gz, &errnum), (unsigned long long)fs.records);
+	}
+	if (fs.malformed || cut)
+		ew_warn("%s: %llu of %llu lines could not be read and were skipped", path,
+			(unsigned long long)(fs.malformed + (uint64_t)cut),
+			(unsigned long long)fs.lines);
+	ew_debug("%s: %llu records, %llu without a flow (NODATA, SKIPDATA), %llu headers", path,
+		 (unsigned long long)fs.records, (unsigned long long)fs.no_flow,
+		 (unsigned long long)fs.header_lines);
+	gzclose(gz);
+	s->files++;
+}
+
+/* ---- directories ---- */
+
+static void remember_last(struct fl_src *s)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	if (!s->lastpath[0])
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->lastpath);
+	f = fopen(tmp, "w");
+	if (f == NULL || fprintf(f, "%s\n", s->last) < 0 || fclose(f) != 0 ||
+	    rename(tmp, s->lastpath) != 0) {
+		ew_warn("flow logs %s: cannot keep the last file read in %s: %s (after a restart "
+			"files are read again)", s->target, s->lastpath, strerror(errno));
+		s->lastpath[0] = '\0';       /* said once */
+	}
+}
+
+static int newer(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/* Read the files after s->last in name order; closed: a name inotify said was closed
+ * (read even if modified just now). */
+static void scan(struct fl_src *s, const char *closed)
+{
+	struct dirent **names = NULL;
+	int n = scandir(s->target, &names, newer, alphasort);
+	time_t now = time(NULL);
+
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX + NAME_MAX + 2];
+		struct stat st;
+		const char *nm = names[i]->d_name;
+
+		if (strcmp(nm, s->last) <= 0 || (s->stop && *s->stop))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->target, nm);
+		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (st.st_mtime + 2 > now && !(closed && strcmp(closed, nm) == 0))
+			break;      /* perhaps still being written: read it, and what follows, later */
+		read_file(s, path);
+		snprintf(s->last, sizeof(s->last), "%s", nm);
+		remember_last(s);
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+	struct fl_src *s = arg;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *e = (const struct inotify_event *)p;
+
+			if (e->len && e->name[0] != '.')
+				scan(s, e->name);
+			p += sizeof(*e) + e->len;
+		}
+	}
+}
+
+static void on_first(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	scan(arg, NULL);
+}
+
+static void fl_tick(void *st, uint64_t now)
+{
+	struct fl_src *s = st;
+
+	(void)now;
+	if (s->dirmode)
+		scan(s, NULL);   /* files left for being fresh, or missed events */
+}
+
+static int open_dir(struct fl_src *s, const struct ew_source_conf *c, struct event_base *eb,
+		    struct ew_err *err)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (eb == NULL)
+		return ew_err_set(err, "%s: a directory of flow logs is watched by \"run\"; give "
+				  "replay its files", c->target);
+	s->dirmode = 1;
+	if (c->state_dir) {
+		char name[NAME_MAX + 1];
+		size_t k = 0;
+		FILE *f;
+
+		/* the directory's path as a file name */
+		for (const char *p = c->target; *p && k + 16 < sizeof(name); p++)
+			name[k++] = (*p == '/' || *p == '.') ? '_' : *p;
+		name[k] = '\0';
+		snprintf(s->lastpath, sizeof(s->lastpath), "%s/flowlog-%s.last", c->state_dir, name);
+		if (mkdir(c->state_dir, 0750) == 0) {      /* no sink made it: ours */
+			int dfd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (dfd >= 0) {
+				(void)ew_files_give(dfd);
+				close(dfd);
+			}
+		}
+		f = fopen(s->lastpath, "r");
+		if (f) {
+			if (fgets(s->last, sizeof(s->last), f))
+				s->last[strcspn(s->last, "\n")] = '\0';
+			fclose(f);
+			ew_info("flow logs %s: reading after %s (from %s)", c->target, s->last,
+				s->lastpath);
+		}
+	}
+	s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->ifd < 0 || inotify_add_watch(s->ifd, c->target, IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
+		return ew_err_set(err, "%s: cannot watch: %s", c->target, strerror(errno));
+	s->iev = event_new(eb, s->ifd, EV_READ | EV_PERSIST, on_inotify, s);
+	s->first = evtimer_new(eb, on_first, s);
+	if (s->iev == NULL || s->first == NULL || event_add(s->iev, NULL) != 0 ||
+	    evtimer_add(s->first, &zero) != 0)
+		return ew_err_set(err, "%s: cannot register with the event loop", c->target);
+	return EW_OK;
+}
+
 static void fl_close(void *st)
 {
 	struct fl_src *s = st;
 
 	if (s == NULL)
 		return;
-	if (s->gz)
-		gzclose(s->gz);
+	if (s->iev)
+		event_free(s->iev);
+	if (s->first)
+		event_free(s->first);
+	if (s->ifd > 0)
+		close(s->ifd);
 	ew_flowlog_free(s->fl);
 	free(s->line);
 	free(s);
@@ -75,30 +294,36 @@ static int fl_open(void **st, const struct ew_source_conf *c, struct event_base 
 		   const struct ew_source_out *out, struct ew_err *err)
 {
 	struct fl_src *s = calloc(1, sizeof(*s));
-	enum ew_flowlog_format fmt;
+	struct stat sb;
 
-	(void)eb;
 	if (s == NULL)
 		return ew_err_set(err, "%s: out of memory", c->target);
-	snprintf(s->name, sizeof(s->name), "%s", c->target);
-	fmt = file_format(c->target);
-	if (fmt == EW_FL_UNKNOWN) {
-		free(s);
-		return ew_err_set(err, "%s: not a flow log this version reads (AWS VPC Flow Logs, "
-				  "plain or gzip)", c->target);
-	}
-	s->gz = gzopen(c->target, "rb");
-	s->fl = ew_flowlog_new(fmt);
-	s->line = malloc(LINE_MAX_BYTES);
-	if (s->gz == NULL || s->fl == NULL || s->line == NULL) {
-		ew_err_set(err, "%s: %s", c->target, s->gz ? "out of memory" : strerror(errno));
-		fl_close(s);
-		return EW_E_IO;
-	}
-	gzbuffer(s->gz, 1 << 17);
+	s->ifd = -1;
+	snprintf(s->target, sizeof(s->target), "%s", c->target);
 	s->out = *out;
 	s->id = c->id;
 	s->stop = c->stop;
+	s->live = eb != NULL;
+	s->line = malloc(LINE_MAX_BYTES);
+	if (s->line == NULL) {
+		fl_close(s);
+		return ew_err_set(err, "%s: out of memory", c->target);
+	}
+	if (stat(c->target, &sb) != 0) {
+		ew_err_set(err, "%s: %s", c->target, strerror(errno));
+		fl_close(s);
+		return EW_E_IO;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		if (open_dir(s, c, eb, err) != EW_OK) {
+			fl_close(s);
+			return EW_E_IO;
+		}
+	} else if (file_format(c->target) == EW_FL_UNKNOWN) {
+		fl_close(s);
+		return ew_err_set(err, "%s: not a flow log this version reads (AWS VPC Flow Logs, "
+				  "plain or gzip)", c->target);
+	}
 	*st = s;
 	return EW_OK;
 }
@@ -106,45 +331,10 @@ static int fl_open(void **st, const struct ew_source_conf *c, struct event_base 
 static int fl_run(void *st, struct ew_err *err)
 {
 	struct fl_src *s = st;
-	struct ew_flowlog_stats fs;
-	int errnum = Z_OK, cut = 0;
 
 	(void)err;
-	while (!(s->stop && *s->stop)) {
-		size_t n;
-
-		if (gzgets(s->gz, s->line, LINE_MAX_BYTES) == NULL)
-			break;
-		n = strlen(s->line);
-		if (n && s->line[n - 1] == '\n') {
-			n--;
-		} else if (n == LINE_MAX_BYTES - 1) {
-			/* longer than any record: skip to its end */
-			int ch;
-
-			while ((ch = gzgetc(s->gz)) != -1 && ch != '\n')
-				;
-			s->st.errors++;
-			cut = 1;
-			continue;
-		}
-		if (ew_flowlog_line(s->fl, s->line, n, emit, s) != EW_OK)
-			s->st.errors++;
-	}
-	gzerror(s->gz, &errnum);
-	ew_flowlog_stats(s->fl, &fs);
-	if (errnum != Z_OK && errnum != Z_STREAM_END) {
-		s->st.errors++;
-		ew_warn("%s: the gzip stream is broken or cut short (%s): read %llu records before",
-			s->name, gzerror(s->gz, &errnum), (unsigned long long)fs.records);
-	}
-	if (fs.malformed || cut)
-		ew_warn("%s: %llu of %llu lines could not be read and were skipped", s->name,
-			(unsigned long long)(fs.malformed + (uint64_t)cut),
-			(unsigned long long)fs.lines);
-	ew_debug("%s: %llu records, %llu without a flow (NODATA, SKIPDATA), %llu headers",
-		 s->name, (unsigned long long)fs.records, (unsigned long long)fs.no_flow,
-		 (unsigned long long)fs.header_lines);
+	if (!s->dirmode)
+		read_file(s, s->target);
 	return EW_OK;
 }
 
@@ -154,5 +344,6 @@ static void fl_stats(void *st, struct ew_source_stats *out)
 }
 
 const struct ew_source_ops ew_source_flowlog_ops = {
-	.name = "flowlog", .open = fl_open, .run = fl_run, .stats = fl_stats, .close = fl_close,
+	.name = "flowlog", .open = fl_open, .run = fl_run, .stats = fl_stats, .tick = fl_tick,
+	.close = fl_close,
 };

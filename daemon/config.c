@@ -147,10 +147,10 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 		x = ew_conf_get(n, "interface");
 		if (!ew_conf_present(x))
 			return ew_conf_errf(err, n, "iface source needs interface:");
-	} else if (strcmp(s->type, "pcap") == 0) {
+	} else if (strcmp(s->type, "pcap") == 0 || strcmp(s->type, "flowlog") == 0) {
 		x = ew_conf_get(n, "path");
 		if (!ew_conf_present(x))
-			return ew_conf_errf(err, n, "pcap source needs path:");
+			return ew_conf_errf(err, n, "%s source needs path:", s->type);
 	} else if (!strcmp(s->type, "ipfix") || !strcmp(s->type, "netflow") ||
 		   !strcmp(s->type, "sflow")) {
 		x = ew_conf_get(n, "listen");
@@ -162,7 +162,7 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 			return EW_E_INVAL;
 	} else {
 		return ew_conf_errf(err, t, "unknown source type \"%s\" (expected iface, pcap, "
-				    "ipfix, netflow or sflow)", s->type);
+				    "ipfix, netflow, sflow or flowlog)", s->type);
 	}
 	if (ew_conf_string(x, &s->target, err) != EW_OK ||
 	    opt_str(n, "filter", &s->filter, err) != EW_OK)

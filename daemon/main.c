@@ -7,7 +7,7 @@
  * input, 2 usage, 3 runtime failure. */
 #include "alerting/alert_parse.h"
 #include "alerting/sink.h"
-#include "alerting/spool.h"
+#include "core/ew_owner.h"
 #include "analyzer/classify.h"
 #include "analyzer/policy.h"
 #include "collector/source.h"
@@ -909,6 +909,7 @@ static int open_sources(struct ctx *c, struct event_base *eb, struct ew_pipeline
 			sc.silence_us = cs->silence_us;
 			sc.exporters = cs->exporters;
 			sc.nexporters = cs->nexporters;
+			sc.state_dir = c->cfg.spool_dir;
 		}
 		srcs[*n].ops = ew_source_find(sc.type);
 		srcs[*n].st = NULL;
@@ -917,7 +918,9 @@ static int open_sources(struct ctx *c, struct event_base *eb, struct ew_pipeline
 			(*n)++;
 			return strstr(err.msg, "filter") ? EXIT_INPUT : EXIT_RUNTIME;
 		}
-		*live += srcs[*n].ops->run == NULL;
+		/* live: driven by the event loop (interfaces, listeners), or looked at every
+		 * second (a directory of flow logs) */
+		*live += srcs[*n].ops->run == NULL || srcs[*n].ops->tick != NULL;
 		snprintf(srcs[*n].name, sizeof(srcs[*n].name), "%s %s", sc.type, sc.target);
 		ew_info("capturing on %s %s", sc.type, sc.target);
 		(*n)++;
@@ -1696,11 +1699,13 @@ static int cmd_learn(int argc, char **argv)
 
 		from[0] = '\0';
 		for (int i = optind; i < argc && !stop_requested; i++) {
-			const struct ew_source_ops *ops = ew_source_find("pcap");
-			struct ew_source_conf sc = { .type = "pcap", .target = argv[i],
+			const char *type = ew_source_file_type(argv[i]);   /* capture or flow log */
+			const struct ew_source_ops *ops = ew_source_find(type);
+			struct ew_source_conf sc = { .type = type, .target = argv[i],
 						     .filter = c.o.filter, .id = (uint16_t)(i - optind),
 						     .stop = &stop_requested };
-			struct ew_source_out so = { .packet = ew_pipeline_packet, .arg = p };
+			struct ew_source_out so = { .packet = ew_pipeline_packet,
+						    .record = pipeline_record, .arg = p };
 			void *st = NULL;
 			const char *base = strrchr(argv[i], '/');
 
