@@ -4,33 +4,12 @@
 #include "core/ew_conf.h"
 #include "core/ew_flow.h"
 #include "core/ew_sev.h"
+#include "core/ew_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t ew_time_parse_rfc3339(const char *s)
-{
-	struct tm tm;
-	int64_t frac = 0, scale = 1000000;
-	const char *p;
-
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (p == NULL)
-		return -1;
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (*p - '0') * scale;
-			}
-	}
-	if (strcmp(p, "Z") != 0)
-		return -1;
-	return (int64_t)timegm(&tm) * 1000000 + frac;
-}
 
 /* The node at a dotted path ("source.ip"). */
 static struct ew_conf_node path(struct ew_conf_node n, const char *dotted)

@@ -12,6 +12,7 @@
 
 #include "alerting/alert.h"
 #include "core/ew_err.h"
+#include "core/ew_time.h"   /* ew_time_parse_rfc3339, which used to live here */
 
 #define EW_ALERT_MAX_NOTIFY 16
 
@@ -27,9 +28,5 @@ struct ew_alert_parsed {
  * after an error. */
 int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, struct ew_err *err);
 void ew_alert_parsed_free(struct ew_alert_parsed *p);
-
-/* "2026-11-21T22:59:03.091Z" (RFC 3339, UTC, optional fraction) to microseconds since the
- * epoch, or -1. */
-int64_t ew_time_parse_rfc3339(const char *s);
 
 #endif

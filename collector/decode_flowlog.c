@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* decode_flowlog - see decode_flowlog.h. */
 #include "collector/decode_flowlog.h"
+#include "core/ew_conf.h"
 #include "core/ew_err.h"
+#include "core/ew_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,9 +117,34 @@ static int addr(const struct tok *t, struct ew_addr *a)
 	return ew_addr_parse(a, b);
 }
 
+static int contains(const char *h, size_t n, const char *w)
+{
+	size_t k = strlen(w);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (memcmp(h + i, w, k) == 0)
+			return 1;
+	return 0;
+}
+
 enum ew_flowlog_format ew_flowlog_detect(const char *head, size_t n)
 {
 	struct tok t[MAX_FIELDS];
+	size_t skip = 0;
+
+	while (skip < n && (head[skip] == ' ' || head[skip] == '\n' || head[skip] == '\r' ||
+			    head[skip] == '\t'))
+		skip++;
+	if (skip < n && (head[skip] == '{' || head[skip] == '[')) {
+		if (contains(head, n, "\"records\"") &&
+		    (contains(head, n, "flowLogVersion") || contains(head, n, "flowRecords") ||
+		     contains(head, n, "NetworkSecurityGroupFlowEvent") ||
+		     contains(head, n, "flowTuples")))
+			return EW_FL_AZURE;
+		if (contains(head, n, "\"src_ip\"") && contains(head, n, "\"dest_ip\""))
+			return EW_FL_GCP;
+		return EW_FL_UNKNOWN;
+	}
 	const char *nl = memchr(head, '\n', n);
 	uint32_t k = split(head, nl ? (size_t)(nl - head) : n, t, MAX_FIELDS);
 	int known = 0;
@@ -187,10 +214,16 @@ static int header(struct ew_flowlog *fl, const struct tok *t, uint32_t k)
 	return 1;
 }
 
+static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
+		    void *arg);
+
 int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
 		    void *arg)
 {
 	struct tok t[MAX_FIELDS];
+
+	if (fl->fmt == EW_FL_GCP)
+		return gcp_line(fl, line, len, emit, arg);
 	uint32_t k = split(line, len, t, MAX_FIELDS);
 	struct ew_nf_record r;
 	struct ew_addr a;
@@ -315,6 +348,246 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_r
 		end = start;
 	r.f.first_us = start * 1000000ULL;
 	r.f.last_us = end * 1000000ULL;
+	fl->st.records++;
+	if (emit)
+		emit(arg, &r);
+	return EW_OK;
+}
+
+/* ---- JSON formats (read with libyaml: JSON is YAML's flow style) ---- */
+
+/* The node at a dotted path, or an absent one. */
+static struct ew_conf_node at(struct ew_conf_node n, const char *dotted)
+{
+	char key[64];
+
+	while (*dotted && ew_conf_present(n)) {
+		const char *dot = strchr(dotted, '.');
+		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
+
+		if (l >= sizeof(key) || ew_conf_type(n) != EW_CONF_MAP)
+			return (struct ew_conf_node){ 0 };
+		memcpy(key, dotted, l);
+		key[l] = 0;
+		n = ew_conf_get(n, key);
+		dotted += l + (dot != NULL);
+	}
+	return n;
+}
+
+static int tok_of(struct ew_conf_node n, struct tok *t)
+{
+	if (ew_conf_type(n) != EW_CONF_SCALAR)
+		return -1;
+	t->p = ew_conf_str(n);
+	t->n = strlen(t->p);
+	return 0;
+}
+
+/* Protocol names and numbers as the clouds write them. */
+static int proto_of(const struct tok *t, int *bad)
+{
+	if (is(t, "T") || is(t, "tcp") || is(t, "TCP"))
+		return 6;
+	if (is(t, "U") || is(t, "udp") || is(t, "UDP"))
+		return 17;
+	if (is(t, "icmp") || is(t, "ICMP"))
+		return 1;
+	return (int)num(t, 255, bad);
+}
+
+/* One Azure tuple (v: 4 for virtual network flow logs, 2 for NSG flow logs). */
+static void azure_tuple(struct ew_flowlog *fl, const char *s, int v, ew_nf_record_fn emit,
+			void *arg)
+{
+	struct tok t[MAX_FIELDS];
+	struct ew_nf_record r;
+	uint32_t k = 0;
+	int bad = 0;
+	uint64_t ts;
+	const char *p = s;
+
+	/* comma-separated, empty fields kept */
+	while (k < MAX_FIELDS) {
+		const char *c = strchr(p, ',');
+
+		t[k].p = p;
+		t[k].n = c ? (size_t)(c - p) : strlen(p);
+		k++;
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	fl->st.lines++;
+	if (k < 9 || (v == 4 && k < 13)) {
+		fl->st.malformed++;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.has_flow = 1;
+	r.biflow = 1;
+	r.biflow_direction = 1;                 /* the tuple's source started it */
+	r.direction = is(&t[6], "I") ? 0 : is(&t[6], "O") ? 1 : 0xff;
+	r.f.sampling = 1;
+	r.f.source_kind = EW_SRC_FLOWLOG;
+	ts = num(&t[0], 1ULL << 44, &bad);
+	if (addr(&t[1], &r.f.src) != 0 || addr(&t[2], &r.f.dst) != 0 ||
+	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst))
+		bad = 1;
+	r.f.sport = (uint16_t)num(&t[3], 65535, &bad);
+	r.f.dport = (uint16_t)num(&t[4], 65535, &bad);
+	r.f.proto = (uint8_t)proto_of(&t[5], &bad);
+	if (v == 4) {
+		ts /= 1000;                     /* milliseconds */
+		r.cloud_action = is(&t[7], "D") ? EW_OUTCOME_REJECTED : EW_OUTCOME_ACCEPTED;
+		if (!is(&t[7], "B") && !is(&t[7], "C") && !is(&t[7], "E") && !is(&t[7], "D"))
+			bad = 1;
+	} else {
+		r.cloud_action = is(&t[7], "D") ? EW_OUTCOME_REJECTED : EW_OUTCOME_ACCEPTED;
+		if (!is(&t[7], "A") && !is(&t[7], "D"))
+			bad = 1;
+	}
+	/* counters (empty in a B tuple and in NSG version 1) */
+	for (int i = 0; i < 4 && 9 + i < (int)k; i++) {
+		uint64_t x = t[9 + i].n ? num(&t[9 + i], UINT64_MAX / 2, &bad) : 0;
+
+		if (i == 0)
+			r.f.pkts[0] = (uint32_t)(x > UINT32_MAX ? UINT32_MAX : x);
+		else if (i == 1)
+			r.f.bytes[0] = x;
+		else if (i == 2)
+			r.f.pkts[1] = (uint32_t)(x > UINT32_MAX ? UINT32_MAX : x);
+		else
+			r.f.bytes[1] = x;
+	}
+	if (v == 2 && k > 8 && !is(&t[8], "B") && !is(&t[8], "C") && !is(&t[8], "E") &&
+	    t[8].n != 0)
+		bad = 1;
+	if (bad) {
+		fl->st.malformed++;
+		return;
+	}
+	r.f.first_us = r.f.last_us = ts * 1000000ULL;
+	fl->st.records++;
+	if (emit)
+		emit(arg, &r);
+}
+
+/* Every flowTuples list under n (a flow group's or an NSG rule's flows). */
+static void azure_tuples(struct ew_flowlog *fl, struct ew_conf_node tuples, int v,
+			 ew_nf_record_fn emit, void *arg)
+{
+	if (ew_conf_type(tuples) != EW_CONF_SEQ) {
+		fl->st.malformed++;
+		return;
+	}
+	for (size_t i = 0; i < ew_conf_len(tuples); i++) {
+		struct ew_conf_node x = ew_conf_at(tuples, i);
+
+		if (ew_conf_type(x) == EW_CONF_SCALAR)
+			azure_tuple(fl, ew_conf_str(x), v, emit, arg);
+		else
+			fl->st.malformed++;
+	}
+}
+
+int ew_flowlog_document(struct ew_flowlog *fl, const char *text, size_t len,
+			ew_nf_record_fn emit, void *arg)
+{
+	struct ew_conf *doc = NULL;
+	struct ew_err err;
+	struct ew_conf_node recs;
+
+	if (ew_conf_load_mem(&doc, "flow log", text, len, &err) != EW_OK) {
+		fl->st.malformed++;
+		return EW_E_MALFORMED;
+	}
+	recs = at(ew_conf_root(doc), "records");
+	if (ew_conf_type(recs) != EW_CONF_SEQ) {
+		fl->st.malformed++;
+		ew_conf_free(doc);
+		return EW_E_MALFORMED;
+	}
+	for (size_t i = 0; i < ew_conf_len(recs); i++) {
+		struct ew_conf_node r = ew_conf_at(recs, i), flows;
+
+		if (ew_conf_present(flows = at(r, "flowRecords.flows"))) {     /* VNet, v4 */
+			for (size_t j = 0; j < ew_conf_len(flows); j++) {
+				struct ew_conf_node g = at(ew_conf_at(flows, j), "flowGroups");
+
+				for (size_t k = 0; k < ew_conf_len(g); k++)
+					azure_tuples(fl, at(ew_conf_at(g, k), "flowTuples"), 4, emit, arg);
+			}
+		} else if (ew_conf_present(flows = at(r, "properties.flows"))) {  /* NSG, v2 */
+			for (size_t j = 0; j < ew_conf_len(flows); j++) {
+				struct ew_conf_node g = at(ew_conf_at(flows, j), "flows");
+
+				for (size_t k = 0; k < ew_conf_len(g); k++)
+					azure_tuples(fl, at(ew_conf_at(g, k), "flowTuples"), 2, emit, arg);
+			}
+		} else {
+			fl->st.malformed++;                     /* a record of nothing we know */
+		}
+	}
+	ew_conf_free(doc);
+	return EW_OK;
+}
+
+/* One GCP log entry (a JSON object on one line). */
+static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
+		    void *arg)
+{
+	struct ew_conf *doc = NULL;
+	struct ew_err err;
+	struct ew_conf_node root, pl, c;
+	struct ew_nf_record r;
+	struct tok t;
+	int bad = 0;
+	int64_t start, end;
+
+	fl->st.lines++;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return EW_OK;
+	if (ew_conf_load_mem(&doc, "flow log", line, len, &err) != EW_OK) {
+		fl->st.malformed++;
+		return EW_E_MALFORMED;
+	}
+	root = ew_conf_root(doc);
+	pl = at(root, "jsonPayload");
+	if (!ew_conf_present(pl))
+		pl = root;                               /* BigQuery rows: the fields at the top */
+	c = at(pl, "connection");
+	memset(&r, 0, sizeof(r));
+	r.has_flow = 1;
+	r.direction = 0xff;
+	r.f.sampling = 1;
+	r.f.source_kind = EW_SRC_FLOWLOG;
+	if (tok_of(at(c, "src_ip"), &t) != 0 || addr(&t, &r.f.src) != 0 ||
+	    tok_of(at(c, "dest_ip"), &t) != 0 || addr(&t, &r.f.dst) != 0 ||
+	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst) ||
+	    tok_of(at(c, "protocol"), &t) != 0)
+		bad = 1;
+	else
+		r.f.proto = (uint8_t)proto_of(&t, &bad);
+	if (!bad && tok_of(at(c, "src_port"), &t) == 0)
+		r.f.sport = (uint16_t)num(&t, 65535, &bad);
+	if (!bad && tok_of(at(c, "dest_port"), &t) == 0)
+		r.f.dport = (uint16_t)num(&t, 65535, &bad);
+	if (!bad && tok_of(at(pl, "packets_sent"), &t) == 0)
+		r.f.pkts[0] = (uint32_t)num(&t, UINT32_MAX, &bad);
+	if (!bad && tok_of(at(pl, "bytes_sent"), &t) == 0)
+		r.f.bytes[0] = num(&t, UINT64_MAX / 2, &bad);
+	start = ew_time_parse_rfc3339(ew_conf_str(at(pl, "start_time")));
+	end = ew_time_parse_rfc3339(ew_conf_str(at(pl, "end_time")));
+	ew_conf_free(doc);
+	if (bad || start < 0) {
+		fl->st.malformed++;
+		return EW_E_MALFORMED;
+	}
+	r.f.first_us = (uint64_t)start;
+	r.f.last_us = end >= start ? (uint64_t)end : (uint64_t)start;
 	fl->st.records++;
 	if (emit)
 		emit(arg, &r);

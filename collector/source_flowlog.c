@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* source_flowlog - cloud flow logs ("flowlog"): AWS VPC Flow Logs, plain or gzip (zlib
- * reads both), one record per line (decode_flowlog.h).
+/* source_flowlog - cloud flow logs ("flowlog"): AWS VPC Flow Logs and GCP VPC Flow Logs
+ * (a record per line), Azure VNet and NSG flow logs (a JSON document per file, at most
+ * 16 MB), plain or gzip (zlib reads both); the format is told by the content
+ * (decode_flowlog.h).
  *
  * A file is read to its end in ->run (replay, learn, a `path:` naming a file). A
  * directory (`run` only) is read in name order, every file whose name sorts after the
@@ -16,6 +18,7 @@
  * cut short ends with what was read before, counted as an error, never fatal. */
 #include "collector/decode_flowlog.h"
 #include "collector/source.h"
+#include "core/ew_conf.h"
 #include "core/ew_log.h"
 #include "core/ew_owner.h"
 #include "core/ew_time.h"
@@ -82,26 +85,61 @@ const char *ew_source_file_type(const char *path)
 	return file_format(path) != EW_FL_UNKNOWN ? "flowlog" : "pcap";
 }
 
+/* A document format (Azure): the whole file, at most EW_CONF_MAX_BYTES after gzip. */
+static void read_document(struct fl_src *s, gzFile gz, const char *path)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *buf = malloc(cap);
+	int n;
+
+	while (buf && (n = gzread(gz, buf + len, (unsigned)(cap - len))) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			char *b2 = cap < EW_CONF_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
+
+			if (b2 == NULL) {
+				ew_warn("%s: larger than %d MB after gzip: not read", path,
+					EW_CONF_MAX_BYTES >> 20);
+				s->st.errors++;
+				free(buf);
+				return;
+			}
+			buf = b2;
+			cap *= 2;
+		}
+	}
+	if (buf && ew_flowlog_document(s->fl, buf, len, emit, s) != EW_OK) {
+		s->st.errors++;
+		ew_warn("%s: not a flow-log document (JSON with \"records\"): not read", path);
+	}
+	free(buf);
+}
+
 /* Read one file to its end (a new decoder: a header line holds for its file only). */
 static void read_file(struct fl_src *s, const char *path)
 {
+	enum ew_flowlog_format fmt = file_format(path);
 	gzFile gz = gzopen(path, "rb");
 	struct ew_flowlog_stats fs;
 	int errnum = Z_OK, cut = 0;
 
-	if (gz == NULL) {
+	if (gz == NULL || fmt == EW_FL_UNKNOWN) {
 		s->st.errors++;
-		ew_warn("%s: %s", path, strerror(errno));
+		ew_warn("%s: %s", path, gz ? "not a flow log this version reads" : strerror(errno));
+		if (gz)
+			gzclose(gz);
 		return;
 	}
 	gzbuffer(gz, 1 << 17);
 	ew_flowlog_free(s->fl);
-	s->fl = ew_flowlog_new(EW_FL_AWS);
+	s->fl = ew_flowlog_new(fmt);
 	if (s->fl == NULL) {
 		gzclose(gz);
 		return;
 	}
-	while (!(s->stop && *s->stop)) {
+	if (fmt == EW_FL_AZURE)
+		read_document(s, gz, path);
+	while (fmt != EW_FL_AZURE && !(s->stop && *s->stop)) {
 		size_t n;
 
 		if (gzgets(gz, s->line, LINE_MAX_BYTES) == NULL)
@@ -321,8 +359,8 @@ static int fl_open(void **st, const struct ew_source_conf *c, struct event_base 
 		}
 	} else if (file_format(c->target) == EW_FL_UNKNOWN) {
 		fl_close(s);
-		return ew_err_set(err, "%s: not a flow log this version reads (AWS VPC Flow Logs, "
-				  "plain or gzip)", c->target);
+		return ew_err_set(err, "%s: not a flow log this version reads (AWS VPC, Azure VNet "
+				  "or NSG, GCP VPC flow logs; plain or gzip)", c->target);
 	}
 	*st = s;
 	return EW_OK;

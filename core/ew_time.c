@@ -117,3 +117,25 @@ int ew_duration_parse(const char *s, uint64_t *us)
 	*us = v * mul;
 	return 0;
 }
+
+int64_t ew_time_parse_rfc3339(const char *s)
+{
+	struct tm tm;
+	int64_t frac = 0, scale = 1000000;
+	const char *p;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+	}
+	if (strcmp(p, "Z") != 0)
+		return -1;
+	return (int64_t)timegm(&tm) * 1000000 + frac;
+}

@@ -20,6 +20,9 @@ uint64_t ew_time_mono_us(void);
  * EW_RFC3339_LEN characters (years past 9999 are written as 9999). */
 #define EW_RFC3339_LEN 24
 const char *ew_time_rfc3339(uint64_t us, char *out);
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into microseconds since the epoch (a longer fraction
+ * is cut to microseconds), or -1. */
+int64_t ew_time_parse_rfc3339(const char *s);
 
 /* Parse a duration "90", "90s", "5m", "2h", "1d", "250ms" into microseconds.
  * Returns 0 or -1. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_flowlog - libFuzzer target for the cloud flow-log decoder: the input is a file's
- * text, detected as the file source detects it and read line by line (header lines
- * included), each line copied to a buffer of its exact size so that ASan sees any
- * overread. */
+ * text, detected as the file source detects it (if not recognised, the first byte picks
+ * a format), then read line by line as AWS or GCP (header lines included, each line copied to a buffer of its exact
+ * size so that ASan sees any overread) or whole as an Azure document. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ew_flowlog *fl;
 	size_t off = 0;
 
-	ew_flowlog_detect((const char *)data, size);
-	fl = ew_flowlog_new(EW_FL_AWS);
+	enum ew_flowlog_format fmt = ew_flowlog_detect((const char *)data, size);
+
+	/* the format as detected, or (not recognised) picked by the first byte */
+	if (fmt == EW_FL_UNKNOWN)
+		fmt = size == 0 ? EW_FL_AWS : data[0] % 3 == 2 ? EW_FL_AZURE :
+		      data[0] % 3 == 1 ? EW_FL_GCP : EW_FL_AWS;
+	if (fmt == EW_FL_AZURE) {
+		char *doc = malloc(size);
+
+		memcpy(doc, data, size);
+		fl = ew_flowlog_new(EW_FL_AZURE);
+		ew_flowlog_document(fl, doc, size, sink, NULL);
+		free(doc);
+		ew_flowlog_free(fl);
+		return 0;
+	}
+	fl = ew_flowlog_new(fmt);
 	while (off < size) {
 		const uint8_t *nl = memchr(data + off, '\n', size - off);
 		size_t n = nl ? (size_t)(nl - (data + off)) : size - off;

@@ -153,6 +153,18 @@ def main():
                   "protocol start end bytes packets action log-status version\negress 5432 50318 2 "
                   "fd18::2 fd18::1 fd18::2 fd18::9 6 1700000000 1700000060 180 3 ACCEPT OK 5\n",
     }
+    flowlogs["azure-vnet"] = ('{"records": [{"time": "2022-09-14T09:00:52Z", "flowLogVersion": 4, '
+        '"flowRecords": {"flows": [{"aclID": "x", "flowGroups": [{"rule": "r", "flowTuples": ['
+        '"1663146003599,10.0.0.6,192.0.2.180,23956,443,6,O,B,NX,0,0,0,0", '
+        '"1663146003606,10.0.0.6,192.0.2.180,23956,443,6,O,E,NX,3,767,2,1580"]}]}]}}]}\n')
+    flowlogs["azure-nsg"] = ('{"records": [{"time": "2018-11-13T12:00:35Z", "category": '
+        '"NetworkSecurityGroupFlowEvent", "properties": {"Version": 2, "flows": [{"rule": "r", '
+        '"flows": [{"mac": "000D3AF87856", "flowTuples": ["1542110377,94.102.49.190,10.5.16.4,'
+        '28746,443,T,I,D,B,,,,"]}]}]}}]}\n')
+    flowlogs["gcp"] = ('{"jsonPayload": {"bytes_sent": "1510", "connection": {"dest_ip": "10.0.0.2", '
+        '"dest_port": 22, "protocol": 6, "src_ip": "35.235.241.16", "src_port": 48357}, '
+        '"end_time": "2024-03-01T10:00:05Z", "packets_sent": "9", "reporter": "DEST", '
+        '"start_time": "2024-03-01T10:00:00Z"}}\n')
     for name, text in flowlogs.items():
         with open(os.path.join(out, "flowlog", name), "w") as f:
             f.write(text)

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Write a capture's traffic as a cloud flow log, aggregated as the cloud does: one record
-per direction of a flow (5-tuple) per network interface and aggregation interval (60 s),
-with packets, bytes (IP length), first and last second, the TCP flags AWS records (FIN 1,
-SYN 2, RST 4, SYN-ACK 18, OR-ed) and the action.
+"""Write a capture's traffic as a cloud flow log, aggregated as the cloud does.
 
-  pcap2flowlog.py [--format aws|aws-custom] [--header] [--reject PORT]... IN.pcap OUT[.gz]
+AWS: one record per direction of a flow (5-tuple) per network interface and aggregation
+interval (60 s), with packets, bytes (IP length), first and last second, the TCP flags
+AWS records (FIN 1, SYN 2, RST 4, SYN-ACK 18, OR-ed) and the action.
+Azure (azure-vnet: flowLogVersion 4; azure-nsg: NSG version 2): one tuple per connection
+when it begins (B) and one when it ends (E) with both directions' counters; a rejected
+connection is one tuple, D. GCP: one log entry per direction and 60 s interval, reported
+by both ends (reporter SRC and DEST), as exported JSON lines.
+
+  pcap2flowlog.py [--format aws|aws-custom|azure-vnet|azure-nsg|gcp] [--header]
+                  [--reject PORT]... IN.pcap OUT[.gz]
 
 aws: the default format (version 2, 14 fields, the official order); --header writes the
 field names first, as S3 delivery does. aws-custom: every field of versions 2 to 5 in
@@ -16,9 +22,11 @@ answers never happen (they are left out). ICMP records have ports 0 as AWS write
 judge them). Records come in the order their directions began. Only Ethernet captures,
 IPv4 and IPv6, TCP, UDP and ICMP."""
 import gzip
+import json
 import socket
 import struct
 import sys
+import time
 
 V2 = ["version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
       "protocol", "packets", "bytes", "start", "end", "action", "log-status"]
@@ -101,6 +109,10 @@ def main():
         r[1] += length
         r[3] = int(ts)
         r[4] |= flags
+    if fmt.startswith("azure") or fmt == "gcp":
+        text = (azure(recs, fmt, reject) if fmt.startswith("azure") else gcp(recs, reject))
+        write(out, text.encode())
+        return
     lines = []
     fields = CUSTOM if fmt == "aws-custom" else V2
     if header or fmt == "aws-custom":
@@ -124,12 +136,108 @@ def main():
              "sublocation-type": "-", "sublocation-id": "-", "pkt-src-aws-service": "-",
              "pkt-dst-aws-service": "-", "traffic-path": "-"}
         lines.append(" ".join(v[k] for k in fields))
-    text = ("\n".join(lines) + "\n").encode()
+    write(out, ("\n".join(lines) + "\n").encode())
+
+
+def write(out, data):
     if out.endswith(".gz"):
         with gzip.open(out, "wb") as o:
-            o.write(text)
+            o.write(data)
     else:
-        open(out, "wb").write(text)
+        open(out, "wb").write(data)
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
+
+
+def connections(recs):
+    """Directions joined into connections, the initiator first: the direction that sent a
+    SYN without ACK, else the one that began first."""
+    dirs = {}
+    for (src, dst, sp, dp, proto, _), (n, b, start, end, flags, first) in recs.items():
+        d = dirs.setdefault((src, dst, sp, dp, proto), [0, 0, first, first, 0])
+        d[0] += n
+        d[1] += b
+        d[2] = min(d[2], first)
+        d[3] = max(d[3], end + (first % 1))
+        d[4] |= flags
+    conns = []
+    seen = set()
+    for k, d in sorted(dirs.items(), key=lambda kv: kv[1][2]):
+        src, dst, sp, dp, proto = k
+        rk = (dst, src, dp, sp, proto)
+        if k in seen or rk in seen:
+            continue
+        seen.add(k)
+        r = dirs.get(rk)
+        fwd, rev = (k, d), (rk, r)
+        if r is not None and (r[4] & 18) == 2 and (d[4] & 18) != 2:
+            fwd, rev = (rk, r), (k, d)           # the other one sent the SYN
+        conns.append((fwd[0], fwd[1], rev[1] or [0, 0, 0, 0, 0]))
+    return conns
+
+
+def azure(recs, fmt, reject):
+    v4 = fmt == "azure-vnet"
+    tuples = []
+    for (src, dst, sp, dp, proto), f, r in connections(recs):
+        denied = dp in reject and proto in (6, 17)
+        p = str(proto) if v4 else {6: "T", 17: "U"}.get(proto)
+        if p is None:
+            continue                          # NSG logs TCP and UDP only
+        d = "I" if dst.startswith(("198.18.3.", "fd18::3:")) else "O"
+        t0 = int(f[2] * 1000) if v4 else int(f[2])
+        t1 = int(f[3] * 1000) if v4 else int(f[3])
+        base = "%d,%s,%s,%d,%d,%s,%s" % (t0, src, dst, sp, dp, p, d)
+        if denied:
+            tuples.append(base + (",D,NX,%d,%d,0,0" % (f[0], f[1]) if v4 else
+                                  ",D,B,%d,%d,," % (f[0], f[1])))
+            continue
+        tuples.append(base + (",B,NX,0,0,0,0" if v4 else ",A,B,,,,"))
+        end = "%d,%s,%s,%d,%d,%s,%s" % (t1, src, dst, sp, dp, p, d)
+        tuples.append(end + (",E,NX,%d,%d,%d,%d" if v4 else ",A,E,%d,%d,%d,%d")
+                      % (f[0], f[1], r[0], r[1]))
+    t = min((v[2] for v in recs.values()), default=0)
+    if v4:
+        rec = {"time": iso(t), "flowLogVersion": 4, "flowLogGUID": "00000000-0000-0000-0000-000000000001",
+               "macAddress": "00224800AABB", "category": "FlowLogFlowEvent",
+               "flowLogResourceID": "/SUBSCRIPTIONS/0/RESOURCEGROUPS/LAB/PROVIDERS/MICROSOFT.NETWORK/NETWORKWATCHERS/NW/FLOWLOGS/LAB",
+               "targetResourceID": "/subscriptions/0/resourceGroups/lab/providers/Microsoft.Network/virtualNetworks/lab",
+               "operationName": "FlowLogFlowEvent",
+               "flowRecords": {"flows": [{"aclID": "00000000-0000-0000-0000-000000000002",
+                                          "flowGroups": [{"rule": "DefaultRule_AllowVnetInBound",
+                                                          "flowTuples": tuples}]}]}}
+    else:
+        rec = {"time": iso(t), "systemId": "00000000-0000-0000-0000-000000000003",
+               "macAddress": "00224800AABB", "category": "NetworkSecurityGroupFlowEvent",
+               "resourceId": "/SUBSCRIPTIONS/0/RESOURCEGROUPS/LAB/PROVIDERS/MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/LAB",
+               "operationName": "NetworkSecurityGroupFlowEvents",
+               "properties": {"Version": 2, "flows": [{"rule": "DefaultRule_AllowVnetInBound",
+                                                       "flows": [{"mac": "00224800AABB",
+                                                                  "flowTuples": tuples}]}]}}
+    return json.dumps({"records": [rec]}, indent=1) + "\n"
+
+
+def gcp(recs, reject):
+    lines = []
+    for (src, dst, sp, dp, proto, _), (n, b, start, end, flags, first) in sorted(
+            recs.items(), key=lambda kv: (kv[1][5], kv[0])):
+        if (dp in reject or sp in reject) and proto in (6, 17):
+            continue                          # GCP logs what got through only
+        conn = {"src_ip": src, "dest_ip": dst, "protocol": proto}
+        if proto in (6, 17):
+            conn["src_port"] = sp
+            conn["dest_port"] = dp
+        for reporter in ("SRC", "DEST"):
+            lines.append(json.dumps({
+                "insertId": "%x" % (hash((src, dst, sp, dp, reporter)) & 0xffffffff),
+                "jsonPayload": {"connection": conn, "bytes_sent": str(b), "packets_sent": str(n),
+                                "start_time": iso(first), "end_time": iso(end + (first % 1)),
+                                "reporter": reporter},
+                "logName": "projects/lab/logs/compute.googleapis.com%2Fvpc_flows",
+                "resource": {"type": "gce_subnetwork"}, "timestamp": iso(end + (first % 1))}))
+    return "\n".join(lines) + "\n"
 
 
 main()

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for collector/decode_flowlog: AWS VPC Flow Logs in the default format and
- * in custom formats named by a header line, absent values, records without a flow, and
- * a table of malformed lines that are counted and skipped. */
+ * in custom formats named by a header line, absent values, records without a flow, a
+ * table of malformed lines that are counted and skipped; Azure VNet and NSG documents;
+ * GCP log entries. */
 #include <string.h>
 
 #include "collector/decode_flowlog.h"
@@ -154,6 +155,96 @@ START_TEST(malformed_lines)
 }
 END_TEST
 
+/* Azure: a virtual network flow log (version 4) and an NSG flow log (version 2); tuples
+ * are connections with both directions' counters; D is denied; bad tuples are counted. */
+START_TEST(azure_documents)
+{
+	static const char vnet[] =
+		"{\"records\": [{\"time\": \"2022-09-14T09:00:52.5625085Z\", \"flowLogVersion\": 4,"
+		" \"flowRecords\": {\"flows\": [{\"aclID\": \"x\", \"flowGroups\": [{\"rule\": "
+		"\"DefaultRule_AllowInternetOutBound\", \"flowTuples\": ["
+		"\"1663146003599,10.0.0.6,192.0.2.180,23956,443,6,O,B,NX,0,0,0,0\","
+		"\"1663146003606,10.0.0.6,192.0.2.180,23956,443,6,O,E,NX,3,767,2,1580\","
+		"\"1663146003637,10.0.0.6,192.0.2.10,30000,22,6,O,D,NX,1,60,0,0\","
+		"\"1663146003637,10.0.0.6,192.0.2.10,30000,22,6,O,Q,NX,1,60,0,0\","
+		"\"1663146003637,10.0.0.6\"]}]}]}}]}";
+	static const char nsg[] =
+		"{\"records\": [{\"time\": \"2018-11-13T12:00:35.3899262Z\", \"category\": "
+		"\"NetworkSecurityGroupFlowEvent\", \"properties\": {\"Version\": 2, \"flows\": ["
+		"{\"rule\": \"DefaultRule_DenyAllInBound\", \"flows\": [{\"mac\": \"000D3AF87856\","
+		" \"flowTuples\": [\"1542110377,94.102.49.190,10.5.16.4,28746,443,T,I,D,B,,,,\","
+		"\"1542110424,176.119.4.10,10.5.16.4,56509,59336,U,I,A,E,1,66,1,66\"]}]}]}}]}";
+	struct ew_flowlog *fl = ew_flowlog_new(EW_FL_AZURE);
+	struct ew_flowlog_stats st;
+	struct got g = { 0 };
+
+	ck_assert_int_eq(ew_flowlog_detect(vnet, sizeof(vnet) - 1), EW_FL_AZURE);
+	ck_assert_int_eq(ew_flowlog_detect(nsg, sizeof(nsg) - 1), EW_FL_AZURE);
+	ck_assert_int_eq(ew_flowlog_document(fl, vnet, sizeof(vnet) - 1, collect, &g), EW_OK);
+	ck_assert_int_eq(g.n, 3);
+	ck_assert_str_eq(ip(&g.r[1].f.src), "10.0.0.6");
+	ck_assert_uint_eq(g.r[1].f.dport, 443);
+	ck_assert_uint_eq(g.r[1].biflow, 1);
+	ck_assert_uint_eq(g.r[1].f.pkts[0], 3);
+	ck_assert_uint_eq(g.r[1].f.bytes[1], 1580);
+	ck_assert_uint_eq(g.r[1].f.first_us, 1663146003000000ULL);
+	ck_assert_uint_eq(g.r[1].cloud_action, EW_OUTCOME_ACCEPTED);
+	ck_assert_uint_eq(g.r[2].cloud_action, EW_OUTCOME_REJECTED);
+	ew_flowlog_stats(fl, &st);
+	ck_assert_uint_eq(st.malformed, 2);      /* state Q, and a tuple cut short */
+	g.n = 0;
+	ck_assert_int_eq(ew_flowlog_document(fl, nsg, sizeof(nsg) - 1, collect, &g), EW_OK);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_uint_eq(g.r[0].cloud_action, EW_OUTCOME_REJECTED);
+	ck_assert_uint_eq(g.r[0].f.proto, 6);
+	ck_assert_uint_eq(g.r[1].f.proto, 17);
+	ck_assert_uint_eq(g.r[1].f.first_us, 1542110424000000ULL);
+	ck_assert_int_eq(ew_flowlog_document(fl, "[1, 2]", 6, collect, &g), EW_E_MALFORMED);
+	ck_assert_int_eq(ew_flowlog_document(fl, "{", 1, collect, &g), EW_E_MALFORMED);
+	ew_flowlog_free(fl);
+}
+END_TEST
+
+/* GCP: exported log entries, one JSON object a line, or BigQuery rows. */
+START_TEST(gcp_lines)
+{
+	static const char *const lines[] = {
+		"{\"insertId\": \"1\", \"jsonPayload\": {\"bytes_sent\": \"1510\", \"connection\": "
+		"{\"dest_ip\": \"10.0.0.2\", \"dest_port\": 22, \"protocol\": 6, \"src_ip\": "
+		"\"35.235.241.16\", \"src_port\": 48357}, \"end_time\": "
+		"\"2024-03-01T10:00:05.123456789Z\", \"packets_sent\": \"9\", \"reporter\": \"DEST\","
+		" \"start_time\": \"2024-03-01T10:00:00.5Z\"}}",
+		"{\"connection\": {\"src_ip\": \"fd18::1\", \"dest_ip\": \"fd18::2\", \"protocol\": "
+		"17, \"src_port\": 5000, \"dest_port\": 53}, \"bytes_sent\": 80, \"packets_sent\": 1,"
+		" \"start_time\": \"2024-03-01T10:00:00Z\", \"end_time\": \"2024-03-01T10:00:00Z\"}",
+		"{\"jsonPayload\": {\"connection\": {\"src_ip\": \"10.0.0.1\"}}}",
+		"not json",
+		"{\"jsonPayload\": {\"connection\": {\"src_ip\": \"10.0.0.1\", \"dest_ip\": "
+		"\"fd18::2\", \"protocol\": 6}, \"start_time\": \"2024-03-01T10:00:00Z\"}}",
+	};
+	struct ew_flowlog *fl = ew_flowlog_new(EW_FL_GCP);
+	struct ew_flowlog_stats st;
+	struct got g = { 0 };
+
+	ck_assert_int_eq(ew_flowlog_detect(lines[0], strlen(lines[0])), EW_FL_GCP);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		ck_assert_int_eq(ew_flowlog_line(fl, lines[i], strlen(lines[i]), collect, &g),
+				 i < 2 ? EW_OK : EW_E_MALFORMED);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_str_eq(ip(&g.r[0].f.src), "35.235.241.16");
+	ck_assert_uint_eq(g.r[0].f.dport, 22);
+	ck_assert_uint_eq(g.r[0].f.bytes[0], 1510);
+	ck_assert_uint_eq(g.r[0].f.pkts[0], 9);
+	ck_assert_uint_eq(g.r[0].f.first_us, 1709287200500000ULL);
+	ck_assert_uint_eq(g.r[0].f.last_us, 1709287205123456ULL);
+	ck_assert_uint_eq(g.r[0].cloud_action, 0);
+	ck_assert_uint_eq(g.r[1].f.proto, 17);
+	ew_flowlog_stats(fl, &st);
+	ck_assert_uint_eq(st.malformed, 3);
+	ew_flowlog_free(fl);
+}
+END_TEST
+
 START_TEST(detection)
 {
 	static const char *const aws[] = {
@@ -185,6 +276,8 @@ static Suite *suite(void)
 	tcase_add_test(t, custom_format_by_header);
 	tcase_add_test(t, malformed_lines);
 	tcase_add_test(t, detection);
+	tcase_add_test(t, azure_documents);
+	tcase_add_test(t, gcp_lines);
 	suite_add_tcase(s, t);
 	return s;
 }
