@@ -80,6 +80,15 @@ struct ew_source_stats {
 
 struct ew_source_ops {
 	const char *name;
+	const char *alias;                 /* another type name for it ("netflow"), or NULL */
+	/* Configuration (sources: [...]): the key naming what to read ("path",
+	 * "interface", "listen": required), and the further keys this source takes
+	 * (NULL-terminated; "type" and the target key are always allowed). */
+	const char *target_key;
+	const char *const *keys;
+	/* File sources: whether path's content is theirs (replay and learn pick the source
+	 * of a file by it; the pcap source takes what no other claims). NULL otherwise. */
+	int (*probe)(const char *path);
 	int (*open)(void **st, const struct ew_source_conf *c, struct event_base *eb,
 		    const struct ew_source_out *out, struct ew_err *err);
 	/* File sources: deliver every packet, return EW_OK at the end or < 0 with err.
@@ -98,9 +107,13 @@ struct ew_source_ops {
 	void (*close)(void *st);           /* accepts NULL */
 };
 
-/* The implementation named name ("pcap", "iface", "ipfix", "sflow", "flowlog"), or
- * NULL. */
+/* The implementation named name (or aliased: "netflow" is "ipfix"), or NULL. The
+ * registry is the table in collector/source.c: a new source is its file and one entry. */
 const struct ew_source_ops *ew_source_find(const char *name);
+/* Source i of the registry, or NULL past the last (for messages and help). */
+const struct ew_source_ops *ew_source_at(size_t i);
+/* "iface, pcap, ipfix, netflow, sflow or flowlog": every type name, for messages. */
+const char *ew_source_names(void);
 
 /* The file source for a file given on the command line, by its content: "flowlog" for a
  * cloud flow log (plain or gzip), else "pcap" (which says what else is wrong). */

@@ -80,9 +80,9 @@ static enum ew_flowlog_format file_format(const char *path)
 	return n > 0 ? ew_flowlog_detect(head, (size_t)n) : EW_FL_UNKNOWN;
 }
 
-const char *ew_source_file_type(const char *path)
+static int fl_probe(const char *path)
 {
-	return file_format(path) != EW_FL_UNKNOWN ? "flowlog" : "pcap";
+	return file_format(path) != EW_FL_UNKNOWN;
 }
 
 /* A document format (Azure): the whole file, at most EW_CONF_MAX_BYTES after gzip. */
@@ -382,6 +382,6 @@ static void fl_stats(void *st, struct ew_source_stats *out)
 }
 
 const struct ew_source_ops ew_source_flowlog_ops = {
-	.name = "flowlog", .open = fl_open, .run = fl_run, .stats = fl_stats, .tick = fl_tick,
+	.name = "flowlog", .target_key = "path", .probe = fl_probe, .open = fl_open, .run = fl_run, .stats = fl_stats, .tick = fl_tick,
 	.close = fl_close,
 };

@@ -365,28 +365,15 @@ static int iface_open(void **st, const struct ew_source_conf *c, struct event_ba
 	return EW_OK;
 }
 
+static const char *const pcap_keys[] = { "filter", "snaplen", NULL };
+static const char *const iface_keys[] = { "filter", "promisc", "buffer_mb", "snaplen", NULL };
+
 const struct ew_source_ops ew_source_pcap_ops = {
-	.name = "pcap", .open = file_open, .run = file_run, .stats = src_stats,
-	.close = src_close,
+	.name = "pcap", .target_key = "path", .keys = pcap_keys,
+	.open = file_open, .run = file_run, .stats = src_stats, .close = src_close,
 };
 
 const struct ew_source_ops ew_source_iface_ops = {
-	.name = "iface", .open = iface_open, .run = NULL, .stats = src_stats,
-	.close = src_close,
+	.name = "iface", .target_key = "interface", .keys = iface_keys,
+	.open = iface_open, .run = NULL, .stats = src_stats, .close = src_close,
 };
-
-extern const struct ew_source_ops ew_source_ipfix_ops, ew_source_sflow_ops,
-	ew_source_flowlog_ops;
-
-static const struct ew_source_ops *const sources[] = {
-	&ew_source_pcap_ops, &ew_source_iface_ops, &ew_source_ipfix_ops, &ew_source_sflow_ops,
-	&ew_source_flowlog_ops,
-};
-
-const struct ew_source_ops *ew_source_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-		if (strcmp(sources[i]->name, name) == 0)
-			return sources[i];
-	return NULL;
-}

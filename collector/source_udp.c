@@ -508,12 +508,15 @@ static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflo
 			fn(arg, &s->ifc[i]);
 }
 
+static const char *const udp_keys[] = { "buffer_mb", "silence", "exporters", NULL };
+
 const struct ew_source_ops ew_source_ipfix_ops = {
-	.name = "ipfix", .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
+	.name = "ipfix", .alias = "netflow", .target_key = "listen", .keys = udp_keys,
+	.open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .close = udp_close,
 };
 
 const struct ew_source_ops ew_source_sflow_ops = {
-	.name = "sflow", .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
+	.name = "sflow", .target_key = "listen", .keys = udp_keys, .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .if_counters = udp_if_counters, .close = udp_close,
 };

@@ -2,6 +2,7 @@
 /* config - see config.h. */
 #include "daemon/config.h"
 #include "analyzer/classify.h"
+#include "collector/source.h"
 #include "core/ew_sev.h"
 #include "core/ew_log.h"
 #include "core/ew_time.h"
@@ -122,48 +123,46 @@ static int parse_exporters(struct ew_config_source *s, struct ew_conf_node n, st
 	return EW_OK;
 }
 
+/* A source's mapping: its type picks its entry in the source registry, which says the
+ * key naming what to read and the further keys it takes (collector/source.h). */
 static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
-	static const char *const keys[] = { "type", "interface", "path", "filter", "promisc",
-					    "buffer_mb", "snaplen", "listen", "silence",
-					    "exporters", NULL };
+	const char *keys[24];
+	const struct ew_source_ops *ops;
 	struct ew_config_source *s;
 	struct ew_conf_node t, x;
+	size_t nk = 0;
 	uint32_t v;
 
-	if (ew_conf_check_map(n, "source", keys, err) != EW_OK)
-		return EW_E_INVAL;
+	if (ew_conf_type(n) != EW_CONF_MAP)
+		return ew_conf_errf(err, n, "a source is a mapping (type: ...)");
 	if (c->nsrc == EW_MAX_SOURCES)
 		return ew_conf_errf(err, n, "more than %d sources", EW_MAX_SOURCES);
+	t = ew_conf_get(n, "type");
+	if (!ew_conf_present(t))
+		return ew_conf_errf(err, n, "source has no type");
+	ops = ew_source_find(ew_conf_str(t));
+	if (ops == NULL)
+		return ew_conf_errf(err, t, "unknown source type \"%s\" (expected %s)",
+				    ew_conf_str(t), ew_source_names());
+	keys[nk++] = "type";
+	keys[nk++] = ops->target_key;
+	for (size_t i = 0; ops->keys && ops->keys[i] && nk + 1 < sizeof(keys) / sizeof(keys[0]); i++)
+		keys[nk++] = ops->keys[i];
+	keys[nk] = NULL;
+	if (ew_conf_check_map(n, "source", keys, err) != EW_OK)
+		return EW_E_INVAL;
 	s = &c->src[c->nsrc];
 	memset(s, 0, sizeof(*s));
 	s->promisc = 1;
 	s->silence_us = 300 * 1000000ULL;
-	t = ew_conf_get(n, "type");
-	if (!ew_conf_present(t))
-		return ew_conf_errf(err, n, "source has no type");
-	s->type = ew_conf_str(t);
-	if (strcmp(s->type, "iface") == 0) {
-		x = ew_conf_get(n, "interface");
-		if (!ew_conf_present(x))
-			return ew_conf_errf(err, n, "iface source needs interface:");
-	} else if (strcmp(s->type, "pcap") == 0 || strcmp(s->type, "flowlog") == 0) {
-		x = ew_conf_get(n, "path");
-		if (!ew_conf_present(x))
-			return ew_conf_errf(err, n, "%s source needs path:", s->type);
-	} else if (!strcmp(s->type, "ipfix") || !strcmp(s->type, "netflow") ||
-		   !strcmp(s->type, "sflow")) {
-		x = ew_conf_get(n, "listen");
-		if (!ew_conf_present(x))
-			return ew_conf_errf(err, n, "%s source needs listen: \"ADDRESS:PORT\"", s->type);
-		if (!strcmp(s->type, "netflow"))
-			s->type = "ipfix";   /* one decoder takes NetFlow v5, v9 and IPFIX */
-		if (ew_conf_type(x) == EW_CONF_SCALAR && check_listen(x, err) != EW_OK)
-			return EW_E_INVAL;
-	} else {
-		return ew_conf_errf(err, t, "unknown source type \"%s\" (expected iface, pcap, "
-				    "ipfix, netflow, sflow or flowlog)", s->type);
-	}
+	s->type = ops->name;            /* "netflow" is "ipfix": one decoder takes v5, v9 and IPFIX */
+	x = ew_conf_get(n, ops->target_key);
+	if (!ew_conf_present(x))
+		return ew_conf_errf(err, n, "%s source needs %s:", ew_conf_str(t), ops->target_key);
+	if (strcmp(ops->target_key, "listen") == 0 && ew_conf_type(x) == EW_CONF_SCALAR &&
+	    check_listen(x, err) != EW_OK)
+		return EW_E_INVAL;
 	if (ew_conf_string(x, &s->target, err) != EW_OK ||
 	    opt_str(n, "filter", &s->filter, err) != EW_OK)
 		return EW_E_INVAL;
@@ -183,9 +182,6 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	x = ew_conf_get(n, "exporters");
 	if (ew_conf_present(x)) {
 		c->nsrc++;     /* so that ew_config_free frees the list, even half-made */
-		if (strcmp(s->type, "ipfix") != 0 && strcmp(s->type, "sflow") != 0)
-			return ew_conf_errf(err, x, "exporters: is for ipfix, netflow and sflow "
-					    "listeners");
 		return parse_exporters(s, x, err);
 	}
 	c->nsrc++;
