@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* metrics - the daemon's Prometheus text endpoint (/metrics) and /healthz (SPEC §6), on
- * libevent's HTTP server in the daemon's loop.
+ * the daemon's own bounded HTTP server (httpd.h) in its loop.
  *
  * Everything is read when scraped from the parts that count it: the pipeline (packets,
  * records, samples, flows, verdicts, alerts by rule, throttled), every source (packets or
