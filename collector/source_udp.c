@@ -50,6 +50,7 @@ struct udp_src {
 	uint8_t kind;             /* EW_SRC_IPFIX or EW_SRC_SFLOW (alerts' observer.type) */
 	struct ew_addr listen;
 	uint16_t listen_port;
+	char name[80];            /* "ipfix [::]:4739", for log lines */
 	struct ew_exporter_health *exp;   /* exp[1..nexp], by address, chained from ebucket */
 	uint32_t *ebucket, *enext;        /* MAX_EXPORTERS each */
 	const struct ew_prefix *allow;
@@ -172,9 +173,9 @@ static struct ew_exporter_health *exporter_slot(struct udp_src *s, const struct 
 			s->st.exporters_evicted++;
 			if (s->now >= s->log_evicted_us + LOG_EVERY_US) {
 				s->log_evicted_us = s->now;
-				ew_warn("%s:%u: exporter table full (%d): forgot %s to make room "
-					"(%llu so far)", ew_addr_format(&s->listen, t), s->listen_port,
-					MAX_EXPORTERS - 1, ew_addr_format(&s->exp[i].addr, t),
+				ew_warn("%s: exporter table full (%d): forgot %s to make room "
+					"(%llu so far)", s->name, MAX_EXPORTERS - 1,
+					ew_addr_format(&s->exp[i].addr, t),
 					(unsigned long long)s->st.exporters_evicted);
 			}
 		}
@@ -257,12 +258,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 				if (!allowed(s, &ex.addr)) {
 					s->st.refused++;
 					if (s->now >= s->log_refused_us + LOG_EVERY_US) {
-						char t[EW_ADDR_STRLEN], l[EW_ADDR_STRLEN];
+						char t[EW_ADDR_STRLEN];
 
 						s->log_refused_us = s->now;
-						ew_warn("%s:%u: datagram from %s, which is not in exporters:, "
-							"dropped (%llu so far)", ew_addr_format(&s->listen, l),
-							s->listen_port, ew_addr_format(&ex.addr, t),
+						ew_warn("%s: datagram from %s, which is not in exporters:, "
+							"dropped (%llu so far)", s->name,
+							ew_addr_format(&ex.addr, t),
 							(unsigned long long)s->st.refused);
 					}
 					continue;
@@ -385,6 +386,7 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	s->sflow = strcmp(c->type, "sflow") == 0;
 	s->kind = s->sflow ? EW_SRC_SFLOW : EW_SRC_IPFIX;
 	s->silence = c->silence_us;
+	snprintf(s->name, sizeof(s->name), "%s %s", s->sflow ? "sflow" : "ipfix", c->target);
 	s->exp = calloc(MAX_EXPORTERS, sizeof(*s->exp));
 	s->ebucket = calloc(MAX_EXPORTERS, sizeof(*s->ebucket));
 	s->enext = calloc(MAX_EXPORTERS, sizeof(*s->enext));
