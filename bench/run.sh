@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Every benchmark, on one core, with a second tool timed on the same files for a ratio.
 #   bench/run.sh [CORPUS_DIR]       (default ../shared/corpus beside the project)
-# Prints the figures the README's table quotes. Builds a release build in build-bench/.
+# Prints the figures docs/performance.md quotes. Builds a release build in build-bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-../shared/corpus}

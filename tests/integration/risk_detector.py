@@ -25,7 +25,7 @@ ON = {"XSS Attack", "SQL Injection", "RCE Injection", "Possible Exploit Detected
       "Obsolete TLS Version (1.1 or older)", "Weak TLS Cipher", "Binary Application Transfer",
       "Desktop/File Sharing Session", "Unsafe Protocol"}
 # ndpiReader's results for these were made with nDPI's example protos.txt, which names
-# extra ports (see README: the nDPI agreement); eastwatch does not load it.
+# extra ports (see docs/performance.md: the nDPI agreement); eastwatch does not load it.
 KNOWN = {"synscan.pcap"}
 
 
