@@ -66,7 +66,7 @@ static struct dgram *load(const char *file, size_t *n)
 	return v;
 }
 
-static void count_record(void *arg, const struct ew_nf_record *r)
+static void count_record(void *arg, const struct ew_record *r)
 {
 	(*(uint64_t *)arg)++;
 }
@@ -76,7 +76,7 @@ struct judge {
 	uint64_t n, now;
 };
 
-static void judge_record(void *arg, const struct ew_nf_record *r)
+static void judge_record(void *arg, const struct ew_record *r)
 {
 	struct judge *j = arg;
 
@@ -93,7 +93,7 @@ struct verdicts {
 	struct ew_vcache vc;
 };
 
-static void verdict_record(void *arg, const struct ew_nf_record *r)
+static void verdict_record(void *arg, const struct ew_record *r)
 {
 	struct verdicts *vs = arg;
 	struct ew_flow f;
@@ -117,7 +117,7 @@ static void judge_sample(void *arg, const struct ew_sflow_sample *s)
 	ew_pipeline_sflow_sample(j->p, s, 0, j->now);
 }
 
-static void count_record_packets(void *arg, const struct ew_nf_record *r)
+static void count_record_packets(void *arg, const struct ew_record *r)
 {
 	struct dgram *g = arg;
 
@@ -178,7 +178,7 @@ static void decode_bench(const char *rules, const char *file, int repeat)
 			struct judge j = { 0 };
 			static struct verdicts vs;
 			uint64_t count = 0, t0, t1;
-			ew_nf_record_fn fns[3] = { count_record, judge_record, verdict_record };
+			ew_record_fn fns[3] = { count_record, judge_record, verdict_record };
 			void *args[3] = { &count, &j, &vs };
 
 			vs.cls = cls;

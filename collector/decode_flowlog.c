@@ -214,10 +214,10 @@ static int header(struct ew_flowlog *fl, const struct tok *t, uint32_t k)
 	return 1;
 }
 
-static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
+static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_record_fn emit,
 		    void *arg);
 
-int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
+int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_record_fn emit,
 		    void *arg)
 {
 	struct tok t[MAX_FIELDS];
@@ -225,7 +225,7 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_r
 	if (fl->fmt == EW_FL_GCP)
 		return gcp_line(fl, line, len, emit, arg);
 	uint32_t k = split(line, len, t, MAX_FIELDS);
-	struct ew_nf_record r;
+	struct ew_record r;
 	struct ew_addr a;
 	int bad = 0, have_src = 0, have_dst = 0, have_proto = 0, pkt_src = 0, pkt_dst = 0;
 	uint64_t start = 0, end = 0;
@@ -397,11 +397,11 @@ static int proto_of(const struct tok *t, int *bad)
 }
 
 /* One Azure tuple (v: 4 for virtual network flow logs, 2 for NSG flow logs). */
-static void azure_tuple(struct ew_flowlog *fl, const char *s, int v, ew_nf_record_fn emit,
+static void azure_tuple(struct ew_flowlog *fl, const char *s, int v, ew_record_fn emit,
 			void *arg)
 {
 	struct tok t[MAX_FIELDS];
-	struct ew_nf_record r;
+	struct ew_record r;
 	uint32_t k = 0;
 	int bad = 0;
 	uint64_t ts;
@@ -475,7 +475,7 @@ static void azure_tuple(struct ew_flowlog *fl, const char *s, int v, ew_nf_recor
 
 /* Every flowTuples list under n (a flow group's or an NSG rule's flows). */
 static void azure_tuples(struct ew_flowlog *fl, struct ew_conf_node tuples, int v,
-			 ew_nf_record_fn emit, void *arg)
+			 ew_record_fn emit, void *arg)
 {
 	if (ew_conf_type(tuples) != EW_CONF_SEQ) {
 		fl->st.malformed++;
@@ -492,7 +492,7 @@ static void azure_tuples(struct ew_flowlog *fl, struct ew_conf_node tuples, int 
 }
 
 int ew_flowlog_document(struct ew_flowlog *fl, const char *text, size_t len,
-			ew_nf_record_fn emit, void *arg)
+			ew_record_fn emit, void *arg)
 {
 	struct ew_conf *doc = NULL;
 	struct ew_err err;
@@ -534,13 +534,13 @@ int ew_flowlog_document(struct ew_flowlog *fl, const char *text, size_t len,
 }
 
 /* One GCP log entry (a JSON object on one line). */
-static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
+static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_record_fn emit,
 		    void *arg)
 {
 	struct ew_conf *doc = NULL;
 	struct ew_err err;
 	struct ew_conf_node root, pl, c;
-	struct ew_nf_record r;
+	struct ew_record r;
 	struct tok t;
 	int bad = 0;
 	int64_t start, end;

@@ -19,7 +19,7 @@
  *
  * Each record is one direction of a flow over an aggregation interval, as a NetFlow
  * record is: the pipeline pairs the two directions and orients the flow from the flags,
- * times and ports. The record's action goes with it (ew_nf_record.cloud_action).
+ * times and ports. The record's action goes with it (ew_record.cloud_action).
  *
  * Azure: a JSON document {"records": [...]}: virtual network flow logs (flowLogVersion
  * 4: records[].flowRecords.flows[].flowGroups[].flowTuples, "TIME_MS,SRC,DST,SPORT,DPORT,
@@ -59,7 +59,7 @@ void ew_flowlog_free(struct ew_flowlog *fl);
 
 /* One line (without its line break) of a line format (AWS, GCP). Calls emit for a flow
  * record; returns EW_OK, or EW_E_MALFORMED for a line that was counted and skipped. */
-int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_record_fn emit,
+int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_record_fn emit,
 		    void *arg);
 
 /* A whole document of a document format (Azure: {"records": [...]}, at most
@@ -67,7 +67,7 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_nf_r
  * (malformed) and skipped. Returns EW_OK, or EW_E_MALFORMED when the document itself
  * cannot be read (not JSON, no records). */
 int ew_flowlog_document(struct ew_flowlog *fl, const char *text, size_t len,
-			ew_nf_record_fn emit, void *arg);
+			ew_record_fn emit, void *arg);
 
 void ew_flowlog_stats(const struct ew_flowlog *fl, struct ew_flowlog_stats *out);
 

@@ -91,7 +91,7 @@ struct ew_ipfix_session {
 	struct tmpl *t;           /* t[1..max_templates] */
 	uint32_t *tbucket, tmask, t_hwm, t_free;
 	struct ew_ipfix_stats stats;
-	struct ew_nf_record blank;    /* what a record starts from */
+	struct ew_record blank;    /* what a record starts from */
 };
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -679,7 +679,7 @@ static void app_name_set(struct stream *x, uint32_t id, const uint8_t *name, uin
 		x->apps[i].name[--len] = '\0';
 }
 
-/* What one record said, before it becomes an ew_nf_record. Only the part up to
+/* What one record said, before it becomes an ew_record. Only the part up to
  * RAW_ZEROED is cleared for each record (the rest is read only under its have_ flag). */
 struct raw {
 	uint64_t pkt_space, sample_size, population;
@@ -705,7 +705,7 @@ static void put_time(uint64_t *t, uint8_t *have, uint64_t v)
 
 /* One field of a record: v points at len bytes. Returns 0, or -1 for a field whose
  * length does not fit its element (ignored, counted). */
-static int field(struct ew_nf_record *r, struct raw *w, const struct field *fd, const uint8_t *v,
+static int field(struct ew_record *r, struct raw *w, const struct field *fd, const uint8_t *v,
 		 uint32_t len)
 {
 	struct ew_flow *f = &r->f;
@@ -917,7 +917,7 @@ static uint32_t record_rate(struct ew_ipfix_session *s, struct stream *x, const 
 }
 
 /* An options record: state for later data records. */
-static void options_record(struct ew_ipfix_session *s, struct stream *x, const struct ew_nf_record *r,
+static void options_record(struct ew_ipfix_session *s, struct stream *x, const struct ew_record *r,
 			   const struct raw *w)
 {
 	uint32_t rate = 0;
@@ -991,7 +991,7 @@ static inline void straight_addr(const uint8_t *q, uint16_t v4, uint16_t v6, str
 }
 
 /* One record of a straight template (compile_ops): the same branches every record. */
-static inline void straight(const struct tmpl *t, const uint8_t *q, struct ew_nf_record *r,
+static inline void straight(const struct tmpl *t, const uint8_t *q, struct ew_record *r,
 			    struct raw *w)
 {
 	const uint16_t *o = t->so;
@@ -1038,7 +1038,7 @@ static inline void straight(const struct tmpl *t, const uint8_t *q, struct ew_nf
  * the record waited on store forwarding: a third of the consumer's time). */
 #define EMIT_BATCH 16
 
-static void emit_batch(const struct ew_nf_record *batch, uint32_t *nb, ew_nf_record_fn emit,
+static void emit_batch(const struct ew_record *batch, uint32_t *nb, ew_record_fn emit,
 		       void *arg)
 {
 	for (uint32_t i = 0; emit && i < *nb; i++)
@@ -1048,11 +1048,11 @@ static void emit_batch(const struct ew_nf_record *batch, uint32_t *nb, ew_nf_rec
 
 /* A data set of template t: len bytes at p. */
 static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *t,
-		    const uint8_t *p, uint32_t len, uint8_t version, ew_nf_record_fn emit, void *arg)
+		    const uint8_t *p, uint32_t len, uint8_t version, ew_record_fn emit, void *arg)
 {
 	struct stream *x = &s->st[si];
-	const struct ew_nf_record *blank;
-	struct ew_nf_record batch[EMIT_BATCH];
+	const struct ew_record *blank;
+	struct ew_record batch[EMIT_BATCH];
 	uint32_t off = 0, nb = 0;
 	int rc = EW_OK;
 
@@ -1064,7 +1064,7 @@ static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *
 	s->blank.direction = 0xff;
 	blank = &s->blank;
 	while (len - off >= t->min_len) {
-		struct ew_nf_record *r = &batch[nb];
+		struct ew_record *r = &batch[nb];
 		struct raw w;
 		uint32_t start = off;
 		int bad = 0;
@@ -1220,7 +1220,7 @@ static void sequence_check(struct ew_ipfix_session *s, struct stream *x, uint32_
 }
 
 static int decode_sets(struct ew_ipfix_session *s, uint32_t si, const uint8_t *p, uint32_t len,
-		       int ipfix, uint64_t now, ew_nf_record_fn emit, void *arg, uint32_t *records)
+		       int ipfix, uint64_t now, ew_record_fn emit, void *arg, uint32_t *records)
 {
 	uint32_t off = 0;
 	int rc = EW_OK;
@@ -1283,7 +1283,7 @@ static int decode_sets(struct ew_ipfix_session *s, uint32_t si, const uint8_t *p
 }
 
 static int decode_v5(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
-		     const uint8_t *m, size_t len, uint64_t now, ew_nf_record_fn emit, void *arg)
+		     const uint8_t *m, size_t len, uint64_t now, ew_record_fn emit, void *arg)
 {
 	uint16_t count;
 	uint32_t uptime, rate;
@@ -1319,7 +1319,7 @@ static int decode_v5(struct ew_ipfix_session *s, const struct ew_exporter_key *e
 	s->stats.messages++;
 	for (uint16_t i = 0; i < count; i++) {
 		const uint8_t *q = m + 24 + (size_t)i * 48;
-		struct ew_nf_record r;
+		struct ew_record r;
 		uint64_t pk = (uint64_t)rd32(q + 16) * rate;
 
 		memset(&r, 0, sizeof(r));
@@ -1354,7 +1354,7 @@ static int decode_v5(struct ew_ipfix_session *s, const struct ew_exporter_key *e
 }
 
 int ew_ipfix_decode(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
-		    const uint8_t *m, size_t len, uint64_t now, ew_nf_record_fn emit, void *arg)
+		    const uint8_t *m, size_t len, uint64_t now, ew_record_fn emit, void *arg)
 {
 	uint16_t version;
 	uint32_t si, records = 0, mlen;

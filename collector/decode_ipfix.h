@@ -28,35 +28,13 @@
 
 #include "core/ew_addr.h"
 #include "core/ew_flow.h"
+#include "core/ew_record.h"
 
 /* The exporter's transport session: where the datagram came from. */
 struct ew_exporter_key {
 	struct ew_addr addr;
 	uint16_t port;
 };
-
-/* One decoded data record. f holds what the record carried, oriented as exported:
- * f.src is the record's source; for an RFC 5103 biflow record pkts[1]/bytes[1] are the
- * reverse direction. Counters are already multiplied by the sampling rate (f.sampling). */
-struct ew_nf_record {
-	struct ew_flow f;
-	uint32_t domain;          /* observation domain / source id */
-	uint16_t template_id;     /* set id; 0 for NetFlow v5 */
-	uint8_t version;          /* 5, 9 or 10 */
-	uint8_t is_options;       /* options data record (f is not a flow) */
-	uint8_t has_flow;         /* both addresses present: a flow record */
-	uint8_t biflow;           /* reverse counters present (RFC 5103) */
-	uint8_t end_reason;       /* IE 136, 0 if absent */
-	uint8_t direction;        /* IE 61: 0 ingress, 1 egress, 0xff absent */
-	uint8_t biflow_direction; /* IE 239, 0 if absent */
-	uint8_t has_tcp_flags;
-	uint8_t cloud_action;     /* flow logs: enum ew_outcome of the record, 0 otherwise */
-	uint32_t in_if, out_if;
-	uint32_t app_id;          /* IE 95 as sent (engine << 24 | selector), 0 if absent */
-	const char *app_name;     /* from the exporter's options data, or NULL */
-};
-
-typedef void (*ew_nf_record_fn)(void *arg, const struct ew_nf_record *r);
 
 struct ew_ipfix_conf {
 	uint32_t max_streams;           /* exporter sessions x domains (default 4096) */
@@ -88,7 +66,7 @@ void ew_ipfix_free(struct ew_ipfix_session *s);
  * Returns EW_OK, or a negative EW_E_* for a message that was (partly) unusable; records
  * decoded before the fault have been emitted. */
 int ew_ipfix_decode(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
-		    const uint8_t *msg, size_t len, uint64_t now_us, ew_nf_record_fn emit,
+		    const uint8_t *msg, size_t len, uint64_t now_us, ew_record_fn emit,
 		    void *arg);
 
 void ew_ipfix_stats(const struct ew_ipfix_session *s, struct ew_ipfix_stats *out);

@@ -45,7 +45,7 @@ struct ew_raw_pkt {
 struct ew_source_out {
 	void (*packet)(void *arg, const struct ew_raw_pkt *rp);
 	/* flow telemetry: a decoded export record, an sFlow packet sample */
-	void (*record)(void *arg, const struct ew_nf_record *r, uint16_t source_id, uint64_t now_us);
+	void (*record)(void *arg, const struct ew_record *r, uint16_t source_id, uint64_t now_us);
 	void (*sample)(void *arg, const struct ew_sflow_sample *s, uint16_t source_id,
 		       uint64_t now_us);
 	/* an exporter fell silent (or, after one, was heard again: silent_us == 0) */

@@ -55,7 +55,7 @@ struct fl_src {
 	uint64_t files;
 };
 
-static void emit(void *arg, const struct ew_nf_record *r)
+static void emit(void *arg, const struct ew_record *r)
 {
 	struct fl_src *s = arg;
 

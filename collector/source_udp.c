@@ -67,7 +67,7 @@ struct udp_src {
 	uint8_t *bufs;            /* BATCH x DGRAM_MAX */
 };
 
-static void emit_record(void *arg, const struct ew_nf_record *r)
+static void emit_record(void *arg, const struct ew_record *r)
 {
 	struct udp_src *s = arg;
 

@@ -591,7 +591,7 @@ static void print_rule(void *arg, const char *rule, uint64_t n)
 	fprintf(arg, " %s %llu", rule, (unsigned long long)n);
 }
 
-static void replay_record(void *arg, const struct ew_nf_record *r, uint16_t id, uint64_t now)
+static void replay_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
 {
 	ew_pipeline_record(((struct progress *)arg)->p, r, id, now);
 }
@@ -711,7 +711,7 @@ out:
 
 /* ---------------------------------------------------------------- run */
 
-static void pipeline_record(void *arg, const struct ew_nf_record *r, uint16_t id, uint64_t now)
+static void pipeline_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
 {
 	ew_pipeline_record(arg, r, id, now);
 }

@@ -1170,7 +1170,7 @@ static void advance(struct ew_pipeline *p, uint64_t t)
 		p->now = t;
 }
 
-void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uint16_t source_id,
+void ew_pipeline_record(struct ew_pipeline *p, const struct ew_record *r, uint16_t source_id,
 			uint64_t now_us)
 {
 	struct ew_flow f;

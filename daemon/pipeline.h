@@ -98,7 +98,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp);
  * two directions are paired (analyzer/pairing.c), then the flow is judged: with the
  * exporter's application when it names one nDPI knows (app_source "exporter"), else
  * with nDPI's port guess. */
-void ew_pipeline_record(struct ew_pipeline *p, const struct ew_nf_record *r, uint16_t source_id,
+void ew_pipeline_record(struct ew_pipeline *p, const struct ew_record *r, uint16_t source_id,
 			uint64_t now_us);
 /* An sFlow packet sample: its header goes through the packet path (decoder, flow table,
  * nDPI as far as the sampled bytes allow), standing for `rate` packets. */

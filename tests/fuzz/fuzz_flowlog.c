@@ -9,7 +9,7 @@
 
 #include "collector/decode_flowlog.h"
 
-static void sink(void *arg, const struct ew_nf_record *r)
+static void sink(void *arg, const struct ew_record *r)
 {
 	(void)arg;
 	(void)r;

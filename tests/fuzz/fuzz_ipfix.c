@@ -9,7 +9,7 @@
 
 #include "collector/decode_ipfix.h"
 
-static void sink(void *arg, const struct ew_nf_record *r)
+static void sink(void *arg, const struct ew_record *r)
 {
 	volatile uint64_t x = r->f.bytes[0] + r->f.pkts[1] + (r->app_name ? (uint8_t)r->app_name[0] : 0);
 

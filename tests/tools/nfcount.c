@@ -43,7 +43,7 @@ static void on_template(void *arg, uint32_t domain, uint16_t id, int options)
 
 static int print_records;
 
-static void print_record(const struct ew_nf_record *r)
+static void print_record(const struct ew_record *r)
 {
 	char a[EW_ADDR_STRLEN], b[EW_ADDR_STRLEN];
 	uint32_t rate = r->f.sampling ? r->f.sampling : 1;
@@ -87,7 +87,7 @@ static void on_sample(void *arg, const struct ew_sflow_sample *sm)
 	       sm->frame_len);
 }
 
-static void on_record(void *arg, const struct ew_nf_record *r)
+static void on_record(void *arg, const struct ew_record *r)
 {
 	struct counts *c = arg;
 

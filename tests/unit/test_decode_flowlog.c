@@ -10,10 +10,10 @@
 
 struct got {
 	int n;
-	struct ew_nf_record r[8];
+	struct ew_record r[8];
 };
 
-static void collect(void *arg, const struct ew_nf_record *r)
+static void collect(void *arg, const struct ew_record *r)
 {
 	struct got *g = arg;
 

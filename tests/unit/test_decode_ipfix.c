@@ -78,11 +78,11 @@ static void v4(struct msg *m, const char *s)
 /* ---- collecting records ---- */
 
 struct got {
-	struct ew_nf_record r[64];
+	struct ew_record r[64];
 	int n;
 };
 
-static void collect(void *arg, const struct ew_nf_record *r)
+static void collect(void *arg, const struct ew_record *r)
 {
 	struct got *g = arg;
 
@@ -259,7 +259,7 @@ START_TEST(three_readers_agree)
 	}
 	for (int k = 1; k < 3; k++)
 		for (int i = 0; i < 40; i++) {
-			const struct ew_nf_record *x = &g[0].r[i], *y = &g[k].r[i];
+			const struct ew_record *x = &g[0].r[i], *y = &g[k].r[i];
 
 			ck_assert_str_eq(ew_addr_format(&x->f.src, a), ew_addr_format(&y->f.src, b));
 			ck_assert_str_eq(ew_addr_format(&x->f.dst, a), ew_addr_format(&y->f.dst, b));

@@ -19,7 +19,7 @@ struct seen {
 	struct ew_exporter_health last;
 };
 
-static void on_record(void *arg, const struct ew_nf_record *r, uint16_t id, uint64_t now)
+static void on_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
 {
 	(void)r;
 	(void)id;
