@@ -11,25 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-/* The node at a dotted path ("source.ip"). */
-static struct ew_conf_node path(struct ew_conf_node n, const char *dotted)
-{
-	char key[64];
-
-	while (*dotted && ew_conf_present(n)) {
-		const char *dot = strchr(dotted, '.');
-		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
-
-		snprintf(key, sizeof(key), "%.*s", (int)l, dotted);
-		n = ew_conf_type(n) == EW_CONF_MAP ? ew_conf_get(n, key) : (struct ew_conf_node){ 0 };
-		dotted += l + (dot != NULL);
-	}
-	return n;
-}
-
 static const char *str(struct ew_conf_node root, const char *k, int *missing)
 {
-	struct ew_conf_node n = path(root, k);
+	struct ew_conf_node n = ew_conf_path(root, k);
 
 	if (!ew_conf_present(n) || ew_conf_type(n) != EW_CONF_SCALAR) {
 		(*missing)++;
@@ -40,14 +24,14 @@ static const char *str(struct ew_conf_node root, const char *k, int *missing)
 
 static uint64_t num(struct ew_conf_node root, const char *k)
 {
-	struct ew_conf_node n = path(root, k);
+	struct ew_conf_node n = ew_conf_path(root, k);
 
 	return ew_conf_present(n) ? strtoull(ew_conf_str(n), NULL, 10) : 0;
 }
 
 static uint32_t list(struct ew_conf_node root, const char *k, const char **out, uint32_t max)
 {
-	struct ew_conf_node n = path(root, k);
+	struct ew_conf_node n = ew_conf_path(root, k);
 	uint32_t c = 0;
 
 	if (ew_conf_type(n) != EW_CONF_SEQ)
@@ -135,7 +119,8 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 	a->repeats = num(r, "eastwatch.repeats");
 	a->alert_id = strtoull(str(r, "eastwatch.alert_id", &missing), NULL, 16);
 	a->decided_by = str(r, "eastwatch.decided_by", &missing);
-	s = path(r, "eastwatch.rule_file").n ? ew_conf_str(path(r, "eastwatch.rule_file")) : NULL;
+	s = ew_conf_path(r, "eastwatch.rule_file").n ?
+	    ew_conf_str(ew_conf_path(r, "eastwatch.rule_file")) : NULL;
 	if (s && *s) {
 		const char *colon = strrchr(s, ':');
 
@@ -144,9 +129,9 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 		a->rule_file = p->rule_file;
 		a->rule_line = colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
 	}
-	if (ew_conf_type(path(r, "eastwatch.scan")) == EW_CONF_MAP) {
+	if (ew_conf_type(ew_conf_path(r, "eastwatch.scan")) == EW_CONF_MAP) {
 		struct ew_alert_scan *sc = &p->scan;
-		struct ew_conf_node ports = path(r, "eastwatch.scan.ports");
+		struct ew_conf_node ports = ew_conf_path(r, "eastwatch.scan.ports");
 
 		sc->nkinds = list(r, "eastwatch.scan.kind", sc->kinds, 3);
 		sc->hosts = (uint32_t)num(r, "eastwatch.scan.hosts");
@@ -162,7 +147,7 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 				   sc->nports < 16; i++)
 			sc->ports[sc->nports++] =
 				(uint16_t)strtoul(ew_conf_str(ew_conf_at(ports, i)), NULL, 10);
-		ports = path(r, "eastwatch.scan.targets");
+		ports = ew_conf_path(r, "eastwatch.scan.targets");
 		for (size_t i = 0; ew_conf_type(ports) == EW_CONF_SEQ && i < ew_conf_len(ports) &&
 				   sc->ntargets < 16; i++) {
 			struct ew_conf_node t = ew_conf_at(ports, i);

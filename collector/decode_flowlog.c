@@ -217,6 +217,22 @@ static int header(struct ew_flowlog *fl, const struct tok *t, uint32_t k)
 static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_record_fn emit,
 		    void *arg);
 
+/* An address field: srcaddr (pkt 0) or pkt-srcaddr (pkt 1; the packet's own address,
+ * which wins over the interface's whichever comes first). Returns 1 if it is bad. */
+static int take_addr(const struct tok *v, int pkt, struct ew_addr *out, int *have, int *from_pkt)
+{
+	struct ew_addr a;
+
+	if (is(v, "-") || (!pkt && *from_pkt))
+		return 0;
+	if (addr(v, &a) != 0)
+		return 1;
+	*out = a;
+	*have = 1;
+	*from_pkt |= pkt;
+	return 0;
+}
+
 int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_record_fn emit,
 		    void *arg)
 {
@@ -226,7 +242,6 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 		return gcp_line(fl, line, len, emit, arg);
 	uint32_t k = split(line, len, t, MAX_FIELDS);
 	struct ew_record r;
-	struct ew_addr a;
 	int bad = 0, have_src = 0, have_dst = 0, have_proto = 0, pkt_src = 0, pkt_dst = 0;
 	uint64_t start = 0, end = 0;
 
@@ -259,27 +274,11 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 			break;
 		case F_SRCADDR:
 		case F_PKTSRC:
-			if (absent || (fl->map[i] == F_SRCADDR && pkt_src))
-				break;
-			if (addr(v, &a) != 0) {
-				bad = 1;
-				break;
-			}
-			r.f.src = a;
-			have_src = 1;
-			pkt_src |= fl->map[i] == F_PKTSRC;   /* the packet's own address wins */
+			bad |= take_addr(v, fl->map[i] == F_PKTSRC, &r.f.src, &have_src, &pkt_src);
 			break;
 		case F_DSTADDR:
 		case F_PKTDST:
-			if (absent || (fl->map[i] == F_DSTADDR && pkt_dst))
-				break;
-			if (addr(v, &a) != 0) {
-				bad = 1;
-				break;
-			}
-			r.f.dst = a;
-			have_dst = 1;
-			pkt_dst |= fl->map[i] == F_PKTDST;
+			bad |= take_addr(v, fl->map[i] == F_PKTDST, &r.f.dst, &have_dst, &pkt_dst);
 			break;
 		case F_SRCPORT:
 			r.f.sport = absent ? 0 : (uint16_t)num(v, 65535, &bad);
@@ -355,25 +354,6 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 }
 
 /* ---- JSON formats (read with libyaml: JSON is YAML's flow style) ---- */
-
-/* The node at a dotted path, or an absent one. */
-static struct ew_conf_node at(struct ew_conf_node n, const char *dotted)
-{
-	char key[64];
-
-	while (*dotted && ew_conf_present(n)) {
-		const char *dot = strchr(dotted, '.');
-		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
-
-		if (l >= sizeof(key) || ew_conf_type(n) != EW_CONF_MAP)
-			return (struct ew_conf_node){ 0 };
-		memcpy(key, dotted, l);
-		key[l] = 0;
-		n = ew_conf_get(n, key);
-		dotted += l + (dot != NULL);
-	}
-	return n;
-}
 
 static int tok_of(struct ew_conf_node n, struct tok *t)
 {
@@ -502,7 +482,7 @@ int ew_flowlog_document(struct ew_flowlog *fl, const char *text, size_t len,
 		fl->st.malformed++;
 		return EW_E_MALFORMED;
 	}
-	recs = at(ew_conf_root(doc), "records");
+	recs = ew_conf_path(ew_conf_root(doc), "records");
 	if (ew_conf_type(recs) != EW_CONF_SEQ) {
 		fl->st.malformed++;
 		ew_conf_free(doc);
@@ -511,19 +491,19 @@ int ew_flowlog_document(struct ew_flowlog *fl, const char *text, size_t len,
 	for (size_t i = 0; i < ew_conf_len(recs); i++) {
 		struct ew_conf_node r = ew_conf_at(recs, i), flows;
 
-		if (ew_conf_present(flows = at(r, "flowRecords.flows"))) {     /* VNet, v4 */
+		if (ew_conf_present(flows = ew_conf_path(r, "flowRecords.flows"))) {     /* VNet, v4 */
 			for (size_t j = 0; j < ew_conf_len(flows); j++) {
-				struct ew_conf_node g = at(ew_conf_at(flows, j), "flowGroups");
+				struct ew_conf_node g = ew_conf_path(ew_conf_at(flows, j), "flowGroups");
 
 				for (size_t k = 0; k < ew_conf_len(g); k++)
-					azure_tuples(fl, at(ew_conf_at(g, k), "flowTuples"), 4, emit, arg);
+					azure_tuples(fl, ew_conf_path(ew_conf_at(g, k), "flowTuples"), 4, emit, arg);
 			}
-		} else if (ew_conf_present(flows = at(r, "properties.flows"))) {  /* NSG, v2 */
+		} else if (ew_conf_present(flows = ew_conf_path(r, "properties.flows"))) {  /* NSG, v2 */
 			for (size_t j = 0; j < ew_conf_len(flows); j++) {
-				struct ew_conf_node g = at(ew_conf_at(flows, j), "flows");
+				struct ew_conf_node g = ew_conf_path(ew_conf_at(flows, j), "flows");
 
 				for (size_t k = 0; k < ew_conf_len(g); k++)
-					azure_tuples(fl, at(ew_conf_at(g, k), "flowTuples"), 2, emit, arg);
+					azure_tuples(fl, ew_conf_path(ew_conf_at(g, k), "flowTuples"), 2, emit, arg);
 			}
 		} else {
 			fl->st.malformed++;                     /* a record of nothing we know */
@@ -555,32 +535,32 @@ static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 		return EW_E_MALFORMED;
 	}
 	root = ew_conf_root(doc);
-	pl = at(root, "jsonPayload");
+	pl = ew_conf_path(root, "jsonPayload");
 	if (!ew_conf_present(pl))
 		pl = root;                               /* BigQuery rows: the fields at the top */
-	c = at(pl, "connection");
+	c = ew_conf_path(pl, "connection");
 	memset(&r, 0, sizeof(r));
 	r.has_flow = 1;
 	r.direction = 0xff;
 	r.f.sampling = 1;
 	r.f.source_kind = EW_SRC_FLOWLOG;
-	if (tok_of(at(c, "src_ip"), &t) != 0 || addr(&t, &r.f.src) != 0 ||
-	    tok_of(at(c, "dest_ip"), &t) != 0 || addr(&t, &r.f.dst) != 0 ||
+	if (tok_of(ew_conf_path(c, "src_ip"), &t) != 0 || addr(&t, &r.f.src) != 0 ||
+	    tok_of(ew_conf_path(c, "dest_ip"), &t) != 0 || addr(&t, &r.f.dst) != 0 ||
 	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst) ||
-	    tok_of(at(c, "protocol"), &t) != 0)
+	    tok_of(ew_conf_path(c, "protocol"), &t) != 0)
 		bad = 1;
 	else
 		r.f.proto = (uint8_t)proto_of(&t, &bad);
-	if (!bad && tok_of(at(c, "src_port"), &t) == 0)
+	if (!bad && tok_of(ew_conf_path(c, "src_port"), &t) == 0)
 		r.f.sport = (uint16_t)num(&t, 65535, &bad);
-	if (!bad && tok_of(at(c, "dest_port"), &t) == 0)
+	if (!bad && tok_of(ew_conf_path(c, "dest_port"), &t) == 0)
 		r.f.dport = (uint16_t)num(&t, 65535, &bad);
-	if (!bad && tok_of(at(pl, "packets_sent"), &t) == 0)
+	if (!bad && tok_of(ew_conf_path(pl, "packets_sent"), &t) == 0)
 		r.f.pkts[0] = (uint32_t)num(&t, UINT32_MAX, &bad);
-	if (!bad && tok_of(at(pl, "bytes_sent"), &t) == 0)
+	if (!bad && tok_of(ew_conf_path(pl, "bytes_sent"), &t) == 0)
 		r.f.bytes[0] = num(&t, UINT64_MAX / 2, &bad);
-	start = ew_time_parse_rfc3339(ew_conf_str(at(pl, "start_time")));
-	end = ew_time_parse_rfc3339(ew_conf_str(at(pl, "end_time")));
+	start = ew_time_parse_rfc3339(ew_conf_str(ew_conf_path(pl, "start_time")));
+	end = ew_time_parse_rfc3339(ew_conf_str(ew_conf_path(pl, "end_time")));
 	ew_conf_free(doc);
 	if (bad || start < 0) {
 		fl->st.malformed++;

@@ -520,3 +520,21 @@ int ew_conf_duration(struct ew_conf_node n, uint64_t *us, struct ew_err *err)
 				    s);
 	return EW_OK;
 }
+
+struct ew_conf_node ew_conf_path(struct ew_conf_node n, const char *dotted)
+{
+	char key[64];
+
+	while (*dotted && ew_conf_present(n)) {
+		const char *dot = strchr(dotted, '.');
+		size_t l = dot ? (size_t)(dot - dotted) : strlen(dotted);
+
+		if (l >= sizeof(key) || ew_conf_type(n) != EW_CONF_MAP)
+			return mk(n.cf, NULL);
+		memcpy(key, dotted, l);
+		key[l] = 0;
+		n = ew_conf_get(n, key);
+		dotted += l + (dot != NULL);
+	}
+	return n;
+}

@@ -55,6 +55,8 @@ struct ew_conf_node ew_conf_key(struct ew_conf_node map, size_t i);
 struct ew_conf_node ew_conf_val(struct ew_conf_node map, size_t i);
 /* The value for key in a mapping, or an absent node. */
 struct ew_conf_node ew_conf_get(struct ew_conf_node map, const char *key);
+/* The node at a dotted path of mapping keys ("source.ip"), or an absent node. */
+struct ew_conf_node ew_conf_path(struct ew_conf_node n, const char *dotted);
 
 unsigned ew_conf_line(struct ew_conf_node n);   /* 1-based */
 unsigned ew_conf_col(struct ew_conf_node n);    /* 1-based */
