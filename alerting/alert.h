@@ -80,8 +80,6 @@ uint64_t ew_alert_id(const struct ew_alert *a, uint64_t window_us);
 const char *ew_alert_id_str(uint64_t id, char out[17]);
 
 /* Names for alert fields. */
-const char *ew_transport_name(uint8_t proto, char buf[8]);   /* "tcp", "ipv6-icmp", "47" */
-const char *ew_app_source_name(int s);                      /* "dpi", "port", ... */
 const char *ew_source_kind_name(int k);                     /* "pcap", "iface", ... */
 
 #endif

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* source - the registry of sources (see source.h): one table, as sinks have. */
+/* source - the registry of sources (see source.h): one table, as sinks have; reading a
+ * file through it; and the source set a daemon runs. */
 #include "collector/source.h"
+#include "core/ew_log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct ew_source_ops ew_source_pcap_ops, ew_source_iface_ops,
@@ -58,4 +61,186 @@ const char *ew_source_file_type(const char *path)
 		if (sources[i]->probe && sources[i]->probe(path))
 			return sources[i]->name;
 	return "pcap";
+}
+
+int ew_source_read_file(const struct ew_source_conf *c, const struct ew_source_out *out,
+			struct ew_err *err)
+{
+	struct ew_source_conf fc = *c;
+	const struct ew_source_ops *ops;
+	void *st = NULL;
+	int rc;
+
+	if (fc.type == NULL)
+		fc.type = ew_source_file_type(fc.target);
+	ops = ew_source_find(fc.type);
+	if (ops == NULL || ops->run == NULL) {
+		ew_err_set(err, "%s: not a file source", fc.type);
+		return EW_E_INVAL;
+	}
+	rc = ops->open(&st, &fc, NULL, out, err);
+	if (rc == EW_OK)
+		rc = ops->run(st, err);
+	ops->close(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- the source set */
+
+struct member {
+	struct ew_source_ops ops;   /* the registry's, NULL operations filled */
+	void *st;
+	unsigned caps;
+	char name[300];
+};
+
+struct ew_sourceset {
+	struct member *m;
+	uint32_t n, cap;
+};
+
+static int run_none(void *st, struct ew_err *err)
+{
+	(void)st;
+	(void)err;
+	return EW_OK;
+}
+
+static void tick_none(void *st, uint64_t now_us)
+{
+	(void)st;
+	(void)now_us;
+}
+
+static void exporters_none(void *st, void (*fn)(void *, const struct ew_exporter_health *),
+			   void *arg)
+{
+	(void)st;
+	(void)fn;
+	(void)arg;
+}
+
+static void if_counters_none(void *st, void (*fn)(void *, const struct ew_sflow_counters *),
+			     void *arg)
+{
+	(void)st;
+	(void)fn;
+	(void)arg;
+}
+
+struct ew_sourceset *ew_sourceset_new(void)
+{
+	return calloc(1, sizeof(struct ew_sourceset));
+}
+
+void ew_sourceset_free(struct ew_sourceset *s)
+{
+	if (s == NULL)
+		return;
+	for (uint32_t i = 0; i < s->n; i++)
+		s->m[i].ops.close(s->m[i].st);
+	free(s->m);
+	free(s);
+}
+
+int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
+		      struct event_base *eb, const struct ew_source_out *out, struct ew_err *err)
+{
+	const struct ew_source_ops *ops = ew_source_find(c->type);
+	struct member *m;
+
+	if (ops == NULL) {
+		ew_err_set(err, "unknown source type \"%s\" (%s)", c->type ? c->type : "",
+			   ew_source_names());
+		return EW_E_INVAL;
+	}
+	if (s->n == s->cap) {
+		uint32_t cap = s->cap ? 2 * s->cap : 8;
+		struct member *nm = realloc(s->m, cap * sizeof(*nm));
+
+		if (nm == NULL) {
+			ew_err_set(err, "out of memory");
+			return EW_E_NOMEM;
+		}
+		s->m = nm;
+		s->cap = cap;
+	}
+	m = &s->m[s->n];
+	memset(m, 0, sizeof(*m));
+	m->ops = *ops;
+	if (m->ops.open(&m->st, c, eb, out, err) != EW_OK)
+		return EW_E_IO;
+	/* live: driven by the event loop (interfaces, listeners), or looked at every
+	 * second (a directory of flow logs) */
+	m->caps = (ops->run == NULL || ops->tick != NULL ? EW_SOURCE_LIVE : 0) |
+		  (ops->exporters ? EW_SOURCE_EXPORTERS : 0) |
+		  (ops->if_counters ? EW_SOURCE_IF_COUNTERS : 0);
+	if (m->ops.run == NULL)
+		m->ops.run = run_none;
+	if (m->ops.tick == NULL)
+		m->ops.tick = tick_none;
+	if (m->ops.exporters == NULL)
+		m->ops.exporters = exporters_none;
+	if (m->ops.if_counters == NULL)
+		m->ops.if_counters = if_counters_none;
+	snprintf(m->name, sizeof(m->name), "%s %s", c->type, c->target ? c->target : "");
+	s->n++;
+	return EW_OK;
+}
+
+void ew_sourceset_run(struct ew_sourceset *s)
+{
+	struct ew_err err;
+
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->m[i].ops.run(s->m[i].st, &err) != EW_OK)
+			ew_error("%s", err.msg);
+}
+
+void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		s->m[i].ops.tick(s->m[i].st, now_us);
+}
+
+uint32_t ew_sourceset_count(const struct ew_sourceset *s)
+{
+	return s ? s->n : 0;
+}
+
+uint32_t ew_sourceset_can(const struct ew_sourceset *s, unsigned what)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; s && i < s->n; i++)
+		k += (s->m[i].caps & what) != 0;
+	return k;
+}
+
+const char *ew_sourceset_name(const struct ew_sourceset *s, uint32_t i)
+{
+	return s->m[i].name;
+}
+
+unsigned ew_sourceset_caps(const struct ew_sourceset *s, uint32_t i)
+{
+	return s->m[i].caps;
+}
+
+void ew_sourceset_stats(const struct ew_sourceset *s, uint32_t i, struct ew_source_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	s->m[i].ops.stats(s->m[i].st, out);
+}
+
+void ew_sourceset_exporters(const struct ew_sourceset *s, uint32_t i,
+			    void (*fn)(void *arg, const struct ew_exporter_health *h), void *arg)
+{
+	s->m[i].ops.exporters(s->m[i].st, fn, arg);
+}
+
+void ew_sourceset_if_counters(const struct ew_sourceset *s, uint32_t i,
+			      void (*fn)(void *arg, const struct ew_sflow_counters *c), void *arg)
+{
+	s->m[i].ops.if_counters(s->m[i].st, fn, arg);
 }

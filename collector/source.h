@@ -119,4 +119,41 @@ const char *ew_source_names(void);
  * cloud flow log (plain or gzip), else "pcap" (which says what else is wrong). */
 const char *ew_source_file_type(const char *path);
 
+/* Read one file to its end (its source picked by ew_source_file_type unless c->type is
+ * set): open, run, close. EW_OK, or < 0 with err. */
+int ew_source_read_file(const struct ew_source_conf *c, const struct ew_source_out *out,
+			struct ew_err *err);
+
+/* The sources a daemon runs: each opened from the registry, its missing operations
+ * filled with ones that do nothing, so callers never test for NULL. */
+struct ew_sourceset;
+
+/* What a source of the set can do (ew_sourceset_can). */
+enum {
+	EW_SOURCE_LIVE = 1,        /* delivers from the event loop or its tick */
+	EW_SOURCE_EXPORTERS = 2,   /* a telemetry listener: exporter health */
+	EW_SOURCE_IF_COUNTERS = 4, /* sFlow: interface counters */
+};
+
+struct ew_sourceset *ew_sourceset_new(void);
+void ew_sourceset_free(struct ew_sourceset *s);   /* closes every source; accepts NULL */
+/* Open a source of type c->type on eb; it is named "TYPE TARGET" in messages and
+ * metrics. EW_OK, or < 0 with err (nothing added). */
+int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
+		      struct event_base *eb, const struct ew_source_out *out, struct ew_err *err);
+/* Run the file sources to their end (a source's error is logged, and the rest run). */
+void ew_sourceset_run(struct ew_sourceset *s);
+void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us);
+uint32_t ew_sourceset_count(const struct ew_sourceset *s);
+/* How many sources can do what (EW_SOURCE_* bits, any of them). */
+uint32_t ew_sourceset_can(const struct ew_sourceset *s, unsigned what);
+/* Source i's name, capabilities, counters, exporters and interface counters. */
+const char *ew_sourceset_name(const struct ew_sourceset *s, uint32_t i);
+unsigned ew_sourceset_caps(const struct ew_sourceset *s, uint32_t i);
+void ew_sourceset_stats(const struct ew_sourceset *s, uint32_t i, struct ew_source_stats *out);
+void ew_sourceset_exporters(const struct ew_sourceset *s, uint32_t i,
+			    void (*fn)(void *arg, const struct ew_exporter_health *h), void *arg);
+void ew_sourceset_if_counters(const struct ew_sourceset *s, uint32_t i,
+			      void (*fn)(void *arg, const struct ew_sflow_counters *c), void *arg);
+
 #endif

@@ -87,4 +87,9 @@ struct ew_flow_pkt {
 	uint32_t l4_payload;       /* L4 payload bytes */
 };
 
+/* Names for messages and alerts: "tcp", "ipv6-icmp", or the number in buf; "dpi",
+ * "port", "exporter" or "none". */
+const char *ew_transport_name(uint8_t proto, char buf[8]);
+const char *ew_app_source_name(int s);
+
 #endif

@@ -207,52 +207,40 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			"Datagrams from exporters not in the listener's exporters: list, dropped.",
 			"Exporters forgotten to make room in a full exporter table." };
 
+		uint32_t nsrc = ew_sourceset_count(v->srcs);
+
 		for (int f = 0; f < 5; f++) {
 			head(o, sn[f], "counter", sh[f]);
-			for (int i = 0; i < v->nsrc; i++) {
+			for (uint32_t i = 0; i < nsrc; i++) {
 				struct ew_source_stats ss;
 				uint64_t x;
 
-				v->src[i].ops->stats(v->src[i].st, &ss);
+				ew_sourceset_stats(v->srcs, i, &ss);
 				x = f == 0 ? ss.packets : f == 1 ? ss.kernel_drops :
 				    f == 2 ? ss.errors : f == 3 ? ss.refused : ss.exporters_evicted;
 				evbuffer_add_printf(o, "%s{source=\"%s\"} %llu\n", sn[f],
-						    esc(v->src[i].name, e, sizeof(e)),
+						    esc(ew_sourceset_name(v->srcs, i), e, sizeof(e)),
 						    (unsigned long long)x);
 			}
 		}
-		for (int f = 0; f < 10; f++) {
-			int any = 0;
-
-			for (int i = 0; i < v->nsrc; i++)
-				any |= v->src[i].ops->exporters != NULL;
-			if (!any)
-				break;
+		for (int f = 0; f < 10 && ew_sourceset_can(v->srcs, EW_SOURCE_EXPORTERS); f++) {
 			head(o, exp_names[f][0], f >= 8 ? "gauge" : "counter", exp_names[f][1]);
-			for (int i = 0; i < v->nsrc; i++) {
-				struct exp_ctx x = { o, v->src[i].name, f };
+			for (uint32_t i = 0; i < nsrc; i++) {
+				struct exp_ctx x = { o, ew_sourceset_name(v->srcs, i), f };
 
-				if (v->src[i].ops->exporters)
-					v->src[i].ops->exporters(v->src[i].st, exp_line, &x);
+				ew_sourceset_exporters(v->srcs, i, exp_line, &x);
 			}
 		}
 	}
 
 	/* sFlow interface counters (the latest counter sample of each interface) */
-	{
-		int any = 0;
+	for (int f = 0; f < 9 && ew_sourceset_can(v->srcs, EW_SOURCE_IF_COUNTERS); f++) {
+		head(o, ifc_names[f], f == 8 ? "gauge" : "counter",
+		     "sFlow interface counter, as the agent last reported it.");
+		for (uint32_t i = 0; i < ew_sourceset_count(v->srcs); i++) {
+			struct ifc_ctx x = { o, f };
 
-		for (int i = 0; i < v->nsrc; i++)
-			any |= v->src[i].ops->if_counters != NULL;
-		for (int f = 0; any && f < 9; f++) {
-			head(o, ifc_names[f], f == 8 ? "gauge" : "counter",
-			     "sFlow interface counter, as the agent last reported it.");
-			for (int i = 0; i < v->nsrc; i++) {
-				struct ifc_ctx x = { o, f };
-
-				if (v->src[i].ops->if_counters)
-					v->src[i].ops->if_counters(v->src[i].st, ifc_line, &x);
-			}
+			ew_sourceset_if_counters(v->srcs, i, ifc_line, &x);
 		}
 	}
 

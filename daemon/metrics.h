@@ -22,12 +22,6 @@
 struct event_base;
 struct evbuffer;
 
-struct ew_metrics_source {
-	const char *name;                    /* "iface eth1", "ipfix 0.0.0.0:4739" */
-	const struct ew_source_ops *ops;
-	void *st;
-};
-
 /* What a scrape reads; the daemon keeps it current (policy pointer after a reload). */
 struct ew_metrics_view {
 	const char *sensor;
@@ -36,8 +30,7 @@ struct ew_metrics_view {
 	struct ew_pipeline *p;
 	struct ew_sinkset *sinks;
 	const struct ew_policy *const *pol;  /* the daemon's current-policy pointer */
-	const struct ew_metrics_source *src;
-	int nsrc;
+	const struct ew_sourceset *srcs;     /* named "iface eth1", "ipfix 0.0.0.0:4739" */
 	uint64_t start_us, policy_loaded_us, policy_reloads, policy_refused;
 };
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/learn.h"
+#include "analyzer/learn.h"
 #include "check_main.h"
 
 static int resolve(void *arg, const char *name)

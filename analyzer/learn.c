@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* learn - see learn.h. */
-#include "daemon/learn.h"
-#include "alerting/alert.h"
+#include "analyzer/learn.h"
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* consume_kafka - see consume_kafka.h. */
+#include "alerting/consume_kafka.h"
+#include "core/ew_log.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct ew_kafka_consumer {
+	rd_kafka_t *rk;
+};
+
+static void consumer_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3)
+		ew_warn("kafka: %s: %s", fac, buf);
+}
+
+static int kset(rd_kafka_conf_t *kc, const char *k, const char *v, struct ew_err *err)
+{
+	char e[256];
+
+	if (rd_kafka_conf_set(kc, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+		ew_err_set(err, "%s: %s", k, e);
+		return -1;
+	}
+	return 0;
+}
+
+struct ew_kafka_consumer *ew_kafka_consumer_new(const char *brokers, const char *topic,
+						const char *group, struct ew_conf_node options,
+						struct ew_err *err)
+{
+	struct ew_kafka_consumer *k = calloc(1, sizeof(*k));
+	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *tl;
+	char e[512];
+	int rc;
+
+	if (k == NULL || kc == NULL) {
+		ew_err_set(err, "out of memory");
+		goto fail;
+	}
+	if (kset(kc, "bootstrap.servers", brokers, err) || kset(kc, "group.id", group, err) ||
+	    kset(kc, "enable.auto.commit", "false", err) ||
+	    kset(kc, "auto.offset.reset", "earliest", err) ||
+	    kset(kc, "enable.partition.eof", "false", err))
+		goto fail;
+	for (size_t i = 0; ew_conf_type(options) == EW_CONF_MAP && i < ew_conf_len(options); i++)
+		if (kset(kc, ew_conf_str(ew_conf_key(options, i)), ew_conf_str(ew_conf_val(options, i)),
+			 err))
+			goto fail;
+	rd_kafka_conf_set_log_cb(kc, consumer_log);
+	if ((k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, e, sizeof(e))) == NULL) {
+		ew_err_set(err, "%s", e);
+		goto fail;
+	}
+	kc = NULL;   /* the consumer's now */
+	rd_kafka_poll_set_consumer(k->rk);
+	tl = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(tl, topic, RD_KAFKA_PARTITION_UA);
+	rc = rd_kafka_subscribe(k->rk, tl);
+	rd_kafka_topic_partition_list_destroy(tl);
+	if (rc != 0) {
+		ew_err_set(err, "cannot subscribe to %s: %s", topic, rd_kafka_err2str(rc));
+		goto fail;
+	}
+	return k;
+fail:
+	if (kc)
+		rd_kafka_conf_destroy(kc);
+	ew_kafka_consumer_free(k);
+	return NULL;
+}
+
+void ew_kafka_consumer_free(struct ew_kafka_consumer *k)
+{
+	if (k == NULL)
+		return;
+	if (k->rk) {
+		rd_kafka_consumer_close(k->rk);
+		rd_kafka_destroy(k->rk);
+	}
+	free(k);
+}
+
+int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms,
+			   void (*fn)(void *arg, const void *payload, size_t len,
+				      const char *where),
+			   void *arg)
+{
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, timeout_ms);
+	int got = 0;
+
+	if (m == NULL)
+		return 0;
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		char where[300];
+
+		snprintf(where, sizeof(where), "%s [%d] offset %lld", rd_kafka_topic_name(m->rkt),
+			 (int)m->partition, (long long)m->offset);
+		fn(arg, m->payload, m->len, where);
+		got = 1;
+	} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		ew_warn("alerter: %s", rd_kafka_message_errstr(m));
+	}
+	rd_kafka_message_destroy(m);
+	return got;
+}
+
+int ew_kafka_consumer_commit(struct ew_kafka_consumer *k)
+{
+	rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, NULL, 0);
+
+	if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		ew_warn("alerter: commit failed: %s (alerts will be read again)", rd_kafka_err2str(e));
+		return EW_E_IO;
+	}
+	return EW_OK;
+}

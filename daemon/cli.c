@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli - see cli.h. */
+#include "daemon/cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+/* Every option: long name, letter, argument (NULL: a flag), and whether the letter is
+ * also a short option (-c) or only the option's key. */
+static const struct spec {
+	const char *name;
+	int key;
+	const char *arg;
+	int short_too;
+} specs[] = {
+	{ "config", 'c', "FILE", 1 },       { "rules", 'r', "DIR", 1 },
+	{ "output", 'o', "FILE", 1 },       { "flows", 'F', "FILE", 0 },
+	{ "sensor", 'S', "NAME", 0 },       { "filter", 'f', "BPF", 1 },
+	{ "iface", 'i', "IF", 1 },          { "ipfix", 'I', "ADDR:PORT", 0 },
+	{ "netflow", 'N', "ADDR:PORT", 0 }, { "sflow", 's', "ADDR:PORT", 0 },
+	{ "user", 'u', "USER", 1 },         { "log-format", 'L', "F", 0 },
+	{ "kafka", 'K', "BROKERS", 0 },     { "metrics", 'M', "ADDR:PORT", 0 },
+	{ "quiet", 'q', NULL, 1 },          { "graph", 'G', "FILE", 0 },
+	{ "diff", 'D', "DIR", 0 },          { "for", 'T', "DURATION", 0 },
+	{ "author", 'A', "NAME", 0 },       { "redis", 'R', "ADDR", 0 },
+	{ "help", 'h', NULL, 1 },
+};
+
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+#define HELP_COL 22
+
+static const struct spec *spec_of(int key)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (specs[i].key == key)
+			return &specs[i];
+	return NULL;
+}
+
+static int takes(const struct ew_cmd *cmd, int key)
+{
+	if (key == 'h')
+		return 1;
+	for (const struct ew_cli_opt *o = cmd->opts; o->key; o++)
+		if (o->key == key)
+			return 1;
+	return 0;
+}
+
+static void help_line(FILE *out, int key, const char *help)
+{
+	const struct spec *s = spec_of(key);
+	int n;
+
+	if (s == NULL)
+		return;
+	n = s->short_too ? fprintf(out, "  -%c, --%s", s->key, s->name)
+			 : fprintf(out, "      --%s", s->name);
+	if (s->arg)
+		n += fprintf(out, " %s", s->arg);
+	fprintf(out, "%*s", n < HELP_COL - 1 ? HELP_COL - n : 2, "");
+	for (const char *p = help; *p; p++) {
+		fputc(*p, out);
+		if (*p == '\n')
+			fprintf(out, "%*s", HELP_COL, "");
+	}
+	fputc('\n', out);
+}
+
+void ew_cli_help(const struct ew_cmd *cmd, FILE *out)
+{
+	fprintf(out, "usage: eastwatch %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->about);
+	for (const struct ew_cli_opt *o = cmd->opts; o->key; o++)
+		help_line(out, o->key, o->help);
+	help_line(out, 'h', "this text");
+}
+
+static int set(struct ew_opts *o, int key, char *arg)
+{
+	switch (key) {
+	case 'c': o->config = arg; break;
+	case 'r': o->rules = arg; break;
+	case 'o': o->output = arg; break;
+	case 'F': o->flows = arg; break;
+	case 'S': o->sensor = arg; break;
+	case 'f': o->filter = arg; break;
+	case 'u': o->user = arg; break;
+	case 'L': o->log_format = arg; break;
+	case 'K': o->kafka = arg; break;
+	case 'M': o->metrics = arg; break;
+	case 'q': o->quiet = 1; break;
+	case 'G': o->graph = arg; break;
+	case 'D': o->diff = arg; break;
+	case 'T': o->learn_for = arg; break;
+	case 'A': o->author = arg; break;
+	case 'R': o->redis = arg; break;
+	case 'I':
+	case 'N':
+	case 's':
+		if (o->nlisten == EW_CLI_MAX) {
+			fprintf(stderr, "eastwatch: too many listeners\n");
+			return -1;
+		}
+		/* NetFlow and IPFIX share one decoder: any version on any port */
+		o->listen_type[o->nlisten] = key == 's' ? "sflow" : "ipfix";
+		o->listen_addr[o->nlisten++] = arg;
+		break;
+	case 'i':
+		if (o->nifaces == EW_CLI_MAX) {
+			fprintf(stderr, "eastwatch: too many --iface\n");
+			return -1;
+		}
+		o->ifaces[o->nifaces++] = arg;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+int ew_cli_parse(const struct ew_cmd *cmd, int argc, char **argv, struct ew_opts *o)
+{
+	struct option longopts[NSPECS + 1];
+	char shortopts[2 * NSPECS + 2];
+	size_t ns = 0;
+	int ch, li = -1, help = 0, n;
+
+	memset(longopts, 0, sizeof(longopts));
+	shortopts[ns++] = ':';   /* a missing argument is told apart from an unknown option */
+	for (size_t i = 0; i < NSPECS; i++) {
+		longopts[i] = (struct option){ specs[i].name, specs[i].arg ? required_argument
+									 : no_argument, NULL,
+					       specs[i].key };
+		if (specs[i].short_too && takes(cmd, specs[i].key)) {
+			shortopts[ns++] = (char)specs[i].key;
+			if (specs[i].arg)
+				shortopts[ns++] = ':';
+		}
+	}
+	shortopts[ns] = '\0';
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, &li)) != -1) {
+		const char *name = li >= 0 ? longopts[li].name : NULL;
+
+		li = -1;
+		if (ch == '?' || ch == ':') {
+			if (ch == ':')
+				fprintf(stderr, "eastwatch %s: option %s needs an argument\n", argv[0],
+					argv[optind - 1]);
+			else if (optopt)
+				fprintf(stderr, "eastwatch %s: unknown option -%c\n", argv[0], optopt);
+			else
+				fprintf(stderr, "eastwatch %s: unknown option %s\n", argv[0],
+					argv[optind - 1]);
+			goto usage;
+		}
+		if (!takes(cmd, ch)) {
+			fprintf(stderr, "eastwatch %s: option --%s does not apply here\n", argv[0],
+				name ? name : spec_of(ch)->name);
+			goto usage;
+		}
+		if (ch == 'h')
+			help = 1;
+		else if (set(o, ch, optarg) != 0)
+			goto usage;
+	}
+	if (help) {
+		ew_cli_help(cmd, stdout);
+		return 0;
+	}
+	n = argc - optind;
+	if (n < cmd->min_operands || n > cmd->max_operands) {
+		if (n > cmd->max_operands)
+			fprintf(stderr, "eastwatch %s: unexpected argument \"%s\"\n", argv[0],
+				argv[optind + cmd->max_operands]);
+		else
+			fprintf(stderr, "eastwatch %s: missing arguments\n", argv[0]);
+		goto usage;
+	}
+	return -1;
+usage:
+	ew_cli_help(cmd, stderr);
+	return EW_EXIT_USAGE;
+}
