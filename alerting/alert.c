@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* alert - field names; see alert.h. */
+/* alert - field names, alert identities and deep copies; see alert.h. */
 #include "alerting/alert.h"
+#include "core/ew_buf.h"
 #include "core/ew_flow.h"
 
 #include <stdio.h>
@@ -50,4 +51,37 @@ const char *ew_alert_id_str(uint64_t id, char out[17])
 		out[i] = hex[id & 15];
 	out[16] = 0;
 	return out;
+}
+
+static const char *keep(struct ew_buf *b, const char *s)
+{
+	size_t at = b->len;
+
+	if (s == NULL)
+		return NULL;
+	ew_buf_put(b, s, strlen(s) + 1);
+	return ew_buf_overflow(b) ? "" : b->p + at;
+}
+
+int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a)
+{
+	struct ew_buf b;
+
+	ew_buf_init(&b, c->arena, sizeof(c->arena));
+	c->a = *a;
+	c->a.rule = keep(&b, a->rule);
+	c->a.rule_file = keep(&b, a->rule_file);
+	c->a.message = keep(&b, a->message);
+	c->a.app = keep(&b, a->app);
+	c->a.app_ecs = keep(&b, a->app_ecs);
+	c->a.port_app = keep(&b, a->port_app);
+	for (uint32_t i = 0; i < a->nsrc_groups; i++)
+		c->a.src_groups[i] = keep(&b, a->src_groups[i]);
+	for (uint32_t i = 0; i < a->ndst_groups; i++)
+		c->a.dst_groups[i] = keep(&b, a->dst_groups[i]);
+	c->a.nnotify = a->nnotify < 16 ? a->nnotify : 16;
+	for (uint32_t i = 0; i < c->a.nnotify; i++)
+		c->notify[i] = keep(&b, a->notify[i]);
+	c->a.notify = c->notify;
+	return ew_buf_overflow(&b) ? -1 : 0;
 }

@@ -32,6 +32,11 @@ struct ew_alert_scan {
 		uint32_t services, folded;
 	} targets[16];
 	uint32_t ntargets;
+	/* for the sentence (alert_text.c): where the repeated connections went, the host
+	 * with the most ports, and the window's length to the microsecond */
+	struct ew_addr repeated_host, vertical_host;
+	uint16_t repeated_port;
+	uint64_t duration_us;
 };
 
 struct ew_alert {
@@ -78,6 +83,16 @@ struct ew_alert {
 uint64_t ew_alert_id(const struct ew_alert *a, uint64_t window_us);
 /* 16 lower-case hex digits and a NUL. */
 const char *ew_alert_id_str(uint64_t id, char out[17]);
+
+/* A deep copy of an alert (its strings in the arena) that outlives the one it copies. */
+struct ew_alert_copy {
+	struct ew_alert a;
+	const char *notify[16];
+	char arena[1536];
+};
+
+/* Copy a into c (at most 16 notify names). 0, or -1 when its strings do not fit. */
+int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a);
 
 /* Names for alert fields. */
 const char *ew_source_kind_name(int k);                     /* "pcap", "iface", ... */

@@ -228,3 +228,24 @@ void ew_edges_free(struct ew_edges *e)
 	free(e->slot);
 	free(e);
 }
+
+uint32_t ew_edges_end(const struct ew_policy *pol, uint32_t set, char *out, size_t cap,
+		      const char **names, uint32_t max)
+{
+	uint32_t n = ew_policy_group_names(pol, set, names, max);
+	size_t len = 0;
+
+	for (uint32_t i = 1; i < n; i++)          /* insertion sort: a few names */
+		for (uint32_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	out[0] = 0;
+	for (uint32_t i = 0; i < n && len + 2 < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", names[i]);
+	if (n == 0)
+		snprintf(out, cap, "-");
+	return n;
+}

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "analyzer/policy.h"
 #include "core/ew_err.h"
 
 struct ew_edges;
@@ -27,6 +28,10 @@ struct ew_edges *ew_edges_open(const char *path, uint64_t learn_us, uint32_t max
  * otherwise (known, learning, or the store is full). */
 int ew_edges_seen(struct ew_edges *e, const char *src, const char *dst, uint8_t proto,
 		  uint16_t port, uint64_t now_us);
+/* An edge's end: the names of set's groups (at most max into names, sorted) joined by
+ * ',' into out ("-" for none). Returns how many names. */
+uint32_t ew_edges_end(const struct ew_policy *pol, uint32_t set, char *out, size_t cap,
+		      const char **names, uint32_t max);
 /* Write the store out if anything changed. EW_OK or EW_E_IO. */
 int ew_edges_save(struct ew_edges *e);
 

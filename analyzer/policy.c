@@ -337,3 +337,18 @@ void ew_policy_free(struct ew_policy *p)
 	ew_lpm_free(p->lpm);
 	free(p);
 }
+
+uint32_t ew_policy_group_names(const struct ew_policy *p, uint32_t set, const char **out,
+			       uint32_t max)
+{
+	uint32_t n, k = 0;
+	const uint32_t *g = ew_policy_set(p, set, &n);
+
+	for (uint32_t i = 0; i < n && k < max; i++) {
+		const struct ew_group *gr = ew_policy_group(p, g[i]);
+
+		if (gr && !gr->inline_members)
+			out[k++] = gr->name;
+	}
+	return k;
+}

@@ -114,6 +114,10 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 const uint32_t *ew_policy_set(const struct ew_policy *p, uint32_t set, uint32_t *n);
 uint32_t ew_policy_set_of(const struct ew_policy *p, const struct ew_addr *a);
 const struct ew_group *ew_policy_group(const struct ew_policy *p, uint32_t id);
+/* The names of set's groups that are named in the policy (not a rule's inline members),
+ * at most max, into out (borrowed from p). Returns how many. */
+uint32_t ew_policy_group_names(const struct ew_policy *p, uint32_t set, const char **out,
+			       uint32_t max);
 /* Rule i in load order (i < ew_policy_info's rules), or NULL. */
 const struct ew_rule *ew_policy_rule(const struct ew_policy *p, uint32_t i);
 

@@ -2,12 +2,15 @@
 /* pipeline - see pipeline.h. */
 #include "daemon/pipeline.h"
 #include "alerting/alert.h"
+#include "alerting/alert_text.h"
+#include "alerting/fmt_flow.h"
 #include "alerting/throttle.h"
 #include "analyzer/edges.h"
 #include "core/ew_log.h"
 #include "analyzer/orient.h"
 #include "analyzer/pairing.h"
 #include "analyzer/scan.h"
+#include "analyzer/scan_hold.h"
 #include "collector/decode_pkt.h"
 #include "collector/frag.h"
 #include "core/ew_buf.h"
@@ -19,8 +22,6 @@
 
 #define MAX_RULE_COUNTS 512
 #define PENDING_MAX (p->pending_max)   /* flows waiting for their application at once */
-#define HELD_MAX (p->held_max)         /* policy alerts of scan suspects waiting at once */
-#define HELD_ARENA 1536
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
@@ -54,22 +55,6 @@ struct pending {
 	uint32_t hash;
 };
 
-/* A policy alert of a scanner or a scan suspect, held until the scan detector decides
- * and the flow shows whether it is a probe: folded into the scan alert if the source is
- * a scanner and the flow was never answered with application data, sent otherwise.
- * Deep copy: the policy it names may be replaced meanwhile. */
-struct held {
-	struct ew_alert a;
-	uint64_t until_us;
-	const struct ew_ft_entry *e;  /* the packet flow it is about (with first_us and hash,
-				       * to know it again), or NULL */
-	uint64_t first_us;
-	uint32_t hash;
-	int session;                  /* that flow became a session: never folds */
-	const char *notify[16];
-	char arena[HELD_ARENA];
-};
-
 struct rule_count {
 	char name[128];
 	uint64_t n;
@@ -85,14 +70,13 @@ struct ew_pipeline {
 	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
 	uint64_t edges_saved_us;
 	struct ew_flowtab *ft;
-	uint32_t pending_max, held_max;
+	uint32_t pending_max;
 	uint64_t ft_evicted_seen, ft_alerted_us;   /* table pressure: last look, last alert */
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
 	struct ew_pairing *pairing;
 	struct ew_scan *scan;       /* the scan detector, or NULL */
-	struct held *held;
-	uint32_t hhead, hcount;
+	struct ew_scan_hold *hold;  /* its side of policy alerts (with scan) */
 	struct ew_pipeline_stats st;
 	uint8_t last_kind;          /* observer.type of scan alerts: the last source's kind */
 	uint64_t now, next_expire;
@@ -104,44 +88,12 @@ struct ew_pipeline {
 	char flowbuf[8192];
 };
 
-void ew_pipeline_risk_defaults(uint8_t sev[64])
-{
-	static const struct { const char *name; uint8_t sev; } on[] = {
-		{ "XSS Attack", EW_SEV_CRITICAL },
-		{ "SQL Injection", EW_SEV_CRITICAL },
-		{ "RCE Injection", EW_SEV_CRITICAL },
-		{ "Possible Exploit Detected", EW_SEV_CRITICAL },
-		{ "Clear-Text Credentials", EW_SEV_HIGH },
-		{ "SMB Insecure Version", EW_SEV_HIGH },
-		{ "Suspicious DGA Domain name", EW_SEV_HIGH },
-		{ "Risky Domain Name", EW_SEV_HIGH },
-		{ "Possibly Malicious JA3 Fingerprint", EW_SEV_HIGH },
-		{ "Possibly Malicious SSL Cert. SHA1 Fingerprint", EW_SEV_HIGH },
-		{ "SSH Obsolete Client Version/Cipher", EW_SEV_MEDIUM },
-		{ "SSH Obsolete Server Version/Cipher", EW_SEV_MEDIUM },
-		{ "Obsolete TLS Version (1.1 or older)", EW_SEV_MEDIUM },
-		{ "Weak TLS Cipher", EW_SEV_MEDIUM },
-		{ "Binary Application Transfer", EW_SEV_MEDIUM },
-		{ "Desktop/File Sharing Session", EW_SEV_MEDIUM },
-		{ "Unsafe Protocol", EW_SEV_LOW },
-	};
-
-	memset(sev, EW_RISK_OFF, 64);
-	for (int r = 1; r < 64; r++) {
-		const char *n = ew_classify_risk_name(r);
-
-		for (size_t i = 0; n && i < sizeof(on) / sizeof(on[0]); i++)
-			if (strcmp(n, on[i].name) == 0)
-				sev[r] = on[i].sev;
-	}
-}
-
 void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->sensor = "eastwatch";
 	ew_ft_conf_default(&c->ft);
-	ew_pipeline_risk_defaults(c->risk_sev);
+	ew_risk_defaults(c->risk_sev);
 	c->edges_learn_us = 7 * 86400 * EW_USEC;
 	c->edges_max = 1000000;
 	c->edges_sev = EW_SEV_MEDIUM;
@@ -159,6 +111,8 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final);
 static void table_pressure(struct ew_pipeline *p);
 static void on_paired(void *arg, const struct ew_flow *f);
 static void on_scan(void *arg, const struct ew_scan_report *r);
+static int hold_copy(void *item, const void *alert);
+static void hold_send(void *arg, const void *item);
 
 struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
 				    const struct ew_policy *pol, struct ew_sinkset *sinks,
@@ -184,7 +138,6 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	}
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
 	p->pending_max = c->pending_max ? c->pending_max : 65536;
-	p->held_max = c->held_max ? c->held_max : 1024;
 	p->frag = ew_frag_new(c->frag_slots ? c->frag_slots : 16384, c->frag_ttl_us);
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
@@ -192,9 +145,12 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : 65536, 2 * EW_USEC,
 				    on_paired, p);
 	if (c->scan_enabled) {
+		struct ew_scan_hold_conf hc = { c->held_max, sizeof(struct ew_alert_copy),
+						c->scan_hold_us, hold_copy, hold_send, p };
+
 		p->scan = ew_scan_new(&c->scan, on_scan, p);
-		p->held = calloc(HELD_MAX, sizeof(*p->held));
-		if (p->scan == NULL || p->held == NULL) {
+		p->hold = p->scan ? ew_scan_hold_new(p->scan, &hc) : NULL;
+		if (p->hold == NULL) {
 			ew_err_set(err, "pipeline: cannot reserve memory for the scan detector");
 			ew_pipeline_free(p);
 			return NULL;
@@ -219,8 +175,8 @@ void ew_pipeline_free(struct ew_pipeline *p)
 	free(p->rc);
 	free(p->pend);
 	ew_pairing_free(p->pairing);
+	ew_scan_hold_free(p->hold);
 	ew_scan_free(p->scan);
-	free(p->held);
 	ew_edges_free(p->edges);   /* saves the baseline */
 	free(p);
 }
@@ -250,29 +206,7 @@ static void count_rule(struct ew_pipeline *p, const char *rule)
 
 static uint32_t group_names(const struct ew_policy *pol, uint32_t set, const char **out)
 {
-	uint32_t n, k = 0;
-	const uint32_t *g = ew_policy_set(pol, set, &n);
-
-	for (uint32_t i = 0; i < n && k < EW_ALERT_MAX_GROUPS; i++) {
-		const struct ew_group *gr = ew_policy_group(pol, g[i]);
-
-		if (gr && !gr->inline_members)
-			out[k++] = gr->name;
-	}
-	return k;
-}
-
-static void groups_text(struct ew_buf *b, const char *const *g, uint32_t n)
-{
-	if (n == 0)
-		return;
-	ew_buf_puts(b, " [");
-	for (uint32_t i = 0; i < n; i++) {
-		if (i)
-			ew_buf_putc(b, ',');
-		ew_buf_puts(b, g[i]);
-	}
-	ew_buf_putc(b, ']');
+	return ew_policy_group_names(pol, set, out, EW_ALERT_MAX_GROUPS);
 }
 
 /* The application's nDPI name ("TLS.Google") and its network.protocol ("tls"). */
@@ -325,74 +259,16 @@ static void emit(struct ew_pipeline *p, const struct ew_alert *a)
 	ew_sinkset_emit(p->sinks, a);
 }
 
-/* ---- the scan detector's side of policy alerts ---- */
+/* ---- the scan detector's side of policy alerts (analyzer/scan_hold.c) ---- */
 
-static const char *keep(struct ew_buf *b, const char *s)
+static int hold_copy(void *item, const void *alert)
 {
-	size_t at = b->len;
-
-	if (s == NULL)
-		return NULL;
-	ew_buf_put(b, s, strlen(s) + 1);
-	return ew_buf_overflow(b) ? "" : b->p + at;
+	return ew_alert_copy(item, alert);
 }
 
-/* The oldest held alert: folded into its source's scan alert if the source is a
- * scanner by now, else sent. */
-static void release_one(struct ew_pipeline *p)
+static void hold_send(void *arg, const void *item)
 {
-	struct held *h = &p->held[p->hhead];
-
-	if (!h->session && ew_scan_fold(p->scan, &h->a.src, &h->a.dst, p->now))
-		p->st.folded++;
-	else
-		emit(p, &h->a);
-	p->hhead = (p->hhead + 1) % HELD_MAX;
-	p->hcount--;
-}
-
-static void release_due(struct ew_pipeline *p, int all)
-{
-	while (p->hcount && (all || p->held[p->hhead].until_us <= p->now))
-		release_one(p);
-}
-
-/* Keep a copy of a (about flow e, or NULL) for scan_hold; 0 if it does not fit (then the
- * caller decides at once). */
-static int hold(struct ew_pipeline *p, const struct ew_alert *a, const struct ew_ft_entry *e)
-{
-	struct held *h;
-	struct ew_buf b;
-
-	if (p->hcount == HELD_MAX)
-		release_one(p);
-	h = &p->held[(p->hhead + p->hcount) % HELD_MAX];
-	ew_buf_init(&b, h->arena, sizeof(h->arena));
-	h->a = *a;
-	h->a.rule = keep(&b, a->rule);
-	h->a.rule_file = keep(&b, a->rule_file);
-	h->a.message = keep(&b, a->message);
-	h->a.app = keep(&b, a->app);
-	h->a.app_ecs = keep(&b, a->app_ecs);
-	h->a.port_app = keep(&b, a->port_app);
-	for (uint32_t i = 0; i < a->nsrc_groups; i++)
-		h->a.src_groups[i] = keep(&b, a->src_groups[i]);
-	for (uint32_t i = 0; i < a->ndst_groups; i++)
-		h->a.dst_groups[i] = keep(&b, a->dst_groups[i]);
-	h->a.nnotify = a->nnotify < 16 ? a->nnotify : 16;
-	for (uint32_t i = 0; i < h->a.nnotify; i++)
-		h->notify[i] = keep(&b, a->notify[i]);
-	h->a.notify = h->notify;
-	if (ew_buf_overflow(&b))
-		return 0;
-	h->until_us = p->now + p->c.scan_hold_us;
-	h->e = e;
-	h->first_us = e ? e->f.first_us : 0;
-	h->hash = e ? e->hash : 0;
-	h->session = 0;
-	p->hcount++;
-	p->st.held++;
-	return 1;
+	emit(arg, &((const struct ew_alert_copy *)item)->a);
 }
 
 /* Flow e can no longer turn into a session: ICMP; a TCP connection that was reset; or
@@ -409,43 +285,16 @@ static int probe_settled(const struct ew_pipeline *p, const struct ew_ft_entry *
 
 /* A policy alert about flow e (NULL: an exported record): sent at once when the flow is
  * a session (answered with application data: never folded, SPEC §4) or its source
- * neither scans nor may be starting to; else held scan_hold, so that it folds into the
- * scan alert only if the source is a scanner and the flow stayed a probe. */
+ * neither scans nor may be starting to; else held or folded (scan_hold.h). */
 static void send_policy_alert(struct ew_pipeline *p, const struct ew_alert *a,
 			      const struct ew_ft_entry *e, int session)
 {
-	if (p->scan && !session) {
-		enum ew_scan_state st = ew_scan_state(p->scan, &a->src, p->now);
+	struct ew_scan_hold_flow fl = { e, e ? e->f.first_us : 0, e ? e->hash : 0,
+					e ? probe_settled(p, e) : 0, session };
 
-		/* a scanner's probe that is settled folds at once (nearly all of a scan's
-		 * probes); the others are held to see whether they become sessions */
-		if (st == EW_SCAN_SCANNER && e != NULL && probe_settled(p, e) &&
-		    ew_scan_fold(p->scan, &a->src, &a->dst, p->now)) {
-			p->st.folded++;
-			return;
-		}
-		if (st != EW_SCAN_NONE && e != NULL && hold(p, a, e))
-			return;
-		/* an exported record is over: a probe now or never */
-		if (st == EW_SCAN_SCANNER && ew_scan_fold(p->scan, &a->src, &a->dst, p->now)) {
-			p->st.folded++;
-			return;
-		}
-		if (st == EW_SCAN_SUSPECT && e == NULL && hold(p, a, NULL))
-			return;
-	}
-	emit(p, a);
-}
-
-/* Flow e was answered with application data: its held alert (if any) must not fold. */
-static void mark_session(struct ew_pipeline *p, const struct ew_ft_entry *e)
-{
-	for (uint32_t i = 0; i < p->hcount; i++) {
-		struct held *h = &p->held[(p->hhead + i) % HELD_MAX];
-
-		if (h->e == e && h->hash == e->hash && h->first_us == e->f.first_us)
-			h->session = 1;
-	}
+	if (p->hold == NULL || ew_scan_hold_offer(p->hold, a, &a->src, &a->dst, &fl, p->now) ==
+				       EW_HOLD_SEND)
+		emit(p, a);
 }
 
 /* An exported record's flow was answered with application data both ways: TCP with its
@@ -507,7 +356,7 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	struct ew_pipeline *p = arg;
 	struct ew_alert a;
 	struct ew_alert_scan sc;
-	char msg[1024], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN], tb[8];
+	char msg[1024];
 	struct ew_buf mb;
 	const struct ew_addr *dst = &r->first_host;
 	uint16_t dport = r->first_port;
@@ -535,6 +384,10 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 		sc.targets[i].folded = r->host[i].folded;
 	}
 	sc.ntargets = r->nhosts;
+	sc.repeated_host = r->attempts_host;
+	sc.repeated_port = r->attempts_port;
+	sc.vertical_host = r->max_ports_host;
+	sc.duration_us = r->last_us - r->first_us;
 	if (r->kinds & EW_SCAN_REPEATED) {
 		dst = &r->attempts_host;
 		dport = r->attempts_port;
@@ -564,38 +417,7 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	a.ndst_groups = group_names(p->pol, ew_policy_set_of(p->pol, dst), a.dst_groups);
 	a.scan = &sc;
 	ew_buf_init(&mb, msg, sizeof(msg));
-	ew_buf_puts(&mb, ew_addr_format(&r->src, s1));
-	groups_text(&mb, a.src_groups, a.nsrc_groups);
-	if (r->kinds & EW_SCAN_REPEATED) {
-		ew_buf_printf(&mb, " opened %u connections to %s/%u on %s", r->attempts,
-			      ew_transport_name(6, tb), r->attempts_port,
-			      ew_addr_format(&r->attempts_host, s2));
-		groups_text(&mb, a.dst_groups, a.ndst_groups);
-		if (r->targets)
-			ew_buf_printf(&mb, " and probed %u service%s on %u host%s", r->targets,
-				      r->targets == 1 ? "" : "s", r->hosts, r->hosts == 1 ? "" : "s");
-	} else {
-		ew_buf_printf(&mb, " probed %u service%s on %u host%s", r->targets,
-			      r->targets == 1 ? "" : "s", r->hosts, r->hosts == 1 ? "" : "s");
-	}
-	for (uint32_t i = 0; i < r->nhosts && i < 4; i++)      /* the hosts, by name */
-		ew_buf_printf(&mb, "%s%s", i ? ", " : " (", ew_addr_format(&r->host[i].a, s2));
-	if (r->nhosts)
-		ew_buf_puts(&mb, r->hosts > 4 ? ", ...)" : ")");
-	if (r->kinds & EW_SCAN_VERTICAL) {
-		ew_buf_printf(&mb, ", %u ports on %s", r->max_ports,
-			      ew_addr_format(&r->max_ports_host, s2));
-		if (!(r->kinds & EW_SCAN_REPEATED))
-			groups_text(&mb, a.dst_groups, a.ndst_groups);
-	}
-	ew_buf_printf(&mb, " in %.1f s (", (double)(r->last_us - r->first_us) / 1e6);
-	for (uint32_t i = 0; i < sc.nkinds; i++)
-		ew_buf_printf(&mb, "%s%s", i ? ", " : "", sc.kinds[i]);
-	ew_buf_printf(&mb, " scan): %u probes failed, %u denied by the policy", r->failed,
-		      r->denied);
-	if (r->folded)
-		ew_buf_printf(&mb, "; %u policy alert%s folded into this one", r->folded,
-			      r->folded == 1 ? "" : "s");
+	ew_alert_text_scan(&mb, &a);
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	emit(p, &a);
@@ -613,24 +435,12 @@ static int names_differ(const struct ew_flow *f)
 	return 1;
 }
 
-/* "tcp/22", "icmp", "47": the flow's service as a person reads it. */
-static void service_text(struct ew_buf *b, const struct ew_flow *f)
-{
-	char tb[8];
-
-	ew_buf_puts(b, ew_transport_name(f->proto, tb));
-	if (f->proto == 6 || f->proto == 17 || f->proto == 132) {
-		ew_buf_putc(b, '/');
-		ew_buf_u64(b, f->dport);
-	}
-}
-
 /* attempted: a TCP connection nobody accepted (said "tried to open"). */
 static void raise_violation(struct ew_pipeline *p, int attempted, const struct ew_flow *f,
 			    const struct ew_verdict *v, const struct ew_ft_entry *e, int session)
 {
 	struct ew_alert a;
-	char app[64], ecs[64], msg[768], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	char app[64], ecs[64], msg[768];
 	struct ew_buf mb;
 	uint64_t repeats;
 	int differ = names_differ(f);
@@ -664,53 +474,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 				a.risks[a.nrisks++] = rn;
 		}
 	ew_buf_init(&mb, msg, sizeof(msg));
-	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
-	groups_text(&mb, a.src_groups, a.nsrc_groups);
-	/* "opened" once the responder answered; a TCP attempt nobody accepted "tried". */
-	ew_buf_puts(&mb, attempted ? " tried to open " : " opened ");
-	if (differ) {
-		service_text(&mb, f);
-	} else if (f->app_source == EW_APP_DPI || f->app_source == EW_APP_EXPORTER) {
-		ew_buf_puts(&mb, app);
-		ew_buf_puts(&mb, " (");
-		service_text(&mb, f);
-		ew_buf_putc(&mb, ')');
-	} else {
-		service_text(&mb, f);
-		if (f->app_source == EW_APP_PORT) {
-			ew_buf_puts(&mb, " (");
-			ew_buf_puts(&mb, app);
-			ew_buf_puts(&mb, " by its port)");
-		}
-	}
-	ew_buf_puts(&mb, " to ");
-	ew_buf_puts(&mb, ew_addr_format(&f->dst, s2));
-	groups_text(&mb, a.dst_groups, a.ndst_groups);
-	if (differ) {
-		ew_buf_puts(&mb, f->app_source == EW_APP_DPI ? " (DPI names it " :
-				 " (the exporter names it ");
-		ew_buf_puts(&mb, app);
-		ew_buf_puts(&mb, " on ");
-		ew_buf_puts(&mb, a.port_app);
-		ew_buf_puts(&mb, "'s port ");
-		service_text(&mb, f);
-		ew_buf_putc(&mb, ')');
-	}
-	if (v->rule) {
-		ew_buf_puts(&mb, ", which deny rule ");
-		ew_buf_puts(&mb, v->rule->name);
-		ew_buf_puts(&mb, " forbids (");
-		ew_buf_puts(&mb, v->rule->file);
-		ew_buf_putc(&mb, ':');
-		ew_buf_u64(&mb, v->rule->line);
-		ew_buf_putc(&mb, ')');
-	} else {
-		ew_buf_puts(&mb, ", which nothing permits (default deny)");
-	}
-	if (f->outcome == EW_OUTCOME_REJECTED)
-		ew_buf_puts(&mb, "; the cloud already blocked it (REJECT in its flow log)");
-	else if (f->outcome == EW_OUTCOME_ACCEPTED)
-		ew_buf_puts(&mb, "; it got through (ACCEPT in its flow log)");
+	ew_alert_text_violation(&mb, &a, attempted, differ);
 	a.message = msg;
 	if (v->rule && v->rule->nnotify) {
 		a.notify = (const char *const *)v->rule->notify;
@@ -720,23 +484,18 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	send_policy_alert(p, &a, e, session);
 }
 
-/* The risk detector: when nDPI is done with a flow, one "risk" alert naming the risks
- * the configuration enables (severity: the highest of theirs), throttled like any
- * alert per (risk, source, destination, port). */
+/* The risk detector (analyzer/risk.c): when nDPI is done with a flow, one "risk" alert
+ * naming the risks the configuration enables (severity: the highest of theirs),
+ * throttled like any alert per (risk, source, destination, port). */
 static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 {
 	struct ew_alert a;
-	char app[64], ecs[64], msg[768], s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	char app[64], ecs[64], msg[768];
 	struct ew_buf mb;
-	uint64_t repeats, on = 0;
-	int sev = -1;
+	uint64_t repeats;
+	uint8_t sev;
+	uint64_t on = ew_risk_enabled(p->c.risk_sev, f->risk, &sev);
 
-	for (int r = 1; r < 64; r++)
-		if ((f->risk & (1ULL << r)) && p->c.risk_sev[r] != EW_RISK_OFF) {
-			on |= 1ULL << r;
-			if (p->c.risk_sev[r] > sev)
-				sev = p->c.risk_sev[r];
-		}
 	if (on == 0)
 		return;
 	memset(&a, 0, sizeof(a));
@@ -748,7 +507,7 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	}
 	a.ts_us = p->now;
 	a.action = "risk";
-	a.severity = (uint8_t)sev;
+	a.severity = sev;
 	a.repeats = repeats;
 	a.decided_by = "detector";
 	alert_from_flow(p, f, &a, app, ecs);
@@ -758,46 +517,10 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 		if (on & (1ULL << r))
 			a.risks[a.nrisks++] = ew_classify_risk_name(r);
 	ew_buf_init(&mb, msg, sizeof(msg));
-	ew_buf_puts(&mb, ew_addr_format(&f->src, s1));
-	groups_text(&mb, a.src_groups, a.nsrc_groups);
-	ew_buf_puts(&mb, " -> ");
-	ew_buf_puts(&mb, ew_addr_format(&f->dst, s2));
-	groups_text(&mb, a.dst_groups, a.ndst_groups);
-	ew_buf_puts(&mb, " ");
-	ew_buf_puts(&mb, app);
-	ew_buf_puts(&mb, " (");
-	service_text(&mb, f);
-	ew_buf_puts(&mb, "): nDPI flags ");
-	for (uint32_t i = 0; i < a.nrisks; i++) {
-		if (i)
-			ew_buf_puts(&mb, i + 1 == a.nrisks ? " and " : ", ");
-		ew_buf_puts(&mb, a.risks[i]);
-	}
+	ew_alert_text_risk(&mb, &a);
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	emit(p, &a);
-}
-
-/* Group names of a set, sorted and joined by ',' ("-" for none): an edge's end. */
-static const char *edge_end(const struct ew_policy *pol, uint32_t set, char *out, size_t cap,
-			    const char **names, uint32_t *n)
-{
-	size_t len = 0;
-
-	*n = group_names(pol, set, names);
-	for (uint32_t i = 1; i < *n; i++)          /* insertion sort: a few names */
-		for (uint32_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-			const char *t = names[j];
-
-			names[j] = names[j - 1];
-			names[j - 1] = t;
-		}
-	out[0] = 0;
-	for (uint32_t i = 0; i < *n && len + 2 < cap; i++)
-		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", names[i]);
-	if (*n == 0)
-		snprintf(out, cap, "-");
-	return out;
 }
 
 /* The new-edge detector: an allowed flow whose (source groups, destination groups,
@@ -807,17 +530,16 @@ static const char *edge_end(const struct ew_policy *pol, uint32_t set, char *out
 static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 {
 	struct ew_alert a;
-	char se[512], de[512], app[64], ecs[64], msg[1024], tb[8], ts[32];
-	char s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN];
+	char se[512], de[512], app[64], ecs[64], msg[1024];
 	struct ew_edges_stats es;
 	struct ew_buf mb;
 	uint16_t port = (f->proto == 6 || f->proto == 17 || f->proto == 132) ? f->dport : 0;
 
 	memset(&a, 0, sizeof(a));
-	edge_end(p->pol, ew_policy_set_of(p->pol, &f->src), se, sizeof(se), a.src_groups,
-		 &a.nsrc_groups);
-	edge_end(p->pol, ew_policy_set_of(p->pol, &f->dst), de, sizeof(de), a.dst_groups,
-		 &a.ndst_groups);
+	a.nsrc_groups = ew_edges_end(p->pol, ew_policy_set_of(p->pol, &f->src), se, sizeof(se),
+				     a.src_groups, EW_ALERT_MAX_GROUPS);
+	a.ndst_groups = ew_edges_end(p->pol, ew_policy_set_of(p->pol, &f->dst), de, sizeof(de),
+				     a.dst_groups, EW_ALERT_MAX_GROUPS);
 	if (!ew_edges_seen(p->edges, se, de, f->proto, port, p->now))
 		return;
 	p->st.new_edges++;
@@ -829,12 +551,7 @@ static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 	a.decided_by = "detector";
 	alert_from_flow(p, f, &a, app, ecs);
 	ew_buf_init(&mb, msg, sizeof(msg));
-	ew_buf_printf(&mb, "new edge %s -> %s %s", se, de, ew_transport_name(f->proto, tb));
-	if (port)
-		ew_buf_printf(&mb, "/%u", port);
-	ew_buf_printf(&mb, " (%s from %s to %s), allowed but never seen since the baseline began "
-		      "(%s)", app, ew_addr_format(&f->src, s1), ew_addr_format(&f->dst, s2),
-		      ew_time_rfc3339(es.learn_start_us, ts));
+	ew_alert_text_edge(&mb, &a, se, de, es.learn_start_us);
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	emit(p, &a);
@@ -967,35 +684,17 @@ static void judge_overdue(struct ew_pipeline *p)
 
 static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t verdict)
 {
-	static const char *const ends[] = { "none", "idle", "active", "fin", "rst", "evicted",
-					    "shutdown" };
-	char s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN], t1[32], t2[32], app[64], tb[8];
+	char app[64], key[EW_ADDR_STRLEN];
 	struct ew_buf b;
 
 	ew_buf_init(&b, p->flowbuf, sizeof(p->flowbuf));
 	ew_classify_flow_name(p->cls, f, app, sizeof(app));
-	ew_buf_printf(&b, "{\"@timestamp\":\"%s\",\"event\":{\"kind\":\"event\",\"action\":\"flow\","
-		      "\"start\":\"%s\",\"end\":\"%s\"},",
-		      ew_time_rfc3339(f->first_us, t1), t1, ew_time_rfc3339(f->last_us, t2));
-	ew_buf_printf(&b, "\"source\":{\"ip\":\"%s\",\"port\":%u,\"packets\":%u,\"bytes\":%llu},",
-		      ew_addr_format(&f->src, s1), f->sport, f->pkts[0],
-		      (unsigned long long)f->bytes[0]);
-	ew_buf_printf(&b, "\"destination\":{\"ip\":\"%s\",\"port\":%u,\"packets\":%u,\"bytes\":%llu},",
-		      ew_addr_format(&f->dst, s2), f->dport, f->pkts[1],
-		      (unsigned long long)f->bytes[1]);
-	ew_buf_printf(&b, "\"network\":{\"transport\":\"%s\",\"iana_number\":\"%u\"},",
-		      ew_transport_name(f->proto, tb), f->proto);
-	ew_buf_printf(&b, "\"eastwatch\":{\"app\":\"%s\",\"app_source\":\"%s\",\"verdict\":\"%s\","
-		      "\"end_reason\":\"%s\",\"risk\":%llu}}\n",
-		      f->app_source == EW_APP_NONE ? "Unknown" : app,
-		      ew_app_source_name(f->app_source),
-		      verdict >= V_DENY_DEFAULT ? "deny" : verdict == V_ALLOW ? "allow" : "none",
-		      f->end_reason < 7 ? ends[f->end_reason] : "none",
-		      (unsigned long long)f->risk);
+	ew_fmt_flow(&b, f, f->app_source == EW_APP_NONE ? "Unknown" : app,
+		    verdict >= V_DENY_DEFAULT ? "deny" : verdict == V_ALLOW ? "allow" : "none");
 	if (p->c.flows_out)
 		fwrite(b.p, 1, b.len, p->c.flows_out);
 	if (p->flow_sinks && b.len > 1 && !ew_buf_overflow(&b))
-		ew_sinkset_flow(p->sinks, b.p, b.len - 1, s1);   /* without the line break */
+		ew_sinkset_flow(p->sinks, b.p, b.len - 1, ew_addr_format(&f->src, key));
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
@@ -1143,8 +842,8 @@ static void advance(struct ew_pipeline *p, uint64_t t)
 		due = tick;
 		if (p->pcount && p->pend[p->phead].first_us + p->c.judge_within_us < due)
 			due = p->pend[p->phead].first_us + p->c.judge_within_us;
-		if (p->hcount && p->held[p->hhead].until_us < due)
-			due = p->held[p->hhead].until_us;
+		if (p->hold && ew_scan_hold_next(p->hold) < due)
+			due = ew_scan_hold_next(p->hold);
 		if ((pd = ew_pairing_next_due(p->pairing)) < due)
 			due = pd;
 		if (due > t) {
@@ -1156,8 +855,8 @@ static void advance(struct ew_pipeline *p, uint64_t t)
 			p->now = due;
 		if (p->pcount)
 			judge_overdue(p);
-		if (p->hcount)
-			release_due(p, 0);
+		if (p->hold)
+			ew_scan_hold_release(p->hold, p->now, 0);
 		if (pd <= p->now)
 			ew_pairing_expire(p->pairing, p->now);
 		if (p->now >= tick) {
@@ -1333,8 +1032,8 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		    (pk.k.tcp_flags & (EW_TH_SYN | EW_TH_ACK)) == EW_TH_ACK)
 			bit = DATA_I | DATA_R;
 		e->user[3] |= bit;
-		if (SESSION(e) && p->hcount)
-			mark_session(p, e);
+		if (SESSION(e) && p->hold)
+			ew_scan_hold_session(p->hold, e, e->f.first_us, e->hash);
 	}
 	/* a refused connection (RST before the handshake completed, also the scanner's own
 	 * RST after a SYN-ACK): a failed probe now, not when the flow times out */
@@ -1443,7 +1142,7 @@ static void scan_tick(struct ew_pipeline *p)
 {
 	if (p->scan == NULL)
 		return;
-	release_due(p, 0);
+	ew_scan_hold_release(p->hold, p->now, 0);
 	ew_scan_tick(p->scan, p->now);
 }
 
@@ -1468,7 +1167,7 @@ void ew_pipeline_finish(struct ew_pipeline *p)
 	ew_pairing_flush(p->pairing);
 	ew_flowtab_flush(p->ft, EW_END_SHUTDOWN);
 	if (p->scan) {
-		release_due(p, 1);
+		ew_scan_hold_release(p->hold, p->now, 1);
 		ew_scan_flush(p->scan);
 	}
 	if (p->c.flows_out)
@@ -1478,6 +1177,8 @@ void ew_pipeline_finish(struct ew_pipeline *p)
 void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out)
 {
 	*out = p->st;
+	if (p->hold)
+		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
 }
 
 void ew_pipeline_flow_stats(const struct ew_pipeline *p, struct ew_flowtab_stats *out,
@@ -1528,10 +1229,14 @@ void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
 		(unsigned long long)p->st.trunc, (unsigned long long)p->st.malformed,
 		(unsigned long long)p->st.unsupported,
 		(unsigned long long)p->st.len_from_capture);
-	if (p->scan)
+	if (p->hold) {
+		uint64_t held, folded;
+
+		ew_scan_hold_counts(p->hold, &held, &folded);
 		fprintf(out, "  scan detector: %llu scan alerts; %llu policy alerts held a moment, "
 			"%llu folded into scan alerts\n", (unsigned long long)p->st.scans,
-			(unsigned long long)p->st.held, (unsigned long long)p->st.folded);
+			(unsigned long long)held, (unsigned long long)folded);
+	}
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",
 		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);

@@ -19,6 +19,7 @@
 #include "analyzer/classify.h"
 #include "analyzer/flowtab.h"
 #include "analyzer/policy.h"
+#include "analyzer/risk.h"
 #include "analyzer/scan.h"
 #include "collector/decode_ipfix.h"
 #include "collector/decode_sflow.h"
@@ -58,16 +59,6 @@ struct ew_pipeline_conf {
 	uint8_t scan_sev;              /* default high */
 	uint64_t scan_hold_us;
 };
-
-#define EW_RISK_OFF 0xff
-/* The risk detector's defaults: attacks and exploits critical; clear-text credentials,
- * SMB v1, DGA names and known-bad fingerprints high; obsolete SSH/TLS, weak ciphers,
- * binary transfers and remote desktops medium; unsafe (clear-text) protocols low; the
- * noisy ones off: self-signed or long-lived certificates, HTTP header oddities, missing
- * SNI, entropy, DNS sizes, and a known protocol on a non-standard port (services on
- * high ports are everyday inside a datacenter, and the policy's apps conditions already
- * catch SSH where TLS was declared). */
-void ew_pipeline_risk_defaults(uint8_t sev[64]);
 
 void ew_pipeline_conf_default(struct ew_pipeline_conf *c);
 

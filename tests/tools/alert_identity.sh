@@ -6,7 +6,8 @@
 #
 #   packets:    replay of tests/data's captures (the lab's recording among them) and of
 #               every capture of nDPI's corpus (../shared/corpus/ndpi-4.2), with rules.d
-#               and with the lateral lab's rules (tests/integration/lateral_lab.sh);
+#               and with the lateral lab's rules (tests/integration/lateral_lab.sh), and
+#               with the new-edge detector on;
 #   telemetry:  softflowd's IPFIX, NetFlow v9 and v5 export of the lab's recording, taken
 #               once and sent to both as the same datagrams (eastwatch run --ipfix);
 #               compared in any order, without @timestamp (the time a live sensor judged);
@@ -93,6 +94,13 @@ for p in "$CORPUS"/*.pcap*; do
 done
 echo "nDPI corpus: $n captures, each compared (differences printed above)"
 replay_both ndpi-all-lateral-rules "$LAT" "$CORPUS"/*.pcap* "$SRC/tests/data/sample.pcap"
+# the new-edge detector (a fresh baseline each, learning for the first second)
+for which in OLD NEW; do
+	printf 'detectors: { new_edge: { state: %s, learn_for: 1s } }\n' "$T/baseline.$which" >"$T/edges.$which.yaml"
+	"${!which}" replay -q --config "$T/edges.$which.yaml" --rules "$SRC/rules.d" --sensor identity \
+		"$SRC/tests/data/sample.pcap" "$CORPUS"/*.pcap* >"$T/edges.$which" 2>"$T/edges.$which.log" || true
+done
+compare new-edge "$T/edges.OLD" "$T/edges.NEW"
 [ -n "${EXTRA_PCAP:-}" ] && replay_both extra "${EXTRA_RULES:-$SRC/rules.d}" "$EXTRA_PCAP"
 
 # --- telemetry -------------------------------------------------------------------
