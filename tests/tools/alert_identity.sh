@@ -94,10 +94,13 @@ for p in "$CORPUS"/*.pcap*; do
 done
 echo "nDPI corpus: $n captures, each compared (differences printed above)"
 replay_both ndpi-all-lateral-rules "$LAT" "$CORPUS"/*.pcap* "$SRC/tests/data/sample.pcap"
-# the new-edge detector (a fresh baseline each, learning for the first second)
+# the new-edge detector (a fresh baseline each, learning for the first second), on a
+# policy that allows everything
+mkdir -p "$T/allow"
+echo 'default: { action: allow }' >"$T/allow/all.yaml"
 for which in OLD NEW; do
 	printf 'detectors: { new_edge: { state: %s, learn_for: 1s } }\n' "$T/baseline.$which" >"$T/edges.$which.yaml"
-	"${!which}" replay -q --config "$T/edges.$which.yaml" --rules "$SRC/rules.d" --sensor identity \
+	"${!which}" replay -q --config "$T/edges.$which.yaml" --rules "$T/allow" --sensor identity \
 		"$SRC/tests/data/sample.pcap" "$CORPUS"/*.pcap* >"$T/edges.$which" 2>"$T/edges.$which.log" || true
 done
 compare new-edge "$T/edges.OLD" "$T/edges.NEW"
