@@ -17,6 +17,7 @@
 struct field {
 	uint16_t ie, len;         /* len 65535: variable length */
 	uint32_t pen;
+	uint8_t el;               /* the element we read it as (elements[]), 0: none */
 };
 
 /* Fast path: a flow template without variable-length fields is compiled into ops, one
@@ -52,6 +53,97 @@ struct tmpl {
 };
 
 #define NO_OFF 0xffff
+
+/* ---- the information elements we read: one table ----
+ *
+ * Each element is read by its kind into the record (field()), checked against the
+ * lengths it may have (a field of another length is counted as bad, or ignored when
+ * lenient), and, at the lengths its fast-path opcode takes, compiled into an op of its
+ * own (compile_ops). Elements not in the table are skipped by their length without a
+ * look; RFC 5103's reverse elements (PEN 29305) are read only where marked. */
+enum kind {
+	K_ADDR4, K_ADDR6, K_PORT, K_PROTO, K_FLAGS, K_OCTETS, K_PACKETS, K_ICMP, K_VLAN, K_IFACE,
+	K_UPTIME, K_SECONDS, K_MILLIS, K_NTP, K_END_REASON, K_DIRECTION, K_BIFLOW, K_APP_ID,
+	K_APP_NAME, K_INTERVAL, K_PKT_INTERVAL, K_PKT_SPACE, K_SAMPLE_SIZE, K_POPULATION,
+	K_SAMPLER, K_SYS_INIT,
+};
+
+#define E_REVERSE 1   /* its reverse element is read too (the responder's side) */
+#define E_LENIENT 2   /* a length it cannot have is ignored, not counted */
+
+static const struct element {
+	uint16_t ie;
+	uint8_t kind;
+	uint8_t end;              /* 0: source, start, ingress; 1: destination, end, egress */
+	uint16_t min, max;        /* the lengths it may have */
+	uint8_t flags;            /* E_* */
+	uint8_t op, op_min, op_max;   /* its fast-path opcode, at these lengths */
+} elements[] = {
+	{ 0, 0, 0, 0, 0, 0, OP_GENERIC, 0, 0 },   /* index 0: none */
+	{ 1, K_OCTETS, 0, 0, 8, E_REVERSE, OP_BYTES, 1, 8 },         /* octetDeltaCount */
+	{ 85, K_OCTETS, 0, 0, 8, E_REVERSE, OP_BYTES, 1, 8 },        /* octetTotalCount */
+	{ 2, K_PACKETS, 0, 0, 8, E_REVERSE, OP_PKTS, 1, 8 },         /* packetDeltaCount */
+	{ 86, K_PACKETS, 0, 0, 8, E_REVERSE, OP_PKTS, 1, 8 },        /* packetTotalCount */
+	{ 4, K_PROTO, 0, 1, 1, 0, OP_PROTO, 1, 1 },                  /* protocolIdentifier */
+	{ 6, K_FLAGS, 0, 0, 2, E_REVERSE, OP_FLAGS, 1, 1 },          /* tcpControlBits */
+	{ 7, K_PORT, 0, 0, 2, 0, OP_SPORT, 2, 2 },                   /* sourceTransportPort */
+	{ 11, K_PORT, 1, 0, 2, 0, OP_DPORT, 2, 2 },                  /* destinationTransportPort */
+	{ 8, K_ADDR4, 0, 4, 4, 0, OP_SRC4, 4, 4 },                   /* sourceIPv4Address */
+	{ 12, K_ADDR4, 1, 4, 4, 0, OP_DST4, 4, 4 },                  /* destinationIPv4Address */
+	{ 27, K_ADDR6, 0, 16, 16, 0, OP_SRC6, 16, 16 },              /* sourceIPv6Address */
+	{ 28, K_ADDR6, 1, 16, 16, 0, OP_DST6, 16, 16 },              /* destinationIPv6Address */
+	{ 10, K_IFACE, 0, 0, 4, 0, OP_IN_IF, 1, 4 },                 /* ingressInterface */
+	{ 14, K_IFACE, 1, 0, 4, 0, OP_OUT_IF, 1, 4 },                /* egressInterface */
+	{ 22, K_UPTIME, 0, 0, 8, 0, OP_START_UP, 4, 4 },             /* flowStartSysUpTime */
+	{ 21, K_UPTIME, 1, 0, 8, 0, OP_END_UP, 4, 4 },               /* flowEndSysUpTime */
+	{ 150, K_SECONDS, 0, 4, 4, 0, OP_GENERIC, 0, 0 },            /* flowStartSeconds */
+	{ 151, K_SECONDS, 1, 4, 4, 0, OP_GENERIC, 0, 0 },            /* flowEndSeconds */
+	{ 152, K_MILLIS, 0, 8, 8, 0, OP_START_MS, 8, 8 },            /* flowStartMilliseconds */
+	{ 153, K_MILLIS, 1, 8, 8, 0, OP_END_MS, 8, 8 },              /* flowEndMilliseconds */
+	{ 154, K_NTP, 0, 8, 8, 0, OP_GENERIC, 0, 0 },                /* flowStartMicroseconds */
+	{ 155, K_NTP, 1, 8, 8, 0, OP_GENERIC, 0, 0 },                /* flowEndMicroseconds */
+	{ 156, K_NTP, 0, 8, 8, 0, OP_GENERIC, 0, 0 },                /* flowStartNanoseconds */
+	{ 157, K_NTP, 1, 8, 8, 0, OP_GENERIC, 0, 0 },                /* flowEndNanoseconds */
+	{ 32, K_ICMP, 0, 2, 2, 0, OP_GENERIC, 0, 0 },                /* icmpTypeCodeIPv4 */
+	{ 139, K_ICMP, 0, 2, 2, 0, OP_GENERIC, 0, 0 },               /* icmpTypeCodeIPv6 */
+	{ 58, K_VLAN, 0, 0, 2, 0, OP_GENERIC, 0, 0 },                /* vlanId */
+	{ 243, K_VLAN, 0, 0, 2, 0, OP_GENERIC, 0, 0 },               /* dot1qVlanId */
+	{ 136, K_END_REASON, 0, 1, 1, E_LENIENT, OP_END_REASON, 1, 1 },   /* flowEndReason */
+	{ 61, K_DIRECTION, 0, 1, 1, E_LENIENT, OP_DIRECTION, 1, 1 },  /* flowDirection */
+	{ 239, K_BIFLOW, 0, 1, 1, E_LENIENT, OP_GENERIC, 0, 0 },     /* biflowDirection */
+	{ 95, K_APP_ID, 0, 0, 8, 0, OP_GENERIC, 0, 0 },              /* applicationId */
+	{ 96, K_APP_NAME, 0, 0, 65535, 0, OP_GENERIC, 0, 0 },        /* applicationName */
+	{ 34, K_INTERVAL, 0, 0, 4, 0, OP_GENERIC, 0, 0 },            /* samplingInterval */
+	{ 50, K_INTERVAL, 0, 0, 4, 0, OP_GENERIC, 0, 0 },            /* v9 FLOW_SAMPLER_RANDOM_INTERVAL */
+	{ 305, K_PKT_INTERVAL, 0, 0, 4, 0, OP_GENERIC, 0, 0 },       /* samplingPacketInterval */
+	{ 306, K_PKT_SPACE, 0, 0, 4, 0, OP_GENERIC, 0, 0 },          /* samplingPacketSpace */
+	{ 309, K_SAMPLE_SIZE, 0, 0, 4, 0, OP_GENERIC, 0, 0 },        /* samplingSize */
+	{ 310, K_POPULATION, 0, 0, 4, 0, OP_GENERIC, 0, 0 },         /* samplingPopulation */
+	{ 48, K_SAMPLER, 0, 0, 8, 0, OP_GENERIC, 0, 0 },             /* samplerId (v9 FLOW_SAMPLER_ID) */
+	{ 302, K_SAMPLER, 0, 0, 8, 0, OP_GENERIC, 0, 0 },            /* selectorId */
+	{ 160, K_SYS_INIT, 0, 8, 8, 0, OP_GENERIC, 0, 0 },           /* systemInitTimeMilliseconds */
+};
+
+#define NELEMENTS (sizeof(elements) / sizeof(elements[0]))
+
+/* The element a template field is (an index into elements), 0 when we never read it. */
+static uint8_t element_of(uint16_t ie, uint32_t pen)
+{
+	if (pen != 0 && pen != PEN_REVERSE)
+		return 0;             /* another enterprise's element */
+	for (uint8_t i = 1; i < NELEMENTS; i++)
+		if (elements[i].ie == ie)
+			return pen == 0 || (elements[i].flags & E_REVERSE) ? i : 0;
+	return 0;
+}
+
+/* The fast-path opcode of field f (OP_GENERIC: field() reads it). */
+static uint8_t opcode_of(const struct field *f)
+{
+	const struct element *e = &elements[f->el];
+
+	return f->pen == 0 && f->len >= e->op_min && f->len <= e->op_max ? e->op : OP_GENERIC;
+}
 
 struct sampler {
 	uint64_t id;
@@ -300,47 +392,6 @@ static void template_unlink(struct ew_ipfix_session *s, uint32_t ti)
 	s->stats.live_templates--;
 }
 
-static uint8_t opcode_of(const struct field *f)
-{
-	if (f->pen != 0)
-		return OP_GENERIC;
-	switch (f->ie) {
-	case 8: return f->len == 4 ? OP_SRC4 : OP_GENERIC;
-	case 12: return f->len == 4 ? OP_DST4 : OP_GENERIC;
-	case 27: return f->len == 16 ? OP_SRC6 : OP_GENERIC;
-	case 28: return f->len == 16 ? OP_DST6 : OP_GENERIC;
-	case 7: return f->len == 2 ? OP_SPORT : OP_GENERIC;
-	case 11: return f->len == 2 ? OP_DPORT : OP_GENERIC;
-	case 4: return f->len == 1 ? OP_PROTO : OP_GENERIC;
-	case 6: return f->len == 1 ? OP_FLAGS : OP_GENERIC;
-	case 1: case 85: return f->len >= 1 && f->len <= 8 ? OP_BYTES : OP_GENERIC;
-	case 2: case 86: return f->len >= 1 && f->len <= 8 ? OP_PKTS : OP_GENERIC;
-	case 22: return f->len == 4 ? OP_START_UP : OP_GENERIC;
-	case 21: return f->len == 4 ? OP_END_UP : OP_GENERIC;
-	case 152: return f->len == 8 ? OP_START_MS : OP_GENERIC;
-	case 153: return f->len == 8 ? OP_END_MS : OP_GENERIC;
-	case 10: return f->len >= 1 && f->len <= 4 ? OP_IN_IF : OP_GENERIC;
-	case 14: return f->len >= 1 && f->len <= 4 ? OP_OUT_IF : OP_GENERIC;
-	case 61: return f->len == 1 ? OP_DIRECTION : OP_GENERIC;
-	case 136: return f->len == 1 ? OP_END_REASON : OP_GENERIC;
-	default: return OP_GENERIC;
-	}
-}
-
-/* The elements field() reads; any other is skipped by its length without a look. */
-static int element_read(uint16_t ie)
-{
-	switch (ie) {
-	case 1: case 2: case 4: case 6: case 7: case 8: case 10: case 11: case 12: case 14:
-	case 21: case 22: case 27: case 28: case 32: case 34: case 48: case 50: case 58:
-	case 61: case 85: case 86: case 95: case 96: case 136: case 139: case 160: case 239:
-	case 243: case 302: case 305: case 306: case 309: case 310:
-		return 1;
-	default:
-		return ie >= 150 && ie <= 157;
-	}
-}
-
 static void compile_ops(struct tmpl *t)
 {
 	uint32_t off = 0;
@@ -349,7 +400,7 @@ static void compile_ops(struct tmpl *t)
 	if (t->ops == NULL)
 		return;                  /* the generic path still works */
 	for (uint16_t i = 0; i < t->nfields; off += t->f[i].len, i++) {
-		if ((t->f[i].pen != 0 && t->f[i].pen != PEN_REVERSE) || !element_read(t->f[i].ie))
+		if (t->f[i].el == 0)
 			continue;            /* never read: costs nothing */
 		t->ops[t->nops].off = (uint16_t)off;
 		t->ops[t->nops].len = t->f[i].len;
@@ -593,6 +644,7 @@ static int template_set(struct ew_ipfix_session *s, uint32_t si, const uint8_t *
 				f[i].pen = rd32(p + off);
 				off += 4;
 			}
+			f[i].el = element_of(f[i].ie, f[i].pen);
 		}
 		if (template_define(s, si, id, f, n, nscope, options, now) == EW_E_NOMEM)
 			return EW_E_NOMEM;
@@ -708,195 +760,123 @@ static void put_time(uint64_t *t, uint8_t *have, uint64_t v)
 static int field(struct ew_record *r, struct raw *w, const struct field *fd, const uint8_t *v,
 		 uint32_t len)
 {
+	const struct element *e = &elements[fd->el];
 	struct ew_flow *f = &r->f;
-	int rev = fd->pen == PEN_REVERSE;
+	int rev = fd->pen == PEN_REVERSE, end = e->end;
 
-	if (fd->pen != 0 && !rev)
-		return 0;             /* another enterprise's element: skipped by length */
-	switch (fd->ie) {
-	case 8: case 12:              /* source/destination IPv4 address */
-		if (rev)
-			return 0;
-		if (len != 4)
-			return -1;
-		ew_addr_from_v4(fd->ie == 8 ? &f->src : &f->dst, v);
-		if (fd->ie == 8) w->have_src = 1; else w->have_dst = 1;
-		return 0;
-	case 27: case 28:             /* IPv6 addresses */
-		if (rev)
-			return 0;
-		if (len != 16)
-			return -1;
-		ew_addr_from_v6(fd->ie == 27 ? &f->src : &f->dst, v);
-		if (fd->ie == 27) w->have_src = 1; else w->have_dst = 1;
-		return 0;
-	case 7: case 11:              /* ports */
-		if (rev)
-			return 0;
-		if (len > 2)
-			return -1;
-		*(fd->ie == 7 ? &f->sport : &f->dport) = (uint16_t)rdn(v, len);
-		return 0;
-	case 4:                       /* protocolIdentifier */
-		if (rev)
-			return 0;
-		if (len != 1)
-			return -1;
+	if (fd->el == 0)
+		return 0;             /* not read: skipped by its length */
+	if (len < e->min || len > e->max)
+		return e->flags & E_LENIENT ? 0 : -1;
+	switch (e->kind) {
+	case K_ADDR4:
+		ew_addr_from_v4(end ? &f->dst : &f->src, v);
+		*(end ? &w->have_dst : &w->have_src) = 1;
+		break;
+	case K_ADDR6:
+		ew_addr_from_v6(end ? &f->dst : &f->src, v);
+		*(end ? &w->have_dst : &w->have_src) = 1;
+		break;
+	case K_PORT:
+		*(end ? &f->dport : &f->sport) = (uint16_t)rdn(v, len);
+		break;
+	case K_PROTO:
 		f->proto = v[0];
-		return 0;
-	case 6:                       /* tcpControlBits (1 or 2 bytes) */
-		if (len > 2)
-			return -1;
+		break;
+	case K_FLAGS:                 /* tcpControlBits (1 or 2 bytes) */
 		f->tcp_flags[rev] = (uint8_t)rdn(v, len);
 		if (!rev)
 			r->has_tcp_flags = 1;
-		return 0;
-	case 1: case 85:              /* octets, delta or total */
-		if (len > 8)
-			return -1;
+		break;
+	case K_OCTETS:
 		f->bytes[rev] = rdn(v, len);
 		w->have_rev |= (uint8_t)rev;
-		return 0;
-	case 2: case 86:              /* packets */
-		if (len > 8)
-			return -1;
+		break;
+	case K_PACKETS:
 		f->pkts[rev] = (uint32_t)(rdn(v, len) > UINT32_MAX ? UINT32_MAX : rdn(v, len));
 		w->have_rev |= (uint8_t)rev;
-		return 0;
-	case 32: case 139:            /* icmpTypeCode: type << 8 | code */
-		if (rev)
-			return 0;
-		if (len != 2)
-			return -1;
+		break;
+	case K_ICMP:                  /* icmpTypeCode: type << 8 | code */
 		w->icmp_type = v[0];
 		w->icmp_code = v[1];
 		w->icmp_set = 1;
-		return 0;
-	case 58: case 243:            /* vlanId, dot1qVlanId */
-		if (rev)
-			return 0;
-		if (len > 2)
-			return -1;
+		break;
+	case K_VLAN:
 		f->vlan = (uint16_t)(rdn(v, len) & 0x0fff);
-		return 0;
-	case 10: case 14:             /* ingress/egress interface */
-		if (rev)
-			return 0;
-		if (len > 4)
-			return -1;
-		*(fd->ie == 10 ? &r->in_if : &r->out_if) = (uint32_t)rdn(v, len);
-		return 0;
-	case 21: case 22:             /* flowEnd/StartSysUpTime (v9 LAST/FIRST_SWITCHED), ms */
-		if (rev)
-			return 0;
-		if (len > 8)
-			return -1;
-		if (fd->ie == 22)
-			put_time(&w->start_up, &w->have_start_up, rdn(v, len));
-		else
+		break;
+	case K_IFACE:
+		*(end ? &r->out_if : &r->in_if) = (uint32_t)rdn(v, len);
+		break;
+	case K_UPTIME:                /* v9 FIRST/LAST_SWITCHED, ms */
+		if (end)
 			put_time(&w->end_up, &w->have_end_up, rdn(v, len));
-		return 0;
-	case 150: case 151:           /* flowStart/EndSeconds */
-		if (rev)
-			return 0;
-		if (len != 4)
-			return -1;
-		put_time(fd->ie == 150 ? &w->start_us : &w->end_us,
-			 fd->ie == 150 ? &w->have_start : &w->have_end, (uint64_t)rd32(v) * 1000000);
-		return 0;
-	case 152: case 153:           /* flowStart/EndMilliseconds */
-		if (rev)
-			return 0;
-		if (len != 8)
-			return -1;
-		put_time(fd->ie == 152 ? &w->start_us : &w->end_us,
-			 fd->ie == 152 ? &w->have_start : &w->have_end, rdn(v, 8) * 1000);
-		return 0;
-	case 154: case 155:           /* microseconds, NTP format */
-	case 156: case 157: {         /* nanoseconds, NTP format */
-		uint64_t secs, frac, us;
+		else
+			put_time(&w->start_up, &w->have_start_up, rdn(v, len));
+		break;
+	case K_SECONDS:
+		put_time(end ? &w->end_us : &w->start_us, end ? &w->have_end : &w->have_start,
+			 (uint64_t)rd32(v) * 1000000);
+		break;
+	case K_MILLIS:
+		put_time(end ? &w->end_us : &w->start_us, end ? &w->have_end : &w->have_start,
+			 rdn(v, 8) * 1000);
+		break;
+	case K_NTP: {                 /* micro- or nanoseconds, NTP format */
+		uint64_t secs = rd32(v), frac = rd32(v + 4);
 
-		if (rev)
-			return 0;
-		if (len != 8)
-			return -1;
-		secs = rd32(v);
-		frac = rd32(v + 4);
 		if (secs < 2208988800u)
 			return -1;            /* before 1970: not a time we can use */
-		us = (secs - 2208988800u) * 1000000 + (frac * 1000000 >> 32);
-		put_time((fd->ie & 1) == 0 ? &w->start_us : &w->end_us,
-			 (fd->ie & 1) == 0 ? &w->have_start : &w->have_end, us);
-		return 0;
+		put_time(end ? &w->end_us : &w->start_us, end ? &w->have_end : &w->have_start,
+			 (secs - 2208988800u) * 1000000 + (frac * 1000000 >> 32));
+		break;
 	}
-	case 136:                     /* flowEndReason */
-		if (!rev && len == 1)
-			r->end_reason = v[0];
-		return 0;
-	case 61:                      /* flowDirection */
-		if (!rev && len == 1)
-			r->direction = v[0];
-		return 0;
-	case 239:                     /* biflowDirection */
-		if (!rev && len == 1)
-			r->biflow_direction = v[0];
-		return 0;
-	case 95:                      /* applicationId */
-		if (rev || len == 0)
-			return 0;
-		if (len > 8)
-			return -1;
-		/* classification engine id, then the selector's low bytes */
-		r->app_id = len >= 4 ? (uint32_t)v[0] << 24 | (uint32_t)(rdn(v + 1, len - 1) & 0xffffff)
-				     : (uint32_t)rdn(v, len);
-		return 0;
-	case 96:                      /* applicationName */
-		if (!rev) {
-			w->app_name = v;
-			w->app_name_len = len;
-			w->have_app_name = 1;
-		}
-		return 0;
-	case 34: case 50:             /* samplingInterval, v9 FLOW_SAMPLER_RANDOM_INTERVAL */
-		if (rev || len > 4)
-			return len > 4 ? -1 : 0;
+	case K_END_REASON:
+		r->end_reason = v[0];
+		break;
+	case K_DIRECTION:
+		r->direction = v[0];
+		break;
+	case K_BIFLOW:
+		r->biflow_direction = v[0];
+		break;
+	case K_APP_ID:                /* classification engine id, then the selector's low bytes */
+		if (len)
+			r->app_id = len >= 4 ? (uint32_t)v[0] << 24 |
+						       (uint32_t)(rdn(v + 1, len - 1) & 0xffffff)
+					     : (uint32_t)rdn(v, len);
+		break;
+	case K_APP_NAME:
+		w->app_name = v;
+		w->app_name_len = len;
+		w->have_app_name = 1;
+		break;
+	case K_INTERVAL:
 		w->rec_interval = rdn(v, len);
 		w->have_rec_interval = 1;
-		return 0;
-	case 305:                     /* samplingPacketInterval */
-		if (rev || len > 4)
-			return len > 4 ? -1 : 0;
+		break;
+	case K_PKT_INTERVAL:
 		w->pkt_interval = rdn(v, len);
 		w->have_pkt_interval = 1;
-		return 0;
-	case 306:                     /* samplingPacketSpace */
-		if (rev || len > 4)
-			return len > 4 ? -1 : 0;
+		break;
+	case K_PKT_SPACE:
 		w->pkt_space = rdn(v, len);
-		return 0;
-	case 309: case 310:           /* samplingSize, samplingPopulation: size in population */
-		if (rev || len > 4)
-			return len > 4 ? -1 : 0;
-		if (fd->ie == 309)
-			w->sample_size = rdn(v, len);
-		else
-			w->population = rdn(v, len);
-		return 0;
-	case 48: case 302:            /* samplerId (v9 FLOW_SAMPLER_ID), selectorId */
-		if (rev || len > 8)
-			return len > 8 ? -1 : 0;
+		break;
+	case K_SAMPLE_SIZE:           /* samplingSize in samplingPopulation */
+		w->sample_size = rdn(v, len);
+		break;
+	case K_POPULATION:
+		w->population = rdn(v, len);
+		break;
+	case K_SAMPLER:
 		w->sampler_id = rdn(v, len);
 		w->have_sampler = 1;
-		return 0;
-	case 160:                     /* systemInitTimeMilliseconds */
-		if (rev || len != 8)
-			return len != 8 ? -1 : 0;
+		break;
+	case K_SYS_INIT:
 		w->sys_init_ms = rdn(v, 8);
 		w->have_sys_init = 1;
-		return 0;
-	default:
-		return 0;
+		break;
 	}
+	return 0;
 }
 
 /* The rate a record's counters are multiplied by. */

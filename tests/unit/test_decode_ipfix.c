@@ -999,6 +999,113 @@ START_TEST(template_lifetime)
 }
 END_TEST
 
+/* The table of elements: each element's lengths, read both ways (a fixed-length
+ * template: the fast path; the same with a variable-length field first: field()), a
+ * length it cannot have counted as a bad field (or ignored, for the lenient ones),
+ * reverse (PEN 29305) copies read only where they mean the responder's side, another
+ * enterprise's element and an unknown one skipped. */
+static const struct elem_case {
+	uint16_t ie;
+	uint32_t pen;
+	uint16_t len;
+	uint8_t fill;             /* every byte of the value */
+	int bad;                  /* counted as a bad field */
+	int what;                 /* what to look at: 0 nothing, 1 sport, 2 proto, 3 bytes[0],
+				   * 4 bytes[1], 5 end_reason, 6 app_id, 7 vlan, 8 pkts[1] */
+	uint64_t want;
+} elem_cases[] = {
+	{ 7, 0, 1, 0x16, 0, 1, 0x16 },           /* sourceTransportPort in 1 byte */
+	{ 7, 0, 3, 0x16, 1, 1, 0 },              /* ... in 3: bad */
+	{ 4, 0, 1, 0x11, 0, 2, 17 },
+	{ 4, 0, 2, 0x11, 1, 2, 0 },
+	{ 1, 0, 4, 0x01, 0, 3, 0x01010101 },
+	{ 1, 0, 9, 0x01, 1, 3, 0 },
+	{ 1, 29305, 2, 0x02, 0, 4, 0x0202 },     /* reverse octets: the responder's */
+	{ 2, 29305, 1, 0x03, 0, 8, 3 },          /* reverse packets */
+	{ 8, 29305, 4, 0x05, 0, 0, 0 },          /* reverse source address: not read */
+	{ 7, 29305, 9, 0x05, 0, 1, 0 },          /* reverse port of any length: not read */
+	{ 8, 9, 4, 0x05, 0, 0, 0 },              /* another enterprise's element */
+	{ 136, 0, 1, 0x03, 0, 5, 3 },            /* flowEndReason */
+	{ 136, 0, 2, 0x03, 0, 5, 0 },            /* ... of 2 bytes: ignored, not bad */
+	{ 61, 0, 4, 0x01, 0, 0, 0 },             /* flowDirection of 4 bytes: ignored */
+	{ 150, 0, 8, 0x00, 1, 0, 0 },            /* flowStartSeconds is 4 bytes */
+	{ 154, 0, 8, 0x00, 1, 0, 0 },            /* an NTP time before 1970 */
+	{ 160, 0, 4, 0x00, 1, 0, 0 },            /* systemInitTimeMilliseconds is 8 */
+	{ 95, 0, 0, 0x00, 0, 6, 0 },             /* applicationId, empty: nothing */
+	{ 95, 0, 2, 0x07, 0, 6, 0x0707 },
+	{ 95, 0, 9, 0x07, 1, 6, 0 },
+	{ 58, 0, 2, 0xff, 0, 7, 0x0fff },        /* vlanId: 12 bits */
+	{ 58, 0, 3, 0x01, 1, 7, 0 },
+	{ 96, 0, 40, 'a', 0, 0, 0 },             /* applicationName: any length */
+	{ 34, 0, 5, 0x01, 1, 0, 0 },             /* samplingInterval past 4 bytes */
+	{ 400, 0, 7, 0x01, 0, 0, 0 },            /* an element nobody reads */
+};
+
+static uint64_t elem_value(const struct ew_record *r, int what)
+{
+	switch (what) {
+	case 1: return r->f.sport;
+	case 2: return r->f.proto;
+	case 3: return r->f.bytes[0];
+	case 4: return r->f.bytes[1];
+	case 5: return r->end_reason;
+	case 6: return r->app_id;
+	case 7: return r->f.vlan;
+	case 8: return r->f.pkts[1];
+	default: return 0;
+	}
+}
+
+START_TEST(element_lengths)
+{
+	for (size_t i = 0; i < sizeof(elem_cases) / sizeof(elem_cases[0]); i++)
+		for (int varlen = 0; varlen < 2; varlen++) {
+			const struct elem_case *c = &elem_cases[i];
+			struct ew_ipfix_session *s = session();
+			struct ew_exporter_key ex = exporter("198.18.0.1", 4739);
+			struct ew_ipfix_stats st;
+			struct got g = { .n = 0 };
+			struct msg m;
+
+			ipfix_begin(&m, 1, 0);
+			set_begin(&m, 2);
+			u16(&m, 300);
+			u16(&m, varlen ? 4 : 3);
+			if (varlen) {                    /* applicationName, variable length */
+				u16(&m, 96);
+				u16(&m, 65535);
+			}
+			u16(&m, 8); u16(&m, 4);
+			u16(&m, 12); u16(&m, 4);
+			u16(&m, (uint16_t)(c->ie | (c->pen ? 0x8000 : 0)));
+			u16(&m, c->len);
+			if (c->pen)
+				u32(&m, c->pen);
+			set_end(&m);
+			set_begin(&m, 300);
+			if (varlen) {
+				u8(&m, 2);
+				bytes(&m, "ab", 2);
+			}
+			v4(&m, "198.18.1.1");
+			v4(&m, "198.18.2.2");
+			for (uint16_t k = 0; k < c->len; k++)
+				u8(&m, c->fill);
+			set_end(&m);
+			ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+			ew_ipfix_stats(s, &st);
+			ck_assert_msg(g.n == 1, "case %zu: %d records", i, g.n);
+			ck_assert_msg(st.bad_fields == (uint64_t)c->bad, "case %zu (ie %u len %u%s): "
+				      "%llu bad fields", i, c->ie, c->len, varlen ? ", varlen" : "",
+				      (unsigned long long)st.bad_fields);
+			ck_assert_msg(elem_value(&g.r[0], c->what) == c->want, "case %zu%s: %llu", i,
+				      varlen ? " varlen" : "",
+				      (unsigned long long)elem_value(&g.r[0], c->what));
+			ew_ipfix_free(s);
+		}
+}
+END_TEST
+
 static Suite *ipfix_suite(void)
 {
 	Suite *s = suite_create("decode_ipfix");
@@ -1024,6 +1131,7 @@ static Suite *ipfix_suite(void)
 	tcase_add_test(t, sampling_rate_zero);
 	tcase_add_test(t, sequence_gaps);
 	tcase_add_test(t, template_lifetime);
+	tcase_add_test(t, element_lengths);
 	suite_add_tcase(s, t);
 	return s;
 }
