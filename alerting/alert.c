@@ -7,13 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *ew_source_kind_name(int k)
-{
-	static const char *const n[] = { "pcap", "iface", "ipfix", "netflow", "sflow", "flowlog" };
-
-	return k >= 0 && k < (int)(sizeof(n) / sizeof(n[0])) ? n[k] : "unknown";
-}
-
 /* FNV-1a over the fields, then a 64-bit finalizer (splitmix) so every bit depends on all. */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {

@@ -62,7 +62,8 @@ struct ew_alert {
 	const char *risks[EW_ALERT_MAX_RISKS];
 	uint32_t nrisks;
 	const char *observer_name;
-	uint8_t observer_type;          /* enum ew_source_kind */
+	const char *observer_type;      /* the kind of source: "pcap", "ipfix", "flowlog", ...
+					 * (NULL: written "unknown") */
 	uint8_t outcome;                /* enum ew_outcome: event.outcome "failure" when the
 					 * network rejected it (a flow log's REJECT), "success"
 					 * when it let it through (ACCEPT); absent otherwise */
@@ -94,7 +95,5 @@ struct ew_alert_copy {
 /* Copy a into c (at most 16 notify names). 0, or -1 when its strings do not fit. */
 int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a);
 
-/* Names for alert fields. */
-const char *ew_source_kind_name(int k);                     /* "pcap", "iface", ... */
 
 #endif

@@ -101,10 +101,7 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 	a->app_ecs = str(r, "network.protocol", &missing);
 	a->vlan = (uint16_t)num(r, "network.vlan.id");
 	a->observer_name = str(r, "observer.name", &missing);
-	s = str(r, "observer.type", &missing);
-	for (int k = 0; k <= EW_SRC_FLOWLOG; k++)
-		if (strcmp(s, ew_source_kind_name(k)) == 0)
-			a->observer_type = (uint8_t)k;
+	a->observer_type = str(r, "observer.type", &missing);
 	s = str(r, "eastwatch.app_source", &missing);
 	a->app_source = strcmp(s, "dpi") == 0 ? EW_APP_DPI : strcmp(s, "exporter") == 0 ?
 			EW_APP_EXPORTER : strcmp(s, "port") == 0 ? EW_APP_PORT : EW_APP_NONE;

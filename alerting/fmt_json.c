@@ -133,7 +133,7 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	LIT(b, "},\"observer\":{\"name\":");
 	ew_buf_json_str(b, a->observer_name ? a->observer_name : "");
 	LIT(b, ",\"type\":");
-	quoted(b, ew_source_kind_name(a->observer_type));
+	quoted(b, a->observer_type ? a->observer_type : "unknown");
 	LIT(b, "},\"eastwatch\":{\"severity\":");
 	quoted(b, ew_severity_name(a->severity));
 	LIT(b, ",\"app_source\":");

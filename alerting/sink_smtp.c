@@ -536,7 +536,7 @@ static int smtp_emit(void *st, const struct ew_alert *a)
 		ew_buf_printf(&b, "  repeats:      %llu more since the last alert\n",
 			      (unsigned long long)a->repeats);
 	ew_buf_printf(&b, "  sensor:       %s (%s)\n", a->observer_name ? a->observer_name : "-",
-		      ew_source_kind_name(a->observer_type));
+		      a->observer_type ? a->observer_type : "unknown");
 	ew_buf_printf(&b, "  alert id:     %s\n", ew_alert_id_str(a->alert_id, id));
 	ew_buf_putc(&b, 0);
 	if (ew_fmt_json(a, &b) != 0) {

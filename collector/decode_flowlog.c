@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* decode_flowlog - see decode_flowlog.h. */
 #include "collector/decode_flowlog.h"
+#include "collector/source.h"
 #include "core/ew_conf.h"
 #include "core/ew_err.h"
 #include "core/ew_time.h"
@@ -262,7 +263,8 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 	r.has_flow = 1;
 	r.direction = 0xff;
 	r.f.sampling = 1;
-	r.f.source_kind = EW_SRC_FLOWLOG;
+	r.f.source_kind = ew_source_kind("flowlog");
+	r.icmp_untyped = 1;          /* ports 0: an ICMP record says no type */
 	for (uint32_t i = 0; i < k && !bad; i++) {
 		const struct tok *v = &t[i];
 		int absent = is(v, "-");
@@ -409,7 +411,8 @@ static void azure_tuple(struct ew_flowlog *fl, const char *s, int v, ew_record_f
 	r.biflow_direction = 1;                 /* the tuple's source started it */
 	r.direction = is(&t[6], "I") ? 0 : is(&t[6], "O") ? 1 : 0xff;
 	r.f.sampling = 1;
-	r.f.source_kind = EW_SRC_FLOWLOG;
+	r.f.source_kind = ew_source_kind("flowlog");
+	r.icmp_untyped = 1;          /* ports 0: an ICMP record says no type */
 	ts = num(&t[0], 1ULL << 44, &bad);
 	if (addr(&t[1], &r.f.src) != 0 || addr(&t[2], &r.f.dst) != 0 ||
 	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst))
@@ -543,7 +546,8 @@ static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 	r.has_flow = 1;
 	r.direction = 0xff;
 	r.f.sampling = 1;
-	r.f.source_kind = EW_SRC_FLOWLOG;
+	r.f.source_kind = ew_source_kind("flowlog");
+	r.icmp_untyped = 1;          /* ports 0: an ICMP record says no type */
 	if (tok_of(ew_conf_path(c, "src_ip"), &t) != 0 || addr(&t, &r.f.src) != 0 ||
 	    tok_of(ew_conf_path(c, "dest_ip"), &t) != 0 || addr(&t, &r.f.dst) != 0 ||
 	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst) ||

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* decode_ipfix - see decode_ipfix.h. */
 #include "collector/decode_ipfix.h"
+#include "collector/source.h"
 #include "core/ew_err.h"
 #include "core/ew_hash.h"
 
@@ -184,6 +185,7 @@ struct ew_ipfix_session {
 	uint32_t *tbucket, tmask, t_hwm, t_free;
 	struct ew_ipfix_stats stats;
 	struct ew_record blank;    /* what a record starts from */
+	uint8_t kind_ipfix, kind_netflow;   /* observer.type codes (ew_source_kind) */
 };
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
@@ -239,6 +241,8 @@ struct ew_ipfix_session *ew_ipfix_new(const struct ew_ipfix_conf *c)
 		ew_ipfix_free(s);
 		return NULL;
 	}
+	s->kind_ipfix = ew_source_kind("ipfix");
+	s->kind_netflow = ew_source_kind("netflow");
 	return s;
 }
 
@@ -1171,7 +1175,7 @@ static int data_set(struct ew_ipfix_session *s, uint32_t si, const struct tmpl *
 				       w.have_start_up ? uptime_to_us(x, w.start_up) : x->export_us;
 			r->f.last_us = w.have_end ? w.end_us :
 				      w.have_end_up ? uptime_to_us(x, w.end_up) : r->f.first_us;
-			r->f.source_kind = version == 10 ? EW_SRC_IPFIX : EW_SRC_NETFLOW;
+			r->f.source_kind = version == 10 ? s->kind_ipfix : s->kind_netflow;
 			if (r->app_id) {
 				r->app_name = app_name(x, r->app_id);
 			}
@@ -1321,7 +1325,7 @@ static int decode_v5(struct ew_ipfix_session *s, const struct ew_exporter_key *e
 		r.f.tcp_flags[0] = q[37];
 		r.f.proto = q[38];
 		r.f.sampling = rate;
-		r.f.source_kind = EW_SRC_NETFLOW;
+		r.f.source_kind = s->kind_netflow;
 		if (r.f.proto == 1 || r.f.proto == 58) {   /* type and code travel in dport */
 			r.f.sport = (uint16_t)(r.f.dport >> 8);
 			r.f.dport &= 0xff;

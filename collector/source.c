@@ -55,6 +55,28 @@ const char *ew_source_names(void)
 	return names;
 }
 
+uint8_t ew_source_kind(const char *observer)
+{
+	uint8_t k = 0;
+
+	for (size_t i = 0; i < NSOURCES; i++)
+		for (int v = 0; v < 2 && sources[i]->observer[v]; v++, k++)
+			if (strcmp(sources[i]->observer[v], observer) == 0)
+				return k;
+	return 0xff;
+}
+
+const char *ew_source_kind_name(uint8_t kind)
+{
+	uint8_t k = 0;
+
+	for (size_t i = 0; i < NSOURCES; i++)
+		for (int v = 0; v < 2 && sources[i]->observer[v]; v++, k++)
+			if (k == kind)
+				return sources[i]->observer[v];
+	return "unknown";
+}
+
 const char *ew_source_file_type(const char *path)
 {
 	for (size_t i = 0; i < NSOURCES; i++)

@@ -81,6 +81,9 @@ struct ew_source_stats {
 struct ew_source_ops {
 	const char *name;
 	const char *alias;                 /* another type name for it ("netflow"), or NULL */
+	/* The observer.type of the flows it sees (the second, if any, for a second kind:
+	 * NetFlow beside IPFIX); codes for them in ew_flow.source_kind: ew_source_kind. */
+	const char *observer[2];
 	/* Configuration (sources: [...]): the key naming what to read ("path",
 	 * "interface", "listen": required), and the further keys this source takes
 	 * (NULL-terminated; "type" and the target key are always allowed). */
@@ -114,6 +117,11 @@ const struct ew_source_ops *ew_source_find(const char *name);
 const struct ew_source_ops *ew_source_at(size_t i);
 /* "iface, pcap, ipfix, netflow, sflow or flowlog": every type name, for messages. */
 const char *ew_source_names(void);
+
+/* The source_kind code of an observer.type name the registry's entries give (numbered
+ * in registry order), and back ("unknown" for a code no entry has). */
+uint8_t ew_source_kind(const char *observer);
+const char *ew_source_kind_name(uint8_t kind);
 
 /* The file source for a file given on the command line, by its content: "flowlog" for a
  * cloud flow log (plain or gzip), else "pcap" (which says what else is wrong). */

@@ -382,6 +382,6 @@ static void fl_stats(void *st, struct ew_source_stats *out)
 }
 
 const struct ew_source_ops ew_source_flowlog_ops = {
-	.name = "flowlog", .target_key = "path", .probe = fl_probe, .open = fl_open, .run = fl_run, .stats = fl_stats, .tick = fl_tick,
+	.name = "flowlog", .observer = { "flowlog" }, .target_key = "path", .probe = fl_probe, .open = fl_open, .run = fl_run, .stats = fl_stats, .tick = fl_tick,
 	.close = fl_close,
 };

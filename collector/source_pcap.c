@@ -99,7 +99,7 @@ static int file_open(void **st, const struct ew_source_conf *c, struct event_bas
 		     const struct ew_source_out *out, struct ew_err *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct pcap_src *s = src_new(c, out, EW_SRC_PCAP);
+	struct pcap_src *s = src_new(c, out, ew_source_kind("pcap"));
 
 	if (s == NULL)
 		return ew_err_set(err, "%s: out of memory", c->target);
@@ -316,7 +316,7 @@ static int iface_open(void **st, const struct ew_source_conf *c, struct event_ba
 		      const struct ew_source_out *out, struct ew_err *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct pcap_src *s = src_new(c, out, EW_SRC_IFACE);
+	struct pcap_src *s = src_new(c, out, ew_source_kind("iface"));
 	int rc, fd;
 
 	if (s == NULL)
@@ -369,11 +369,11 @@ static const char *const pcap_keys[] = { "filter", "snaplen", NULL };
 static const char *const iface_keys[] = { "filter", "promisc", "buffer_mb", "snaplen", NULL };
 
 const struct ew_source_ops ew_source_pcap_ops = {
-	.name = "pcap", .target_key = "path", .keys = pcap_keys,
+	.name = "pcap", .observer = { "pcap" }, .target_key = "path", .keys = pcap_keys,
 	.open = file_open, .run = file_run, .stats = src_stats, .close = src_close,
 };
 
 const struct ew_source_ops ew_source_iface_ops = {
-	.name = "iface", .target_key = "interface", .keys = iface_keys,
+	.name = "iface", .observer = { "iface" }, .target_key = "interface", .keys = iface_keys,
 	.open = iface_open, .run = NULL, .stats = src_stats, .close = src_close,
 };

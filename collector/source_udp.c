@@ -47,7 +47,7 @@ struct udp_src {
 	struct ew_sflow_session *sfl;
 	uint64_t now, silence;
 	uint32_t drops_seen;
-	uint8_t kind;             /* EW_SRC_IPFIX or EW_SRC_SFLOW (alerts' observer.type) */
+	uint8_t kind;             /* sflow or ipfix (alerts' observer.type, ew_source_kind) */
 	struct ew_addr listen;
 	uint16_t listen_port;
 	char name[80];            /* "ipfix [::]:4739", for log lines */
@@ -384,7 +384,7 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	s->out = *out;
 	s->id = c->id;
 	s->sflow = strcmp(c->type, "sflow") == 0;
-	s->kind = s->sflow ? EW_SRC_SFLOW : EW_SRC_IPFIX;
+	s->kind = ew_source_kind(s->sflow ? "sflow" : "ipfix");
 	s->silence = c->silence_us;
 	snprintf(s->name, sizeof(s->name), "%s %s", s->sflow ? "sflow" : "ipfix", c->target);
 	s->exp = calloc(MAX_EXPORTERS, sizeof(*s->exp));
@@ -513,12 +513,13 @@ static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflo
 static const char *const udp_keys[] = { "buffer_mb", "silence", "exporters", NULL };
 
 const struct ew_source_ops ew_source_ipfix_ops = {
-	.name = "ipfix", .alias = "netflow", .target_key = "listen", .keys = udp_keys,
+	.name = "ipfix", .alias = "netflow", .observer = { "ipfix", "netflow" },
+	.target_key = "listen", .keys = udp_keys,
 	.open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .close = udp_close,
 };
 
 const struct ew_source_ops ew_source_sflow_ops = {
-	.name = "sflow", .target_key = "listen", .keys = udp_keys, .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
+	.name = "sflow", .observer = { "sflow" }, .target_key = "listen", .keys = udp_keys, .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .if_counters = udp_if_counters, .close = udp_close,
 };

@@ -21,11 +21,6 @@ enum ew_app_source {
 	EW_APP_EXPORTER,      /* the flow exporter's application element */
 };
 
-/* The kind of source that saw the flow (alert field observer.type). */
-enum ew_source_kind {
-	EW_SRC_PCAP = 0, EW_SRC_IFACE, EW_SRC_IPFIX, EW_SRC_NETFLOW, EW_SRC_SFLOW, EW_SRC_FLOWLOG,
-};
-
 /* What the network itself did with a flow, when a source says so (cloud flow logs:
  * ACCEPT or REJECT by a security group or network ACL). */
 enum ew_outcome { EW_OUTCOME_NONE = 0, EW_OUTCOME_ACCEPTED, EW_OUTCOME_REJECTED };
@@ -51,7 +46,8 @@ struct ew_flow {
 	uint16_t sport, dport;     /* for ICMP: type and code of the initiator's message */
 	uint8_t proto;             /* IP protocol number */
 	uint8_t app_source;        /* enum ew_app_source */
-	uint8_t source_kind;       /* enum ew_source_kind */
+	uint8_t source_kind;       /* the kind of source that saw it (observer.type): a code
+				    * of the source registry, collector/source.h */
 	uint8_t end_reason;        /* enum ew_flow_end, set when the record closes */
 	uint16_t app_master;       /* nDPI master protocol (TLS in TLS.Google), or 0 */
 	uint16_t app_proto;        /* nDPI application protocol, or 0 */

@@ -26,6 +26,7 @@ struct ew_record {
 	uint8_t biflow_direction; /* IE 239, 0 if absent */
 	uint8_t has_tcp_flags;
 	uint8_t cloud_action;     /* flow logs: enum ew_outcome of the record, 0 otherwise */
+	uint8_t icmp_untyped;     /* an ICMP record would carry no type and code (flow logs) */
 	uint32_t in_if, out_if;
 	uint32_t app_id;          /* IE 95 as sent (engine << 24 | selector), 0 if absent */
 	const char *app_name;     /* from the exporter's options data, or NULL */

@@ -79,6 +79,7 @@ struct ew_pipeline {
 	struct ew_scan_hold *hold;  /* its side of policy alerts (with scan) */
 	struct ew_pipeline_stats st;
 	uint8_t last_kind;          /* observer.type of scan alerts: the last source's kind */
+	uint8_t kind_sflow;         /* sFlow's (ew_source_kind) */
 	uint64_t now, next_expire;
 	struct pending *pend;
 	uint32_t phead, pcount;
@@ -129,6 +130,7 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->pol = pol;
 	p->sinks = sinks;
 	p->flow_sinks = ew_sinkset_wants_flows(sinks);
+	p->kind_sflow = ew_source_kind("sflow");
 	if (c->edges_path) {
 		p->edges = ew_edges_open(c->edges_path, c->edges_learn_us, c->edges_max, 0, err);
 		if (p->edges == NULL) {
@@ -242,7 +244,7 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	a->app_ecs = ecs;
 	a->port_app = f->port_app[0] ? ew_classify_name(p->cls, f->port_app[0]) : NULL;
 	a->observer_name = p->c.sensor;
-	a->observer_type = f->source_kind;
+	a->observer_type = ew_source_kind_name(f->source_kind);
 	a->outcome = f->outcome;
 	a->vlan = f->vlan;
 	a->flow_start_us = f->first_us;
@@ -410,7 +412,7 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	a.app_ecs = "unknown";
 	a.app_source = EW_APP_NONE;
 	a.observer_name = p->c.sensor;
-	a.observer_type = p->last_kind;
+	a.observer_type = ew_source_kind_name(p->last_kind);
 	a.flow_start_us = r->first_us;
 	a.pkts[0] = r->probes;
 	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &r->src), a.src_groups);
@@ -882,7 +884,7 @@ void ew_pipeline_record(struct ew_pipeline *p, const struct ew_record *r, uint16
 	}
 	f = r->f;
 	f.outcome = r->cloud_action;
-	if (f.source_kind == EW_SRC_FLOWLOG && (f.proto == 1 || f.proto == 58)) {
+	if (r->icmp_untyped && (f.proto == 1 || f.proto == 58)) {
 		/* a flow log's ICMP record has no type (ports 0): the two directions are
 		 * paired as any flow's, the earlier (or first read) one the initiator */
 		f.source_id = source_id;
@@ -1084,7 +1086,7 @@ void ew_pipeline_sflow_sample(struct ew_pipeline *p, const struct ew_sflow_sampl
 	rp.caplen = s->header_len;
 	rp.len = s->frame_len;
 	rp.source_id = source_id;
-	rp.source_kind = EW_SRC_SFLOW;
+	rp.source_kind = p->kind_sflow;
 	rp.weight = s->rate;
 	ew_pipeline_packet(p, &rp);
 }
@@ -1094,7 +1096,7 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 {
 	struct ew_alert a;
 	char msg[512], ts[32], s1[EW_ADDR_STRLEN];
-	const char *what = kind == EW_SRC_SFLOW ? "sflow" : "ipfix";
+	const char *what = kind == p->kind_sflow ? "sflow" : "ipfix";
 	struct ew_buf mb;
 
 	memset(&a, 0, sizeof(a));
@@ -1108,12 +1110,12 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 	a.dst = h->listen;
 	a.dport = h->listen_port;
 	a.proto = 17;
-	a.app = kind == EW_SRC_SFLOW ? "sFlow" : "IPFIX";
+	a.app = kind == p->kind_sflow ? "sFlow" : "IPFIX";
 	a.app_ecs = what;
 	a.app_source = EW_APP_NONE;
 	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &h->addr), a.src_groups);
 	a.observer_name = p->c.sensor;
-	a.observer_type = kind;
+	a.observer_type = ew_source_kind_name(kind);
 	a.flow_start_us = h->first_seen_us;
 	a.pkts[0] = h->datagrams;
 	ew_buf_init(&mb, msg, sizeof(msg));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "collector/decode_flowlog.h"
+#include "collector/source.h"
 #include "check_main.h"
 
 struct got {
@@ -73,7 +74,7 @@ START_TEST(default_format)
 	ck_assert_uint_eq(g.r[0].f.first_us, 1418530010000000ULL);
 	ck_assert_uint_eq(g.r[0].f.last_us, 1418530070000000ULL);
 	ck_assert_uint_eq(g.r[0].cloud_action, EW_OUTCOME_ACCEPTED);
-	ck_assert_uint_eq(g.r[0].f.source_kind, EW_SRC_FLOWLOG);
+	ck_assert_str_eq(ew_source_kind_name(g.r[0].f.source_kind), "flowlog");
 	ck_assert_uint_eq(g.r[0].has_tcp_flags, 0);
 	ck_assert_uint_eq(g.r[1].cloud_action, EW_OUTCOME_REJECTED);
 	ck_assert_str_eq(ip(&g.r[2].f.src), "2001:db8:1234:a100:8d6e:3477:df66:f105");

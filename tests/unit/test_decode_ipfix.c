@@ -7,6 +7,7 @@
 
 #include "check_main.h"
 #include "collector/decode_ipfix.h"
+#include "collector/source.h"
 #include "core/ew_err.h"
 
 /* ---- a tiny message builder ---- */
@@ -178,7 +179,7 @@ START_TEST(ipfix_fields_and_times)
 	ck_assert_uint_eq(g.r[0].f.pkts[0], 10);
 	ck_assert_uint_eq(g.r[0].f.first_us, 1700000000000000ULL);
 	ck_assert_uint_eq(g.r[0].f.last_us, 1700000001500000ULL);
-	ck_assert_int_eq(g.r[0].f.source_kind, EW_SRC_IPFIX);
+	ck_assert_str_eq(ew_source_kind_name(g.r[0].f.source_kind), "ipfix");
 	ck_assert_int_eq(g.r[1].f.dport, 5432);
 	ew_ipfix_free(s);
 }
@@ -347,7 +348,7 @@ START_TEST(v9_uptime_times_and_sampler_options)
 	ck_assert_uint_eq(g.r[1].f.bytes[0], 30000);
 	ck_assert_uint_eq(g.r[1].f.first_us, 1699999990000000ULL);
 	ck_assert_uint_eq(g.r[1].f.last_us, 1699999999000000ULL);
-	ck_assert_int_eq(g.r[1].f.source_kind, EW_SRC_NETFLOW);
+	ck_assert_str_eq(ew_source_kind_name(g.r[1].f.source_kind), "netflow");
 	ew_ipfix_free(s);
 }
 END_TEST

@@ -33,7 +33,7 @@ static struct ew_alert sample(void)
 	a.src_groups[0] = "web";
 	a.nsrc_groups = 1;
 	a.observer_name = "rack12-tap";
-	a.observer_type = EW_SRC_IFACE;
+	a.observer_type = "iface";
 	a.repeats = 3;
 	return a;
 }

@@ -101,7 +101,7 @@ static void feed(struct pb *p, uint64_t ts)
 	rp.data = p->b;
 	rp.caplen = rp.len = (uint32_t)p->n;
 	rp.dlt = EW_DLT_EN10MB;
-	rp.source_kind = EW_SRC_IFACE;
+	rp.source_kind = ew_source_kind("iface");
 	ew_pipeline_packet(pl, &rp);
 }
 
