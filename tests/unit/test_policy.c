@@ -77,39 +77,57 @@ static const char *base_groups =
 	"  web: { members: [198.18.1.0/24] }\n"
 	"  db:  { members: [198.18.3.10] }\n";
 
-START_TEST(error_unknown_top_key)
-{
-	write_file("a.yaml", "grups:\n  web: { members: [198.18.1.0/24] }\n");
-	expect_error("a.yaml", 1, 1, "unknown key \"grups\"");
-}
-END_TEST
+/* Every load error: the files (a.yaml, then b.yaml if any; base_groups where a is
+ * NULL), and where and what the error must say. */
+static const struct error_case {
+	const char *a, *b;
+	const char *file;
+	unsigned line, col;
+	const char *what;
+} error_cases[] = {
+	{ "grups:\n  web: { members: [198.18.1.0/24] }\n", NULL, "a.yaml", 1, 1,
+	  "unknown key \"grups\"" },
+	{ "groups:\n  web: { membres: [198.18.1.0/24] }\n", NULL, "a.yaml", 2, 10,
+	  "unknown key \"membres\"" },
+	{ "groups:\n  web:\n    members:\n      - 198.18.1.0/24\n      - 198.18.1.300\n", NULL,
+	  "a.yaml", 5, 9, "bad address \"198.18.1.300\"" },
+	{ "groups:\n  web: { members: [198.18.1.5/24] }\n", NULL, "a.yaml", 2, 20,
+	  "bits set after its length" },
+	{ "groups:\n  web: { members: [198.18.1.9-198.18.1.1] }\n", NULL, "a.yaml", 2, 20,
+	  "ends before it starts" },
+	{ NULL, "allow:\n  - name: r1\n    from: web\n    to: dbs\n", "b.yaml", 4, 9,
+	  "unknown group \"dbs\"" },
+	{ "groups:\n  web: { members: [198.18.1.0/24] }\nallow:\n  - { name: r1, from: web, to: web }\n",
+	  "deny:\n  - name: r1\n    from: web\n    to: any\n", "b.yaml", 2, 11,
+	  "duplicate rule name \"r1\"" },
+	{ NULL, "groups:\n  db: { members: [198.18.3.11] }\n", "b.yaml", 2, 3,
+	  "group \"db\" is already defined" },
+	{ NULL, "deny:\n  - { name: r1, from: web, to: db, severity: urgent }\n", "b.yaml", 2, 46,
+	  "bad severity \"urgent\"" },
+	{ NULL, "allow:\n  - name: r1\n    from: web\n    to: db\n    services: [tcp/22, tcp/99999]\n",
+	  "b.yaml", 5, 24, "bad service \"tcp/99999\"" },
+	{ NULL, "allow:\n  - name: r1\n    from: web\n    to: db\n    apps: [TLS, Telepathy]\n",
+	  "b.yaml", 5, 17, "unknown application \"Telepathy\"" },
+	{ "groups:\n  web: { members: [198.18.1.0/24 }\n", NULL, "a.yaml", 2, 34, "YAML syntax" },
+	{ NULL, "allow:\n  - { name: r1, from: web, to: db, severity: high }\n", "b.yaml", 2, 46,
+	  "deny rules only" },
+	{ "groups:\n  web: { members: [\"label:role=web\"] }\n", NULL, "a.yaml", 2, 20,
+	  "need an inventory" },
+	{ "default: { action: deny }\n", "default:\n  action: allow\n", "b.yaml", 2, 3,
+	  "default is already set" },
+	{ NULL, "allow:\n  - from: web\n    to: db\n", "b.yaml", 2, 5, "rule has no name" },
+	{ "groups:\n  db: { members: [198.18.3.10], intra: yes }\n", NULL, "a.yaml", 2, 40,
+	  "intra must be allow or deny" },
+};
 
-START_TEST(error_unknown_group_key)
+START_TEST(load_errors)
 {
-	write_file("a.yaml", "groups:\n  web: { membres: [198.18.1.0/24] }\n");
-	expect_error("a.yaml", 2, 10, "unknown key \"membres\"");
-}
-END_TEST
+	const struct error_case *c = &error_cases[_i];
 
-START_TEST(error_bad_address)
-{
-	write_file("a.yaml", "groups:\n  web:\n    members:\n      - 198.18.1.0/24\n"
-		   "      - 198.18.1.300\n");
-	expect_error("a.yaml", 5, 9, "bad address \"198.18.1.300\"");
-}
-END_TEST
-
-START_TEST(error_host_bits)
-{
-	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.5/24] }\n");
-	expect_error("a.yaml", 2, 20, "bits set after its length");
-}
-END_TEST
-
-START_TEST(error_bad_range)
-{
-	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.9-198.18.1.1] }\n");
-	expect_error("a.yaml", 2, 20, "ends before it starts");
+	write_file("a.yaml", c->a ? c->a : base_groups);
+	if (c->b)
+		write_file("b.yaml", c->b);
+	expect_error(c->file, c->line, c->col, c->what);
 }
 END_TEST
 
@@ -140,102 +158,6 @@ START_TEST(full_ranges)
 	ew_policy_set(p, ew_policy_set_of(p, &a), &n);
 	ck_assert_uint_eq(n, 2);
 	ew_policy_free(p);
-}
-END_TEST
-
-START_TEST(error_unknown_group_in_rule)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "allow:\n  - name: r1\n    from: web\n    to: dbs\n");
-	expect_error("b.yaml", 4, 9, "unknown group \"dbs\"");
-}
-END_TEST
-
-START_TEST(error_duplicate_rule_across_files)
-{
-	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.0/24] }\n"
-		   "allow:\n  - { name: r1, from: web, to: web }\n");
-	write_file("b.yaml", "deny:\n  - name: r1\n    from: web\n    to: any\n");
-	expect_error("b.yaml", 2, 11, "duplicate rule name \"r1\"");
-}
-END_TEST
-
-START_TEST(error_duplicate_group)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "groups:\n  db: { members: [198.18.3.11] }\n");
-	expect_error("b.yaml", 2, 3, "group \"db\" is already defined");
-}
-END_TEST
-
-START_TEST(error_bad_severity)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "deny:\n  - { name: r1, from: web, to: db, severity: urgent }\n");
-	expect_error("b.yaml", 2, 46, "bad severity \"urgent\"");
-}
-END_TEST
-
-START_TEST(error_bad_service)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "allow:\n  - name: r1\n    from: web\n    to: db\n"
-		   "    services: [tcp/22, tcp/99999]\n");
-	expect_error("b.yaml", 5, 24, "bad service \"tcp/99999\"");
-}
-END_TEST
-
-START_TEST(error_unknown_app)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "allow:\n  - name: r1\n    from: web\n    to: db\n"
-		   "    apps: [TLS, Telepathy]\n");
-	expect_error("b.yaml", 5, 17, "unknown application \"Telepathy\"");
-}
-END_TEST
-
-START_TEST(error_yaml_syntax)
-{
-	write_file("a.yaml", "groups:\n  web: { members: [198.18.1.0/24 }\n");
-	expect_error("a.yaml", 2, 34, "YAML syntax");
-}
-END_TEST
-
-START_TEST(error_severity_on_allow)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "allow:\n  - { name: r1, from: web, to: db, severity: high }\n");
-	expect_error("b.yaml", 2, 46, "deny rules only");
-}
-END_TEST
-
-START_TEST(error_label_without_inventory)
-{
-	write_file("a.yaml", "groups:\n  web: { members: [\"label:role=web\"] }\n");
-	expect_error("a.yaml", 2, 20, "need an inventory");
-}
-END_TEST
-
-START_TEST(error_default_twice)
-{
-	write_file("a.yaml", "default: { action: deny }\n");
-	write_file("b.yaml", "default:\n  action: allow\n");
-	expect_error("b.yaml", 2, 3, "default is already set");
-}
-END_TEST
-
-START_TEST(error_rule_without_name)
-{
-	write_file("a.yaml", base_groups);
-	write_file("b.yaml", "allow:\n  - from: web\n    to: db\n");
-	expect_error("b.yaml", 2, 5, "rule has no name");
-}
-END_TEST
-
-START_TEST(error_intra_value)
-{
-	write_file("a.yaml", "groups:\n  db: { members: [198.18.3.10], intra: yes }\n");
-	expect_error("a.yaml", 2, 40, "intra must be allow or deny");
 }
 END_TEST
 
@@ -600,24 +522,8 @@ static Suite *policy_suite(void)
 	tcase_add_checked_fixture(v, setup, teardown);
 	tcase_set_timeout(e, 30);
 	tcase_set_timeout(v, 30);
-	tcase_add_test(e, error_unknown_top_key);
-	tcase_add_test(e, error_unknown_group_key);
-	tcase_add_test(e, error_bad_address);
-	tcase_add_test(e, error_host_bits);
-	tcase_add_test(e, error_bad_range);
 	tcase_add_test(e, full_ranges);
-	tcase_add_test(e, error_unknown_group_in_rule);
-	tcase_add_test(e, error_duplicate_rule_across_files);
-	tcase_add_test(e, error_duplicate_group);
-	tcase_add_test(e, error_bad_severity);
-	tcase_add_test(e, error_bad_service);
-	tcase_add_test(e, error_unknown_app);
-	tcase_add_test(e, error_yaml_syntax);
-	tcase_add_test(e, error_severity_on_allow);
-	tcase_add_test(e, error_label_without_inventory);
-	tcase_add_test(e, error_default_twice);
-	tcase_add_test(e, error_rule_without_name);
-	tcase_add_test(e, error_intra_value);
+	tcase_add_loop_test(e, load_errors, 0, sizeof(error_cases) / sizeof(error_cases[0]));
 	tcase_add_test(e, error_empty_dir);
 	tcase_add_test(v, verdict_table);
 	tcase_add_test(v, cached_verdicts_agree);
