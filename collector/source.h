@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* source - the interface every input implements.
+/* source - the interface every input implements, its registry and the source set.
  *
- * A source turns something outside (a capture file, a live interface, later UDP flow
- * telemetry) into calls of ew_source_out's callbacks. Implementations are listed in a
- * const table (ew_source_find); there is no dynamic loading. File sources are read to
- * their end by ->run; live sources register with the event base in ->open and deliver
- * from its loop. */
+ * A source turns something outside (a capture file, a live interface, UDP flow
+ * telemetry, cloud flow logs) into calls of ew_source_out's callbacks. Implementations
+ * are listed in a const table (collector/source.c); there is no dynamic loading. File
+ * sources are read to their end by ->run; live sources register with the event base in
+ * ->open and deliver from its loop. A daemon runs its sources as an ew_sourceset. */
 #ifndef EW_SOURCE_H
 #define EW_SOURCE_H
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* config - eastwatch.yaml (SPEC §5) into settings for main and the pipeline.
+/* config - eastwatch.yaml (SPEC §5) into settings for the commands and the pipeline.
  *
- * Command-line flags override what is read here; main applies them after loading. Sink
+ * Command-line flags override what is read here; ctx.c applies them after loading. Sink
  * entries stay as configuration nodes, handed to each sink's open. */
 #ifndef EW_CONFIG_H
 #define EW_CONFIG_H

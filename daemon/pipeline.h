@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* pipeline - the one place where the stages are wired together.
+/* pipeline - the one place where the stages are wired together: the judging state
+ * machine, and the detectors' findings turned into alerts.
  *
  * Frames from sources are decoded, attributed to flows, classified, judged against the
- * policy, and violations are throttled and handed to the sinks. A flow is judged as soon
+ * policy, and violations are throttled and handed to the sinks; the detectors (risk.c,
+ * edges.c, scan.c with scan_hold.c, in analyzer/) decide, alert_text.c words it. A flow is judged as soon
  * as its verdict cannot change any more: at its first packet when no rule that could
  * match it depends on the application, else when nDPI names the application or gives up.
  * A flow still waiting after judge_within (1 s) is judged with nDPI's port guess, so a
