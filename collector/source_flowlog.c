@@ -12,6 +12,9 @@
  * already read is not read: cloud deliveries name files by time). Files modified in the
  * last 2 s are left for the next look unless inotify said they were closed.
  *
+ * In run a file is read SLICE_LINES lines at a time, the loop serving the other sources
+ * between slices, so a large file does not stall captures and listeners.
+ *
  * In replay a record is handed to the pipeline at its own end time, so that pairing
  * windows and deadlines follow the log's clock; in `run` at the time it is read, as
  * telemetry records are. Lines that cannot be read are counted and skipped; a gzip file
@@ -37,6 +40,7 @@
 #include <zlib.h>
 
 #define LINE_MAX_BYTES 65536
+#define SLICE_LINES 20000     /* run: lines read before the loop serves the other sources */
 
 struct fl_src {
 	struct ew_flowlog *fl;
@@ -53,6 +57,12 @@ struct fl_src {
 	char last[NAME_MAX + 1];  /* the last file read */
 	char lastpath[PATH_MAX];  /* where that name is kept, or "" */
 	uint64_t files;
+	/* the file being read (a directory's is read a slice at a time) */
+	gzFile gz;
+	char cur[NAME_MAX + 1];
+	char curpath[PATH_MAX + NAME_MAX + 2];
+	unsigned cut;             /* lines longer than any record, skipped */
+	struct event *more;       /* the next slice, once the loop has served the others */
 };
 
 static void emit(void *arg, const struct ew_record *r)
@@ -115,66 +125,94 @@ static void read_document(struct fl_src *s, gzFile gz, const char *path)
 	free(buf);
 }
 
-/* Read one file to its end (a new decoder: a header line holds for its file only). */
-static void read_file(struct fl_src *s, const char *path)
+/* Start reading path (a new decoder: a header line holds for its file only). Returns 1
+ * when there is nothing more to read in it (unreadable, or a whole document read). */
+static int file_begin(struct fl_src *s, const char *path)
 {
 	enum ew_flowlog_format fmt = file_format(path);
-	gzFile gz = gzopen(path, "rb");
-	struct ew_flowlog_stats fs;
-	int errnum = Z_OK, cut = 0;
 
-	if (gz == NULL || fmt == EW_FL_UNKNOWN) {
+	snprintf(s->curpath, sizeof(s->curpath), "%s", path);
+	s->cut = 0;
+	s->gz = gzopen(path, "rb");
+	if (s->gz == NULL || fmt == EW_FL_UNKNOWN) {
 		s->st.errors++;
-		ew_warn("%s: %s", path, gz ? "not a flow log this version reads" : strerror(errno));
-		if (gz)
-			gzclose(gz);
-		return;
+		ew_warn("%s: %s", path, s->gz ? "not a flow log this version reads" : strerror(errno));
+		if (s->gz)
+			gzclose(s->gz);
+		s->gz = NULL;
+		return 1;
 	}
-	gzbuffer(gz, 1 << 17);
+	gzbuffer(s->gz, 1 << 17);
 	ew_flowlog_free(s->fl);
 	s->fl = ew_flowlog_new(fmt);
-	if (s->fl == NULL) {
-		gzclose(gz);
-		return;
+	if (s->fl == NULL)
+		return 1;
+	if (fmt == EW_FL_AZURE) {
+		read_document(s, s->gz, path);
+		return 1;
 	}
-	if (fmt == EW_FL_AZURE)
-		read_document(s, gz, path);
-	while (fmt != EW_FL_AZURE && !(s->stop && *s->stop)) {
+	return 0;
+}
+
+/* Read up to budget lines of the file begun. Returns 1 at its end (or when stopped). */
+static int file_some(struct fl_src *s, size_t budget)
+{
+	while (budget-- && !(s->stop && *s->stop)) {
 		size_t n;
 
-		if (gzgets(gz, s->line, LINE_MAX_BYTES) == NULL)
-			break;
+		if (gzgets(s->gz, s->line, LINE_MAX_BYTES) == NULL)
+			return 1;
 		n = strlen(s->line);
 		if (n && s->line[n - 1] == '\n') {
 			n--;
 		} else if (n == LINE_MAX_BYTES - 1) {
 			int ch;    /* longer than any record: skip to its end */
 
-			while ((ch = gzgetc(gz)) != -1 && ch != '\n')
+			while ((ch = gzgetc(s->gz)) != -1 && ch != '\n')
 				;
 			s->st.errors++;
-			cut++;
+			s->cut++;
 			continue;
 		}
 		if (ew_flowlog_line(s->fl, s->line, n, emit, s) != EW_OK)
 			s->st.errors++;
 	}
-	gzerror(gz, &errnum);
+	return s->stop && *s->stop;
+}
+
+/* The file begun is over: what went wrong in it said, closed, counted. */
+static void file_end(struct fl_src *s)
+{
+	struct ew_flowlog_stats fs;
+	int errnum = Z_OK;
+
+	if (s->gz == NULL)
+		return;
+	gzerror(s->gz, &errnum);
 	ew_flowlog_stats(s->fl, &fs);
 	if (errnum != Z_OK && errnum != Z_STREAM_END) {
 		s->st.errors++;
 		ew_warn("%s: the gzip stream is broken or cut short (%s): read %llu records before",
-			path, gzerror(gz, &errnum), (unsigned long long)fs.records);
+			s->curpath, gzerror(s->gz, &errnum), (unsigned long long)fs.records);
 	}
-	if (fs.malformed || cut)
-		ew_warn("%s: %llu of %llu lines could not be read and were skipped", path,
-			(unsigned long long)(fs.malformed + (uint64_t)cut),
-			(unsigned long long)fs.lines);
-	ew_debug("%s: %llu records, %llu without a flow (NODATA, SKIPDATA), %llu headers", path,
-		 (unsigned long long)fs.records, (unsigned long long)fs.no_flow,
+	if (fs.malformed || s->cut)
+		ew_warn("%s: %llu of %llu lines could not be read and were skipped", s->curpath,
+			(unsigned long long)(fs.malformed + s->cut), (unsigned long long)fs.lines);
+	ew_debug("%s: %llu records, %llu without a flow (NODATA, SKIPDATA), %llu headers",
+		 s->curpath, (unsigned long long)fs.records, (unsigned long long)fs.no_flow,
 		 (unsigned long long)fs.header_lines);
-	gzclose(gz);
+	gzclose(s->gz);
+	s->gz = NULL;
 	s->files++;
+}
+
+/* Read one file to its end. */
+static void read_file(struct fl_src *s, const char *path)
+{
+	if (!file_begin(s, path))
+		while (!file_some(s, SIZE_MAX))
+			;
+	file_end(s);
 }
 
 /* ---- directories ---- */
@@ -201,29 +239,56 @@ static int newer(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
+/* The file being read is over: it is the last one read. */
+static void file_done(struct fl_src *s)
+{
+	file_end(s);
+	snprintf(s->last, sizeof(s->last), "%s", s->cur);
+	remember_last(s);
+}
+
+/* Go on with the file being read for a slice; 0 when it is not over (the next slice is
+ * scheduled after the loop has served the other sources). */
+static int slice(struct fl_src *s)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (!file_some(s, SLICE_LINES)) {
+		evtimer_add(s->more, &zero);
+		return 0;
+	}
+	file_done(s);
+	return 1;
+}
+
 /* Read the files after s->last in name order; closed: a name inotify said was closed
- * (read even if modified just now). */
+ * (read even if modified just now). A file is read a slice at a time. */
 static void scan(struct fl_src *s, const char *closed)
 {
 	struct dirent **names = NULL;
-	int n = scandir(s->target, &names, newer, alphasort);
+	int n;
 	time_t now = time(NULL);
 
+	if (s->gz && !slice(s))
+		return;                     /* a file in progress comes first */
+	n = scandir(s->target, &names, newer, alphasort);
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX + NAME_MAX + 2];
 		struct stat st;
 		const char *nm = names[i]->d_name;
 
-		if (strcmp(nm, s->last) <= 0 || (s->stop && *s->stop))
+		if (s->gz || strcmp(nm, s->last) <= 0 || (s->stop && *s->stop))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", s->target, nm);
 		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (st.st_mtime + 2 > now && !(closed && strcmp(closed, nm) == 0))
 			break;      /* perhaps still being written: read it, and what follows, later */
-		read_file(s, path);
-		snprintf(s->last, sizeof(s->last), "%s", nm);
-		remember_last(s);
+		snprintf(s->cur, sizeof(s->cur), "%s", nm);
+		if (file_begin(s, path))
+			file_done(s);
+		else
+			slice(s);   /* the rest after the next slice */
 	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
@@ -253,6 +318,16 @@ static void on_first(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	scan(arg, NULL);
+}
+
+static void on_more(evutil_socket_t fd, short what, void *arg)
+{
+	struct fl_src *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->gz && slice(s))
+		scan(s, NULL);              /* that file is over: the next ones */
 }
 
 static void fl_tick(void *st, uint64_t now)
@@ -305,7 +380,8 @@ static int open_dir(struct fl_src *s, const struct ew_source_conf *c, struct eve
 		return ew_err_set(err, "%s: cannot watch: %s", c->target, strerror(errno));
 	s->iev = event_new(eb, s->ifd, EV_READ | EV_PERSIST, on_inotify, s);
 	s->first = evtimer_new(eb, on_first, s);
-	if (s->iev == NULL || s->first == NULL || event_add(s->iev, NULL) != 0 ||
+	s->more = evtimer_new(eb, on_more, s);
+	if (s->iev == NULL || s->first == NULL || s->more == NULL || event_add(s->iev, NULL) != 0 ||
 	    evtimer_add(s->first, &zero) != 0)
 		return ew_err_set(err, "%s: cannot register with the event loop", c->target);
 	return EW_OK;
@@ -321,6 +397,10 @@ static void fl_close(void *st)
 		event_free(s->iev);
 	if (s->first)
 		event_free(s->first);
+	if (s->more)
+		event_free(s->more);
+	if (s->gz)
+		gzclose(s->gz);
 	if (s->ifd > 0)
 		close(s->ifd);
 	ew_flowlog_free(s->fl);

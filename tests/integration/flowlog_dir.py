@@ -3,7 +3,8 @@
 """A directory of cloud flow logs watched by `eastwatch run` (sources: [{type: flowlog,
 path: DIR}]): the files there at start are read in name order, a file moved in later is
 read within seconds (inotify), and after a restart no file is read twice (the last
-name read is kept in the state directory) while a new one is.
+name read is kept in the state directory) while a new one is; a large file (read a
+slice at a time) is read to its end.
 
 usage: flowlog_dir.py EASTWATCH SOURCE_DIR"""
 import json
@@ -83,10 +84,22 @@ with tempfile.TemporaryDirectory() as t:
     put(logs, "2026-12-01T0003.log", HEAD + rec(24))
     if not wait_for(out, 4):
         fail.append("after a restart a new file was not read: %d alerts" % len(alerts(out)))
+    # a large file (60,002 lines: read a slice at a time between the loop's other work):
+    # permitted traffic, then one violation at its very end
+    big = [HEAD]
+    for i in range(30000):
+        t0 = 1700000100 + i // 100
+        big.append("2 123456789012 eni-0lab 198.18.1.30 198.18.2.20 %d 8443 6 3 180 %d %d ACCEPT OK\n"
+                   "2 123456789012 eni-0lab 198.18.2.20 198.18.1.30 8443 %d 6 3 180 %d %d ACCEPT OK\n"
+                   % (10000 + i, t0, t0, 10000 + i, t0, t0))
+    big.append(rec(25))
+    put(logs, "2026-12-01T0004.log", "".join(big))
+    if not wait_for(out, 5, secs=60):
+        fail.append("a large file was not read to its end: %d alerts" % len(alerts(out)))
     p.terminate()
     p.wait()
     got = sorted(a["source"]["ip"] for a in alerts(out))
-    if got != ["198.18.1.21", "198.18.1.22", "198.18.1.23", "198.18.1.24"]:
+    if got != ["198.18.1.21", "198.18.1.22", "198.18.1.23", "198.18.1.24", "198.18.1.25"]:
         fail.append("alerts from %s" % got)
     if not all(a["rule"]["name"] == "ssh-between-servers" and a["observer"]["type"] == "flowlog"
                for a in alerts(out)):
