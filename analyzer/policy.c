@@ -92,9 +92,11 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 	return apps_match(r->apps, r->napps, r->action, f);
 }
 
-/* Calls fn for every rule indexed under a (source group, destination group) pair of
- * the flow, "any" included. A rule may be visited more than once. */
-#define FOR_CANDIDATES(p, sg, ns, dg, nd, r, BODY)                                          \
+/* Runs BODY for every record indexed under a (source group, destination group) pair of
+ * the flow, "any" included, with r pointing at it: on an indexed pair only those a port
+ * of port's interval may match (policy_index.c). A record may be visited more than
+ * once, and one whose services do not take the flow may be among them. */
+#define FOR_CANDIDATES(p, sg, ns, dg, nd, port, r, BODY)                                    \
 	for (uint32_t si_ = 0; si_ <= (ns); si_++) {                                       \
 		uint32_t sgid_ = si_ < (ns) ? (sg)[si_] : (p)->ngroups;                    \
 		const uint64_t *sig_ = (p)->sig[sgid_];                                    \
@@ -104,12 +106,28 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 			if (!(sig_[b_ >> 6] & (1ULL << (b_ & 63))))                        \
 				continue;                                                  \
 			const struct pair_slot *ps_ = pair_find((p), sgid_, dgid_);        \
-			for (uint32_t k_ = 0; ps_ != NULL && k_ < ps_->n; k_++) {          \
-				const struct pair_rec *r = &(p)->recs[ps_->off + k_];      \
+			if (ps_ == NULL)                                                   \
+				continue;                                                  \
+			const struct pair_index *ix_ = pair_index_of((p), ps_);            \
+			uint32_t iv_ = ix_ ? ew_pair_interval(ix_, (port)) : 0;            \
+			uint32_t n1_ = ix_ ? ix_->start[iv_ + 1] - ix_->start[iv_] : ps_->n; \
+			uint32_t nk_ = ix_ ? n1_ + ix_->nwide : ps_->n;                    \
+			for (uint32_t k_ = 0; k_ < nk_; k_++) {                            \
+				uint32_t q_ = !ix_ ? k_ : k_ < n1_ ? ix_->ent[ix_->start[iv_] + k_] \
+								  : ix_->wide[k_ - n1_]; \
+				const struct pair_rec *r = &(p)->recs[ps_->off + q_];      \
 				BODY                                                       \
 			}                                                                  \
 		}                                                                          \
 	}
+
+static const struct pair_index *pair_index_of(const struct ew_policy *p,
+					      const struct pair_slot *s)
+{
+	uint32_t i = p->slot_ix ? p->slot_ix[s - p->pairs] : 0;
+
+	return i ? &p->pix[i - 1] : NULL;
+}
 
 /* The verdict for f whose ends are in group sets ss and ds. */
 static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uint32_t ss,
@@ -124,7 +142,7 @@ static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uin
 	v->dst_set = ds;
 	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
 	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
-	FOR_CANDIDATES(p, sg, ns, dg, nd, r, {
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f->dport, r, {
 		if (!rec_svc_match(p, r, f))
 			continue;
 		/* the application could change this rule's say, unless the port already
@@ -249,7 +267,7 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 
 	if (seen == NULL)
 		return 0;
-	FOR_CANDIDATES(p, sg, ns, dg, nd, rec, {
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f->dport, rec, {
 		const struct ew_rule *r = &p->rules[rec->rule];
 
 		if (seen[rec->rule] || !svc_match(r, f) || !app_match(r, f))
@@ -329,6 +347,7 @@ void ew_policy_free(struct ew_policy *p)
 	free(p->groups);
 	free(p->rules);
 	free(p->pclass);
+	ew_policy_index_free(p);
 	ew_mem_huge_free(p->pairs, p->npairs_mem);
 	ew_mem_huge_free(p->recs, p->nrecs_mem);
 	free(p->svc_all);

@@ -142,6 +142,8 @@ struct ew_policy_opts {
 	void *resolve_arg;
 	const char *inventory_file;   /* YAML address -> labels, for label: members; or NULL */
 	const struct ew_inventory *inventory;   /* or the inventory itself (wins) */
+	uint32_t index_min;   /* a (from, to) pair with at least this many rules is indexed
+			       * by port (0: 32; UINT32_MAX: none is, for tests) */
 };
 
 /* 1 if a directory entry of this name is a policy file (*.yaml, *.yml, not hidden). */

@@ -24,6 +24,20 @@ struct pair_rec {
 	struct ew_service svc0;   /* the first service, inline: most rules have one */
 };
 
+/* A pair with many rules is indexed by the responder port (policy_index.c): the bounds of
+ * its rules' service ranges cut the ports into intervals, each listing the records a
+ * port in it may match; records without services, or whose ranges span many intervals,
+ * are listed once as wide and looked at for every port. A verdict on the pair reads one
+ * interval's list and the wide list instead of every record. */
+struct pair_index {
+	uint32_t nb;              /* intervals */
+	uint16_t *lo;             /* each interval's first port, ascending; lo[0] = 0 */
+	uint32_t *start;          /* interval i: ent[start[i] .. start[i + 1]) */
+	uint32_t *ent;            /* record numbers within the pair (recs[off + k]) */
+	uint32_t nwide;
+	uint32_t *wide;
+};
+
 struct ew_policy {
 	struct ew_group *groups;
 	uint32_t ngroups;
@@ -46,12 +60,37 @@ struct ew_policy {
 	 * key of ew_vcache. */
 	uint16_t *pclass;
 	uint64_t gen;             /* unique per loaded policy, for ew_vcache */
+	/* the pairs indexed by port: slot_ix[slot] is 1 + its index in pix, 0 for none
+	 * (NULL when no pair is) */
+	uint32_t *slot_ix;
+	struct pair_index *pix;
+	uint32_t npix;
 	char **files;
 	uint32_t nfiles;
 	uint8_t def_action, def_sev;
 	const char *def_file;
 	unsigned def_line;
 };
+
+/* Index every pair of at least min records (policy_index.c). EW_OK or EW_E_NOMEM. */
+int ew_policy_index_pairs(struct ew_policy *p, uint32_t min);
+void ew_policy_index_free(struct ew_policy *p);
+
+/* The interval of port in ix. */
+static inline uint32_t ew_pair_interval(const struct pair_index *ix, uint16_t port)
+{
+	uint32_t a = 0, b = ix->nb;   /* lo[a] <= port < lo[b] (lo[nb] is past the end) */
+
+	while (b - a > 1) {
+		uint32_t m = (a + b) / 2;
+
+		if (ix->lo[m] <= port)
+			a = m;
+		else
+			b = m;
+	}
+	return a;
+}
 
 static inline uint32_t ew_sig_bit(uint32_t to)
 {

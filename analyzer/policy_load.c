@@ -911,7 +911,9 @@ static struct ew_policy *load_all(const char *const *files, const void *const *d
 		oom(&L);
 		goto out;
 	}
-	if (build_pairs(&L) != EW_OK || build_pclass(&L) != EW_OK)
+	if (build_pairs(&L) != EW_OK || build_pclass(&L) != EW_OK ||
+	    (ew_policy_index_pairs(L.p, o && o->index_min ? o->index_min : 32) != EW_OK &&
+	     oom(&L) != EW_OK))
 		goto out;
 	ok = 1;
 out:

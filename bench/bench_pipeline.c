@@ -71,7 +71,7 @@ static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 {
 	struct ew_cls_conf cc;
 	struct ew_pipeline_conf pc;
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_err err;
 	static const char sink[] = "{type: file, path: /dev/null}";
 

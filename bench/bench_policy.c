@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	uint32_t nf = argc > 3 ? (uint32_t)atoi(argv[3]) : 1000000;
 	size_t cap = (size_t)ng * 64 + (size_t)nr * 128 + 4096, len = 0;
 	char *y = malloc(cap);
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_policy_info pi;
 	struct ew_policy *p;
 	struct ew_flow *flows;

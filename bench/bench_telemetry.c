@@ -148,7 +148,7 @@ static void decode_bench(const char *rules, const char *file, int repeat)
 	struct ew_cls_conf cc;
 	struct ew_classify *cls;
 	struct ew_policy *pol;
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_err err;
 	struct ew_conf *sinkdoc;
 	static const char sink[] = "{type: file, path: /dev/null}";

@@ -155,7 +155,7 @@ static int learn_with(struct ew_ctx *c, struct learning *lr, int argc, char **ar
 		fprintf(stderr, "%s\n", err.msg);
 		return EW_EXIT_INPUT;
 	}
-	lr->po = (struct ew_policy_opts){ resolve_app, c->cls, NULL, c->inv };
+	lr->po = (struct ew_policy_opts){ resolve_app, c->cls, NULL, c->inv, 0 };
 	/* an existing policy names the hosts; --diff's is judged beside it */
 	if ((c->o.rules && load_dir(lr, c->o.rules, &lr->b_existing, &lr->existing) != 0) ||
 	    (c->o.diff && load_dir(lr, c->o.diff, &lr->b_after, &lr->after) != 0))

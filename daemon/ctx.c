@@ -71,7 +71,7 @@ struct ew_bundle *ew_ctx_bundle(struct ew_ctx *c, const char *version, struct ew
 
 struct ew_policy *ew_ctx_compile(struct ew_ctx *c, const struct ew_bundle *b, struct ew_err *err)
 {
-	struct ew_policy_opts po = { resolve_app, c->cls, NULL, c->inv };
+	struct ew_policy_opts po = { resolve_app, c->cls, NULL, c->inv, 0 };
 
 	return ew_bundle_load(b, &po, err);
 }

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (cls == NULL) {
 		struct ew_cls_conf cc;
-		struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+		struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 
 		ew_cls_conf_default(&cc);
 		cc.max_active = 64;

@@ -20,7 +20,7 @@ static int resolve(void *arg, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_err err;
 	struct ew_policy *p = ew_policy_load_mem("fuzz.yaml", data, size, &o, &err);
 

@@ -47,7 +47,7 @@ START_TEST(proposal_permits_what_got_through)
 	struct ew_learn_conf lc;
 	struct ew_learn *l;
 	struct ew_learn_stats st;
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_policy *pol;
 	struct ew_verdict v;
 	struct ew_flow f[4];

@@ -35,7 +35,7 @@ START_TEST(scrape_is_valid_prometheus_text)
 	static const char pol_text[] = "groups:\n  web: { members: [198.18.1.0/24] }\n"
 				       "default: { action: deny, severity: high }\n";
 	struct ew_cls_conf cc;
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_pipeline_conf pc;
 	struct ew_err err;
 	struct ew_classify *cls;

@@ -33,7 +33,7 @@ static void start(const char *policy_text)
 {
 	struct ew_cls_conf cc;
 	struct ew_pipeline_conf pc;
-	struct ew_policy_opts o = { resolve, NULL, NULL, NULL };
+	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_err err;
 	char yaml[200];
 	int fd;
