@@ -18,7 +18,7 @@
 /* Bounds on what a file may make the loader do (see ew_conf_load). */
 #define EW_CONF_MAX_DEPTH 64          /* nesting of mappings and sequences */
 #define EW_CONF_MAX_ALIASES 10000     /* *alias references */
-#define EW_CONF_MAX_NODES 1000000     /* nodes, every alias expanded */
+#define EW_CONF_MAX_NODES 1000000     /* nodes that aliases stand for, all expanded */
 
 struct ew_conf;
 
