@@ -93,10 +93,10 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 }
 
 /* Runs BODY for every record indexed under a (source group, destination group) pair of
- * the flow, "any" included, with r pointing at it: on an indexed pair only those a port
- * of port's interval may match (policy_index.c). A record may be visited more than
+ * the flow, "any" included, with r pointing at it: on an indexed pair only those a flow
+ * of proto to a port of port's interval may match (policy_index.c). A record may be visited more than
  * once, and one whose services do not take the flow may be among them. */
-#define FOR_CANDIDATES(p, sg, ns, dg, nd, port, r, BODY)                                    \
+#define FOR_CANDIDATES(p, sg, ns, dg, nd, proto, port, r, BODY)                             \
 	for (uint32_t si_ = 0; si_ <= (ns); si_++) {                                       \
 		uint32_t sgid_ = si_ < (ns) ? (sg)[si_] : (p)->ngroups;                    \
 		const uint64_t *sig_ = (p)->sig[sgid_];                                    \
@@ -108,7 +108,7 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 			const struct pair_slot *ps_ = pair_find((p), sgid_, dgid_);        \
 			if (ps_ == NULL)                                                   \
 				continue;                                                  \
-			const struct pair_index *ix_ = pair_index_of((p), ps_);            \
+			const struct port_index *ix_ = pair_index_of((p), ps_, (proto));   \
 			uint32_t iv_ = ix_ ? ew_pair_interval(ix_, (port)) : 0;            \
 			uint32_t n1_ = ix_ ? ix_->start[iv_ + 1] - ix_->start[iv_] : ps_->n; \
 			uint32_t nk_ = ix_ ? n1_ + ix_->nwide : ps_->n;                    \
@@ -121,12 +121,12 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 		}                                                                          \
 	}
 
-static const struct pair_index *pair_index_of(const struct ew_policy *p,
-					      const struct pair_slot *s)
+static const struct port_index *pair_index_of(const struct ew_policy *p,
+					      const struct pair_slot *s, uint8_t proto)
 {
 	uint32_t i = p->slot_ix ? p->slot_ix[s - p->pairs] : 0;
 
-	return i ? &p->pix[i - 1] : NULL;
+	return i ? &p->pix[i - 1].by[ew_proto_class(proto)] : NULL;
 }
 
 /* The verdict for f whose ends are in group sets ss and ds. */
@@ -142,7 +142,7 @@ static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uin
 	v->dst_set = ds;
 	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
 	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
-	FOR_CANDIDATES(p, sg, ns, dg, nd, f->dport, r, {
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f->proto, f->dport, r, {
 		if (!rec_svc_match(p, r, f))
 			continue;
 		/* the application could change this rule's say, unless the port already
@@ -267,7 +267,7 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 
 	if (seen == NULL)
 		return 0;
-	FOR_CANDIDATES(p, sg, ns, dg, nd, f->dport, rec, {
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f->proto, f->dport, rec, {
 		const struct ew_rule *r = &p->rules[rec->rule];
 
 		if (seen[rec->rule] || !svc_match(r, f) || !app_match(r, f))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* policy_index - pairs with many rules indexed by the responder port (policy_int.h), so
- * that a verdict costs what one port's rules cost, not what the pair's do. */
+/* policy_index - pairs with many rules indexed by protocol and responder port
+ * (policy_int.h), so that a verdict costs what one port's rules cost, not what the
+ * pair's do. */
 #include "analyzer/policy_int.h"
 
 #include <stdlib.h>
@@ -21,9 +22,15 @@ static const struct ew_service *rec_svc(const struct ew_policy *p, const struct 
 	return i == 0 ? &r->svc0 : &p->svc_all[r->svc_off + i];
 }
 
-/* Build ix over the n records at recs. */
-static int index_pair(const struct ew_policy *p, const struct pair_rec *recs, uint32_t n,
-		      struct pair_index *ix)
+/* Service s of a record applies to protocol class c (ew_proto_class). */
+static int in_class(const struct ew_service *s, uint32_t c)
+{
+	return s->proto == EW_PROTO_ANY || ew_proto_class(s->proto) == c;
+}
+
+/* Build ix for protocol class c over the n records at recs. */
+static int index_proto(const struct ew_policy *p, const struct pair_rec *recs, uint32_t n,
+		       uint32_t c, struct port_index *ix)
 {
 	uint32_t nb = 0, *b, *span, total = 0;
 	size_t nbounds = 1;
@@ -42,6 +49,8 @@ static int index_pair(const struct ew_policy *p, const struct pair_rec *recs, ui
 		for (uint32_t i = 0; i < recs[k].nsvc; i++) {
 			const struct ew_service *s = rec_svc(p, &recs[k], i);
 
+			if (!in_class(s, c))
+				continue;
 			b[nb++] = s->lo;
 			if (s->hi < 65535)
 				b[nb++] = (uint32_t)s->hi + 1;
@@ -62,15 +71,17 @@ static int index_pair(const struct ew_policy *p, const struct pair_rec *recs, ui
 		goto out;
 	for (uint32_t i = 0; i < nb; i++)
 		ix->lo[i] = (uint16_t)b[i];
-	/* how many intervals each record spans; the wide ones apart */
+	/* how many intervals each record spans (0: none of its services is of class c);
+	 * the wide ones apart (UINT32_MAX) */
 	for (uint32_t k = 0; k < n; k++) {
 		for (uint32_t i = 0; i < recs[k].nsvc && span[k] <= WIDE_SPAN; i++) {
 			const struct ew_service *s = rec_svc(p, &recs[k], i);
 
-			span[k] += ew_pair_interval(ix, s->hi) - ew_pair_interval(ix, s->lo) + 1;
+			if (in_class(s, c))
+				span[k] += ew_pair_interval(ix, s->hi) - ew_pair_interval(ix, s->lo) + 1;
 		}
 		if (recs[k].nsvc == 0 || span[k] > WIDE_SPAN) {
-			span[k] = 0;
+			span[k] = UINT32_MAX;
 			ix->nwide++;
 		} else {
 			total += span[k];
@@ -85,7 +96,7 @@ static int index_pair(const struct ew_policy *p, const struct pair_rec *recs, ui
 		uint32_t w = 0;
 
 		for (uint32_t k = 0; k < n; k++) {
-			if (span[k] == 0) {
+			if (span[k] == UINT32_MAX) {
 				if (pass == 0)
 					ix->wide[w++] = k;
 				continue;
@@ -94,6 +105,8 @@ static int index_pair(const struct ew_policy *p, const struct pair_rec *recs, ui
 				const struct ew_service *s = rec_svc(p, &recs[k], i);
 				uint32_t a = ew_pair_interval(ix, s->lo), z = ew_pair_interval(ix, s->hi);
 
+				if (!in_class(s, c))
+					continue;
 				for (uint32_t v = a; v <= z; v++) {
 					if (pass == 0)
 						ix->start[v + 1]++;
@@ -132,10 +145,12 @@ int ew_policy_index_pairs(struct ew_policy *p, uint32_t min)
 	for (uint32_t i = 0; i < slots; i++) {
 		if (p->pairs[i].n < min)
 			continue;
-		if (index_pair(p, p->recs + p->pairs[i].off, p->pairs[i].n, &p->pix[p->npix]) != EW_OK) {
-			p->npix++;        /* freed with the others */
-			return EW_E_NOMEM;
-		}
+		for (uint32_t c = 0; c < 3; c++)
+			if (index_proto(p, p->recs + p->pairs[i].off, p->pairs[i].n, c,
+					&p->pix[p->npix].by[c]) != EW_OK) {
+				p->npix++;        /* freed with the others */
+				return EW_E_NOMEM;
+			}
 		p->slot_ix[i] = ++p->npix;
 	}
 	return EW_OK;
@@ -143,12 +158,13 @@ int ew_policy_index_pairs(struct ew_policy *p, uint32_t min)
 
 void ew_policy_index_free(struct ew_policy *p)
 {
-	for (uint32_t i = 0; i < p->npix; i++) {
-		free(p->pix[i].lo);
-		free(p->pix[i].start);
-		free(p->pix[i].ent);
-		free(p->pix[i].wide);
-	}
+	for (uint32_t i = 0; i < p->npix; i++)
+		for (uint32_t c = 0; c < 3; c++) {
+			free(p->pix[i].by[c].lo);
+			free(p->pix[i].by[c].start);
+			free(p->pix[i].by[c].ent);
+			free(p->pix[i].by[c].wide);
+		}
 	free(p->pix);
 	free(p->slot_ix);
 }

@@ -24,12 +24,13 @@ struct pair_rec {
 	struct ew_service svc0;   /* the first service, inline: most rules have one */
 };
 
-/* A pair with many rules is indexed by the responder port (policy_index.c): the bounds of
- * its rules' service ranges cut the ports into intervals, each listing the records a
- * port in it may match; records without services, or whose ranges span many intervals,
- * are listed once as wide and looked at for every port. A verdict on the pair reads one
- * interval's list and the wide list instead of every record. */
-struct pair_index {
+/* A pair with many rules is indexed by protocol (TCP, UDP, the others) and responder
+ * port (policy_index.c): for each protocol, the bounds of its rules' service ranges cut
+ * the ports into intervals, each listing the records a port in it may match; records
+ * without services, or whose ranges span many intervals, are listed once as wide and
+ * looked at for every port of that protocol. A verdict on the pair reads one interval's
+ * list and the wide list instead of every record. */
+struct port_index {
 	uint32_t nb;              /* intervals */
 	uint16_t *lo;             /* each interval's first port, ascending; lo[0] = 0 */
 	uint32_t *start;          /* interval i: ent[start[i] .. start[i + 1]) */
@@ -37,6 +38,15 @@ struct pair_index {
 	uint32_t nwide;
 	uint32_t *wide;
 };
+
+struct pair_index {
+	struct port_index by[3];  /* TCP, UDP, any other protocol */
+};
+
+static inline uint32_t ew_proto_class(uint8_t proto)
+{
+	return proto == 6 ? 0 : proto == 17 ? 1 : 2;
+}
 
 struct ew_policy {
 	struct ew_group *groups;
@@ -77,7 +87,7 @@ int ew_policy_index_pairs(struct ew_policy *p, uint32_t min);
 void ew_policy_index_free(struct ew_policy *p);
 
 /* The interval of port in ix. */
-static inline uint32_t ew_pair_interval(const struct pair_index *ix, uint16_t port)
+static inline uint32_t ew_pair_interval(const struct port_index *ix, uint16_t port)
 {
 	uint32_t a = 0, b = ix->nb;   /* lo[a] <= port < lo[b] (lo[nb] is past the end) */
 
