@@ -4,9 +4,12 @@
  * Files (pcap and pcapng) are read to the end in ->run; a pcapng file that libpcap 1.10
  * refuses part-way (interfaces of different link types or snapshot lengths) is read
  * again from the start by decode_pcapng.c, past the packets already delivered, each
- * packet with its own interface's link type. Interfaces are opened in
- * immediate mode, promiscuous unless told otherwise, non-blocking, and read from the
- * event loop in batches of up to EW_PCAP_BATCH frames per wake-up. */
+ * packet with its own interface's link type. Interfaces are opened promiscuous unless
+ * told otherwise, non-blocking, and without immediate mode: libpcap then uses
+ * TPACKET_V3, whose ring holds frames packed in blocks that the kernel hands over when
+ * full or EW_PCAP_BLOCK_MS after their first frame, so the event loop wakes once per
+ * block (not once per frame, as immediate mode's TPACKET_V2 did) and reads whole blocks;
+ * a frame waits at most EW_PCAP_BLOCK_MS before it is judged. */
 #include "collector/decode_pcapng.h"
 #include "collector/decode_pkt.h"
 #include "collector/source.h"
@@ -20,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EW_PCAP_BATCH 512
+#define EW_PCAP_BLOCK_MS 5    /* live: a block is handed over this long after its first frame */
 
 const struct ew_source_ops ew_source_pcap_ops;
 const struct ew_source_ops ew_source_iface_ops;
@@ -306,7 +309,7 @@ static void src_stats(void *st, struct ew_source_stats *out)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct pcap_src *s = arg;
-	int rc = pcap_dispatch(s->p, EW_PCAP_BATCH, deliver, (u_char *)s);
+	int rc = pcap_dispatch(s->p, -1, deliver, (u_char *)s);   /* every block handed over */
 
 	if (rc < 0 && rc != PCAP_ERROR_BREAK)
 		s->st.errors++;
@@ -329,11 +332,11 @@ static int iface_open(void **st, const struct ew_source_conf *c, struct event_ba
 	}
 	pcap_set_snaplen(s->p, c->snaplen > 0 ? c->snaplen : 65535);
 	pcap_set_promisc(s->p, c->promisc);
-	pcap_set_immediate_mode(s->p, 1);
-	pcap_set_timeout(s->p, 100);
-	/* Immediate mode makes libpcap use TPACKET_V2, where every ring slot is snaplen
-	 * bytes: libpcap's 2 MB default holds ~30 packets and a burst (an nmap scan) is
-	 * dropped. 64 MB (~1000 slots at 64 KiB) unless buffer_mb says otherwise. */
+	pcap_set_immediate_mode(s->p, 0);
+	pcap_set_timeout(s->p, EW_PCAP_BLOCK_MS);
+	/* TPACKET_V3 packs frames in the ring's blocks by their size: 64 MB hold tens of
+	 * thousands of frames (a stall of a few hundred ms at 100 kpps), unless buffer_mb
+	 * says otherwise. */
 	pcap_set_buffer_size(s->p, (c->buffer_mb > 0 ? c->buffer_mb : 64) * 1024 * 1024);
 	rc = pcap_activate(s->p);
 	if (rc < 0) {

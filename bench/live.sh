@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The live path's cost: CPU per packet of `eastwatch run --iface` against `eastwatch
+# replay` of the same packets, beside tcpdump -w /dev/null, with tcpreplay sending nDPI's
+# Ethernet captures (concatenated, looped) onto a veth at fixed rates and at top speed;
+# kernel drops for each. As root (a network namespace of its own; no traffic leaves it).
+#
+# usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
+# Each case sends about SECONDS (3) seconds of packets; the CPU is the process's user+sys
+# time from /proc over the whole run. tcpreplay shares the machine's cores.
+set -euo pipefail
+EW=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+shift 2
+[ "$#" -gt 0 ] && RATES=("$@") || RATES=(25000 100000 top)
+SECS=${SECONDS_PER_CASE:-3}
+CORPUS=$SRC/../shared/corpus/ndpi-4.2/pcap
+NS=ewlive$$
+T=$(mktemp -d /tmp/ew-live.XXXXXX)
+cleanup() {
+	set +e
+	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# the mix: every Ethernet capture of the corpus, one after another
+files=()
+for f in "$CORPUS"/*.pcap; do
+	capinfos -E "$f" 2>/dev/null | grep -q 'Ethernet$' && files+=("$f")
+done
+mergecap -a -F pcap -w "$T/mix.pcap" "${files[@]}"
+MIXN=$(capinfos -c -M "$T/mix.pcap" | awk '/Number of packets/{print $NF}')
+
+ip netns add "$NS"
+ip -n "$NS" link add snd type veth peer name cap
+ip -n "$NS" link set snd up mtu 9000
+ip -n "$NS" link set cap up mtu 9000
+inns() { ip netns exec "$NS" "$@"; }
+# background programs are started with nsenter, which execs them: $! is the program
+# itself (a shell function run with & would be a subshell)
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+# run CASE RATE: the capturer (eastwatch or tcpdump) on cap, tcpreplay on snd
+run_case() {
+	local what=$1 rate=$2 loops pid t0 t1 sent got drops
+	if [ "$rate" = top ]; then loops=40; else loops=$(( (rate * SECS + MIXN - 1) / MIXN )); fi
+	case $what in
+	eastwatch)
+		nsenter "--net=/run/netns/$NS" -- "$EW" run --iface cap --rules "$SRC/rules.d" --user root -o /dev/null \
+			--sensor live 2>"$T/ew.log" &
+		pid=$!
+		for _ in $(seq 100); do grep -q "running:" "$T/ew.log" && break; sleep 0.05; done ;;
+	tcpdump)
+		nsenter "--net=/run/netns/$NS" -- tcpdump -i cap -w /dev/null -s 65535 2>"$T/td.log" &
+		pid=$!
+		sleep 1 ;;
+	esac
+	t0=$(ticks "$pid")
+	if [ "$rate" = top ]; then
+		inns tcpreplay -q -i snd --topspeed --loop="$loops" "$T/mix.pcap" >"$T/tr.log" 2>&1
+	else
+		inns tcpreplay -q -i snd --pps="$rate" --loop="$loops" "$T/mix.pcap" >"$T/tr.log" 2>&1
+	fi
+	sleep 0.5
+	t1=$(ticks "$pid")
+	kill -TERM "$pid"
+	wait "$pid" || true
+	sent=$(( loops * MIXN ))
+	local pps
+	pps=$(awk '/Rated:/{for(i=1;i<=NF;i++) if ($i ~ /pps/) {print $(i-1); exit}}' "$T/tr.log")
+	case $what in
+	eastwatch)
+		got=$(sed -n 's/.*  iface cap: \([0-9]*\) packets, \([0-9]*\) dropped.*/\1/p' "$T/ew.log")
+		drops=$(sed -n 's/.*  iface cap: \([0-9]*\) packets, \([0-9]*\) dropped.*/\2/p' "$T/ew.log") ;;
+	tcpdump)
+		got=$(awk '/packets captured/{print $1}' "$T/td.log")
+		drops=$(awk '/packets dropped by kernel/{print $1}' "$T/td.log") ;;
+	esac
+	printf "%-10s rate %-7s sent %8d (%s pps)  captured %8s  kernel drops %6s  CPU %6.2f s  %6.2f us/packet\n" \
+		"$what" "$rate" "$sent" "${pps:-?}" "${got:-?}" "${drops:-?}" \
+		"$(echo "($t1 - $t0) / $HZ" | bc -l)" \
+		"$(echo "($t1 - $t0) / $HZ * 1000000 / (${got:-1} + 1)" | bc -l)"
+}
+
+echo "mix: ${#files[@]} Ethernet captures of nDPI's corpus, $MIXN packets, looped"
+for rate in "${RATES[@]}"; do
+	run_case eastwatch "$rate"
+	run_case tcpdump "$rate"
+done
+# replay of as many packets: the file given 20 times
+args=()
+for _ in $(seq 20); do args+=("$T/mix.pcap"); done
+/usr/bin/time -f "%U %S" -o "$T/time" "$EW" replay -q --rules "$SRC/rules.d" -o /dev/null "${args[@]}"
+printf "replay     %d packets  CPU %6.2f s  %6.2f us/packet\n" $(( 20 * MIXN )) \
+	"$(awk '{print $1 + $2}' "$T/time")" "$(awk -v n=$(( 20 * MIXN )) '{print ($1 + $2) * 1e6 / n}' "$T/time")"
