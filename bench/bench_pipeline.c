@@ -6,9 +6,11 @@
  *   bench_pipeline mix [--repeat N] [--write OUT.pcap] RULES_DIR PCAP...
  *       the captures' frames (re-framed as Ethernet), repeated N times with the
  *       addresses shifted per repetition so that every repetition is new flows
- *   bench_pipeline synth --flows F --ppf K [--write OUT.pcap] RULES_DIR
+ *   bench_pipeline synth --flows F --ppf K [--random 1] [--write OUT.pcap] RULES_DIR
  *       F TCP flows of K packets each (handshake, an HTTP request and response, data,
- *       FIN), 1024 flows in flight at a time; --ppf 1: every packet a SYN of a new flow
+ *       FIN), 1024 flows in flight at a time; --ppf 1: every packet a SYN of a new flow;
+ *       --random 1: addresses drawn at random from 198.18.0.0/15 and ports at random
+ *       (sequential tuples flatter every hash table and the scan detector)
  *   bench_pipeline memory --flows F RULES_DIR
  *       resident memory per flow with F flows still under inspection, and with F flows
  *       whose inspection is over
@@ -261,7 +263,17 @@ static size_t tcp_frame(uint8_t *f, uint32_t src, uint32_t dst, uint16_t sp, uin
 	return n;
 }
 
-static void synth(struct frames *fr, uint32_t flows, uint32_t ppf)
+static uint64_t xs = 88172645463325252ULL;
+
+static uint32_t xrnd(void)
+{
+	xs ^= xs << 13;
+	xs ^= xs >> 7;
+	xs ^= xs << 17;
+	return (uint32_t)(xs >> 16);
+}
+
+static void synth(struct frames *fr, uint32_t flows, uint32_t ppf, int random)
 {
 	static const char req[] = "GET /index.html HTTP/1.1\r\nHost: app.lab\r\nUser-Agent: curl/7.88\r\n\r\n";
 	static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 512\r\n\r\n";
@@ -280,26 +292,34 @@ static void synth(struct frames *fr, uint32_t flows, uint32_t ppf)
 				uint32_t cli = 0xc6120000u | (id & 0xffff);          /* 198.18.x.x */
 				uint32_t srv = 0xc6130000u | ((id * 7919) & 0xffff); /* 198.19.x.x */
 				uint16_t sp = (uint16_t)(32768 + (id >> 16) * 7 + (id & 3));
+				uint16_t dp = 80;
 				size_t n;
 
+				if (random) {   /* the same draw for every packet of flow id */
+					xs = 0x9e3779b97f4a7c15ULL * (id + 1);
+					cli = 0xc6120000u | (xrnd() & 0x1ffff);
+					srv = 0xc6120000u | (xrnd() & 0x1ffff);
+					sp = (uint16_t)(1024 + xrnd() % 64512);
+					dp = (uint16_t)(1 + xrnd() % 65535);
+				}
 				if (ppf == 1)
-					n = tcp_frame(f, cli, srv, sp, 80, 0x02, NULL);
+					n = tcp_frame(f, cli, srv, sp, dp, 0x02, NULL);
 				else if (k == 0)
-					n = tcp_frame(f, cli, srv, sp, 80, 0x02, NULL);
+					n = tcp_frame(f, cli, srv, sp, dp, 0x02, NULL);
 				else if (k == 1)
-					n = tcp_frame(f, srv, cli, 80, sp, 0x12, NULL);
+					n = tcp_frame(f, srv, cli, dp, sp, 0x12, NULL);
 				else if (k == 2)
-					n = tcp_frame(f, cli, srv, sp, 80, 0x10, NULL);
+					n = tcp_frame(f, cli, srv, sp, dp, 0x10, NULL);
 				else if (k == 3)
-					n = tcp_frame(f, cli, srv, sp, 80, 0x18, req);
+					n = tcp_frame(f, cli, srv, sp, dp, 0x18, req);
 				else if (k == 4)
-					n = tcp_frame(f, srv, cli, 80, sp, 0x18, rsp);
+					n = tcp_frame(f, srv, cli, dp, sp, 0x18, rsp);
 				else if (k == ppf - 2)
-					n = tcp_frame(f, cli, srv, sp, 80, 0x11, NULL);
+					n = tcp_frame(f, cli, srv, sp, dp, 0x11, NULL);
 				else if (k == ppf - 1)
-					n = tcp_frame(f, srv, cli, 80, sp, 0x11, NULL);
+					n = tcp_frame(f, srv, cli, dp, sp, 0x11, NULL);
 				else
-					n = tcp_frame(f, srv, cli, 80, sp, 0x10, data);
+					n = tcp_frame(f, srv, cli, dp, sp, 0x10, data);
 				add_frame(fr, f, (uint32_t)n, ts);
 				ts += 1;
 			}
@@ -391,7 +411,7 @@ int main(int argc, char **argv)
 	const char *write = NULL;
 	int repeat = 1;
 	uint32_t flows = 100000, ppf = 10;
-	int i = 2;
+	int i = 2, random = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: see the comment at the top of bench/bench_pipeline.c\n");
@@ -406,6 +426,8 @@ int main(int argc, char **argv)
 			flows = (uint32_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--ppf"))
 			ppf = (uint32_t)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--random"))
+			random = atoi(argv[i + 1]);
 	}
 	if (!strcmp(argv[1], "mix")) {
 		char name[64];
@@ -418,9 +440,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "synth")) {
 		char name[64];
 
-		synth(&fr, flows, ppf);
-		snprintf(name, sizeof(name), ppf == 1 ? "every packet a new flow (%u SYNs)"
-						      : "%u generated TCP flows", flows);
+		synth(&fr, flows, ppf, random);
+		snprintf(name, sizeof(name), ppf == 1 ? "every packet a new flow (%u SYNs%s)"
+						      : "%u generated TCP flows%s", flows,
+			 random ? ", random tuples" : "");
 		if (write)
 			write_pcap(&fr, write);
 		run(name, &fr, argv[i], flows > 1000000 ? flows : 1000000);
