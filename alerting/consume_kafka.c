@@ -29,18 +29,20 @@ static int kset(rd_kafka_conf_t *kc, const char *k, const char *v, struct ew_err
 	return 0;
 }
 
-struct ew_kafka_consumer *ew_kafka_consumer_new(const char *brokers, const char *topic,
-						const char *group, struct ew_conf_node options,
-						struct ew_err *err)
+int ew_kafka_consumer_new(struct ew_kafka_consumer **out, const char *brokers,
+			  const char *topic, const char *group, struct ew_conf_node options,
+			  struct ew_err *err)
 {
 	struct ew_kafka_consumer *k = calloc(1, sizeof(*k));
 	rd_kafka_conf_t *kc = rd_kafka_conf_new();
 	rd_kafka_topic_partition_list_t *tl;
 	char e[512];
-	int rc;
+	int rc, code = EW_E_INVAL;
 
+	*out = NULL;
 	if (k == NULL || kc == NULL) {
 		ew_err_set(err, "out of memory");
+		code = EW_E_NOMEM;
 		goto fail;
 	}
 	if (kset(kc, "bootstrap.servers", brokers, err) || kset(kc, "group.id", group, err) ||
@@ -53,6 +55,7 @@ struct ew_kafka_consumer *ew_kafka_consumer_new(const char *brokers, const char 
 			 err))
 			goto fail;
 	rd_kafka_conf_set_log_cb(kc, consumer_log);
+	code = EW_E_IO;
 	if ((k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, e, sizeof(e))) == NULL) {
 		ew_err_set(err, "%s", e);
 		goto fail;
@@ -67,12 +70,13 @@ struct ew_kafka_consumer *ew_kafka_consumer_new(const char *brokers, const char 
 		ew_err_set(err, "cannot subscribe to %s: %s", topic, rd_kafka_err2str(rc));
 		goto fail;
 	}
-	return k;
+	*out = k;
+	return EW_OK;
 fail:
 	if (kc)
 		rd_kafka_conf_destroy(kc);
 	ew_kafka_consumer_free(k);
-	return NULL;
+	return code;
 }
 
 void ew_kafka_consumer_free(struct ew_kafka_consumer *k)

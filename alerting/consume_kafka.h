@@ -12,11 +12,12 @@
 struct ew_kafka_consumer;
 
 /* A consumer of topic in group on brokers, reading from the earliest offset the group
- * has not committed; options: a mapping of librdkafka properties (absent: none). NULL
- * with err (a bad property, or librdkafka refusing). */
-struct ew_kafka_consumer *ew_kafka_consumer_new(const char *brokers, const char *topic,
-						const char *group, struct ew_conf_node options,
-						struct ew_err *err);
+ * has not committed; options: a mapping of librdkafka properties (absent: none). EW_OK
+ * with *out set, EW_E_INVAL (a bad property) or EW_E_IO (librdkafka cannot start or
+ * subscribe), with err. */
+int ew_kafka_consumer_new(struct ew_kafka_consumer **out, const char *brokers,
+			  const char *topic, const char *group, struct ew_conf_node options,
+			  struct ew_err *err);
 void ew_kafka_consumer_free(struct ew_kafka_consumer *k);   /* leaves the group; accepts NULL */
 
 /* Wait up to timeout_ms for a message: its payload to fn (where: "TOPIC [PARTITION]

@@ -84,9 +84,9 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 	if ((rc = ew_ctx_sinks(c, 1)) != 0)
 		return rc;
 	al.sinks = c->sinks;
-	if ((k = ew_kafka_consumer_new(brokers, topic, group, options, &err)) == NULL) {
+	if ((rc = ew_kafka_consumer_new(&k, brokers, topic, group, options, &err)) != EW_OK) {
 		fprintf(stderr, "eastwatch alerter: %s\n", err.msg);
-		return strstr(err.msg, "subscribe") ? EW_EXIT_RUNTIME : EW_EXIT_INPUT;
+		return rc == EW_E_INVAL ? EW_EXIT_INPUT : EW_EXIT_RUNTIME;
 	}
 	signal(SIGINT, ew_cmd_on_stop);
 	signal(SIGTERM, ew_cmd_on_stop);

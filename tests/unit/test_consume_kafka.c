@@ -92,9 +92,8 @@ static struct ew_kafka_consumer *consumer(const char *group)
 	struct ew_kafka_consumer *k;
 
 	ck_assert_int_eq(ew_conf_load_mem(&doc, "t", yaml, sizeof(yaml) - 1, &err), EW_OK);
-	k = ew_kafka_consumer_new(rd_kafka_mock_cluster_bootstraps(mc), topic, group,
-				  ew_conf_root(doc), &err);
-	ck_assert_msg(k != NULL, "%s", err.msg);
+	ck_assert_msg(ew_kafka_consumer_new(&k, rd_kafka_mock_cluster_bootstraps(mc), topic, group,
+					    ew_conf_root(doc), &err) == EW_OK, "%s", err.msg);
 	ew_conf_free(doc);
 	return k;
 }
@@ -147,10 +146,12 @@ START_TEST(bad_property_refused)
 	struct ew_conf *doc = NULL;
 	struct ew_err err;
 	const char yaml[] = "{ no.such.property: 1 }";
+	struct ew_kafka_consumer *k = (void *)1;
 
 	ck_assert_int_eq(ew_conf_load_mem(&doc, "t", yaml, sizeof(yaml) - 1, &err), EW_OK);
-	ck_assert_ptr_null(ew_kafka_consumer_new(rd_kafka_mock_cluster_bootstraps(mc), topic, "g3",
-						 ew_conf_root(doc), &err));
+	ck_assert_int_eq(ew_kafka_consumer_new(&k, rd_kafka_mock_cluster_bootstraps(mc), topic, "g3",
+					       ew_conf_root(doc), &err), EW_E_INVAL);
+	ck_assert_ptr_null(k);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no.such.property"));
 	ew_conf_free(doc);
 }
