@@ -6,8 +6,9 @@
 # kernel drops for each. As root (a network namespace of its own; no traffic leaves it).
 #
 # usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
-# Each case sends about SECONDS (3) seconds of packets; the CPU is the process's user+sys
-# time from /proc over the whole run. tcpreplay shares the machine's cores.
+# Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the process's
+# user+sys time from /proc (10 ms ticks: give 10 s for figures) over the whole run.
+# tcpreplay shares the machine's cores.
 set -euo pipefail
 EW=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
@@ -91,9 +92,9 @@ for rate in "${RATES[@]}"; do
 	run_case eastwatch "$rate"
 	run_case tcpdump "$rate"
 done
-# replay of as many packets: the file given 20 times
+# replay of about a million packets (the file given 120 times; start-up included)
 args=()
-for _ in $(seq 20); do args+=("$T/mix.pcap"); done
+for _ in $(seq 120); do args+=("$T/mix.pcap"); done
 /usr/bin/time -f "%U %S" -o "$T/time" "$EW" replay -q --rules "$SRC/rules.d" -o /dev/null "${args[@]}"
-printf "replay     %d packets  CPU %6.2f s  %6.2f us/packet\n" $(( 20 * MIXN )) \
-	"$(awk '{print $1 + $2}' "$T/time")" "$(awk -v n=$(( 20 * MIXN )) '{print ($1 + $2) * 1e6 / n}' "$T/time")"
+printf "replay     %d packets  CPU %6.2f s  %6.2f us/packet\n" $(( 120 * MIXN )) \
+	"$(awk '{print $1 + $2}' "$T/time")" "$(awk -v n=$(( 120 * MIXN )) '{print ($1 + $2) * 1e6 / n}' "$T/time")"
