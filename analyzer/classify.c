@@ -60,6 +60,9 @@ static const struct {
 struct ew_classify {
 	struct ndpi_detection_module_struct *ndpi;
 	struct guess *guesses;
+	/* [proto == 17][port]: 0 not asked yet, 1 nDPI's port tables do not name the port,
+	 * 2 they do (port_named) */
+	uint8_t *named;
 	struct port_apps *ports;       /* [proto == 17][port], lazily */
 	struct port_apps other[256];   /* protocols without ports (ICMP, SCTP...), lazily */
 	uint16_t cf_id[EW_CF_SMB + 1]; /* nDPI id each checker confirms (SMB: SMBv23) */
@@ -100,9 +103,11 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 	ndpi_finalize_initialization(c->ndpi);
 	c->nflow = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	c->guesses = calloc(GUESS_SLOTS, sizeof(*c->guesses));
+	c->named = calloc(2 * 65536, 1);
 	c->ports = calloc(2 * 65536, sizeof(*c->ports));
-	if (c->guesses == NULL || c->ports == NULL) {
+	if (c->guesses == NULL || c->named == NULL || c->ports == NULL) {
 		free(c->guesses);
+		free(c->named);
 		free(c->ports);
 		ew_err_set(err, "classify: out of memory");
 		ndpi_exit_detection_module(c->ndpi);
@@ -137,6 +142,7 @@ void ew_classify_free(struct ew_classify *c)
 	}
 	ndpi_exit_detection_module(c->ndpi);
 	free(c->guesses);
+	free(c->named);
 	free(c->ports);
 	free(c);
 }
@@ -518,6 +524,21 @@ int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f)
 	return rc;
 }
 
+/* Do nDPI's port tables name port (TCP or UDP)? Asked of nDPI once per port. */
+static int port_named(struct ew_classify *c, uint8_t proto, uint16_t port)
+{
+	uint8_t *k = &c->named[(proto == 17) * 65536 + port];
+
+	if (*k == 0) {
+		ndpi_protocol r = ndpi_guess_undetected_protocol(c->ndpi, NULL, proto, 0, port, 0,
+								   port);
+
+		*k = r.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
+		     r.master_protocol != NDPI_PROTOCOL_UNKNOWN ? 2 : 1;
+	}
+	return *k == 2;
+}
+
 void ew_classify_guess(struct ew_classify *c, struct ew_flow *f)
 {
 	uint32_t h = ((uint32_t)f->proto * 0x9e3779b1u ^ (uint32_t)f->sport * 0x85ebca6bu ^
@@ -528,6 +549,13 @@ void ew_classify_guess(struct ew_classify *c, struct ew_flow *f)
 	if (g->key == (1u << 31 | f->proto) && g->sport == f->sport && g->dport == f->dport) {
 		r.master_protocol = g->master;
 		r.app_protocol = g->app;
+	} else if ((f->proto == 6 || f->proto == 17) && f->sport && f->dport &&
+		   !port_named(c, f->proto, f->sport) && !port_named(c, f->proto, f->dport)) {
+		/* nDPI guesses from its port tables one port at a time (the addresses it is
+		 * given are 0): when neither port is in them, nothing (test_classify
+		 * compares this with nDPI's own answer); random ports no longer pay
+		 * nDPI's lookups at every flow */
+		r.master_protocol = r.app_protocol = NDPI_PROTOCOL_UNKNOWN;
 	} else {
 		/* By ports only: nDPI would also look the addresses up in its lists of
 		 * public services (Google, Amazon...), which east-west addresses never are,

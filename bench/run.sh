@@ -24,10 +24,14 @@ one "$BP" mix --repeat 10 --write "$OUT/ndpi-mix.pcap" rules.d \
 	"$CORPUS"/ndpi-4.2/pcap/*.pcap* "$CORPUS"/ndpi-4.2/supplement-4.4/pcap/*.pcap
 one "$BP" synth --flows 100000 --ppf 10 --write "$OUT/flows-100k.pcap" rules.d
 one "$BP" synth --flows 1000000 --ppf 1 --write "$OUT/syn-1m.pcap" rules.d
+# the same with random addresses (198.18.0.0/15) and ports: sequential tuples flatter
+# every hash table and the scan detector
+one "$BP" synth --flows 100000 --ppf 10 --random 1 --write "$OUT/flows-100k-random.pcap" rules.d
+one "$BP" synth --flows 1000000 --ppf 1 --random 1 --write "$OUT/syn-1m-random.pcap" rules.d
 one "$BP" memory --flows 100000 rules.d
 
 echo "== end to end: eastwatch replay against ndpiReader 4.2 on the same files (one core)"
-for f in ndpi-mix flows-100k syn-1m; do
+for f in ndpi-mix flows-100k syn-1m flows-100k-random syn-1m-random; do
 	pcap="$OUT/$f.pcap"
 	pkts=$(tshark -r "$pcap" -T fields -e frame.number 2>/dev/null | tail -1 || echo 0)
 	hyperfine -N --runs 5 --warmup 1 --export-json "$OUT/$f.json" \
@@ -55,6 +59,15 @@ sleep 1
 kill "$TP"; wait "$TP" 2>/dev/null
 one "$BT" decode rules.d "$OUT/ipfix-100k.pcap" 10
 one "$BT" decode bench/policy-permitted "$OUT/ipfix-100k.pcap" 10
+# and of the random-tuple flows
+tcpdump -i lo -U -w "$OUT/ipfix-100k-random.pcap" udp port 24800 2>/dev/null &
+TP=$!
+sleep 1
+softflowd -d -r "$OUT/flows-100k-random.pcap" -n 127.0.0.1:24800 -v 10 -p "$OUT/sf.pid" >/dev/null 2>&1
+sleep 1
+kill "$TP"; wait "$TP" 2>/dev/null
+one "$BT" decode rules.d "$OUT/ipfix-100k-random.pcap" 10
+one "$BT" decode bench/policy-permitted "$OUT/ipfix-100k-random.pcap" 10
 # sFlow: pmacctd's sfprobe on the same generated traffic, 1:1
 tcpdump -i lo -U -w "$OUT/sflow-100k.pcap" udp port 26344 2>/dev/null &
 TP=$!

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for analyzer/classify: nDPI names real flows from the nDPI corpus, frees
  * its state when done, keeps risks, guesses from ports, and stays within its pool. */
+#include <ndpi/ndpi_api.h>
 #include <pcap/pcap.h>
 #include <string.h>
 
@@ -127,6 +128,52 @@ START_TEST(port_guess_for_silent_flows)
 }
 END_TEST
 
+/* The port guess is nDPI's own (its port tables, addresses 0), also where eastwatch
+ * answers without asking nDPI (neither port in nDPI's tables): random port pairs, TCP
+ * and UDP, against a detection module of this test's own, and every port against a
+ * fixed unnamed one. */
+START_TEST(port_guess_is_ndpis)
+{
+	struct ew_cls_conf cc;
+	struct ew_err err;
+	struct ew_classify *c;
+	struct ndpi_detection_module_struct *n = ndpi_init_detection_module(ndpi_no_prefs);
+	NDPI_PROTOCOL_BITMASK all;
+	uint64_t x = 88172645463325252ULL;
+
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(n, &all);
+	ndpi_finalize_initialization(n);
+	ew_cls_conf_default(&cc);
+	c = ew_classify_new(&cc, &err);
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < 400000; i++) {
+		struct ew_flow f;
+		ndpi_protocol r;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memset(&f, 0, sizeof(f));
+		f.proto = i & 1 ? 17 : 6;
+		if (i < 131072) {                      /* every port, against an unnamed one */
+			f.sport = 40123;
+			f.dport = (uint16_t)(i >> 1);
+		} else {
+			f.sport = (uint16_t)(i % 5 == 0 ? (x >> 20) % 1024 : x >> 16);
+			f.dport = (uint16_t)(x >> 40);
+		}
+		ew_classify_guess(c, &f);
+		r = ndpi_guess_undetected_protocol(n, NULL, f.proto, 0, f.sport, 0, f.dport);
+		ck_assert_msg(f.app_proto == r.app_protocol && f.app_master == r.master_protocol,
+			      "%s %u -> %u: %u/%u, nDPI %u/%u", f.proto == 6 ? "tcp" : "udp", f.sport,
+			      f.dport, f.app_master, f.app_proto, r.master_protocol, r.app_protocol);
+	}
+	ew_classify_free(c);
+	ndpi_exit_detection_module(n);
+}
+END_TEST
+
 START_TEST(names_case_insensitive)
 {
 	struct ew_cls_conf cc;
@@ -167,6 +214,7 @@ static Suite *classify_suite(void)
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, ssh_named_early_with_risks);
 	tcase_add_test(t, port_guess_for_silent_flows);
+	tcase_add_test(t, port_guess_is_ndpis);
 	tcase_add_test(t, names_case_insensitive);
 	tcase_add_test(t, pool_bound_falls_back_to_guess);
 	suite_add_tcase(s, t);
