@@ -50,24 +50,19 @@ done
 
 echo "== flow telemetry"
 BT=build-bench/bench/bench_telemetry
-# a captured IPFIX stream: softflowd exporting the 100k generated flows, recorded on lo
-tcpdump -i lo -U -w "$OUT/ipfix-100k.pcap" udp port 24800 2>/dev/null &
-TP=$!
-sleep 1
-softflowd -d -r "$OUT/flows-100k.pcap" -n 127.0.0.1:24800 -v 10 -p "$OUT/sf.pid" >/dev/null 2>&1
-sleep 1
-kill "$TP"; wait "$TP" 2>/dev/null
-one "$BT" decode rules.d "$OUT/ipfix-100k.pcap" 10
-one "$BT" decode bench/policy-permitted "$OUT/ipfix-100k.pcap" 10
-# and of the random-tuple flows
-tcpdump -i lo -U -w "$OUT/ipfix-100k-random.pcap" udp port 24800 2>/dev/null &
-TP=$!
-sleep 1
-softflowd -d -r "$OUT/flows-100k-random.pcap" -n 127.0.0.1:24800 -v 10 -p "$OUT/sf.pid" >/dev/null 2>&1
-sleep 1
-kill "$TP"; wait "$TP" 2>/dev/null
-one "$BT" decode rules.d "$OUT/ipfix-100k-random.pcap" 10
-one "$BT" decode bench/policy-permitted "$OUT/ipfix-100k-random.pcap" 10
+# a captured IPFIX stream: softflowd exporting the 100k generated flows (sequential and
+# random tuples), recorded on lo, then decoded and judged
+for f in flows-100k flows-100k-random; do
+	ipfix="$OUT/ipfix-${f#flows-}.pcap"
+	tcpdump -i lo -U -w "$ipfix" udp port 24800 2>/dev/null &
+	TP=$!
+	sleep 1
+	softflowd -d -r "$OUT/$f.pcap" -n 127.0.0.1:24800 -v 10 -p "$OUT/sf.pid" >/dev/null 2>&1
+	sleep 1
+	kill "$TP"; wait "$TP" 2>/dev/null
+	one "$BT" decode rules.d "$ipfix" 10
+	one "$BT" decode bench/policy-permitted "$ipfix" 10
+done
 # sFlow: pmacctd's sfprobe on the same generated traffic, 1:1
 tcpdump -i lo -U -w "$OUT/sflow-100k.pcap" udp port 26344 2>/dev/null &
 TP=$!

@@ -40,6 +40,7 @@ struct ew_flowlog {
 	uint8_t map[MAX_FIELDS];
 	uint32_t nmap;
 	struct ew_flowlog_stats st;
+	uint8_t kind;             /* observer.type code of "flowlog" (ew_source_kind) */
 };
 
 struct tok {
@@ -173,6 +174,7 @@ struct ew_flowlog *ew_flowlog_new(enum ew_flowlog_format fmt)
 	if (fl == NULL)
 		return NULL;
 	fl->fmt = fmt;
+	fl->kind = ew_source_kind("flowlog");
 	memcpy(fl->map, v2, sizeof(v2));
 	fl->nmap = sizeof(v2);
 	return fl;
@@ -184,6 +186,18 @@ void ew_flowlog_free(struct ew_flowlog *fl)
 }
 
 /* A header line: every field a name, one of them an address. */
+/* What every flow-log record starts as: a flow of unknown direction, unsampled, whose
+ * ICMP would say no type (ports 0). */
+static void record_init(const struct ew_flowlog *fl, struct ew_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->has_flow = 1;
+	r->direction = 0xff;
+	r->f.sampling = 1;
+	r->f.source_kind = fl->kind;
+	r->icmp_untyped = 1;
+}
+
 static int header(struct ew_flowlog *fl, const struct tok *t, uint32_t k)
 {
 	uint8_t map[MAX_FIELDS];
@@ -259,12 +273,7 @@ int ew_flowlog_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 		fl->st.malformed++;
 		return EW_E_MALFORMED;
 	}
-	memset(&r, 0, sizeof(r));
-	r.has_flow = 1;
-	r.direction = 0xff;
-	r.f.sampling = 1;
-	r.f.source_kind = ew_source_kind("flowlog");
-	r.icmp_untyped = 1;          /* ports 0: an ICMP record says no type */
+	record_init(fl, &r);
 	for (uint32_t i = 0; i < k && !bad; i++) {
 		const struct tok *v = &t[i];
 		int absent = is(v, "-");
@@ -405,14 +414,10 @@ static void azure_tuple(struct ew_flowlog *fl, const char *s, int v, ew_record_f
 		fl->st.malformed++;
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	r.has_flow = 1;
+	record_init(fl, &r);
 	r.biflow = 1;
 	r.biflow_direction = 1;                 /* the tuple's source started it */
 	r.direction = is(&t[6], "I") ? 0 : is(&t[6], "O") ? 1 : 0xff;
-	r.f.sampling = 1;
-	r.f.source_kind = ew_source_kind("flowlog");
-	r.icmp_untyped = 1;          /* ports 0: an ICMP record says no type */
 	ts = num(&t[0], 1ULL << 44, &bad);
 	if (addr(&t[1], &r.f.src) != 0 || addr(&t[2], &r.f.dst) != 0 ||
 	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst))
@@ -542,12 +547,7 @@ static int gcp_line(struct ew_flowlog *fl, const char *line, size_t len, ew_reco
 	if (!ew_conf_present(pl))
 		pl = root;                               /* BigQuery rows: the fields at the top */
 	c = ew_conf_path(pl, "connection");
-	memset(&r, 0, sizeof(r));
-	r.has_flow = 1;
-	r.direction = 0xff;
-	r.f.sampling = 1;
-	r.f.source_kind = ew_source_kind("flowlog");
-	r.icmp_untyped = 1;          /* ports 0: an ICMP record says no type */
+	record_init(fl, &r);
 	if (tok_of(ew_conf_path(c, "src_ip"), &t) != 0 || addr(&t, &r.f.src) != 0 ||
 	    tok_of(ew_conf_path(c, "dest_ip"), &t) != 0 || addr(&t, &r.f.dst) != 0 ||
 	    ew_addr_is_v4(&r.f.src) != ew_addr_is_v4(&r.f.dst) ||

@@ -21,11 +21,6 @@ struct learning {
 	char from[512];                       /* what was observed, for the proposal */
 };
 
-static int resolve_app(void *arg, const char *name)
-{
-	return ew_classify_lookup(arg, name);
-}
-
 static void learn_stop(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -155,7 +150,7 @@ static int learn_with(struct ew_ctx *c, struct learning *lr, int argc, char **ar
 		fprintf(stderr, "%s\n", err.msg);
 		return EW_EXIT_INPUT;
 	}
-	lr->po = (struct ew_policy_opts){ resolve_app, c->cls, NULL, c->inv, 0 };
+	lr->po = ew_ctx_policy_opts(c);
 	/* an existing policy names the hosts; --diff's is judged beside it */
 	if ((c->o.rules && load_dir(lr, c->o.rules, &lr->b_existing, &lr->existing) != 0) ||
 	    (c->o.diff && load_dir(lr, c->o.diff, &lr->b_after, &lr->after) != 0))

@@ -69,9 +69,14 @@ struct ew_bundle *ew_ctx_bundle(struct ew_ctx *c, const char *version, struct ew
 	return ew_bundle_from_dir(c->rules_dir, c->cfg.inventory, err);
 }
 
+struct ew_policy_opts ew_ctx_policy_opts(const struct ew_ctx *c)
+{
+	return (struct ew_policy_opts){ resolve_app, c->cls, NULL, c->inv, 0 };
+}
+
 struct ew_policy *ew_ctx_compile(struct ew_ctx *c, const struct ew_bundle *b, struct ew_err *err)
 {
-	struct ew_policy_opts po = { resolve_app, c->cls, NULL, c->inv, 0 };
+	struct ew_policy_opts po = ew_ctx_policy_opts(c);
 
 	return ew_bundle_load(b, &po, err);
 }

@@ -60,6 +60,9 @@ int ew_ctx_inventory(struct ew_ctx *c, struct ew_err *err);
 /* The rules files in force: the rules directory, or version (NULL: the current one) of
  * the central policy. NULL with err. */
 struct ew_bundle *ew_ctx_bundle(struct ew_ctx *c, const char *version, struct ew_err *err);
+/* How policies are loaded: application names through the classifier, labels from the
+ * inventory in force. */
+struct ew_policy_opts ew_ctx_policy_opts(const struct ew_ctx *c);
 /* b compiled with the classifier and the inventory in force. NULL with err. */
 struct ew_policy *ew_ctx_compile(struct ew_ctx *c, const struct ew_bundle *b, struct ew_err *err);
 /* Append to the audit stream (when a Redis is configured) and the log. */
