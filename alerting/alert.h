@@ -89,7 +89,7 @@ const char *ew_alert_id_str(uint64_t id, char out[17]);
 struct ew_alert_copy {
 	struct ew_alert a;
 	const char *notify[16];
-	char arena[1536];
+	char arena[4096];
 };
 
 /* Copy a into c (at most 16 notify names). 0, or -1 when its strings do not fit. */

@@ -40,6 +40,7 @@ struct ew_raw_pkt {
 	uint8_t source_kind;    /* enum ew_source_kind */
 	uint32_t weight;        /* packets this one stands for (sFlow: the sampling rate);
 				 * 0 means 1 */
+	uint64_t seq;           /* its place in a replayed capture, for workers (0 live) */
 };
 
 struct ew_source_out {

@@ -14,9 +14,11 @@
 #include "collector/decode_pkt.h"
 #include "collector/frag.h"
 #include "core/ew_buf.h"
+#include "core/ew_ring.h"
 #include "core/ew_time.h"
 
 #include <ctype.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +62,52 @@ struct rule_count {
 	uint64_t n;
 };
 
+/* What a worker's flow side tells the owner (the detectors that look across flows, the
+ * throttle and the sinks), after the header (pipeline.h). */
+enum msg_type { M_TIME, M_OBSERVE, M_ALERT, M_SESSION, M_EDGE, M_FLOW };
+enum alert_kind { A_POLICY, A_THROTTLED, A_DIRECT };   /* held or folded; throttled; as is */
+
+struct msg_observe {
+	struct ew_pmsg h;
+	struct ew_addr src, dst;
+	uint64_t ts;
+	uint16_t dport;
+	uint8_t proto, what, kind;
+};
+struct msg_alert {
+	struct ew_pmsg h;
+	uint8_t kind;
+	struct ew_scan_hold_flow fl;
+	struct ew_alert_copy c;
+};
+struct msg_session {
+	struct ew_pmsg h;
+	const void *entry;
+	uint64_t first_us;
+	uint32_t hash;
+};
+struct msg_edge {
+	struct ew_pmsg h;
+	struct ew_flow f;
+};
+struct msg_flow {
+	struct ew_pmsg h;
+	uint32_t len;
+	char key[EW_ADDR_STRLEN];
+	char line[];
+};
+
+/* A pipeline is its own owner (R_ALL), or one of an owner's workers. */
+enum role { R_ALL, R_WORKER };
+
 struct ew_pipeline {
 	struct ew_pipeline_conf c;
+	enum role role;
+	struct ew_ring *out;        /* workers: the ring to the owner */
+	int out_block;              /* a full ring: wait (replay), else count and drop */
+	uint64_t seq;               /* the packet's place in the capture (workers) */
+	int in_deadline;            /* the work of a deadline, not of a packet */
+	uint64_t scan_next;         /* the scan detector's next look (whole seconds) */
 	struct ew_classify *cls;
 	const struct ew_policy *pol;
 	struct ew_vcache vc;        /* verdicts by group sets, port class and application */
@@ -81,6 +127,7 @@ struct ew_pipeline {
 	uint8_t last_kind;          /* observer.type of scan alerts: the last source's kind */
 	uint8_t kind_sflow;         /* sFlow's (ew_source_kind) */
 	uint64_t now, next_expire;
+	uint64_t queue_full;        /* workers: messages lost to a full ring */
 	struct pending *pend;
 	uint32_t phead, pcount;
 	struct rule_count *rc;
@@ -115,9 +162,9 @@ static void on_scan(void *arg, const struct ew_scan_report *r);
 static int hold_copy(void *item, const void *alert);
 static void hold_send(void *arg, const void *item);
 
-struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
-				    const struct ew_policy *pol, struct ew_sinkset *sinks,
-				    struct ew_err *err)
+static struct ew_pipeline *pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
+					 const struct ew_policy *pol, struct ew_sinkset *sinks,
+					 struct ew_ring *out, struct ew_err *err)
 {
 	struct ew_pipeline *p = calloc(1, sizeof(*p));
 
@@ -126,12 +173,14 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 		return NULL;
 	}
 	p->c = *c;
+	p->role = out ? R_WORKER : R_ALL;
+	p->out = out;
 	p->cls = cls;
 	p->pol = pol;
 	p->sinks = sinks;
-	p->flow_sinks = ew_sinkset_wants_flows(sinks);
+	p->flow_sinks = sinks && ew_sinkset_wants_flows(sinks);
 	p->kind_sflow = ew_source_kind("sflow");
-	if (c->edges_path) {
+	if (c->edges_path && p->role == R_ALL) {
 		p->edges = ew_edges_open(c->edges_path, c->edges_learn_us, c->edges_max, 0, err);
 		if (p->edges == NULL) {
 			ew_pipeline_free(p);
@@ -141,12 +190,14 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
 	p->pending_max = c->pending_max ? c->pending_max : 65536;
 	p->frag = ew_frag_new(c->frag_slots ? c->frag_slots : 16384, c->frag_ttl_us);
-	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
+	if (p->role == R_ALL)
+		p->thr = ew_throttle_new(c->throttle_window_us,
+					 c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
 	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
 	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : 65536, 2 * EW_USEC,
 				    on_paired, p);
-	if (c->scan_enabled) {
+	if (c->scan_enabled && p->role == R_ALL) {
 		struct ew_scan_hold_conf hc = { c->held_max, sizeof(struct ew_alert_copy),
 						c->scan_hold_us, hold_copy, hold_send, p };
 
@@ -158,12 +209,30 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 			return NULL;
 		}
 	}
-	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL ||
+	if (p->ft == NULL || p->frag == NULL || (p->thr == NULL && p->role == R_ALL) || p->rc == NULL ||
 	    p->pend == NULL || p->pairing == NULL) {
 		ew_err_set(err, "pipeline: cannot reserve memory for %u flows", c->ft.max_flows);
 		ew_pipeline_free(p);
 		return NULL;
 	}
+	return p;
+}
+
+struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_classify *cls,
+				    const struct ew_policy *pol, struct ew_sinkset *sinks,
+				    struct ew_err *err)
+{
+	return pipeline_new(c, cls, pol, sinks, NULL, err);
+}
+
+struct ew_pipeline *ew_pipeline_new_worker(const struct ew_pipeline_conf *c,
+					   struct ew_classify *cls, const struct ew_policy *pol,
+					   struct ew_ring *out, int block, struct ew_err *err)
+{
+	struct ew_pipeline *p = pipeline_new(c, cls, pol, NULL, out, err);
+
+	if (p != NULL)
+		p->out_block = block;
 	return p;
 }
 
@@ -261,6 +330,14 @@ static void emit(struct ew_pipeline *p, const struct ew_alert *a)
 	ew_sinkset_emit(p->sinks, a);
 }
 
+/* The detectors' self-alerts (a full flow table, a silent exporter) count by action. */
+static void emit_direct(struct ew_pipeline *p, const struct ew_alert *a)
+{
+	count_rule(p, a->action);
+	p->st.alerts++;
+	ew_sinkset_emit(p->sinks, a);
+}
+
 /* ---- the scan detector's side of policy alerts (analyzer/scan_hold.c) ---- */
 
 static int hold_copy(void *item, const void *alert)
@@ -285,18 +362,203 @@ static int probe_settled(const struct ew_pipeline *p, const struct ew_ft_entry *
 	return e->f.pkts[1] == 0 && p->now >= e->f.first_us + p->c.judge_within_us;
 }
 
-/* A policy alert about flow e (NULL: an exported record): sent at once when the flow is
- * a session (answered with application data: never folded, SPEC §4) or its source
- * neither scans nor may be starting to; else held or folded (scan_hold.h). */
-static void send_policy_alert(struct ew_pipeline *p, const struct ew_alert *a,
-			      const struct ew_ft_entry *e, int session)
+/* The owner's throttle: 1 when a (rule, ends, port) is to go on, its repeats set. */
+static int pass_throttle(struct ew_pipeline *o, struct ew_alert *a)
 {
-	struct ew_scan_hold_flow fl = { e, e ? e->f.first_us : 0, e ? e->hash : 0,
-					e ? probe_settled(p, e) : 0, session };
+	uint64_t repeats;
 
-	if (p->hold == NULL || ew_scan_hold_offer(p->hold, a, &a->src, &a->dst, &fl, p->now) ==
+	if (!ew_throttle_check(o->thr, a->rule, &a->src, &a->dst, a->dport, o->now, &repeats)) {
+		o->st.throttled++;
+		return 0;
+	}
+	a->repeats = repeats;
+	return 1;
+}
+
+/* A policy alert about flow fl (entry NULL: an exported record): sent at once when the
+ * flow is a session (answered with application data: never folded, SPEC §4) or its
+ * source neither scans nor may be starting to; else held or folded (scan_hold.h). */
+static void send_policy_alert(struct ew_pipeline *o, const struct ew_alert *a,
+			      const struct ew_scan_hold_flow *fl)
+{
+	if (o->hold == NULL || ew_scan_hold_offer(o->hold, a, &a->src, &a->dst, fl, o->now) ==
 				       EW_HOLD_SEND)
-		emit(p, a);
+		emit(o, a);
+}
+
+/* ---- what a worker's flow side tells its owner (ew_pipeline_owner_take) ----
+ * A pipeline that is its own owner (R_ALL) calls the owner's side at once. */
+
+/* Room for a message to the owner, its header filled in; NULL (counted) when the ring
+ * is full and the worker does not wait. */
+static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
+{
+	struct ew_pmsg *h;
+
+	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
+		if (!p->out_block || len > ew_ring_capacity(p->out) / 4) {
+			p->queue_full++;
+			return NULL;
+		}
+		sched_yield();
+	}
+	h->ts = p->now;
+	h->seq = p->seq;
+	h->cls = p->in_deadline ? 0 : 1;
+	h->type = type;
+	return h;
+}
+
+static void owner_observe(struct ew_pipeline *o, const struct ew_addr *src,
+			  const struct ew_addr *dst, uint8_t proto, uint16_t dport, unsigned what,
+			  uint64_t ts, uint8_t kind)
+{
+	o->last_kind = kind;
+	ew_scan_observe(o->scan, src, dst, proto, dport, what, ts);
+}
+
+static void to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned what,
+		       uint64_t ts)
+{
+	struct msg_observe *m;
+
+	if (p->role == R_ALL) {
+		owner_observe(p, &f->src, &f->dst, f->proto, f->dport, what, ts, f->source_kind);
+		return;
+	}
+	if ((m = msg_new(p, M_OBSERVE, sizeof(*m))) == NULL)
+		return;
+	m->src = f->src;
+	m->dst = f->dst;
+	m->ts = ts;
+	m->dport = f->dport;
+	m->proto = f->proto;
+	m->what = (uint8_t)what;
+	m->kind = f->source_kind;
+	ew_ring_commit(p->out);
+}
+
+/* An alert a worker made whole (the owner throttles it, unless A_DIRECT). */
+static void to_alert(struct ew_pipeline *p, uint8_t kind, const struct ew_alert *a,
+		     const struct ew_scan_hold_flow *fl)
+{
+	struct msg_alert *m = msg_new(p, M_ALERT, sizeof(*m));
+
+	if (m == NULL)
+		return;
+	m->kind = kind;
+	if (fl)
+		m->fl = *fl;
+	ew_alert_copy(&m->c, a);     /* strings past its arena are cut, not lost */
+	ew_ring_commit(p->out);
+}
+
+static void to_session(struct ew_pipeline *p, const struct ew_ft_entry *e)
+{
+	struct msg_session *m;
+
+	if (p->role == R_ALL) {
+		if (p->hold)
+			ew_scan_hold_session(p->hold, e, e->f.first_us, e->hash);
+		return;
+	}
+	if ((m = msg_new(p, M_SESSION, sizeof(*m))) == NULL)
+		return;
+	m->entry = e;
+	m->first_us = e->f.first_us;
+	m->hash = e->hash;
+	ew_ring_commit(p->out);
+}
+
+static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f);
+
+static void to_edge(struct ew_pipeline *p, const struct ew_flow *f)
+{
+	struct msg_edge *m;
+
+	if (p->role == R_ALL) {
+		detect_new_edge(p, f);
+		return;
+	}
+	if ((m = msg_new(p, M_EDGE, sizeof(*m))) == NULL)
+		return;
+	m->f = *f;
+	ew_ring_commit(p->out);
+}
+
+static void to_flow(struct ew_pipeline *p, const char *line, size_t len, const char *key)
+{
+	struct msg_flow *m;
+
+	if (p->role == R_ALL) {
+		ew_sinkset_flow(p->sinks, line, len, key);
+		return;
+	}
+	if ((m = msg_new(p, M_FLOW, sizeof(*m) + len)) == NULL)
+		return;
+	m->len = (uint32_t)len;
+	snprintf(m->key, sizeof(m->key), "%s", key);
+	memcpy(m->line, line, len);
+	ew_ring_commit(p->out);
+}
+
+void ew_pipeline_mark(struct ew_pipeline *p)
+{
+	if (p->out && msg_new(p, M_TIME, sizeof(struct ew_pmsg)) != NULL)
+		ew_ring_commit(p->out);
+}
+
+static void advance(struct ew_pipeline *p, uint64_t t, int inclusive);
+
+void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len)
+{
+	const struct ew_pmsg *h = msg;
+
+	(void)len;
+	advance(o, h->ts, h->cls == 1);
+	switch (h->type) {
+	case M_OBSERVE: {
+		const struct msg_observe *m = msg;
+
+		if (o->scan)
+			owner_observe(o, &m->src, &m->dst, m->proto, m->dport, m->what, m->ts,
+				      m->kind);
+		break;
+	}
+	case M_ALERT: {
+		const struct msg_alert *m = msg;
+		struct ew_alert a = m->c.a;    /* its strings stay in the ring until taken */
+
+		if (m->kind == A_DIRECT)
+			emit_direct(o, &a);
+		else if (pass_throttle(o, &a)) {
+			if (m->kind == A_POLICY)
+				send_policy_alert(o, &a, &m->fl);
+			else
+				emit(o, &a);
+		}
+		break;
+	}
+	case M_SESSION: {
+		const struct msg_session *m = msg;
+
+		if (o->hold)
+			ew_scan_hold_session(o->hold, m->entry, m->first_us, m->hash);
+		break;
+	}
+	case M_EDGE:
+		if (o->edges)
+			detect_new_edge(o, &((const struct msg_edge *)msg)->f);
+		break;
+	case M_FLOW: {
+		const struct msg_flow *m = msg;
+
+		ew_sinkset_flow(o->sinks, m->line, m->len, m->key);
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 /* An exported record's flow was answered with application data both ways: TCP with its
@@ -341,14 +603,13 @@ static void scan_probe(struct ew_pipeline *p, struct ew_ft_entry *e, unsigned wh
 	unsigned before = PROBED(e);
 
 	what &= ~before;
-	if (p->scan == NULL || what == 0)
+	if (!p->c.scan_enabled || what == 0)
 		return;
 	SET_PROBED(e, what);
 	if (before & (EW_SCAN_FAILED | EW_SCAN_DENIED))
 		what |= EW_SCAN_AGAIN;
 	/* at the flow's start: a probe judged a second later happened when it was sent */
-	ew_scan_observe(p->scan, &e->f.src, &e->f.dst, e->f.proto, e->f.dport, what,
-			e->f.first_us ? e->f.first_us : p->now);
+	to_observe(p, &e->f, what, e->f.first_us ? e->f.first_us : p->now);
 }
 
 /* The scan alert: one per scanning source and window, with the counts. */
@@ -444,20 +705,22 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	struct ew_alert a;
 	char app[64], ecs[64], msg[768];
 	struct ew_buf mb;
-	uint64_t repeats;
 	int differ = names_differ(f);
+	struct ew_scan_hold_flow fl = { e, e ? e->f.first_us : 0, e ? e->hash : 0,
+					e ? probe_settled(p, e) : 0, session };
 
 	memset(&a, 0, sizeof(a));
 	a.rule = v->rule ? v->rule->name : "default";
+	a.src = f->src;
+	a.dst = f->dst;
+	a.dport = f->dport;
 	p->st.violations++;
-	if (!ew_throttle_check(p->thr, a.rule, &f->src, &f->dst, f->dport, p->now, &repeats)) {
-		p->st.throttled++;
+	/* one's own owner throttles before the words are written; a worker's owner after */
+	if (p->role == R_ALL && !pass_throttle(p, &a))
 		return;
-	}
 	a.ts_us = p->now;   /* capture time for packets, arrival time for exported records */
 	a.action = "policy-violation";
 	a.severity = v->severity;
-	a.repeats = repeats;
 	if (v->rule) {
 		a.rule_file = v->rule->file;
 		a.rule_line = v->rule->line;
@@ -483,7 +746,10 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 		a.nnotify = v->rule->nnotify;
 	}
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	send_policy_alert(p, &a, e, session);
+	if (p->role == R_ALL)
+		send_policy_alert(p, &a, &fl);
+	else
+		to_alert(p, A_POLICY, &a, &fl);
 }
 
 /* The risk detector (analyzer/risk.c): when nDPI is done with a flow, one "risk" alert
@@ -494,7 +760,6 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	struct ew_alert a;
 	char app[64], ecs[64], msg[768];
 	struct ew_buf mb;
-	uint64_t repeats;
 	uint8_t sev;
 	uint64_t on = ew_risk_enabled(p->c.risk_sev, f->risk, &sev);
 
@@ -502,15 +767,15 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 		return;
 	memset(&a, 0, sizeof(a));
 	a.rule = "risk";
+	a.src = f->src;
+	a.dst = f->dst;
+	a.dport = f->dport;
 	p->st.risks++;
-	if (!ew_throttle_check(p->thr, a.rule, &f->src, &f->dst, f->dport, p->now, &repeats)) {
-		p->st.throttled++;
+	if (p->role == R_ALL && !pass_throttle(p, &a))
 		return;
-	}
 	a.ts_us = p->now;
 	a.action = "risk";
 	a.severity = sev;
-	a.repeats = repeats;
 	a.decided_by = "detector";
 	alert_from_flow(p, f, &a, app, ecs);
 	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &f->src), a.src_groups);
@@ -522,7 +787,10 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	ew_alert_text_risk(&mb, &a);
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	emit(p, &a);
+	if (p->role == R_ALL)
+		emit(p, &a);
+	else
+		to_alert(p, A_THROTTLED, &a, NULL);
 }
 
 /* The new-edge detector: an allowed flow whose (source groups, destination groups,
@@ -588,8 +856,8 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 	}
 	VERDICT(e) = code;
 	SET_JSTATE(e, state);
-	if (p->edges && code == V_ALLOW && state == J_FINAL && CLS_DONE(e))
-		detect_new_edge(p, &e->f);
+	if (p->c.edges_path && code == V_ALLOW && state == J_FINAL && CLS_DONE(e))
+		to_edge(p, &e->f);
 }
 
 /* Give e nDPI's port guess when nothing better is known yet (once per flow: the guess
@@ -617,7 +885,6 @@ static void judge_final(struct ew_pipeline *p, struct ew_ft_entry *e)
 }
 
 static void pending_push(struct ew_pipeline *p, struct ew_ft_entry *e);
-static void scan_tick(struct ew_pipeline *p);
 
 /* The flow's first packet: an allowed verdict that no application could change stands
  * now; a denied one is held for the application's name; an app-dependent one waits. */
@@ -696,7 +963,7 @@ static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t v
 	if (p->c.flows_out)
 		fwrite(b.p, 1, b.len, p->c.flows_out);
 	if (p->flow_sinks && b.len > 1 && !ew_buf_overflow(&b))
-		ew_sinkset_flow(p->sinks, b.p, b.len - 1, ew_addr_format(&f->src, key));
+		to_flow(p, b.p, b.len - 1, ew_addr_format(&f->src, key));
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
@@ -718,8 +985,8 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 			CLS_DONE(e) = 1;
 			if (inspected)
 				detect_risk(p, &e->f);
-			if (p->edges && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
-				detect_new_edge(p, &e->f);
+			if (p->c.edges_path && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
+				to_edge(p, &e->f);
 		}
 		switch (e->f.app_source) {
 		case EW_APP_DPI: p->st.app_dpi++; break;
@@ -751,7 +1018,7 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 	p->st.flows++;
 	p->st.judged++;
 	verdict(p, &f, &v);
-	if (p->scan) {
+	if (p->c.scan_enabled) {
 		/* failed: the initiator never acknowledged (the handshake did not complete),
 		 * or nothing came back */
 		unsigned what = EW_SCAN_TOUCH | (v.action == EW_DENY ? EW_SCAN_DENIED : 0) |
@@ -763,14 +1030,13 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 		/* judged already: unless it is a probe, it tracks no new source (at record
 		 * rates a table of every talking host costs more than the rest of the path) */
 		what |= EW_SCAN_QUIET;
-		p->last_kind = f.source_kind;
-		ew_scan_observe(p->scan, &f.src, &f.dst, f.proto, f.dport, what, p->now);
+		to_observe(p, &f, what, p->now);
 	}
 	if (v.action == EW_DENY)
 		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
 				&f, &v, NULL, record_session(&f));
-	else if (p->edges)
-		detect_new_edge(p, &f);
+	else if (p->c.edges_path)
+		to_edge(p, &f);
 	if (p->c.flow_fn)
 		p->c.flow_fn(p->c.flow_arg, &f, 1);
 	if (p->c.flows_out || p->flow_sinks)
@@ -820,52 +1086,107 @@ static void table_pressure(struct ew_pipeline *p)
 		    "but what they said while out of the table was not seen: raise flows.max");
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, 60 * EW_USEC);
-	count_rule(p, a.action);
-	p->st.alerts++;
-	ew_sinkset_emit(p->sinks, &a);
+	if (p->role == R_ALL)
+		emit_direct(p, &a);
+	else
+		to_alert(p, A_DIRECT, &a, NULL);
 	ew_warn("%s", msg);
 }
 
-static void advance(struct ew_pipeline *p, uint64_t t)
+/* The next whole second after t: the flow table's expiry and the scan detector's looks
+ * fall on whole seconds of the clock, so that which flows end when, and when a scanner
+ * is reported, does not depend on which other flows a pipeline has (workers agree). */
+static uint64_t next_second(uint64_t t)
+{
+	return t - t % EW_USEC + EW_USEC;
+}
+
+/* The flow side's next deadline (judge_within, telemetry pairs, idle flows) at or after
+ * which there is work; *tick is set to the flow table's. */
+static uint64_t flow_due(struct ew_pipeline *p, uint64_t t, uint64_t *tick)
+{
+	uint64_t due, pd;
+
+	*tick = UINT64_MAX;
+	/* Idle flows are looked for once a second at most, on whole seconds, and then at
+	 * the second their time is up: a capture's gap of days is crossed in one step. */
+	if (t >= p->next_expire) {
+		uint64_t d = ew_flowtab_next_due(p->ft);
+
+		if (d != UINT64_MAX)
+			*tick = d % EW_USEC ? next_second(d) : d;
+		if (*tick < p->next_expire)
+			*tick = p->next_expire;
+		if (*tick > t)                    /* nothing idle yet: look again next second */
+			p->next_expire = next_second(t);
+	}
+	due = *tick;
+	if (p->pcount && p->pend[p->phead].first_us + p->c.judge_within_us < due)
+		due = p->pend[p->phead].first_us + p->c.judge_within_us;
+	if ((pd = ew_pairing_next_due(p->pairing)) < due)
+		due = pd;
+	return due;
+}
+
+/* The owner's next deadline: a held alert's hold ends, or the scan detector's next look
+ * (each second while a scanner waits to be reported). */
+static uint64_t owner_due(struct ew_pipeline *p, uint64_t *scan_at)
+{
+	uint64_t due = p->hold ? ew_scan_hold_next(p->hold) : UINT64_MAX;
+
+	*scan_at = UINT64_MAX;
+	if (p->scan && ew_scan_busy(p->scan)) {
+		*scan_at = p->scan_next > p->now ? p->scan_next : next_second(p->now);
+		if (*scan_at < due)
+			due = *scan_at;
+	}
+	return due;
+}
+
+/* Time moves on to t: every deadline that falls due by then runs in time order at the
+ * time it falls due, as a live sensor's would, so a replay judges, stamps and throttles
+ * as the sensor would have: a gap in a capture is no reason to judge late. At one time,
+ * the flow side's work comes first, then the owner's (holds, scan reports), which takes
+ * its deadlines at t itself only when inclusive (the owner of workers takes a message
+ * made by a deadline at t before its own deadlines at t). */
+static void advance(struct ew_pipeline *p, uint64_t t, int inclusive)
 {
 	if (p->next_expire == 0)
-		p->next_expire = t;   /* the first time seen */
+		p->next_expire = next_second(t);   /* the first time seen */
 	for (;;) {
-		uint64_t tick = UINT64_MAX, due, pd;
+		uint64_t tick = UINT64_MAX, fd, od = UINT64_MAX, scan_at = UINT64_MAX;
 
-		/* The once-a-second work (idle flows, scanners' reports) is looked at once a
-		 * second at most, and then at the time it has work: a capture's gap of days
-		 * is crossed in one step. */
-		if (t >= p->next_expire) {
-			tick = p->scan && ew_scan_busy(p->scan) ? 0 : ew_flowtab_next_due(p->ft);
-			if (tick < p->next_expire)
-				tick = p->next_expire;
+		fd = flow_due(p, t, &tick);
+		if (p->role == R_ALL)
+			od = owner_due(p, &scan_at);
+		if (fd <= t && fd <= od) {
+			if (fd > p->now)
+				p->now = fd;
+			p->in_deadline = 1;
+			if (p->pcount)
+				judge_overdue(p);
+			if (ew_pairing_next_due(p->pairing) <= p->now)
+				ew_pairing_expire(p->pairing, p->now);
+			if (p->now >= tick) {
+				ew_flowtab_expire(p->ft, p->now);
+				p->next_expire = next_second(p->now);
+			}
+			p->in_deadline = 0;
+			continue;
 		}
-		due = tick;
-		if (p->pcount && p->pend[p->phead].first_us + p->c.judge_within_us < due)
-			due = p->pend[p->phead].first_us + p->c.judge_within_us;
-		if (p->hold && ew_scan_hold_next(p->hold) < due)
-			due = ew_scan_hold_next(p->hold);
-		if ((pd = ew_pairing_next_due(p->pairing)) < due)
-			due = pd;
-		if (due > t) {
-			if (tick != UINT64_MAX)         /* nothing idle yet: look again in 1 s */
-				p->next_expire = t + EW_USEC;
-			break;
-		}
-		if (due > p->now)
-			p->now = due;
-		if (p->pcount)
-			judge_overdue(p);
-		if (p->hold)
+		if (od < t || (od == t && inclusive)) {
+			if (od > p->now)
+				p->now = od;
 			ew_scan_hold_release(p->hold, p->now, 0);
-		if (pd <= p->now)
-			ew_pairing_expire(p->pairing, p->now);
-		if (p->now >= tick) {
-			ew_flowtab_expire(p->ft, p->now);
-			scan_tick(p);
-			p->next_expire = p->now + EW_USEC;
+			if (p->now == scan_at) {
+				/* held alerts due now went first: counted before their scan
+				 * alert (scan_hold, 2 s, is shorter than settle, 3 s) */
+				ew_scan_tick(p->scan, p->now);
+				p->scan_next = p->now + EW_USEC;
+			}
+			continue;
 		}
+		break;
 	}
 	if (t > p->now)
 		p->now = t;
@@ -876,7 +1197,7 @@ void ew_pipeline_record(struct ew_pipeline *p, const struct ew_record *r, uint16
 {
 	struct ew_flow f;
 
-	advance(p, now_us);
+	advance(p, now_us, 1);
 	p->st.records++;
 	if (!r->has_flow || r->is_options) {
 		p->st.records_not_flows++;
@@ -972,7 +1293,8 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 	p->st.packets++;
 	p->st.bytes += rp->len;
 	pk.k.weight = 1;
-	advance(p, rp->ts_us);
+	p->seq = rp->seq;
+	advance(p, rp->ts_us, 1);
 	rc = ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen);
 	p->st.len_from_capture += pk.len_from_capture;
 	if (rc != EW_OK) {
@@ -1017,8 +1339,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		p->st.flows++;
 		e->f.source_kind = rp->source_kind;
 		e->f.source_id = rp->source_id;
-		p->last_kind = rp->source_kind;
-		if (p->scan)
+		if (p->c.scan_enabled)
 			scan_probe(p, e, EW_SCAN_TOUCH |
 				   (ew_scan_watched(&p->c.scan, e->f.proto, e->f.dport) ?
 				    EW_SCAN_ATTEMPT : 0));
@@ -1034,12 +1355,12 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		    (pk.k.tcp_flags & (EW_TH_SYN | EW_TH_ACK)) == EW_TH_ACK)
 			bit = DATA_I | DATA_R;
 		e->user[3] |= bit;
-		if (SESSION(e) && p->hold)
-			ew_scan_hold_session(p->hold, e, e->f.first_us, e->hash);
+		if (SESSION(e) && p->c.scan_enabled)
+			to_session(p, e);
 	}
 	/* a refused connection (RST before the handshake completed, also the scanner's own
 	 * RST after a SYN-ACK): a failed probe now, not when the flow times out */
-	if ((pk.k.tcp_flags & EW_TH_RST) && p->scan && (e->tcp & EW_TCP_SYN) &&
+	if ((pk.k.tcp_flags & EW_TH_RST) && p->c.scan_enabled && (e->tcp & EW_TCP_SYN) &&
 	    !(e->tcp & EW_TCP_EST))
 		scan_probe(p, e, EW_SCAN_FAILED);
 	/* Inspection (and its 700-byte state) starts at the first payload or at the
@@ -1054,8 +1375,8 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 		if (rc & EW_CLS_FINISHED) {
 			CLS_DONE(e) = 1;
 			detect_risk(p, &e->f);
-			if (p->edges && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
-				detect_new_edge(p, &e->f);
+			if (p->c.edges_path && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
+				to_edge(p, &e->f);
 		}
 		if (rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED))
 			judge_final(p, e);
@@ -1132,20 +1453,7 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 	}
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	count_rule(p, a.action);
-	p->st.alerts++;
-	ew_sinkset_emit(p->sinks, &a);
-}
-
-/* Held policy alerts that are due are folded or sent (scan_hold, 2 s, is shorter than the
- * scan detector's settle time, 3 s, so they are counted before their scan alert goes);
- * then scan alerts for scanners gone quiet. */
-static void scan_tick(struct ew_pipeline *p)
-{
-	if (p->scan == NULL)
-		return;
-	ew_scan_hold_release(p->hold, p->now, 0);
-	ew_scan_tick(p->scan, p->now);
+	emit_direct(p, &a);
 }
 
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
@@ -1155,19 +1463,21 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 			ew_warn("new-edge: cannot save the baseline to %s", p->c.edges_path);
 		p->edges_saved_us = now_us;
 	}
-	advance(p, now_us);
+	advance(p, now_us, 1);
 }
 
 void ew_pipeline_drain(struct ew_pipeline *p)
 {
 	advance(p, p->now + p->c.judge_within_us + p->c.scan_hold_us + p->c.scan.settle_us +
-		   EW_USEC);
+		   EW_USEC, 1);
 }
 
 void ew_pipeline_finish(struct ew_pipeline *p)
 {
+	p->in_deadline = 1;
 	ew_pairing_flush(p->pairing);
 	ew_flowtab_flush(p->ft, EW_END_SHUTDOWN);
+	p->in_deadline = 0;
 	if (p->scan) {
 		ew_scan_hold_release(p->hold, p->now, 1);
 		ew_scan_flush(p->scan);
@@ -1179,6 +1489,7 @@ void ew_pipeline_finish(struct ew_pipeline *p)
 void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out)
 {
 	*out = p->st;
+	out->queue_full = p->queue_full;
 	if (p->hold)
 		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
 }

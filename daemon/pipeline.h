@@ -76,6 +76,7 @@ struct ew_pipeline_stats {
 	uint64_t scans, held, folded;  /* scan alerts; policy alerts held, folded into them */
 	uint64_t app_dpi, app_port, app_none, app_exporter;
 	uint64_t records, records_not_flows, samples, samples_without_header;
+	uint64_t queue_full;           /* workers: findings lost to a full ring to the owner */
 };
 
 /* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be
@@ -84,6 +85,47 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 				    const struct ew_policy *pol, struct ew_sinkset *sinks,
 				    struct ew_err *err);
 void ew_pipeline_free(struct ew_pipeline *p);
+
+/* Workers (daemon/workers.c). A worker pipeline has the flow side only: decoding, the
+ * flow table, nDPI, the verdict and the per-flow detectors. What looks across flows (the
+ * scan detector and its holds, the throttle, the new-edge baseline, the sinks) belongs
+ * to one owner, a pipeline made by ew_pipeline_new, to which the worker sends messages
+ * through out (a single-producer ring; the caller drains it into
+ * ew_pipeline_owner_take). When out is full, a worker with block set waits for room
+ * (replay: nothing may be lost), else it counts the message lost (queue_full) and goes
+ * on: capture never waits for the owner. cls is the worker's own (nDPI is not shared
+ * between threads); sinks are the owner's, and c->flow_fn must be NULL. */
+struct ew_ring;
+struct ew_pipeline *ew_pipeline_new_worker(const struct ew_pipeline_conf *c,
+					   struct ew_classify *cls, const struct ew_policy *pol,
+					   struct ew_ring *out, int block, struct ew_err *err);
+
+/* Every message starts with its place in time: the owner takes the messages of all its
+ * workers in the order of (ts, cls, seq), as one pipeline would have made them. ts is
+ * the worker's clock; cls 0 for the work of a deadline that fell due at ts (it comes
+ * before the packets of that time), 1 for a packet's own; seq the packet's place in
+ * the capture (ew_raw_pkt.seq: replay numbers them, live capture leaves 0). */
+struct ew_pmsg {
+	uint64_t ts, seq;
+	uint8_t cls, type;
+};
+static inline int ew_pmsg_cmp(const struct ew_pmsg *a, const struct ew_pmsg *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->cls != b->cls)
+		return a->cls < b->cls ? -1 : 1;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return 0;
+}
+/* A worker tells its owner how far its clock has gone (a message of its own: the owner
+ * may take other workers' messages up to that point). Call it when the worker waits for
+ * input, and now and then while it is busy. */
+void ew_pipeline_mark(struct ew_pipeline *p);
+/* The owner takes one of its workers' messages (in the order of ew_pmsg_cmp over all
+ * of them): deadlines that fell due before it run first. */
+void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len);
 
 /* The callback for sources (arg is the pipeline). */
 void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp);

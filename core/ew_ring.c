@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ew_ring - see ew_ring.h. The head and the tail are free-running byte counts on their
+ * own cache lines; each side keeps a private copy of the other's to touch the shared
+ * line only when its copy says the ring is full (or empty). */
+#include "core/ew_ring.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR 8u                 /* a record's header: its length (uint32) and padding */
+#define SKIP UINT32_MAX        /* header of the unused end: start again at 0 */
+
+struct ew_ring {
+	uint8_t *buf;
+	size_t cap, mask;
+	_Alignas(64) _Atomic size_t tail;    /* written by the producer */
+	size_t head_cache;                   /* producer's view of head */
+	size_t pending;                      /* producer: bytes reserved, not committed */
+	_Alignas(64) _Atomic size_t head;    /* written by the consumer */
+	size_t tail_cache;                   /* consumer's view of tail */
+	size_t taking;                       /* consumer: bytes of the record peeked */
+};
+
+static size_t rec_size(size_t len)
+{
+	return HDR + ((len + 7u) & ~(size_t)7u);
+}
+
+struct ew_ring *ew_ring_new(size_t cap)
+{
+	struct ew_ring *r;
+	size_t c = 4096;
+
+	while (c < cap)
+		c <<= 1;
+	if (posix_memalign((void **)&r, 64, sizeof(*r)) != 0)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->buf = malloc(c);
+	if (r->buf == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->cap = c;
+	r->mask = c - 1;
+	atomic_init(&r->tail, 0);
+	atomic_init(&r->head, 0);
+	return r;
+}
+
+void ew_ring_free(struct ew_ring *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+static void put_hdr(struct ew_ring *r, size_t at, uint32_t v)
+{
+	memcpy(r->buf + (at & r->mask), &v, sizeof(v));
+}
+
+void *ew_ring_reserve(struct ew_ring *r, size_t len)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t need = rec_size(len), off = tail & r->mask, skip = 0;
+
+	if (len > r->cap / 4)
+		return NULL;
+	if (off + need > r->cap)
+		skip = r->cap - off;             /* the rest of the buffer is skipped */
+	if (tail + skip + need - r->head_cache > r->cap) {
+		r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (tail + skip + need - r->head_cache > r->cap)
+			return NULL;
+	}
+	if (skip)
+		put_hdr(r, tail, SKIP);          /* skip >= HDR: records are 8-aligned */
+	put_hdr(r, tail + skip, (uint32_t)len);
+	r->pending = skip + need;
+	return r->buf + ((tail + skip + HDR) & r->mask);
+}
+
+void ew_ring_commit(struct ew_ring *r)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	atomic_store_explicit(&r->tail, tail + r->pending, memory_order_release);
+	r->pending = 0;
+}
+
+const void *ew_ring_peek(struct ew_ring *r, size_t *len)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint32_t v;
+
+	if (head == r->tail_cache) {
+		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (head == r->tail_cache)
+			return NULL;
+	}
+	memcpy(&v, r->buf + (head & r->mask), sizeof(v));
+	r->taking = 0;
+	if (v == SKIP) {
+		r->taking = r->cap - (head & r->mask);
+		head += r->taking;
+		memcpy(&v, r->buf + (head & r->mask), sizeof(v));
+	}
+	r->taking += rec_size(v);
+	*len = v;
+	return r->buf + ((head + HDR) & r->mask);
+}
+
+void ew_ring_release(struct ew_ring *r)
+{
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	atomic_store_explicit(&r->head, head + r->taking, memory_order_release);
+	r->taking = 0;
+}
+
+size_t ew_ring_used(const struct ew_ring *r)
+{
+	return atomic_load_explicit(&((struct ew_ring *)r)->tail, memory_order_relaxed) -
+	       atomic_load_explicit(&((struct ew_ring *)r)->head, memory_order_relaxed);
+}
+
+size_t ew_ring_capacity(const struct ew_ring *r)
+{
+	return r->cap;
+}
