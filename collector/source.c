@@ -6,7 +6,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 
 extern const struct ew_source_ops ew_source_pcap_ops, ew_source_iface_ops,
 	ew_source_ipfix_ops, ew_source_sflow_ops, ew_source_flowlog_ops;
@@ -228,6 +230,53 @@ void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us)
 uint32_t ew_sourceset_count(const struct ew_sourceset *s)
 {
 	return s ? s->n : 0;
+}
+
+int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int timeout_ms)
+{
+	struct pollfd pf[16];
+	uint32_t who[16];
+	nfds_t n = 0;
+	int got = 0;
+
+	for (uint32_t i = 0; s && i < s->n && n < 16; i++) {
+		const struct member *m = &s->m[i];
+
+		if (m->ops.lane_fd && lane < m->ops.lanes(m->st)) {
+			pf[n].fd = m->ops.lane_fd(m->st, lane);
+			pf[n].events = POLLIN;
+			pf[n].revents = 0;
+			who[n++] = i;
+		}
+	}
+	if (n == 0) {                  /* nothing to read in this lane: only time passes */
+		struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	if (poll(pf, n, timeout_ms) <= 0)
+		return 0;
+	for (nfds_t k = 0; k < n; k++)
+		if (pf[k].revents) {
+			int r = s->m[who[k]].ops.lane_read(s->m[who[k]].st, lane);
+
+			if (r > 0)
+				got += r;
+		}
+	return got;
+}
+
+int ew_sourceset_lane_stats(const struct ew_sourceset *s, uint32_t i, unsigned lane,
+			    struct ew_source_stats *out)
+{
+	const struct member *m = &s->m[i];
+
+	memset(out, 0, sizeof(*out));
+	if (m->ops.lane_stats == NULL || lane >= m->ops.lanes(m->st))
+		return 0;
+	m->ops.lane_stats(m->st, lane, out);
+	return 1;
 }
 
 uint32_t ew_sourceset_can(const struct ew_sourceset *s, unsigned what)

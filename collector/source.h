@@ -69,6 +69,11 @@ struct ew_source_conf {
 	uint32_t nexporters;
 	const char *state_dir;  /* where a source keeps what it must remember across restarts
 				 * (flow-log directories: the last file read), or NULL */
+	/* Live capture split over workers: lanes > 1 opens that many handles in one
+	 * kernel fanout group, lane i delivering to lane_out[i] when worker i reads it
+	 * (ew_sourceset_lane_read), not from the event loop. */
+	unsigned lanes;
+	const struct ew_source_out *lane_out;
 };
 
 struct ew_source_stats {
@@ -109,6 +114,14 @@ struct ew_source_ops {
 	void (*if_counters)(void *st, void (*fn)(void *arg, const struct ew_sflow_counters *c),
 			    void *arg);
 	void (*close)(void *st);           /* accepts NULL */
+	/* Sources split in lanes (ew_source_conf.lanes): how many it opened (1 when the
+	 * kernel could not split it: then lane 0 gets everything), lane i's descriptor to
+	 * wait on, reading what lane i holds (packets delivered, or < 0), and lane i's
+	 * counters. NULL for sources that cannot be split. */
+	unsigned (*lanes)(void *st);
+	int (*lane_fd)(void *st, unsigned lane);
+	int (*lane_read)(void *st, unsigned lane);
+	void (*lane_stats)(void *st, unsigned lane, struct ew_source_stats *out);
 };
 
 /* The implementation named name (or aliased: "netflow" is "ipfix"), or NULL. The
@@ -154,6 +167,13 @@ int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
 void ew_sourceset_run(struct ew_sourceset *s);
 void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us);
 uint32_t ew_sourceset_count(const struct ew_sourceset *s);
+/* Worker `lane`'s share of the split sources: waits up to timeout_ms for any of their
+ * lane descriptors, then reads each that is ready. Returns the packets delivered. Safe
+ * to call from one thread per lane (each touches only its own lane). */
+int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int timeout_ms);
+/* Source i's lane counters (kernel drops per worker); 0 when it has no such lane. */
+int ew_sourceset_lane_stats(const struct ew_sourceset *s, uint32_t i, unsigned lane,
+			    struct ew_source_stats *out);
 /* How many sources can do what (EW_SOURCE_* bits, any of them). */
 uint32_t ew_sourceset_can(const struct ew_sourceset *s, unsigned what);
 /* Source i's name, capabilities, counters, exporters and interface counters. */

@@ -12,6 +12,7 @@
  * a frame waits at most EW_PCAP_BLOCK_MS before it is judged. */
 #include "collector/decode_pcapng.h"
 #include "collector/decode_pkt.h"
+#include "collector/fanout.h"
 #include "collector/source.h"
 #include "core/ew_flow.h"
 
@@ -28,8 +29,13 @@
 const struct ew_source_ops ew_source_pcap_ops;
 const struct ew_source_ops ew_source_iface_ops;
 
+#define EW_PCAP_LANES 32
+
 struct pcap_src {
 	pcap_t *p;
+	struct pcap_src *lane[EW_PCAP_LANES];   /* split over workers: a handle each */
+	unsigned nlanes;
+	int live;                    /* a live handle (kernel drops to read) */
 	struct event *ev;
 	struct ew_source_out out;
 	struct ew_source_stats st;
@@ -92,6 +98,8 @@ static void src_close(void *st)
 		return;
 	if (s->ev)
 		event_free(s->ev);
+	for (unsigned i = 0; i < s->nlanes; i++)
+		src_close(s->lane[i]);
 	if (s->p)
 		pcap_close(s->p);
 	free(s->filter);
@@ -302,7 +310,7 @@ static void src_stats(void *st, struct ew_source_stats *out)
 	struct pcap_stat ps;
 
 	*out = s->st;
-	if (s->ev != NULL && pcap_stats(s->p, &ps) == 0)
+	if (s->live && pcap_stats(s->p, &ps) == 0)
 		out->kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
 }
 
@@ -315,42 +323,89 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		s->st.errors++;
 }
 
-static int iface_open(void **st, const struct ew_source_conf *c, struct event_base *eb,
-		      const struct ew_source_out *out, struct ew_err *err)
+/* s->p on interface c->target, activated, filtered and non-blocking; ring of buffer_mb. */
+static int iface_handle(struct pcap_src *s, const struct ew_source_conf *c, int buffer_mb,
+			struct ew_err *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct pcap_src *s = src_new(c, out, ew_source_kind("iface"));
-	int rc, fd;
+	int rc;
 
-	if (s == NULL)
-		return ew_err_set(err, "%s: out of memory", c->target);
 	s->p = pcap_create(c->target, ebuf);
-	if (s->p == NULL) {
-		ew_err_set(err, "%s: cannot open interface: %s", c->target, ebuf);
-		free(s);
-		return EW_E_IO;
-	}
+	if (s->p == NULL)
+		return ew_err_set(err, "%s: cannot open interface: %s", c->target, ebuf);
 	pcap_set_snaplen(s->p, c->snaplen > 0 ? c->snaplen : 65535);
 	pcap_set_promisc(s->p, c->promisc);
 	pcap_set_immediate_mode(s->p, 0);
 	pcap_set_timeout(s->p, EW_PCAP_BLOCK_MS);
+	pcap_set_buffer_size(s->p, buffer_mb * 1024 * 1024);
+	rc = pcap_activate(s->p);
+	s->live = rc >= 0;
+	if (rc < 0)
+		return ew_err_set(err, "%s: cannot capture: %s", c->target,
+				  rc == PCAP_ERROR ? pcap_geterr(s->p) : pcap_statustostr(rc));
+	s->rp.dlt = pcap_datalink(s->p);
+	if (set_filter(s, c->filter, err) != EW_OK)
+		return EW_E_INVAL;
+	if (pcap_setnonblock(s->p, 1, ebuf) != 0)
+		return ew_err_set(err, "%s: %s", c->target, ebuf);
+	return EW_OK;
+}
+
+/* Split c->target over c->lanes handles in one fanout group (fanout.c); with
+ * no fanout, one handle takes everything (lane 0). */
+static int iface_lanes(struct pcap_src *s, const struct ew_source_conf *c, struct ew_err *err)
+{
+	unsigned n = c->lanes < EW_PCAP_LANES ? c->lanes : EW_PCAP_LANES;
+	/* TPACKET_V3 packs frames by size: 64 MB in all (at least 16 MB a worker) */
+	int mb = c->buffer_mb > 0 ? c->buffer_mb : (64 / (int)n < 16 ? 16 : 64 / (int)n);
+	int group = -1;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pcap_src *l = src_new(c, &c->lane_out[i], s->rp.source_kind);
+
+		if (l == NULL)
+			return ew_err_set(err, "%s: out of memory", c->target);
+		s->lane[s->nlanes++] = l;
+		if (iface_handle(l, c, mb, err) != EW_OK)
+			return EW_E_IO;
+		if (ew_fanout_join(pcap_fileno(l->p), &group, err) != EW_OK) {
+			if (i > 0) {                 /* the workers so far share it */
+				src_close(s->lane[--s->nlanes]);
+				ew_warn("%s: %s; %u workers capture", c->target, err->msg, i);
+			} else {
+				ew_warn("%s: %s; one worker captures everything", c->target,
+					err->msg);
+			}
+			return EW_OK;
+		}
+	}
+	ew_info("%s: %u workers in fanout group %d (by the flow's two addresses)", c->target,
+		s->nlanes, group);
+	return EW_OK;
+}
+
+static int iface_open(void **st, const struct ew_source_conf *c, struct event_base *eb,
+		      const struct ew_source_out *out, struct ew_err *err)
+{
+	struct pcap_src *s = src_new(c, out, ew_source_kind("iface"));
+	int fd;
+
+	if (s == NULL)
+		return ew_err_set(err, "%s: out of memory", c->target);
+	if (c->lanes > 1) {
+		if (iface_lanes(s, c, err) != EW_OK) {
+			src_close(s);
+			return EW_E_IO;
+		}
+		*st = s;
+		return EW_OK;
+	}
 	/* TPACKET_V3 packs frames in the ring's blocks by their size: 64 MB hold tens of
 	 * thousands of frames (a stall of a few hundred ms at 100 kpps), unless buffer_mb
 	 * says otherwise. */
-	pcap_set_buffer_size(s->p, (c->buffer_mb > 0 ? c->buffer_mb : 64) * 1024 * 1024);
-	rc = pcap_activate(s->p);
-	if (rc < 0) {
-		ew_err_set(err, "%s: cannot capture: %s", c->target,
-			   rc == PCAP_ERROR ? pcap_geterr(s->p) : pcap_statustostr(rc));
+	if (iface_handle(s, c, c->buffer_mb > 0 ? c->buffer_mb : 64, err) != EW_OK) {
 		src_close(s);
 		return EW_E_IO;
-	}
-	s->rp.dlt = pcap_datalink(s->p);
-	if (set_filter(s, c->filter, err) != EW_OK || pcap_setnonblock(s->p, 1, ebuf) != 0) {
-		if (ebuf[0])
-			ew_err_set(err, "%s: %s", c->target, ebuf);
-		src_close(s);
-		return EW_E_INVAL;
 	}
 	fd = pcap_get_selectable_fd(s->p);
 	if (fd < 0) {
@@ -368,6 +423,52 @@ static int iface_open(void **st, const struct ew_source_conf *c, struct event_ba
 	return EW_OK;
 }
 
+static unsigned lanes(void *st)
+{
+	return ((struct pcap_src *)st)->nlanes;
+}
+
+static int lane_fd(void *st, unsigned i)
+{
+	return pcap_get_selectable_fd(((struct pcap_src *)st)->lane[i]->p);
+}
+
+static int lane_read(void *st, unsigned i)
+{
+	struct pcap_src *l = ((struct pcap_src *)st)->lane[i];
+	int rc = pcap_dispatch(l->p, -1, deliver, (u_char *)l);
+
+	if (rc < 0 && rc != PCAP_ERROR_BREAK)
+		l->st.errors++;
+	return rc;
+}
+
+static void lane_stats(void *st, unsigned i, struct ew_source_stats *out)
+{
+	src_stats(((struct pcap_src *)st)->lane[i], out);
+}
+
+/* A split source's counters: its lanes' summed. */
+static void iface_stats(void *st, struct ew_source_stats *out)
+{
+	struct pcap_src *s = st;
+
+	if (s->nlanes == 0) {
+		src_stats(s, out);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < s->nlanes; i++) {
+		struct ew_source_stats l;
+
+		src_stats(s->lane[i], &l);
+		out->packets += l.packets;
+		out->bytes += l.bytes;
+		out->kernel_drops += l.kernel_drops;
+		out->errors += l.errors;
+	}
+}
+
 static const char *const pcap_keys[] = { "filter", "snaplen", NULL };
 static const char *const iface_keys[] = { "filter", "promisc", "buffer_mb", "snaplen", NULL };
 
@@ -378,5 +479,6 @@ const struct ew_source_ops ew_source_pcap_ops = {
 
 const struct ew_source_ops ew_source_iface_ops = {
 	.name = "iface", .observer = { "iface" }, .target_key = "interface", .keys = iface_keys,
-	.open = iface_open, .run = NULL, .stats = src_stats, .close = src_close,
+	.open = iface_open, .run = NULL, .stats = iface_stats, .close = src_close,
+	.lanes = lanes, .lane_fd = lane_fd, .lane_read = lane_read, .lane_stats = lane_stats,
 };

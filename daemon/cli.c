@@ -3,6 +3,7 @@
 #include "daemon/cli.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Every option: long name, letter, argument (NULL: a flag), and whether the letter is
@@ -23,6 +24,7 @@ static const struct spec {
 	{ "quiet", 'q', NULL, 1 },          { "graph", 'G', "FILE", 0 },
 	{ "diff", 'D', "DIR", 0 },          { "for", 'T', "DURATION", 0 },
 	{ "author", 'A', "NAME", 0 },       { "redis", 'R', "ADDR", 0 },
+	{ "workers", 'W', "N", 0 },
 	{ "help", 'h', NULL, 1 },
 };
 
@@ -94,6 +96,17 @@ static int set(struct ew_opts *o, int key, char *arg)
 	case 'T': o->learn_for = arg; break;
 	case 'A': o->author = arg; break;
 	case 'R': o->redis = arg; break;
+	case 'W': {
+		char *end;
+		unsigned long n = strtoul(arg, &end, 10);
+
+		if (*arg == '\0' || *end != '\0' || n < 1 || n > 32) {
+			fprintf(stderr, "eastwatch: --workers %s: a number from 1 to 32\n", arg);
+			return -1;
+		}
+		o->workers = (unsigned)n;
+		break;
+	}
 	case 'I':
 	case 'N':
 	case 's':

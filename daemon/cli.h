@@ -22,12 +22,13 @@ struct ew_opts {
 	const char *ifaces[EW_CLI_MAX];
 	const char *listen_type[EW_CLI_MAX], *listen_addr[EW_CLI_MAX];
 	int nifaces, nlisten, quiet;
+	unsigned workers;          /* --workers, 0 when not given */
 };
 
 /* One option of a command: its letter (cli.c's table: 'c' config, 'r' rules, 'o'
  * output, 'F' flows, 'S' sensor, 'f' filter, 'i' iface, 'I' ipfix, 'N' netflow, 's'
  * sflow, 'u' user, 'L' log-format, 'K' kafka, 'M' metrics, 'q' quiet, 'G' graph, 'D'
- * diff, 'T' for, 'A' author, 'R' redis) and its help, whose further lines are
+ * diff, 'T' for, 'A' author, 'R' redis, 'W' workers) and its help, whose further lines are
  * indented as the first. --help is every command's. */
 struct ew_cli_opt {
 	int key;

@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 struct progress {
+	struct ew_ctx *c;
 	struct ew_pipeline *p;
-	uint64_t next, start;
+	uint64_t next, start, n;
 	int tty;
 };
 
@@ -30,16 +31,17 @@ static void progress_packet(void *arg, const struct ew_raw_pkt *rp)
 	struct ew_pipeline_stats st;
 	uint64_t now;
 
-	ew_pipeline_packet(pr->p, rp);
-	if (!pr->tty)
-		return;
-	ew_pipeline_stats(pr->p, &st);
-	if ((st.packets & 0x3fff) != 0)
+	if (pr->c->workers)
+		ew_workers_packet(pr->c->workers, rp);
+	else
+		ew_pipeline_packet(pr->p, rp);
+	if (!pr->tty || (++pr->n & 0x3fff) != 0)
 		return;
 	now = ew_time_mono_us();
 	if (now < pr->next)
 		return;
 	pr->next = now + 250000;
+	ew_ctx_stats(pr->c, &st);
 	fprintf(stderr, "\r  %llu packets, %llu flows, %llu alerts, %.0f packets/s   ",
 		(unsigned long long)st.packets, (unsigned long long)st.flows,
 		(unsigned long long)st.alerts, st.packets / ((now - pr->start + 1) / 1e6));
@@ -50,7 +52,7 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 	struct ew_pipeline_stats st;
 	double secs = (ew_time_mono_us() - pr->start) / 1e6;
 
-	ew_pipeline_stats(c->p, &st);
+	ew_ctx_stats(c, &st);
 	if (pr->tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "eastwatch replay: %d file(s), %llu packets, %llu flows, %llu alerts "
@@ -61,7 +63,23 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 	fprintf(stderr, "  alerts by rule:");
 	ew_pipeline_rule_counts(c->p, print_rule, stderr);
 	fprintf(stderr, "%s\n", st.alerts ? "" : " none");
-	ew_pipeline_report(c->p, stderr);
+	{
+		const struct ew_pipeline *wp[32];
+		unsigned nw = c->workers ? ew_workers_count(c->workers) : 0;
+
+		for (unsigned i = 0; i < nw; i++)
+			wp[i] = ew_workers_pipeline(c->workers, i);
+		ew_pipeline_report(c->p, wp, nw, stderr);
+	}
+	for (unsigned i = 0; c->workers && i < ew_workers_count(c->workers); i++) {
+		struct ew_pipeline_stats w;
+
+		ew_workers_stats(c->workers, i, &w);
+		fprintf(stderr, "  worker %u (CPU %d): %llu packets, %llu flows, %llu judged, "
+			"%llu violations\n", i, ew_workers_cpu(c->workers, i),
+			(unsigned long long)w.packets, (unsigned long long)w.flows,
+			(unsigned long long)w.judged, (unsigned long long)w.violations);
+	}
 }
 
 static int replay(struct ew_ctx *c, int argc, char **argv)
@@ -71,14 +89,18 @@ static int replay(struct ew_ctx *c, int argc, char **argv)
 				     .arg = &pr };
 	int rc;
 
-	if ((rc = ew_ctx_sinks(c, 2)) != 0 || (rc = ew_ctx_pipeline(c, &c->cfg.pc)) != 0)
+	if ((rc = ew_ctx_sinks(c, 2)) != 0 || (rc = ew_ctx_pipeline(c, &c->cfg.pc)) != 0 ||
+	    (rc = ew_ctx_workers(c, 1)) != 0)
 		return rc;
 	signal(SIGINT, ew_cmd_on_stop);
 	signal(SIGTERM, ew_cmd_on_stop);
+	pr.c = c;
 	pr.p = c->p;
 	pr.tty = isatty(2) && !c->o.quiet;
 	pr.start = ew_time_mono_us();
 	rc = ew_ctx_read_files(c, argv + optind, argc - optind, &out, &ew_cmd_stop, NULL, 0);
+	if (c->workers)
+		ew_workers_end(c->workers);
 	ew_pipeline_drain(c->p);
 	ew_pipeline_finish(c->p);
 	ew_sinkset_flush(c->sinks, 10000);
@@ -96,6 +118,8 @@ static const struct ew_cli_opt opts[] = {
 	{ 'S', "observer.name in alerts (default: config, else host name)" },
 	{ 'f', "only packets matching this libpcap filter" },
 	{ 'q', "no summary on stderr" },
+	{ 'W', "spread the packets over N workers by their addresses (default 1);\n"
+	       "the alerts are those of one" },
 	{ 0, NULL },
 };
 
@@ -103,7 +127,8 @@ const struct ew_cmd ew_cmd_replay = {
 	.name = "replay",
 	.summary = "analyse capture files offline; alerts as JSON lines on stdout",
 	.synopsis = "[--config FILE] [--rules DIR] [--output FILE] [--kafka BROKERS]\n"
-		    "                        [--flows FILE] [--sensor NAME] [--filter BPF] FILE...",
+		    "                        [--flows FILE] [--sensor NAME] [--filter BPF]\n"
+		    "                        [--workers N] FILE...",
 	.about = "Analyse capture files (pcap or pcapng) and cloud flow logs (AWS, Azure, GCP; plain\n"
 		 "or gzip) in the order given, as if seen live. Alerts go to stdout as JSON lines\n"
 		 "(or to --output FILE) and to every sink of the configuration; a summary goes to\n"

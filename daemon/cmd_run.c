@@ -19,7 +19,7 @@ struct runstate {
 	struct ew_central_watch *watch;   /* Redis notices (central policy, inventory) */
 	struct ew_central_watch *watch_inv;   /* the inventory's, when in another Redis */
 	struct event *inv_timer;          /* recompile once a burst of label changes settles */
-	struct event *evs[4];             /* SIGTERM, SIGINT, SIGHUP, the tick */
+	struct event *evs[5];             /* SIGTERM, SIGINT, SIGHUP, the tick, the workers' */
 };
 
 static void log_exporter(void *arg, const struct ew_exporter_health *h)
@@ -55,6 +55,9 @@ static int apply_policy(struct runstate *rs, struct ew_bundle *nb, const char *w
 		return -1;
 	}
 	ew_policy_change(c->bundle, c->pol, nb, np, change, sizeof(change));
+	/* every worker judges with np before the old one goes */
+	if (c->workers)
+		ew_workers_set_policy(c->workers, np);
 	ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(c->p, np));
 	c->pol = np;
 	if (nb != c->bundle) {
@@ -183,6 +186,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The owner takes the workers' findings (every few milliseconds: an alert leaves within
+ * judge_within, plus the capture's block timeout, plus this). */
+static void on_take(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ew_workers_take(arg);
+}
+
 static int start_metrics(struct runstate *rs)
 {
 	struct ew_ctx *c = rs->c;
@@ -241,7 +253,7 @@ static void stopped(struct ew_ctx *c)
 {
 	struct ew_pipeline_stats st;
 
-	ew_pipeline_stats(c->p, &st);
+	ew_ctx_stats(c, &st);
 	ew_info("stopped: %llu packets, %llu flow records, %llu sFlow samples, %llu flows, "
 		"%llu alerts (%llu throttled)", (unsigned long long)st.packets,
 		(unsigned long long)st.records, (unsigned long long)st.samples,
@@ -257,6 +269,23 @@ static void stopped(struct ew_ctx *c)
 			listener ? "datagrams" : "packets", (unsigned long long)ss.kernel_drops,
 			(unsigned long long)ss.errors);
 		ew_sourceset_exporters(c->srcs, i, log_exporter, NULL);
+	}
+	for (unsigned w = 0; c->workers && w < ew_workers_count(c->workers); w++) {
+		struct ew_pipeline_stats ws;
+		uint64_t drops = 0;
+
+		ew_workers_stats(c->workers, w, &ws);
+		for (uint32_t i = 0; i < ew_sourceset_count(c->srcs); i++) {
+			struct ew_source_stats ls;
+
+			if (ew_sourceset_lane_stats(c->srcs, i, w, &ls))
+				drops += ls.kernel_drops;
+		}
+		ew_info("  worker %u: %llu packets, %llu dropped by the kernel, %llu flows, %llu "
+			"judged, %llu findings lost to a full queue", w,
+			(unsigned long long)ws.packets, (unsigned long long)drops,
+			(unsigned long long)ws.flows, (unsigned long long)ws.judged,
+			(unsigned long long)ws.queue_full);
 	}
 }
 
@@ -279,7 +308,8 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 	if ((c->eb = event_base_new()) == NULL)
 		return EW_EXIT_RUNTIME;
 	if ((rc = ew_ctx_sinks(c, 1)) != 0 || (rc = ew_ctx_pipeline(c, &c->cfg.pc)) != 0 ||
-	    (rc = ew_ctx_sources(c, 0)) != 0 || (rc = start_metrics(&rs)) != 0)
+	    (rc = ew_ctx_workers(c, 0)) != 0 || (rc = ew_ctx_sources(c, 0)) != 0 ||
+	    (rc = start_metrics(&rs)) != 0)
 		goto out;
 	if (ew_ctx_drop_privileges(c) != 0) {
 		rc = EW_EXIT_RUNTIME;
@@ -292,12 +322,26 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 	}
 	rs.evs[3] = event_new(c->eb, -1, EV_PERSIST, on_tick, &rs);
 	event_add(rs.evs[3], &tick);
+	if (c->workers) {
+		struct timeval take = { 0, 2000 };
+		struct ew_err err;
+
+		if (ew_workers_start(c->workers, c->srcs, &err) != EW_OK) {
+			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			rc = EW_EXIT_RUNTIME;
+			goto out;
+		}
+		rs.evs[4] = event_new(c->eb, -1, EV_PERSIST, on_take, c->workers);
+		event_add(rs.evs[4], &take);
+	}
 	if ((rc = start_watch(&rs)) != 0)
 		goto out;
 	ew_info("eastwatch %s running: sensor %s, policy %s (%s)", EW_VERSION, c->cfg.pc.sensor,
 		c->policy_from, c->policy_version);
 	if (ew_sourceset_can(c->srcs, EW_SOURCE_LIVE))
 		event_base_dispatch(c->eb);
+	if (c->workers)
+		ew_workers_end(c->workers);   /* each ends its flows; their findings taken */
 	ew_pipeline_finish(c->p);
 	ew_sinkset_flush(c->sinks, 10000);
 	stopped(c);
@@ -307,7 +351,7 @@ out:
 	if (rs.inv_timer)
 		event_free(rs.inv_timer);
 	ew_metrics_free(rs.metrics);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (rs.evs[i])
 			event_free(rs.evs[i]);
 	return rc;
@@ -329,6 +373,8 @@ static const struct ew_cli_opt opts[] = {
 	{ 'u', "drop root to USER after opening captures (default: nobody when\n"
 	       "started as root; 'root' keeps root)" },
 	{ 'L', "text (default) or json" },
+	{ 'W', "capture --iface interfaces with N workers, one per CPU (default:\n"
+	       "the CPUs this process may use, at most 32; 1: one thread)" },
 	{ 0, NULL },
 };
 
@@ -338,7 +384,7 @@ const struct ew_cmd ew_cmd_run = {
 	.synopsis = "[--config FILE] [--rules DIR] [--iface IF]... [--filter BPF]\n"
 		    "                     [--ipfix ADDR:PORT] [--netflow ADDR:PORT] [--sflow ADDR:PORT]\n"
 		    "                     [--output FILE] [--kafka BROKERS] [--metrics ADDR:PORT]\n"
-		    "                     [--flows FILE] [--sensor NAME] [--user USER]",
+		    "                     [--flows FILE] [--sensor NAME] [--user USER] [--workers N]",
 	.about = "The sensor daemon. Captures on every --iface, collects flow telemetry on every\n"
 		 "listener (and the config's sources: interfaces, listeners, flow-log files and\n"
 		 "directories), judges every flow and sends alerts to the sinks (stdout when none is\n"

@@ -328,7 +328,7 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "policy", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
-					   "alerter", "metrics", "detectors", NULL };
+					   "alerter", "metrics", "detectors", "workers", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", "redis", NULL };
 	static const char *const k_pol[] = { "redis", NULL };
@@ -354,6 +354,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	if (opt_str(root, "rules", &c->rules, err) != EW_OK ||
 	    opt_str(root, "user", &c->user, err) != EW_OK ||
 	    opt_str(root, "spool_dir", &c->spool_dir, err) != EW_OK)
+		return EW_E_INVAL;
+	if (opt_u32(root, "workers", 1, 32, &c->workers, err) != EW_OK)
 		return EW_E_INVAL;
 	if (c->user && getpwnam(c->user) == NULL)
 		return ew_conf_errf(err, ew_conf_get(root, "user"), "no such user \"%s\" on this "

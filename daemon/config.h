@@ -31,6 +31,7 @@ struct ew_config {
 	const char *user;
 	const char *spool_dir;
 	const char *throttle_redis;
+	uint32_t workers;            /* workers: (0: not set) */
 	const char *metrics;         /* "ADDR:PORT" of /metrics and /healthz, or NULL */  /* "host:port": throttle shared with other sensors */   /* sinks' spools (default /var/lib/eastwatch/spool) */
 	struct ew_config_source src[EW_MAX_SOURCES];
 	unsigned nsrc;

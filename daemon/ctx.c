@@ -151,6 +151,7 @@ int ew_ctx_init(struct ew_ctx *c, int need_policy)
 
 void ew_ctx_free(struct ew_ctx *c)
 {
+	ew_workers_free(c->workers);   /* they read the sources' lanes and feed c->p */
 	ew_sourceset_free(c->srcs);
 	ew_pipeline_free(c->p);
 	ew_sinkset_free(c->sinks);
@@ -292,6 +293,48 @@ int ew_ctx_pipeline(struct ew_ctx *c, struct ew_pipeline_conf *pc)
 	return 0;
 }
 
+/* An interface to capture on (workers split capture only). */
+static int has_iface(const struct ew_ctx *c)
+{
+	if (c->o.nifaces)
+		return 1;
+	for (unsigned i = 0; i < c->cfg.nsrc; i++)
+		if (c->cfg.src[i].type && strcmp(c->cfg.src[i].type, "iface") == 0)
+			return 1;
+	return 0;
+}
+
+int ew_ctx_workers(struct ew_ctx *c, int replay)
+{
+	struct ew_err err;
+	unsigned n = c->o.workers ? c->o.workers : c->cfg.workers;
+
+	if (n == 0)
+		n = replay || !has_iface(c) ? 1 : ew_workers_default();
+	if (n <= 1)
+		return 0;
+	c->workers = ew_workers_new(n, &c->cfg.pc, &c->cfg.cls, c->pol, c->p, replay, 1, &err);
+	if (c->workers == NULL) {
+		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		return EW_EXIT_RUNTIME;
+	}
+	for (unsigned i = 0; i < n; i++)
+		ew_workers_lane_out(c->workers, i, &c->lane_out[i]);
+	ew_info("%u workers%s", n, replay ? "" : " (one capture lane each)");
+	return 0;
+}
+
+void ew_ctx_stats(const struct ew_ctx *c, struct ew_pipeline_stats *st)
+{
+	ew_pipeline_stats(c->p, st);
+	for (unsigned i = 0; c->workers && i < ew_workers_count(c->workers); i++) {
+		struct ew_pipeline_stats w;
+
+		ew_workers_stats(c->workers, i, &w);
+		ew_pipeline_stats_add(st, &w);
+	}
+}
+
 static void pipeline_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
 {
 	ew_pipeline_record(arg, r, id, now);
@@ -355,6 +398,10 @@ int ew_ctx_sources(struct ew_ctx *c, int only_cli)
 			sc.exporters = cs->exporters;
 			sc.nexporters = cs->nexporters;
 			sc.state_dir = c->cfg.spool_dir;
+		}
+		if (c->workers && strcmp(sc.type, "iface") == 0) {
+			sc.lanes = ew_workers_count(c->workers);
+			sc.lane_out = c->lane_out;
 		}
 		if (ew_sourceset_open(c->srcs, &sc, c->eb, &out, &err) != EW_OK) {
 			fprintf(stderr, "eastwatch: %s\n", err.msg);

@@ -19,6 +19,7 @@
 #include "daemon/cli.h"
 #include "daemon/config.h"
 #include "daemon/pipeline.h"
+#include "daemon/workers.h"
 
 #define EW_DEFAULT_RULES "/etc/eastwatch/rules.d"
 
@@ -43,6 +44,8 @@ struct ew_ctx {
 	struct ew_conf *flagdoc[2];   /* the sinks --output and --kafka made */
 	FILE *flows;                  /* --flows */
 	struct ew_pipeline *p;
+	struct ew_workers *workers;   /* the flow side on several cores, or NULL */
+	struct ew_source_out lane_out[32];
 	struct ew_sourceset *srcs;
 };
 
@@ -81,6 +84,12 @@ unsigned ew_ctx_notify_unknown(const struct ew_policy *pol, const struct ew_sink
 /* --flows, then the pipeline judging with pc over c->sinks into c->p. 0 or the exit
  * code. */
 int ew_ctx_pipeline(struct ew_ctx *c, struct ew_pipeline_conf *pc);
+/* Workers for c->p (daemon/workers.h): as many as --workers, else the configuration's
+ * workers:, else (live, with an interface to capture) the CPUs the process may use; none
+ * when that is 1. 0 or the exit code. */
+int ew_ctx_workers(struct ew_ctx *c, int replay);
+/* c->p's counters with its workers' summed in. */
+void ew_ctx_stats(const struct ew_ctx *c, struct ew_pipeline_stats *st);
 /* The source callbacks that feed c->p. */
 void ew_ctx_pipeline_out(struct ew_ctx *c, struct ew_source_out *out);
 /* Open the command line's --iface and listeners and (unless only_cli) the

@@ -1466,6 +1466,12 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 	advance(p, now_us, 1);
 }
 
+void ew_pipeline_clock(struct ew_pipeline *p, uint64_t ts_us, uint64_t seq)
+{
+	p->seq = seq;
+	advance(p, ts_us, 1);
+}
+
 void ew_pipeline_drain(struct ew_pipeline *p)
 {
 	advance(p, p->now + p->c.judge_within_us + p->c.scan_hold_us + p->c.scan.settle_us +
@@ -1494,6 +1500,16 @@ void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *ou
 		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
 }
 
+void ew_pipeline_stats_add(struct ew_pipeline_stats *to, const struct ew_pipeline_stats *from)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)from;
+
+	/* every member is a uint64_t counter */
+	for (size_t i = 0; i < sizeof(*to) / sizeof(uint64_t); i++)
+		t[i] += f[i];
+}
+
 void ew_pipeline_flow_stats(const struct ew_pipeline *p, struct ew_flowtab_stats *out,
 			    uint32_t *max)
 {
@@ -1510,46 +1526,61 @@ void ew_pipeline_rule_counts(const struct ew_pipeline *p,
 		fn(arg, "(other rules)", p->rc_other);
 }
 
-void ew_pipeline_report(const struct ew_pipeline *p, FILE *out)
+void ew_pipeline_report(const struct ew_pipeline *p, const struct ew_pipeline *const *w,
+			unsigned nw, FILE *out)
 {
 	struct ew_flowtab_stats fs;
 	struct ew_cls_stats cs;
-	struct ew_frag_stats gs;
+	struct ew_pipeline_stats st;
 
 	ew_flowtab_stats(p->ft, &fs);
 	ew_classify_stats(p->cls, &cs);
-	ew_frag_stats(p->frag, &gs);
+	ew_pipeline_stats(p, &st);
+	for (unsigned i = 0; i < nw; i++) {      /* the workers' tables and counters, summed */
+		struct ew_flowtab_stats f;
+		struct ew_cls_stats c;
+		struct ew_pipeline_stats s;
+
+		ew_flowtab_stats(w[i]->ft, &f);
+		ew_classify_stats(w[i]->cls, &c);
+		ew_pipeline_stats(w[i], &s);
+		ew_pipeline_stats_add(&st, &s);
+		fs.peak += f.peak;
+		fs.evicted += f.evicted;
+		fs.active_reports += f.active_reports;
+		cs.peak_active += c.peak_active;
+		cs.overflow += c.overflow;
+	}
 	fprintf(out, "  flows: %llu (peak %u live, %llu evicted, %llu long-flow reports, %llu "
 		"turned round by their payload); application: dpi %llu, port guess %llu, none "
 		"%llu\n",
-		(unsigned long long)p->st.flows, fs.peak, (unsigned long long)fs.evicted,
-		(unsigned long long)fs.active_reports, (unsigned long long)p->st.reoriented,
-		(unsigned long long)p->st.app_dpi,
-		(unsigned long long)p->st.app_port, (unsigned long long)p->st.app_none);
-	if (p->st.records || p->st.samples)
+		(unsigned long long)st.flows, fs.peak, (unsigned long long)fs.evicted,
+		(unsigned long long)fs.active_reports, (unsigned long long)st.reoriented,
+		(unsigned long long)st.app_dpi,
+		(unsigned long long)st.app_port, (unsigned long long)st.app_none);
+	if (st.records || st.samples)
 		fprintf(out, "  telemetry: %llu records (%llu not flows: options or no addresses), "
 			"%llu sFlow samples (%llu without a usable header), application named by "
 			"the exporter for %llu flows\n",
-			(unsigned long long)p->st.records, (unsigned long long)p->st.records_not_flows,
-			(unsigned long long)p->st.samples,
-			(unsigned long long)p->st.samples_without_header,
-			(unsigned long long)p->st.app_exporter);
+			(unsigned long long)st.records, (unsigned long long)st.records_not_flows,
+			(unsigned long long)st.samples,
+			(unsigned long long)st.samples_without_header,
+			(unsigned long long)st.app_exporter);
 	fprintf(out, "  not judged as flows: infrastructure %llu, ICMP errors %llu, non-IP %llu, "
 		"unattributed fragments %llu; undecodable: truncated %llu, malformed %llu, "
 		"unsupported %llu; IPv4 length 0 taken from the capture (TSO) %llu\n",
-		(unsigned long long)p->st.infra, (unsigned long long)p->st.icmp_errors,
-		(unsigned long long)p->st.not_ip, (unsigned long long)p->st.frag_unattributed,
-		(unsigned long long)p->st.trunc, (unsigned long long)p->st.malformed,
-		(unsigned long long)p->st.unsupported,
-		(unsigned long long)p->st.len_from_capture);
-	if (p->hold) {
-		uint64_t held, folded;
-
-		ew_scan_hold_counts(p->hold, &held, &folded);
+		(unsigned long long)st.infra, (unsigned long long)st.icmp_errors,
+		(unsigned long long)st.not_ip, (unsigned long long)st.frag_unattributed,
+		(unsigned long long)st.trunc, (unsigned long long)st.malformed,
+		(unsigned long long)st.unsupported,
+		(unsigned long long)st.len_from_capture);
+	if (p->hold)
 		fprintf(out, "  scan detector: %llu scan alerts; %llu policy alerts held a moment, "
-			"%llu folded into scan alerts\n", (unsigned long long)p->st.scans,
-			(unsigned long long)held, (unsigned long long)folded);
-	}
+			"%llu folded into scan alerts\n", (unsigned long long)st.scans,
+			(unsigned long long)st.held, (unsigned long long)st.folded);
+	if (st.queue_full)
+		fprintf(out, "  workers: %llu findings lost to a full queue to the owner\n",
+			(unsigned long long)st.queue_full);
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",
 		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);

@@ -123,6 +123,9 @@ static inline int ew_pmsg_cmp(const struct ew_pmsg *a, const struct ew_pmsg *b)
  * may take other workers' messages up to that point). Call it when the worker waits for
  * input, and now and then while it is busy. */
 void ew_pipeline_mark(struct ew_pipeline *p);
+/* A worker's clock moves to ts_us as of the capture's packet seq (replay: the time of
+ * packets other workers were handed). */
+void ew_pipeline_clock(struct ew_pipeline *p, uint64_t ts_us, uint64_t seq);
 /* The owner takes one of its workers' messages (in the order of ew_pmsg_cmp over all
  * of them): deadlines that fell due before it run first. */
 void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len);
@@ -158,6 +161,8 @@ void ew_pipeline_finish(struct ew_pipeline *p);
 const struct ew_policy *ew_pipeline_set_policy(struct ew_pipeline *p, const struct ew_policy *pol);
 
 void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *out);
+/* to += from, counter by counter (workers' counters summed). */
+void ew_pipeline_stats_add(struct ew_pipeline_stats *to, const struct ew_pipeline_stats *from);
 /* The flow table's counters and its size. */
 struct ew_flowtab_stats;
 void ew_pipeline_flow_stats(const struct ew_pipeline *p, struct ew_flowtab_stats *out,
@@ -165,7 +170,9 @@ void ew_pipeline_flow_stats(const struct ew_pipeline *p, struct ew_flowtab_stats
 /* Alerts sent per rule name, for the summary: calls fn for each. */
 void ew_pipeline_rule_counts(const struct ew_pipeline *p,
 			     void (*fn)(void *arg, const char *rule, uint64_t n), void *arg);
-/* A multi-line human summary (replay's stderr report) of tables and counters. */
-void ew_pipeline_report(const struct ew_pipeline *p, FILE *out);
+/* A multi-line human summary (replay's stderr report) of tables and counters: p's with
+ * those of its nw workers w[] summed in. */
+void ew_pipeline_report(const struct ew_pipeline *p, const struct ew_pipeline *const *w,
+			unsigned nw, FILE *out);
 
 #endif

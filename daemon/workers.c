@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* workers - see workers.h. */
+#include "daemon/workers.h"
+#include "collector/decode_pkt.h"
+#include "core/ew_hash.h"
+#include "core/ew_log.h"
+#include "core/ew_ring.h"
+#include "core/ew_time.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EW_WORKERS_MAX 32
+#define IN_RING (8u << 20)      /* replay: packets waiting for a worker */
+#define OUT_RING (8u << 20)     /* findings waiting for the owner */
+#define MARK_EVERY 256          /* a busy worker says how far it is this often */
+#define TICK_EVERY 1024         /* replay: an idle worker is told the time this often */
+#define DONE_TYPE 0xff          /* a worker's last message */
+
+enum in_type { IN_PKT, IN_TICK, IN_END };
+
+/* A packet (or the time) handed to a worker by the replay's reading thread. */
+struct in_rec {
+	uint8_t type, kind;
+	uint16_t source_id;
+	int32_t dlt;
+	uint32_t caplen, len, weight;
+	uint64_t ts, seq;
+	uint64_t now;                  /* the latest time of the capture so far (files' times
+					* may go back): one pipeline's clock */
+	uint8_t data[];
+};
+
+struct worker {
+	struct ew_workers *w;
+	unsigned i;
+	int cpu;
+	pthread_t th;
+	int started;
+	struct ew_pipeline *p;
+	struct ew_classify *cls;
+	struct ew_ring *in, *out;
+	uint64_t gen;                  /* worker's thread: the policy generation in use */
+	_Atomic uint64_t seen;         /* ... published for ew_workers_set_policy */
+	_Atomic int exited;
+	/* the owner's side */
+	struct ew_pmsg last;           /* the last message taken from this worker */
+	int done;
+	uint64_t sent;                 /* replay: the last packet (seq) handed to it */
+};
+
+struct ew_workers {
+	unsigned n;
+	int replay;
+	struct worker *wk;
+	struct ew_pipeline *owner;
+	struct ew_sourceset *srcs;     /* live: the sources whose lanes the workers read */
+	_Atomic int stop;
+	_Atomic(const struct ew_policy *) pol;
+	_Atomic uint64_t gen;
+	uint64_t seq, last_ts;         /* replay: packets handed over, the last one's time */
+	int ended;
+};
+
+unsigned ew_workers_default(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > EW_WORKERS_MAX ? EW_WORKERS_MAX : (unsigned)n;
+}
+
+/* The i-th CPU this process may run on (modulo their number), or -1. */
+static int nth_cpu(unsigned i)
+{
+	cpu_set_t set;
+	int n, seen = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0 || (n = CPU_COUNT(&set)) == 0)
+		return -1;
+	i %= (unsigned)n;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && (unsigned)seen++ == i)
+			return c;
+	return -1;
+}
+
+struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
+				  const struct ew_cls_conf *cc, const struct ew_policy *pol,
+				  struct ew_pipeline *owner, int replay, int pin,
+				  struct ew_err *err)
+{
+	struct ew_workers *w = calloc(1, sizeof(*w));
+	struct ew_pipeline_conf wc = *pc;
+
+	if (n < 1 || n > EW_WORKERS_MAX) {
+		free(w);
+		ew_err_set(err, "workers: %u is not between 1 and %d", n, EW_WORKERS_MAX);
+		return NULL;
+	}
+	if (w == NULL || (w->wk = calloc(n, sizeof(*w->wk))) == NULL) {
+		free(w);
+		ew_err_set(err, "workers: out of memory");
+		return NULL;
+	}
+	w->n = n;
+	w->replay = replay;
+	w->owner = owner;
+	atomic_init(&w->pol, pol);
+	atomic_init(&w->gen, 1);
+	wc.flow_fn = NULL;
+	wc.flow_arg = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *k = &w->wk[i];
+
+		k->w = w;
+		k->i = i;
+		k->cpu = pin ? nth_cpu(i) : -1;
+		k->gen = 1;
+		atomic_init(&k->seen, 1);
+		k->out = ew_ring_new(OUT_RING);
+		k->in = replay ? ew_ring_new(IN_RING) : NULL;
+		if (k->out == NULL || (replay && k->in == NULL)) {
+			ew_err_set(err, "workers: out of memory");
+			ew_workers_free(w);
+			return NULL;
+		}
+		if ((k->cls = ew_classify_new(cc, err)) == NULL ||
+		    (k->p = ew_pipeline_new_worker(&wc, k->cls, pol, k->out, replay, err)) == NULL) {
+			ew_workers_free(w);
+			return NULL;
+		}
+	}
+	return w;
+}
+
+unsigned ew_workers_count(const struct ew_workers *w)
+{
+	return w->n;
+}
+
+int ew_workers_cpu(const struct ew_workers *w, unsigned i)
+{
+	return w->wk[i].cpu;
+}
+
+/* ---- the worker's thread ---- */
+
+static void pin_self(const struct worker *k)
+{
+	cpu_set_t set;
+
+	if (k->cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(k->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		ew_warn("worker %u: cannot run on CPU %d only", k->i, k->cpu);
+}
+
+/* A new policy, taken between two packets. */
+static void take_policy(struct worker *k)
+{
+	uint64_t g = atomic_load_explicit(&k->w->gen, memory_order_acquire);
+
+	if (g == k->gen)
+		return;
+	ew_pipeline_set_policy(k->p, atomic_load_explicit(&k->w->pol, memory_order_acquire));
+	k->gen = g;
+	atomic_store_explicit(&k->seen, g, memory_order_release);
+}
+
+/* The worker's last message: nothing earlier can come from it any more. */
+static void say_done(struct worker *k)
+{
+	struct ew_pmsg *h;
+
+	ew_pipeline_mark(k->p);
+	while ((h = ew_ring_reserve(k->out, sizeof(*h))) == NULL)
+		sched_yield();
+	memset(h, 0, sizeof(*h));
+	h->ts = UINT64_MAX;
+	h->type = DONE_TYPE;
+	ew_ring_commit(k->out);
+	atomic_store_explicit(&k->exited, 1, memory_order_release);
+}
+
+static void nap(unsigned *idle)
+{
+	if (++*idle < 64) {
+		sched_yield();
+	} else {
+		struct timespec ts = { 0, 50000 };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *replay_main(void *arg)
+{
+	struct worker *k = arg;
+	unsigned idle = 0, since_mark = 0;
+
+	pin_self(k);
+	for (;;) {
+		size_t len;
+		const struct in_rec *r = ew_ring_peek(k->in, &len);
+		struct ew_raw_pkt rp;
+
+		if (r == NULL) {
+			if (since_mark) {       /* waiting: say how far it is */
+				ew_pipeline_mark(k->p);
+				since_mark = 0;
+			}
+			nap(&idle);
+			continue;
+		}
+		idle = 0;
+		take_policy(k);
+		switch (r->type) {
+		case IN_PKT:
+			memset(&rp, 0, sizeof(rp));
+			rp.ts_us = r->ts;
+			rp.data = r->data;
+			rp.caplen = r->caplen;
+			rp.len = r->len;
+			rp.dlt = r->dlt;
+			rp.source_id = r->source_id;
+			rp.source_kind = r->kind;
+			rp.weight = r->weight;
+			rp.seq = r->seq;
+			ew_pipeline_clock(k->p, r->now, r->seq);
+			ew_pipeline_packet(k->p, &rp);
+			break;
+		case IN_TICK:
+			ew_pipeline_clock(k->p, r->ts, r->seq);
+			break;
+		default:
+			ew_ring_release(k->in);
+			ew_pipeline_drain(k->p);
+			ew_pipeline_finish(k->p);
+			say_done(k);
+			return NULL;
+		}
+		ew_ring_release(k->in);
+		if (++since_mark >= MARK_EVERY) {
+			ew_pipeline_mark(k->p);
+			since_mark = 0;
+		}
+	}
+}
+
+static void *live_main(void *arg)
+{
+	struct worker *k = arg;
+	uint64_t last_tick = 0;
+
+	pin_self(k);
+	while (!atomic_load_explicit(&k->w->stop, memory_order_acquire)) {
+		uint64_t now;
+		int got;
+
+		take_policy(k);
+		got = ew_sourceset_lane_read(k->w->srcs, k->i, 5);
+		now = ew_time_now_us();
+		if (got == 0 || now >= last_tick + 100000) {
+			ew_pipeline_tick(k->p, now);
+			last_tick = now;
+		}
+		ew_pipeline_mark(k->p);
+	}
+	ew_pipeline_tick(k->p, ew_time_now_us());
+	ew_pipeline_finish(k->p);
+	say_done(k);
+	return NULL;
+}
+
+static void lane_packet(void *arg, const struct ew_raw_pkt *rp)
+{
+	ew_pipeline_packet(arg, rp);
+}
+
+void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->packet = lane_packet;
+	out->arg = w->wk[i].p;
+}
+
+static int start(struct ew_workers *w, void *(*fn)(void *), struct ew_err *err)
+{
+	for (unsigned i = 0; i < w->n; i++) {
+		if (pthread_create(&w->wk[i].th, NULL, fn, &w->wk[i]) != 0)
+			return ew_err_set(err, "workers: cannot start thread %u", i);
+		w->wk[i].started = 1;
+	}
+	return EW_OK;
+}
+
+int ew_workers_start(struct ew_workers *w, struct ew_sourceset *srcs, struct ew_err *err)
+{
+	w->srcs = srcs;
+	return start(w, live_main, err);
+}
+
+/* ---- the owner's side ---- */
+
+unsigned ew_workers_take(struct ew_workers *w)
+{
+	unsigned taken = 0;
+
+	for (;;) {
+		const struct ew_pmsg *best = NULL;
+		struct worker *from = NULL;
+		size_t blen = 0;
+
+		for (unsigned i = 0; i < w->n; i++) {
+			struct worker *k = &w->wk[i];
+			const struct ew_pmsg *h;
+			size_t len;
+
+			if (k->done)
+				continue;
+			h = ew_ring_peek(k->out, &len);
+			if (h != NULL && h->type == DONE_TYPE) {
+				ew_ring_release(k->out);
+				k->done = 1;
+				continue;
+			}
+			if (h != NULL && (best == NULL || ew_pmsg_cmp(h, best) < 0)) {
+				best = h;
+				from = k;
+				blen = len;
+			}
+		}
+		if (best == NULL)
+			return taken;
+		/* A worker with nothing waiting may still send anything after its last; one
+		 * whose message arrived since the look above may have sent an earlier one. */
+		for (unsigned i = 0; i < w->n && best != NULL; i++) {
+			struct worker *k = &w->wk[i];
+			const struct ew_pmsg *h;
+			size_t len;
+
+			if (k->done || k == from)
+				continue;
+			h = ew_ring_peek(k->out, &len);
+			if (h == NULL && ew_pmsg_cmp(best, &k->last) > 0)
+				return taken;
+			if (h != NULL && ew_pmsg_cmp(h, best) < 0)
+				best = NULL;           /* look again */
+		}
+		if (best == NULL)
+			continue;
+		ew_pipeline_owner_take(w->owner, best, blen);
+		from->last = *best;
+		ew_ring_release(from->out);
+		taken++;
+	}
+}
+
+static void push_in(struct ew_workers *w, struct worker *k, const struct in_rec *r,
+		    const uint8_t *data)
+{
+	struct in_rec *d;
+	unsigned idle = 0;
+
+	while ((d = ew_ring_reserve(k->in, sizeof(*r) + r->caplen)) == NULL) {
+		if (ew_workers_take(w) == 0)
+			nap(&idle);
+	}
+	*d = *r;
+	if (r->caplen)
+		memcpy(d->data, data, r->caplen);
+	ew_ring_commit(k->in);
+}
+
+/* The worker for a packet: a symmetric hash of its innermost addresses (both directions
+ * of a flow, and every fragment of a datagram, have the same); frames without them go
+ * to the first. */
+static unsigned lane_of(const struct ew_workers *w, const struct ew_raw_pkt *rp)
+{
+	struct ew_pkt pk;
+	uint64_t h;
+
+	if (ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen) != EW_OK ||
+	    (pk.kind != EW_PKT_FLOW && pk.kind != EW_PKT_FRAG))
+		return 0;
+	h = ew_mix64(ew_addr_hash(&pk.k.src, ew_hash_seed()) ^
+		     ew_addr_hash(&pk.k.dst, ew_hash_seed()));
+	return (unsigned)(((h >> 32) * w->n) >> 32);
+}
+
+static void tick_idle(struct ew_workers *w)
+{
+	struct in_rec r = { .type = IN_TICK, .ts = w->last_ts, .seq = w->seq };
+
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->wk[i].sent + TICK_EVERY <= w->seq) {
+			push_in(w, &w->wk[i], &r, NULL);
+			w->wk[i].sent = w->seq;
+		}
+}
+
+void ew_workers_packet(struct ew_workers *w, const struct ew_raw_pkt *rp)
+{
+	struct worker *k = &w->wk[lane_of(w, rp)];
+	struct in_rec r = { .type = IN_PKT, .kind = rp->source_kind, .source_id = rp->source_id,
+			    .dlt = rp->dlt, .caplen = rp->caplen, .len = rp->len,
+			    .weight = rp->weight, .ts = rp->ts_us };
+
+	if (!w->wk[0].started && start(w, replay_main, &(struct ew_err){ 0 }) != EW_OK)
+		ew_warn("workers: cannot start");
+	r.seq = ++w->seq;
+	if (rp->ts_us > w->last_ts)
+		w->last_ts = rp->ts_us;
+	r.now = w->last_ts;
+	push_in(w, k, &r, rp->data);
+	k->sent = w->seq;
+	if (w->seq % TICK_EVERY == 0) {
+		tick_idle(w);
+		ew_workers_take(w);
+	}
+}
+
+void ew_workers_end(struct ew_workers *w)
+{
+	unsigned idle = 0;
+
+	if (w->ended)
+		return;
+	w->ended = 1;
+	if (w->replay) {
+		struct in_rec tick = { .type = IN_TICK, .ts = w->last_ts, .seq = w->seq };
+		struct in_rec end = { .type = IN_END };
+
+		if (!w->wk[0].started && start(w, replay_main, &(struct ew_err){ 0 }) != EW_OK)
+			ew_warn("workers: cannot start");
+		for (unsigned i = 0; i < w->n; i++) {
+			push_in(w, &w->wk[i], &tick, NULL);
+			push_in(w, &w->wk[i], &end, NULL);
+		}
+	} else {
+		atomic_store_explicit(&w->stop, 1, memory_order_release);
+	}
+	for (;;) {
+		unsigned left = 0;
+
+		for (unsigned i = 0; i < w->n; i++)
+			left += w->wk[i].started && !w->wk[i].done;
+		if (left == 0)
+			break;
+		if (ew_workers_take(w) == 0)
+			nap(&idle);
+	}
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->wk[i].started) {
+			pthread_join(w->wk[i].th, NULL);
+			w->wk[i].started = 0;
+		}
+}
+
+void ew_workers_set_policy(struct ew_workers *w, const struct ew_policy *pol)
+{
+	uint64_t g;
+	unsigned idle = 0;
+
+	atomic_store_explicit(&w->pol, pol, memory_order_release);
+	g = atomic_fetch_add_explicit(&w->gen, 1, memory_order_acq_rel) + 1;
+	for (unsigned i = 0; i < w->n; i++) {
+		struct worker *k = &w->wk[i];
+
+		if (!k->started) {             /* not running (yet, or any more) */
+			ew_pipeline_set_policy(k->p, pol);
+			k->gen = g;
+			continue;
+		}
+		while (atomic_load_explicit(&k->seen, memory_order_acquire) < g &&
+		       !atomic_load_explicit(&k->exited, memory_order_acquire)) {
+			if (ew_workers_take(w) == 0)
+				nap(&idle);
+		}
+	}
+}
+
+const struct ew_pipeline *ew_workers_pipeline(const struct ew_workers *w, unsigned i)
+{
+	return w->wk[i].p;
+}
+
+void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out)
+{
+	ew_pipeline_stats(w->wk[i].p, out);
+}
+
+void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,
+			   struct ew_flowtab_stats *out, uint32_t *max)
+{
+	ew_pipeline_flow_stats(w->wk[i].p, out, max);
+}
+
+void ew_workers_free(struct ew_workers *w)
+{
+	if (w == NULL)
+		return;
+	if (w->wk[0].started || (w->n > 1 && w->wk[1].started))
+		ew_workers_end(w);
+	for (unsigned i = 0; i < w->n; i++) {
+		ew_pipeline_free(w->wk[i].p);
+		ew_classify_free(w->wk[i].cls);
+		ew_ring_free(w->wk[i].in);
+		ew_ring_free(w->wk[i].out);
+	}
+	free(w->wk);
+	free(w);
+}
