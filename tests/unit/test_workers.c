@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Check suite for daemon/workers: a scan whose probes land in different workers, with a
+ * real session in the middle of it, gives the alerts one pipeline gives (the scan alert
+ * with every probe folded, the session's alert on its own); a new policy reaches every
+ * worker; a worker whose queue to the owner is full counts what it loses and goes on. */
+#include "daemon/workers.h"
+#include "collector/decode_pkt.h"
+#include "core/ew_ring.h"
+#include "check_main.h"
+#include "pktbuild.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define S 1000000ULL
+
+static struct ew_classify *cls;
+static struct ew_policy *pol;
+static struct ew_sinkset *sinks;
+static struct ew_conf *sinkdoc;
+static struct ew_pipeline *owner;
+static struct ew_workers *wk;
+static struct ew_pipeline_conf pc;
+static struct ew_cls_conf cc;
+static char out[64];
+
+static int resolve(void *arg, const char *name)
+{
+	return ew_classify_lookup(arg, name);
+}
+
+static struct ew_policy *load(const char *text)
+{
+	struct ew_policy_opts o = { resolve, cls, NULL, NULL, 0 };
+	struct ew_err err;
+	struct ew_policy *p = ew_policy_load_mem("test.yaml", text, strlen(text), &o, &err);
+
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	return p;
+}
+
+/* The owner with n workers (0: the owner alone, judging every packet itself). */
+static void start(unsigned n, int replay)
+{
+	struct ew_err err;
+	char yaml[200];
+	int fd;
+
+	ew_cls_conf_default(&cc);
+	cls = ew_classify_new(&cc, &err);
+	pol = load("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.0/24] } }\n"
+		   "default: { action: deny }\n");
+	snprintf(out, sizeof(out), "/tmp/ew-workers-XXXXXX");
+	fd = mkstemp(out);
+	close(fd);
+	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", out);
+	ck_assert_int_eq(ew_conf_load_mem(&sinkdoc, "sink", yaml, strlen(yaml), &err), 0);
+	sinks = ew_sinkset_new("test", NULL);
+	ck_assert_int_eq(ew_sinkset_add(sinks, ew_conf_root(sinkdoc), NULL, &err), 0);
+	ew_pipeline_conf_default(&pc);
+	pc.sensor = "unit";
+	memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
+	owner = ew_pipeline_new(&pc, cls, pol, sinks, &err);
+	ck_assert_ptr_nonnull(owner);
+	wk = NULL;
+	if (n) {
+		wk = ew_workers_new(n, &pc, &cc, pol, owner, replay, 0, &err);
+		ck_assert_msg(wk != NULL, "%s", err.msg);
+	}
+}
+
+static void stop(void)
+{
+	ew_workers_free(wk);
+	ew_pipeline_free(owner);
+	ew_sinkset_free(sinks);
+	ew_conf_free(sinkdoc);
+	ew_policy_free(pol);
+	ew_classify_free(cls);
+	unlink(out);
+}
+
+static void tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t fl,
+		const char *payload, uint64_t ts)
+{
+	struct pb p = { 0 };
+	struct ew_raw_pkt rp = { 0 };
+
+	pb_eth(&p, 0x0800);
+	pb_ipv4(&p, s, d, 6, 1, 0);
+	pb_tcp(&p, sp, dp, fl);
+	if (payload)
+		pb_payload(&p, payload);
+	pb_done(&p);
+	rp.ts_us = ts;
+	rp.data = p.b;
+	rp.caplen = rp.len = (uint32_t)p.n;
+	rp.dlt = EW_DLT_EN10MB;
+	rp.source_kind = ew_source_kind("iface");
+	if (wk)
+		ew_workers_packet(wk, &rp);
+	else
+		ew_pipeline_packet(owner, &rp);
+}
+
+/* A horizontal SYN sweep of 40 hosts, each refusing; in the middle of it the scanner
+ * opens a Redis session to another host (handshake, command, reply). Returns the alerts
+ * written, sorted. */
+static char *sweep_with_session(unsigned workers)
+{
+	static char buf[1 << 16];
+	char host[32], cmd[256];
+	FILE *f;
+	size_t n;
+
+	start(workers, 1);
+	for (int i = 0; i < 40; i++) {
+		uint64_t ts = 10 * S + (uint64_t)i * 20000;
+
+		snprintf(host, sizeof(host), "198.18.3.%d", 10 + i);
+		tcp("198.18.1.66", (uint16_t)(40000 + i), host, 445, EW_TH_SYN, NULL, ts);
+		tcp(host, 445, "198.18.1.66", (uint16_t)(40000 + i), EW_TH_RST | EW_TH_ACK, NULL,
+		    ts + 200);
+		if (i == 20) {
+			const char *r = "198.18.3.200";
+
+			tcp("198.18.1.66", 41000, r, 6379, EW_TH_SYN, NULL, ts + 300);
+			tcp(r, 6379, "198.18.1.66", 41000, EW_TH_SYN | EW_TH_ACK, NULL, ts + 400);
+			tcp("198.18.1.66", 41000, r, 6379, EW_TH_ACK, NULL, ts + 500);
+			tcp("198.18.1.66", 41000, r, 6379, EW_TH_ACK | EW_TH_PSH, "PING\r\n",
+			    ts + 600);
+			tcp(r, 6379, "198.18.1.66", 41000, EW_TH_ACK | EW_TH_PSH, "+PONG\r\n",
+			    ts + 700);
+		}
+	}
+	/* time passes on the owner's side too: a packet of another flow much later */
+	tcp("198.18.1.7", 50000, "198.18.1.8", 80, EW_TH_SYN, NULL, 30 * S);
+	if (wk)
+		ew_workers_end(wk);
+	ew_pipeline_drain(owner);
+	ew_pipeline_finish(owner);
+	ew_sinkset_flush(sinks, 0);
+	snprintf(cmd, sizeof(cmd), "sort %s", out);
+	f = popen(cmd, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	pclose(f);
+	return buf;
+}
+
+START_TEST(scan_spread_over_workers_is_one_scan)
+{
+	char *one = strdup(sweep_with_session(0));
+	unsigned used = 0;
+	char *many;
+
+	stop();
+	many = sweep_with_session(_i);
+	for (unsigned i = 0; i < (unsigned)_i; i++) {
+		struct ew_pipeline_stats st;
+
+		ew_workers_stats(wk, i, &st);
+		used += st.packets > 0;
+	}
+	ck_assert_uint_ge(used, 2);          /* the probes did land in different workers */
+	/* the session is a denied flow too: one of the 41 hosts, but never folded */
+	ck_assert_ptr_nonnull(strstr(one, "\"kind\":[\"horizontal\"],\"hosts\":41,"));
+	ck_assert_ptr_nonnull(strstr(one, "\"folded\":40"));
+	ck_assert_ptr_nonnull(strstr(one, "\"port\":6379"));   /* the session, on its own */
+	ck_assert_msg(strcmp(many, one) == 0, "%u workers: the alerts differ from one pipeline's",
+		      (unsigned)_i);
+	free(one);
+	stop();
+}
+END_TEST
+
+/* A new policy reaches every worker (live: their threads take it between packets). */
+START_TEST(policy_reaches_every_worker)
+{
+	struct ew_policy *np;
+
+	start(3, 0);
+	ck_assert_int_eq(ew_workers_start(wk, NULL, &(struct ew_err){ 0 }), EW_OK);
+	np = load("default: { action: allow }\n");
+	ew_workers_set_policy(wk, np);
+	ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(owner, np));
+	pol = np;
+	ew_workers_end(wk);
+	stop();
+}
+END_TEST
+
+/* Live, nothing waits for the owner: with no one taking, a worker's full ring loses
+ * findings, counted. */
+START_TEST(full_queue_is_counted_never_waits)
+{
+	struct ew_ring *r = ew_ring_new(4096);
+	struct ew_pipeline *w;
+	struct ew_pipeline_stats st;
+	struct ew_err err;
+	char host[32];
+
+	start(0, 0);
+	w = ew_pipeline_new_worker(&pc, cls, pol, r, 0, &err);
+	ck_assert_ptr_nonnull(w);
+	for (int i = 0; i < 200; i++) {
+		struct pb p = { 0 };
+		struct ew_raw_pkt rp = { 0 };
+
+		snprintf(host, sizeof(host), "198.18.3.%d", i);
+		pb_eth(&p, 0x0800);
+		pb_ipv4(&p, "198.18.1.66", host, 6, 1, 0);
+		pb_tcp(&p, 40000, 22, EW_TH_SYN);
+		pb_done(&p);
+		rp.ts_us = 10 * S + (uint64_t)i;
+		rp.data = p.b;
+		rp.caplen = rp.len = (uint32_t)p.n;
+		rp.dlt = EW_DLT_EN10MB;
+		ew_pipeline_packet(w, &rp);
+	}
+	ew_pipeline_finish(w);
+	ew_pipeline_stats(w, &st);
+	ck_assert_uint_eq(st.flows, 200);
+	ck_assert_uint_gt(st.queue_full, 0);
+	ew_pipeline_free(w);
+	ew_ring_free(r);
+	stop();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("workers");
+	TCase *t = tcase_create("workers");
+
+	tcase_set_timeout(t, 60);
+	tcase_add_loop_test(t, scan_spread_over_workers_is_one_scan, 2, 5);
+	tcase_add_test(t, policy_reaches_every_worker);
+	tcase_add_test(t, full_queue_is_counted_never_waits);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+EW_CHECK_MAIN(suite)
