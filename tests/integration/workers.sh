@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Workers say what one pipeline says, and a reload under load mixes nothing.
+#
+#   identity: every capture of nDPI's corpus, tests/data's, and two churn captures with
+#             random tuples (bench_pipeline synth: 20,000 SYNs of new flows; 20,000 flows
+#             of 8 packets) replayed with --workers 1, 2 and 4: the alerts, every field,
+#             must be the same set.
+#   reload:   eastwatch run --iface --workers 2 on a veth in a network namespace while
+#             tcpreplay sends the churn capture at 40,000 packets/s and the policy
+#             changes ten times (SIGHUP) between two policies whose rule and group names
+#             differ (a-* and b-*): every alert must name a rule and groups of one policy,
+#             the daemon must exit 0 (under ASan in CI: no policy freed while in use).
+#
+# usage: workers.sh EASTWATCH BENCH_PIPELINE SOURCE_DIR     (reload: as root)
+set -euo pipefail
+EW=$(readlink -f "$1")
+BP=$(readlink -f "$2")
+SRC=$(readlink -f "$3")
+CORPUS=$SRC/../shared/corpus/ndpi-4.2/pcap
+T=$(mktemp -d /tmp/ew-workers.XXXXXX)
+P=eww$$
+cleanup() {
+	set +e
+	[ -n "${RUN:-}" ] && kill "$RUN" 2>/dev/null
+	ip netns del "$P" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail=0
+
+"$BP" synth --flows 20000 --ppf 1 --random 1 --write "$T/churn-syn.pcap" "$SRC/rules.d" >/dev/null
+"$BP" synth --flows 20000 --ppf 8 --random 1 --write "$T/churn-8.pcap" "$SRC/rules.d" >/dev/null
+
+same() {   # A B: the same alerts as a set (every field)
+	[ "$(sort "$1" | sha256sum)" = "$(sort "$2" | sha256sum)" ]
+}
+
+n=0
+for f in "$CORPUS"/*.pcap* "$SRC"/tests/data/*.pcap "$T"/churn-*.pcap; do
+	"$EW" replay -q --rules "$SRC/rules.d" --sensor w "$f" >"$T/w1.json" 2>"$T/err" ||
+		{ echo "workers: replay of $f failed"; cat "$T/err"; fail=1; continue; }
+	for w in 2 4; do
+		"$EW" replay -q --rules "$SRC/rules.d" --sensor w --workers $w "$f" >"$T/w$w.json" 2>"$T/err" ||
+			{ echo "workers: replay --workers $w of $f failed"; cat "$T/err"; fail=1; continue; }
+		if ! same "$T/w1.json" "$T/w$w.json"; then
+			echo "workers: $(basename "$f"): $w workers differ from one"
+			diff <(sort "$T/w1.json") <(sort "$T/w$w.json") | head -4 | cut -c1-400
+			fail=1
+		fi
+	done
+	n=$((n + 1))
+done
+echo "workers identity: $n captures, 1/2/4 workers compared ($(wc -l <"$T/w1.json") alerts in the last)"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "workers reload: needs root (network namespaces), skipped"
+	exit $fail
+fi
+for v in a b; do
+	mkdir -p "$T/$v"
+	cat >"$T/$v/policy.yaml" <<YAML
+groups:
+  $v-west: { members: [198.18.0.0/16] }
+  $v-east: { members: [198.19.0.0/16] }
+deny:
+  - { name: $v-west-to-east, from: $v-west, to: $v-east, services: [tcp/1-65535] }
+default: { action: deny }
+YAML
+done
+ln -s "$T/a" "$T/rules"
+ip netns add "$P"
+ip -n "$P" link add va type veth peer name vb
+ip -n "$P" link set va up
+ip -n "$P" link set vb up
+ip netns exec "$P" "$EW" run --rules "$T/rules" --iface vb --workers 2 --user root \
+	--output "$T/live.json" 2>"$T/live.log" &
+RUN=$!
+sleep 1.5
+ip netns exec "$P" tcpreplay -q -i va --pps 40000 "$T/churn-8.pcap" >/dev/null 2>&1 &
+REPLAY=$!
+for i in $(seq 1 10); do
+	sleep 0.4
+	v=$([ $((i % 2)) = 1 ] && echo b || echo a)
+	ln -sfn "$T/$v" "$T/rules"
+	kill -HUP "$RUN"
+done
+wait "$REPLAY" || true
+sleep 2
+kill -TERM "$RUN"
+rc=0; wait "$RUN" || rc=$?
+RUN=
+python3 - "$T" "$rc" <<'PY' || fail=1
+import json, sys
+T, rc = sys.argv[1], int(sys.argv[2])
+alerts = [json.loads(l) for l in open(f"{T}/live.json") if l.strip()]
+log = open(f"{T}/live.log").read()
+reloads = log.count("policy reloaded")
+mixed, seen = 0, set()
+for a in alerts:
+    if a["rule"]["name"] in ("scan", "flow-table"):
+        continue
+    e = a["eastwatch"]
+    names = [a["rule"]["name"]] if a["rule"]["name"] != "default" else []
+    names += e["source_groups"] + e["destination_groups"]
+    kinds = {n[:2] for n in names}
+    seen |= kinds
+    if len(kinds) > 1:
+        mixed += 1
+        if mixed < 4:
+            print("mixed:", a["rule"]["name"], e["source_groups"], e["destination_groups"])
+ok = rc == 0 and reloads == 10 and mixed == 0 and len(alerts) > 100 and seen == {"a-", "b-"}
+print(f"workers reload: exit {rc}, {reloads} reloads, {len(alerts)} alerts, judged by "
+      f"{sorted(seen)}, {mixed} with a mixed policy: {'ok' if ok else 'WRONG'}")
+if not ok:
+    print(log[-3000:])
+sys.exit(0 if ok else 1)
+PY
+exit $fail
