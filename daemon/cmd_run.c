@@ -207,6 +207,7 @@ static int start_metrics(struct runstate *rs)
 	rs->view.rules_dir = c->policy_from;
 	rs->view.policy_version = c->policy_version;
 	rs->view.p = c->p;
+	rs->view.workers = c->workers;
 	rs->view.sinks = c->sinks;
 	rs->view.pol = (const struct ew_policy *const *)&c->pol;
 	rs->view.srcs = c->srcs;

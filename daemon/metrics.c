@@ -120,6 +120,46 @@ static void ifc_line(void *arg, const struct ew_sflow_counters *c)
 			    (unsigned long long)val[x->field]);
 }
 
+/* Per worker: its share of the packets (and of the kernel's drops), flows, verdicts. */
+static void worker_lines(const struct ew_metrics_view *v, struct evbuffer *o)
+{
+	static const struct { const char *name, *help; } m[] = {
+		{ "eastwatch_worker_packets_total", "Packets a worker took." },
+		{ "eastwatch_worker_kernel_drops_total",
+		  "Packets the kernel dropped in a worker's capture lanes." },
+		{ "eastwatch_worker_flows_total", "Flows a worker saw." },
+		{ "eastwatch_worker_flows_judged_total", "Flows a worker judged." },
+		{ "eastwatch_worker_violations_total", "Flows a worker found the policy denies." },
+		{ "eastwatch_worker_queue_lost_total",
+		  "Findings a worker lost to a full queue to the owner (never waited for)." },
+	};
+	unsigned n = ew_workers_count(v->workers);
+
+	one(o, "eastwatch_workers", "gauge", "Worker threads judging packets.", n);
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		head(o, m[k].name, "counter", m[k].help);
+		for (unsigned i = 0; i < n; i++) {
+			struct ew_pipeline_stats w;
+			uint64_t x = 0;
+
+			ew_workers_stats(v->workers, i, &w);
+			if (k == 1) {
+				for (uint32_t s = 0; s < ew_sourceset_count(v->srcs); s++) {
+					struct ew_source_stats ls;
+
+					if (ew_sourceset_lane_stats(v->srcs, s, i, &ls))
+						x += ls.kernel_drops;
+				}
+			} else {
+				x = k == 0 ? w.packets : k == 2 ? w.flows : k == 3 ? w.judged :
+				    k == 4 ? w.violations : w.queue_full;
+			}
+			evbuffer_add_printf(o, "%s{worker=\"%u\"} %llu\n", m[k].name, i,
+					    (unsigned long long)x);
+		}
+	}
+}
+
 void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 {
 	struct ew_pipeline_stats ps;
@@ -129,6 +169,12 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	uint32_t ns = ew_sinkset_count(v->sinks);
 
 	ew_pipeline_stats(v->p, &ps);
+	for (unsigned i = 0; v->workers && i < ew_workers_count(v->workers); i++) {
+		struct ew_pipeline_stats w;
+
+		ew_workers_stats(v->workers, i, &w);
+		ew_pipeline_stats_add(&ps, &w);
+	}
 	head(o, "eastwatch_build_info", "gauge", "Version and sensor name.");
 	evbuffer_add_printf(o, "eastwatch_build_info{version=\"%s\",sensor=\"%s\"} 1\n", EW_VERSION,
 			    esc(v->sensor, e, sizeof(e)));
@@ -147,6 +193,17 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 		uint32_t max;
 
 		ew_pipeline_flow_stats(v->p, &fs, &max);
+		for (unsigned i = 0; v->workers && i < ew_workers_count(v->workers); i++) {
+			struct ew_flowtab_stats w;
+			uint32_t wmax;
+
+			ew_workers_flow_stats(v->workers, i, &w, &wmax);
+			fs.live += w.live;
+			fs.evicted += w.evicted;
+			fs.evicted_answered += w.evicted_answered;
+			fs.remembered += w.remembered;
+			max += wmax;
+		}
 		one(o, "eastwatch_flow_table_flows", "gauge", "Flows in the table now.", fs.live);
 		one(o, "eastwatch_flow_table_max", "gauge", "Flows the table holds at most (flows.max).",
 		    max);
@@ -193,6 +250,8 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			    "eastwatch_flows_by_app_source_total{app_source=\"none\"} %llu\n",
 			    (unsigned long long)ps.app_dpi, (unsigned long long)ps.app_port,
 			    (unsigned long long)ps.app_exporter, (unsigned long long)ps.app_none);
+	if (v->workers)
+		worker_lines(v, o);
 	head(o, "eastwatch_alerts_by_rule_total", "counter", "Alerts raised, by rule.");
 	ew_pipeline_rule_counts(v->p, rule_line, &rc);
 

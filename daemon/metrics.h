@@ -7,7 +7,9 @@
  * datagrams, kernel drops, errors) and, for telemetry listeners, every exporter
  * (datagrams, records, templates, sequence gaps, lost, errors, last seen), every sink
  * (alerts taken, filtered, delivered, spooled, dropped, queue depth, spool size, up), and
- * the policy in force (rules, groups, files, when loaded, reloads and refusals). Nothing
+ * the policy in force (rules, groups, files, when loaded, reloads and refusals); with
+ * workers, their sums and eastwatch_worker_* per worker (packets, kernel drops of its
+ * capture lanes, flows, verdicts, findings lost to a full queue). Nothing
  * is copied on the packet path. /healthz answers 200 "ok" while the loop runs. */
 #ifndef EW_METRICS_H
 #define EW_METRICS_H
@@ -18,6 +20,7 @@
 #include "analyzer/policy.h"
 #include "collector/source.h"
 #include "daemon/pipeline.h"
+#include "daemon/workers.h"
 
 struct event_base;
 struct evbuffer;
@@ -28,6 +31,8 @@ struct ew_metrics_view {
 	const char *rules_dir;
 	const char *policy_version;          /* "sha256:HEX", kept current by the daemon */
 	struct ew_pipeline *p;
+	const struct ew_workers *workers;    /* p's workers, or NULL: their counters are
+					      * summed in, and given per worker */
 	struct ew_sinkset *sinks;
 	const struct ew_policy *const *pol;  /* the daemon's current-policy pointer */
 	const struct ew_sourceset *srcs;     /* named "iface eth1", "ipfix 0.0.0.0:4739" */

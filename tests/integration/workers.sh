@@ -73,8 +73,9 @@ ip netns add "$P"
 ip -n "$P" link add va type veth peer name vb
 ip -n "$P" link set va up
 ip -n "$P" link set vb up
+ip -n "$P" link set lo up
 ip netns exec "$P" "$EW" run --rules "$T/rules" --iface vb --workers 2 --user root \
-	--output "$T/live.json" 2>"$T/live.log" &
+	--metrics 127.0.0.1:9464 --output "$T/live.json" 2>"$T/live.log" &
 RUN=$!
 sleep 1.5
 ip netns exec "$P" tcpreplay -q -i va --pps 40000 "$T/churn-8.pcap" >/dev/null 2>&1 &
@@ -87,6 +88,7 @@ for i in $(seq 1 10); do
 done
 wait "$REPLAY" || true
 sleep 2
+ip netns exec "$P" curl -s http://127.0.0.1:9464/metrics >"$T/metrics.txt" || true
 kill -TERM "$RUN"
 rc=0; wait "$RUN" || rc=$?
 RUN=
@@ -109,7 +111,19 @@ for a in alerts:
         mixed += 1
         if mixed < 4:
             print("mixed:", a["rule"]["name"], e["source_groups"], e["destination_groups"])
-ok = rc == 0 and reloads == 10 and mixed == 0 and len(alerts) > 100 and seen == {"a-", "b-"}
+# /metrics: both workers took packets, and the total is their sum
+m = {}
+for l in open(f"{T}/metrics.txt"):
+    if l.startswith("eastwatch_") and " " in l:
+        k, v = l.rsplit(" ", 1)
+        m[k] = float(v)
+per = [m.get(f'eastwatch_worker_packets_total{{worker="{i}"}}', 0) for i in (0, 1)]
+print(f"workers reload: /metrics: {per[0]:.0f} + {per[1]:.0f} packets of "
+      f"{m.get('eastwatch_packets_total', 0):.0f}, {m.get('eastwatch_workers', 0):.0f} workers")
+metrics_ok = min(per) > 0 and sum(per) == m.get("eastwatch_packets_total") and \
+    f'eastwatch_worker_kernel_drops_total{{worker="1"}}' in m
+ok = rc == 0 and reloads == 10 and mixed == 0 and len(alerts) > 100 and seen == {"a-", "b-"} \
+    and metrics_ok
 print(f"workers reload: exit {rc}, {reloads} reloads, {len(alerts)} alerts, judged by "
       f"{sorted(seen)}, {mixed} with a mixed policy: {'ok' if ok else 'WRONG'}")
 if not ok:
