@@ -4,6 +4,7 @@
 #include "core/ew_buf.h"
 #include "core/ew_flow.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,5 +77,11 @@ int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a)
 	for (uint32_t i = 0; i < c->a.nnotify; i++)
 		c->notify[i] = keep(&b, a->notify[i]);
 	c->a.notify = c->notify;
+	c->used = (uint32_t)(ew_buf_overflow(&b) ? sizeof(c->arena) : b.len);
 	return ew_buf_overflow(&b) ? -1 : 0;
+}
+
+size_t ew_alert_copy_size(const struct ew_alert_copy *c)
+{
+	return offsetof(struct ew_alert_copy, arena) + c->used;
 }

@@ -89,11 +89,14 @@ const char *ew_alert_id_str(uint64_t id, char out[17]);
 struct ew_alert_copy {
 	struct ew_alert a;
 	const char *notify[16];
+	uint32_t used;              /* bytes of arena in use */
 	char arena[4096];
 };
 
 /* Copy a into c (at most 16 notify names). 0, or -1 when its strings do not fit. */
 int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a);
+/* The bytes of c that ew_alert_copy filled (the struct up to the end of its strings). */
+size_t ew_alert_copy_size(const struct ew_alert_copy *c);
 
 
 #endif

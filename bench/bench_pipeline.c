@@ -15,18 +15,24 @@
  *       resident memory per flow with F flows still under inspection, and with F flows
  *       whose inspection is over
  * --write saves the frames as a pcap file, to time `eastwatch replay` and other tools on
- * exactly the same packets. */
+ * exactly the same packets. --workers N (mix, synth) judges with N workers, each pinned
+ * to a CPU, fed by this thread as `eastwatch replay --workers N` feeds them (it hashes
+ * and copies each packet, and takes the workers' findings as their owner); with
+ * --presplit 1 every packet is handed over before the clock starts, as the kernel's
+ * fanout splits live capture, so the figure is the workers' and their owner's alone. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <malloc.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collector/decode_pkt.h"
 #include "core/ew_time.h"
 #include "daemon/pipeline.h"
+#include "daemon/workers.h"
 
 struct frames {
 	uint8_t *buf;
@@ -67,7 +73,11 @@ struct ctx {
 	struct ew_sinkset *sinks;
 	struct ew_conf *sinkdoc;
 	struct ew_pipeline *p;
+	struct ew_workers *w;     /* with --workers N > 1 */
 };
+
+static unsigned nworkers = 1;
+static int presplit;
 
 static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 {
@@ -92,7 +102,10 @@ static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 	ew_pipeline_conf_default(&pc);
 	pc.ft.max_flows = max_flows;
 	c->p = ew_pipeline_new(&pc, c->cls, c->pol, c->sinks, &err);
-	if (c->p == NULL) {
+	c->w = NULL;
+	if (c->p != NULL && nworkers > 1)
+		c->w = ew_workers_new(nworkers, &pc, &cc, c->pol, c->p, 1, 1, &err);
+	if (c->p == NULL || (nworkers > 1 && c->w == NULL)) {
 		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
@@ -100,11 +113,20 @@ static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 
 static void ctx_close(struct ctx *c)
 {
+	ew_workers_free(c->w);
 	ew_pipeline_free(c->p);
 	ew_sinkset_free(c->sinks);
 	ew_conf_free(c->sinkdoc);
 	ew_policy_free(c->pol);
 	ew_classify_free(c->cls);
+}
+
+static uint64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* The best of three runs, each on a fresh pipeline: this kind of machine is noisy. */
@@ -114,38 +136,67 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 	struct ew_pipeline_stats st;
 	struct ew_cls_stats cs;
 	struct ew_raw_pkt rp = { 0 };
-	uint64_t t0 = 0, t1 = UINT64_MAX;
+	uint64_t t0 = 0, t1 = UINT64_MAX, owner_cpu = 0;
 
 	for (int round = 0; round < 3; round++) {
-		uint64_t a, b;
+		uint64_t a, b, oa = 0;
 
 		ctx_open(&c, rules, max_flows);
 		rp.dlt = EW_DLT_EN10MB;
+		if (c.w && presplit &&
+		    ew_workers_preload(c.w, fr->len + fr->n * 64 + (1u << 20)) != EW_OK)
+			exit(1);
 		a = ew_time_mono_us();
 		for (size_t i = 0; i < fr->n; i++) {
 			rp.ts_us = fr->ts[i];
 			rp.data = fr->buf + fr->off[i];
 			rp.caplen = rp.len = fr->flen[i];
-			ew_pipeline_packet(c.p, &rp);
+			if (c.w)
+				ew_workers_packet(c.w, &rp);
+			else
+				ew_pipeline_packet(c.p, &rp);
 		}
+		if (c.w && presplit) {
+			a = ew_time_mono_us();     /* every packet is in its worker's ring */
+			oa = thread_cpu_us();
+			ew_workers_go(c.w);
+		}
+		if (c.w)
+			ew_workers_end(c.w);
 		ew_pipeline_finish(c.p);
 		b = ew_time_mono_us();
 		if (b - a < t1 - t0) {
 			t0 = a;
 			t1 = b;
+			owner_cpu = oa ? thread_cpu_us() - oa : 0;
 		}
 		if (round < 2)
 			ctx_close(&c);
 	}
 	ew_pipeline_stats(c.p, &st);
 	ew_classify_stats(c.cls, &cs);
+	for (unsigned w = 0; c.w && w < nworkers; w++) {
+		struct ew_pipeline_stats ws;
+		struct ew_cls_stats wc;
+
+		ew_workers_stats(c.w, w, &ws);
+		ew_pipeline_stats_add(&st, &ws);
+		ew_classify_stats(ew_workers_classifier(c.w, w), &wc);
+		cs.inspected_pkts += wc.inspected_pkts;
+		cs.peak_active += wc.peak_active;
+	}
 	printf("%s: %llu packets, %llu flows (dpi %llu, port %llu, none %llu), %llu alerts: "
-	       "%.2f Mpps, %.0f ns/packet, %.1f MB/s (one core; decode, flows, nDPI, policy, "
+	       "%.2f Mpps, %.0f ns/packet, %.1f MB/s (%s; decode, flows, nDPI, policy, "
 	       "alerts; best of 3)\n", what, (unsigned long long)st.packets, (unsigned long long)st.flows,
 	       (unsigned long long)st.app_dpi, (unsigned long long)st.app_port,
 	       (unsigned long long)st.app_none, (unsigned long long)st.alerts,
 	       st.packets / ((t1 - t0) / 1e6) / 1e6, (t1 - t0) * 1e3 / st.packets,
-	       st.bytes / ((t1 - t0) / 1e6) / 1e6);
+	       st.bytes / ((t1 - t0) / 1e6) / 1e6,
+	       !c.w ? "one core" : presplit ? "workers, each on its CPU, split in advance"
+					   : "workers, each on its CPU, fed by the reader");
+	if (owner_cpu)
+		printf("%s: the owner (scan detector, throttle, alerts to the sink) used %.0f%% of a "
+		       "CPU meanwhile\n", what, 100.0 * owner_cpu / (t1 - t0));
 	printf("%s: nDPI inspected %llu packets (%.1f%% of all), at most %u flows at once\n",
 	       what, (unsigned long long)cs.inspected_pkts, 100.0 * cs.inspected_pkts / st.packets,
 	       cs.peak_active);
@@ -428,22 +479,27 @@ int main(int argc, char **argv)
 			ppf = (uint32_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--random"))
 			random = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--workers"))
+			nworkers = (unsigned)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--presplit"))
+			presplit = atoi(argv[i + 1]);
 	}
 	if (!strcmp(argv[1], "mix")) {
-		char name[64];
+		char name[96];
 
 		load_mix(&fr, argv + i + 1, argc - i - 1, repeat);
-		snprintf(name, sizeof(name), "nDPI corpus mix x%d", repeat);
+		snprintf(name, sizeof(name), "nDPI corpus mix x%d, %u worker%s", repeat, nworkers,
+			 nworkers > 1 ? "s" : "");
 		if (write)
 			write_pcap(&fr, write);
 		run(name, &fr, argv[i], 1000000);
 	} else if (!strcmp(argv[1], "synth")) {
-		char name[64];
+		char name[96];
 
 		synth(&fr, flows, ppf, random);
-		snprintf(name, sizeof(name), ppf == 1 ? "every packet a new flow (%u SYNs%s)"
-						      : "%u generated TCP flows%s", flows,
-			 random ? ", random tuples" : "");
+		snprintf(name, sizeof(name), ppf == 1 ? "every packet a new flow (%u SYNs%s), %u w"
+						      : "%u generated TCP flows%s, %u w", flows,
+			 random ? ", random tuples" : "", nworkers);
 		if (write)
 			write_pcap(&fr, write);
 		run(name, &fr, argv[i], flows > 1000000 ? flows : 1000000);

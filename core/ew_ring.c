@@ -83,6 +83,18 @@ void *ew_ring_reserve(struct ew_ring *r, size_t len)
 	return r->buf + ((tail + skip + HDR) & r->mask);
 }
 
+void ew_ring_shrink(struct ew_ring *r, size_t len)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint32_t v;
+	size_t skip;
+
+	memcpy(&v, r->buf + (tail & r->mask), sizeof(v));
+	skip = v == SKIP ? r->cap - (tail & r->mask) : 0;   /* reserve wrapped */
+	put_hdr(r, tail + skip, (uint32_t)len);
+	r->pending = skip + rec_size(len);
+}
+
 void ew_ring_commit(struct ew_ring *r)
 {
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);

@@ -23,6 +23,8 @@ void ew_ring_free(struct ew_ring *r);    /* accepts NULL */
 /* Producer: room for a record of len bytes (len <= capacity / 4), or NULL when full.
  * The record becomes visible to the consumer at ew_ring_commit. */
 void *ew_ring_reserve(struct ew_ring *r, size_t len);
+/* The record reserved turned out len bytes long (len <= what was reserved). */
+void ew_ring_shrink(struct ew_ring *r, size_t len);
 void ew_ring_commit(struct ew_ring *r);
 
 /* Consumer: the oldest record (its length in *len), or NULL when empty; it stays valid

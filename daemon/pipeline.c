@@ -18,7 +18,8 @@
 #include "core/ew_time.h"
 
 #include <ctype.h>
-#include <sched.h>
+#include <stddef.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -396,11 +397,13 @@ static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
 	struct ew_pmsg *h;
 
 	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
+		struct timespec ts = { 0, 20000 };
+
 		if (!p->out_block || len > ew_ring_capacity(p->out) / 4) {
 			p->queue_full++;
 			return NULL;
 		}
-		sched_yield();
+		nanosleep(&ts, NULL);        /* replay: the owner takes, room comes */
 	}
 	h->ts = p->now;
 	h->seq = p->seq;
@@ -450,6 +453,7 @@ static void to_alert(struct ew_pipeline *p, uint8_t kind, const struct ew_alert 
 	if (fl)
 		m->fl = *fl;
 	ew_alert_copy(&m->c, a);     /* strings past its arena are cut, not lost */
+	ew_ring_shrink(p->out, offsetof(struct msg_alert, c) + ew_alert_copy_size(&m->c));
 	ew_ring_commit(p->out);
 }
 

@@ -54,6 +54,13 @@ void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out 
 /* Live: start the threads, each reading lane i of srcs (ew_sourceset_lane_read). */
 int ew_workers_start(struct ew_workers *w, struct ew_sourceset *srcs, struct ew_err *err);
 
+/* Replay, for benchmarks: input rings of bytes each (default 8 MB), and the threads held
+ * until ew_workers_go, so that every packet can be handed over first (split as the
+ * kernel's fanout splits live capture) and the clock started when the workers start.
+ * Before the first packet. EW_OK or EW_E_NOMEM. */
+int ew_workers_preload(struct ew_workers *w, size_t bytes);
+void ew_workers_go(struct ew_workers *w);
+
 /* Replay: one packet to the worker its addresses hash to (copied; numbered in order). */
 void ew_workers_packet(struct ew_workers *w, const struct ew_raw_pkt *rp);
 /* The owner takes every message that can be placed now; returns how many. */
@@ -68,6 +75,8 @@ void ew_workers_set_policy(struct ew_workers *w, const struct ew_policy *pol);
 
 /* Worker i's pipeline (for reports; its counters move while it runs). */
 const struct ew_pipeline *ew_workers_pipeline(const struct ew_workers *w, unsigned i);
+/* Worker i's classifier (its nDPI counters). */
+const struct ew_classify *ew_workers_classifier(const struct ew_workers *w, unsigned i);
 /* Worker i's counters and flow table. */
 void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out);
 void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,
