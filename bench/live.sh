@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The live path's cost: CPU per packet of `eastwatch run --iface` against `eastwatch
-# replay` of the same packets, beside tcpdump -w /dev/null, with tcpreplay sending nDPI's
-# Ethernet captures (concatenated, looped) onto a veth at fixed rates and at top speed;
-# kernel drops for each. As root (a network namespace of its own; no traffic leaves it).
+# The live path's cost: CPU per packet of `eastwatch run --iface` (with each worker count
+# of WORKERS, default "1 2") against `eastwatch replay` of the same packets, beside
+# tcpdump -w /dev/null and ndpiReader -i, with tcpreplay sending nDPI's Ethernet captures
+# (concatenated, looped) onto a veth at fixed rates and at top speed; kernel drops for
+# each. As root (a network namespace of its own; no traffic leaves it).
 #
 # usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
 # Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the process's
@@ -15,6 +16,7 @@ SRC=$(readlink -f "$2")
 shift 2
 [ "$#" -gt 0 ] && RATES=("$@") || RATES=(25000 100000 top)
 SECS=${SECONDS_PER_CASE:-3}
+read -r -a WORKERS <<<"${WORKERS:-1 2}"
 CORPUS=$SRC/../shared/corpus/ndpi-4.2/pcap
 NS=ewlive$$
 T=$(mktemp -d /tmp/ew-live.XXXXXX)
@@ -50,11 +52,15 @@ run_case() {
 	local what=$1 rate=$2 loops pid t0 t1 sent got drops
 	if [ "$rate" = top ]; then loops=40; else loops=$(( (rate * SECS + MIXN - 1) / MIXN )); fi
 	case $what in
-	eastwatch)
+	eastwatch*)
 		nsenter "--net=/run/netns/$NS" -- "$EW" run --iface cap --rules "$SRC/rules.d" --user root -o /dev/null \
-			--sensor live 2>"$T/ew.log" &
+			--sensor live --workers "${what#eastwatch-w}" 2>"$T/ew.log" &
 		pid=$!
 		for _ in $(seq 100); do grep -q "running:" "$T/ew.log" && break; sleep 0.05; done ;;
+	ndpiReader)
+		nsenter "--net=/run/netns/$NS" -- ndpiReader -i cap -w /dev/null >"$T/nr.log" 2>&1 &
+		pid=$!
+		sleep 1 ;;
 	tcpdump)
 		nsenter "--net=/run/netns/$NS" -- tcpdump -i cap -w /dev/null -s 65535 2>"$T/td.log" &
 		pid=$!
@@ -68,20 +74,24 @@ run_case() {
 	fi
 	sleep 0.5
 	t1=$(ticks "$pid")
-	kill -TERM "$pid"
+	[ "$what" = ndpiReader ] && kill -INT "$pid" || kill -TERM "$pid"
 	wait "$pid" || true
 	sent=$(( loops * MIXN ))
 	local pps
 	pps=$(awk '/Rated:/{for(i=1;i<=NF;i++) if ($i ~ /pps/) {print $(i-1); exit}}' "$T/tr.log")
 	case $what in
-	eastwatch)
+	eastwatch*)
 		got=$(sed -n 's/.*  iface cap: \([0-9]*\) packets, \([0-9]*\) dropped.*/\1/p' "$T/ew.log")
 		drops=$(sed -n 's/.*  iface cap: \([0-9]*\) packets, \([0-9]*\) dropped.*/\2/p' "$T/ew.log") ;;
 	tcpdump)
 		got=$(awk '/packets captured/{print $1}' "$T/td.log")
 		drops=$(awk '/packets dropped by kernel/{print $1}' "$T/td.log") ;;
+	ndpiReader)
+		# ndpiReader gives no kernel drops: what did not arrive of what was sent
+		got=$(awk '/packets total/{print $(NF-2); exit}' "$T/nr.log")
+		drops="$(( sent - ${got:-0} ))~" ;;
 	esac
-	printf "%-10s rate %-7s sent %8d (%s pps)  captured %8s  kernel drops %6s  CPU %6.2f s  %6.2f us/packet\n" \
+	printf "%-13s rate %-7s sent %8d (%s pps)  captured %8s  kernel drops %6s  CPU %6.2f s  %6.2f us/packet\n" \
 		"$what" "$rate" "$sent" "${pps:-?}" "${got:-?}" "${drops:-?}" \
 		"$(echo "($t1 - $t0) / $HZ" | bc -l)" \
 		"$(echo "($t1 - $t0) / $HZ * 1000000 / (${got:-1} + 1)" | bc -l)"
@@ -89,8 +99,11 @@ run_case() {
 
 echo "mix: ${#files[@]} Ethernet captures of nDPI's corpus, $MIXN packets, looped"
 for rate in "${RATES[@]}"; do
-	run_case eastwatch "$rate"
+	for w in "${WORKERS[@]}"; do
+		run_case "eastwatch-w$w" "$rate"
+	done
 	run_case tcpdump "$rate"
+	[ -n "${NO_NDPIREADER:-}" ] || run_case ndpiReader "$rate"
 done
 # replay of about a million packets (the file given 120 times; start-up included)
 args=()
