@@ -186,7 +186,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The owner takes the workers' findings (every few milliseconds: an alert leaves within
+/* The owner takes the workers' findings every 5 ms (an alert leaves within
  * judge_within, plus the capture's block timeout, plus this). */
 static void on_take(evutil_socket_t fd, short what, void *arg)
 {
@@ -324,7 +324,7 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 	rs.evs[3] = event_new(c->eb, -1, EV_PERSIST, on_tick, &rs);
 	event_add(rs.evs[3], &tick);
 	if (c->workers) {
-		struct timeval take = { 0, 2000 };
+		struct timeval take = { 0, 5000 };
 		struct ew_err err;
 
 		if (ew_workers_start(c->workers, c->srcs, &err) != EW_OK) {

@@ -118,6 +118,11 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 	atomic_init(&w->gen, 1);
 	wc.flow_fn = NULL;
 	wc.flow_arg = NULL;
+	/* flows.max is the sensor's: each worker holds its share (the addresses' hash
+	 * spreads flows evenly; a worker whose share fills evicts, says so, as one would) */
+	wc.ft.max_flows = (pc->ft.max_flows + n - 1) / n;
+	if (wc.ft.max_flows < 1024)
+		wc.ft.max_flows = 1024;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *k = &w->wk[i];
 

@@ -20,7 +20,8 @@
  * (queue_full) and dropped.
  *
  * A new policy is published to every worker and taken by each between two packets; the
- * old one may be freed when ew_workers_set_policy returns. */
+ * old one may be freed when ew_workers_set_policy returns. flows.max is shared out: each
+ * worker's flow table holds 1/N of it. */
 #ifndef EW_WORKERS_H
 #define EW_WORKERS_H
 
