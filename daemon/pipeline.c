@@ -63,10 +63,12 @@ struct rule_count {
 	uint64_t n;
 };
 
-/* What a worker's flow side tells the owner (the detectors that look across flows, the
- * throttle and the sinks), after the header (pipeline.h). */
+/* What a worker's flow side tells the owner (the detectors that look across flows and
+ * the sinks), after the header (pipeline.h). The throttle stays with the flow side: its
+ * key (rule, source, destination, port) holds two addresses, so every alert of one key
+ * comes from the worker those addresses hash to. */
 enum msg_type { M_TIME, M_OBSERVE, M_ALERT, M_SESSION, M_EDGE, M_FLOW };
-enum alert_kind { A_POLICY, A_THROTTLED, A_DIRECT };   /* held or folded; throttled; as is */
+enum alert_kind { A_POLICY, A_PLAIN, A_DIRECT };   /* held or folded; sent; a self-alert */
 
 struct msg_observe {
 	struct ew_pmsg h;
@@ -191,9 +193,7 @@ static struct ew_pipeline *pipeline_new(const struct ew_pipeline_conf *c, struct
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
 	p->pending_max = c->pending_max ? c->pending_max : 65536;
 	p->frag = ew_frag_new(c->frag_slots ? c->frag_slots : 16384, c->frag_ttl_us);
-	if (p->role == R_ALL)
-		p->thr = ew_throttle_new(c->throttle_window_us,
-					 c->throttle_keys ? c->throttle_keys : 1);
+	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
 	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
 	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : 65536, 2 * EW_USEC,
@@ -210,7 +210,7 @@ static struct ew_pipeline *pipeline_new(const struct ew_pipeline_conf *c, struct
 			return NULL;
 		}
 	}
-	if (p->ft == NULL || p->frag == NULL || (p->thr == NULL && p->role == R_ALL) || p->rc == NULL ||
+	if (p->ft == NULL || p->frag == NULL || p->thr == NULL || p->rc == NULL ||
 	    p->pend == NULL || p->pairing == NULL) {
 		ew_err_set(err, "pipeline: cannot reserve memory for %u flows", c->ft.max_flows);
 		ew_pipeline_free(p);
@@ -363,13 +363,13 @@ static int probe_settled(const struct ew_pipeline *p, const struct ew_ft_entry *
 	return e->f.pkts[1] == 0 && p->now >= e->f.first_us + p->c.judge_within_us;
 }
 
-/* The owner's throttle: 1 when a (rule, ends, port) is to go on, its repeats set. */
-static int pass_throttle(struct ew_pipeline *o, struct ew_alert *a)
+/* The throttle: 1 when a (rule, ends, port) is to go on, its repeats set. */
+static int pass_throttle(struct ew_pipeline *p, struct ew_alert *a)
 {
 	uint64_t repeats;
 
-	if (!ew_throttle_check(o->thr, a->rule, &a->src, &a->dst, a->dport, o->now, &repeats)) {
-		o->st.throttled++;
+	if (!ew_throttle_check(p->thr, a->rule, &a->src, &a->dst, a->dport, p->now, &repeats)) {
+		p->st.throttled++;
 		return 0;
 	}
 	a->repeats = repeats;
@@ -441,7 +441,7 @@ static void to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned 
 	ew_ring_commit(p->out);
 }
 
-/* An alert a worker made whole (the owner throttles it, unless A_DIRECT). */
+/* An alert a worker made whole, throttled already. */
 static void to_alert(struct ew_pipeline *p, uint8_t kind, const struct ew_alert *a,
 		     const struct ew_scan_hold_flow *fl)
 {
@@ -535,12 +535,10 @@ void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len)
 
 		if (m->kind == A_DIRECT)
 			emit_direct(o, &a);
-		else if (pass_throttle(o, &a)) {
-			if (m->kind == A_POLICY)
-				send_policy_alert(o, &a, &m->fl);
-			else
-				emit(o, &a);
-		}
+		else if (m->kind == A_POLICY)
+			send_policy_alert(o, &a, &m->fl);
+		else
+			emit(o, &a);
 		break;
 	}
 	case M_SESSION: {
@@ -719,8 +717,7 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	a.dst = f->dst;
 	a.dport = f->dport;
 	p->st.violations++;
-	/* one's own owner throttles before the words are written; a worker's owner after */
-	if (p->role == R_ALL && !pass_throttle(p, &a))
+	if (!pass_throttle(p, &a))         /* before the words are written */
 		return;
 	a.ts_us = p->now;   /* capture time for packets, arrival time for exported records */
 	a.action = "policy-violation";
@@ -775,7 +772,7 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	a.dst = f->dst;
 	a.dport = f->dport;
 	p->st.risks++;
-	if (p->role == R_ALL && !pass_throttle(p, &a))
+	if (!pass_throttle(p, &a))
 		return;
 	a.ts_us = p->now;
 	a.action = "risk";
@@ -794,7 +791,7 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	if (p->role == R_ALL)
 		emit(p, &a);
 	else
-		to_alert(p, A_THROTTLED, &a, NULL);
+		to_alert(p, A_PLAIN, &a, NULL);
 }
 
 /* The new-edge detector: an allowed flow whose (source groups, destination groups,

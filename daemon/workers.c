@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,6 +124,8 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 	wc.ft.max_flows = (pc->ft.max_flows + n - 1) / n;
 	if (wc.ft.max_flows < 1024)
 		wc.ft.max_flows = 1024;
+	/* throttle keys likewise: a key's two addresses put all its alerts in one worker */
+	wc.throttle_keys = (pc->throttle_keys + n - 1) / n;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *k = &w->wk[i];
 
@@ -159,10 +162,14 @@ int ew_workers_cpu(const struct ew_workers *w, unsigned i)
 
 /* ---- the worker's thread ---- */
 
+/* Named "ew-worker-N" (top -H, perf) and, when asked, on its own CPU. */
 static void pin_self(const struct worker *k)
 {
 	cpu_set_t set;
+	char name[16];
 
+	snprintf(name, sizeof(name), "ew-worker-%u", k->i);
+	pthread_setname_np(pthread_self(), name);
 	if (k->cpu < 0)
 		return;
 	CPU_ZERO(&set);
