@@ -232,14 +232,20 @@ uint32_t ew_sourceset_count(const struct ew_sourceset *s)
 	return s ? s->n : 0;
 }
 
-int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int timeout_ms)
+int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int wake_fd, int timeout_ms)
 {
-	struct pollfd pf[16];
-	uint32_t who[16];
+	struct pollfd pf[17];
+	uint32_t who[17];
 	nfds_t n = 0;
 	int got = 0;
 
-	for (uint32_t i = 0; s && i < s->n && n < 16; i++) {
+	if (wake_fd >= 0) {
+		pf[n].fd = wake_fd;
+		pf[n].events = POLLIN;
+		pf[n].revents = 0;
+		who[n++] = UINT32_MAX;
+	}
+	for (uint32_t i = 0; s && i < s->n && n < 17; i++) {
 		const struct member *m = &s->m[i];
 
 		if (m->ops.lane_fd && lane < m->ops.lanes(m->st)) {
@@ -258,7 +264,7 @@ int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int timeout_ms
 	if (poll(pf, n, timeout_ms) <= 0)
 		return 0;
 	for (nfds_t k = 0; k < n; k++)
-		if (pf[k].revents) {
+		if (pf[k].revents && who[k] != UINT32_MAX) {
 			int r = s->m[who[k]].ops.lane_read(s->m[who[k]].st, lane);
 
 			if (r > 0)

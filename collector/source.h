@@ -168,9 +168,10 @@ void ew_sourceset_run(struct ew_sourceset *s);
 void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us);
 uint32_t ew_sourceset_count(const struct ew_sourceset *s);
 /* Worker `lane`'s share of the split sources: waits up to timeout_ms for any of their
- * lane descriptors, then reads each that is ready. Returns the packets delivered. Safe
- * to call from one thread per lane (each touches only its own lane). */
-int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int timeout_ms);
+ * lane descriptors (or for wake_fd, when >= 0, to be readable), then reads each that is
+ * ready. Returns the packets (datagrams) delivered. Safe to call from one thread per
+ * lane (each touches only its own lane). */
+int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int wake_fd, int timeout_ms);
 /* Source i's lane counters (kernel drops per worker); 0 when it has no such lane. */
 int ew_sourceset_lane_stats(const struct ew_sourceset *s, uint32_t i, unsigned lane,
 			    struct ew_source_stats *out);

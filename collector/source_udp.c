@@ -10,7 +10,13 @@
  * everyone else before they are decoded (counted), the exporter table is a seeded hash
  * bounded at MAX_EXPORTERS where a new exporter takes the place of one that has given no
  * record, or was heard from longest ago (counted, logged at most once a minute), and
- * the decoder shares its template table fairly (decode_ipfix.h). */
+ * the decoder shares its template table fairly (decode_ipfix.h).
+ *
+ * Split over workers (ew_source_conf.lanes), a listener is N sockets bound to the same
+ * address with SO_REUSEPORT: the kernel keeps one exporter's datagrams (one 4-tuple) on
+ * one socket, so its templates and sequence numbers stay with one decoder. Each lane is
+ * read by its worker; the exporter table the daemon reports (and judges silence on) is
+ * the lanes' merged by address, every second, on the daemon's thread. */
 #include "collector/source.h"
 #include "core/ew_flow.h"
 #include "core/ew_time.h"
@@ -37,8 +43,13 @@
 #define LOG_EVERY_US 60000000ULL
 #define MAX_IFCOUNTERS 4096    /* sFlow interfaces remembered (agent, sub-agent, ifIndex) */
 
+#define MAX_LANES 32
+
 struct udp_src {
 	int fd, sflow;
+	struct udp_src *lane[MAX_LANES];   /* split over workers: a socket each */
+	unsigned nlanes;
+	uint64_t lane_tick_us;            /* a lane: its last template expiry */
 	struct event *ev;
 	struct ew_source_out out;
 	struct ew_source_stats st;
@@ -215,12 +226,14 @@ static void on_evict(void *arg, const struct ew_exporter_key *ex, int what, uint
 		s->exp[i].templates_evicted += n;
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* Read and decode what the socket holds (16 batches at most: then let other sources
+ * run). Returns the datagrams read. */
+static int read_batches(struct udp_src *s)
 {
-	struct udp_src *s = arg;
 	struct ew_sflow_cb cb = { emit_sample, keep_counters, NULL, s };
+	int fd = s->fd, got = 0;
 
-	for (int round = 0; round < 16; round++) {   /* then let other sources run */
+	for (int round = 0; round < 16; round++) {
 		int n;
 
 		for (int i = 0; i < BATCH; i++) {
@@ -231,8 +244,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				s->st.errors++;
-			return;
+			return got;
 		}
+		got += n;
 		s->now = ew_time_now_us();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *h = &s->msgs[i].msg_hdr;
@@ -321,8 +335,16 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		s->st.kernel_drops = s->drops_seen;
 		if (n < BATCH)
-			return;
+			return got;
 	}
+	return got;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	read_batches(arg);
 }
 
 /* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" into a socket address. */
@@ -356,6 +378,8 @@ static void udp_close(void *st)
 
 	if (s == NULL)
 		return;
+	for (unsigned i = 0; i < s->nlanes; i++)
+		udp_close(s->lane[i]);
 	if (s->ev)
 		event_free(s->ev);
 	if (s->fd >= 0)
@@ -370,16 +394,17 @@ static void udp_close(void *st)
 	free(s);
 }
 
-static int udp_open(void **st, const struct ew_source_conf *c, struct event_base *eb,
-		    const struct ew_source_out *out, struct ew_err *err)
+/* A listener's state without its socket: the exporter table, and (with decoder) the
+ * decoder and the receive buffers. NULL with err. */
+static struct udp_src *udp_new(const struct ew_source_conf *c, const struct ew_source_out *out,
+			       int decoder, struct ew_err *err)
 {
 	struct udp_src *s = calloc(1, sizeof(*s));
-	struct sockaddr_storage ss;
-	socklen_t sl = 0;
-	int one = 1, zero = 0;
 
-	if (s == NULL)
-		return ew_err_set(err, "%s: out of memory", c->target);
+	if (s == NULL) {
+		ew_err_set(err, "%s: out of memory", c->target);
+		return NULL;
+	}
 	s->fd = -1;
 	s->out = *out;
 	s->id = c->id;
@@ -392,24 +417,10 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	s->enext = calloc(MAX_EXPORTERS, sizeof(*s->enext));
 	s->allow = c->exporters;
 	s->nallow = c->nexporters;
-	if (s->exp == NULL || s->ebucket == NULL || s->enext == NULL) {
-		free(s->exp);
-		free(s->ebucket);
-		free(s->enext);
-		free(s);
-		return ew_err_set(err, "%s: out of memory", c->target);
-	}
-	if (parse_listen(c->target, &ss, &sl, err) != EW_OK) {
-		free(s);
-		return EW_E_INVAL;
-	}
-	{
-		struct ew_exporter_key me;
-
-		exporter_of(&ss, &me);
-		s->listen = me.addr;
-		s->listen_port = me.port;
-	}
+	if (s->exp == NULL || s->ebucket == NULL || s->enext == NULL)
+		goto nomem;
+	if (!decoder)
+		return s;
 	if (s->sflow) {
 		s->sfl = ew_sflow_new(4096);
 		s->ifc = calloc(MAX_IFCOUNTERS, sizeof(*s->ifc));
@@ -423,10 +434,8 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	}
 	s->bufs = malloc((size_t)BATCH * DGRAM_MAX);
 	if ((s->sflow ? (void *)s->sfl : (void *)s->ipfix) == NULL || s->bufs == NULL ||
-	    (s->sflow && s->ifc == NULL)) {
-		udp_close(s);
-		return ew_err_set(err, "%s: out of memory", c->target);
-	}
+	    (s->sflow && s->ifc == NULL))
+		goto nomem;
 	for (int i = 0; i < BATCH; i++) {
 		s->iov[i].iov_base = s->bufs + (size_t)i * DGRAM_MAX;
 		s->iov[i].iov_len = DGRAM_MAX;
@@ -435,15 +444,28 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 		s->msgs[i].msg_hdr.msg_name = &s->from[i];
 		s->msgs[i].msg_hdr.msg_control = s->ctrl[i];
 	}
-	s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0) {
-		ew_err_set(err, "%s: socket: %s", c->target, strerror(errno));
-		udp_close(s);
-		return EW_E_IO;
-	}
+	return s;
+nomem:
+	udp_close(s);
+	ew_err_set(err, "%s: out of memory", c->target);
+	return NULL;
+}
+
+/* s's socket, bound to ss (shared with the other lanes when reuseport). */
+static int udp_bind(struct udp_src *s, const struct ew_source_conf *c,
+		    const struct sockaddr_storage *ss, socklen_t sl, int reuseport,
+		    struct ew_err *err)
+{
+	int one = 1, zero = 0;
+
+	s->fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return ew_err_set(err, "%s: socket: %s", c->target, strerror(errno));
 	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport && setsockopt(s->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		return ew_err_set(err, "%s: SO_REUSEPORT: %s", c->target, strerror(errno));
 	setsockopt(s->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)   /* [::] takes IPv4 exporters too */
+	if (ss->ss_family == AF_INET6)   /* [::] takes IPv4 exporters too */
 		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (c->buffer_mb > 0) {
 		int bytes = c->buffer_mb * 1024 * 1024;
@@ -451,8 +473,50 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0)
 			setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 	}
-	if (bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
-		ew_err_set(err, "%s: cannot listen: %s", c->target, strerror(errno));
+	if (bind(s->fd, (const struct sockaddr *)ss, sl) != 0)
+		return ew_err_set(err, "%s: cannot listen: %s", c->target, strerror(errno));
+	return EW_OK;
+}
+
+static int udp_open(void **st, const struct ew_source_conf *c, struct event_base *eb,
+		    const struct ew_source_out *out, struct ew_err *err)
+{
+	unsigned lanes = c->lanes > MAX_LANES ? MAX_LANES : c->lanes;
+	struct udp_src *s = udp_new(c, out, lanes <= 1, err);
+	struct sockaddr_storage ss;
+	struct ew_exporter_key me;
+	socklen_t sl = 0;
+
+	if (s == NULL)
+		return EW_E_NOMEM;
+	if (parse_listen(c->target, &ss, &sl, err) != EW_OK) {
+		udp_close(s);
+		return EW_E_INVAL;
+	}
+	exporter_of(&ss, &me);
+	s->listen = me.addr;
+	s->listen_port = me.port;
+	for (unsigned i = 0; lanes > 1 && i < lanes; i++) {
+		struct udp_src *l = udp_new(c, &c->lane_out[i], 1, err);
+
+		if (l == NULL) {
+			udp_close(s);
+			return EW_E_NOMEM;
+		}
+		s->lane[s->nlanes++] = l;
+		l->listen = me.addr;
+		l->listen_port = me.port;
+		l->out.gap = NULL;          /* silence is judged on the merged table */
+		if (udp_bind(l, c, &ss, sl, 1, err) != EW_OK) {
+			udp_close(s);
+			return EW_E_IO;
+		}
+	}
+	if (lanes > 1) {
+		*st = s;
+		return EW_OK;
+	}
+	if (udp_bind(s, c, &ss, sl, 0, err) != EW_OK) {
 		udp_close(s);
 		return EW_E_IO;
 	}
@@ -468,17 +532,70 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 
 static void udp_stats(void *st, struct ew_source_stats *out)
 {
-	*out = ((struct udp_src *)st)->st;
+	struct udp_src *s = st;
+
+	*out = s->st;
+	for (unsigned i = 0; i < s->nlanes; i++) {
+		const struct ew_source_stats *l = &s->lane[i]->st;
+
+		out->packets += l->packets;
+		out->bytes += l->bytes;
+		out->kernel_drops += l->kernel_drops;
+		out->errors += l->errors;
+		out->refused += l->refused;
+		out->exporters_evicted += l->exporters_evicted;
+	}
+}
+
+/* The lanes' exporter tables merged by address into s's (their counters summed, the
+ * latest time heard); s's own fields (silent) stay. Read while the workers write: a
+ * counter may be a datagram behind. */
+static void merge_lanes(struct udp_src *s, uint64_t now)
+{
+	s->now = now;
+	for (uint32_t i = 1; i <= s->nexp; i++) {
+		struct ew_exporter_health *e = &s->exp[i];
+
+		e->datagrams = e->records = e->templates = e->seq_gaps = e->lost = 0;
+		e->errors = e->templates_refused = e->templates_evicted = 0;
+	}
+	for (unsigned k = 0; k < s->nlanes; k++) {
+		const struct udp_src *l = s->lane[k];
+
+		for (uint32_t i = 1; i <= l->nexp; i++) {
+			struct ew_exporter_health x = l->exp[i];
+			struct ew_exporter_health *e;
+
+			if (x.first_seen_us == 0)
+				continue;
+			e = exporter_slot(s, &x.addr, x.port);
+			e->datagrams += x.datagrams;
+			e->records += x.records;
+			e->templates += x.templates;
+			e->seq_gaps += x.seq_gaps;
+			e->lost += x.lost;
+			e->errors += x.errors;
+			e->templates_refused += x.templates_refused;
+			e->templates_evicted += x.templates_evicted;
+			if (x.first_seen_us < e->first_seen_us)
+				e->first_seen_us = x.first_seen_us;
+			if (x.last_seen_us > e->last_seen_us)
+				e->last_seen_us = x.last_seen_us;
+		}
+	}
 }
 
 /* An exporter that has sent nothing for the silence time is reported once: silence must
- * never read as "no violations". */
+ * never read as "no violations". Split over lanes, on the merged table (an exporter that
+ * moved to another source port, and so to another lane, is not silent). */
 static void udp_tick(void *st, uint64_t now)
 {
 	struct udp_src *s = st;
 
-	if (s->ipfix)
+	if (s->ipfix && s->nlanes == 0)
 		ew_ipfix_expire(s->ipfix, now);
+	if (s->nlanes)
+		merge_lanes(s, now);
 	if (s->silence == 0 || s->out.gap == NULL)
 		return;
 	for (uint32_t i = 1; i <= s->nexp; i++) {
@@ -487,6 +604,9 @@ static void udp_tick(void *st, uint64_t now)
 		if (e->first_seen_us && !e->silent && now > e->last_seen_us + s->silence) {
 			e->silent = 1;
 			s->out.gap(s->out.arg, e, s->kind, now - e->last_seen_us, now);
+		} else if (s->nlanes && e->silent && now <= e->last_seen_us + s->silence) {
+			e->silent = 0;       /* heard again (the lanes cannot say it) */
+			s->out.gap(s->out.arg, e, s->kind, 0, now);
 		}
 	}
 }
@@ -505,9 +625,39 @@ static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflo
 {
 	struct udp_src *s = st;
 
+	for (unsigned k = 0; k < s->nlanes; k++)
+		udp_if_counters(s->lane[k], fn, arg);
 	for (uint32_t i = 0; s->ifc && i < MAX_IFCOUNTERS; i++)
 		if (s->ifc[i].has_generic)
 			fn(arg, &s->ifc[i]);
+}
+
+static unsigned udp_lanes(void *st)
+{
+	return ((struct udp_src *)st)->nlanes;
+}
+
+static int udp_lane_fd(void *st, unsigned i)
+{
+	return ((struct udp_src *)st)->lane[i]->fd;
+}
+
+/* Worker i reads its socket; its decoder's templates expire on its own thread. */
+static int udp_lane_read(void *st, unsigned i)
+{
+	struct udp_src *l = ((struct udp_src *)st)->lane[i];
+	int n = read_batches(l);
+
+	if (l->ipfix && l->now >= l->lane_tick_us + 1000000) {
+		ew_ipfix_expire(l->ipfix, l->now);
+		l->lane_tick_us = l->now;
+	}
+	return n;
+}
+
+static void udp_lane_stats(void *st, unsigned i, struct ew_source_stats *out)
+{
+	*out = ((struct udp_src *)st)->lane[i]->st;
 }
 
 static const char *const udp_keys[] = { "buffer_mb", "silence", "exporters", NULL };
@@ -517,9 +667,14 @@ const struct ew_source_ops ew_source_ipfix_ops = {
 	.target_key = "listen", .keys = udp_keys,
 	.open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .close = udp_close,
+	.lanes = udp_lanes, .lane_fd = udp_lane_fd, .lane_read = udp_lane_read,
+	.lane_stats = udp_lane_stats,
 };
 
 const struct ew_source_ops ew_source_sflow_ops = {
-	.name = "sflow", .observer = { "sflow" }, .target_key = "listen", .keys = udp_keys, .open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
+	.name = "sflow", .observer = { "sflow" }, .target_key = "listen", .keys = udp_keys,
+	.open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .if_counters = udp_if_counters, .close = udp_close,
+	.lanes = udp_lanes, .lane_fd = udp_lane_fd, .lane_read = udp_lane_read,
+	.lane_stats = udp_lane_stats,
 };

@@ -320,7 +320,7 @@ int ew_ctx_workers(struct ew_ctx *c, int replay)
 	}
 	for (unsigned i = 0; i < n; i++)
 		ew_workers_lane_out(c->workers, i, &c->lane_out[i]);
-	ew_info("%u workers%s", n, replay ? "" : " (one capture lane each)");
+	ew_info("%u workers", n);
 	return 0;
 }
 
@@ -376,6 +376,7 @@ int ew_ctx_sources(struct ew_ctx *c, int only_cli)
 		return EW_EXIT_RUNTIME;
 	for (int i = 0; i < n; i++) {
 		struct ew_source_conf sc = { .promisc = 1, .id = (uint16_t)i };
+		const struct ew_source_ops *ops;
 
 		if (i < c->o.nifaces) {
 			sc.type = "iface";
@@ -399,9 +400,15 @@ int ew_ctx_sources(struct ew_ctx *c, int only_cli)
 			sc.nexporters = cs->nexporters;
 			sc.state_dir = c->cfg.spool_dir;
 		}
-		if (c->workers && strcmp(sc.type, "iface") == 0) {
+		ops = ew_source_find(sc.type);
+		if (c->workers && ops && ops->lanes) {   /* split over the workers */
 			sc.lanes = ew_workers_count(c->workers);
 			sc.lane_out = c->lane_out;
+			if (strcmp(ops->name, "iface") != 0 &&
+			    ew_workers_route_telemetry(c->workers) != EW_OK) {
+				fprintf(stderr, "eastwatch: workers: out of memory\n");
+				return EW_EXIT_RUNTIME;
+			}
 		}
 		if (ew_sourceset_open(c->srcs, &sc, c->eb, &out, &err) != EW_OK) {
 			fprintf(stderr, "eastwatch: %s\n", err.msg);

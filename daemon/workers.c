@@ -9,6 +9,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,21 @@
 #define DONE_TYPE 0xff          /* a worker's last message */
 
 enum in_type { IN_PKT, IN_TICK, IN_END };
+enum x_type { X_RECORD, X_SAMPLE };
+
+/* Live telemetry: a record or an sFlow sample one worker's listener decoded for the
+ * worker its two addresses hash to (where the flow's other direction is paired). */
+struct x_rec {
+	uint8_t type;
+	uint16_t source_id;
+	uint64_t now;
+	union {
+		struct ew_record r;
+		struct ew_sflow_sample s;
+	} u;
+	char app_name[64];
+	uint8_t header[];          /* a sample's bytes */
+};
 
 /* A packet (or the time) handed to a worker by the replay's reading thread. */
 struct in_rec {
@@ -48,6 +65,10 @@ struct worker {
 	uint64_t gen;                  /* worker's thread: the policy generation in use */
 	_Atomic uint64_t seen;         /* ... published for ew_workers_set_policy */
 	_Atomic int exited;
+	struct ew_ring **xin;          /* live telemetry: from each worker, what is ours */
+	int wake;                      /* eventfd: something arrived in xin */
+	uint32_t wake_due;             /* workers (bits) whose wake is owed, after a read */
+	uint64_t xlost;                /* what found a full xin ring (counted in queue_full) */
 	/* the owner's side */
 	struct ew_pmsg last;           /* the last message taken from this worker */
 	int done;
@@ -134,6 +155,7 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		k->cpu = pin ? nth_cpu(i) : -1;
 		k->gen = 1;
 		atomic_init(&k->seen, 1);
+		k->wake = replay ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		k->out = ew_ring_new(OUT_RING);
 		k->in = replay ? ew_ring_new(IN_RING) : NULL;
 		if (k->out == NULL || (replay && k->in == NULL)) {
@@ -158,6 +180,169 @@ unsigned ew_workers_count(const struct ew_workers *w)
 int ew_workers_cpu(const struct ew_workers *w, unsigned i)
 {
 	return w->wk[i].cpu;
+}
+
+/* ---- the split: which worker a flow belongs to ---- */
+
+/* The worker for the flows between a and b: a symmetric hash of the two addresses. */
+static unsigned lane_of_pair(const struct ew_workers *w, const struct ew_addr *a,
+			     const struct ew_addr *b)
+{
+	uint64_t h = ew_mix64(ew_addr_hash(a, ew_hash_seed()) ^ ew_addr_hash(b, ew_hash_seed()));
+
+	return (unsigned)(((h >> 32) * w->n) >> 32);
+}
+
+/* The worker for a frame: by its innermost addresses (both directions of a flow, and
+ * every fragment of a datagram, have the same); frames without them go to dflt. */
+static unsigned lane_of_frame(const struct ew_workers *w, int dlt, const uint8_t *d,
+			      uint32_t len, unsigned dflt)
+{
+	struct ew_pkt pk;
+
+	if (ew_pkt_decode(&pk, dlt, d, len) != EW_OK ||
+	    (pk.kind != EW_PKT_FLOW && pk.kind != EW_PKT_FRAG))
+		return dflt;
+	return lane_of_pair(w, &pk.k.src, &pk.k.dst);
+}
+
+static unsigned lane_of(const struct ew_workers *w, const struct ew_raw_pkt *rp)
+{
+	return lane_of_frame(w, rp->dlt, rp->data, rp->caplen, 0);
+}
+
+/* ---- live telemetry handed to the worker its flow belongs to ---- */
+
+static void lane_packet(void *arg, const struct ew_raw_pkt *rp)
+{
+	ew_pipeline_packet(((struct worker *)arg)->p, rp);
+}
+
+/* Room in worker j's ring from k for an x_rec of extra bytes; NULL (counted) when full. */
+static struct x_rec *route(struct worker *k, unsigned j, size_t extra)
+{
+	struct x_rec *x = ew_ring_reserve(k->w->wk[j].xin[k->i], sizeof(*x) + extra);
+
+	if (x == NULL)
+		k->xlost++;
+	else
+		k->wake_due |= 1u << j;
+	return x;
+}
+
+/* A record worker k's listener decoded: judged here when its addresses hash here, else
+ * handed to the worker they hash to (the flow's other direction may come from another
+ * exporter, through another worker's socket). */
+static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
+{
+	struct worker *k = arg;
+	unsigned j = r->has_flow ? lane_of_pair(k->w, &r->f.src, &r->f.dst) : k->i;
+	struct x_rec *x;
+
+	if (j == k->i) {
+		ew_pipeline_record(k->p, r, id, now);
+		return;
+	}
+	if ((x = route(k, j, 0)) == NULL)
+		return;
+	x->type = X_RECORD;
+	x->source_id = id;
+	x->now = now;
+	x->u.r = *r;
+	if (r->app_name) {          /* the decoder's table is this thread's */
+		snprintf(x->app_name, sizeof(x->app_name), "%s", r->app_name);
+		x->u.r.app_name = x->app_name;
+	}
+	ew_ring_commit(k->w->wk[j].xin[k->i]);
+}
+
+static const int sflow_dlt[] = { [1] = EW_DLT_EN10MB, [11] = EW_DLT_IPV4, [12] = EW_DLT_IPV6 };
+
+static void lane_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id, uint64_t now)
+{
+	struct worker *k = arg;
+	unsigned j = k->i;
+	struct x_rec *x;
+
+	if (s->has_header && s->header_protocol < 13 && sflow_dlt[s->header_protocol])
+		j = lane_of_frame(k->w, sflow_dlt[s->header_protocol], s->header, s->header_len,
+				  k->i);
+	if (j == k->i) {
+		ew_pipeline_sflow_sample(k->p, s, id, now);
+		return;
+	}
+	if ((x = route(k, j, s->header_len)) == NULL)
+		return;
+	x->type = X_SAMPLE;
+	x->source_id = id;
+	x->now = now;
+	x->u.s = *s;
+	memcpy(x->header, s->header, s->header_len);
+	ew_ring_commit(k->w->wk[j].xin[k->i]);
+}
+
+/* What other workers' listeners handed over to k. */
+static void take_routed(struct worker *k)
+{
+	for (unsigned j = 0; k->xin && j < k->w->n; j++) {
+		const struct x_rec *x;
+		size_t len;
+
+		if (k->xin[j] == NULL)           /* its own */
+			continue;
+		while ((x = ew_ring_peek(k->xin[j], &len)) != NULL) {
+			if (x->type == X_RECORD) {
+				ew_pipeline_record(k->p, &x->u.r, x->source_id, x->now);
+			} else {
+				struct ew_sflow_sample s = x->u.s;
+
+				s.header = x->header;
+				ew_pipeline_sflow_sample(k->p, &s, x->source_id, x->now);
+			}
+			ew_ring_release(k->xin[j]);
+		}
+	}
+}
+
+/* Wake the workers k handed something to. */
+static void wake_routed(struct worker *k)
+{
+	uint64_t one = 1;
+
+	for (unsigned j = 0; k->wake_due; j++)
+		if (k->wake_due & (1u << j)) {
+			k->wake_due &= ~(1u << j);
+			if (write(k->w->wk[j].wake, &one, sizeof(one)) < 0) {
+				/* the counter is full: it is awake */
+			}
+		}
+}
+
+void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->packet = lane_packet;
+	out->record = lane_record;
+	out->sample = lane_sample;
+	out->arg = &w->wk[i];
+}
+
+int ew_workers_route_telemetry(struct ew_workers *w)
+{
+	size_t bytes = w->n <= 4 ? (size_t)2 << 20 : (size_t)256 << 10;
+
+	for (unsigned i = 0; i < w->n; i++) {
+		struct worker *k = &w->wk[i];
+
+		if (k->xin)
+			continue;
+		if ((k->xin = calloc(w->n, sizeof(*k->xin))) == NULL)
+			return EW_E_NOMEM;
+		for (unsigned j = 0; j < w->n; j++)
+			if (j != i && (k->xin[j] = ew_ring_new(bytes)) == NULL)
+				return EW_E_NOMEM;
+	}
+	return EW_OK;
 }
 
 /* ---- the worker's thread ---- */
@@ -295,7 +480,16 @@ static void *live_main(void *arg)
 		int got;
 
 		take_policy(k);
-		got = ew_sourceset_lane_read(k->w->srcs, k->i, 5);
+		got = ew_sourceset_lane_read(k->w->srcs, k->i, k->wake, 5);
+		if (k->xin) {
+			uint64_t n;
+
+			if (read(k->wake, &n, sizeof(n)) < 0) {
+				/* nothing was owed */
+			}
+			take_routed(k);
+			wake_routed(k);
+		}
 		now = ew_time_now_us();
 		if (got == 0 || now >= last_tick + 100000) {
 			ew_pipeline_tick(k->p, now);
@@ -303,22 +497,11 @@ static void *live_main(void *arg)
 		}
 		ew_pipeline_mark(k->p);
 	}
+	take_routed(k);
 	ew_pipeline_tick(k->p, ew_time_now_us());
 	ew_pipeline_finish(k->p);
 	say_done(k);
 	return NULL;
-}
-
-static void lane_packet(void *arg, const struct ew_raw_pkt *rp)
-{
-	ew_pipeline_packet(arg, rp);
-}
-
-void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->packet = lane_packet;
-	out->arg = w->wk[i].p;
 }
 
 static int start(struct ew_workers *w, void *(*fn)(void *), struct ew_err *err)
@@ -409,22 +592,6 @@ static void push_in(struct ew_workers *w, struct worker *k, const struct in_rec 
 	if (r->caplen)
 		memcpy(d->data, data, r->caplen);
 	ew_ring_commit(k->in);
-}
-
-/* The worker for a packet: a symmetric hash of its innermost addresses (both directions
- * of a flow, and every fragment of a datagram, have the same); frames without them go
- * to the first. */
-static unsigned lane_of(const struct ew_workers *w, const struct ew_raw_pkt *rp)
-{
-	struct ew_pkt pk;
-	uint64_t h;
-
-	if (ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen) != EW_OK ||
-	    (pk.kind != EW_PKT_FLOW && pk.kind != EW_PKT_FRAG))
-		return 0;
-	h = ew_mix64(ew_addr_hash(&pk.k.src, ew_hash_seed()) ^
-		     ew_addr_hash(&pk.k.dst, ew_hash_seed()));
-	return (unsigned)(((h >> 32) * w->n) >> 32);
 }
 
 static void tick_idle(struct ew_workers *w)
@@ -554,6 +721,7 @@ const struct ew_classify *ew_workers_classifier(const struct ew_workers *w, unsi
 void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out)
 {
 	ew_pipeline_stats(w->wk[i].p, out);
+	out->queue_full += w->wk[i].xlost;
 }
 
 void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,
@@ -573,6 +741,11 @@ void ew_workers_free(struct ew_workers *w)
 		ew_classify_free(w->wk[i].cls);
 		ew_ring_free(w->wk[i].in);
 		ew_ring_free(w->wk[i].out);
+		for (unsigned j = 0; w->wk[i].xin && j < w->n; j++)
+			ew_ring_free(w->wk[i].xin[j]);
+		free(w->wk[i].xin);
+		if (w->wk[i].wake >= 0)
+			close(w->wk[i].wake);
 	}
 	free(w->wk);
 	free(w);

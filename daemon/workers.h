@@ -52,6 +52,12 @@ void ew_workers_free(struct ew_workers *w);
 unsigned ew_workers_count(const struct ew_workers *w);
 /* Worker i's callbacks, for the lane of a source it reads (live). */
 void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out *out);
+/* Live telemetry split over the workers: what worker i's listener decodes is judged by
+ * the worker the record's two addresses hash to (where its other direction, perhaps from
+ * another exporter, is paired), handed over through a ring per pair of workers (full:
+ * counted in queue_full). Call before ew_workers_start when a listener has lanes.
+ * EW_OK or EW_E_NOMEM. */
+int ew_workers_route_telemetry(struct ew_workers *w);
 /* Live: start the threads, each reading lane i of srcs (ew_sourceset_lane_read). */
 int ew_workers_start(struct ew_workers *w, struct ew_sourceset *srcs, struct ew_err *err);
 
