@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* workers - see workers.h. */
 #include "daemon/workers.h"
-#include "collector/decode_pkt.h"
-#include "core/ew_hash.h"
+#include "daemon/workers_int.h"
 #include "core/ew_log.h"
 #include "core/ew_ring.h"
 #include "core/ew_time.h"
@@ -25,22 +24,6 @@
 #define DONE_TYPE 0xff          /* a worker's last message */
 
 enum in_type { IN_PKT, IN_TICK, IN_END };
-enum x_type { X_RECORD, X_SAMPLE };
-
-/* Live telemetry: a record or an sFlow sample one worker's listener decoded for the
- * worker its two addresses hash to (where the flow's other direction is paired). */
-struct x_rec {
-	uint8_t type;
-	uint16_t source_id;
-	uint64_t now;
-	union {
-		struct ew_record r;
-		struct ew_sflow_sample s;
-	} u;
-	char app_name[64];
-	uint8_t header[];          /* a sample's bytes */
-};
-
 /* A packet (or the time) handed to a worker by the replay's reading thread. */
 struct in_rec {
 	uint8_t type, kind;
@@ -51,42 +34,6 @@ struct in_rec {
 	uint64_t now;                  /* the latest time of the capture so far (files' times
 					* may go back): one pipeline's clock */
 	uint8_t data[];
-};
-
-struct worker {
-	struct ew_workers *w;
-	unsigned i;
-	int cpu;
-	pthread_t th;
-	int started;
-	struct ew_pipeline *p;
-	struct ew_classify *cls;
-	struct ew_ring *in, *out;
-	uint64_t gen;                  /* worker's thread: the policy generation in use */
-	_Atomic uint64_t seen;         /* ... published for ew_workers_set_policy */
-	_Atomic int exited;
-	struct ew_ring **xin;          /* live telemetry: from each worker, what is ours */
-	int wake;                      /* eventfd: something arrived in xin */
-	uint32_t wake_due;             /* workers (bits) whose wake is owed, after a read */
-	uint64_t xlost;                /* what found a full xin ring (counted in queue_full) */
-	/* the owner's side */
-	struct ew_pmsg last;           /* the last message taken from this worker */
-	int done;
-	uint64_t sent;                 /* replay: the last packet (seq) handed to it */
-};
-
-struct ew_workers {
-	unsigned n;
-	int replay;
-	struct worker *wk;
-	struct ew_pipeline *owner;
-	struct ew_sourceset *srcs;     /* live: the sources whose lanes the workers read */
-	_Atomic int stop;
-	_Atomic(const struct ew_policy *) pol;
-	_Atomic uint64_t gen;
-	uint64_t seq, last_ts;         /* replay: packets handed over, the last one's time */
-	int ended;
-	int held;                      /* replay: threads start at ew_workers_go */
 };
 
 unsigned ew_workers_default(void)
@@ -182,167 +129,9 @@ int ew_workers_cpu(const struct ew_workers *w, unsigned i)
 	return w->wk[i].cpu;
 }
 
-/* ---- the split: which worker a flow belongs to ---- */
-
-/* The worker for the flows between a and b: a symmetric hash of the two addresses. */
-static unsigned lane_of_pair(const struct ew_workers *w, const struct ew_addr *a,
-			     const struct ew_addr *b)
-{
-	uint64_t h = ew_mix64(ew_addr_hash(a, ew_hash_seed()) ^ ew_addr_hash(b, ew_hash_seed()));
-
-	return (unsigned)(((h >> 32) * w->n) >> 32);
-}
-
-/* The worker for a frame: by its innermost addresses (both directions of a flow, and
- * every fragment of a datagram, have the same); frames without them go to dflt. */
-static unsigned lane_of_frame(const struct ew_workers *w, int dlt, const uint8_t *d,
-			      uint32_t len, unsigned dflt)
-{
-	struct ew_pkt pk;
-
-	if (ew_pkt_decode(&pk, dlt, d, len) != EW_OK ||
-	    (pk.kind != EW_PKT_FLOW && pk.kind != EW_PKT_FRAG))
-		return dflt;
-	return lane_of_pair(w, &pk.k.src, &pk.k.dst);
-}
-
 static unsigned lane_of(const struct ew_workers *w, const struct ew_raw_pkt *rp)
 {
-	return lane_of_frame(w, rp->dlt, rp->data, rp->caplen, 0);
-}
-
-/* ---- live telemetry handed to the worker its flow belongs to ---- */
-
-static void lane_packet(void *arg, const struct ew_raw_pkt *rp)
-{
-	ew_pipeline_packet(((struct worker *)arg)->p, rp);
-}
-
-/* Room in worker j's ring from k for an x_rec of extra bytes; NULL (counted) when full. */
-static struct x_rec *route(struct worker *k, unsigned j, size_t extra)
-{
-	struct x_rec *x = ew_ring_reserve(k->w->wk[j].xin[k->i], sizeof(*x) + extra);
-
-	if (x == NULL)
-		k->xlost++;
-	else
-		k->wake_due |= 1u << j;
-	return x;
-}
-
-/* A record worker k's listener decoded: judged here when its addresses hash here, else
- * handed to the worker they hash to (the flow's other direction may come from another
- * exporter, through another worker's socket). */
-static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
-{
-	struct worker *k = arg;
-	unsigned j = r->has_flow ? lane_of_pair(k->w, &r->f.src, &r->f.dst) : k->i;
-	struct x_rec *x;
-
-	if (j == k->i) {
-		ew_pipeline_record(k->p, r, id, now);
-		return;
-	}
-	if ((x = route(k, j, 0)) == NULL)
-		return;
-	x->type = X_RECORD;
-	x->source_id = id;
-	x->now = now;
-	x->u.r = *r;
-	if (r->app_name) {          /* the decoder's table is this thread's */
-		snprintf(x->app_name, sizeof(x->app_name), "%s", r->app_name);
-		x->u.r.app_name = x->app_name;
-	}
-	ew_ring_commit(k->w->wk[j].xin[k->i]);
-}
-
-static const int sflow_dlt[] = { [1] = EW_DLT_EN10MB, [11] = EW_DLT_IPV4, [12] = EW_DLT_IPV6 };
-
-static void lane_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id, uint64_t now)
-{
-	struct worker *k = arg;
-	unsigned j = k->i;
-	struct x_rec *x;
-
-	if (s->has_header && s->header_protocol < 13 && sflow_dlt[s->header_protocol])
-		j = lane_of_frame(k->w, sflow_dlt[s->header_protocol], s->header, s->header_len,
-				  k->i);
-	if (j == k->i) {
-		ew_pipeline_sflow_sample(k->p, s, id, now);
-		return;
-	}
-	if ((x = route(k, j, s->header_len)) == NULL)
-		return;
-	x->type = X_SAMPLE;
-	x->source_id = id;
-	x->now = now;
-	x->u.s = *s;
-	memcpy(x->header, s->header, s->header_len);
-	ew_ring_commit(k->w->wk[j].xin[k->i]);
-}
-
-/* What other workers' listeners handed over to k. */
-static void take_routed(struct worker *k)
-{
-	for (unsigned j = 0; k->xin && j < k->w->n; j++) {
-		const struct x_rec *x;
-		size_t len;
-
-		if (k->xin[j] == NULL)           /* its own */
-			continue;
-		while ((x = ew_ring_peek(k->xin[j], &len)) != NULL) {
-			if (x->type == X_RECORD) {
-				ew_pipeline_record(k->p, &x->u.r, x->source_id, x->now);
-			} else {
-				struct ew_sflow_sample s = x->u.s;
-
-				s.header = x->header;
-				ew_pipeline_sflow_sample(k->p, &s, x->source_id, x->now);
-			}
-			ew_ring_release(k->xin[j]);
-		}
-	}
-}
-
-/* Wake the workers k handed something to. */
-static void wake_routed(struct worker *k)
-{
-	uint64_t one = 1;
-
-	for (unsigned j = 0; k->wake_due; j++)
-		if (k->wake_due & (1u << j)) {
-			k->wake_due &= ~(1u << j);
-			if (write(k->w->wk[j].wake, &one, sizeof(one)) < 0) {
-				/* the counter is full: it is awake */
-			}
-		}
-}
-
-void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->packet = lane_packet;
-	out->record = lane_record;
-	out->sample = lane_sample;
-	out->arg = &w->wk[i];
-}
-
-int ew_workers_route_telemetry(struct ew_workers *w)
-{
-	size_t bytes = w->n <= 4 ? (size_t)2 << 20 : (size_t)256 << 10;
-
-	for (unsigned i = 0; i < w->n; i++) {
-		struct worker *k = &w->wk[i];
-
-		if (k->xin)
-			continue;
-		if ((k->xin = calloc(w->n, sizeof(*k->xin))) == NULL)
-			return EW_E_NOMEM;
-		for (unsigned j = 0; j < w->n; j++)
-			if (j != i && (k->xin[j] = ew_ring_new(bytes)) == NULL)
-				return EW_E_NOMEM;
-	}
-	return EW_OK;
+	return ew_workers_lane_of_frame(w, rp->dlt, rp->data, rp->caplen, 0);
 }
 
 /* ---- the worker's thread ---- */
@@ -487,8 +276,8 @@ static void *live_main(void *arg)
 			if (read(k->wake, &n, sizeof(n)) < 0) {
 				/* nothing was owed */
 			}
-			take_routed(k);
-			wake_routed(k);
+			ew_workers_take_routed(k);
+			ew_workers_wake_routed(k);
 		}
 		now = ew_time_now_us();
 		if (got == 0 || now >= last_tick + 100000) {
@@ -497,7 +286,7 @@ static void *live_main(void *arg)
 		}
 		ew_pipeline_mark(k->p);
 	}
-	take_routed(k);
+	ew_workers_take_routed(k);
 	ew_pipeline_tick(k->p, ew_time_now_us());
 	ew_pipeline_finish(k->p);
 	say_done(k);
