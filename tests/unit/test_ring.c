@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define N_RECORDS 300000u
+#define N_RECORDS 100000u
 
 /* record i: its length and its bytes follow from i */
 static size_t len_of(uint32_t i)
