@@ -46,6 +46,12 @@ struct ew_scan {
 	void *arg;
 	struct src_ent *src;         /* src[bucket * SRC_WAYS + way] */
 	struct src_tags *tags;
+	/* A bit per bucket: it has held a source. A flow telemetry record that is no probe
+	 * only counts for a source tracked already: from a bucket that never held one it
+	 * costs a bit looked up (the bitmap stays in cache; the bucket's tags line, 64
+	 * bytes of a table of hundreds of kilobytes, would be a cache miss per record:
+	 * half of a telemetry worker's owner's time on random sources). */
+	uint64_t *occ;
 	uint32_t nb_mask;            /* buckets - 1 */
 	struct set_slot *pairs, *targets;
 	struct ew_scan_host *hosts;  /* EW_SCAN_HOSTS per entry of src, in the same order */
@@ -105,8 +111,9 @@ struct ew_scan *ew_scan_new(const struct ew_scan_conf *c, ew_scan_report_fn fn, 
 	s->targets = calloc(nset, sizeof(*s->targets));
 	s->due = calloc(DUE_MAX, sizeof(*s->due));
 	s->hosts = calloc((size_t)ns * EW_SCAN_HOSTS, sizeof(*s->hosts));
+	s->occ = calloc(ns / SRC_WAYS / 64 + 1, sizeof(*s->occ));
 	if (s->src == NULL || s->tags == NULL || s->pairs == NULL || s->targets == NULL ||
-	    s->due == NULL || s->hosts == NULL) {
+	    s->due == NULL || s->hosts == NULL || s->occ == NULL) {
 		ew_scan_free(s);
 		return NULL;
 	}
@@ -126,6 +133,7 @@ void ew_scan_free(struct ew_scan *s)
 	free(s->targets);
 	free(s->due);
 	free(s->hosts);
+	free(s->occ);
 	free(s);
 }
 
@@ -163,9 +171,12 @@ static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint6
 {
 	uint64_t h = ew_addr_hash(a, ew_hash_seed() ^ 0x5ca11);
 	uint32_t b = (uint32_t)h & s->nb_mask, fp = (uint32_t)(h >> 32) | 1, v = 0;
-	struct src_tags *t = &s->tags[b];
+	struct src_tags *t;
 	struct src_ent *e;
 
+	if (!create && !(__atomic_load_n(&s->occ[b >> 6], __ATOMIC_RELAXED) & (1ULL << (b & 63))))
+		return NULL;
+	t = &s->tags[b];
 	for (uint32_t i = 0; i < SRC_WAYS; i++) {
 		if (t->fp[i] != fp)
 			continue;
@@ -202,6 +213,7 @@ static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint6
 	window_start(s, e, a, now);
 	t->fp[v] = fp;
 	t->last_us[v] = now;
+	__atomic_fetch_or(&s->occ[b >> 6], 1ULL << (b & 63), __ATOMIC_RELAXED);
 	*last = &t->last_us[v];
 	return e;
 }
@@ -369,6 +381,13 @@ void ew_scan_tick(struct ew_scan *s, uint64_t now)
 		report(s, e);
 		s->due[i] = s->due[--s->ndue];
 	}
+}
+
+int ew_scan_may_track(const struct ew_scan *s, const struct ew_addr *src)
+{
+	uint32_t b = (uint32_t)ew_addr_hash(src, ew_hash_seed() ^ 0x5ca11) & s->nb_mask;
+
+	return (__atomic_load_n(&s->occ[b >> 6], __ATOMIC_RELAXED) & (1ULL << (b & 63))) != 0;
 }
 
 int ew_scan_busy(const struct ew_scan *s)

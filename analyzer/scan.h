@@ -114,6 +114,10 @@ int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, const struct ew_a
 void ew_scan_tick(struct ew_scan *s, uint64_t now_us);
 /* 1 while scanners await their report (ew_scan_tick has work). */
 int ew_scan_busy(const struct ew_scan *s);
+/* Whether src may be tracked (0: certainly not, so a quiet observation of it that is no
+ * probe would count for nothing). Safe to call from another thread than the one that
+ * observes: the answer can only go from 0 to 1, and may be a moment late. */
+int ew_scan_may_track(const struct ew_scan *s, const struct ew_addr *src);
 /* Report every scanner not reported yet (end of a replay, shutdown). */
 void ew_scan_flush(struct ew_scan *s);
 

@@ -616,6 +616,8 @@ static void udp_exporters(void *st, void (*fn)(void *arg, const struct ew_export
 {
 	struct udp_src *s = st;
 
+	if (s->nlanes)                 /* as the lanes have it now */
+		merge_lanes(s, s->now);
 	for (uint32_t i = 1; i <= s->nexp; i++)
 		fn(arg, &s->exp[i]);
 }

@@ -132,6 +132,9 @@ static void worker_lines(const struct ew_metrics_view *v, struct evbuffer *o)
 		{ "eastwatch_worker_violations_total", "Flows a worker found the policy denies." },
 		{ "eastwatch_worker_queue_lost_total",
 		  "Findings a worker lost to a full queue to the owner (never waited for)." },
+		{ "eastwatch_worker_telemetry_unrouted_total",
+		  "Telemetry records a worker judged itself, the worker of their flow being too "
+		  "busy to take them (their other direction may go unpaired)." },
 	};
 	unsigned n = ew_workers_count(v->workers);
 
@@ -152,7 +155,7 @@ static void worker_lines(const struct ew_metrics_view *v, struct evbuffer *o)
 				}
 			} else {
 				x = k == 0 ? w.packets : k == 2 ? w.flows : k == 3 ? w.judged :
-				    k == 4 ? w.violations : w.queue_full;
+				    k == 4 ? w.violations : k == 5 ? w.queue_full : w.unrouted;
 			}
 			evbuffer_add_printf(o, "%s{worker=\"%u\"} %llu\n", m[k].name, i,
 					    (unsigned long long)x);

@@ -107,6 +107,7 @@ struct ew_pipeline {
 	struct ew_pipeline_conf c;
 	enum role role;
 	struct ew_ring *out;        /* workers: the ring to the owner */
+	const struct ew_scan *owner_scan;   /* workers: the owner's scan detector, or NULL */
 	int out_block;              /* a full ring: wait (replay), else count and drop */
 	uint64_t seq;               /* the packet's place in the capture (workers) */
 	int in_deadline;            /* the work of a deadline, not of a packet */
@@ -228,12 +229,15 @@ struct ew_pipeline *ew_pipeline_new(const struct ew_pipeline_conf *c, struct ew_
 
 struct ew_pipeline *ew_pipeline_new_worker(const struct ew_pipeline_conf *c,
 					   struct ew_classify *cls, const struct ew_policy *pol,
-					   struct ew_ring *out, int block, struct ew_err *err)
+					   struct ew_ring *out, int block,
+					   const struct ew_pipeline *owner, struct ew_err *err)
 {
 	struct ew_pipeline *p = pipeline_new(c, cls, pol, NULL, out, err);
 
-	if (p != NULL)
+	if (p != NULL) {
 		p->out_block = block;
+		p->owner_scan = owner ? owner->scan : NULL;
+	}
 	return p;
 }
 
@@ -390,20 +394,23 @@ static void send_policy_alert(struct ew_pipeline *o, const struct ew_alert *a,
 /* ---- what a worker's flow side tells its owner (ew_pipeline_owner_take) ----
  * A pipeline that is its own owner (R_ALL) calls the owner's side at once. */
 
-/* Room for a message to the owner, its header filled in; NULL (counted) when the ring
- * is full and the worker does not wait. */
+/* Room for a message to the owner, its header filled in. A full ring: replay waits
+ * (the owner takes, room comes); live, an alert waits up to 10 ms (the kernel's ring
+ * holds far more than that), anything else is counted lost (queue_full) at once. */
 static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
 {
 	struct ew_pmsg *h;
+	unsigned waited = 0;
 
 	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
 		struct timespec ts = { 0, 20000 };
 
-		if (!p->out_block || len > ew_ring_capacity(p->out) / 4) {
+		if (len > ew_ring_capacity(p->out) / 4 ||
+		    (!p->out_block && (type != M_ALERT || ++waited > 500))) {
 			p->queue_full++;
 			return NULL;
 		}
-		nanosleep(&ts, NULL);        /* replay: the owner takes, room comes */
+		nanosleep(&ts, NULL);
 	}
 	h->ts = p->now;
 	h->seq = p->seq;
@@ -429,6 +436,13 @@ static void to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned 
 		owner_observe(p, &f->src, &f->dst, f->proto, f->dport, what, ts, f->source_kind);
 		return;
 	}
+	/* a judged record that is no probe counts only for a source tracked already: not
+	 * sent for one the owner's detector has certainly not tracked (at record rates
+	 * these are most of what a worker would send) */
+	if ((what & EW_SCAN_QUIET) &&
+	    !(what & (EW_SCAN_ATTEMPT | EW_SCAN_FAILED | EW_SCAN_DENIED)) && p->owner_scan &&
+	    !ew_scan_may_track(p->owner_scan, &f->src))
+		return;
 	if ((m = msg_new(p, M_OBSERVE, sizeof(*m))) == NULL)
 		return;
 	m->src = f->src;

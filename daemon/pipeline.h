@@ -77,6 +77,8 @@ struct ew_pipeline_stats {
 	uint64_t app_dpi, app_port, app_none, app_exporter;
 	uint64_t records, records_not_flows, samples, samples_without_header;
 	uint64_t queue_full;           /* workers: findings lost to a full ring to the owner */
+	uint64_t unrouted;             /* workers: telemetry judged where it was decoded, the
+					* worker of its flow being too busy to take it */
 };
 
 /* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be
@@ -94,11 +96,13 @@ void ew_pipeline_free(struct ew_pipeline *p);
  * ew_pipeline_owner_take). When out is full, a worker with block set waits for room
  * (replay: nothing may be lost), else it counts the message lost (queue_full) and goes
  * on: capture never waits for the owner. cls is the worker's own (nDPI is not shared
- * between threads); sinks are the owner's, and c->flow_fn must be NULL. */
+ * between threads); sinks are the owner's, and c->flow_fn must be NULL. owner (or
+ * NULL) lets the worker leave out what the owner would count for nothing. */
 struct ew_ring;
 struct ew_pipeline *ew_pipeline_new_worker(const struct ew_pipeline_conf *c,
 					   struct ew_classify *cls, const struct ew_policy *pol,
-					   struct ew_ring *out, int block, struct ew_err *err);
+					   struct ew_ring *out, int block,
+					   const struct ew_pipeline *owner, struct ew_err *err);
 
 /* Every message starts with its place in time: the owner takes the messages of all its
  * workers in the order of (ts, cls, seq), as one pipeline would have made them. ts is

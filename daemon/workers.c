@@ -18,7 +18,7 @@
 
 #define EW_WORKERS_MAX 32
 #define IN_RING (8u << 20)      /* replay: packets waiting for a worker */
-#define OUT_RING (8u << 20)     /* findings waiting for the owner */
+#define OUT_RING (16u << 20)    /* findings waiting for the owner */
 #define MARK_EVERY 256          /* a busy worker says how far it is this often */
 #define TICK_EVERY 1024         /* replay: an idle worker is told the time this often */
 #define DONE_TYPE 0xff          /* a worker's last message */
@@ -111,7 +111,8 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 			return NULL;
 		}
 		if ((k->cls = ew_classify_new(cc, err)) == NULL ||
-		    (k->p = ew_pipeline_new_worker(&wc, k->cls, pol, k->out, replay, err)) == NULL) {
+		    (k->p = ew_pipeline_new_worker(&wc, k->cls, pol, k->out, replay, owner,
+						   err)) == NULL) {
 			ew_workers_free(w);
 			return NULL;
 		}
@@ -510,7 +511,7 @@ const struct ew_classify *ew_workers_classifier(const struct ew_workers *w, unsi
 void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out)
 {
 	ew_pipeline_stats(w->wk[i].p, out);
-	out->queue_full += w->wk[i].xlost;
+	out->unrouted = w->wk[i].xlost;
 }
 
 void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,

@@ -46,7 +46,8 @@ struct worker {
 	struct ew_ring **xin;          /* live telemetry: from each worker, what is ours */
 	int wake;                      /* eventfd: something arrived in xin */
 	uint32_t wake_due;             /* workers (bits) whose wake is owed, after a read */
-	uint64_t xlost;                /* what found a full xin ring (counted in queue_full) */
+	uint64_t xlost;                /* what found a full xin ring, judged where it was
+					* decoded (unpaired, perhaps): counted as unrouted */
 	/* the owner's side */
 	struct ew_pmsg last;           /* the last message taken from this worker */
 	int done;

@@ -39,7 +39,8 @@ static void lane_packet(void *arg, const struct ew_raw_pkt *rp)
 	ew_pipeline_packet(((struct worker *)arg)->p, rp);
 }
 
-/* Room in worker j's ring from k for an x_rec of extra bytes; NULL (counted) when full. */
+/* Room in worker j's ring from k for an x_rec of extra bytes; NULL when full (the caller
+ * judges it itself: a flow judged without its other direction beats one not judged). */
 static struct x_rec *route(struct worker *k, unsigned j, size_t extra)
 {
 	struct x_rec *x = ew_ring_reserve(k->w->wk[j].xin[k->i], sizeof(*x) + extra);
@@ -60,12 +61,10 @@ static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint6
 	unsigned j = r->has_flow ? ew_workers_lane_of_pair(k->w, &r->f.src, &r->f.dst) : k->i;
 	struct x_rec *x;
 
-	if (j == k->i) {
+	if (j == k->i || (x = route(k, j, 0)) == NULL) {
 		ew_pipeline_record(k->p, r, id, now);
 		return;
 	}
-	if ((x = route(k, j, 0)) == NULL)
-		return;
 	x->type = X_RECORD;
 	x->source_id = id;
 	x->now = now;
@@ -88,12 +87,10 @@ static void lane_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id,
 	if (s->has_header && s->header_protocol < 13 && sflow_dlt[s->header_protocol])
 		j = ew_workers_lane_of_frame(k->w, sflow_dlt[s->header_protocol], s->header, s->header_len,
 				  k->i);
-	if (j == k->i) {
+	if (j == k->i || (x = route(k, j, s->header_len)) == NULL) {
 		ew_pipeline_sflow_sample(k->p, s, id, now);
 		return;
 	}
-	if ((x = route(k, j, s->header_len)) == NULL)
-		return;
 	x->type = X_SAMPLE;
 	x->source_id = id;
 	x->now = now;
@@ -150,7 +147,7 @@ void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out 
 
 int ew_workers_route_telemetry(struct ew_workers *w)
 {
-	size_t bytes = w->n <= 4 ? (size_t)2 << 20 : (size_t)256 << 10;
+	size_t bytes = w->n <= 4 ? (size_t)8 << 20 : (size_t)1 << 20;
 
 	for (unsigned i = 0; i < w->n; i++) {
 		struct worker *k = &w->wk[i];

@@ -202,7 +202,7 @@ START_TEST(full_queue_is_counted_never_waits)
 	char host[32];
 
 	start(0, 0);
-	w = ew_pipeline_new_worker(&pc, cls, pol, r, 0, &err);
+	w = ew_pipeline_new_worker(&pc, cls, pol, r, 0, NULL, &err);
 	ck_assert_ptr_nonnull(w);
 	for (int i = 0; i < 200; i++) {
 		struct pb p = { 0 };
