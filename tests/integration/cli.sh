@@ -43,6 +43,12 @@ expect 2 "replay without files" -- "$EW" replay --rules "$RULES"
 expect 2 "replay bad option" -- "$EW" replay --bogus x
 expect 2 "an option of another command" -- "$EW" check --iface lo
 has "$T/err" "option --iface does not apply here" "names the misplaced option"
+expect 2 "replay --workers 0" -- "$EW" replay --rules "$RULES" --workers 0 "$SRC/tests/data/sample.pcap"
+has "$T/err" "--workers 0: a number from 1 to 32" "workers out of range named"
+expect 2 "replay --workers 33" -- "$EW" replay --rules "$RULES" --workers 33 "$SRC/tests/data/sample.pcap"
+printf 'workers: 64\n' >"$T/workers.yaml"
+expect 1 "workers: 64 in the configuration" -- "$EW" check --config "$T/workers.yaml" --rules "$RULES"
+has "$T/err" "workers.yaml:1:10: .*32" "workers bound at FILE:LINE:COL"
 expect 2 "check with an operand" -- "$EW" check --rules "$RULES" extra
 expect 2 "run without sources" -- "$EW" run --rules "$RULES"
 expect 2 "explain missing args" -- "$EW" explain --rules "$RULES" 198.18.1.1
