@@ -17,9 +17,11 @@
 #include "core/ew_flow.h"
 
 #include "core/ew_log.h"
+#include "core/ew_time.h"
 
 #include <event2/event.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,12 @@ struct pcap_src {
 	struct pcap_src *lane[EW_PCAP_LANES];   /* split over workers: a handle each */
 	unsigned nlanes;
 	int live;                    /* a live handle (kernel drops to read) */
+	/* A lane: its counters (kernel drops included) as its worker last published them,
+	 * for the daemon's thread, which never touches the handle itself. */
+	int is_lane;
+	pthread_mutex_t mu;
+	struct ew_source_stats snap;
+	uint64_t snap_us;
 	struct event *ev;
 	struct ew_source_out out;
 	struct ew_source_stats st;
@@ -100,6 +108,8 @@ static void src_close(void *st)
 		event_free(s->ev);
 	for (unsigned i = 0; i < s->nlanes; i++)
 		src_close(s->lane[i]);
+	if (s->is_lane)
+		pthread_mutex_destroy(&s->mu);
 	if (s->p)
 		pcap_close(s->p);
 	free(s->filter);
@@ -309,6 +319,12 @@ static void src_stats(void *st, struct ew_source_stats *out)
 	struct pcap_src *s = st;
 	struct pcap_stat ps;
 
+	if (s->is_lane) {
+		pthread_mutex_lock(&s->mu);
+		*out = s->snap;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
 	*out = s->st;
 	if (s->live && pcap_stats(s->p, &ps) == 0)
 		out->kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
@@ -366,6 +382,8 @@ static int iface_lanes(struct pcap_src *s, const struct ew_source_conf *c, struc
 		if (l == NULL)
 			return ew_err_set(err, "%s: out of memory", c->target);
 		s->lane[s->nlanes++] = l;
+		l->is_lane = 1;
+		pthread_mutex_init(&l->mu, NULL);
 		if (iface_handle(l, c, mb, err) != EW_OK)
 			return EW_E_IO;
 		if (ew_fanout_join(pcap_fileno(l->p), &group, err) != EW_OK) {
@@ -433,13 +451,26 @@ static int lane_fd(void *st, unsigned i)
 	return pcap_get_selectable_fd(((struct pcap_src *)st)->lane[i]->p);
 }
 
+/* Worker i reads its handle and publishes its counters after each read (the kernel's
+ * drops read every 100 ms at most: a system call). */
 static int lane_read(void *st, unsigned i)
 {
 	struct pcap_src *l = ((struct pcap_src *)st)->lane[i];
 	int rc = pcap_dispatch(l->p, -1, deliver, (u_char *)l);
+	uint64_t now = ew_time_mono_us();
 
 	if (rc < 0 && rc != PCAP_ERROR_BREAK)
 		l->st.errors++;
+	if (now >= l->snap_us + 100000) {
+		struct pcap_stat ps;
+
+		l->snap_us = now;
+		if (pcap_stats(l->p, &ps) == 0)
+			l->st.kernel_drops = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	}
+	pthread_mutex_lock(&l->mu);
+	l->snap = l->st;
+	pthread_mutex_unlock(&l->mu);
 	return rc;
 }
 

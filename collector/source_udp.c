@@ -27,6 +27,7 @@
 #include <event2/event.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,9 @@ struct udp_src {
 	struct udp_src *lane[MAX_LANES];   /* split over workers: a socket each */
 	unsigned nlanes;
 	uint64_t lane_tick_us;            /* a lane: its last template expiry */
+	int is_lane;
+	pthread_mutex_t mu;               /* a lane: held by its worker while it reads, and
+					   * by the daemon's thread while it looks */
 	struct event *ev;
 	struct ew_source_out out;
 	struct ew_source_stats st;
@@ -77,6 +81,18 @@ struct udp_src {
 	char ctrl[BATCH][CMSG_SPACE(sizeof(uint32_t))];
 	uint8_t *bufs;            /* BATCH x DGRAM_MAX */
 };
+
+static void lane_lock(struct udp_src *s)
+{
+	if (s->is_lane)
+		pthread_mutex_lock(&s->mu);
+}
+
+static void lane_unlock(struct udp_src *s)
+{
+	if (s->is_lane)
+		pthread_mutex_unlock(&s->mu);
+}
 
 static void emit_record(void *arg, const struct ew_record *r)
 {
@@ -114,11 +130,13 @@ static void keep_counters(void *arg, const struct ew_sflow_counters *c)
 			break;
 		}
 	}
+	lane_lock(s);
 	if (slot == NULL) {
 		slot = &s->ifc[h % MAX_IFCOUNTERS];
 		s->ifc_replaced++;
 	}
 	*slot = *c;
+	lane_unlock(s);
 }
 
 static void exporter_of(const struct sockaddr_storage *ss, struct ew_exporter_key *ex)
@@ -219,11 +237,14 @@ static int allowed(const struct udp_src *s, const struct ew_addr *a)
 static void on_evict(void *arg, const struct ew_exporter_key *ex, int what, uint32_t n)
 {
 	struct udp_src *s = arg;
-	uint32_t i = exporter_find(s, &ex->addr);
+	uint32_t i;
 
 	(void)what;
+	lane_lock(s);
+	i = exporter_find(s, &ex->addr);
 	if (i)
 		s->exp[i].templates_evicted += n;
+	lane_unlock(s);
 }
 
 /* Read and decode what the socket holds (16 batches at most: then let other sources
@@ -242,8 +263,11 @@ static int read_batches(struct udp_src *s)
 		}
 		n = recvmmsg(fd, s->msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				lane_lock(s);
 				s->st.errors++;
+				lane_unlock(s);
+			}
 			return got;
 		}
 		got += n;
@@ -262,15 +286,19 @@ static int read_batches(struct udp_src *s)
 					if (drops > s->drops_seen)
 						s->drops_seen = drops;
 				}
-			s->st.packets++;
-			s->st.bytes += len;
 			{
 				struct ew_exporter_key ex;
 				struct ew_exporter_health *e;
 
+				/* a lane's table and counters are read by the daemon's thread:
+				 * changed under its lock, the decoding outside it */
+				lane_lock(s);
+				s->st.packets++;
+				s->st.bytes += len;
 				exporter_of(&s->from[i], &ex);
 				if (!allowed(s, &ex.addr)) {
 					s->st.refused++;
+					lane_unlock(s);
 					if (s->now >= s->log_refused_us + LOG_EVERY_US) {
 						char t[EW_ADDR_STRLEN];
 
@@ -283,12 +311,14 @@ static int read_batches(struct udp_src *s)
 					continue;
 				}
 				e = exporter_slot(s, &ex.addr, ex.port);
+				lane_unlock(s);
 				if (s->sflow) {
 					struct ew_sflow_stats a, b;
 
 					ew_sflow_stats(s->sfl, &a);
 					rc = ew_sflow_decode(s->sfl, d, len, s->now, &cb);
 					ew_sflow_stats(s->sfl, &b);
+					lane_lock(s);
 					e->records += b.flow_samples + b.counter_samples -
 						      a.flow_samples - a.counter_samples;
 					e->seq_gaps += b.seq_gaps - a.seq_gaps;
@@ -299,6 +329,7 @@ static int read_batches(struct udp_src *s)
 					ew_ipfix_stats(s->ipfix, &a);
 					rc = ew_ipfix_decode(s->ipfix, &ex, d, len, s->now, emit_record, s);
 					ew_ipfix_stats(s->ipfix, &b);
+					lane_lock(s);
 					e->records += b.records + b.option_records - a.records -
 						      a.option_records;
 					e->templates += b.templates + b.option_templates - a.templates -
@@ -329,11 +360,14 @@ static int read_batches(struct udp_src *s)
 						s->out.gap(s->out.arg, e, s->kind, 0, s->now);
 				}
 				e->last_seen_us = s->now;
+				if (rc != EW_OK)
+					s->st.errors++;
+				lane_unlock(s);
 			}
-			if (rc != EW_OK)
-				s->st.errors++;
 		}
+		lane_lock(s);
 		s->st.kernel_drops = s->drops_seen;
+		lane_unlock(s);
 		if (n < BATCH)
 			return got;
 	}
@@ -380,6 +414,8 @@ static void udp_close(void *st)
 		return;
 	for (unsigned i = 0; i < s->nlanes; i++)
 		udp_close(s->lane[i]);
+	if (s->is_lane)
+		pthread_mutex_destroy(&s->mu);
 	if (s->ev)
 		event_free(s->ev);
 	if (s->fd >= 0)
@@ -504,6 +540,8 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 			return EW_E_NOMEM;
 		}
 		s->lane[s->nlanes++] = l;
+		l->is_lane = 1;
+		pthread_mutex_init(&l->mu, NULL);
 		l->listen = me.addr;
 		l->listen_port = me.port;
 		l->out.gap = NULL;          /* silence is judged on the merged table */
@@ -536,8 +574,11 @@ static void udp_stats(void *st, struct ew_source_stats *out)
 
 	*out = s->st;
 	for (unsigned i = 0; i < s->nlanes; i++) {
-		const struct ew_source_stats *l = &s->lane[i]->st;
+		struct ew_source_stats ls, *l = &ls;
 
+		lane_lock(s->lane[i]);
+		ls = s->lane[i]->st;
+		lane_unlock(s->lane[i]);
 		out->packets += l->packets;
 		out->bytes += l->bytes;
 		out->kernel_drops += l->kernel_drops;
@@ -560,8 +601,9 @@ static void merge_lanes(struct udp_src *s, uint64_t now)
 		e->errors = e->templates_refused = e->templates_evicted = 0;
 	}
 	for (unsigned k = 0; k < s->nlanes; k++) {
-		const struct udp_src *l = s->lane[k];
+		struct udp_src *l = s->lane[k];
 
+		lane_lock(l);
 		for (uint32_t i = 1; i <= l->nexp; i++) {
 			struct ew_exporter_health x = l->exp[i];
 			struct ew_exporter_health *e;
@@ -582,6 +624,7 @@ static void merge_lanes(struct udp_src *s, uint64_t now)
 			if (x.last_seen_us > e->last_seen_us)
 				e->last_seen_us = x.last_seen_us;
 		}
+		lane_unlock(l);
 	}
 }
 
@@ -627,8 +670,11 @@ static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflo
 {
 	struct udp_src *s = st;
 
-	for (unsigned k = 0; k < s->nlanes; k++)
+	for (unsigned k = 0; k < s->nlanes; k++) {
+		lane_lock(s->lane[k]);
 		udp_if_counters(s->lane[k], fn, arg);
+		lane_unlock(s->lane[k]);
+	}
 	for (uint32_t i = 0; s->ifc && i < MAX_IFCOUNTERS; i++)
 		if (s->ifc[i].has_generic)
 			fn(arg, &s->ifc[i]);
@@ -659,7 +705,11 @@ static int udp_lane_read(void *st, unsigned i)
 
 static void udp_lane_stats(void *st, unsigned i, struct ew_source_stats *out)
 {
-	*out = ((struct udp_src *)st)->lane[i]->st;
+	struct udp_src *l = ((struct udp_src *)st)->lane[i];
+
+	lane_lock(l);
+	*out = l->st;
+	lane_unlock(l);
 }
 
 static const char *const udp_keys[] = { "buffer_mb", "silence", "exporters", NULL };

@@ -103,6 +103,7 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		k->gen = 1;
 		atomic_init(&k->seen, 1);
 		k->wake = replay ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		pthread_mutex_init(&k->smu, NULL);
 		k->out = ew_ring_new(OUT_RING);
 		k->in = replay ? ew_ring_new(IN_RING) : NULL;
 		if (k->out == NULL || (replay && k->in == NULL)) {
@@ -165,11 +166,26 @@ static void take_policy(struct worker *k)
 	atomic_store_explicit(&k->seen, g, memory_order_release);
 }
 
+/* The worker's counters, published for the daemon's thread (at most every 100 ms of
+ * now, unless forced). */
+static void publish(struct worker *k, uint64_t now, int force)
+{
+	if (!force && now < k->snap_us + 100000)
+		return;
+	k->snap_us = now;
+	pthread_mutex_lock(&k->smu);
+	ew_pipeline_stats(k->p, &k->snap);
+	k->snap.unrouted = k->xlost;
+	ew_pipeline_flow_stats(k->p, &k->fsnap, &k->fmax);
+	pthread_mutex_unlock(&k->smu);
+}
+
 /* The worker's last message: nothing earlier can come from it any more. */
 static void say_done(struct worker *k)
 {
 	struct ew_pmsg *h;
 
+	publish(k, 0, 1);
 	ew_pipeline_mark(k->p);
 	while ((h = ew_ring_reserve(k->out, sizeof(*h))) == NULL)
 		sched_yield();
@@ -254,6 +270,7 @@ static void *replay_main(void *arg)
 		ew_ring_release(k->in);
 		if (++since_mark >= MARK_EVERY) {
 			ew_pipeline_mark(k->p);
+			publish(k, ew_time_mono_us(), 0);
 			since_mark = 0;
 		}
 	}
@@ -285,6 +302,7 @@ static void *live_main(void *arg)
 			ew_pipeline_tick(k->p, now);
 			last_tick = now;
 		}
+		publish(k, now, 0);
 		ew_pipeline_mark(k->p);
 	}
 	ew_workers_take_routed(k);
@@ -510,14 +528,31 @@ const struct ew_classify *ew_workers_classifier(const struct ew_workers *w, unsi
 
 void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out)
 {
-	ew_pipeline_stats(w->wk[i].p, out);
-	out->unrouted = w->wk[i].xlost;
+	struct worker *k = &w->wk[i];
+
+	if (!k->started) {                /* not running: its own counters */
+		ew_pipeline_stats(k->p, out);
+		out->unrouted = k->xlost;
+		return;
+	}
+	pthread_mutex_lock(&k->smu);
+	*out = k->snap;
+	pthread_mutex_unlock(&k->smu);
 }
 
 void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,
 			   struct ew_flowtab_stats *out, uint32_t *max)
 {
-	ew_pipeline_flow_stats(w->wk[i].p, out, max);
+	struct worker *k = &w->wk[i];
+
+	if (!k->started) {
+		ew_pipeline_flow_stats(k->p, out, max);
+		return;
+	}
+	pthread_mutex_lock(&k->smu);
+	*out = k->fsnap;
+	*max = k->fmax;
+	pthread_mutex_unlock(&k->smu);
 }
 
 void ew_workers_free(struct ew_workers *w)
@@ -536,6 +571,7 @@ void ew_workers_free(struct ew_workers *w)
 		free(w->wk[i].xin);
 		if (w->wk[i].wake >= 0)
 			close(w->wk[i].wake);
+		pthread_mutex_destroy(&w->wk[i].smu);
 	}
 	free(w->wk);
 	free(w);

@@ -84,7 +84,8 @@ void ew_workers_set_policy(struct ew_workers *w, const struct ew_policy *pol);
 const struct ew_pipeline *ew_workers_pipeline(const struct ew_workers *w, unsigned i);
 /* Worker i's classifier (its nDPI counters). */
 const struct ew_classify *ew_workers_classifier(const struct ew_workers *w, unsigned i);
-/* Worker i's counters and flow table. */
+/* Worker i's counters and flow table: while it runs, as it last published them (a few
+ * times a second); once it has ended, final. */
 void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out);
 void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,
 			   struct ew_flowtab_stats *out, uint32_t *max);

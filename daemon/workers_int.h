@@ -10,6 +10,7 @@
 
 #include "collector/decode_sflow.h"
 #include "core/ew_record.h"
+#include "analyzer/flowtab.h"
 #include "daemon/pipeline.h"
 #include "daemon/workers.h"
 
@@ -48,6 +49,13 @@ struct worker {
 	uint32_t wake_due;             /* workers (bits) whose wake is owed, after a read */
 	uint64_t xlost;                /* what found a full xin ring, judged where it was
 					* decoded (unpaired, perhaps): counted as unrouted */
+	/* Counters as the worker last published them (a few times a second, and when it
+	 * ends), for the daemon's thread: nothing on the packet path is shared. */
+	pthread_mutex_t smu;
+	struct ew_pipeline_stats snap;
+	struct ew_flowtab_stats fsnap;
+	uint32_t fmax;
+	uint64_t snap_us;
 	/* the owner's side */
 	struct ew_pmsg last;           /* the last message taken from this worker */
 	int done;
