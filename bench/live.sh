@@ -7,6 +7,7 @@
 # each. As root (a network namespace of its own; no traffic leaves it).
 #
 # usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
+# WORKERS="1 2" (default) the worker counts to run; NO_NDPIREADER=1 leaves ndpiReader out.
 # Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the process's
 # user+sys time from /proc (10 ms ticks: give 10 s for figures) over the whole run.
 # tcpreplay shares the machine's cores.
