@@ -400,13 +400,15 @@ static void send_policy_alert(struct ew_pipeline *o, const struct ew_alert *a,
 static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
 {
 	struct ew_pmsg *h;
-	unsigned waited = 0;
+	uint64_t until = 0;
 
 	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
 		struct timespec ts = { 0, 20000 };
 
+		if (until == 0)
+			until = ew_time_mono_us() + 10000;
 		if (len > ew_ring_capacity(p->out) / 4 ||
-		    (!p->out_block && (type != M_ALERT || ++waited > 500))) {
+		    (!p->out_block && (type != M_ALERT || ew_time_mono_us() > until))) {
 			p->queue_full++;
 			return NULL;
 		}
