@@ -360,8 +360,13 @@ unsigned ew_workers_take(struct ew_workers *w)
 		}
 		if (best == NULL)
 			return taken;
-		/* A worker with nothing waiting may still send anything after its last; one
-		 * whose message arrived since the look above may have sent an earlier one. */
+		/* Every other worker bounds what may be taken: one with nothing waiting may
+		 * still send anything after its last message, one with a message waiting
+		 * nothing before it (and one whose message arrived since the look above may
+		 * have sent an earlier one: look again). Then `from`'s messages are taken as
+		 * long as they stay within the bound. */
+		struct ew_pmsg bound = { UINT64_MAX, UINT64_MAX, 0xff, 0 };
+
 		for (unsigned i = 0; i < w->n && best != NULL; i++) {
 			struct worker *k = &w->wk[i];
 			const struct ew_pmsg *h;
@@ -374,13 +379,18 @@ unsigned ew_workers_take(struct ew_workers *w)
 				return taken;
 			if (h != NULL && ew_pmsg_cmp(h, best) < 0)
 				best = NULL;           /* look again */
+			else if (ew_pmsg_cmp(h ? h : &k->last, &bound) < 0)
+				bound = *(h ? h : &k->last);
 		}
-		if (best == NULL)
-			continue;
-		ew_pipeline_owner_take(w->owner, best, blen);
-		from->last = *best;
-		ew_ring_release(from->out);
-		taken++;
+		while (best != NULL) {
+			ew_pipeline_owner_take(w->owner, best, blen);
+			from->last = *best;
+			ew_ring_release(from->out);
+			taken++;
+			best = ew_ring_peek(from->out, &blen);
+			if (best != NULL && (best->type == DONE_TYPE || ew_pmsg_cmp(best, &bound) > 0))
+				best = NULL;
+		}
 	}
 }
 
