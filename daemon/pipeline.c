@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* pipeline - see pipeline.h. */
 #include "daemon/pipeline.h"
+#include "daemon/pipeline_int.h"
 #include "alerting/alert.h"
 #include "alerting/alert_text.h"
 #include "alerting/fmt_flow.h"
@@ -14,16 +15,12 @@
 #include "collector/decode_pkt.h"
 #include "collector/frag.h"
 #include "core/ew_buf.h"
-#include "core/ew_ring.h"
 #include "core/ew_time.h"
 
 #include <ctype.h>
-#include <stddef.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RULE_COUNTS 512
 #define PENDING_MAX (p->pending_max)   /* flows waiting for their application at once */
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
@@ -50,94 +47,6 @@ enum jstate {
 	J_PROVISIONAL,   /* judged at the deadline with the port guess; nDPI may still
 			  * name the application and escalate it */
 	J_FINAL,
-};
-
-struct pending {
-	struct ew_ft_entry *e;
-	uint64_t first_us;
-	uint32_t hash;
-};
-
-struct rule_count {
-	char name[128];
-	uint64_t n;
-};
-
-/* What a worker's flow side tells the owner (the detectors that look across flows and
- * the sinks), after the header (pipeline.h). The throttle stays with the flow side: its
- * key (rule, source, destination, port) holds two addresses, so every alert of one key
- * comes from the worker those addresses hash to. */
-enum msg_type { M_TIME, M_OBSERVE, M_ALERT, M_SESSION, M_EDGE, M_FLOW };
-enum alert_kind { A_POLICY, A_PLAIN, A_DIRECT };   /* held or folded; sent; a self-alert */
-
-struct msg_observe {
-	struct ew_pmsg h;
-	struct ew_addr src, dst;
-	uint64_t ts;
-	uint16_t dport;
-	uint8_t proto, what, kind;
-};
-struct msg_alert {
-	struct ew_pmsg h;
-	uint8_t kind;
-	struct ew_scan_hold_flow fl;
-	struct ew_alert_copy c;
-};
-struct msg_session {
-	struct ew_pmsg h;
-	const void *entry;
-	uint64_t first_us;
-	uint32_t hash;
-};
-struct msg_edge {
-	struct ew_pmsg h;
-	struct ew_flow f;
-};
-struct msg_flow {
-	struct ew_pmsg h;
-	uint32_t len;
-	char key[EW_ADDR_STRLEN];
-	char line[];
-};
-
-/* A pipeline is its own owner (R_ALL), or one of an owner's workers. */
-enum role { R_ALL, R_WORKER };
-
-struct ew_pipeline {
-	struct ew_pipeline_conf c;
-	enum role role;
-	struct ew_ring *out;        /* workers: the ring to the owner */
-	const struct ew_scan *owner_scan;   /* workers: the owner's scan detector, or NULL */
-	int out_block;              /* a full ring: wait (replay), else count and drop */
-	uint64_t seq;               /* the packet's place in the capture (workers) */
-	int in_deadline;            /* the work of a deadline, not of a packet */
-	uint64_t scan_next;         /* the scan detector's next look (whole seconds) */
-	struct ew_classify *cls;
-	const struct ew_policy *pol;
-	struct ew_vcache vc;        /* verdicts by group sets, port class and application */
-	struct ew_sinkset *sinks;
-	int flow_sinks;             /* a sink takes every flow record (Kafka flows_topic) */
-	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
-	uint64_t edges_saved_us;
-	struct ew_flowtab *ft;
-	uint32_t pending_max;
-	uint64_t ft_evicted_seen, ft_alerted_us;   /* table pressure: last look, last alert */
-	struct ew_frag *frag;
-	struct ew_throttle *thr;
-	struct ew_pairing *pairing;
-	struct ew_scan *scan;       /* the scan detector, or NULL */
-	struct ew_scan_hold *hold;  /* its side of policy alerts (with scan) */
-	struct ew_pipeline_stats st;
-	uint8_t last_kind;          /* observer.type of scan alerts: the last source's kind */
-	uint8_t kind_sflow;         /* sFlow's (ew_source_kind) */
-	uint64_t now, next_expire;
-	uint64_t queue_full;        /* workers: messages lost to a full ring */
-	struct pending *pend;
-	uint32_t phead, pcount;
-	struct rule_count *rc;
-	uint32_t nrc;
-	uint64_t rc_other;
-	char flowbuf[8192];
 };
 
 void ew_pipeline_conf_default(struct ew_pipeline_conf *c)
@@ -328,7 +237,7 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	a->bytes[1] = f->bytes[1];
 }
 
-static void emit(struct ew_pipeline *p, const struct ew_alert *a)
+void ew_pl_emit(struct ew_pipeline *p, const struct ew_alert *a)
 {
 	count_rule(p, a->rule);
 	p->st.alerts++;
@@ -336,7 +245,7 @@ static void emit(struct ew_pipeline *p, const struct ew_alert *a)
 }
 
 /* The detectors' self-alerts (a full flow table, a silent exporter) count by action. */
-static void emit_direct(struct ew_pipeline *p, const struct ew_alert *a)
+void ew_pl_emit_direct(struct ew_pipeline *p, const struct ew_alert *a)
 {
 	count_rule(p, a->action);
 	p->st.alerts++;
@@ -352,7 +261,7 @@ static int hold_copy(void *item, const void *alert)
 
 static void hold_send(void *arg, const void *item)
 {
-	emit(arg, &((const struct ew_alert_copy *)item)->a);
+	ew_pl_emit(arg, &((const struct ew_alert_copy *)item)->a);
 }
 
 /* Flow e can no longer turn into a session: ICMP; a TCP connection that was reset; or
@@ -383,200 +292,12 @@ static int pass_throttle(struct ew_pipeline *p, struct ew_alert *a)
 /* A policy alert about flow fl (entry NULL: an exported record): sent at once when the
  * flow is a session (answered with application data: never folded, SPEC §4) or its
  * source neither scans nor may be starting to; else held or folded (scan_hold.h). */
-static void send_policy_alert(struct ew_pipeline *o, const struct ew_alert *a,
+void ew_pl_send_policy(struct ew_pipeline *o, const struct ew_alert *a,
 			      const struct ew_scan_hold_flow *fl)
 {
 	if (o->hold == NULL || ew_scan_hold_offer(o->hold, a, &a->src, &a->dst, fl, o->now) ==
 				       EW_HOLD_SEND)
-		emit(o, a);
-}
-
-/* ---- what a worker's flow side tells its owner (ew_pipeline_owner_take) ----
- * A pipeline that is its own owner (R_ALL) calls the owner's side at once. */
-
-/* Room for a message to the owner, its header filled in. A full ring: replay waits
- * (the owner takes, room comes); live, an alert waits up to 10 ms (the kernel's ring
- * holds far more than that), anything else is counted lost (queue_full) at once. */
-static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
-{
-	struct ew_pmsg *h;
-	uint64_t until = 0;
-
-	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
-		struct timespec ts = { 0, 20000 };
-
-		if (until == 0)
-			until = ew_time_mono_us() + 10000;
-		if (len > ew_ring_capacity(p->out) / 4 ||
-		    (!p->out_block && (type != M_ALERT || ew_time_mono_us() > until))) {
-			p->queue_full++;
-			return NULL;
-		}
-		nanosleep(&ts, NULL);
-	}
-	h->ts = p->now;
-	h->seq = p->seq;
-	h->cls = p->in_deadline ? 0 : 1;
-	h->type = type;
-	return h;
-}
-
-static void owner_observe(struct ew_pipeline *o, const struct ew_addr *src,
-			  const struct ew_addr *dst, uint8_t proto, uint16_t dport, unsigned what,
-			  uint64_t ts, uint8_t kind)
-{
-	o->last_kind = kind;
-	ew_scan_observe(o->scan, src, dst, proto, dport, what, ts);
-}
-
-static void to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned what,
-		       uint64_t ts)
-{
-	struct msg_observe *m;
-
-	if (p->role == R_ALL) {
-		owner_observe(p, &f->src, &f->dst, f->proto, f->dport, what, ts, f->source_kind);
-		return;
-	}
-	/* a judged record that is no probe counts only for a source tracked already: not
-	 * sent for one the owner's detector has certainly not tracked (at record rates
-	 * these are most of what a worker would send) */
-	if ((what & EW_SCAN_QUIET) &&
-	    !(what & (EW_SCAN_ATTEMPT | EW_SCAN_FAILED | EW_SCAN_DENIED)) && p->owner_scan &&
-	    !ew_scan_may_track(p->owner_scan, &f->src))
-		return;
-	if ((m = msg_new(p, M_OBSERVE, sizeof(*m))) == NULL)
-		return;
-	m->src = f->src;
-	m->dst = f->dst;
-	m->ts = ts;
-	m->dport = f->dport;
-	m->proto = f->proto;
-	m->what = (uint8_t)what;
-	m->kind = f->source_kind;
-	ew_ring_commit(p->out);
-}
-
-/* An alert a worker made whole, throttled already. */
-static void to_alert(struct ew_pipeline *p, uint8_t kind, const struct ew_alert *a,
-		     const struct ew_scan_hold_flow *fl)
-{
-	struct msg_alert *m = msg_new(p, M_ALERT, sizeof(*m));
-
-	if (m == NULL)
-		return;
-	m->kind = kind;
-	if (fl)
-		m->fl = *fl;
-	ew_alert_copy(&m->c, a);     /* strings past its arena are cut, not lost */
-	ew_ring_shrink(p->out, offsetof(struct msg_alert, c) + ew_alert_copy_size(&m->c));
-	ew_ring_commit(p->out);
-}
-
-static void to_session(struct ew_pipeline *p, const struct ew_ft_entry *e)
-{
-	struct msg_session *m;
-
-	if (p->role == R_ALL) {
-		if (p->hold)
-			ew_scan_hold_session(p->hold, e, e->f.first_us, e->hash);
-		return;
-	}
-	if ((m = msg_new(p, M_SESSION, sizeof(*m))) == NULL)
-		return;
-	m->entry = e;
-	m->first_us = e->f.first_us;
-	m->hash = e->hash;
-	ew_ring_commit(p->out);
-}
-
-static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f);
-
-static void to_edge(struct ew_pipeline *p, const struct ew_flow *f)
-{
-	struct msg_edge *m;
-
-	if (p->role == R_ALL) {
-		detect_new_edge(p, f);
-		return;
-	}
-	if ((m = msg_new(p, M_EDGE, sizeof(*m))) == NULL)
-		return;
-	m->f = *f;
-	ew_ring_commit(p->out);
-}
-
-static void to_flow(struct ew_pipeline *p, const char *line, size_t len, const char *key)
-{
-	struct msg_flow *m;
-
-	if (p->role == R_ALL) {
-		ew_sinkset_flow(p->sinks, line, len, key);
-		return;
-	}
-	if ((m = msg_new(p, M_FLOW, sizeof(*m) + len)) == NULL)
-		return;
-	m->len = (uint32_t)len;
-	snprintf(m->key, sizeof(m->key), "%s", key);
-	memcpy(m->line, line, len);
-	ew_ring_commit(p->out);
-}
-
-void ew_pipeline_mark(struct ew_pipeline *p)
-{
-	if (p->out && msg_new(p, M_TIME, sizeof(struct ew_pmsg)) != NULL)
-		ew_ring_commit(p->out);
-}
-
-static void advance(struct ew_pipeline *p, uint64_t t, int inclusive);
-
-void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len)
-{
-	const struct ew_pmsg *h = msg;
-
-	(void)len;
-	advance(o, h->ts, h->cls == 1);
-	switch (h->type) {
-	case M_OBSERVE: {
-		const struct msg_observe *m = msg;
-
-		if (o->scan)
-			owner_observe(o, &m->src, &m->dst, m->proto, m->dport, m->what, m->ts,
-				      m->kind);
-		break;
-	}
-	case M_ALERT: {
-		const struct msg_alert *m = msg;
-		struct ew_alert a = m->c.a;    /* its strings stay in the ring until taken */
-
-		if (m->kind == A_DIRECT)
-			emit_direct(o, &a);
-		else if (m->kind == A_POLICY)
-			send_policy_alert(o, &a, &m->fl);
-		else
-			emit(o, &a);
-		break;
-	}
-	case M_SESSION: {
-		const struct msg_session *m = msg;
-
-		if (o->hold)
-			ew_scan_hold_session(o->hold, m->entry, m->first_us, m->hash);
-		break;
-	}
-	case M_EDGE:
-		if (o->edges)
-			detect_new_edge(o, &((const struct msg_edge *)msg)->f);
-		break;
-	case M_FLOW: {
-		const struct msg_flow *m = msg;
-
-		ew_sinkset_flow(o->sinks, m->line, m->len, m->key);
-		break;
-	}
-	default:
-		break;
-	}
+		ew_pl_emit(o, a);
 }
 
 /* An exported record's flow was answered with application data both ways: TCP with its
@@ -627,7 +348,7 @@ static void scan_probe(struct ew_pipeline *p, struct ew_ft_entry *e, unsigned wh
 	if (before & (EW_SCAN_FAILED | EW_SCAN_DENIED))
 		what |= EW_SCAN_AGAIN;
 	/* at the flow's start: a probe judged a second later happened when it was sent */
-	to_observe(p, &e->f, what, e->f.first_us ? e->f.first_us : p->now);
+	ew_pl_to_observe(p, &e->f, what, e->f.first_us ? e->f.first_us : p->now);
 }
 
 /* The scan alert: one per scanning source and window, with the counts. */
@@ -701,7 +422,7 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	ew_alert_text_scan(&mb, &a);
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	emit(p, &a);
+	ew_pl_emit(p, &a);
 }
 
 /* The observed application (DPI or the exporter named it) is none of the responder
@@ -764,9 +485,9 @@ static void raise_violation(struct ew_pipeline *p, int attempted, const struct e
 	}
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	if (p->role == R_ALL)
-		send_policy_alert(p, &a, &fl);
+		ew_pl_send_policy(p, &a, &fl);
 	else
-		to_alert(p, A_POLICY, &a, &fl);
+		ew_pl_to_alert(p, A_POLICY, &a, &fl);
 }
 
 /* The risk detector (analyzer/risk.c): when nDPI is done with a flow, one "risk" alert
@@ -805,16 +526,16 @@ static void detect_risk(struct ew_pipeline *p, const struct ew_flow *f)
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	if (p->role == R_ALL)
-		emit(p, &a);
+		ew_pl_emit(p, &a);
 	else
-		to_alert(p, A_PLAIN, &a, NULL);
+		ew_pl_to_alert(p, A_PLAIN, &a, NULL);
 }
 
 /* The new-edge detector: an allowed flow whose (source groups, destination groups,
  * service) the baseline has not seen since its learning period ended. For packet flows
  * it is asked once both the allow verdict is final and nDPI is done (so the alert names
  * the application); for exported records, at once. */
-static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
+void ew_pl_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 {
 	struct ew_alert a;
 	char se[512], de[512], app[64], ecs[64], msg[1024];
@@ -841,7 +562,7 @@ static void detect_new_edge(struct ew_pipeline *p, const struct ew_flow *f)
 	ew_alert_text_edge(&mb, &a, se, de, es.learn_start_us);
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	emit(p, &a);
+	ew_pl_emit(p, &a);
 }
 
 /* The policy's verdict on f, with the responder port's applications filled in first (the
@@ -874,7 +595,7 @@ static void judge_flow(struct ew_pipeline *p, struct ew_ft_entry *e, const struc
 	VERDICT(e) = code;
 	SET_JSTATE(e, state);
 	if (p->c.edges_path && code == V_ALLOW && state == J_FINAL && CLS_DONE(e))
-		to_edge(p, &e->f);
+		ew_pl_to_edge(p, &e->f);
 }
 
 /* Give e nDPI's port guess when nothing better is known yet (once per flow: the guess
@@ -980,7 +701,7 @@ static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t v
 	if (p->c.flows_out)
 		fwrite(b.p, 1, b.len, p->c.flows_out);
 	if (p->flow_sinks && b.len > 1 && !ew_buf_overflow(&b))
-		to_flow(p, b.p, b.len - 1, ew_addr_format(&f->src, key));
+		ew_pl_to_flow(p, b.p, b.len - 1, ew_addr_format(&f->src, key));
 }
 
 static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
@@ -1003,7 +724,7 @@ static void on_flow_end(void *arg, struct ew_ft_entry *e, int final)
 			if (inspected)
 				detect_risk(p, &e->f);
 			if (p->c.edges_path && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
-				to_edge(p, &e->f);
+				ew_pl_to_edge(p, &e->f);
 		}
 		switch (e->f.app_source) {
 		case EW_APP_DPI: p->st.app_dpi++; break;
@@ -1047,13 +768,13 @@ static void on_paired(void *arg, const struct ew_flow *rf)
 		/* judged already: unless it is a probe, it tracks no new source (at record
 		 * rates a table of every talking host costs more than the rest of the path) */
 		what |= EW_SCAN_QUIET;
-		to_observe(p, &f, what, p->now);
+		ew_pl_to_observe(p, &f, what, p->now);
 	}
 	if (v.action == EW_DENY)
 		raise_violation(p, f.proto == 6 && f.pkts[1] == 0 && !(f.tcp_flags[0] & EW_TH_ACK),
 				&f, &v, NULL, record_session(&f));
 	else if (p->c.edges_path)
-		to_edge(p, &f);
+		ew_pl_to_edge(p, &f);
 	if (p->c.flow_fn)
 		p->c.flow_fn(p->c.flow_arg, &f, 1);
 	if (p->c.flows_out || p->flow_sinks)
@@ -1104,9 +825,9 @@ static void table_pressure(struct ew_pipeline *p)
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, 60 * EW_USEC);
 	if (p->role == R_ALL)
-		emit_direct(p, &a);
+		ew_pl_emit_direct(p, &a);
 	else
-		to_alert(p, A_DIRECT, &a, NULL);
+		ew_pl_to_alert(p, A_DIRECT, &a, NULL);
 	ew_warn("%s", msg);
 }
 
@@ -1166,7 +887,7 @@ static uint64_t owner_due(struct ew_pipeline *p, uint64_t *scan_at)
  * the flow side's work comes first, then the owner's (holds, scan reports), which takes
  * its deadlines at t itself only when inclusive (the owner of workers takes a message
  * made by a deadline at t before its own deadlines at t). */
-static void advance(struct ew_pipeline *p, uint64_t t, int inclusive)
+void ew_pl_advance(struct ew_pipeline *p, uint64_t t, int inclusive)
 {
 	if (p->next_expire == 0)
 		p->next_expire = next_second(t);   /* the first time seen */
@@ -1214,7 +935,7 @@ void ew_pipeline_record(struct ew_pipeline *p, const struct ew_record *r, uint16
 {
 	struct ew_flow f;
 
-	advance(p, now_us, 1);
+	ew_pl_advance(p, now_us, 1);
 	p->st.records++;
 	if (!r->has_flow || r->is_options) {
 		p->st.records_not_flows++;
@@ -1311,7 +1032,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 	p->st.bytes += rp->len;
 	pk.k.weight = 1;
 	p->seq = rp->seq;
-	advance(p, rp->ts_us, 1);
+	ew_pl_advance(p, rp->ts_us, 1);
 	rc = ew_pkt_decode(&pk, rp->dlt, rp->data, rp->caplen);
 	p->st.len_from_capture += pk.len_from_capture;
 	if (rc != EW_OK) {
@@ -1373,7 +1094,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 			bit = DATA_I | DATA_R;
 		e->user[3] |= bit;
 		if (SESSION(e) && p->c.scan_enabled)
-			to_session(p, e);
+			ew_pl_to_session(p, e);
 	}
 	/* a refused connection (RST before the handshake completed, also the scanner's own
 	 * RST after a SYN-ACK): a failed probe now, not when the flow times out */
@@ -1393,7 +1114,7 @@ void ew_pipeline_packet(void *arg, const struct ew_raw_pkt *rp)
 			CLS_DONE(e) = 1;
 			detect_risk(p, &e->f);
 			if (p->c.edges_path && VERDICT(e) == V_ALLOW && JSTATE(e) == J_FINAL)
-				to_edge(p, &e->f);
+				ew_pl_to_edge(p, &e->f);
 		}
 		if (rc & (EW_CLS_APP_KNOWN | EW_CLS_FINISHED))
 			judge_final(p, e);
@@ -1470,7 +1191,7 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 	}
 	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
-	emit_direct(p, &a);
+	ew_pl_emit_direct(p, &a);
 }
 
 void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
@@ -1480,18 +1201,18 @@ void ew_pipeline_tick(struct ew_pipeline *p, uint64_t now_us)
 			ew_warn("new-edge: cannot save the baseline to %s", p->c.edges_path);
 		p->edges_saved_us = now_us;
 	}
-	advance(p, now_us, 1);
+	ew_pl_advance(p, now_us, 1);
 }
 
 void ew_pipeline_clock(struct ew_pipeline *p, uint64_t ts_us, uint64_t seq)
 {
 	p->seq = seq;
-	advance(p, ts_us, 1);
+	ew_pl_advance(p, ts_us, 1);
 }
 
 void ew_pipeline_drain(struct ew_pipeline *p)
 {
-	advance(p, p->now + p->c.judge_within_us + p->c.scan_hold_us + p->c.scan.settle_us +
+	ew_pl_advance(p, p->now + p->c.judge_within_us + p->c.scan_hold_us + p->c.scan.settle_us +
 		   EW_USEC, 1);
 }
 

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pipeline_msg - what crosses from a worker's flow side to its owner: a probe seen, an
+ * alert made whole, a flow that became a session, an allowed flow for new-edge, a flow
+ * record; each a message stamped with the worker's clock (pipeline.h, struct ew_pmsg),
+ * taken by the owner in time order (ew_pipeline_owner_take). A pipeline that is its own
+ * owner calls the owner's side at once. */
+#include "daemon/pipeline_int.h"
+#include "core/ew_ring.h"
+#include "core/ew_time.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* What a worker's flow side tells the owner (the detectors that look across flows and
+ * the sinks), after the header (pipeline.h). The throttle stays with the flow side: its
+ * key (rule, source, destination, port) holds two addresses, so every alert of one key
+ * comes from the worker those addresses hash to. */
+enum msg_type { M_TIME, M_OBSERVE, M_ALERT, M_SESSION, M_EDGE, M_FLOW };
+
+struct msg_observe {
+	struct ew_pmsg h;
+	struct ew_addr src, dst;
+	uint64_t ts;
+	uint16_t dport;
+	uint8_t proto, what, kind;
+};
+struct msg_alert {
+	struct ew_pmsg h;
+	uint8_t kind;
+	struct ew_scan_hold_flow fl;
+	struct ew_alert_copy c;
+};
+struct msg_session {
+	struct ew_pmsg h;
+	const void *entry;
+	uint64_t first_us;
+	uint32_t hash;
+};
+struct msg_edge {
+	struct ew_pmsg h;
+	struct ew_flow f;
+};
+struct msg_flow {
+	struct ew_pmsg h;
+	uint32_t len;
+	char key[EW_ADDR_STRLEN];
+	char line[];
+};
+
+/* Room for a message to the owner, its header filled in. A full ring: replay waits
+ * (the owner takes, room comes); live, an alert waits up to 10 ms (the kernel's ring
+ * holds far more than that), anything else is counted lost (queue_full) at once. */
+static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
+{
+	struct ew_pmsg *h;
+	uint64_t until = 0;
+
+	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
+		struct timespec ts = { 0, 20000 };
+
+		if (until == 0)
+			until = ew_time_mono_us() + 10000;
+		if (len > ew_ring_capacity(p->out) / 4 ||
+		    (!p->out_block && (type != M_ALERT || ew_time_mono_us() > until))) {
+			p->queue_full++;
+			return NULL;
+		}
+		nanosleep(&ts, NULL);
+	}
+	h->ts = p->now;
+	h->seq = p->seq;
+	h->cls = p->in_deadline ? 0 : 1;
+	h->type = type;
+	return h;
+}
+
+static void owner_observe(struct ew_pipeline *o, const struct ew_addr *src,
+			  const struct ew_addr *dst, uint8_t proto, uint16_t dport, unsigned what,
+			  uint64_t ts, uint8_t kind)
+{
+	o->last_kind = kind;
+	ew_scan_observe(o->scan, src, dst, proto, dport, what, ts);
+}
+
+void ew_pl_to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned what,
+		       uint64_t ts)
+{
+	struct msg_observe *m;
+
+	if (p->role == R_ALL) {
+		owner_observe(p, &f->src, &f->dst, f->proto, f->dport, what, ts, f->source_kind);
+		return;
+	}
+	/* a judged record that is no probe counts only for a source tracked already: not
+	 * sent for one the owner's detector has certainly not tracked (at record rates
+	 * these are most of what a worker would send) */
+	if ((what & EW_SCAN_QUIET) &&
+	    !(what & (EW_SCAN_ATTEMPT | EW_SCAN_FAILED | EW_SCAN_DENIED)) && p->owner_scan &&
+	    !ew_scan_may_track(p->owner_scan, &f->src))
+		return;
+	if ((m = msg_new(p, M_OBSERVE, sizeof(*m))) == NULL)
+		return;
+	m->src = f->src;
+	m->dst = f->dst;
+	m->ts = ts;
+	m->dport = f->dport;
+	m->proto = f->proto;
+	m->what = (uint8_t)what;
+	m->kind = f->source_kind;
+	ew_ring_commit(p->out);
+}
+
+/* An alert a worker made whole, throttled already. */
+void ew_pl_to_alert(struct ew_pipeline *p, uint8_t kind, const struct ew_alert *a,
+		     const struct ew_scan_hold_flow *fl)
+{
+	struct msg_alert *m = msg_new(p, M_ALERT, sizeof(*m));
+
+	if (m == NULL)
+		return;
+	m->kind = kind;
+	if (fl)
+		m->fl = *fl;
+	ew_alert_copy(&m->c, a);     /* strings past its arena are cut, not lost */
+	ew_ring_shrink(p->out, offsetof(struct msg_alert, c) + ew_alert_copy_size(&m->c));
+	ew_ring_commit(p->out);
+}
+
+void ew_pl_to_session(struct ew_pipeline *p, const struct ew_ft_entry *e)
+{
+	struct msg_session *m;
+
+	if (p->role == R_ALL) {
+		if (p->hold)
+			ew_scan_hold_session(p->hold, e, e->f.first_us, e->hash);
+		return;
+	}
+	if ((m = msg_new(p, M_SESSION, sizeof(*m))) == NULL)
+		return;
+	m->entry = e;
+	m->first_us = e->f.first_us;
+	m->hash = e->hash;
+	ew_ring_commit(p->out);
+}
+
+void ew_pl_to_edge(struct ew_pipeline *p, const struct ew_flow *f)
+{
+	struct msg_edge *m;
+
+	if (p->role == R_ALL) {
+		ew_pl_new_edge(p, f);
+		return;
+	}
+	if ((m = msg_new(p, M_EDGE, sizeof(*m))) == NULL)
+		return;
+	m->f = *f;
+	ew_ring_commit(p->out);
+}
+
+void ew_pl_to_flow(struct ew_pipeline *p, const char *line, size_t len, const char *key)
+{
+	struct msg_flow *m;
+
+	if (p->role == R_ALL) {
+		ew_sinkset_flow(p->sinks, line, len, key);
+		return;
+	}
+	if ((m = msg_new(p, M_FLOW, sizeof(*m) + len)) == NULL)
+		return;
+	m->len = (uint32_t)len;
+	snprintf(m->key, sizeof(m->key), "%s", key);
+	memcpy(m->line, line, len);
+	ew_ring_commit(p->out);
+}
+
+void ew_pipeline_mark(struct ew_pipeline *p)
+{
+	if (p->out && msg_new(p, M_TIME, sizeof(struct ew_pmsg)) != NULL)
+		ew_ring_commit(p->out);
+}
+
+void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len)
+{
+	const struct ew_pmsg *h = msg;
+
+	(void)len;
+	ew_pl_advance(o, h->ts, h->cls == 1);
+	switch (h->type) {
+	case M_OBSERVE: {
+		const struct msg_observe *m = msg;
+
+		if (o->scan)
+			owner_observe(o, &m->src, &m->dst, m->proto, m->dport, m->what, m->ts,
+				      m->kind);
+		break;
+	}
+	case M_ALERT: {
+		const struct msg_alert *m = msg;
+		struct ew_alert a = m->c.a;    /* its strings stay in the ring until taken */
+
+		if (m->kind == A_DIRECT)
+			ew_pl_emit_direct(o, &a);
+		else if (m->kind == A_POLICY)
+			ew_pl_send_policy(o, &a, &m->fl);
+		else
+			ew_pl_emit(o, &a);
+		break;
+	}
+	case M_SESSION: {
+		const struct msg_session *m = msg;
+
+		if (o->hold)
+			ew_scan_hold_session(o->hold, m->entry, m->first_us, m->hash);
+		break;
+	}
+	case M_EDGE:
+		if (o->edges)
+			ew_pl_new_edge(o, &((const struct msg_edge *)msg)->f);
+		break;
+	case M_FLOW: {
+		const struct msg_flow *m = msg;
+
+		ew_sinkset_flow(o->sinks, m->line, m->len, m->key);
+		break;
+	}
+	default:
+		break;
+	}
+}
