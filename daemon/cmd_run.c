@@ -374,8 +374,9 @@ static const struct ew_cli_opt opts[] = {
 	{ 'u', "drop root to USER after opening captures (default: nobody when\n"
 	       "started as root; 'root' keeps root)" },
 	{ 'L', "text (default) or json" },
-	{ 'W', "capture --iface interfaces with N workers, one per CPU (default:\n"
-	       "the CPUs this process may use, at most 32; 1: one thread)" },
+	{ 'W', "judge with N worker threads: each --iface split by the kernel,\n"
+	       "each listener a socket per worker (default: the CPUs this process\n"
+	       "may use, at most 32, with an interface to capture; else 1)" },
 	{ 0, NULL },
 };
 
