@@ -63,14 +63,7 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 	fprintf(stderr, "  alerts by rule:");
 	ew_pipeline_rule_counts(c->p, print_rule, stderr);
 	fprintf(stderr, "%s\n", st.alerts ? "" : " none");
-	{
-		const struct ew_pipeline *wp[32];
-		unsigned nw = c->workers ? ew_workers_count(c->workers) : 0;
-
-		for (unsigned i = 0; i < nw; i++)
-			wp[i] = ew_workers_pipeline(c->workers, i);
-		ew_pipeline_report(c->p, wp, nw, stderr);
-	}
+	ew_ctx_report(c, stderr);
 	for (unsigned i = 0; c->workers && i < ew_workers_count(c->workers); i++) {
 		struct ew_pipeline_stats w;
 

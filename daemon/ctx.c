@@ -335,6 +335,16 @@ void ew_ctx_stats(const struct ew_ctx *c, struct ew_pipeline_stats *st)
 	}
 }
 
+void ew_ctx_report(const struct ew_ctx *c, FILE *out)
+{
+	const struct ew_pipeline *wp[32];
+	unsigned nw = c->workers ? ew_workers_count(c->workers) : 0;
+
+	for (unsigned i = 0; i < nw && i < 32; i++)
+		wp[i] = ew_workers_pipeline(c->workers, i);
+	ew_pipeline_report(c->p, wp, nw < 32 ? nw : 32, out);
+}
+
 static void pipeline_record(void *arg, const struct ew_record *r, uint16_t id, uint64_t now)
 {
 	ew_pipeline_record(arg, r, id, now);

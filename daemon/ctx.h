@@ -90,6 +90,8 @@ int ew_ctx_pipeline(struct ew_ctx *c, struct ew_pipeline_conf *pc);
 int ew_ctx_workers(struct ew_ctx *c, int replay);
 /* c->p's counters with its workers' summed in. */
 void ew_ctx_stats(const struct ew_ctx *c, struct ew_pipeline_stats *st);
+/* ew_pipeline_report of c->p and its workers (once they have ended). */
+void ew_ctx_report(const struct ew_ctx *c, FILE *out);
 /* The source callbacks that feed c->p. */
 void ew_ctx_pipeline_out(struct ew_ctx *c, struct ew_source_out *out);
 /* Open the command line's --iface and listeners and (unless only_cli) the
