@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* decode_sflow - see decode_sflow.h. */
 #include "collector/decode_sflow.h"
+#include "collector/decode_pkt.h"
 #include "core/ew_err.h"
 #include "core/ew_hash.h"
 
@@ -80,6 +81,16 @@ struct ew_sflow_session *ew_sflow_new(uint32_t max_agents)
 	}
 	s->max = max_agents;
 	return s;
+}
+
+int ew_sflow_header_dlt(uint32_t header_protocol)
+{
+	switch (header_protocol) {
+	case 1: return EW_DLT_EN10MB;
+	case 11: return EW_DLT_IPV4;
+	case 12: return EW_DLT_IPV6;
+	default: return -1;
+	}
 }
 
 void ew_sflow_free(struct ew_sflow_session *s)

@@ -65,6 +65,10 @@ struct ew_sflow_session;
 struct ew_sflow_session *ew_sflow_new(uint32_t max_agents);
 void ew_sflow_free(struct ew_sflow_session *s);
 
+/* The link type (EW_DLT_*) of a sampled header of header_protocol (1 Ethernet, 11 IPv4,
+ * 12 IPv6), or -1 for the protocols the packet decoder does not take. */
+int ew_sflow_header_dlt(uint32_t header_protocol);
+
 /* Decode one datagram. Returns EW_OK, or a negative EW_E_* (what was decoded before the
  * fault has been delivered). */
 int ew_sflow_decode(struct ew_sflow_session *s, const uint8_t *d, size_t len, uint64_t now_us,

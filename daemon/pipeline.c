@@ -1132,11 +1132,7 @@ void ew_pipeline_sflow_sample(struct ew_pipeline *p, const struct ew_sflow_sampl
 		return;
 	}
 	memset(&rp, 0, sizeof(rp));
-	switch (s->header_protocol) {
-	case 1: rp.dlt = EW_DLT_EN10MB; break;
-	case 11: rp.dlt = EW_DLT_IPV4; break;
-	case 12: rp.dlt = EW_DLT_IPV6; break;
-	default:
+	if ((rp.dlt = ew_sflow_header_dlt(s->header_protocol)) < 0) {
 		p->st.samples_without_header++;
 		return;
 	}
@@ -1237,6 +1233,9 @@ void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *ou
 	if (p->hold)
 		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
 }
+
+_Static_assert(sizeof(struct ew_pipeline_stats) % sizeof(uint64_t) == 0,
+	       "struct ew_pipeline_stats holds uint64_t counters only");
 
 void ew_pipeline_stats_add(struct ew_pipeline_stats *to, const struct ew_pipeline_stats *from)
 {

@@ -39,16 +39,22 @@ static void lane_packet(void *arg, const struct ew_raw_pkt *rp)
 	ew_pipeline_packet(((struct worker *)arg)->p, rp);
 }
 
-/* Room in worker j's ring from k for an x_rec of extra bytes; NULL when full (the caller
- * judges it itself: a flow judged without its other direction beats one not judged). */
-static struct x_rec *route(struct worker *k, unsigned j, size_t extra)
+/* Room in worker j's ring from k for an x_rec of extra bytes, its header filled in;
+ * NULL when full (the caller judges it itself: a flow judged without its other direction
+ * beats one not judged). */
+static struct x_rec *route(struct worker *k, unsigned j, size_t extra, uint8_t type,
+			   uint16_t id, uint64_t now)
 {
 	struct x_rec *x = ew_ring_reserve(k->w->wk[j].xin[k->i], sizeof(*x) + extra);
 
-	if (x == NULL)
+	if (x == NULL) {
 		k->xlost++;
-	else
-		k->wake_due |= 1u << j;
+		return NULL;
+	}
+	k->wake_due |= 1u << j;
+	x->type = type;
+	x->source_id = id;
+	x->now = now;
 	return x;
 }
 
@@ -61,13 +67,10 @@ static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint6
 	unsigned j = r->has_flow ? ew_workers_lane_of_pair(k->w, &r->f.src, &r->f.dst) : k->i;
 	struct x_rec *x;
 
-	if (j == k->i || (x = route(k, j, 0)) == NULL) {
+	if (j == k->i || (x = route(k, j, 0, X_RECORD, id, now)) == NULL) {
 		ew_pipeline_record(k->p, r, id, now);
 		return;
 	}
-	x->type = X_RECORD;
-	x->source_id = id;
-	x->now = now;
 	x->u.r = *r;
 	if (r->app_name) {          /* the decoder's table is this thread's */
 		snprintf(x->app_name, sizeof(x->app_name), "%s", r->app_name);
@@ -76,24 +79,18 @@ static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint6
 	ew_ring_commit(k->w->wk[j].xin[k->i]);
 }
 
-static const int sflow_dlt[] = { [1] = EW_DLT_EN10MB, [11] = EW_DLT_IPV4, [12] = EW_DLT_IPV6 };
-
 static void lane_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id, uint64_t now)
 {
 	struct worker *k = arg;
-	unsigned j = k->i;
+	int dlt = s->has_header ? ew_sflow_header_dlt(s->header_protocol) : -1;
+	unsigned j = dlt < 0 ? k->i : ew_workers_lane_of_frame(k->w, dlt, s->header,
+								s->header_len, k->i);
 	struct x_rec *x;
 
-	if (s->has_header && s->header_protocol < 13 && sflow_dlt[s->header_protocol])
-		j = ew_workers_lane_of_frame(k->w, sflow_dlt[s->header_protocol], s->header, s->header_len,
-				  k->i);
-	if (j == k->i || (x = route(k, j, s->header_len)) == NULL) {
+	if (j == k->i || (x = route(k, j, s->header_len, X_SAMPLE, id, now)) == NULL) {
 		ew_pipeline_sflow_sample(k->p, s, id, now);
 		return;
 	}
-	x->type = X_SAMPLE;
-	x->source_id = id;
-	x->now = now;
 	x->u.s = *s;
 	memcpy(x->header, s->header, s->header_len);
 	ew_ring_commit(k->w->wk[j].xin[k->i]);

@@ -258,6 +258,17 @@ START_TEST(truncation_at_every_byte)
 }
 END_TEST
 
+/* The sampled header's protocol as the packet decoder's link type; others are refused. */
+START_TEST(header_link_types)
+{
+	ck_assert_int_eq(ew_sflow_header_dlt(1), EW_DLT_EN10MB);
+	ck_assert_int_eq(ew_sflow_header_dlt(11), EW_DLT_IPV4);
+	ck_assert_int_eq(ew_sflow_header_dlt(12), EW_DLT_IPV6);
+	ck_assert_int_eq(ew_sflow_header_dlt(2), -1);     /* ISO 802.3 with 802.2 */
+	ck_assert_int_eq(ew_sflow_header_dlt(0xffffffffu), -1);
+}
+END_TEST
+
 static Suite *sflow_suite(void)
 {
 	Suite *s = suite_create("decode_sflow");
@@ -270,6 +281,7 @@ static Suite *sflow_suite(void)
 	tcase_add_test(t, header_length_past_the_datagram);
 	tcase_add_test(t, rate_zero_and_bad_agent);
 	tcase_add_test(t, truncation_at_every_byte);
+	tcase_add_test(t, header_link_types);
 	suite_add_tcase(s, t);
 	return s;
 }
