@@ -23,7 +23,7 @@
 #define TICK_EVERY 1024         /* replay: an idle worker is told the time this often */
 #define DONE_TYPE 0xff          /* a worker's last message */
 
-enum in_type { IN_PKT, IN_TICK, IN_END };
+enum in_type { IN_PKT, IN_TICK, IN_POLICY, IN_END };
 /* A packet (or the time) handed to a worker by the replay's reading thread. */
 struct in_rec {
 	uint8_t type, kind;
@@ -241,7 +241,6 @@ static void *replay_main(void *arg)
 			continue;
 		}
 		idle = 0;
-		take_policy(k);
 		switch (r->type) {
 		case IN_PKT:
 			memset(&rp, 0, sizeof(rp));
@@ -260,6 +259,14 @@ static void *replay_main(void *arg)
 		case IN_TICK:
 			ew_pipeline_clock(k->p, r->ts, r->seq);
 			break;
+		case IN_POLICY: {            /* in its place among the packets */
+			const struct ew_policy *pol;
+
+			memcpy(&pol, r->data, sizeof(pol));
+			ew_pipeline_set_policy(k->p, pol);
+			atomic_store_explicit(&k->seen, r->seq, memory_order_release);
+			break;
+		}
 		default:
 			ew_ring_release(k->in);
 			ew_pipeline_drain(k->p);
@@ -517,6 +524,14 @@ void ew_workers_set_policy(struct ew_workers *w, const struct ew_policy *pol)
 			ew_pipeline_set_policy(k->p, pol);
 			k->gen = g;
 			continue;
+		}
+		if (w->replay) {
+			/* replay: from the next packet handed over on, the ones already
+			 * waiting in the ring are judged with the policy they came under */
+			struct in_rec r = { .type = IN_POLICY, .caplen = sizeof(pol),
+					    .seq = g };   /* seq: the generation */
+
+			push_in(w, k, &r, (const uint8_t *)&pol);
 		}
 		while (atomic_load_explicit(&k->seen, memory_order_acquire) < g &&
 		       !atomic_load_explicit(&k->exited, memory_order_acquire)) {

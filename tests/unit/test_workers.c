@@ -24,6 +24,7 @@ static struct ew_workers *wk;
 static struct ew_pipeline_conf pc;
 static struct ew_cls_conf cc;
 static char out[64];
+static int judge_at_once;   /* judge_within 0 for the next start(): verdicts at the first packet */
 
 static int resolve(void *arg, const char *name)
 {
@@ -61,6 +62,8 @@ static void start(unsigned n, int replay)
 	ew_pipeline_conf_default(&pc);
 	pc.sensor = "unit";
 	memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
+	if (judge_at_once)
+		pc.judge_within_us = 0;
 	owner = ew_pipeline_new(&pc, cls, pol, sinks, &err);
 	ck_assert_ptr_nonnull(owner);
 	wk = NULL;
@@ -175,18 +178,50 @@ START_TEST(scan_spread_over_workers_is_one_scan)
 }
 END_TEST
 
-/* A new policy reaches every worker (live: their threads take it between packets). */
+/* A new policy reaches every worker, busy or idle, before ew_workers_set_policy returns:
+ * SYNs to 30 hosts under default deny alert; the same after the swap to allow do not.
+ * (Judged at the first packet: a verdict that waits for nDPI is taken at its deadline
+ * with the policy then in force, which would be the new one.) */
+static unsigned count_alerts(void)
+{
+	FILE *f;
+	unsigned n = 0;
+	int ch;
+
+	ew_sinkset_flush(sinks, 0);
+	f = fopen(out, "r");
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
 START_TEST(policy_reaches_every_worker)
 {
 	struct ew_policy *np;
+	char host[32], src[32];
 
-	start(3, 0);
-	ck_assert_int_eq(ew_workers_start(wk, NULL, &(struct ew_err){ 0 }), EW_OK);
+	judge_at_once = 1;
+	start(3, 1);
+	judge_at_once = 0;
+	for (int i = 0; i < 30; i++) {      /* 30 sources, one flow each: no scan */
+		snprintf(src, sizeof(src), "198.18.1.%d", 10 + i);
+		snprintf(host, sizeof(host), "198.18.3.%d", 10 + i);
+		tcp(src, 40000, host, 8080, EW_TH_SYN, NULL, 10 * S + (uint64_t)i);
+	}
 	np = load("default: { action: allow }\n");
-	ew_workers_set_policy(wk, np);
+	ew_workers_set_policy(wk, np);           /* returns once all three have it */
+	for (int i = 0; i < 30; i++) {
+		snprintf(src, sizeof(src), "198.18.1.%d", 10 + i);
+		snprintf(host, sizeof(host), "198.18.4.%d", 10 + i);
+		tcp(src, 40000, host, 8080, EW_TH_SYN, NULL, 11 * S + (uint64_t)i);
+	}
+	ew_workers_end(wk);
 	ew_policy_free((struct ew_policy *)ew_pipeline_set_policy(owner, np));
 	pol = np;
-	ew_workers_end(wk);
+	ew_pipeline_drain(owner);
+	ew_pipeline_finish(owner);
+	ck_assert_uint_eq(count_alerts(), 30);   /* the first 30 only, each denied */
 	stop();
 }
 END_TEST
