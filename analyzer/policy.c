@@ -21,20 +21,6 @@ static const struct pair_slot *pair_find(const struct ew_policy *p, uint32_t fro
 	}
 }
 
-static int svc_match(const struct ew_rule *r, const struct ew_flow *f)
-{
-	if (r->nsvc == 0)
-		return 1;
-	for (uint32_t i = 0; i < r->nsvc; i++) {
-		const struct ew_service *s = &r->svc[i];
-
-		if ((s->proto == EW_PROTO_ANY || s->proto == f->proto) && f->dport >= s->lo &&
-		    f->dport <= s->hi)
-			return 1;
-	}
-	return 0;
-}
-
 static int rec_svc_match(const struct ew_policy *p, const struct pair_rec *r,
 			 const struct ew_flow *f)
 {
@@ -92,11 +78,20 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 	return apps_match(r->apps, r->napps, r->action, f);
 }
 
-/* Runs BODY for every record indexed under a (source group, destination group) pair of
- * the flow, "any" included, with r pointing at it: on an indexed pair only those a flow
- * of proto to a port of port's interval may match (policy_index.c). A record may be visited more than
- * once, and one whose services do not take the flow may be among them. */
-#define FOR_CANDIDATES(p, sg, ns, dg, nd, proto, port, r, BODY)                             \
+static const struct port_index *pair_index_of(const struct ew_policy *p,
+					      const struct pair_slot *s, uint8_t proto)
+{
+	uint32_t i = p->slot_ix ? p->slot_ix[s - p->pairs] : 0;
+
+	return i ? &p->pix[i - 1].by[ew_proto_class(proto)] : NULL;
+}
+
+/* Runs BODY for every rule of a (source group, destination group) pair of the flow,
+ * "any" included, whose services take f, with d pointing at its deciding part: on an
+ * indexed pair, the copies in the port's interval whose protocol is f's and the wide
+ * records (policy_index.c); on the others, every record. A rule may be visited more
+ * than once. */
+#define FOR_CANDIDATES(p, sg, ns, dg, nd, f, d, BODY)                                      \
 	for (uint32_t si_ = 0; si_ <= (ns); si_++) {                                       \
 		uint32_t sgid_ = si_ < (ns) ? (sg)[si_] : (p)->ngroups;                    \
 		const uint64_t *sig_ = (p)->sig[sgid_];                                    \
@@ -108,32 +103,38 @@ static int app_match(const struct ew_rule *r, const struct ew_flow *f)
 			const struct pair_slot *ps_ = pair_find((p), sgid_, dgid_);        \
 			if (ps_ == NULL)                                                   \
 				continue;                                                  \
-			const struct port_index *ix_ = pair_index_of((p), ps_, (proto));   \
-			uint32_t iv_ = ix_ ? ew_pair_interval(ix_, (port)) : 0;            \
-			uint32_t n1_ = ix_ ? ix_->start[iv_ + 1] - ix_->start[iv_] : ps_->n; \
-			uint32_t nk_ = ix_ ? n1_ + ix_->nwide : ps_->n;                    \
+			const struct pair_rec *rs_ = &(p)->recs[ps_->off];                 \
+			const struct port_index *ix_ = pair_index_of((p), ps_, (f)->proto); \
+			if (ix_ != NULL) {                                                 \
+				uint32_t k_, e_;                                           \
+				const struct pair_dec *h_ =                                \
+					ew_pair_entries((p), ix_, (f)->dport, &k_, &e_);   \
+				for (; k_ < e_; k_++, h_ = NULL) {                         \
+					const struct pair_dec *d = h_ ? h_ : &ix_->ent[k_]; \
+					if (d->proto != EW_PROTO_ANY && d->proto != (f)->proto) \
+						continue;                                  \
+					BODY                                               \
+				}                                                          \
+			}                                                                  \
+			uint32_t nk_ = ix_ ? ix_->nwide : ps_->n;                          \
 			for (uint32_t k_ = 0; k_ < nk_; k_++) {                            \
-				uint32_t q_ = !ix_ ? k_ : k_ < n1_ ? ix_->ent[ix_->start[iv_] + k_] \
-								  : ix_->wide[k_ - n1_]; \
-				const struct pair_rec *r = &(p)->recs[ps_->off + q_];      \
+				const struct pair_rec *r_ = &rs_[ix_ ? ix_->wide[k_] : k_];  \
+				const struct pair_dec *d = &r_->d;                         \
+				if (!rec_svc_match((p), r_, (f)))                          \
+					continue;                                          \
 				BODY                                                       \
 			}                                                                  \
 		}                                                                          \
 	}
 
-static const struct port_index *pair_index_of(const struct ew_policy *p,
-					      const struct pair_slot *s, uint8_t proto)
-{
-	uint32_t i = p->slot_ix ? p->slot_ix[s - p->pairs] : 0;
-
-	return i ? &p->pix[i - 1].by[ew_proto_class(proto)] : NULL;
-}
-
 /* The verdict for f whose ends are in group sets ss and ds. */
 static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uint32_t ss,
 			 uint32_t ds, struct ew_verdict *v)
 {
-	const struct pair_rec *deny = NULL, *allow = NULL;
+	/* the deciding rule as one number, the least wins: a deny rule (the highest
+	 * severity, then the first) before any allow rule (the first) */
+	const uint64_t none = UINT64_MAX, allow_base = 1ULL << 40;
+	uint64_t best = none;
 	uint32_t ns, nd;
 	const uint32_t *sg, *dg;
 	int dep = 0;
@@ -142,39 +143,37 @@ static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uin
 	v->dst_set = ds;
 	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
 	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
-	FOR_CANDIDATES(p, sg, ns, dg, nd, f->proto, f->dport, r, {
-		if (!rec_svc_match(p, r, f))
-			continue;
-		/* the application could change this rule's say, unless the port already
-		 * makes a deny rule hold */
-		if (r->napps && (r->action == EW_ALLOW ||
-				 !port_apps_contain(p->app_all + r->app_off, r->napps, f)))
-			dep = 1;
-		if (!apps_match(p->app_all + r->app_off, r->napps, r->action, f))
-			continue;
-		if (r->action == EW_DENY) {
-			if (deny == NULL || r->severity > deny->severity ||
-			    (r->severity == deny->severity && r->rule < deny->rule))
-				deny = r;
-		} else if (allow == NULL || r->rule < allow->rule) {
-			allow = r;
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f, d, {
+		uint64_t key;
+
+		if (__builtin_expect(d->napps != 0, 0)) {
+			/* the application could change this rule's say, unless the port
+			 * already makes a deny rule hold */
+			if (d->action == EW_ALLOW ||
+			    !port_apps_contain(p->app_all + d->app_off, d->napps, f))
+				dep = 1;
+			if (!apps_match(p->app_all + d->app_off, d->napps, d->action, f))
+				continue;
 		}
+		key = d->action == EW_DENY ? (uint64_t)(255 - d->severity) << 32 | d->rule
+					   : allow_base | d->rule;
+		best = key < best ? key : best;
 	})
 	v->app_dependent = (uint8_t)dep;
 	v->rule = NULL;
 	v->intra_group = 0;
-	if (deny != NULL) {
+	if (best < allow_base) {
 		v->action = EW_DENY;
-		v->severity = deny->severity;
+		v->severity = (uint8_t)(255 - (best >> 32));
 		v->by = EW_BY_DENY_RULE;
-		v->rule = &p->rules[deny->rule];
+		v->rule = &p->rules[(uint32_t)best];
 		return;
 	}
 	v->severity = 0;
-	if (allow != NULL) {
+	if (best != none) {
 		v->action = EW_ALLOW;
 		v->by = EW_BY_ALLOW_RULE;
-		v->rule = &p->rules[allow->rule];
+		v->rule = &p->rules[(uint32_t)best];
 		return;
 	}
 	for (uint32_t i = 0, j = 0; i < ns && j < nd;) {
@@ -267,12 +266,9 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 
 	if (seen == NULL)
 		return 0;
-	FOR_CANDIDATES(p, sg, ns, dg, nd, f->proto, f->dport, rec, {
-		const struct ew_rule *r = &p->rules[rec->rule];
-
-		if (seen[rec->rule] || !svc_match(r, f) || !app_match(r, f))
-			continue;
-		seen[rec->rule] = 1;
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f, d, {
+		if (!seen[d->rule] && app_match(&p->rules[d->rule], f))
+			seen[d->rule] = 1;
 	})
 	for (uint32_t i = 0; i < p->nrules; i++)
 		if (seen[i]) {

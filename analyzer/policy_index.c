@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* policy_index - pairs with many rules indexed by protocol and responder port
  * (policy_int.h), so that a verdict costs what one port's rules cost, not what the
- * pair's do. */
+ * pair's do, and reads them from one place. */
 #include "analyzer/policy_int.h"
+#include "core/ew_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +66,15 @@ static int index_proto(const struct ew_policy *p, const struct pair_rec *recs, u
 		nb = u;
 	}
 	ix->nb = nb;
-	ix->lo = malloc(nb * sizeof(*ix->lo));
-	ix->start = calloc((size_t)nb + 1, sizeof(*ix->start));
-	if (ix->lo == NULL || ix->start == NULL)
+	ix->ntop = (nb + EW_IV_BLOCK - 1) / EW_IV_BLOCK;
+	ix->iv = aligned_alloc(64, ((nb + 1) * sizeof(*ix->iv) + 63) / 64 * 64);
+	ix->top = malloc(ix->ntop * sizeof(*ix->top));
+	if (ix->iv == NULL || ix->top == NULL)
 		goto out;
-	for (uint32_t i = 0; i < nb; i++)
-		ix->lo[i] = (uint16_t)b[i];
+	for (uint32_t i = 0; i <= nb; i++)
+		ix->iv[i] = (struct port_iv){ i < nb ? b[i] : 65536, 0 };
+	for (uint32_t t = 0; t < ix->ntop; t++)
+		ix->top[t] = (uint16_t)b[t * EW_IV_BLOCK];
 	/* how many intervals each record spans (0: none of its services is of class c);
 	 * the wide ones apart (UINT32_MAX) */
 	for (uint32_t k = 0; k < n; k++) {
@@ -91,7 +95,8 @@ static int index_proto(const struct ew_policy *p, const struct pair_rec *recs, u
 	ix->wide = malloc((ix->nwide ? ix->nwide : 1) * sizeof(*ix->wide));
 	if (ix->ent == NULL || ix->wide == NULL)
 		goto out;
-	/* count per interval, offsets, fill (in record order within each interval) */
+	/* count per interval (in the next one's off), offsets, fill (in record order within
+	 * each interval) */
 	for (int pass = 0; pass < 2; pass++) {
 		uint32_t w = 0;
 
@@ -108,26 +113,113 @@ static int index_proto(const struct ew_policy *p, const struct pair_rec *recs, u
 				if (!in_class(s, c))
 					continue;
 				for (uint32_t v = a; v <= z; v++) {
-					if (pass == 0)
-						ix->start[v + 1]++;
-					else
-						ix->ent[ix->start[v]++] = k;
+					if (pass == 0) {
+						ix->iv[v + 1].off++;
+					} else {
+						ix->ent[ix->iv[v].off] = recs[k].d;
+						ix->ent[ix->iv[v].off++].proto = s->proto;
+					}
 				}
 			}
 		}
 		if (pass == 0)
 			for (uint32_t v = 0; v < nb; v++)
-				ix->start[v + 1] += ix->start[v];
-		else   /* the fill advanced each start to the next's: shift back */
+				ix->iv[v + 1].off += ix->iv[v].off;
+		else   /* the fill advanced each off to the next's: shift back */
 			for (uint32_t v = nb; v > 0; v--)
-				ix->start[v] = ix->start[v - 1];
+				ix->iv[v].off = ix->iv[v - 1].off;
 	}
-	ix->start[0] = 0;
+	ix->iv[0].off = 0;
+	for (uint32_t v = 0; v < nb; v++)
+		ix->ranged |= ix->iv[v + 1].lo - ix->iv[v].lo > 1 && ix->iv[v + 1].off > ix->iv[v].off;
 	rc = EW_OK;
 out:
 	free(b);
 	free(span);
 	return rc;
+}
+
+#define AL64(n) (((n) + 63) & ~(size_t)63)
+
+/* The bytes of ix's arrays, each rounded to a cache line. */
+static size_t index_bytes(const struct port_index *ix)
+{
+	return AL64((ix->nb + 1) * sizeof(*ix->iv)) + AL64(ix->ntop * sizeof(*ix->top)) +
+	       AL64(ix->iv[ix->nb].off * sizeof(*ix->ent)) + AL64(ix->nwide * sizeof(*ix->wide));
+}
+
+/* Move ix's array at *a (n bytes) to the arena at *at. */
+static void move_to(void **a, size_t n, uint8_t **at)
+{
+	memcpy(*at, *a, n);
+	free(*a);
+	*a = *at;
+	*at += AL64(n);
+}
+
+/* Every index's arrays into one huge-page mapping: a large policy's indexes span
+ * megabytes, and on 4 KB pages nearly every verdict that hits a rule would walk the
+ * page tables (bench_policy, 100,000 rules on 10 groups: about 290 ns per verdict that
+ * way). Nothing to do if the mapping fails: the arrays stay where they are. */
+static void index_compact(struct ew_policy *p)
+{
+	size_t total = 0;
+	uint8_t *at;
+
+	for (uint32_t i = 0; i < p->npix; i++)
+		for (uint32_t c = 0; c < 3; c++)
+			total += index_bytes(&p->pix[i].by[c]);
+	at = p->ix_mem = ew_mem_huge(total);
+	if (at == NULL)
+		return;
+	p->ix_mem_len = total;
+	for (uint32_t i = 0; i < p->npix; i++)
+		for (uint32_t c = 0; c < 3; c++) {
+			struct port_index *ix = &p->pix[i].by[c];
+
+			move_to((void **)&ix->iv, (ix->nb + 1) * sizeof(*ix->iv), &at);
+			move_to((void **)&ix->top, ix->ntop * sizeof(*ix->top), &at);
+			move_to((void **)&ix->ent, ix->iv[ix->nb].off * sizeof(*ix->ent), &at);
+			move_to((void **)&ix->wide, ix->nwide * sizeof(*ix->wide), &at);
+		}
+}
+
+/* The hash of single-port intervals with entries (policy_int.h). */
+static int index_hits(struct ew_policy *p)
+{
+	uint32_t want = 0, cap = 2;
+
+	for (uint32_t i = 0; i < p->npix * 3; i++) {
+		const struct port_index *ix = &p->pix[0].by[i];
+
+		for (uint32_t v = 0; v < ix->nb; v++)
+			want += ix->iv[v + 1].lo - ix->iv[v].lo == 1 &&
+				ix->iv[v + 1].off > ix->iv[v].off;
+	}
+	while (cap < 2 * (uint64_t)want)
+		cap *= 2;
+	p->hits = ew_mem_huge(cap * sizeof(*p->hits));
+	if (p->hits == NULL)
+		return EW_E_NOMEM;
+	p->nhits_mem = cap * sizeof(*p->hits);
+	p->hitmask = cap - 1;
+	for (uint32_t h = 0; h < cap; h++)
+		p->hits[h].ixn = UINT32_MAX;
+	for (uint32_t i = 0; i < p->npix * 3; i++) {
+		const struct port_index *ix = &p->pix[0].by[i];
+
+		for (uint32_t v = 0; v < ix->nb; v++) {
+			uint32_t h = ew_port_hash(i, (uint16_t)ix->iv[v].lo) & p->hitmask;
+
+			if (ix->iv[v + 1].lo - ix->iv[v].lo != 1 || ix->iv[v + 1].off == ix->iv[v].off)
+				continue;
+			while (p->hits[h].ixn != UINT32_MAX)
+				h = (h + 1) & p->hitmask;
+			p->hits[h] = (struct port_hit){ i, ix->iv[v].lo, ix->iv[v].off,
+							ix->iv[v + 1].off, ix->ent[ix->iv[v].off] };
+		}
+	}
+	return EW_OK;
 }
 
 int ew_policy_index_pairs(struct ew_policy *p, uint32_t min)
@@ -153,18 +245,22 @@ int ew_policy_index_pairs(struct ew_policy *p, uint32_t min)
 			}
 		p->slot_ix[i] = ++p->npix;
 	}
-	return EW_OK;
+	index_compact(p);
+	return index_hits(p);
 }
 
 void ew_policy_index_free(struct ew_policy *p)
 {
-	for (uint32_t i = 0; i < p->npix; i++)
+	if (p->ix_mem != NULL)
+		ew_mem_huge_free(p->ix_mem, p->ix_mem_len);
+	for (uint32_t i = 0; i < p->npix && p->ix_mem == NULL; i++)
 		for (uint32_t c = 0; c < 3; c++) {
-			free(p->pix[i].by[c].lo);
-			free(p->pix[i].by[c].start);
+			free(p->pix[i].by[c].iv);
+			free(p->pix[i].by[c].top);
 			free(p->pix[i].by[c].ent);
 			free(p->pix[i].by[c].wide);
 		}
 	free(p->pix);
 	free(p->slot_ix);
+	ew_mem_huge_free(p->hits, p->nhits_mem);
 }

@@ -775,13 +775,14 @@ static int build_pairs(struct loader *L)
 					} else {
 						struct pair_rec *rec = &p->recs[tmp[i].off++];
 
-						rec->rule = ri;
+						rec->d.rule = ri;
+						rec->d.app_off = app_off[ri];
+						rec->d.proto = EW_PROTO_ANY;
+						rec->d.napps = (uint8_t)r->napps;
+						rec->d.action = r->action;
+						rec->d.severity = r->severity;
 						rec->svc_off = svc_off[ri];
-						rec->app_off = app_off[ri];
 						rec->nsvc = (uint8_t)r->nsvc;
-						rec->napps = (uint8_t)r->napps;
-						rec->action = r->action;
-						rec->severity = r->severity;
 						if (r->nsvc)
 							rec->svc0 = r->svc[0];
 					}
