@@ -18,6 +18,7 @@ one() { taskset -c 0 "$@"; }   # one core
 echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%F)"
 echo "== policy"
 one build-bench/bench/bench_policy 10000 100000 1000000
+one build-bench/bench/bench_policy 10 100000 1000000
 
 echo "== packet path, in process (no disk, no capture library)"
 one "$BP" mix --repeat 10 --write "$OUT/ndpi-mix.pcap" rules.d \
@@ -28,6 +29,9 @@ one "$BP" synth --flows 1000000 --ppf 1 --write "$OUT/syn-1m.pcap" rules.d
 # every hash table and the scan detector
 one "$BP" synth --flows 100000 --ppf 10 --random 1 --write "$OUT/flows-100k-random.pcap" rules.d
 one "$BP" synth --flows 1000000 --ppf 1 --random 1 --write "$OUT/syn-1m-random.pcap" rules.d
+# ... under a policy that permits them: the flow table, scan tracker and verdicts alone,
+# not a million alerts formatted
+one "$BP" synth --flows 1000000 --ppf 1 --random 1 bench/policy-open
 one "$BP" memory --flows 100000 rules.d
 
 echo "== end to end: eastwatch replay against ndpiReader 4.2 on the same files (one core)"
