@@ -85,3 +85,8 @@ size_t ew_alert_copy_size(const struct ew_alert_copy *c)
 {
 	return offsetof(struct ew_alert_copy, arena) + c->used;
 }
+
+const char *ew_alert_direction(int src_home, int dst_home)
+{
+	return src_home ? (dst_home ? "internal" : "outbound") : dst_home ? "inbound" : "external";
+}

@@ -75,7 +75,18 @@ struct ew_alert {
 	const char *const *notify;      /* sinks the deny rule names (notify: [...]) */
 	uint32_t nnotify;
 	const struct ew_alert_scan *scan;   /* scan alerts only, else NULL */
+	uint8_t self;                   /* about eastwatch itself (telemetry-gap,
+					 * alert-dropped): only the addresses that are set are
+					 * written, and no flow fields (SPEC §4) */
 };
+
+/* The ECS version whose field definitions the alerts and flow records follow
+ * (../shared/corpus/ecs/version; tests/integration/ecs_check.py compares them). */
+#define EW_ECS_VERSION "9.5.0-dev"
+
+/* ECS network.direction from whether each end is in the policy's own networks (a named
+ * group): "internal", "outbound", "inbound" or "external". */
+const char *ew_alert_direction(int src_home, int dst_home);
 
 /* A stable identity for one incident: a hash of the rule, the flow key (source,
  * destination, protocol, destination port) and the throttle window the alert falls in

@@ -85,20 +85,28 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 		a->outcome = strcmp(s, "failure") == 0 ? EW_OUTCOME_REJECTED :
 			     strcmp(s, "success") == 0 ? EW_OUTCOME_ACCEPTED : EW_OUTCOME_NONE;
 	}
-	s = str(r, "source.ip", &missing);
-	if (*s && ew_addr_parse(&a->src, s) != 0)
-		missing++;
-	s = str(r, "destination.ip", &missing);
-	if (*s && ew_addr_parse(&a->dst, s) != 0)
-		missing++;
+	{
+		/* an alert about eastwatch itself carries only what applies to it */
+		struct ew_conf_node self = ew_conf_path(r, "eastwatch.self");
+		int absent = 0, *opt;
+
+		a->self = ew_conf_present(self) && strcmp(ew_conf_str(self), "true") == 0;
+		opt = a->self ? &absent : &missing;
+		s = str(r, "source.ip", opt);
+		if (*s && ew_addr_parse(&a->src, s) != 0)
+			missing++;
+		s = str(r, "destination.ip", opt);
+		if (*s && ew_addr_parse(&a->dst, s) != 0)
+			missing++;
+		a->proto = proto_num(str(r, "network.transport", opt), num(r, "network.iana_number"));
+		a->app_ecs = str(r, "network.protocol", opt);
+	}
 	a->sport = (uint16_t)num(r, "source.port");
 	a->dport = (uint16_t)num(r, "destination.port");
 	a->pkts[0] = num(r, "source.packets");
 	a->bytes[0] = num(r, "source.bytes");
 	a->pkts[1] = num(r, "destination.packets");
 	a->bytes[1] = num(r, "destination.bytes");
-	a->proto = proto_num(str(r, "network.transport", &missing), num(r, "network.iana_number"));
-	a->app_ecs = str(r, "network.protocol", &missing);
 	a->vlan = (uint16_t)num(r, "network.vlan.id");
 	a->observer_name = str(r, "observer.name", &missing);
 	a->observer_type = str(r, "observer.type", &missing);

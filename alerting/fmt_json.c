@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fmt_json - see fmt_json.h. */
 #include "alerting/fmt_json.h"
+#include "core/ew_cid.h"
 #include "core/ew_sev.h"
 #include "core/ew_time.h"
 
@@ -89,17 +90,114 @@ static void endpoint(struct ew_buf *b, const struct ew_addr *ip, uint16_t port, 
 	ew_buf_putc(b, '}');
 }
 
+static int addr_set(const struct ew_addr *x)
+{
+	static const struct ew_addr zero, zero4 = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff } };
+
+	return !ew_addr_eq(x, &zero) && !ew_addr_eq(x, &zero4);
+}
+
+/* ECS network.application: nDPI's application, lower case, the part after the dot of a
+ * "master.application" name ("TLS.Google": "google"); nothing for none. */
+static void application(struct ew_buf *b, const char *app)
+{
+	const char *dot = app ? strchr(app, '.') : NULL, *s = dot ? dot + 1 : app;
+	char low[64];
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0' || strcmp(s, "Unknown") == 0)
+		return;
+	for (; s[n] && n + 1 < sizeof(low); n++)
+		low[n] = (char)(s[n] >= 'A' && s[n] <= 'Z' ? s[n] + 32 : s[n]);
+	low[n] = '\0';
+	LIT(b, ",\"application\":");
+	ew_buf_json_str(b, low);
+}
+
+/* "network":{...}: a flow's transport and application, direction, totals, Community ID
+ * and VLAN (the addresses' family and protocol number too). */
+void ew_fmt_json_network(struct ew_buf *b, const struct ew_fmt_network *n)
+{
+	char tb[8], cid[EW_CID_LEN + 1];
+
+	LIT(b, "\"network\":{\"transport\":");
+	quoted(b, ew_transport_name(n->proto, tb));
+	LIT(b, ",\"protocol\":");
+	ew_buf_json_str(b, n->app_ecs ? n->app_ecs : "unknown");
+	if (n->flow) {
+		application(b, n->app);
+		LIT(b, ",\"type\":");
+		if (ew_addr_is_v4(n->src))
+			LIT(b, "\"ipv4\"");
+		else
+			LIT(b, "\"ipv6\"");
+	}
+	LIT(b, ",\"iana_number\":\"");
+	ew_buf_u64(b, n->proto);
+	ew_buf_putc(b, '"');
+	if (n->flow) {
+		LIT(b, ",\"direction\":");
+		quoted(b, n->direction);
+		LIT(b, ",\"bytes\":");
+		ew_buf_u64(b, n->bytes);
+		LIT(b, ",\"packets\":");
+		ew_buf_u64(b, n->pkts);
+		LIT(b, ",\"community_id\":");
+		quoted_n(b, ew_cid(n->src, n->dst, n->sport, n->dport, n->proto, 0, cid), EW_CID_LEN);
+	}
+	if (n->vlan) {   /* a keyword in ECS */
+		LIT(b, ",\"vlan\":{\"id\":\"");
+		ew_buf_u64(b, n->vlan);
+		LIT(b, "\"}");
+	}
+	ew_buf_putc(b, '}');
+}
+
+/* "related":{"ip":[...]}: the addresses, each once. */
+void ew_fmt_json_related(struct ew_buf *b, const struct ew_addr *x, const struct ew_addr *y)
+{
+	LIT(b, "\"related\":{\"ip\":[");
+	if (x)
+		quoted_addr(b, x);
+	if (y && !(x && ew_addr_eq(x, y))) {
+		if (x)
+			ew_buf_putc(b, ',');
+		quoted_addr(b, y);
+	}
+	LIT(b, "]}");
+}
+
+/* "observer":{...} */
+void ew_fmt_json_observer(struct ew_buf *b, const char *name, const char *type)
+{
+	LIT(b, "\"observer\":{\"name\":");
+	ew_buf_json_str(b, name ? name : "");
+	LIT(b, ",\"type\":");
+	quoted(b, type ? type : "unknown");
+	LIT(b, ",\"vendor\":\"eastwatch\",\"product\":\"eastwatch\",\"version\":\"" EW_VERSION "\"}");
+}
+
 int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 {
-	char ts[32], tb[8], id[17];
+	char ts[32], id[17];
+	const int has_src = !a->self || addr_set(&a->src), has_dst = !a->self || addr_set(&a->dst);
+	const int detector = !a->self && a->action && strcmp(a->action, "policy-violation") != 0;
 
 	/* Keys and punctuation go out as few literals as the optional parts allow; strings
 	 * from configuration, the packet or the exporter are escaped, our own are not. */
 	LIT(b, "{\"@timestamp\":");
 	quoted_n(b, ew_time_rfc3339(a->ts_us, ts), EW_RFC3339_LEN);
-	LIT(b, ",\"event\":{\"kind\":\"alert\",\"action\":");
+	LIT(b, ",\"ecs\":{\"version\":\"" EW_ECS_VERSION "\"},\"event\":{\"kind\":\"alert\",\"id\":");
+	quoted_n(b, ew_alert_id_str(a->alert_id, id), 16);
+	LIT(b, ",\"action\":");
 	ew_buf_json_str(b, a->action ? a->action : "");
-	LIT(b, ",\"category\":[\"network\"],\"type\":[\"connection\"],\"severity\":");
+	if (a->self)
+		LIT(b, ",\"category\":[\"network\"],\"type\":[\"info\"],\"severity\":");
+	else if (detector)
+		LIT(b, ",\"category\":[\"network\",\"intrusion_detection\"],"
+		       "\"type\":[\"connection\",\"info\"],\"severity\":");
+	else
+		LIT(b, ",\"category\":[\"network\"],\"type\":[\"connection\"],\"severity\":");
 	ew_buf_u64(b, (uint64_t)ew_severity_score(a->severity));
 	if (a->outcome == EW_OUTCOME_REJECTED)
 		LIT(b, ",\"outcome\":\"failure\"");
@@ -109,32 +207,33 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	ew_buf_json_str(b, a->rule ? a->rule : "");
 	LIT(b, "},\"message\":");
 	ew_buf_json_str(b, a->message ? a->message : "");
-	LIT(b, ",\"source\":");
-	endpoint(b, &a->src, a->sport, a->pkts[0], a->bytes[0]);
-	LIT(b, ",\"destination\":");
-	endpoint(b, &a->dst, a->dport, a->pkts[1], a->bytes[1]);
-	LIT(b, ",\"network\":{\"transport\":");
-	quoted(b, ew_transport_name(a->proto, tb));
-	LIT(b, ",\"protocol\":");
-	ew_buf_json_str(b, a->app_ecs ? a->app_ecs : "");
-	LIT(b, ",\"type\":");
-	if (ew_addr_is_v4(&a->src))
-		LIT(b, "\"ipv4\"");
-	else
-		LIT(b, "\"ipv6\"");
-	LIT(b, ",\"iana_number\":\"");
-	ew_buf_u64(b, a->proto);
-	ew_buf_putc(b, '"');
-	if (a->vlan) {
-		LIT(b, ",\"vlan\":{\"id\":");
-		ew_buf_u64(b, a->vlan);
-		ew_buf_putc(b, '}');
+	if (has_src) {
+		LIT(b, ",\"source\":");
+		endpoint(b, &a->src, a->sport, a->pkts[0], a->bytes[0]);
 	}
-	LIT(b, "},\"observer\":{\"name\":");
-	ew_buf_json_str(b, a->observer_name ? a->observer_name : "");
-	LIT(b, ",\"type\":");
-	quoted(b, a->observer_type ? a->observer_type : "unknown");
-	LIT(b, "},\"eastwatch\":{\"severity\":");
+	if (has_dst) {
+		LIT(b, ",\"destination\":");
+		endpoint(b, &a->dst, a->dport, a->pkts[1], a->bytes[1]);
+	}
+	if (a->proto) {
+		struct ew_fmt_network n = {
+			.src = &a->src, .dst = &a->dst, .sport = a->sport, .dport = a->dport,
+			.proto = a->proto, .vlan = a->vlan, .app = a->app, .app_ecs = a->app_ecs,
+			.flow = !a->self,
+			.direction = ew_alert_direction(a->nsrc_groups > 0, a->ndst_groups > 0),
+			.bytes = a->bytes[0] + a->bytes[1], .pkts = a->pkts[0] + a->pkts[1],
+		};
+
+		ew_buf_putc(b, ',');
+		ew_fmt_json_network(b, &n);
+	}
+	if (has_src || has_dst) {
+		ew_buf_putc(b, ',');
+		ew_fmt_json_related(b, has_src ? &a->src : NULL, has_dst ? &a->dst : NULL);
+	}
+	ew_buf_putc(b, ',');
+	ew_fmt_json_observer(b, a->observer_name, a->observer_type);
+	LIT(b, ",\"eastwatch\":{\"severity\":");
 	quoted(b, ew_severity_name(a->severity));
 	LIT(b, ",\"app_source\":");
 	quoted(b, ew_app_source_name(a->app_source));
@@ -149,7 +248,9 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 	LIT(b, ",\"repeats\":");
 	ew_buf_u64(b, a->repeats);
 	LIT(b, ",\"alert_id\":");
-	quoted_n(b, ew_alert_id_str(a->alert_id, id), 16);
+	quoted_n(b, id, 16);
+	if (a->self)
+		LIT(b, ",\"self\":true");
 	LIT(b, ",\"decided_by\":");
 	ew_buf_json_str(b, a->decided_by ? a->decided_by : "");
 	if (a->rule_file) {

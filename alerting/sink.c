@@ -264,6 +264,7 @@ void ew_sinkset_tick(struct ew_sinkset *s, uint64_t now_us)
 		memset(&a, 0, sizeof(a));
 		a.ts_us = now_us;
 		a.action = "alert-dropped";
+		a.self = 1;
 		a.severity = EW_SEV_HIGH;
 		a.rule = "eastwatch-delivery";
 		a.decided_by = "delivery";

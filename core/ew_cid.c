@@ -101,7 +101,7 @@ const char *ew_cid(const struct ew_addr *src, const struct ew_addr *dst, uint16_
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const int v4 = ew_addr_is_v4(src);
+	const int v4 = ew_addr_is_v4(src) && ew_addr_is_v4(dst);   /* mixed: never on the wire */
 	const size_t al = v4 ? 4 : 16;
 	const uint8_t *a = v4 ? src->a + 12 : src->a, *b = v4 ? dst->a + 12 : dst->a;
 	int ports = proto == 6 || proto == 17 || proto == 132 || proto == 1 || proto == 58;

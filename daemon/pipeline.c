@@ -689,15 +689,29 @@ static void judge_overdue(struct ew_pipeline *p)
 	}
 }
 
-static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t verdict)
+static void write_flow(struct ew_pipeline *p, const struct ew_flow *f, uint8_t given)
 {
-	char app[64], key[EW_ADDR_STRLEN];
+	char app[64], ecs[64], key[EW_ADDR_STRLEN];
+	struct ew_flow g = *f;
+	struct ew_verdict v;
+	struct ew_alert a;
 	struct ew_buf b;
+	int allowed = given == V_ALLOW, denied = given >= V_DENY_DEFAULT;
 
+	/* the rule and the groups from the policy now (the verdict cache makes it cheap);
+	 * a rule is named only when it still gives the verdict the flow was given */
+	memset(&a, 0, sizeof(a));
+	verdict(p, &g, &v);
+	alert_from_flow(p, f, &a, app, ecs);
+	a.nsrc_groups = group_names(p->pol, v.src_set, a.src_groups);
+	a.ndst_groups = group_names(p->pol, v.dst_set, a.dst_groups);
+	if ((allowed && v.action == EW_ALLOW) || (denied && v.action == EW_DENY)) {
+		a.rule = v.rule ? v.rule->name : v.by == EW_BY_DEFAULT ? "default" : NULL;
+		a.decided_by = v.by == EW_BY_DENY_RULE ? "deny-rule" : v.by == EW_BY_ALLOW_RULE ?
+			       "allow-rule" : v.by == EW_BY_INTRA ? "intra-group" : "default";
+	}
 	ew_buf_init(&b, p->flowbuf, sizeof(p->flowbuf));
-	ew_classify_flow_name(p->cls, f, app, sizeof(app));
-	ew_fmt_flow(&b, f, f->app_source == EW_APP_NONE ? "Unknown" : app,
-		    verdict >= V_DENY_DEFAULT ? "deny" : verdict == V_ALLOW ? "allow" : "none");
+	ew_fmt_flow(&b, f, &a, denied ? "deny" : allowed ? "allow" : "none");
 	if (p->c.flows_out)
 		fwrite(b.p, 1, b.len, p->c.flows_out);
 	if (p->flow_sinks && b.len > 1 && !ew_buf_overflow(&b))
@@ -1157,6 +1171,7 @@ void ew_pipeline_telemetry_gap(struct ew_pipeline *p, const struct ew_exporter_h
 	memset(&a, 0, sizeof(a));
 	a.ts_us = now_us;
 	a.action = silent_us ? "telemetry-gap" : "telemetry-resumed";
+	a.self = 1;
 	a.rule = "telemetry-gap";
 	a.decided_by = "detector";
 	a.severity = silent_us ? EW_SEV_HIGH : EW_SEV_INFO;

@@ -143,7 +143,7 @@ expect 0 "replay a pcapng of mixed interfaces with a filter" -- "$EW" replay --r
 has "$T/err" "reading on with eastwatch's own pcapng reader" "the fallback is logged"
 printf 'sensor: { name: rack12-tap }\nthrottle: { window: 0s }\n' >"$T/cfg.yaml"
 expect 0 "replay with a config" -- "$EW" replay --rules "$RULES" --config "$T/cfg.yaml" "$SRC/tests/data/sample.pcap"
-has "$T/out" '"observer":\{"name":"rack12-tap","type":"pcap"\}' "sensor name from the config"
+has "$T/out" '"observer":\{"name":"rack12-tap","type":"pcap",' "sensor name from the config"
 
 # --- learn proposes only what got through: the sample's nmap probes (SYN answered by RST,
 # or half-open) are listed apart, never permitted ---
@@ -164,6 +164,8 @@ expect 0 "replay with new-edge" -- "$EW" replay -q --config "$T/edge.yaml" --rul
 has "$T/out" '"action":"new-edge".*"message":"new edge web -> db tcp/22 \(SSH from 198.18.1.11 to 198.18.3.10\), allowed but never seen since the baseline began' "new-edge after the learning second"
 has "$T/out" '"severity":"high"' "new-edge severity from the configuration"
 [ "$(grep -c '"action":"new-edge"' "$T/out")" -ge 3 ] && ok || bad "new-edge: $(grep -c new-edge "$T/out") alerts"
+python3 "$SRC/tests/integration/ecs_check.py" "$CORPUS/ecs/ecs_flat.yml" "$T/out" >"$T/ecs" &&
+	ok || bad "new-edge alerts against ECS: $(cat "$T/ecs")"
 grep -q 'web.app.6.8443' "$T/edges" && ok || bad "the baseline file holds the edges learned"
 expect 0 "replay again on the same baseline" -- "$EW" replay -q --config "$T/edge.yaml" --rules "$T/edge-rules" "$SRC/tests/data/sample.pcap"
 [ ! -s "$T/out" ] && ok || bad "a second replay reports known edges: $(head -c 300 "$T/out")"

@@ -444,6 +444,10 @@ grep -q '"action":"alert-dropped"' "$T/full-alerts.json" &&
 	grep -q "sink dead-hook dropped" "$T/full-run.log" &&
 	ok "spool full: drops counted and logged, and a self-alert ($(grep -o '"message":"sink dead-hook dropped [0-9]* alerts' "$T/full-alerts.json" | head -1 | cut -d'"' -f4))" ||
 	bad "spool full: no self-alert; $(tail -3 "$T/full-run.log")"
+grep '"action":"alert-dropped"' "$T/full-alerts.json" >"$T/dropped.json"
+python3 "$SRC/tests/integration/ecs_check.py" "$SRC/../shared/corpus/ecs/ecs_flat.yml" \
+	"$T/dropped.json" && ! grep -q '"source"\|"destination"\|"::"' "$T/dropped.json" &&
+	ok "alert-dropped: ECS fields, no addresses" || bad "alert-dropped: $(head -c 400 "$T/dropped.json")"
 
 # --- logrotate: the file sink reopens its path on SIGHUP
 printf 'sinks:\n  - { type: file, path: %s }\n' "$T/rot.json" >"$T/rot.yaml"

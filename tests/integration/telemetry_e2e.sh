@@ -154,5 +154,14 @@ else
 	echo "$gaps" | sed 's/^/    /'
 	tail -8 "$T/gap.log" | sed 's/^/  log: /'
 fi
+# the gap alerts (about eastwatch's own input) as ECS defines their fields, with no
+# placeholder address
+if python3 "$SRC/tests/integration/ecs_check.py" "$SRC/../shared/corpus/ecs/ecs_flat.yml" \
+	"$T/gap.json" && ! grep -q '"ip":"\(::\|0\.0\.0\.0\)"' "$T/gap.json"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL telemetry-gap alerts: ECS fields or a placeholder address"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

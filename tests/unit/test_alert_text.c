@@ -174,6 +174,7 @@ END_TEST
 
 START_TEST(flow_record_json)
 {
+	struct ew_alert a;
 	struct ew_flow f;
 	char out[2048];
 	struct ew_buf b;
@@ -193,8 +194,19 @@ START_TEST(flow_record_json)
 	f.last_us = 1700000001000000ULL;
 	f.app_source = EW_APP_DPI;
 	f.end_reason = EW_END_FIN;
+	memset(&a, 0, sizeof(a));
+	a.app = "PostgreSQL";
+	a.app_ecs = "postgresql";
+	a.rule = "app-to-db";
+	a.decided_by = "allow-rule";
+	a.observer_name = "rack12-tap";
+	a.observer_type = "iface";
+	a.src_groups[0] = "app";
+	a.nsrc_groups = 1;
+	a.dst_groups[0] = "db";
+	a.ndst_groups = 1;
 	ew_buf_init(&b, out, sizeof(out));
-	ew_fmt_flow(&b, &f, "PostgreSQL", "allow");
+	ew_fmt_flow(&b, &f, &a, "allow");
 	ck_assert(!ew_buf_overflow(&b));
 	ck_assert(out[b.len - 1] == '\n');
 	ck_assert_int_eq(ew_conf_load_mem(&doc, "flow", out, b.len, &err), EW_OK);
@@ -206,9 +218,18 @@ START_TEST(flow_record_json)
 	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "eastwatch.verdict")), "allow");
 	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "eastwatch.end_reason")), "fin");
 	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "network.transport")), "tcp");
+	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "network.direction")), "internal");
+	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "network.community_id")),
+			 "1:Pyj2rRlhEjrywCgmFmbz3cZ+K2A=");
+	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "event.duration")), "1000000000");
+	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "rule.name")), "app-to-db");
+	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "observer.name")), "rack12-tap");
+	ck_assert_str_eq(ew_conf_str(ew_conf_path(r, "ecs.version")), EW_ECS_VERSION);
+	ck_assert_str_eq(ew_conf_str(ew_conf_at(ew_conf_path(r, "eastwatch.destination_groups"), 0)),
+			 "db");
 	ew_conf_free(doc);
 	ew_buf_init(&b, out, 100);          /* too small: says so */
-	ew_fmt_flow(&b, &f, "PostgreSQL", "allow");
+	ew_fmt_flow(&b, &f, &a, "allow");
 	ck_assert(ew_buf_overflow(&b));
 }
 END_TEST

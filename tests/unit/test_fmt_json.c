@@ -35,8 +35,47 @@ static struct ew_alert sample(void)
 	a.observer_name = "rack12-tap";
 	a.observer_type = "iface";
 	a.repeats = 3;
+	a.alert_id = 1234;
+	a.vlan = 12;
+	a.pkts[0] = 10;
+	a.pkts[1] = 7;
+	a.bytes[0] = 1000;
+	a.bytes[1] = 700;
 	return a;
 }
+
+/* An alert about eastwatch itself writes only the addresses it has (none here), no
+ * flow fields, and says it is one; a detector's is an intrusion_detection event. */
+START_TEST(self_and_detector)
+{
+	char mem[8192];
+	struct ew_buf b;
+	struct ew_alert a = sample();
+
+	memset(&a.src, 0, sizeof(a.src));
+	memset(&a.dst, 0, sizeof(a.dst));
+	a.proto = 0;
+	a.self = 1;
+	a.action = "alert-dropped";
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_json(&a, &b), 0);
+	ck_assert_ptr_null(strstr(mem, "\"source\""));
+	ck_assert_ptr_null(strstr(mem, "\"destination\""));
+	ck_assert_ptr_null(strstr(mem, "\"related\""));
+	ck_assert_ptr_null(strstr(mem, "\"network\":{"));
+	ck_assert_ptr_null(strstr(mem, "::"));
+	ck_assert_ptr_nonnull(strstr(mem, "\"self\":true"));
+	ck_assert_ptr_nonnull(strstr(mem, "\"category\":[\"network\"],\"type\":[\"info\"]"));
+
+	a = sample();
+	a.action = "scan";
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_json(&a, &b), 0);
+	ck_assert_ptr_nonnull(strstr(mem, "\"category\":[\"network\",\"intrusion_detection\"],"
+				  "\"type\":[\"connection\",\"info\"]"));
+	ck_assert_ptr_null(strstr(mem, "\"self\""));
+}
+END_TEST
 
 START_TEST(fields)
 {
@@ -45,13 +84,20 @@ START_TEST(fields)
 	struct ew_alert a = sample();
 	const char *want[] = {
 		"{\"@timestamp\":\"2023-11-14T22:13:20.123Z\",",
-		"\"event\":{\"kind\":\"alert\",\"action\":\"policy-violation\"",
+		"\"ecs\":{\"version\":\"" EW_ECS_VERSION "\"}",
+		"\"event\":{\"kind\":\"alert\",\"id\":\"00000000000004d2\",\"action\":\"policy-violation\","
+		"\"category\":[\"network\"],\"type\":[\"connection\"]",
 		"\"severity\":90",
 		"\"rule\":{\"name\":\"ssh-between-servers\"}",
 		"\"source\":{\"ip\":\"198.18.1.11\",\"port\":40000",
 		"\"destination\":{\"ip\":\"fd18::3:10\",\"port\":22",
 		"\"network\":{\"transport\":\"tcp\",\"protocol\":\"ssh\"",
-		"\"observer\":{\"name\":\"rack12-tap\",\"type\":\"iface\"}",
+		"\"observer\":{\"name\":\"rack12-tap\",\"type\":\"iface\",\"vendor\":\"eastwatch\","
+		"\"product\":\"eastwatch\",\"version\":\"" EW_VERSION "\"}",
+		"\"application\":\"ssh\"",
+		"\"direction\":\"outbound\",\"bytes\":1700,\"packets\":17,\"community_id\":\"1:",
+		"\"vlan\":{\"id\":\"12\"}",
+		"\"related\":{\"ip\":[\"198.18.1.11\",\"fd18::3:10\"]}",
 		"\"eastwatch\":{\"severity\":\"critical\",\"app_source\":\"dpi\"",
 		"\"source_groups\":[\"web\"]",
 		"\"destination_groups\":[]",
@@ -197,6 +243,7 @@ static Suite *fmt_json_suite(void)
 	TCase *t = tcase_create("fmt_json");
 
 	tcase_add_test(t, fields);
+	tcase_add_test(t, self_and_detector);
 	tcase_add_test(t, control_bytes_escaped);
 	tcase_add_test(t, overflow_reported);
 	tcase_add_test(t, every_buffer_size);

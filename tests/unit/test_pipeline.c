@@ -329,7 +329,7 @@ START_TEST(held_alert_names_the_app)
 	tcp("198.18.3.10", 16379, "198.18.1.11", 40000, EW_TH_ACK | EW_TH_PSH, "+PONG\r\n",
 	    10 * S + 400);
 	ck_assert_uint_eq(alerts(), 1);
-	ck_assert_ptr_nonnull(strstr(alert_text(), "\"protocol\":\"redis\",\"type\":\"ipv4\""));
+	ck_assert_ptr_nonnull(strstr(alert_text(), "\"protocol\":\"redis\",\"application\":\"redis\",\"type\":\"ipv4\""));
 	ck_assert_ptr_nonnull(strstr(alert_text(), "\"app_source\":\"dpi\""));
 	stop();
 }
