@@ -90,13 +90,6 @@ static void endpoint(struct ew_buf *b, const struct ew_addr *ip, uint16_t port, 
 	ew_buf_putc(b, '}');
 }
 
-static int addr_set(const struct ew_addr *x)
-{
-	static const struct ew_addr zero, zero4 = { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff } };
-
-	return !ew_addr_eq(x, &zero) && !ew_addr_eq(x, &zero4);
-}
-
 /* ECS network.application: nDPI's application, lower case, the part after the dot of a
  * "master.application" name ("TLS.Google": "google"); nothing for none. */
 static void application(struct ew_buf *b, const char *app)
@@ -180,7 +173,7 @@ void ew_fmt_json_observer(struct ew_buf *b, const char *name, const char *type)
 int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 {
 	char ts[32], id[17];
-	const int has_src = !a->self || addr_set(&a->src), has_dst = !a->self || addr_set(&a->dst);
+	const int has_src = !a->self || !ew_addr_is_unspecified(&a->src), has_dst = !a->self || !ew_addr_is_unspecified(&a->dst);
 	const int detector = !a->self && a->action && strcmp(a->action, "policy-violation") != 0;
 
 	/* Keys and punctuation go out as few literals as the optional parts allow; strings

@@ -42,15 +42,39 @@ static void token(struct ew_buf *b, const char *s, size_t max)
 		ew_buf_putc(b, '-');
 }
 
+int ew_syslog_sd_id_valid(const char *id)
+{
+	const char *at = strchr(id, '@');
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 32 || at == NULL || at == id || at[1] == '\0')
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (*p <= 32 || *p >= 127 || *p == '=' || *p == ']' || *p == '"' ||
+		    (p > at && !((*p >= '0' && *p <= '9') || *p == '.')) || (p != at && *p == '@'))
+			return 0;
+	return 1;
+}
+
+/* A PARAM-VALUE: UTF-8 (U+FFFD for a byte that starts no character), '"', '\\' and ']'
+ * escaped. */
 static void param(struct ew_buf *b, const char *k, const char *v)
 {
 	ew_buf_putc(b, ' ');
 	ew_buf_puts(b, k);
 	ew_buf_puts(b, "=\"");
-	for (; v && *v; v++) {
-		if (*v == '"' || *v == '\\' || *v == ']')
+	for (size_t i = 0; v && v[i];) {
+		size_t l = ew_utf8_len((const unsigned char *)v + i, strnlen(v + i, 4));
+
+		if (l == 0) {
+			ew_buf_puts(b, EW_UTF8_REPLACEMENT);
+			i++;
+			continue;
+		}
+		if (v[i] == '"' || v[i] == '\\' || v[i] == ']')
 			ew_buf_putc(b, '\\');
-		ew_buf_putc(b, *v);
+		ew_buf_put(b, v + i, l);
+		i += l;
 	}
 	ew_buf_putc(b, '"');
 }
@@ -75,11 +99,16 @@ int ew_fmt_syslog(const struct ew_alert *a, const struct ew_syslog_hdr *h, const
 	param(b, "alert_id", ew_alert_id_str(a->alert_id, id));
 	param(b, "rule", a->rule);
 	param(b, "severity", ew_severity_name(a->severity));
-	param(b, "src", ew_addr_format(&a->src, s));
-	param(b, "dst", ew_addr_format(&a->dst, s));
-	snprintf(num, sizeof(num), "%u", a->dport);
-	param(b, "dport", num);
-	param(b, "proto", ew_transport_name(a->proto, tb));
+	/* an alert about eastwatch itself: only the addresses it has */
+	if (!a->self || !ew_addr_is_unspecified(&a->src))
+		param(b, "src", ew_addr_format(&a->src, s));
+	if (!a->self || !ew_addr_is_unspecified(&a->dst)) {
+		param(b, "dst", ew_addr_format(&a->dst, s));
+		snprintf(num, sizeof(num), "%u", a->dport);
+		param(b, "dport", num);
+	}
+	if (a->proto)
+		param(b, "proto", ew_transport_name(a->proto, tb));
 	ew_buf_puts(b, "] ");
 	ew_buf_put(b, body, len);
 	return ew_buf_overflow(b) ? -1 : 0;

@@ -26,4 +26,8 @@ int ew_syslog_facility(const char *name);
 int ew_fmt_syslog(const struct ew_alert *a, const struct ew_syslog_hdr *h, const char *body,
 		  size_t len, struct ew_buf *b);
 
+/* An SD-ID we may use (RFC 5424 §6.3.2): 1 to 32 printable ASCII characters without '=',
+ * ' ', ']' or '"', in the form NAME@ENTERPRISE_NUMBER (names without '@' are IANA's). */
+int ew_syslog_sd_id_valid(const char *id);
+
 #endif

@@ -377,8 +377,15 @@ static int syslog_open(void **st, const struct ew_conf_node *c, const struct ew_
 	if (ew_conf_present(n = ew_conf_get(*c, "hostname")) && ew_conf_string(n, &v, err) == 0)
 		snprintf(s->hostname, sizeof(s->hostname), "%s", v);
 	snprintf(s->sd_id, sizeof(s->sd_id), "eastwatch@32473");
-	if (ew_conf_present(n = ew_conf_get(*c, "sd_id")) && ew_conf_string(n, &v, err) == 0)
+	if (ew_conf_present(n = ew_conf_get(*c, "sd_id")) && ew_conf_string(n, &v, err) == 0) {
+		if (!ew_syslog_sd_id_valid(v)) {
+			free(s);
+			return ew_conf_errf(err, n, "sd_id \"%s\": an SD-ID is NAME@ENTERPRISE_NUMBER, "
+					    "at most 32 printable ASCII characters without '=', ' ', "
+					    "']' or '\"' (RFC 5424, 6.3.2)", v);
+		}
 		snprintf(s->sd_id, sizeof(s->sd_id), "%s", v);
+	}
 	snprintf(s->server_name, sizeof(s->server_name), "%s", s->host);
 	if (ew_conf_present(n = ew_conf_get(*c, "server_name")) && ew_conf_string(n, &v, err) == 0)
 		snprintf(s->server_name, sizeof(s->server_name), "%s", v);

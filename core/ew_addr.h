@@ -35,6 +35,14 @@ static inline void ew_addr_from_v6(struct ew_addr *x, const uint8_t v6[16])
 	memcpy(x->a, v6, 16);
 }
 
+/* :: or 0.0.0.0: no address (an unset field, a wildcard listener). */
+static inline int ew_addr_is_unspecified(const struct ew_addr *x)
+{
+	static const uint8_t zero[16], zero4[16] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(x->a, zero, 16) == 0 || memcmp(x->a, zero4, 16) == 0;
+}
+
 static inline int ew_addr_eq(const struct ew_addr *x, const struct ew_addr *y)
 {
 	return memcmp(x->a, y->a, 16) == 0;

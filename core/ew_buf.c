@@ -125,37 +125,101 @@ static size_t escape(unsigned char c, char *d)
 	}
 }
 
-/* Byte c into d as it is or escaped; returns the next place. */
-static inline char *put_byte(char *d, unsigned char c)
+size_t ew_utf8_len(const unsigned char *s, size_t n)
 {
-	if (!needs_escape[c]) {
-		*d = (char)c;
-		return d + 1;
+	uint32_t c;
+	size_t len;
+
+	if (n == 0)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
 	}
-	return d + escape(c, d);
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+size_t ew_utf8_cut(const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < max && u[i]) {
+		size_t l = ew_utf8_len(u + i, strnlen(s + i, 4));
+
+		if (l == 0)
+			l = 1;          /* a bad byte: one place, replaced where it is written */
+		if (i + l > max)
+			break;
+		i += l;
+	}
+	return i;
+}
+
+/* The character at u[*i] (of n) into d, escaped if JSON wants it, U+FFFD for a byte
+ * that starts no UTF-8 character; returns the next place and advances *i. At most 6
+ * bytes are written per byte read. */
+static inline char *put_char(char *d, const unsigned char *u, size_t n, size_t *i)
+{
+	unsigned char c = u[*i];
+	size_t l;
+
+	if (c < 0x80) {
+		(*i)++;
+		if (!needs_escape[c]) {
+			*d = (char)c;
+			return d + 1;
+		}
+		return d + escape(c, d);
+	}
+	l = ew_utf8_len(u + *i, n - *i);
+	if (l == 0) {
+		memcpy(d, EW_UTF8_REPLACEMENT, 3);
+		(*i)++;
+		return d + 3;
+	}
+	memcpy(d, u + *i, l);
+	*i += l;
+	return d + l;
 }
 
 #ifdef __SSE2__
-/* Non-zero when one of the 16 bytes at p is a control, '"' or '\\' (bytes of 0x80 and
- * above never flag). */
+/* Non-zero when one of the 16 bytes at p is a control, '"', '\\' or not ASCII (to be
+ * checked as UTF-8). */
 static inline int special16(const unsigned char *p)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i ctl = _mm_cmpeq_epi8(_mm_subs_epu8(v, _mm_set1_epi8(0x1f)), _mm_setzero_si128());
 
-	return _mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(
+	return _mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(
 		_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
 }
 #endif
 
-/* Non-zero when one of the 8 bytes of w is a control, '"' or '\\' (SWAR: a byte below
- * 0x20, or one equal to 0x22 or 0x5c; bytes of 0x80 and above never flag). */
+/* Non-zero when one of the 8 bytes of w is a control, '"', '\\' or not ASCII (SWAR: a
+ * byte below 0x20, one equal to 0x22 or 0x5c, or one with its high bit set). */
 static inline uint64_t special8(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
 
-	return ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
+	return (w & high) | ((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) |
 	       ((bs - ones) & ~bs & high);
 }
 
@@ -188,7 +252,7 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 				i += 8;
 				continue;
 			}
-			d = put_byte(d, u[i++]);
+			d = put_char(d, u, n, &i);
 		}
 		/* The last 1-7 bytes as the string's last 8 when none of those 8 needs an
 		 * escape: the ones already out are written again, the same bytes at the same
@@ -202,20 +266,17 @@ void ew_buf_json_str(struct ew_buf *b, const char *s)
 			}
 		}
 		while (i < n)
-			d = put_byte(d, u[i++]);
+			d = put_char(d, u, n, &i);
 		*d++ = '"';
 		*d = '\0';
 		b->len = (size_t)(d - b->p);
 		return;
 	}
 	ew_buf_putc(b, '"');
-	for (; *u != '\0'; u++) {
+	for (size_t i = 0; i < n;) {
 		char esc[6];
 
-		if (!needs_escape[*u])
-			ew_buf_putc(b, (char)*u);
-		else
-			ew_buf_put(b, esc, escape(*u, esc));
+		ew_buf_put(b, esc, (size_t)(put_char(esc, u, n, &i) - esc));
 	}
 	ew_buf_putc(b, '"');
 }

@@ -55,6 +55,15 @@ void ew_buf_printf(struct ew_buf *b, const char *fmt, ...)
 void ew_buf_u64(struct ew_buf *b, uint64_t v);
 /* Append s as a quoted JSON string with every required escape. */
 void ew_buf_json_str(struct ew_buf *b, const char *s);
+
+/* The length of the UTF-8 character at s, of at most n bytes: 1 for ASCII, 2 to 4, or 0
+ * when the bytes there are none (a stray continuation byte, an overlong form, a
+ * surrogate, a code point past U+10FFFF, a sequence cut short). Every formatter writes
+ * U+FFFD for such a byte, so every string sent is valid UTF-8 (SPEC §4). */
+size_t ew_utf8_len(const unsigned char *s, size_t n);
+#define EW_UTF8_REPLACEMENT "\xef\xbf\xbd"
+/* The longest prefix of s, at most max bytes, that ends on a character's boundary. */
+size_t ew_utf8_cut(const char *s, size_t max);
 /* The NUL-terminated contents (always valid, possibly cut short on overflow). */
 static inline const char *ew_buf_str(const struct ew_buf *b) { return b->p; }
 static inline int ew_buf_overflow(const struct ew_buf *b) { return b->overflow; }

@@ -155,6 +155,11 @@ has "$T/out" "^# Not proposed: 5 attempts refused or unanswered" "learn lists th
 has "$T/out" "^#   198.18.1.12 -> 198.18.2.20 tcp/22: 1, " "learn names each refused attempt"
 has "$T/out" "name: web-to-app-tls" "learn still proposes the TLS sessions"
 
+# --- a syslog sink's SD-ID must be one RFC 5424 allows
+printf 'sinks:\n  - { type: syslog, address: "127.0.0.1:514", sd_id: "bad id" }\n' >"$T/sd.yaml"
+expect 1 "check refuses a bad sd_id" -- "$EW" check --rules "$RULES" --config "$T/sd.yaml"
+has "$T/err" "sd.yaml:2:[0-9]+: sd_id \"bad id\": an SD-ID is NAME@ENTERPRISE_NUMBER" "bad sd_id as FILE:LINE:COL"
+
 # --- detectors in the configuration: new-edge learns, then reports, and remembers ---
 mkdir -p "$T/edge-rules"
 printf 'groups: { web: { members: [198.18.1.0/24, "fd18::1:0/112"] }, app: { members: [198.18.2.0/24, "fd18::2:0/112"] }, db: { members: [198.18.3.0/24, "fd18::3:0/112"] }, jump: { members: [198.18.9.5] } }\ndefault: { action: allow }\n' \

@@ -156,11 +156,50 @@ START_TEST(numbers_in_every_buffer)
 }
 END_TEST
 
-/* The escaped form by the definition: what ew_buf_json_str must produce. */
+/* The length of the well-formed UTF-8 sequence at s by Unicode's table 3-7 (each byte's
+ * allowed range by position), 0 for none. */
+static size_t wellformed(const unsigned char *s)
+{
+	static const struct { unsigned char lo[4], hi[4]; size_t n; } t[] = {
+		{ { 0xc2, 0x80 }, { 0xdf, 0xbf }, 2 },
+		{ { 0xe0, 0xa0, 0x80 }, { 0xe0, 0xbf, 0xbf }, 3 },
+		{ { 0xe1, 0x80, 0x80 }, { 0xec, 0xbf, 0xbf }, 3 },
+		{ { 0xed, 0x80, 0x80 }, { 0xed, 0x9f, 0xbf }, 3 },
+		{ { 0xee, 0x80, 0x80 }, { 0xef, 0xbf, 0xbf }, 3 },
+		{ { 0xf0, 0x90, 0x80, 0x80 }, { 0xf0, 0xbf, 0xbf, 0xbf }, 4 },
+		{ { 0xf1, 0x80, 0x80, 0x80 }, { 0xf3, 0xbf, 0xbf, 0xbf }, 4 },
+		{ { 0xf4, 0x80, 0x80, 0x80 }, { 0xf4, 0x8f, 0xbf, 0xbf }, 4 },
+	};
+
+	for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		size_t i = 0;
+
+		while (i < t[k].n && s[i] >= t[k].lo[i] && s[i] <= t[k].hi[i])
+			i++;
+		if (i == t[k].n)
+			return i;
+	}
+	return 0;
+}
+
+/* The escaped form by the definition: what ew_buf_json_str must produce (a byte that
+ * starts no well-formed UTF-8 sequence becomes U+FFFD). */
 static void json_ref(const unsigned char *s, char *out)
 {
 	*out++ = '"';
 	for (; *s; s++) {
+		if (*s >= 0x80) {
+			size_t n = wellformed(s);
+
+			if (n == 0) {
+				out += sprintf(out, "\xef\xbf\xbd");
+			} else {
+				memcpy(out, s, n);
+				out += n;
+				s += n - 1;
+			}
+			continue;
+		}
 		if (*s == '"' || *s == '\\') {
 			*out++ = '\\';
 			*out++ = (char)*s;
@@ -185,7 +224,8 @@ START_TEST(json_strings_escaped_at_every_position)
 	/* every special byte, and bytes next to them in value, at every offset of strings
 	 * of 1 to 40 bytes, in a roomy buffer (8 bytes at a time) and a tight one */
 	static const unsigned char probes[] = { 0x01, 0x0a, 0x1f, 0x20, 0x21, '"', 0x23, 0x5b,
-						'\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff };
+						'\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 0xc0,
+						0xe2, 0xed, 0xf4, 0xf5 };
 	unsigned char s[48];
 	char want[48 * 6 + 3], mem[48 * 6 + 3], tight[40];
 	struct ew_buf b;
@@ -208,6 +248,34 @@ START_TEST(json_strings_escaped_at_every_position)
 				ck_assert_int_eq(ew_buf_overflow(&b), strlen(want) >= sizeof(tight));
 				ck_assert(strncmp(tight, want, strlen(tight)) == 0);
 			}
+	/* characters of 2, 3 and 4 bytes, whole, cut short, overlong, surrogates and past
+	 * U+10FFFF, at every offset: what is valid stays, each other byte is U+FFFD */
+	{
+		static const char *const seqs[] = {
+			"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+			"\xe2\x82", "\xf0\x9f\x98", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+			"\xf4\x90\x80\x80", "\xbf", "\xef\xbf\xbd",
+		};
+
+		for (size_t k = 0; k < sizeof(seqs) / sizeof(seqs[0]); k++)
+			for (size_t len = 0; len <= 30; len++)
+				for (size_t at = 0; at <= len; at++) {
+					size_t q = strlen(seqs[k]);
+
+					for (size_t i = 0; i < len; i++)
+						s[i] = (unsigned char)('a' + i % 26);
+					memmove(s + at + q, s + at, len - at);
+					memcpy(s + at, seqs[k], q);
+					s[len + q] = 0;
+					json_ref(s, want);
+					ew_buf_init(&b, mem, sizeof(mem));
+					ew_buf_json_str(&b, (const char *)s);
+					ck_assert_str_eq(mem, want);
+				}
+		ck_assert_uint_eq(ew_utf8_cut("ab\xe2\x82\xac", 4), 2);   /* not into the euro */
+		ck_assert_uint_eq(ew_utf8_cut("ab\xe2\x82\xac", 5), 5);
+		ck_assert_uint_eq(ew_utf8_cut("ab\xff" "c", 3), 3);           /* a bad byte is one */
+	}
 	/* a buffer 1 to 6 bytes short of full, or already overflowed: nothing written past */
 	for (size_t left = 0; left <= 6; left++) {
 		char *small = malloc(left + 20);

@@ -36,6 +36,9 @@ static struct ew_alert sample(void)
 	a.observer_name = "rack12-tap";
 	a.repeats = 4;
 	a.alert_id = 0x0123456789abcdefULL;
+	a.flow_start_us = 1700000000000999ULL;
+	a.bytes[0] = 1000;
+	a.bytes[1] = 700;
 	return a;
 }
 
@@ -51,15 +54,76 @@ START_TEST(cef)
 	ck_assert_ptr_nonnull(strstr(mem, "CEF:0|eastwatch|eastwatch|" EW_VERSION
 				      "|ssh\\|between\\\\servers|web-3 opened SSH to db-1 a=b next "
 				      "line|9| rt=1700000000123 "));
-	ck_assert_ptr_nonnull(strstr(mem, " src=198.18.1.11 spt=40000 dst=fd18::3:10 dpt=22 "
-				      "proto=TCP app=ssh act=policy-violation cnt=5 "
-				      "externalId=0123456789abcdef dvchost=rack12-tap "));
+	/* IPv4 in src/dst, IPv6 in the dictionary's c6a3 with its label; in: source to
+	 * destination bytes, out: back; the flow's start and this alert as its end */
+	ck_assert_ptr_nonnull(strstr(mem, " src=198.18.1.11 spt=40000 c6a3=fd18::3:10 "
+				      "c6a3Label=Destination IPv6 Address dpt=22 "
+				      "proto=TCP app=ssh act=policy-violation cat=policy-violation "
+				      "start=1700000000000 end=1700000000123 cnt=5 "
+				      "externalId=0123456789abcdef dvchost=rack12-tap in=1000 out=700 "));
+	ck_assert_ptr_null(strstr(mem, " dst="));
 	ck_assert_ptr_nonnull(strstr(mem, " cs1Label=sourceGroups cs1=web,dmz "));
 	ck_assert_ptr_nonnull(strstr(mem, " cs6=rules.d/10-tiers.yaml:25 "));
 	/* extension: '=' and '\' escaped, line break as \n */
 	ck_assert_ptr_nonnull(strstr(mem, " msg=web-3 opened SSH to db-1 a\\=b\\nnext line"));
 	ck_assert_ptr_nonnull(strstr(mem, " cs3=ssh|between\\\\servers "));
 	ck_assert_ptr_null(strchr(mem, '\n'));
+}
+END_TEST
+
+/* Every string valid UTF-8: a bad byte becomes U+FFFD, a header field cut at its bound
+ * never splits a character; an alert about eastwatch itself has no addresses. */
+START_TEST(cef_utf8_and_self)
+{
+	struct ew_alert a = sample();
+	char mem[8192], rule[1100], want[1030];
+	struct ew_buf b;
+
+	memset(rule, 'r', sizeof(rule));
+	memcpy(rule + 1021, "\xe2\x82\xac", 3);     /* a euro across the 1023-byte bound */
+	rule[sizeof(rule) - 1] = '\0';
+	a.rule = rule;
+	a.message = "caf\xc3\xa9 \xff\xc0\xaf end";
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_cef(&a, &b), 0);
+	want[0] = '|';                                   /* cut before the euro */
+	memset(want + 1, 'r', 1021);
+	strcpy(want + 1022, "|");
+	ck_assert_ptr_nonnull(strstr(mem, want));
+	ck_assert_ptr_nonnull(strstr(mem, " msg=caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end"));
+
+	a = sample();
+	a.self = 1;
+	a.action = "alert-dropped";
+	memset(&a.src, 0, sizeof(a.src));
+	memset(&a.dst, 0, sizeof(a.dst));
+	a.proto = 0;
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_cef(&a, &b), 0);
+	ck_assert_ptr_null(strstr(mem, " src="));
+	ck_assert_ptr_null(strstr(mem, " dst="));
+	ck_assert_ptr_null(strstr(mem, "c6a"));
+	ck_assert_ptr_null(strstr(mem, " proto="));
+	ck_assert_ptr_null(strstr(mem, " in="));
+}
+END_TEST
+
+START_TEST(sd_ids)
+{
+	ck_assert(ew_syslog_sd_id_valid("eastwatch@32473"));
+	ck_assert(ew_syslog_sd_id_valid("x@1.3.6"));
+	ck_assert(!ew_syslog_sd_id_valid(""));
+	ck_assert(!ew_syslog_sd_id_valid("origin"));             /* IANA's, no '@' */
+	ck_assert(!ew_syslog_sd_id_valid("bad id@32473"));
+	ck_assert(!ew_syslog_sd_id_valid("a=b@32473"));
+	ck_assert(!ew_syslog_sd_id_valid("a]@32473"));
+	ck_assert(!ew_syslog_sd_id_valid("a\"@32473"));
+	ck_assert(!ew_syslog_sd_id_valid("a@x"));
+	ck_assert(!ew_syslog_sd_id_valid("a@1@2"));
+	ck_assert(!ew_syslog_sd_id_valid("@32473"));
+	ck_assert(!ew_syslog_sd_id_valid("caf\xc3\xa9@32473"));
+	ck_assert(!ew_syslog_sd_id_valid("abcdefghijklmnopqrstuvwxyz@123456"));   /* 33 */
+	ck_assert(ew_syslog_sd_id_valid("abcdefghijklmnopqrstuvwxyz@12345"));
 }
 END_TEST
 
@@ -113,7 +177,9 @@ static Suite *suite(void)
 	TCase *t = tcase_create("all");
 
 	tcase_add_test(t, cef);
+	tcase_add_test(t, cef_utf8_and_self);
 	tcase_add_test(t, syslog_frame);
+	tcase_add_test(t, sd_ids);
 	tcase_add_test(t, alert_id);
 	suite_add_tcase(s, t);
 	return s;
