@@ -653,6 +653,7 @@ void ew_dq_stats(struct ew_dq *q, struct ew_dq_stats *out)
 		out->spool_records = ss.records;
 		out->spool_bytes = ss.bytes;
 		out->spool_corrupt = ss.corrupt;
+		out->spool_max_bytes = q->c.spool_max_bytes;
 	}
 	pthread_mutex_unlock(&q->mu);
 }

@@ -68,6 +68,7 @@ struct ew_dq_stats {
 	uint64_t pushed, sent, failed_attempts, spooled, dropped, later;
 	uint64_t queued;          /* in memory now */
 	uint64_t spool_records, spool_bytes, spool_corrupt;
+	uint64_t spool_max_bytes;        /* the spool's bound (0: no spool) */
 	int up;                   /* the last attempt succeeded */
 };
 

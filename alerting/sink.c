@@ -299,6 +299,7 @@ void ew_sinkset_stats(const struct ew_sinkset *s, uint32_t i, struct ew_sink_sta
 		out->queued = ds.queued;
 		out->spool_records = ds.spool_records;
 		out->spool_bytes = ds.spool_bytes;
+		out->spool_max_bytes = ds.spool_max_bytes;
 		out->failed_attempts = ds.failed_attempts;
 		out->up = ds.up;
 	}

@@ -60,6 +60,7 @@ struct ew_sink_stats {
 	uint64_t emitted, filtered, failed;
 	int has_queue;            /* the fields below are filled */
 	uint64_t sent, spooled, dropped, queued, spool_records, spool_bytes, failed_attempts;
+	uint64_t spool_max_bytes;
 	int up;
 };
 

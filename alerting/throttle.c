@@ -173,4 +173,5 @@ int ew_throttle_check(struct ew_throttle *t, const char *rule, const struct ew_a
 void ew_throttle_stats(const struct ew_throttle *t, struct ew_throttle_stats *out)
 {
 	*out = t->st;
+	out->capacity = t->max;
 }

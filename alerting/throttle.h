@@ -19,6 +19,7 @@ struct ew_throttle;
 struct ew_throttle_stats {
 	uint64_t passed, suppressed, evicted;
 	uint32_t keys;
+	uint32_t capacity;           /* keys it holds at most */
 };
 
 /* window_us 0 disables throttling. Returns NULL on allocation failure. */

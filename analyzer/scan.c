@@ -405,4 +405,5 @@ void ew_scan_flush(struct ew_scan *s)
 void ew_scan_stats(const struct ew_scan *s, struct ew_scan_stats *out)
 {
 	*out = s->st;
+	out->capacity = (s->nb_mask + 1) * SRC_WAYS;
 }

@@ -124,6 +124,7 @@ void ew_scan_flush(struct ew_scan *s);
 struct ew_scan_stats {
 	uint64_t observed, scanners, reported, folded, evicted;
 	uint32_t sources;            /* live entries */
+	uint32_t capacity;           /* entries (max_sources rounded up to a power of 2) */
 };
 void ew_scan_stats(const struct ew_scan *s, struct ew_scan_stats *out);
 

@@ -213,7 +213,7 @@ static void counter_records(struct ew_sflow_session *s, struct cur *c, struct ew
 		if (fmt == 1 && len >= 88) {    /* generic interface counters */
 			k->if_index = u32(&r);
 			u32(&r);                 /* ifType */
-			k->if_speed_mbps = (uint32_t)(u64(&r) / 1000000);
+			k->if_speed_bps = u64(&r);
 			u32(&r);                 /* direction */
 			u32(&r);                 /* status */
 			k->in_octets = u64(&r);

@@ -37,7 +37,8 @@ struct ew_sflow_sample {
 struct ew_sflow_counters {
 	struct ew_addr agent;
 	uint32_t sub_agent, source_id;
-	uint32_t if_index, if_speed_mbps;
+	uint32_t if_index;
+	uint64_t if_speed_bps;    /* ifSpeed: bits per second */
 	uint64_t in_octets, out_octets;
 	uint32_t in_ucast, out_ucast, in_errors, out_errors, in_discards, out_discards;
 	uint8_t has_generic, has_ethernet;

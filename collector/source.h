@@ -82,6 +82,7 @@ struct ew_source_stats {
 	uint64_t errors;               /* undecodable datagrams or capture errors */
 	uint64_t refused;              /* listeners: datagrams from exporters not allowed */
 	uint64_t exporters_evicted;    /* listeners: exporters forgotten, table full */
+	uint64_t exporters, exporters_capacity;   /* listeners: the exporter table's use */
 };
 
 struct ew_source_ops {

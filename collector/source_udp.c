@@ -586,6 +586,8 @@ static void udp_stats(void *st, struct ew_source_stats *out)
 		out->refused += l->refused;
 		out->exporters_evicted += l->exporters_evicted;
 	}
+	out->exporters = s->nexp;
+	out->exporters_capacity = MAX_EXPORTERS - 1;
 }
 
 /* The lanes' exporter tables merged by address into s's (their counters summed, the

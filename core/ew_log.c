@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -17,12 +18,16 @@ void ew_log_setup(enum ew_log_level level, int json)
 	log_json = json;
 }
 
+int ew_log_is_json(void)
+{
+	return log_json;
+}
+
+static void line(enum ew_log_level level, const char *msg, int bare);
+
 void ew_log(enum ew_log_level level, const char *fmt, ...)
 {
-	static const char *names[] = { "error", "warn", "info", "debug" };
-	char msg[2048], ts[64];
-	struct timeval tv;
-	struct tm tm;
+	char msg[2048];
 	va_list ap;
 
 	if (level > log_level)
@@ -30,16 +35,45 @@ void ew_log(enum ew_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	line(level, msg, 0);
+}
+
+void ew_say(enum ew_log_level level, const char *fmt, ...)
+{
+	char msg[4096];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
+	line(level, msg, 1);
+}
+
+static void line(enum ew_log_level level, const char *msg, int bare)
+{
+	static const char *names[] = { "error", "warn", "info", "debug" };
+	char ts[64];
+	struct timeval tv;
+	struct tm tm;
+
+	if (bare && !log_json) {
+		fprintf(stderr, "%s\n", msg);
+		return;
+	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (int)(tv.tv_usec / 1000));
 	if (log_json) {
-		char line[4096];
+		char out[8192];
 		struct ew_buf b;
 
-		ew_buf_init(&b, line, sizeof(line));
+		ew_buf_init(&b, out, sizeof(out));
 		ew_buf_puts(&b, "{\"@timestamp\":\"");
 		ew_buf_puts(&b, ts);
 		ew_buf_puts(&b, "\",\"log.level\":\"");

@@ -14,6 +14,14 @@ void ew_log_setup(enum ew_log_level level, int json);
 void ew_log(enum ew_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A command's own words to its user (a usage error, a fatal error, a summary): as they
+ * are ("FILE:LINE:COL: message", no time or level) in text, a JSON line like ew_log's in
+ * JSON, whatever the level setting. A trailing line break in fmt is dropped. */
+void ew_say(enum ew_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ew_fatal(...) ew_say(EW_LOG_ERROR, __VA_ARGS__)
+/* Whether lines are JSON (a command leaves out its usage text then). */
+int ew_log_is_json(void);
+
 #define ew_error(...) ew_log(EW_LOG_ERROR, __VA_ARGS__)
 #define ew_warn(...)  ew_log(EW_LOG_WARN, __VA_ARGS__)
 #define ew_info(...)  ew_log(EW_LOG_INFO, __VA_ARGS__)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cli - see cli.h. */
 #include "daemon/cli.h"
+#include "core/ew_addr.h"
+#include "core/ew_log.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ static const struct spec *spec_of(int key)
 
 static int takes(const struct ew_cmd *cmd, int key)
 {
-	if (key == 'h')
+	if (key == 'h' || key == 'L')   /* every command */
 		return 1;
 	for (const struct ew_cli_opt *o = cmd->opts; o->key; o++)
 		if (o->key == key)
@@ -72,9 +74,84 @@ static void help_line(FILE *out, int key, const char *help)
 void ew_cli_help(const struct ew_cmd *cmd, FILE *out)
 {
 	fprintf(out, "usage: eastwatch %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->about);
-	for (const struct ew_cli_opt *o = cmd->opts; o->key; o++)
+	int log = 0;
+
+	for (const struct ew_cli_opt *o = cmd->opts; o->key; o++) {
 		help_line(out, o->key, o->help);
+		log |= o->key == 'L';
+	}
+	if (!log)
+		help_line(out, 'L', "text (default) or json: log lines and errors");
 	help_line(out, 'h', "this text");
+}
+
+/* --log-format, looked for before anything is parsed so that every error is written in
+ * the format asked for. 0, or -1 for a value that is neither text nor json. */
+static int log_format_first(int argc, char **argv)
+{
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			v = argv[i + 1];
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			v = argv[i] + 13;
+	}
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+		ew_fatal("eastwatch %s: --log-format %s: text or json", argv[0], v);
+		return -1;
+	}
+	ew_log_setup(EW_LOG_INFO, strcmp(v, "json") == 0);
+	return 0;
+}
+
+/* ADDR:PORT of a listener or of /metrics: HOST:PORT, [V6]:PORT or :PORT, the host an
+ * address or a name. */
+static int addr_port_ok(const char *opt, const char *arg)
+{
+	char host[256];
+	uint16_t port;
+	struct ew_addr a;
+	int numeric = 1;
+
+	if (ew_hostport_split(arg, host, sizeof(host), &port, 0) == 0) {
+		for (const char *p = host; *p; p++)
+			numeric &= (*p >= '0' && *p <= '9') || *p == '.';
+		if (host[0] == '\0' || ew_addr_parse(&a, host) == 0 ||
+		    (!numeric && strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789.-") == strlen(host)))
+			return 0;
+	}
+	ew_fatal("eastwatch: --%s %s: expected ADDR:PORT ([V6]:PORT, :PORT), a port from 1 "
+		 "to 65535", opt, arg);
+	return -1;
+}
+
+/* BROKERS: HOST[:PORT] entries, comma-separated, none empty. */
+static int brokers_ok(const char *arg)
+{
+	char host[256];
+	uint16_t port;
+	const char *p = arg;
+
+	do {
+		char one[300];
+		size_t n = strcspn(p, ",");
+
+		if (n == 0 || n >= sizeof(one))
+			break;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (ew_hostport_split(one, host, sizeof(host), &port, 9092) != 0 || host[0] == '\0')
+			break;
+		p += n;
+	} while (*p++ == ',');
+	if (p > arg && p[-1] == '\0')
+		return 0;
+	ew_fatal("eastwatch: --kafka \"%s\": expected HOST[:PORT][,HOST[:PORT]...]", arg);
+	return -1;
 }
 
 static int set(struct ew_opts *o, int key, char *arg)
@@ -87,9 +164,17 @@ static int set(struct ew_opts *o, int key, char *arg)
 	case 'S': o->sensor = arg; break;
 	case 'f': o->filter = arg; break;
 	case 'u': o->user = arg; break;
-	case 'L': o->log_format = arg; break;
-	case 'K': o->kafka = arg; break;
-	case 'M': o->metrics = arg; break;
+	case 'L': o->log_format = arg; break;   /* checked by log_format_first */
+	case 'K':
+		if (brokers_ok(arg) != 0)
+			return -1;
+		o->kafka = arg;
+		break;
+	case 'M':
+		if (addr_port_ok("metrics", arg) != 0)
+			return -1;
+		o->metrics = arg;
+		break;
 	case 'q': o->quiet = 1; break;
 	case 'G': o->graph = arg; break;
 	case 'D': o->diff = arg; break;
@@ -101,7 +186,7 @@ static int set(struct ew_opts *o, int key, char *arg)
 		unsigned long n = strtoul(arg, &end, 10);
 
 		if (*arg == '\0' || *end != '\0' || n < 1 || n > 32) {
-			fprintf(stderr, "eastwatch: --workers %s: a number from 1 to 32\n", arg);
+			ew_fatal("eastwatch: --workers %s: a number from 1 to 32\n", arg);
 			return -1;
 		}
 		o->workers = (unsigned)n;
@@ -111,16 +196,18 @@ static int set(struct ew_opts *o, int key, char *arg)
 	case 'N':
 	case 's':
 		if (o->nlisten == EW_CLI_MAX) {
-			fprintf(stderr, "eastwatch: too many listeners\n");
+			ew_fatal("eastwatch: too many listeners\n");
 			return -1;
 		}
+		if (addr_port_ok(key == 's' ? "sflow" : key == 'N' ? "netflow" : "ipfix", arg) != 0)
+			return -1;
 		/* NetFlow and IPFIX share one decoder: any version on any port */
 		o->listen_type[o->nlisten] = key == 's' ? "sflow" : "ipfix";
 		o->listen_addr[o->nlisten++] = arg;
 		break;
 	case 'i':
 		if (o->nifaces == EW_CLI_MAX) {
-			fprintf(stderr, "eastwatch: too many --iface\n");
+			ew_fatal("eastwatch: too many --iface\n");
 			return -1;
 		}
 		o->ifaces[o->nifaces++] = arg;
@@ -138,6 +225,8 @@ int ew_cli_parse(const struct ew_cmd *cmd, int argc, char **argv, struct ew_opts
 	size_t ns = 0;
 	int ch, li = -1, help = 0, n;
 
+	if (log_format_first(argc, argv) != 0)
+		goto usage;
 	memset(longopts, 0, sizeof(longopts));
 	shortopts[ns++] = ':';   /* a missing argument is told apart from an unknown option */
 	for (size_t i = 0; i < NSPECS; i++) {
@@ -159,17 +248,17 @@ int ew_cli_parse(const struct ew_cmd *cmd, int argc, char **argv, struct ew_opts
 		li = -1;
 		if (ch == '?' || ch == ':') {
 			if (ch == ':')
-				fprintf(stderr, "eastwatch %s: option %s needs an argument\n", argv[0],
+				ew_fatal("eastwatch %s: option %s needs an argument\n", argv[0],
 					argv[optind - 1]);
 			else if (optopt)
-				fprintf(stderr, "eastwatch %s: unknown option -%c\n", argv[0], optopt);
+				ew_fatal("eastwatch %s: unknown option -%c\n", argv[0], optopt);
 			else
-				fprintf(stderr, "eastwatch %s: unknown option %s\n", argv[0],
+				ew_fatal("eastwatch %s: unknown option %s\n", argv[0],
 					argv[optind - 1]);
 			goto usage;
 		}
 		if (!takes(cmd, ch)) {
-			fprintf(stderr, "eastwatch %s: option --%s does not apply here\n", argv[0],
+			ew_fatal("eastwatch %s: option --%s does not apply here\n", argv[0],
 				name ? name : spec_of(ch)->name);
 			goto usage;
 		}
@@ -185,14 +274,15 @@ int ew_cli_parse(const struct ew_cmd *cmd, int argc, char **argv, struct ew_opts
 	n = argc - optind;
 	if (n < cmd->min_operands || n > cmd->max_operands) {
 		if (n > cmd->max_operands)
-			fprintf(stderr, "eastwatch %s: unexpected argument \"%s\"\n", argv[0],
+			ew_fatal("eastwatch %s: unexpected argument \"%s\"\n", argv[0],
 				argv[optind + cmd->max_operands]);
 		else
-			fprintf(stderr, "eastwatch %s: missing arguments\n", argv[0]);
+			ew_fatal("eastwatch %s: missing arguments\n", argv[0]);
 		goto usage;
 	}
 	return -1;
 usage:
-	ew_cli_help(cmd, stderr);
+	if (!ew_log_is_json())   /* in JSON, the error line alone */
+		ew_cli_help(cmd, stderr);
 	return EW_EXIT_USAGE;
 }

@@ -62,7 +62,7 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 		static const char *const keys[] = { "brokers", "topic", "group", "options", NULL };
 
 		if (ew_conf_check_map(an, "alerter", keys, &err) != EW_OK) {
-			fprintf(stderr, "%s\n", err.msg);
+			ew_fatal("%s\n", err.msg);
 			return EW_EXIT_INPUT;
 		}
 		if (ew_conf_present(n = ew_conf_get(an, "brokers")))
@@ -76,7 +76,7 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 	if (c->o.kafka)
 		brokers = c->o.kafka;
 	if (brokers == NULL) {
-		fprintf(stderr, "eastwatch alerter: no brokers: give --kafka BROKERS or alerter.brokers "
+		ew_fatal("eastwatch alerter: no brokers: give --kafka BROKERS or alerter.brokers "
 			"in the configuration\n");
 		return EW_EXIT_USAGE;
 	}
@@ -85,7 +85,7 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 		return rc;
 	al.sinks = c->sinks;
 	if ((rc = ew_kafka_consumer_new(&k, brokers, topic, group, options, &err)) != EW_OK) {
-		fprintf(stderr, "eastwatch alerter: %s\n", err.msg);
+		ew_fatal("eastwatch alerter: %s\n", err.msg);
 		return rc == EW_E_INVAL ? EW_EXIT_INPUT : EW_EXIT_RUNTIME;
 	}
 	signal(SIGINT, ew_cmd_on_stop);

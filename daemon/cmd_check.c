@@ -2,6 +2,7 @@
 /* cmd_check - eastwatch check: the policy and the configuration validated without
  * starting anything; errors at FILE:LINE:COL (exit 1), else one summary line. */
 #include "daemon/cmd.h"
+#include "core/ew_log.h"
 
 static int check(struct ew_ctx *c, int argc, char **argv)
 {
@@ -18,7 +19,7 @@ static int check(struct ew_ctx *c, int argc, char **argv)
 	ew_sinkset_validate_only(c->sinks);
 	for (size_t i = 0; i < n; i++)
 		if (ew_sinkset_add(c->sinks, ew_conf_at(c->cfg.sinks, i), NULL, &err) != EW_OK) {
-			fprintf(stderr, "%s\n", err.msg);
+			ew_fatal("%s\n", err.msg);
 			return EW_EXIT_INPUT;
 		}
 	if (ew_ctx_notify_unknown(c->pol, c->sinks, 1))

@@ -2,6 +2,7 @@
 /* cmd_explain - eastwatch explain: which rule decides a flow from SRC to DST on a
  * service, and why (the groups of each end, the other rules that match). */
 #include "daemon/cmd.h"
+#include "core/ew_log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +80,11 @@ static int explain(struct ew_ctx *c, int argc, char **argv)
 
 	memset(&f, 0, sizeof(f));
 	if (ew_addr_parse(&f.src, argv[optind]) || ew_addr_parse(&f.dst, argv[optind + 1])) {
-		fprintf(stderr, "eastwatch explain: SRC and DST must be IP addresses\n");
+		ew_fatal("eastwatch explain: SRC and DST must be IP addresses\n");
 		return EW_EXIT_USAGE;
 	}
 	if (parse_service_arg(argv[optind + 2], &f) != 0) {
-		fprintf(stderr, "eastwatch explain: bad service \"%s\": expected tcp/PORT, "
+		ew_fatal("eastwatch explain: bad service \"%s\": expected tcp/PORT, "
 			"udp/PORT, icmp, ipv6-icmp or a protocol number\n", argv[optind + 2]);
 		return EW_EXIT_USAGE;
 	}
@@ -91,7 +92,7 @@ static int explain(struct ew_ctx *c, int argc, char **argv)
 		int id = ew_classify_lookup(c->cls, argv[optind + 3]);
 
 		if (id <= 0) {
-			fprintf(stderr, "eastwatch explain: unknown application \"%s\" (use nDPI's "
+			ew_fatal("eastwatch explain: unknown application \"%s\" (use nDPI's "
 				"names, e.g. TLS, SSH)\n", argv[optind + 3]);
 			return EW_EXIT_USAGE;
 		}

@@ -36,7 +36,7 @@ static int load_dir(struct learning *lr, const char *dir, struct ew_bundle **b,
 
 	if ((*b = ew_bundle_from_dir(dir, NULL, &err)) == NULL ||
 	    (*pol = ew_bundle_load(*b, &lr->po, &err)) == NULL) {
-		fprintf(stderr, "%s\n", err.msg);
+		ew_fatal("%s\n", err.msg);
 		return -1;
 	}
 	return 0;
@@ -102,7 +102,7 @@ static int write_results(struct ew_ctx *c, struct learning *lr)
 		FILE *out = c->o.output ? fopen(c->o.output, "w") : stdout;
 
 		if (out == NULL || ew_learn_write_policy(lr->l, out, lr->from) != EW_OK) {
-			fprintf(stderr, "eastwatch learn: cannot write %s\n",
+			ew_fatal("eastwatch learn: cannot write %s\n",
 				c->o.output ? c->o.output : "the proposal");
 			if (out && out != stdout)
 				fclose(out);
@@ -115,7 +115,7 @@ static int write_results(struct ew_ctx *c, struct learning *lr)
 		FILE *g = fopen(c->o.graph, "w");
 
 		if (g == NULL || ew_learn_write_graph(lr->l, g) != EW_OK) {
-			fprintf(stderr, "eastwatch learn: cannot write %s\n", c->o.graph);
+			ew_fatal("eastwatch learn: cannot write %s\n", c->o.graph);
 			if (g)
 				fclose(g);
 			return EW_EXIT_RUNTIME;
@@ -125,7 +125,7 @@ static int write_results(struct ew_ctx *c, struct learning *lr)
 	if (c->o.diff) {
 		before = lr->existing ? lr->existing : proposal_policy(lr, &err);
 		if (before == NULL) {
-			fprintf(stderr, "eastwatch learn: the proposal does not compile: %s\n", err.msg);
+			ew_fatal("eastwatch learn: the proposal does not compile: %s\n", err.msg);
 			return EW_EXIT_RUNTIME;
 		}
 		ew_learn_diff(lr->l, before,
@@ -147,7 +147,7 @@ static int learn_with(struct ew_ctx *c, struct learning *lr, int argc, char **ar
 	int rc;
 
 	if (ew_ctx_inventory(c, &err) != EW_OK) {
-		fprintf(stderr, "%s\n", err.msg);
+		ew_fatal("%s\n", err.msg);
 		return EW_EXIT_INPUT;
 	}
 	lr->po = ew_ctx_policy_opts(c);
@@ -167,7 +167,7 @@ static int learn_with(struct ew_ctx *c, struct learning *lr, int argc, char **ar
 	pc.flow_fn = ew_learn_flow;
 	pc.flow_arg = lr->l;
 	if (c->pol == NULL || lr->l == NULL || c->sinks == NULL || ew_ctx_pipeline(c, &pc) != 0) {
-		fprintf(stderr, "eastwatch learn: cannot start\n");
+		ew_fatal("eastwatch learn: cannot start\n");
 		return EW_EXIT_RUNTIME;
 	}
 	signal(SIGINT, ew_cmd_on_stop);
@@ -182,7 +182,7 @@ static int learn_with(struct ew_ctx *c, struct learning *lr, int argc, char **ar
 		return rc;
 	ew_learn_stats(lr->l, &ls);
 	if (!c->o.quiet)
-		fprintf(stderr, "eastwatch learn: %llu flows, %llu distinct flows between %llu hosts"
+		ew_say(EW_LOG_INFO, "eastwatch learn: %llu flows, %llu distinct flows between %llu hosts"
 			"%s\n", (unsigned long long)ls.flows, (unsigned long long)ls.edges,
 			(unsigned long long)ls.hosts, ls.dropped ? " (table full: some not recorded)" : "");
 	return 0;
@@ -195,12 +195,12 @@ static int learn(struct ew_ctx *c, int argc, char **argv)
 	int nop = argc - optind, rc;
 
 	if (c->o.learn_for && (ew_duration_parse(c->o.learn_for, &for_us) != 0 || for_us == 0)) {
-		fprintf(stderr, "eastwatch learn: bad --for \"%s\" (e.g. 90s, 10m, 1h)\n",
+		ew_fatal("eastwatch learn: bad --for \"%s\" (e.g. 90s, 10m, 1h)\n",
 			c->o.learn_for);
 		return EW_EXIT_USAGE;
 	}
 	if ((nop == 0) == (for_us == 0) || (for_us && c->o.nifaces + c->o.nlisten == 0)) {
-		fprintf(stderr, "eastwatch learn: give capture files, or --for DURATION with live "
+		ew_fatal("eastwatch learn: give capture files, or --for DURATION with live "
 			"sources (--iface, --ipfix, --netflow, --sflow)\n");
 		ew_cli_help(&ew_cmd_learn, stderr);
 		return EW_EXIT_USAGE;

@@ -3,6 +3,7 @@
  * published in Redis as a new central policy version (with its audit entry); the
  * version in force and the audit stream's last entries. */
 #include "daemon/cmd.h"
+#include "core/ew_log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static int show(redisContext *rc_redis)
 	redisReply *r;
 
 	if (ew_central_current(rc_redis, current, &err) != EW_OK) {
-		fprintf(stderr, "eastwatch policy: %s\n", err.msg);
+		ew_fatal("eastwatch policy: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	printf("current: %s\n", current[0] ? current : "(none)");
@@ -59,13 +60,13 @@ static int push(struct ew_ctx *c, redisContext *rc_redis, const char *dir)
 	int rc = EW_EXIT_INPUT;
 
 	if (ew_ctx_inventory(c, &err) != EW_OK) {
-		fprintf(stderr, "%s\n", err.msg);
+		ew_fatal("%s\n", err.msg);
 		goto out;
 	}
 	b = ew_bundle_from_dir(dir, NULL, &err);
 	if (b == NULL || (pol = ew_ctx_compile(c, b, &err)) == NULL) {
-		fprintf(stderr, "%s\n", err.msg);
-		fprintf(stderr, "eastwatch policy push: refused; nothing was stored, the version in "
+		ew_fatal("%s\n", err.msg);
+		ew_fatal("eastwatch policy push: refused; nothing was stored, the version in "
 			"force stays\n");
 		goto out;
 	}
@@ -82,7 +83,7 @@ static int push(struct ew_ctx *c, redisContext *rc_redis, const char *dir)
 	}
 	ew_policy_change(prevb, prevp, b, pol, change, sizeof(change));
 	if (ew_central_push(rc_redis, b, author, change, previous, &err) != EW_OK) {
-		fprintf(stderr, "eastwatch policy push: %s\n", err.msg);
+		ew_fatal("eastwatch policy push: %s\n", err.msg);
 		rc = EW_EXIT_RUNTIME;
 		goto out;
 	}
@@ -111,7 +112,7 @@ static int policy(struct ew_ctx *c, int argc, char **argv)
 		return EW_EXIT_USAGE;
 	}
 	if ((rc_redis = ew_central_connect(c->o.redis, &err)) == NULL) {
-		fprintf(stderr, "eastwatch policy: %s\n", err.msg);
+		ew_fatal("eastwatch policy: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	rc = strcmp(sub, "show") == 0 ? show(rc_redis) : push(c, rc_redis, argv[optind + 1]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_replay - eastwatch replay: capture files and flow logs judged offline, in the
  * order given, as if seen live (SPEC §2). */
+#include "core/ew_log.h"
 #include "daemon/cmd.h"
 #include "core/ew_time.h"
 
@@ -51,28 +52,43 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 {
 	struct ew_pipeline_stats st;
 	double secs = (ew_time_mono_us() - pr->start) / 1e6;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&text, &len);   /* said line by line: text or JSON */
 
+	if (o == NULL)
+		return;
 	ew_ctx_stats(c, &st);
 	if (pr->tty)
 		fputs("\r\033[K", stderr);
-	fprintf(stderr, "eastwatch replay: %d file(s), %llu packets, %llu flows, %llu alerts "
+	fprintf(o, "eastwatch replay: %d file(s), %llu packets, %llu flows, %llu alerts "
 		"(%llu repeats throttled) in %.3f s: %.0f packets/s\n", nfiles,
 		(unsigned long long)st.packets, (unsigned long long)st.flows,
 		(unsigned long long)st.alerts, (unsigned long long)st.throttled, secs,
 		secs > 0 ? st.packets / secs : 0.0);
-	fprintf(stderr, "  alerts by rule:");
-	ew_pipeline_rule_counts(c->p, print_rule, stderr);
-	fprintf(stderr, "%s\n", st.alerts ? "" : " none");
-	ew_ctx_report(c, stderr);
+	fprintf(o, "  alerts by rule:");
+	ew_pipeline_rule_counts(c->p, print_rule, o);
+	fprintf(o, "%s\n", st.alerts ? "" : " none");
+	ew_ctx_report(c, o);
 	for (unsigned i = 0; c->workers && i < ew_workers_count(c->workers); i++) {
 		struct ew_pipeline_stats w;
 
 		ew_workers_stats(c->workers, i, &w);
-		fprintf(stderr, "  worker %u (CPU %d): %llu packets, %llu flows, %llu judged, "
+		fprintf(o, "  worker %u (CPU %d): %llu packets, %llu flows, %llu judged, "
 			"%llu violations\n", i, ew_workers_cpu(c->workers, i),
 			(unsigned long long)w.packets, (unsigned long long)w.flows,
 			(unsigned long long)w.judged, (unsigned long long)w.violations);
 	}
+	fclose(o);
+	for (char *line = text, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl == NULL)
+			nl = line + strlen(line) - 1;
+		else
+			*nl = '\0';
+		ew_say(EW_LOG_INFO, "%s", line);
+	}
+	free(text);
 }
 
 static int replay(struct ew_ctx *c, int argc, char **argv)

@@ -20,7 +20,16 @@ struct runstate {
 	struct ew_central_watch *watch_inv;   /* the inventory's, when in another Redis */
 	struct event *inv_timer;          /* recompile once a burst of label changes settles */
 	struct event *evs[5];             /* SIGTERM, SIGINT, SIGHUP, the tick, the workers' */
+	char refused_why[1024];           /* the last refused reload's reason (/readyz) */
 };
+
+/* A policy reload was refused: counted, and /readyz says why until one succeeds. */
+static void note_refused(struct runstate *rs, const char *why)
+{
+	rs->view.policy_refused++;
+	snprintf(rs->refused_why, sizeof(rs->refused_why), "%s", why);
+	rs->view.policy_refused_why = rs->refused_why;
+}
 
 static void log_exporter(void *arg, const struct ew_exporter_health *h)
 {
@@ -48,7 +57,7 @@ static int apply_policy(struct runstate *rs, struct ew_bundle *nb, const char *w
 	if (np == NULL) {
 		ew_error("policy reload refused, the previous policy stays in force: %s (version %s, "
 			 "%s)", err.msg, nb->version, why);
-		rs->view.policy_refused++;
+		note_refused(rs, err.msg);
 		ew_ctx_audit(c, "policy-refused", nb->version, previous, "error", err.msg);
 		if (nb != c->bundle)
 			ew_bundle_free(nb);
@@ -66,6 +75,7 @@ static int apply_policy(struct runstate *rs, struct ew_bundle *nb, const char *w
 	}
 	snprintf(c->policy_version, sizeof(c->policy_version), "%s", nb->version);
 	rs->view.policy_reloads++;
+	rs->view.policy_refused_why = NULL;
 	rs->view.policy_loaded_us = ew_time_now_us();
 	ew_info("policy reloaded from %s (%s, %s)", c->policy_from, c->policy_version, why);
 	if (nb->author[0])
@@ -124,7 +134,7 @@ static void on_policy_notice(void *arg, const char *version)
 	if (nb == NULL) {
 		ew_error("policy %s refused, the previous policy stays in force: %s", version,
 			 err.msg);
-		rs->view.policy_refused++;
+		note_refused(rs, err.msg);
 		ew_ctx_audit(rs->c, "policy-refused", version, rs->c->policy_version, "error", err.msg);
 		return;
 	}
@@ -158,7 +168,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		    (nb = ew_ctx_bundle(rs->c, NULL, &err)) == NULL) {
 			ew_error("policy reload refused, the previous policy stays in force: %s",
 				 err.msg);
-			rs->view.policy_refused++;
+			note_refused(rs, err.msg);
 			ew_ctx_audit(rs->c, "policy-refused", "-", rs->c->policy_version, "error", err.msg);
 			return;
 		}
@@ -214,7 +224,7 @@ static int start_metrics(struct runstate *rs)
 	rs->view.start_us = rs->view.policy_loaded_us = ew_time_now_us();
 	rs->metrics = ew_metrics_start(c->eb, addr, &rs->view, &err);
 	if (rs->metrics == NULL) {
-		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		ew_fatal("eastwatch: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	ew_info("metrics on http://%s/metrics", addr);
@@ -244,7 +254,7 @@ static int start_watch(struct runstate *rs)
 		rs->watch = NULL;
 	}
 	if (rs->watch == NULL || rs->inv_timer == NULL) {
-		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		ew_fatal("eastwatch: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	return 0;
@@ -300,7 +310,7 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (c->o.nifaces == 0 && c->o.nlisten == 0 && c->cfg.nsrc == 0) {
-		fprintf(stderr, "eastwatch run: no source: give --iface IF, --ipfix, --netflow or "
+		ew_fatal("eastwatch run: no source: give --iface IF, --ipfix, --netflow or "
 			"--sflow ADDR:PORT, or sources: in the configuration\n");
 		return EW_EXIT_USAGE;
 	}
@@ -328,7 +338,7 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 		struct ew_err err;
 
 		if (ew_workers_start(c->workers, c->srcs, &err) != EW_OK) {
-			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			ew_fatal("eastwatch: %s\n", err.msg);
 			rc = EW_EXIT_RUNTIME;
 			goto out;
 		}

@@ -107,7 +107,7 @@ int ew_ctx_init(struct ew_ctx *c, int need_policy)
 	ew_config_init(&c->cfg);
 	c->cfg_ready = 1;
 	if (c->o.config && ew_config_load(&c->cfg, c->o.config, &err) != EW_OK) {
-		fprintf(stderr, "%s\n", err.msg);
+		ew_fatal("%s\n", err.msg);
 		return EW_EXIT_INPUT;
 	}
 	ew_log_setup((enum ew_log_level)c->cfg.log_level,
@@ -124,24 +124,24 @@ int ew_ctx_init(struct ew_ctx *c, int need_policy)
 	c->cfg.pc.sensor = c->o.sensor ? c->o.sensor : c->cfg.sensor ? c->cfg.sensor : c->hostname;
 	c->cls = ew_classify_new(&c->cfg.cls, &err);
 	if (c->cls == NULL) {
-		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		ew_fatal("eastwatch: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	if (need_policy) {
 		int rc = ew_ctx_inventory(c, &err);
 
 		if (rc != EW_OK) {
-			fprintf(stderr, "%s\n", err.msg);
+			ew_fatal("%s\n", err.msg);
 			return rc == EW_E_IO ? EW_EXIT_RUNTIME : EW_EXIT_INPUT;
 		}
 		c->bundle = ew_ctx_bundle(c, NULL, &err);
 		if (c->bundle == NULL) {
-			fprintf(stderr, "%s\n", err.msg);
+			ew_fatal("%s\n", err.msg);
 			return c->cfg.policy_redis ? EW_EXIT_RUNTIME : EW_EXIT_INPUT;
 		}
 		c->pol = ew_ctx_compile(c, c->bundle, &err);
 		if (c->pol == NULL) {
-			fprintf(stderr, "%s\n", err.msg);
+			ew_fatal("%s\n", err.msg);
 			return EW_EXIT_INPUT;
 		}
 		snprintf(c->policy_version, sizeof(c->policy_version), "%s", c->bundle->version);
@@ -220,7 +220,7 @@ unsigned ew_ctx_notify_unknown(const struct ew_policy *pol, const struct ew_sink
 				continue;
 			bad++;
 			if (as_error)
-				fprintf(stderr, "%s:%u:%u: rule %s: notify names sink \"%s\", which the "
+				ew_fatal("%s:%u:%u: rule %s: notify names sink \"%s\", which the "
 					"configuration does not define\n", r->file, r->line, r->col,
 					r->name, r->notify[j]);
 			else
@@ -242,7 +242,7 @@ int ew_ctx_sinks(struct ew_ctx *c, int stdout_default)
 		return EW_EXIT_RUNTIME;
 	for (size_t i = 0; i < n; i++)
 		if (ew_sinkset_add(c->sinks, ew_conf_at(c->cfg.sinks, i), c->eb, &err) != EW_OK) {
-			fprintf(stderr, "%s\n", err.msg);
+			ew_fatal("%s\n", err.msg);
 			return strchr(err.msg, ':') && (strstr(err.msg, "cannot open") ||
 							strstr(err.msg, "spool")) ? EW_EXIT_RUNTIME
 										 : EW_EXIT_INPUT;
@@ -250,7 +250,7 @@ int ew_ctx_sinks(struct ew_ctx *c, int stdout_default)
 	if (c->o.kafka) {
 		if (add_flag_sink(c->sinks, &c->flagdoc[1], "--kafka", "kafka", "brokers", c->o.kafka,
 				  c->eb, &err) != EW_OK) {
-			fprintf(stderr, "eastwatch: --kafka: %s\n", err.msg);
+			ew_fatal("eastwatch: --kafka: %s\n", err.msg);
 			return EW_EXIT_RUNTIME;
 		}
 		n++;
@@ -258,14 +258,14 @@ int ew_ctx_sinks(struct ew_ctx *c, int stdout_default)
 	if (c->o.output || (stdout_default == 2 || (stdout_default == 1 && n == 0))) {
 		if (add_flag_sink(c->sinks, &c->flagdoc[0], "--output", "file", "path",
 				  c->o.output ? c->o.output : "-", c->eb, &err) != EW_OK) {
-			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			ew_fatal("eastwatch: %s\n", err.msg);
 			return EW_EXIT_RUNTIME;
 		}
 	}
 	if (c->cfg.throttle_redis &&
 	    ew_sinkset_share_throttle(c->sinks, c->cfg.throttle_redis, c->cfg.pc.throttle_window_us,
 				      c->eb, &err) != EW_OK) {
-		fprintf(stderr, "eastwatch: throttle.redis: %s\n", err.msg);
+		ew_fatal("eastwatch: throttle.redis: %s\n", err.msg);
 		return EW_EXIT_INPUT;
 	}
 	ew_ctx_notify_unknown(c->pol, c->sinks, 0);
@@ -280,14 +280,14 @@ int ew_ctx_pipeline(struct ew_ctx *c, struct ew_pipeline_conf *pc)
 		if (strcmp(c->o.flows, "-") == 0) {
 			c->flows = stdout;
 		} else if ((c->flows = fopen(c->o.flows, "w")) == NULL) {
-			fprintf(stderr, "eastwatch: %s: %s\n", c->o.flows, strerror(errno));
+			ew_fatal("eastwatch: %s: %s\n", c->o.flows, strerror(errno));
 			return EW_EXIT_RUNTIME;
 		}
 	}
 	pc->flows_out = c->flows;
 	c->p = ew_pipeline_new(pc, c->cls, c->pol, c->sinks, &err);
 	if (c->p == NULL) {
-		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		ew_fatal("eastwatch: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	return 0;
@@ -315,7 +315,7 @@ int ew_ctx_workers(struct ew_ctx *c, int replay)
 		return 0;
 	c->workers = ew_workers_new(n, &c->cfg.pc, &c->cfg.cls, c->pol, c->p, replay, 1, &err);
 	if (c->workers == NULL) {
-		fprintf(stderr, "eastwatch: %s\n", err.msg);
+		ew_fatal("eastwatch: %s\n", err.msg);
 		return EW_EXIT_RUNTIME;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -416,12 +416,12 @@ int ew_ctx_sources(struct ew_ctx *c, int only_cli)
 			sc.lane_out = c->lane_out;
 			if (strcmp(ops->name, "iface") != 0 &&
 			    ew_workers_route_telemetry(c->workers) != EW_OK) {
-				fprintf(stderr, "eastwatch: workers: out of memory\n");
+				ew_fatal("eastwatch: workers: out of memory\n");
 				return EW_EXIT_RUNTIME;
 			}
 		}
 		if (ew_sourceset_open(c->srcs, &sc, c->eb, &out, &err) != EW_OK) {
-			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			ew_fatal("eastwatch: %s\n", err.msg);
 			return strstr(err.msg, "filter") ? EW_EXIT_INPUT : EW_EXIT_RUNTIME;
 		}
 		ew_info("capturing on %s %s", sc.type, sc.target);
@@ -448,7 +448,7 @@ int ew_ctx_read_files(struct ew_ctx *c, char **files, int n, const struct ew_sou
 		struct ew_err err;
 
 		if (ew_source_read_file(&sc, out, &err) != EW_OK) {
-			fprintf(stderr, "eastwatch: %s\n", err.msg);
+			ew_fatal("eastwatch: %s\n", err.msg);
 			return strstr(err.msg, "filter") ? EW_EXIT_USAGE : EW_EXIT_INPUT;
 		}
 		if (names && len + 64 < cap)
@@ -509,7 +509,7 @@ int ew_ctx_service_user(struct ew_ctx *c)
 		return 0;
 	pw = getpwnam(user);
 	if (pw == NULL) {
-		fprintf(stderr, "eastwatch: cannot run as \"%s\": no such user\n", user);
+		ew_fatal("eastwatch: cannot run as \"%s\": no such user\n", user);
 		return EW_EXIT_RUNTIME;
 	}
 	ew_files_owner_set(pw->pw_uid, pw->pw_gid);

@@ -133,6 +133,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	status = c->h->fn(c->h->arg, path, body, &ctype);
 	if (status == 200)
 		respond(c, 200, "OK", ctype, body, head);
+	else if (status == 503)   /* the handler's body says why */
+		respond(c, 503, "Service Unavailable", ctype, body, head);
 	else
 		respond_error(c, 404, "Not Found");
 	evbuffer_free(body);

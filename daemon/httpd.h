@@ -24,7 +24,8 @@ struct evbuffer;
 #define EW_HTTPD_HEADER_TIMEOUT_S 5
 #define EW_HTTPD_WRITE_TIMEOUT_S 10
 
-/* Fill body for path; return the status (200, 404) and set *ctype. */
+/* Fill body for path; return the status (200, 404, or 503 with body saying why) and
+ * set *ctype. */
 typedef int (*ew_httpd_fn)(void *arg, const char *path, struct evbuffer *body,
 			   const char **ctype);
 

@@ -4,6 +4,7 @@
  * the shared start-up (ctx.c) and the command, and takes the context down. The only
  * file that exits. Exit codes: 0 success, 1 invalid input, 2 usage, 3 runtime failure. */
 #include "daemon/cmd.h"
+#include "core/ew_log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,7 +56,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i]->name) == 0)
 			cmd = commands[i];
 	if (cmd == NULL) {
-		fprintf(stderr, "eastwatch: unknown command \"%s\"\n\n", argv[1]);
+		ew_fatal("eastwatch: unknown command \"%s\"\n", argv[1]);
+		fputc('\n', stderr);
 		usage(stderr);
 		return EW_EXIT_USAGE;
 	}

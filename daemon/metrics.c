@@ -77,12 +77,14 @@ static const char *const exp_names[][2] = {
 	{ "eastwatch_exporter_silent", "1 while an exporter is silent past its limit." },
 };
 
-/* sFlow interface counter series, in the order of ifc_line's values. */
-static const char *const ifc_names[] = { "eastwatch_sflow_if_in_octets",
-	"eastwatch_sflow_if_out_octets", "eastwatch_sflow_if_in_ucast_packets",
-	"eastwatch_sflow_if_out_ucast_packets", "eastwatch_sflow_if_in_errors",
-	"eastwatch_sflow_if_out_errors", "eastwatch_sflow_if_in_discards",
-	"eastwatch_sflow_if_out_discards", "eastwatch_sflow_if_speed_mbps" };
+/* sFlow interface counter series, in the order of ifc_line's values: counters end in
+ * _total, in base units (bytes; the speed in bytes per second, as node_exporter's
+ * node_network_speed_bytes). */
+static const char *const ifc_names[] = { "eastwatch_sflow_if_in_bytes_total",
+	"eastwatch_sflow_if_out_bytes_total", "eastwatch_sflow_if_in_ucast_packets_total",
+	"eastwatch_sflow_if_out_ucast_packets_total", "eastwatch_sflow_if_in_errors_total",
+	"eastwatch_sflow_if_out_errors_total", "eastwatch_sflow_if_in_discards_total",
+	"eastwatch_sflow_if_out_discards_total", "eastwatch_sflow_if_speed_bytes" };
 
 struct exp_ctx {
 	struct evbuffer *o;
@@ -112,7 +114,7 @@ static void ifc_line(void *arg, const struct ew_sflow_counters *c)
 {
 	struct ifc_ctx *x = arg;
 	uint64_t val[] = { c->in_octets, c->out_octets, c->in_ucast, c->out_ucast, c->in_errors,
-			   c->out_errors, c->in_discards, c->out_discards, c->if_speed_mbps };
+			   c->out_errors, c->in_discards, c->out_discards, c->if_speed_bps / 8 };
 	char a[EW_ADDR_STRLEN];
 
 	evbuffer_add_printf(x->o, "%s{agent=\"%s\",sub_agent=\"%u\",ifindex=\"%u\"} %llu\n",
@@ -159,6 +161,64 @@ static void worker_lines(const struct ew_metrics_view *v, struct evbuffer *o)
 			}
 			evbuffer_add_printf(o, "%s{worker=\"%u\"} %llu\n", m[k].name, i,
 					    (unsigned long long)x);
+		}
+	}
+}
+
+/* How full each bounded table is, with its capacity and evictions, one family for all
+ * (eastwatch_table_{entries,capacity,evictions_total}{table=...}): flows, scan sources,
+ * throttle keys, each listener's exporters, each sink's spool (bytes). */
+static void table_lines(const struct ew_metrics_view *v, struct evbuffer *o,
+			const struct ew_pipeline_stats *ps, const struct ew_flowtab_stats *fs,
+			uint32_t flows_max)
+{
+	static const char *const fam[3][3] = {
+		{ "eastwatch_table_entries", "gauge", "Entries in a bounded table now." },
+		{ "eastwatch_table_capacity", "gauge", "Entries a bounded table holds at most." },
+		{ "eastwatch_table_evictions_total", "counter",
+		  "Entries evicted from a full bounded table (spool: alerts dropped)." },
+	};
+	char e[512], e2[512];
+
+	for (int f = 0; f < 3; f++) {
+		const uint64_t fixed[3][3] = {
+			{ fs->live, flows_max, fs->evicted },
+			{ ps->scan_sources, ps->scan_capacity, ps->scan_evicted },
+			{ ps->throttle_keys, ps->throttle_capacity, ps->throttle_evicted },
+		};
+		static const char *const names[3] = { "flows", "scan_sources", "throttle_keys" };
+
+		head(o, fam[f][0], fam[f][1], fam[f][2]);
+		for (int t = 0; t < 3; t++)
+			if (fixed[t][1])
+				evbuffer_add_printf(o, "%s{table=\"%s\"} %llu\n", fam[f][0], names[t],
+						    (unsigned long long)fixed[t][f]);
+		for (uint32_t i = 0; i < ew_sourceset_count(v->srcs); i++) {
+			struct ew_source_stats ss;
+			uint64_t x[3];
+
+			ew_sourceset_stats(v->srcs, i, &ss);
+			x[0] = ss.exporters;
+			x[1] = ss.exporters_capacity;
+			x[2] = ss.exporters_evicted;
+			if (ss.exporters_capacity)
+				evbuffer_add_printf(o, "%s{table=\"exporters\",source=\"%s\"} %llu\n",
+						    fam[f][0], esc(ew_sourceset_name(v->srcs, i), e,
+								   sizeof(e)),
+						    (unsigned long long)x[f]);
+		}
+		for (uint32_t i = 0; i < ew_sinkset_count(v->sinks); i++) {
+			struct ew_sink_stats st;
+			uint64_t x[3];
+
+			ew_sinkset_stats(v->sinks, i, &st);
+			x[0] = st.spool_bytes;
+			x[1] = st.spool_max_bytes;
+			x[2] = st.dropped;
+			if (st.spool_max_bytes)
+				evbuffer_add_printf(o, "%s{table=\"spool_bytes\",sink=\"%s\"} %llu\n",
+						    fam[f][0], esc(st.name, e2, sizeof(e2)),
+						    (unsigned long long)x[f]);
 		}
 	}
 }
@@ -218,6 +278,7 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 		one(o, "eastwatch_flow_table_remembered_total", "counter",
 		    "Flows picked up again mid-stream and oriented from the memory of evicted ones.",
 		    fs.remembered);
+		table_lines(v, o, &ps, &fs, max);
 	}
 	one(o, "eastwatch_flows_judged_total", "counter", "Flows judged against the policy.",
 	    ps.judged);
@@ -387,6 +448,50 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			    (unsigned long long)v->policy_refused);
 }
 
+static void silent_line(void *arg, const struct ew_exporter_health *h)
+{
+	struct exp_ctx *x = arg;
+	char a[EW_ADDR_STRLEN];
+
+	if (h->silent) {
+		evbuffer_add_printf(x->o, "source %s: exporter %s silent\n", x->src,
+				    ew_addr_format(&h->addr, a));
+		x->field++;
+	}
+}
+
+int ew_metrics_ready(const struct ew_metrics_view *v, struct evbuffer *o)
+{
+	struct exp_ctx x = { o, NULL, 0 };
+	uint32_t bad = 0;
+
+	for (uint32_t i = 0; i < ew_sinkset_count(v->sinks); i++) {
+		struct ew_sink_stats st;
+
+		ew_sinkset_stats(v->sinks, i, &st);
+		if (st.has_queue && !st.up && st.failed_attempts) {
+			evbuffer_add_printf(o, "sink %s: down (%llu alerts waiting, %llu dropped)\n",
+					    st.name, (unsigned long long)(st.queued + st.spool_records),
+					    (unsigned long long)st.dropped);
+			bad++;
+		}
+	}
+	for (uint32_t i = 0; i < ew_sourceset_count(v->srcs); i++) {
+		x.src = ew_sourceset_name(v->srcs, i);
+		if (ew_sourceset_can(v->srcs, EW_SOURCE_EXPORTERS))
+			ew_sourceset_exporters(v->srcs, i, silent_line, &x);
+	}
+	if (v->policy_refused_why) {
+		evbuffer_add_printf(o, "policy: a reload was refused, the previous policy stays: %s\n",
+				    v->policy_refused_why);
+		bad++;
+	}
+	if (bad + (uint32_t)x.field)
+		return 0;
+	evbuffer_add_printf(o, "ready\n");
+	return 1;
+}
+
 static int on_request(void *arg, const char *path, struct evbuffer *o, const char **ctype)
 {
 	struct ew_metrics *m = arg;
@@ -412,6 +517,8 @@ static int on_request(void *arg, const char *path, struct evbuffer *o, const cha
 		evbuffer_add_printf(o, "ok\n");
 		return 200;
 	}
+	if (strcmp(path, "/readyz") == 0)
+		return ew_metrics_ready(m->v, o) ? 200 : 503;
 	return 404;
 }
 

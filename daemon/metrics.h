@@ -10,7 +10,10 @@
  * the policy in force (rules, groups, files, when loaded, reloads and refusals); with
  * workers, their sums and eastwatch_worker_* per worker (packets, kernel drops of its
  * capture lanes, flows, verdicts, findings lost to a full queue). Nothing
- * is copied on the packet path. /healthz answers 200 "ok" while the loop runs. */
+ * is copied on the packet path. /healthz answers 200 "ok" while the loop runs (liveness);
+ * /readyz 200 "ready", or 503 with one line per reason the sensor cannot be trusted to
+ * see and report everything (readiness): a sink whose last delivery failed, an
+ * exporter silent past its limit, a policy reload refused (the previous policy stays). */
 #ifndef EW_METRICS_H
 #define EW_METRICS_H
 
@@ -37,6 +40,8 @@ struct ew_metrics_view {
 	const struct ew_policy *const *pol;  /* the daemon's current-policy pointer */
 	const struct ew_sourceset *srcs;     /* named "iface eth1", "ipfix 0.0.0.0:4739" */
 	uint64_t start_us, policy_loaded_us, policy_reloads, policy_refused;
+	const char *policy_refused_why;      /* the last reload was refused (the reason), or
+					      * NULL: /readyz */
 };
 
 struct ew_metrics;
@@ -45,6 +50,9 @@ struct ew_metrics;
 struct ew_metrics *ew_metrics_start(struct event_base *eb, const char *addr,
 				    const struct ew_metrics_view *v, struct ew_err *err);
 void ew_metrics_free(struct ew_metrics *m);
+
+/* /readyz's text into out: 1 when ready, else 0 with one line per reason. */
+int ew_metrics_ready(const struct ew_metrics_view *v, struct evbuffer *out);
 
 /* The Prometheus text of v into out (exposed for tests). */
 void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *out);

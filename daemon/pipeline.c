@@ -1247,6 +1247,22 @@ void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *ou
 	out->queue_full = p->queue_full;
 	if (p->hold)
 		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
+	if (p->scan) {
+		struct ew_scan_stats ss;
+
+		ew_scan_stats(p->scan, &ss);
+		out->scan_sources = ss.sources;
+		out->scan_capacity = ss.capacity;
+		out->scan_evicted = ss.evicted;
+	}
+	if (p->thr) {
+		struct ew_throttle_stats ts;
+
+		ew_throttle_stats(p->thr, &ts);
+		out->throttle_keys = ts.keys;
+		out->throttle_capacity = ts.capacity;
+		out->throttle_evicted = ts.evicted;
+	}
 }
 
 _Static_assert(sizeof(struct ew_pipeline_stats) % sizeof(uint64_t) == 0,

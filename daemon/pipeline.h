@@ -79,6 +79,9 @@ struct ew_pipeline_stats {
 	uint64_t queue_full;           /* workers: findings lost to a full ring to the owner */
 	uint64_t unrouted;             /* workers: telemetry judged where it was decoded, the
 					* worker of its flow being too busy to take it */
+	/* bounded tables: entries, capacity, evictions (summed over workers) */
+	uint64_t scan_sources, scan_capacity, scan_evicted;
+	uint64_t throttle_keys, throttle_capacity, throttle_evicted;
 };
 
 /* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be

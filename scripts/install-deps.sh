@@ -9,7 +9,7 @@ BUILD=(build-essential cmake pkgconf libpcap-dev libndpi-dev libyaml-dev libeven
        librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev)
 TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tcpdump
       openssh-server openssh-client openssl curl nmap redis-server redis-tools
-      libndpi-bin tshark softflowd pmacct nfdump hyperfine python3-yaml
+      libndpi-bin tshark softflowd pmacct nfdump hyperfine python3-yaml prometheus
       rsyslog rsyslog-openssl python3-aiosmtpd kcat graphviz samba smbclient
       slapd ldap-utils krb5-kdc krb5-admin-server krb5-user mariadb-server mariadb-client
       postgresql telnetd telnet inetutils-inetd netcat-openbsd tcpreplay logrotate

@@ -85,8 +85,8 @@ for line in text.splitlines():
 bad = 0
 for key, (ino, outo, inerr) in sorted(want.items()):
     g = got.get(key, {})
-    have = (g.get("eastwatch_sflow_if_in_octets"), g.get("eastwatch_sflow_if_out_octets"),
-            g.get("eastwatch_sflow_if_in_errors"))
+    have = (g.get("eastwatch_sflow_if_in_bytes_total"), g.get("eastwatch_sflow_if_out_bytes_total"),
+            g.get("eastwatch_sflow_if_in_errors_total"))
     if have != (ino, outo, inerr):
         bad += 1
         print("FAIL agent %s ifIndex %s: tshark %s, /metrics %s" % (key + ((ino, outo, inerr), have)))
