@@ -121,7 +121,7 @@ uint64_t ew_dq_latency_pct(const uint64_t *hist, double p)
 }
 
 int ew_dq_conf_read(struct ew_dq_conf *dc, struct ew_conf_node c, const char *default_dir,
-		    struct ew_err *err)
+		    int dir_forced, struct ew_err *err)
 {
 	struct ew_conf_node n;
 	uint64_t v;
@@ -145,12 +145,10 @@ int ew_dq_conf_read(struct ew_dq_conf *dc, struct ew_conf_node c, const char *de
 
 		if (ew_conf_string(n, &s, err) != EW_OK)
 			return EW_E_INVAL;
-		if (strcmp(s, "off") == 0 || strcmp(s, "false") == 0)
-			dc->spool_dir = NULL;
-		else if (s[0] != '/')
+		if (strcmp(s, "off") != 0 && strcmp(s, "false") != 0 && s[0] != '/')
 			return ew_conf_errf(err, n, "spool must be an absolute directory or \"off\"");
-		else
-			dc->spool_dir = s;
+		if (!dir_forced)   /* replay spools where it is told, never where a daemon does */
+			dc->spool_dir = s[0] == '/' ? s : NULL;
 	}
 	if (ew_conf_present(n = ew_conf_get(c, "spool_max_mb"))) {
 		if (ew_conf_uint(n, 1 << 20, &v, err) != EW_OK)

@@ -56,9 +56,9 @@ struct ew_dq_conf {
 #define EW_DQ_RETRY_FLOOR_MS 10
 
 /* Defaults, then the keys above from sink mapping c. default_dir is where spools go
- * unless the sink says "spool: off" or "spool: DIR". */
+ * unless the sink says "spool: off" or "spool: DIR" (which dir_forced overrides). */
 int ew_dq_conf_read(struct ew_dq_conf *dc, struct ew_conf_node c, const char *default_dir,
-		    struct ew_err *err);
+		    int dir_forced, struct ew_err *err);
 
 /* Delivery latency (push to confirmed delivery, for payloads delivered from memory):
  * buckets of 1/8 octave over microseconds, so a percentile is within 9%. */

@@ -40,13 +40,18 @@ struct ew_sinkset {
 	struct sink *v;
 	uint32_t n;
 	const char *sensor, *spool_dir;
-	int validate_only;
+	int validate_only, spool_forced;
 	struct ew_rthrottle *shared;
 };
 
 void ew_sinkset_validate_only(struct ew_sinkset *s)
 {
 	s->validate_only = 1;
+}
+
+void ew_sinkset_force_spool(struct ew_sinkset *s)
+{
+	s->spool_forced = 1;
 }
 
 struct ew_sinkset *ew_sinkset_new(const char *sensor, const char *spool_dir)
@@ -125,6 +130,7 @@ int ew_sinkset_add(struct ew_sinkset *s, struct ew_conf_node c, struct event_bas
 	env.sensor = s->sensor;
 	env.spool_dir = s->spool_dir;
 	env.validate_only = s->validate_only;
+	env.spool_forced = s->spool_forced;
 	if (ops->open(&k->st, &c, &env, err) != EW_OK)
 		return EW_E_INVAL;
 	s->n++;

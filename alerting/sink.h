@@ -24,6 +24,7 @@ struct ew_sink_env {
 	const char *name;           /* the sink's name (its "name", or its type) */
 	const char *sensor;         /* observer.name */
 	const char *spool_dir;      /* where spools go unless the sink says otherwise */
+	int spool_forced;           /* spool_dir for every sink, whatever it says (replay) */
 	int validate_only;          /* "eastwatch check": parse, open nothing */
 };
 
@@ -69,6 +70,9 @@ struct ew_sinkset *ew_sinkset_new(const char *sensor, const char *spool_dir);
 /* Open the sink configured by mapping c. Returns EW_OK or fills err. */
 int ew_sinkset_add(struct ew_sinkset *s, struct ew_conf_node c, struct event_base *eb,
 		   struct ew_err *err);
+/* Every sink added from now on spools in the set's spool_dir, whatever its own spool key
+ * says (replay: never a daemon's spool). */
+void ew_sinkset_force_spool(struct ew_sinkset *s);
 /* Sinks added from now on are validated only: nothing is opened, started or created. */
 void ew_sinkset_validate_only(struct ew_sinkset *s);
 /* Share throttling with other sensors through Redis (throttle_redis.h): from now on every

@@ -574,7 +574,7 @@ static int kafka_open(void **st, const struct ew_conf_node *c, const struct ew_s
 		return EW_E_INVAL;
 	if (timeout_us < 1000000)
 		return ew_conf_errf(err, n, "delivery_timeout must be at least 1s");
-	if (ew_dq_conf_read(&dc, *c, env->spool_dir, err) != EW_OK)
+	if (ew_dq_conf_read(&dc, *c, env->spool_dir, env->spool_forced, err) != EW_OK)
 		return EW_E_INVAL;
 	dc.batch_max = 10000;
 	kc = rd_kafka_conf_new();

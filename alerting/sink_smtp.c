@@ -383,7 +383,7 @@ static int smtp_open(void **st, const struct ew_conf_node *c, const struct ew_si
 		return ew_conf_errf(err, *c, "email sink needs from");
 	if (!ew_conf_present(n = ew_conf_get(*c, "to")))
 		return ew_conf_errf(err, *c, "email sink needs to (a list of addresses)");
-	if (ew_dq_conf_read(&dc, *c, env->spool_dir, err) != EW_OK)
+	if (ew_dq_conf_read(&dc, *c, env->spool_dir, env->spool_forced, err) != EW_OK)
 		return EW_E_INVAL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

@@ -357,7 +357,7 @@ static int syslog_open(void **st, const struct ew_conf_node *c, const struct ew_
 				    "authpriv, local0 .. local7, ...)", fac);
 	if (ew_conf_present(n = ew_conf_get(*c, "timeout")) && ew_conf_duration(n, &to, err))
 		return EW_E_INVAL;
-	if (ew_dq_conf_read(&dc, *c, env->spool_dir, err) != EW_OK)
+	if (ew_dq_conf_read(&dc, *c, env->spool_dir, env->spool_forced, err) != EW_OK)
 		return EW_E_INVAL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

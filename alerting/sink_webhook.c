@@ -254,7 +254,7 @@ static int webhook_open(void **st, const struct ew_conf_node *c, const struct ew
 		return EW_E_INVAL;
 	if (conc == 0)
 		conc = 1;
-	if (ew_dq_conf_read(&dc, *c, env->spool_dir, err) != EW_OK)
+	if (ew_dq_conf_read(&dc, *c, env->spool_dir, env->spool_forced, err) != EW_OK)
 		return EW_E_INVAL;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)

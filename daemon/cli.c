@@ -26,7 +26,8 @@ static const struct spec {
 	{ "quiet", 'q', NULL, 1 },          { "graph", 'G', "FILE", 0 },
 	{ "diff", 'D', "DIR", 0 },          { "for", 'T', "DURATION", 0 },
 	{ "author", 'A', "NAME", 0 },       { "redis", 'R', "ADDR", 0 },
-	{ "workers", 'W', "N", 0 },
+	{ "workers", 'W', "N", 0 },         { "spool", 'P', "DIR", 0 },
+	{ "wait", 'w', "DURATION", 0 },
 	{ "help", 'h', NULL, 1 },
 };
 
@@ -181,6 +182,8 @@ static int set(struct ew_opts *o, int key, char *arg)
 	case 'T': o->learn_for = arg; break;
 	case 'A': o->author = arg; break;
 	case 'R': o->redis = arg; break;
+	case 'P': o->spool = arg; break;
+	case 'w': o->wait = arg; break;
 	case 'W': {
 		char *end;
 		unsigned long n = strtoul(arg, &end, 10);

@@ -19,6 +19,7 @@ struct ew_opts {
 	const char *config, *rules, *output, *flows, *sensor, *filter, *user, *log_format;
 	const char *kafka, *metrics;
 	const char *graph, *diff, *learn_for, *author, *redis;
+	const char *spool, *wait;            /* replay: where to spool, how long to wait */
 	const char *ifaces[EW_CLI_MAX];
 	const char *listen_type[EW_CLI_MAX], *listen_addr[EW_CLI_MAX];
 	int nifaces, nlisten, quiet;

@@ -5,7 +5,11 @@
 #include "daemon/cmd.h"
 #include "core/ew_time.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct progress {
@@ -91,6 +95,47 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 	free(text);
 }
 
+/* Alerts some sink has not delivered yet. */
+static uint64_t pending(struct ew_ctx *c)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < ew_sinkset_count(c->sinks); i++) {
+		struct ew_sink_stats st;
+
+		ew_sinkset_stats(c->sinks, i, &st);
+		n += st.has_queue ? st.queued + st.spool_records : 0;
+	}
+	return n;
+}
+
+/* What a sink did not deliver within the wait: said, per sink. 1 if anything is left. */
+static int left_over(struct ew_ctx *c, uint64_t wait_us)
+{
+	int left = 0;
+
+	for (uint32_t i = 0; i < ew_sinkset_count(c->sinks); i++) {
+		struct ew_sink_stats st;
+		uint64_t n;
+
+		ew_sinkset_stats(c->sinks, i, &st);
+		n = st.has_queue ? st.queued + st.spool_records : 0;
+		if (n == 0)
+			continue;
+		left = 1;
+		if (c->o.spool)
+			ew_fatal("eastwatch replay: sink %s: %llu alerts not delivered within %llu s, "
+				 "kept in the spool in %s (a replay with --spool %s, or a daemon "
+				 "with that spool_dir, sends them)", st.name, (unsigned long long)n,
+				 (unsigned long long)(wait_us / 1000000), c->o.spool, c->o.spool);
+		else
+			ew_fatal("eastwatch replay: sink %s: %llu alerts not delivered within %llu s "
+				 "and lost (--wait longer, or --spool DIR keeps them)", st.name,
+				 (unsigned long long)n, (unsigned long long)(wait_us / 1000000));
+	}
+	return left;
+}
+
 static int replay(struct ew_ctx *c, int argc, char **argv)
 {
 	struct progress pr = { 0 };
@@ -98,6 +143,30 @@ static int replay(struct ew_ctx *c, int argc, char **argv)
 				     .arg = &pr };
 	int rc;
 
+	uint64_t wait_us = 30000000, end;
+
+	if (c->o.wait && ew_duration_parse(c->o.wait, &wait_us) != 0) {
+		ew_fatal("eastwatch replay: bad --wait \"%s\" (e.g. 30s, 2m)", c->o.wait);
+		return EW_EXIT_USAGE;
+	}
+	/* never the daemon's spool (it would send what a daemon left there, and leave
+	 * this replay's alerts to it): --spool DIR, else a private one, removed at the end,
+	 * so that a sink retries within the wait */
+	if (c->o.spool == NULL) {
+		const char *tmp = getenv("TMPDIR");
+
+		/* mkdtemp's template: the Xs become a unique name */
+		snprintf(c->private_spool, sizeof(c->private_spool), "%s/eastwatch-replay-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (mkdtemp(c->private_spool) == NULL) {
+			ew_fatal("eastwatch replay: cannot make a spool directory in %s: %s",
+				 tmp && *tmp ? tmp : "/tmp", strerror(errno));
+			c->private_spool[0] = '\0';
+			return EW_EXIT_RUNTIME;
+		}
+	}
+	c->cfg.spool_dir = c->o.spool ? c->o.spool : c->private_spool;
+	c->spool_forced = 1;
 	if ((rc = ew_ctx_sinks(c, 2)) != 0 || (rc = ew_ctx_pipeline(c, &c->cfg.pc)) != 0 ||
 	    (rc = ew_ctx_workers(c, 1)) != 0)
 		return rc;
@@ -112,9 +181,17 @@ static int replay(struct ew_ctx *c, int argc, char **argv)
 		ew_workers_end(c->workers);
 	ew_pipeline_drain(c->p);
 	ew_pipeline_finish(c->p);
-	ew_sinkset_flush(c->sinks, 10000);
+	/* the sinks retry on their own threads: wait for them, at most wait_us */
+	end = ew_time_mono_us() + wait_us;
+	while (ew_sinkset_flush(c->sinks, 200) != EW_OK || pending(c)) {
+		if (ew_time_mono_us() >= end)
+			break;
+		usleep(100000);
+	}
 	if (!c->o.quiet)
 		summary(c, &pr, argc - optind);
+	if (left_over(c, wait_us) && rc == 0)
+		rc = EW_EXIT_RUNTIME;
 	return rc;
 }
 
@@ -129,6 +206,10 @@ static const struct ew_cli_opt opts[] = {
 	{ 'q', "no summary on stderr" },
 	{ 'W', "spread the packets over N workers by their addresses (default 1);\n"
 	       "the alerts are those of one" },
+	{ 'w', "wait at most this long at the end for the sinks to deliver\n"
+	       "(default 30s); what is left is reported, exit 3" },
+	{ 'P', "spool what a sink cannot deliver in DIR (default: no spool;\n"
+	       "never the daemon's spool_dir)" },
 	{ 0, NULL },
 };
 
@@ -137,11 +218,13 @@ const struct ew_cmd ew_cmd_replay = {
 	.summary = "analyse capture files offline; alerts as JSON lines on stdout",
 	.synopsis = "[--config FILE] [--rules DIR] [--output FILE] [--kafka BROKERS]\n"
 		    "                        [--flows FILE] [--sensor NAME] [--filter BPF]\n"
-		    "                        [--workers N] FILE...",
+		    "                        [--workers N] [--wait DURATION] [--spool DIR] FILE...",
 	.about = "Analyse capture files (pcap or pcapng) and cloud flow logs (AWS, Azure, GCP; plain\n"
 		 "or gzip) in the order given, as if seen live. Alerts go to stdout as JSON lines\n"
 		 "(or to --output FILE) and to every sink of the configuration; a summary goes to\n"
-		 "stderr. Exits once every sink has delivered or spooled its alerts.\n",
+		 "stderr. Waits for the sinks to deliver, at most --wait; what they could not is\n"
+		 "reported and exits 3 (lost, or kept in --spool DIR). The daemon's spool is\n"
+		 "never read or written.\n",
 	.opts = opts,
 	.min_operands = 1,
 	.max_operands = 1 << 30,

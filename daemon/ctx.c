@@ -5,6 +5,7 @@
 #include "core/ew_owner.h"
 #include "core/ew_time.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <grp.h>
@@ -155,6 +156,17 @@ void ew_ctx_free(struct ew_ctx *c)
 	ew_sourceset_free(c->srcs);
 	ew_pipeline_free(c->p);
 	ew_sinkset_free(c->sinks);
+	if (c->private_spool[0]) {   /* after the sinks closed: nothing writes there now */
+		DIR *d = opendir(c->private_spool);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+				unlinkat(dirfd(d), e->d_name, 0);
+		if (d)
+			closedir(d);
+		rmdir(c->private_spool);
+	}
 	ew_conf_free(c->flagdoc[0]);
 	ew_conf_free(c->flagdoc[1]);
 	if (c->flows && c->flows != stdout)
@@ -240,6 +252,8 @@ int ew_ctx_sinks(struct ew_ctx *c, int stdout_default)
 	c->sinks = ew_sinkset_new(c->cfg.pc.sensor, c->cfg.spool_dir);
 	if (c->sinks == NULL)
 		return EW_EXIT_RUNTIME;
+	if (c->spool_forced)
+		ew_sinkset_force_spool(c->sinks);
 	for (size_t i = 0; i < n; i++)
 		if (ew_sinkset_add(c->sinks, ew_conf_at(c->cfg.sinks, i), c->eb, &err) != EW_OK) {
 			ew_fatal("%s\n", err.msg);

@@ -41,6 +41,9 @@ struct ew_ctx {
 	/* built by the commands that need them */
 	struct event_base *eb;
 	struct ew_sinkset *sinks;
+	int spool_forced;             /* every sink spools in cfg.spool_dir (replay) */
+	char private_spool[4096];     /* a spool directory of this run's own, removed at
+				       * the end (replay without --spool), or "" */
 	struct ew_conf *flagdoc[2];   /* the sinks --output and --kafka made */
 	FILE *flows;                  /* --flows */
 	struct ew_pipeline *p;
