@@ -6,6 +6,9 @@
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the network lab, capture and the packaging tests need root: as a user, sudo (keeping
+# FUZZ_SECONDS and the sanitizer settings)
+[ "$(id -u)" = 0 ] || exec sudo --preserve-env=FUZZ_SECONDS,ASAN_OPTIONS,UBSAN_OPTIONS bash "$0" "$@"
 bash scripts/install-deps.sh --test
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
