@@ -4,9 +4,10 @@
 #   install-deps.sh          build and run: compilers, libraries
 #   install-deps.sh --test   also what the tests use: Check, clang/libFuzzer, real servers
 #                            and clients for the integration lab, the benchmark peers
+#   install-deps.sh --packaging   what the packaging test uses (debootstrap, dpkg-dev...)
 set -euo pipefail
 BUILD=(build-essential cmake pkgconf libpcap-dev libndpi-dev libyaml-dev libevent-dev
-       librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev)
+       librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev python3)
 TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tcpdump
       openssh-server openssh-client openssl curl nmap redis-server redis-tools
       libndpi-bin tshark softflowd pmacct nfdump hyperfine python3-yaml prometheus
@@ -14,8 +15,10 @@ TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tc
       slapd ldap-utils krb5-kdc krb5-admin-server krb5-user mariadb-server mariadb-client
       postgresql telnetd telnet inetutils-inetd netcat-openbsd tcpreplay logrotate
       xrdp freerdp2-x11 tigervnc-standalone-server tigervnc-viewer xvfb xauth)
+PACKAGING=(debootstrap dpkg-dev man-db logrotate systemd bash-completion)
 PKGS=("${BUILD[@]}")
 [ "${1:-}" = "--test" ] && PKGS+=("${TEST[@]}")
+[ "${1:-}" = "--packaging" ] && PKGS+=("${PACKAGING[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do
