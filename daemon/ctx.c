@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -511,6 +513,23 @@ static void raise_nofile(void)
 		ew_debug("cannot raise the descriptor limit: %s", strerror(errno));
 }
 
+/* Capture's capabilities (CAP_NET_RAW, CAP_NET_ADMIN) made effective when they are
+ * permitted: an unprivileged user given them as the binary's file capabilities without
+ * the effective bit (setcap ...=p, so that where a container drops them the program still
+ * starts), or by systemd's AmbientCapabilities (effective already). */
+static void raise_capture_caps(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t want = (1u << CAP_NET_RAW) | (1u << CAP_NET_ADMIN);
+
+	if (syscall(SYS_capget, &h, d) != 0 || (d[0].effective & want) == (d[0].permitted & want))
+		return;
+	d[0].effective |= d[0].permitted & want;
+	if (syscall(SYS_capset, &h, d) != 0)
+		ew_debug("cannot raise the capture capabilities: %s", strerror(errno));
+}
+
 /* Running as root for a service user: the files made for it before the drop (spools,
  * the alert file) are given to it. */
 int ew_ctx_service_user(struct ew_ctx *c)
@@ -519,6 +538,7 @@ int ew_ctx_service_user(struct ew_ctx *c)
 	struct passwd *pw;
 
 	raise_nofile();
+	raise_capture_caps();
 	if (geteuid() != 0 || strcmp(user, "root") == 0)
 		return 0;
 	pw = getpwnam(user);

@@ -5,6 +5,7 @@
 #   install-deps.sh --test   also what the tests use: Check, clang/libFuzzer, real servers
 #                            and clients for the integration lab, the benchmark peers
 #   install-deps.sh --packaging   what the packaging test uses (debootstrap, dpkg-dev...)
+#   install-deps.sh --containers  what docker/test.sh uses (debootstrap, docker.io, compose)
 set -euo pipefail
 BUILD=(build-essential cmake pkgconf libpcap-dev libndpi-dev libyaml-dev libevent-dev
        librdkafka-dev libhiredis-dev libcurl4-openssl-dev libssl-dev zlib1g-dev python3)
@@ -16,9 +17,11 @@ TEST=(check clang libclang-rt-14-dev python3 iproute2 util-linux iputils-ping tc
       postgresql telnetd telnet inetutils-inetd netcat-openbsd tcpreplay logrotate
       xrdp freerdp2-x11 tigervnc-standalone-server tigervnc-viewer xvfb xauth)
 PACKAGING=(debootstrap dpkg-dev man-db logrotate systemd bash-completion)
+CONTAINERS=(debootstrap docker.io docker-compose curl)
 PKGS=("${BUILD[@]}")
 [ "${1:-}" = "--test" ] && PKGS+=("${TEST[@]}")
 [ "${1:-}" = "--packaging" ] && PKGS+=("${PACKAGING[@]}")
+[ "${1:-}" = "--containers" ] && PKGS+=("${CONTAINERS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,2 @@
+. /etc/eastwatch/test/wait.sh
+exec eastwatch alerter --config /etc/eastwatch/test/alerter.yaml --kafka "$KAFKA"
