@@ -15,13 +15,14 @@ import os
 import random
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from udp_payloads import payloads
 
 ew, src, corpus = sys.argv[1:4]
 fails = 0
@@ -31,20 +32,6 @@ def check(ok, what):
     global fails
     print(("ok   " if ok else "FAIL ") + what)
     fails += 0 if ok else 1
-
-
-def payloads(path):
-    """UDP payloads of an Ethernet/IPv4 pcap."""
-    data = open(path, "rb").read()
-    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
-        frame = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
-            continue
-        yield frame[14 + (frame[14] & 15) * 4 + 8:]
 
 
 def get(url, method="GET"):

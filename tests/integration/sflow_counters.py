@@ -9,32 +9,16 @@ usage: sflow_counters.py EASTWATCH SOURCE_DIR CORPUS_DIR"""
 import os
 import random
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from udp_payloads import payloads
+
 ew, src, corpus = sys.argv[1:4]
 cap = os.path.join(corpus, "exporters/tcpdump/sflow_multiple_counter_30_pdus.pcap")
-
-
-def payloads(path):
-    """UDP payloads of an Ethernet/IPv4 pcap."""
-    data = open(path, "rb").read()
-    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
-        frame = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(frame) < 42 or frame[12:14] != b"\x08\x00":
-            continue
-        ihl = (frame[14] & 15) * 4
-        if frame[23] != 17:
-            continue
-        yield frame[14 + ihl + 8:]
 
 
 # what tshark reads: the last counters of each (agent, ifIndex)
