@@ -90,3 +90,10 @@ const char *ew_alert_direction(int src_home, int dst_home)
 {
 	return src_home ? (dst_home ? "internal" : "outbound") : dst_home ? "inbound" : "external";
 }
+
+const char *ew_alert_direction_of(const struct ew_alert *a)
+{
+	if (a->home[0] && a->home[1])
+		return ew_alert_direction(a->home[0] == 2, a->home[1] == 2);
+	return ew_alert_direction(a->nsrc_groups > 0, a->ndst_groups > 0);
+}

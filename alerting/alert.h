@@ -75,6 +75,8 @@ struct ew_alert {
 	const char *const *notify;      /* sinks the deny rule names (notify: [...]) */
 	uint32_t nnotify;
 	const struct ew_alert_scan *scan;   /* scan alerts only, else NULL */
+	uint8_t home[2];                /* source, destination in home_networks: 2 yes, 1 no,
+					 * 0 none configured (then: in a named group) */
 	uint8_t self;                   /* about eastwatch itself (telemetry-gap,
 					 * alert-dropped): only the addresses that are set are
 					 * written, and no flow fields (SPEC §4) */
@@ -84,9 +86,12 @@ struct ew_alert {
  * (../shared/corpus/ecs/version; tests/integration/ecs_check.py compares them). */
 #define EW_ECS_VERSION "9.5.0-dev"
 
-/* ECS network.direction from whether each end is in the policy's own networks (a named
- * group): "internal", "outbound", "inbound" or "external". */
+/* ECS network.direction from whether each end is in the site's own networks: "internal",
+ * "outbound", "inbound" or "external". */
 const char *ew_alert_direction(int src_home, int dst_home);
+/* The same for a: by home_networks when configured (a->home), else by whether each end
+ * is in a named group of the policy. */
+const char *ew_alert_direction_of(const struct ew_alert *a);
 
 /* A stable identity for one incident: a hash of the rule, the flow key (source,
  * destination, protocol, destination port) and the throttle window the alert falls in

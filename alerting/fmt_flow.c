@@ -26,7 +26,7 @@ void ew_fmt_flow(struct ew_buf *b, const struct ew_flow *f, const struct ew_aler
 		.src = &f->src, .dst = &f->dst, .sport = f->sport, .dport = f->dport,
 		.proto = f->proto, .flow = 1, .vlan = f->vlan, .app = a->app,
 		.app_ecs = a->app_ecs,
-		.direction = ew_alert_direction(a->nsrc_groups > 0, a->ndst_groups > 0),
+		.direction = ew_alert_direction_of(a),
 		.bytes = f->bytes[0] + f->bytes[1], .pkts = (uint64_t)f->pkts[0] + f->pkts[1],
 	};
 

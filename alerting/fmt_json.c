@@ -213,7 +213,7 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 			.src = &a->src, .dst = &a->dst, .sport = a->sport, .dport = a->dport,
 			.proto = a->proto, .vlan = a->vlan, .app = a->app, .app_ecs = a->app_ecs,
 			.flow = !a->self,
-			.direction = ew_alert_direction(a->nsrc_groups > 0, a->ndst_groups > 0),
+			.direction = ew_alert_direction_of(a),
 			.bytes = a->bytes[0] + a->bytes[1], .pkts = a->pkts[0] + a->pkts[1],
 		};
 

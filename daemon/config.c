@@ -29,6 +29,10 @@ void ew_config_free(struct ew_config *c)
 		free(c->src[i].exporters);
 		c->src[i].exporters = NULL;
 	}
+	free(c->home);
+	c->home = NULL;
+	c->pc.home = NULL;
+	c->pc.nhome = 0;
 	ew_conf_free(c->doc);
 	c->doc = NULL;
 }
@@ -95,17 +99,18 @@ static int check_server(struct ew_conf_node n, uint16_t defport, struct ew_err *
 	return EW_OK;
 }
 
-/* exporters: [ADDR or PREFIX, ...]: the only sources a listener takes datagrams from. */
-static int parse_exporters(struct ew_config_source *s, struct ew_conf_node n, struct ew_err *err)
+/* KEY: [ADDR or PREFIX, ...] into *out (allocated), *n entries. */
+static int parse_prefixes(const char *key, struct ew_conf_node n, struct ew_prefix **out,
+			  uint32_t *nout, struct ew_err *err)
 {
 	size_t k = ew_conf_len(n);
 
 	if (ew_conf_type(n) != EW_CONF_SEQ || k == 0)
-		return ew_conf_errf(err, n, "exporters: expected a list of addresses or prefixes");
+		return ew_conf_errf(err, n, "%s: expected a list of addresses or prefixes", key);
 	if (k > 65536)
-		return ew_conf_errf(err, n, "exporters: more than 65536 entries");
-	s->exporters = calloc(k, sizeof(*s->exporters));
-	if (s->exporters == NULL)
+		return ew_conf_errf(err, n, "%s: more than 65536 entries", key);
+	*out = calloc(k, sizeof(**out));
+	if (*out == NULL)
 		return ew_conf_errf(err, n, "out of memory");
 	for (size_t i = 0; i < k; i++) {
 		struct ew_conf_node x = ew_conf_at(n, i);
@@ -114,13 +119,19 @@ static int parse_exporters(struct ew_config_source *s, struct ew_conf_node n, st
 
 		if (ew_conf_string(x, &v, err) != EW_OK)
 			return EW_E_INVAL;
-		if (ew_prefix_parse(&s->exporters[i].a, &len, v, 0) != 0)
-			return ew_conf_errf(err, x, "exporters: \"%s\" is not an address or a "
-					    "prefix (host bits must be zero)", v);
-		s->exporters[i].len = (uint8_t)len;
+		if (ew_prefix_parse(&(*out)[i].a, &len, v, 0) != 0)
+			return ew_conf_errf(err, x, "%s: \"%s\" is not an address or a prefix (host "
+					    "bits must be zero)", key, v);
+		(*out)[i].len = (uint8_t)len;
 	}
-	s->nexporters = (uint32_t)k;
+	*nout = (uint32_t)k;
 	return EW_OK;
+}
+
+/* exporters: [ADDR or PREFIX, ...]: the only sources a listener takes datagrams from. */
+static int parse_exporters(struct ew_config_source *s, struct ew_conf_node n, struct ew_err *err)
+{
+	return parse_prefixes("exporters", n, &s->exporters, &s->nexporters, err);
 }
 
 /* A source's mapping: its type picks its entry in the source registry, which says the
@@ -328,7 +339,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "policy", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
-					   "alerter", "metrics", "detectors", "workers", NULL };
+					   "alerter", "metrics", "detectors", "workers",
+					   "home_networks", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", "redis", NULL };
 	static const char *const k_pol[] = { "redis", NULL };
@@ -408,6 +420,11 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	n = ew_conf_get(root, "detectors");
 	if (ew_conf_present(n) && parse_detectors(c, n, err) != EW_OK)
 		return EW_E_INVAL;
+	n = ew_conf_get(root, "home_networks");
+	if (ew_conf_present(n) &&
+	    parse_prefixes("home_networks", n, &c->home, &c->pc.nhome, err) != EW_OK)
+		return EW_E_INVAL;
+	c->pc.home = c->home;
 	c->alerter = ew_conf_get(root, "alerter");   /* read by "eastwatch alerter" */
 	if (ew_conf_present(c->alerter) && ew_conf_type(c->alerter) != EW_CONF_MAP)
 		return ew_conf_errf(err, c->alerter, "alerter must be a mapping (brokers, topic, "

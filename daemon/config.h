@@ -23,6 +23,7 @@ struct ew_config_source {
 
 struct ew_config {
 	struct ew_conf *doc;     /* NULL when no file was given */
+	struct ew_prefix *home;  /* home_networks (pc.home points here); owned */
 	const char *sensor;
 	const char *rules;
 	const char *inventory;       /* inventory: { file } */

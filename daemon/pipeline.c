@@ -210,6 +210,14 @@ static void app_names(struct ew_pipeline *p, const struct ew_flow *f, char *app,
 		*c = (char)tolower((unsigned char)*c);
 }
 
+static int in_home(const struct ew_pipeline_conf *c, const struct ew_addr *x)
+{
+	for (uint32_t i = 0; i < c->nhome; i++)
+		if (ew_prefix_contains(&c->home[i], x))
+			return 1;
+	return 0;
+}
+
 /* The alert fields every flow alert shares: the two ends, the service, the
  * application (names written into app and ecs, 64 bytes each), the observer, the counts
  * so far. */
@@ -230,6 +238,10 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	a->observer_type = ew_source_kind_name(f->source_kind);
 	a->outcome = f->outcome;
 	a->vlan = f->vlan;
+	if (p->c.nhome) {
+		a->home[0] = in_home(&p->c, &f->src) ? 2 : 1;
+		a->home[1] = in_home(&p->c, &f->dst) ? 2 : 1;
+	}
 	a->flow_start_us = f->first_us;
 	a->pkts[0] = f->pkts[0];
 	a->pkts[1] = f->pkts[1];

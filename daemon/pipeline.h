@@ -29,6 +29,10 @@
 
 struct ew_pipeline_conf {
 	const char *sensor;            /* observer.name */
+	/* home_networks: the site's own networks for network.direction (NULL: the
+	 * addresses in a named group of the policy are) */
+	const struct ew_prefix *home;
+	uint32_t nhome;
 	struct ew_ft_conf ft;
 	uint64_t throttle_window_us;
 	uint32_t throttle_keys;

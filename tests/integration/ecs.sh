@@ -23,6 +23,24 @@ for k in policy-violation risk scan; do
 	grep -q "\"action\":\"$k\"" "$T/alerts.json" || { echo "FAIL no $k alert to check"; fail=1; }
 done
 
+# network.direction by home_networks when configured (else by the policy's groups)
+printf 'home_networks: [198.18.1.0/24, "fd18::1:0/112"]\n' >"$T/home.yaml"
+"$EW" replay -q --rules "$SRC/rules.d" --config "$T/home.yaml" --output "$T/home.json" \
+	"$SRC/tests/data/sample.pcap" 2>/dev/null
+dirs=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    a = json.loads(l)
+    print(a["source"]["ip"], a["destination"]["ip"], a["network"]["direction"])' "$T/home.json" | sort -u)
+if echo "$dirs" | grep -q "^198.18.1.11 198.18.3.10 outbound$" && ! echo "$dirs" | grep -q internal; then
+	echo "ok network.direction by home_networks: $(echo "$dirs" | awk '{print $3}' | sort | uniq -c | tr -s ' \n' ' ')"
+else
+	echo "FAIL network.direction by home_networks: $dirs"; fail=1
+fi
+printf 'home_networks: [198.18.1.1/24]\n' >"$T/badhome.yaml"
+"$EW" check --rules "$SRC/rules.d" --config "$T/badhome.yaml" 2>"$T/badhome.err" >/dev/null
+grep -q "badhome.yaml:1:17: home_networks: \"198.18.1.1/24\" is not an address or a prefix" "$T/badhome.err" &&
+	echo "ok a bad home_networks entry: FILE:LINE:COL" || { echo "FAIL bad home_networks: $(cat "$T/badhome.err")"; fail=1; }
+
 # Community ID: eastwatch's flow records against tshark's, per capture (the
 # specification's own captures: TCP, UDP, SCTP, ICMP, ICMPv6, IPv6; and nDPI's with a
 # scan, DNS, TFTP, Kerberos)

@@ -67,6 +67,13 @@ START_TEST(self_and_detector)
 	ck_assert_ptr_nonnull(strstr(mem, "\"self\":true"));
 	ck_assert_ptr_nonnull(strstr(mem, "\"category\":[\"network\"],\"type\":[\"info\"]"));
 
+	a = sample();           /* home_networks, when configured, decide the direction */
+	a.home[0] = 1;
+	a.home[1] = 2;
+	ew_buf_init(&b, mem, sizeof(mem));
+	ck_assert_int_eq(ew_fmt_json(&a, &b), 0);
+	ck_assert_ptr_nonnull(strstr(mem, "\"direction\":\"inbound\""));
+
 	a = sample();
 	a.action = "scan";
 	ew_buf_init(&b, mem, sizeof(mem));
