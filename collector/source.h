@@ -83,6 +83,8 @@ struct ew_source_stats {
 	uint64_t refused;              /* listeners: datagrams from exporters not allowed */
 	uint64_t exporters_evicted;    /* listeners: exporters forgotten, table full */
 	uint64_t exporters, exporters_capacity;   /* listeners: the exporter table's use */
+	uint64_t templates, templates_capacity, templates_evicted;   /* IPFIX/NetFlow
+								      * listeners' templates */
 };
 
 struct ew_source_ops {

@@ -330,6 +330,8 @@ static int read_batches(struct udp_src *s)
 					rc = ew_ipfix_decode(s->ipfix, &ex, d, len, s->now, emit_record, s);
 					ew_ipfix_stats(s->ipfix, &b);
 					lane_lock(s);
+					s->st.templates = b.live_templates;
+					s->st.templates_evicted = b.templates_evicted;
 					e->records += b.records + b.option_records - a.records -
 						      a.option_records;
 					e->templates += b.templates + b.option_templates - a.templates -
@@ -465,6 +467,7 @@ static struct udp_src *udp_new(const struct ew_source_conf *c, const struct ew_s
 
 		ew_ipfix_conf_default(&ic);
 		s->ipfix = ew_ipfix_new(&ic);
+		s->st.templates_capacity = ic.max_templates;
 		if (s->ipfix)
 			ew_ipfix_on_evict(s->ipfix, on_evict, s);
 	}
@@ -585,6 +588,9 @@ static void udp_stats(void *st, struct ew_source_stats *out)
 		out->errors += l->errors;
 		out->refused += l->refused;
 		out->exporters_evicted += l->exporters_evicted;
+		out->templates += l->templates;
+		out->templates_capacity += l->templates_capacity;
+		out->templates_evicted += l->templates_evicted;
 	}
 	out->exporters = s->nexp;
 	out->exporters_capacity = MAX_EXPORTERS - 1;

@@ -195,17 +195,20 @@ static void table_lines(const struct ew_metrics_view *v, struct evbuffer *o,
 						    (unsigned long long)fixed[t][f]);
 		for (uint32_t i = 0; i < ew_sourceset_count(v->srcs); i++) {
 			struct ew_source_stats ss;
-			uint64_t x[3];
 
 			ew_sourceset_stats(v->srcs, i, &ss);
-			x[0] = ss.exporters;
-			x[1] = ss.exporters_capacity;
-			x[2] = ss.exporters_evicted;
-			if (ss.exporters_capacity)
-				evbuffer_add_printf(o, "%s{table=\"exporters\",source=\"%s\"} %llu\n",
-						    fam[f][0], esc(ew_sourceset_name(v->srcs, i), e,
-								   sizeof(e)),
-						    (unsigned long long)x[f]);
+			const uint64_t x[2][3] = {
+				{ ss.exporters, ss.exporters_capacity, ss.exporters_evicted },
+				{ ss.templates, ss.templates_capacity, ss.templates_evicted },
+			};
+
+			for (int t = 0; t < 2; t++)
+				if (x[t][1])
+					evbuffer_add_printf(o, "%s{table=\"%s\",source=\"%s\"} %llu\n",
+							    fam[f][0], t ? "templates" : "exporters",
+							    esc(ew_sourceset_name(v->srcs, i), e,
+								sizeof(e)),
+							    (unsigned long long)x[t][f]);
 		}
 		for (uint32_t i = 0; i < ew_sinkset_count(v->sinks); i++) {
 			struct ew_sink_stats st;

@@ -109,6 +109,7 @@ with tempfile.TemporaryDirectory() as t:
         promtool(text, what)
         check('eastwatch_table_entries{table="flows"}' in text and
               'eastwatch_table_capacity{table="exporters",source=' in text and
+              'eastwatch_table_entries{table="templates",source=' in text and
               'eastwatch_sflow_if_in_bytes_total{' in text and
               ('eastwatch_table_capacity{table="spool_bytes",sink="' in text or not sinks),
               f"bounded tables' gauges and sFlow counters in base units ({what})")
