@@ -506,16 +506,13 @@ import time; time.sleep(3600)' "$P_PLAIN" "$T/plain.eml" >"$T/plain.log" 2>&1 &
 pids+=($!)
 wait_port "$P_ANON"
 wait_port "$P_PLAIN"
-refuse() {   # NAME SINK-YAML EXPECTED-LOG-PATTERN
-	cat >"$T/$1.yaml" <<EOF
-spool_dir: $T/spool-$1
-sinks:
-  - $2
-EOF
-	"$EW" replay -q --config "$T/$1.yaml" --rules "$SRC/rules.d" -o /dev/null \
-		"$SRC/tests/data/sample.pcap" >"$T/$1.log" 2>&1
+refuse() {   # NAME SINK-YAML EXPECTED-LOG-PATTERN: replay waits 2 s, then keeps them
+	printf 'sinks:\n  - %s\n' "$2" >"$T/$1.yaml"
+	"$EW" replay -q --config "$T/$1.yaml" --rules "$SRC/rules.d" -o /dev/null --wait 2s \
+		--spool "$T/spool-$1" "$SRC/tests/data/sample.pcap" >"$T/$1.log" 2>&1
 	local rc=$?
-	if [ $rc = 0 ] && grep -qi "$3" "$T/$1.log" && [ -s "$T/spool-$1/$1.spool" ]; then
+	if [ $rc = 3 ] && grep -qi "$3" "$T/$1.log" && grep -q "kept in the spool" "$T/$1.log" &&
+	   [ -s "$T/spool-$1/$1.spool" ]; then
 		ok "$1: refused and spooled ($(grep -oi "$3[^;]*" "$T/$1.log" | head -1))"
 	else
 		bad "$1: rc=$rc; $(cat "$T/$1.log")"

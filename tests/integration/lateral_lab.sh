@@ -386,6 +386,7 @@ def same(a):
     a["observer"].pop("type")
     for k in ("alert_id", "flow_start"):
         a["eastwatch"].pop(k, None)
+    a["event"].pop("id", None)      # the alert id again (ECS event.id)
     if "scan" in a["eastwatch"]:
         a["eastwatch"]["scan"].pop("duration_ms")
         a["message"] = a["message"].split(" in ")[0]

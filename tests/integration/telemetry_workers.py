@@ -70,6 +70,7 @@ def key(a):
     b = dict(a)
     b.pop("@timestamp")
     b["eastwatch"] = {k: v for k, v in a["eastwatch"].items() if k != "alert_id"}
+    b["event"] = {k: v for k, v in a["event"].items() if k != "id"}   # the same id
     return json.dumps(b, sort_keys=True)
 
 
