@@ -95,17 +95,21 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 	free(text);
 }
 
+/* What sink i has not delivered yet (its stats in *st). */
+static uint64_t sink_left(struct ew_ctx *c, uint32_t i, struct ew_sink_stats *st)
+{
+	ew_sinkset_stats(c->sinks, i, st);
+	return st->has_queue ? st->queued + st->spool_records : 0;
+}
+
 /* Alerts some sink has not delivered yet. */
 static uint64_t pending(struct ew_ctx *c)
 {
+	struct ew_sink_stats st;
 	uint64_t n = 0;
 
-	for (uint32_t i = 0; i < ew_sinkset_count(c->sinks); i++) {
-		struct ew_sink_stats st;
-
-		ew_sinkset_stats(c->sinks, i, &st);
-		n += st.has_queue ? st.queued + st.spool_records : 0;
-	}
+	for (uint32_t i = 0; i < ew_sinkset_count(c->sinks); i++)
+		n += sink_left(c, i, &st);
 	return n;
 }
 
@@ -116,10 +120,8 @@ static int left_over(struct ew_ctx *c, uint64_t wait_us)
 
 	for (uint32_t i = 0; i < ew_sinkset_count(c->sinks); i++) {
 		struct ew_sink_stats st;
-		uint64_t n;
+		uint64_t n = sink_left(c, i, &st);
 
-		ew_sinkset_stats(c->sinks, i, &st);
-		n = st.has_queue ? st.queued + st.spool_records : 0;
 		if (n == 0)
 			continue;
 		left = 1;
