@@ -19,8 +19,6 @@ static void groups(struct ew_buf *b, const char *k, const char *const *v, uint32
 void ew_fmt_flow(struct ew_buf *b, const struct ew_flow *f, const struct ew_alert *a,
 		 const char *verdict)
 {
-	static const char *const ends[] = { "none", "idle", "active", "fin", "rst", "evicted",
-					    "shutdown" };
 	char s1[EW_ADDR_STRLEN], s2[EW_ADDR_STRLEN], t1[32], t2[32];
 	struct ew_fmt_network n = {
 		.src = &f->src, .dst = &f->dst, .sport = f->sport, .dport = f->dport,
@@ -64,6 +62,7 @@ void ew_fmt_flow(struct ew_buf *b, const struct ew_flow *f, const struct ew_aler
 		ew_buf_printf(b, ",\"decided_by\":\"%s\"", a->decided_by);
 	groups(b, "source_groups", a->src_groups, a->nsrc_groups);
 	groups(b, "destination_groups", a->dst_groups, a->ndst_groups);
-	ew_buf_printf(b, ",\"end_reason\":\"%s\",\"risk\":%llu}}\n",
-		      f->end_reason < 7 ? ends[f->end_reason] : "none", (unsigned long long)f->risk);
+	ew_buf_printf(b, ",\"end_reason\":\"%s\",\"risk\":%llu,\"tcp_flags\":[%u,%u]}}\n",
+		      ew_flow_end_name(f->end_reason), (unsigned long long)f->risk,
+		      f->tcp_flags[0], f->tcp_flags[1]);
 }

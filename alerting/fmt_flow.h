@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fmt_flow - a flow record with its verdict as one JSON line (--flows, Kafka's
  * flows_topic): ECS event.kind "event", action "flow", with the fields an alert about
- * the flow would carry (observer, groups, application, Community ID) and its verdict. */
+ * the flow would carry (observer, groups, application, Community ID) and its verdict,
+ * and the evidence the tier below needs to judge it again (flow_parse.h reads it back):
+ * eastwatch.tcp_flags, the union of TCP flags [initiator's, responder's]. */
 #ifndef EW_FMT_FLOW_H
 #define EW_FMT_FLOW_H
 

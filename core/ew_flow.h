@@ -87,5 +87,10 @@ struct ew_flow_pkt {
  * "port", "exporter" or "none". */
 const char *ew_transport_name(uint8_t proto, char buf[8]);
 const char *ew_app_source_name(int s);
+/* "idle", "fin", ... for an enum ew_flow_end ("none" for none or an unknown code). */
+const char *ew_flow_end_name(int r);
+/* The code a name stands for: kind "end" (enum ew_flow_end) or "app_source" (enum
+ * ew_app_source); -1 if none. */
+int ew_flow_code(const char *kind, const char *name);
 
 #endif

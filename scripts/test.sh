@@ -19,9 +19,9 @@ cmake --build build-asan -j"$(nproc)"
 secs=${FUZZ_SECONDS:-20}
 if [ "$secs" != 0 ]; then
 	CC=clang cmake -S . -B build-fuzz -DEW_FUZZ=ON -DEW_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert fuzz_pcapng fuzz_flowlog
+	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert fuzz_pcapng fuzz_flowlog fuzz_flow
 	(cd build-fuzz && ctest -R fuzz_seeds_make >/dev/null)
-	for f in decode_pkt ipfix sflow policy pipeline alert pcapng flowlog; do
+	for f in decode_pkt ipfix sflow policy pipeline alert pcapng flowlog flow; do
 		mkdir -p "build-fuzz/corpus-$f"
 		# the pipeline's inputs are frame sequences: 2 KB hold a few flows' frames and
 		# run ~1,600 a second under ASan here (4 KB ones 915-1,350, 64 KB ones ~400)

@@ -72,9 +72,30 @@ def frames(path):
     return None, []
 
 
+FLOWS = [
+    '{"@timestamp":"2026-11-21T22:59:01.661Z","ecs":{"version":"9.5.0-dev"},"event":{"kind":"event",'
+    '"category":["network"],"type":["connection","end"],"action":"flow","dataset":"eastwatch.flow",'
+    '"start":"2026-11-21T22:59:01.656Z","end":"2026-11-21T22:59:01.661Z","duration":5350000},'
+    '"source":{"ip":"198.18.1.11","port":49520,"packets":11,"bytes":1303},"destination":'
+    '{"ip":"198.18.2.20","port":8443,"packets":8,"bytes":6955},"network":{"transport":"tcp",'
+    '"protocol":"tls","application":"tls","type":"ipv4","iana_number":"6","direction":"internal",'
+    '"bytes":8258,"packets":19,"community_id":"1:6wZulqA/qXOJK5fyMJnTCrmNz+o=","vlan":{"id":"12"}},'
+    '"related":{"ip":["198.18.1.11","198.18.2.20"]},"observer":{"name":"vm","type":"pcap",'
+    '"vendor":"eastwatch","product":"eastwatch","version":"0.1.0"},"rule":{"name":"web-to-app"},'
+    '"eastwatch":{"app":"TLS","app_source":"dpi","port_app":"unknown","verdict":"allow",'
+    '"decided_by":"allow-rule","source_groups":["web"],"destination_groups":["app"],'
+    '"end_reason":"shutdown","risk":16777248,"tcp_flags":[27,27]}}',
+    '{"@timestamp":"2026-11-21T22:59:03.091Z","event":{"action":"flow","start":"2026-11-21T22:59:03.091Z",'
+    '"end":"2026-11-21T22:59:03.091Z"},"source":{"ip":"fd18::1:11","port":40000},"destination":'
+    '{"ip":"fd18::3:10","port":22,"packets":0},"network":{"iana_number":"6"},"eastwatch":{"app":'
+    '"Unknown\\u00e9","verdict":"deny","source_groups":[],"tcp_flags":[2,0]}}',
+]
+
+
 def main():
     corpus, src, out = sys.argv[1:4]
-    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert", "pcapng", "flowlog"):
+    for sub in ("decode_pkt", "pipeline", "policy", "ipfix", "sflow", "alert", "pcapng", "flowlog",
+                "flow"):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
     n = 0
     for root, _, files in os.walk(corpus):
@@ -195,6 +216,10 @@ def main():
     # alerts as sensors write them (fmt_json), for the alerter's parser
     for i, line in enumerate(ALERTS):
         with open(os.path.join(out, "alert", f"alert-{i}.json"), "wb") as f:
+            f.write(line.encode())
+    # flow records as sensors write them (fmt_flow), for analyze's and learn's parser
+    for i, line in enumerate(FLOWS):
+        with open(os.path.join(out, "flow", f"flow-{i}.json"), "wb") as f:
             f.write(line.encode())
     # pcapng of two unlike interfaces (the files libpcap refuses), both byte orders
     tool = os.path.join(src, "tests", "tools", "pcap2ng.py")
