@@ -6,9 +6,14 @@
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct ew_kafka_consumer {
 	rd_kafka_t *rk;
+	char *topic;
+	void (*assigned)(void *arg, const int32_t *parts, int n);
+	void (*revoked)(void *arg, const int32_t *parts, int n);
+	void *arg;
 };
 
 static void consumer_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -27,6 +32,47 @@ static int kset(rd_kafka_conf_t *kc, const char *k, const char *v, struct ew_err
 		return -1;
 	}
 	return 0;
+}
+
+/* The partitions of the topic in l, into parts (at most max). */
+static int parts_of(const struct ew_kafka_consumer *k, const rd_kafka_topic_partition_list_t *l,
+		    int32_t *parts, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->cnt && n < max; i++)
+		if (strcmp(l->elems[i].topic, k->topic) == 0)
+			parts[n++] = l->elems[i].partition;
+	return n;
+}
+
+/* librdkafka's rebalance: the caller hears of it, then the assignment changes. */
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+		      rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+	struct ew_kafka_consumer *k = opaque;
+	int32_t parts[1024];
+	int n = parts_of(k, l, parts, 1024);
+
+	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		rd_kafka_assign(rk, l);
+		if (k->assigned)
+			k->assigned(k->arg, parts, n);
+	} else {
+		if (k->revoked)
+			k->revoked(k->arg, parts, n);
+		rd_kafka_assign(rk, NULL);
+	}
+}
+
+void ew_kafka_consumer_on_rebalance(struct ew_kafka_consumer *k,
+				    void (*assigned)(void *arg, const int32_t *parts, int n),
+				    void (*revoked)(void *arg, const int32_t *parts, int n),
+				    void *arg)
+{
+	k->assigned = assigned;
+	k->revoked = revoked;
+	k->arg = arg;
 }
 
 int ew_kafka_consumer_new(struct ew_kafka_consumer **out, const char *brokers,
@@ -55,6 +101,13 @@ int ew_kafka_consumer_new(struct ew_kafka_consumer **out, const char *brokers,
 			 err))
 			goto fail;
 	rd_kafka_conf_set_log_cb(kc, consumer_log);
+	rd_kafka_conf_set_rebalance_cb(kc, rebalance);
+	rd_kafka_conf_set_opaque(kc, k);
+	if ((k->topic = strdup(topic)) == NULL) {
+		ew_err_set(err, "out of memory");
+		code = EW_E_NOMEM;
+		goto fail;
+	}
 	code = EW_E_IO;
 	if ((k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, e, sizeof(e))) == NULL) {
 		ew_err_set(err, "%s", e);
@@ -87,12 +140,11 @@ void ew_kafka_consumer_free(struct ew_kafka_consumer *k)
 		rd_kafka_consumer_close(k->rk);
 		rd_kafka_destroy(k->rk);
 	}
+	free(k->topic);
 	free(k);
 }
 
-int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms,
-			   void (*fn)(void *arg, const void *payload, size_t len,
-				      const char *where),
+int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka_msg_fn fn,
 			   void *arg)
 {
 	rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, timeout_ms);
@@ -102,16 +154,38 @@ int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms,
 		return 0;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		char where[300];
+		struct ew_kafka_msg km = { m->payload, m->len, m->partition, m->offset, where };
 
 		snprintf(where, sizeof(where), "%s [%d] offset %lld", rd_kafka_topic_name(m->rkt),
 			 (int)m->partition, (long long)m->offset);
-		fn(arg, m->payload, m->len, where);
+		fn(arg, &km);
 		got = 1;
 	} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-		ew_warn("alerter: %s", rd_kafka_message_errstr(m));
+		ew_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
 	}
 	rd_kafka_message_destroy(m);
 	return got;
+}
+
+int ew_kafka_consumer_commit_at(struct ew_kafka_consumer *k, const int32_t *parts,
+				const int64_t *offsets, int n)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t e;
+
+	if (n <= 0)
+		return EW_OK;
+	l = rd_kafka_topic_partition_list_new(n);
+	for (int i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(l, k->topic, parts[i])->offset = offsets[i];
+	e = rd_kafka_commit(k->rk, l, 0);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (e) {
+		ew_warn("kafka consumer: commit failed: %s (what follows will be read again)",
+			rd_kafka_err2str(e));
+		return EW_E_IO;
+	}
+	return EW_OK;
 }
 
 int ew_kafka_consumer_commit(struct ew_kafka_consumer *k)

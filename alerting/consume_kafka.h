@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* consume_kafka - reading alerts back from a Kafka topic (the alerter): a consumer in a
- * group, offsets committed only when the caller says what it read is safe. */
+/* consume_kafka - reading back what sensors put on Kafka (alerts for the alerter, flow
+ * records for analyze and learn): a consumer in a group, offsets committed only when the
+ * caller says what it read is safe, and told when partitions come and go. */
 #ifndef EW_CONSUME_KAFKA_H
 #define EW_CONSUME_KAFKA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/ew_conf.h"
 #include "core/ew_err.h"
@@ -20,13 +22,35 @@ int ew_kafka_consumer_new(struct ew_kafka_consumer **out, const char *brokers,
 			  struct ew_err *err);
 void ew_kafka_consumer_free(struct ew_kafka_consumer *k);   /* leaves the group; accepts NULL */
 
-/* Wait up to timeout_ms for a message: its payload to fn (where: "TOPIC [PARTITION]
- * offset N", for messages). Returns 1 when a message was read, 0 otherwise (errors
- * logged). */
-int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms,
-			   void (*fn)(void *arg, const void *payload, size_t len,
-				      const char *where),
+/* A message read: its payload, where it lies, and "TOPIC [PARTITION] offset N" for logs. */
+struct ew_kafka_msg {
+	const void *payload;
+	size_t len;
+	int32_t partition;
+	int64_t offset;
+	const char *where;
+};
+typedef void (*ew_kafka_msg_fn)(void *arg, const struct ew_kafka_msg *m);
+
+/* Wait up to timeout_ms for a message and give it to fn. Returns 1 when a message was
+ * read, 0 otherwise (errors logged). Rebalances happen inside this call. */
+int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka_msg_fn fn,
 			   void *arg);
+
+/* What the group gives and takes away: assigned(arg, partitions, n) after partitions are
+ * assigned to this consumer (reading resumes at their committed offsets), revoked(arg,
+ * partitions, n) before they are taken away, while this consumer may still commit
+ * their offsets (ew_kafka_consumer_commit_at). Either may be NULL. Set before the first
+ * poll. */
+void ew_kafka_consumer_on_rebalance(struct ew_kafka_consumer *k,
+				    void (*assigned)(void *arg, const int32_t *parts, int n),
+				    void (*revoked)(void *arg, const int32_t *parts, int n),
+				    void *arg);
+/* Commit, for each of n partitions, the offset of the next message to read there (a
+ * consumer of the group that takes a partition over starts reading at it). Synchronous.
+ * EW_OK, or EW_E_IO (logged). */
+int ew_kafka_consumer_commit_at(struct ew_kafka_consumer *k, const int32_t *parts,
+				const int64_t *offsets, int n);
 /* Commit the offsets of everything read so far. EW_OK, or EW_E_IO (logged: what was read
  * will be read again). */
 int ew_kafka_consumer_commit(struct ew_kafka_consumer *k);

@@ -17,7 +17,7 @@ struct alerter {
 	uint64_t got, bad, uncommitted;
 };
 
-static void on_message(void *arg, const void *payload, size_t len, const char *where)
+static void on_message(void *arg, const struct ew_kafka_msg *m)
 {
 	struct alerter *al = arg;
 	struct ew_alert_parsed ap;
@@ -25,11 +25,11 @@ static void on_message(void *arg, const void *payload, size_t len, const char *w
 
 	al->got++;
 	al->uncommitted++;
-	if (ew_alert_parse(&ap, payload, len, &err) == EW_OK) {
+	if (ew_alert_parse(&ap, m->payload, m->len, &err) == EW_OK) {
 		ew_sinkset_emit(al->sinks, &ap.a);
 	} else {
 		al->bad++;
-		ew_warn("alerter: %s skipped: %s", where, err.msg);
+		ew_warn("alerter: %s skipped: %s", m->where, err.msg);
 	}
 	ew_alert_parsed_free(&ap);
 }

@@ -57,19 +57,23 @@ static void produce(int from, int n)
 }
 
 struct seen {
-	int n, bad_where;
+	int n, bad_where, per[2];
 	unsigned char got[64];
 };
 
-static void on_message(void *arg, const void *p, size_t len, const char *where)
+static void on_message(void *arg, const struct ew_kafka_msg *m)
 {
 	struct seen *s = arg;
+	const char *p = m->payload, *where = m->where;
+	size_t len = m->len;
 	int i;
 
 	if (len == 9 && sscanf((const char *)p + 6, "%3d", &i) == 1 && i >= 0 && i < 64)
 		s->got[i]++;
 	if (strncmp(where, "eastwatch.alerts [", 18) != 0 || strstr(where, "] offset ") == NULL)
 		s->bad_where++;
+	if (m->partition >= 0 && m->partition < 2)
+		s->per[m->partition]++;
 	s->n++;
 }
 
@@ -141,6 +145,58 @@ START_TEST(uncommitted_is_read_again)
 }
 END_TEST
 
+struct given {
+	int32_t parts[8];
+	int n, revoked;
+};
+
+static void on_assigned(void *arg, const int32_t *parts, int n)
+{
+	struct given *g = arg;
+
+	for (int i = 0; i < n && g->n < 8; i++)
+		g->parts[g->n++] = parts[i];
+}
+
+static void on_revoked(void *arg, const int32_t *parts, int n)
+{
+	struct given *g = arg;
+
+	g->revoked += n;
+}
+
+/* The group hands both partitions to its one member and says so; offsets committed
+ * per partition are where the next member of the group begins. */
+START_TEST(rebalance_and_commit_at)
+{
+	struct ew_kafka_consumer *k = consumer("g4");
+	struct seen s = { 0 }, t = { 0 };
+	struct given g = { .n = 0 };
+	int32_t parts[2] = { 0, 1 };
+	int64_t at[2] = { 0, 0 };
+
+	ew_kafka_consumer_on_rebalance(k, on_assigned, on_revoked, &g);
+	produce(0, 20);
+	read_n(k, &s, 20);
+	ck_assert_int_eq(s.n, 20);
+	ck_assert_int_eq(g.n, 2);
+	ck_assert_int_eq(g.parts[0] + g.parts[1], 1);
+	/* past each partition's 4th message (if it has them): the next member reads the rest */
+	for (int i = 0; i < 2; i++)
+		at[i] = s.per[i] < 4 ? s.per[i] : 4;
+	ck_assert_int_eq(ew_kafka_consumer_commit_at(k, parts, at, 2), EW_OK);
+	ew_kafka_consumer_free(k);
+	ck_assert_int_eq(g.revoked, 2);
+	k = consumer("g4");
+	read_n(k, &t, 20 - (int)(at[0] + at[1]));
+	for (int i = 0; i < 3; i++)
+		ew_kafka_consumer_poll(k, 200, on_message, &t);
+	ck_assert_int_eq(t.n, 20 - (int)(at[0] + at[1]));
+	ck_assert_int_eq(t.per[0], s.per[0] - (int)at[0]);
+	ew_kafka_consumer_free(k);
+}
+END_TEST
+
 START_TEST(bad_property_refused)
 {
 	struct ew_conf *doc = NULL;
@@ -167,6 +223,7 @@ static Suite *consume_kafka_suite(void)
 	tcase_add_test(t, read_commit_resume);
 	tcase_add_test(t, uncommitted_is_read_again);
 	tcase_add_test(t, bad_property_refused);
+	tcase_add_test(t, rebalance_and_commit_at);
 	suite_add_tcase(s, t);
 	return s;
 }
