@@ -2,6 +2,7 @@
 /* pipeline - see pipeline.h. */
 #include "daemon/pipeline.h"
 #include "daemon/pipeline_int.h"
+#include "daemon/detect_alert.h"
 #include "alerting/alert.h"
 #include "alerting/alert_text.h"
 #include "alerting/fmt_flow.h"
@@ -366,73 +367,15 @@ static void scan_probe(struct ew_pipeline *p, struct ew_ft_entry *e, unsigned wh
 /* The scan alert: one per scanning source and window, with the counts. */
 static void on_scan(void *arg, const struct ew_scan_report *r)
 {
-	static const char *const kind_names[] = { "horizontal", "vertical", "repeated" };
 	struct ew_pipeline *p = arg;
 	struct ew_alert a;
 	struct ew_alert_scan sc;
 	char msg[1024];
-	struct ew_buf mb;
-	const struct ew_addr *dst = &r->first_host;
-	uint16_t dport = r->first_port;
-	uint8_t proto = r->first_proto;
 
-	memset(&a, 0, sizeof(a));
-	memset(&sc, 0, sizeof(sc));
-	for (int k = 0; k < 3; k++)
-		if (r->kinds & (1u << k))
-			sc.kinds[sc.nkinds++] = kind_names[k];
-	sc.hosts = r->hosts;
-	sc.services = r->targets;
-	sc.max_ports = r->max_ports;
-	sc.attempts = r->attempts;
-	sc.probes = r->probes;
-	sc.failed = r->failed;
-	sc.denied = r->denied;
-	sc.folded = r->folded;
-	sc.duration_ms = (r->last_us - r->first_us) / 1000;
-	sc.nports = r->nsample;
-	memcpy(sc.ports, r->sample, sizeof(r->sample));
-	for (uint32_t i = 0; i < r->nhosts && i < 16; i++) {
-		sc.targets[i].ip = r->host[i].a;
-		sc.targets[i].services = r->host[i].services;
-		sc.targets[i].folded = r->host[i].folded;
-	}
-	sc.ntargets = r->nhosts;
-	sc.repeated_host = r->attempts_host;
-	sc.repeated_port = r->attempts_port;
-	sc.vertical_host = r->max_ports_host;
-	sc.duration_us = r->last_us - r->first_us;
-	if (r->kinds & EW_SCAN_REPEATED) {
-		dst = &r->attempts_host;
-		dport = r->attempts_port;
-		proto = 6;
-	} else if (r->kinds & EW_SCAN_VERTICAL) {
-		dst = &r->max_ports_host;
-		dport = 0;
-	}
 	p->st.scans++;
-	a.ts_us = r->last_us;
-	a.action = "scan";
-	a.rule = "scan";
-	a.severity = p->c.scan_sev;
-	a.decided_by = "detector";
-	a.src = r->src;
-	a.dst = *dst;
-	a.dport = dport;
-	a.proto = proto;
-	a.app = "Unknown";
-	a.app_ecs = "unknown";
-	a.app_source = EW_APP_NONE;
+	ew_scan_alert(&a, &sc, r, p->pol, p->c.scan_sev, msg, sizeof(msg));
 	a.observer_name = p->c.sensor;
 	a.observer_type = ew_source_kind_name(p->last_kind);
-	a.flow_start_us = r->first_us;
-	a.pkts[0] = r->probes;
-	a.nsrc_groups = group_names(p->pol, ew_policy_set_of(p->pol, &r->src), a.src_groups);
-	a.ndst_groups = group_names(p->pol, ew_policy_set_of(p->pol, dst), a.dst_groups);
-	a.scan = &sc;
-	ew_buf_init(&mb, msg, sizeof(msg));
-	ew_alert_text_scan(&mb, &a);
-	a.message = msg;
 	a.alert_id = ew_alert_id(&a, p->c.throttle_window_us);
 	ew_pl_emit(p, &a);
 }
