@@ -168,7 +168,7 @@ int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka
 }
 
 int ew_kafka_consumer_commit_at(struct ew_kafka_consumer *k, const int32_t *parts,
-				const int64_t *offsets, int n)
+				const int64_t *offsets, const char *const *meta, int n)
 {
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t e;
@@ -176,8 +176,13 @@ int ew_kafka_consumer_commit_at(struct ew_kafka_consumer *k, const int32_t *part
 	if (n <= 0)
 		return EW_OK;
 	l = rd_kafka_topic_partition_list_new(n);
-	for (int i = 0; i < n; i++)
-		rd_kafka_topic_partition_list_add(l, k->topic, parts[i])->offset = offsets[i];
+	for (int i = 0; i < n; i++) {
+		rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(l, k->topic, parts[i]);
+
+		t->offset = offsets[i];
+		if (meta && meta[i] && (t->metadata = strdup(meta[i])) != NULL)
+			t->metadata_size = strlen(meta[i]);
+	}
 	e = rd_kafka_commit(k->rk, l, 0);
 	rd_kafka_topic_partition_list_destroy(l);
 	if (e) {
@@ -196,5 +201,32 @@ int ew_kafka_consumer_commit(struct ew_kafka_consumer *k)
 		ew_warn("alerter: commit failed: %s (alerts will be read again)", rd_kafka_err2str(e));
 		return EW_E_IO;
 	}
+	return EW_OK;
+}
+
+int ew_kafka_consumer_committed(struct ew_kafka_consumer *k, int32_t part, int64_t *offset,
+				char *meta, size_t cap)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_t *t = rd_kafka_topic_partition_list_add(l, k->topic, part);
+	rd_kafka_resp_err_t e = rd_kafka_committed(k->rk, l, 10000);
+	size_t n;
+
+	*offset = -1;
+	if (cap)
+		meta[0] = 0;
+	if (e || t->err) {
+		ew_warn("kafka consumer: the committed offset of %s [%d]: %s", k->topic, (int)part,
+			rd_kafka_err2str(e ? e : t->err));
+		rd_kafka_topic_partition_list_destroy(l);
+		return EW_E_IO;
+	}
+	*offset = t->offset >= 0 ? t->offset : -1;
+	if (t->metadata && cap) {
+		n = t->metadata_size < cap - 1 ? t->metadata_size : cap - 1;
+		memcpy(meta, t->metadata, n);
+		meta[n] = 0;
+	}
+	rd_kafka_topic_partition_list_destroy(l);
 	return EW_OK;
 }

@@ -47,10 +47,15 @@ void ew_kafka_consumer_on_rebalance(struct ew_kafka_consumer *k,
 				    void (*revoked)(void *arg, const int32_t *parts, int n),
 				    void *arg);
 /* Commit, for each of n partitions, the offset of the next message to read there (a
- * consumer of the group that takes a partition over starts reading at it). Synchronous.
- * EW_OK, or EW_E_IO (logged). */
+ * consumer of the group that takes a partition over starts reading at it) and, when
+ * meta is not NULL, a string kept with it (what the next holder needs to know).
+ * Synchronous. EW_OK, or EW_E_IO (logged). */
 int ew_kafka_consumer_commit_at(struct ew_kafka_consumer *k, const int32_t *parts,
-				const int64_t *offsets, int n);
+				const int64_t *offsets, const char *const *meta, int n);
+/* The group's committed offset of part (-1 if none) and its string (into meta, cap
+ * bytes; "" if none). EW_OK, or EW_E_IO (the coordinator did not answer in 10 s). */
+int ew_kafka_consumer_committed(struct ew_kafka_consumer *k, int32_t part, int64_t *offset,
+				char *meta, size_t cap);
 /* Commit the offsets of everything read so far. EW_OK, or EW_E_IO (logged: what was read
  * will be read again). */
 int ew_kafka_consumer_commit(struct ew_kafka_consumer *k);

@@ -72,6 +72,10 @@ struct ew_classify {
 	struct cls_state *all;         /* the pool owns every state, handed out or not */
 	uint32_t nflow;                /* nDPI flow struct size */
 	struct ew_cls_stats st;
+	struct {                       /* names read back (ew_classify_set_name), by hash */
+		char name[48];
+		uint16_t master, proto;
+	} named_cache[256];
 };
 
 void ew_cls_conf_default(struct ew_cls_conf *c)
@@ -635,6 +639,42 @@ int ew_classify_lookup(const struct ew_classify *c, const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+void ew_classify_set_name(struct ew_classify *c, struct ew_flow *f, const char *name)
+{
+	uint32_t h = 2166136261u;
+	size_t len = strlen(name);
+	const char *dot;
+	int a, m = -1;
+
+	for (const char *x = name; *x; x++)
+		h = (h ^ (uint8_t)*x) * 16777619u;
+	h = (h ^ (h >> 16)) & 255;
+	if (len < sizeof(c->named_cache[h].name) && strcmp(c->named_cache[h].name, name) == 0) {
+		f->app_master = c->named_cache[h].master;
+		f->app_proto = c->named_cache[h].proto;
+		return;
+	}
+	/* "TLS.Google": master and application; a name with a dot of its own first */
+	if ((a = ew_classify_lookup(c, name)) < 0 && (dot = strchr(name, '.')) != NULL &&
+	    (size_t)(dot - name) < 64) {
+		char mn[64];
+
+		memcpy(mn, name, (size_t)(dot - name));
+		mn[dot - name] = 0;
+		m = ew_classify_lookup(c, mn);
+		a = ew_classify_lookup(c, dot + 1);
+		if (a < 0)
+			a = m;
+	}
+	f->app_master = (uint16_t)(m > 0 && m != a ? m : 0);
+	f->app_proto = (uint16_t)(a > 0 ? a : 0);
+	if (len < sizeof(c->named_cache[h].name)) {
+		memcpy(c->named_cache[h].name, name, len + 1);
+		c->named_cache[h].master = f->app_master;
+		c->named_cache[h].proto = f->app_proto;
+	}
 }
 
 const char *ew_classify_flow_name(const struct ew_classify *c, const struct ew_flow *f,

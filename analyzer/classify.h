@@ -73,6 +73,10 @@ void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f);
 const char *ew_classify_name(const struct ew_classify *c, uint16_t id);
 /* Protocol id for a name, case-insensitive; -1 if nDPI has no such protocol. */
 int ew_classify_lookup(const struct ew_classify *c, const char *name);
+/* f's application ids from its full name as ew_classify_flow_name writes it ("TLS.Google",
+ * "SSH"; 0 for names nDPI does not know), for flow records read back. Remembers the
+ * names it was given (256 of them), so a stream of records costs no search each. */
+void ew_classify_set_name(struct ew_classify *c, struct ew_flow *f, const char *name);
 /* Full nDPI-style name of f's application ("TLS.Google", "SSH", "Unknown") in out. */
 const char *ew_classify_flow_name(const struct ew_classify *c, const struct ew_flow *f,
 				  char *out, size_t outlen);

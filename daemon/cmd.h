@@ -10,7 +10,7 @@
 #include "daemon/ctx.h"
 
 extern const struct ew_cmd ew_cmd_replay, ew_cmd_run, ew_cmd_check, ew_cmd_explain,
-	ew_cmd_alerter, ew_cmd_learn, ew_cmd_policy;
+	ew_cmd_alerter, ew_cmd_learn, ew_cmd_policy, ew_cmd_analyze;
 
 /* Set by SIGINT or SIGTERM (ew_cmd_on_stop) for commands that read files to their end. */
 extern volatile int ew_cmd_stop;

@@ -339,7 +339,7 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 {
 	static const char *const top[] = { "sensor", "rules", "policy", "inventory", "sources", "sinks",
 					   "throttle", "flows", "classify", "log", "user", "spool_dir",
-					   "alerter", "metrics", "detectors", "workers",
+					   "alerter", "analyze", "metrics", "detectors", "workers",
 					   "home_networks", NULL };
 	static const char *const k_sensor[] = { "name", NULL };
 	static const char *const k_inv[] = { "file", "redis", NULL };
@@ -429,6 +429,14 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	if (ew_conf_present(c->alerter) && ew_conf_type(c->alerter) != EW_CONF_MAP)
 		return ew_conf_errf(err, c->alerter, "alerter must be a mapping (brokers, topic, "
 				    "group, options)");
+	c->analyze = ew_conf_get(root, "analyze");   /* read by "eastwatch analyze" */
+	if (ew_conf_present(c->analyze)) {
+		static const char *const k_an[] = { "brokers", "topic", "group", "redis", "prefix",
+						    "options", NULL };
+
+		if (ew_conf_check_map(c->analyze, "analyze", k_an, err) != EW_OK)
+			return EW_E_INVAL;
+	}
 	n = ew_conf_get(root, "sinks");
 	if (ew_conf_present(n) && ew_conf_type(n) != EW_CONF_SEQ)
 		return ew_conf_errf(err, n, "sinks must be a list");

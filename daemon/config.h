@@ -38,6 +38,7 @@ struct ew_config {
 	unsigned nsrc;
 	struct ew_conf_node sinks;   /* sequence, may be absent */
 	struct ew_conf_node alerter; /* mapping, may be absent */
+	struct ew_conf_node analyze; /* mapping, may be absent */
 	struct ew_pipeline_conf pc;
 	struct ew_cls_conf cls;
 	int log_json, log_level;

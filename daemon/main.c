@@ -11,7 +11,7 @@
 
 static const struct ew_cmd *const commands[] = {
 	&ew_cmd_replay, &ew_cmd_run, &ew_cmd_check, &ew_cmd_explain, &ew_cmd_alerter,
-	&ew_cmd_learn, &ew_cmd_policy,
+	&ew_cmd_analyze, &ew_cmd_learn, &ew_cmd_policy,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -211,7 +211,7 @@ static void app_names(struct ew_pipeline *p, const struct ew_flow *f, char *app,
 		*c = (char)tolower((unsigned char)*c);
 }
 
-static int in_home(const struct ew_pipeline_conf *c, const struct ew_addr *x)
+int ew_pipeline_in_home(const struct ew_pipeline_conf *c, const struct ew_addr *x)
 {
 	for (uint32_t i = 0; i < c->nhome; i++)
 		if (ew_prefix_contains(&c->home[i], x))
@@ -240,8 +240,8 @@ static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, stru
 	a->outcome = f->outcome;
 	a->vlan = f->vlan;
 	if (p->c.nhome) {
-		a->home[0] = in_home(&p->c, &f->src) ? 2 : 1;
-		a->home[1] = in_home(&p->c, &f->dst) ? 2 : 1;
+		a->home[0] = ew_pipeline_in_home(&p->c, &f->src) ? 2 : 1;
+		a->home[1] = ew_pipeline_in_home(&p->c, &f->dst) ? 2 : 1;
 	}
 	a->flow_start_us = f->first_us;
 	a->pkts[0] = f->pkts[0];

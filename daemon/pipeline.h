@@ -66,6 +66,8 @@ struct ew_pipeline_conf {
 	uint64_t scan_hold_us;
 };
 
+/* 1 when x is in one of c's home_networks. */
+int ew_pipeline_in_home(const struct ew_pipeline_conf *c, const struct ew_addr *x);
 void ew_pipeline_conf_default(struct ew_pipeline_conf *c);
 
 struct ew_pipeline;

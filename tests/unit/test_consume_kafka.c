@@ -173,7 +173,9 @@ START_TEST(rebalance_and_commit_at)
 	struct seen s = { 0 }, t = { 0 };
 	struct given g = { .n = 0 };
 	int32_t parts[2] = { 0, 1 };
-	int64_t at[2] = { 0, 0 };
+	int64_t at[2] = { 0, 0 }, off;
+	const char *metas[2] = { "done=7", NULL };
+	char meta[32];
 
 	ew_kafka_consumer_on_rebalance(k, on_assigned, on_revoked, &g);
 	produce(0, 20);
@@ -184,7 +186,7 @@ START_TEST(rebalance_and_commit_at)
 	/* past each partition's 4th message (if it has them): the next member reads the rest */
 	for (int i = 0; i < 2; i++)
 		at[i] = s.per[i] < 4 ? s.per[i] : 4;
-	ck_assert_int_eq(ew_kafka_consumer_commit_at(k, parts, at, 2), EW_OK);
+	ck_assert_int_eq(ew_kafka_consumer_commit_at(k, parts, at, metas, 2), EW_OK);
 	ew_kafka_consumer_free(k);
 	ck_assert_int_eq(g.revoked, 2);
 	k = consumer("g4");
@@ -193,6 +195,10 @@ START_TEST(rebalance_and_commit_at)
 		ew_kafka_consumer_poll(k, 200, on_message, &t);
 	ck_assert_int_eq(t.n, 20 - (int)(at[0] + at[1]));
 	ck_assert_int_eq(t.per[0], s.per[0] - (int)at[0]);
+	/* the string committed with partition 0's offset is there for the next holder */
+	ck_assert_int_eq(ew_kafka_consumer_committed(k, 0, &off, meta, sizeof(meta)), EW_OK);
+	ck_assert_int_eq(off, at[0]);
+	ck_assert_str_eq(meta, "done=7");
 	ew_kafka_consumer_free(k);
 }
 END_TEST
