@@ -217,11 +217,12 @@ static int opt_sev(struct ew_conf_node n, const char *key, uint8_t *out, struct 
 	return EW_OK;
 }
 
-/* scan: { enabled, window, hosts, ports, attempts, attempt_ports: [tcp/22, ...],
+/* scan: { enabled, window, settle, hosts, ports, attempts, attempt_ports: [tcp/22, ...],
  *         max_sources, hold, severity } */
 static int parse_scan(struct ew_config *c, struct ew_conf_node n, struct ew_err *err)
 {
-	static const char *const keys[] = { "enabled", "window", "hosts", "ports", "attempts",
+	static const char *const keys[] = { "enabled", "window", "settle", "hosts", "ports",
+					    "attempts",
 					    "attempt_ports", "max_sources", "hold", "severity",
 					    NULL };
 	struct ew_scan_conf *sc = &c->pc.scan;
@@ -233,6 +234,7 @@ static int parse_scan(struct ew_config *c, struct ew_conf_node n, struct ew_err 
 	    ew_conf_bool(x, &c->pc.scan_enabled, err) != EW_OK)
 		return EW_E_INVAL;
 	if (opt_dur(n, "window", &sc->window_us, err) != EW_OK ||
+	    opt_dur(n, "settle", &sc->settle_us, err) != EW_OK ||
 	    opt_dur(n, "hold", &c->pc.scan_hold_us, err) != EW_OK ||
 	    opt_u32(n, "hosts", 2, 1000000, &sc->hosts, err) != EW_OK ||
 	    opt_u32(n, "ports", 2, 65536, &sc->ports, err) != EW_OK ||
