@@ -396,6 +396,8 @@ static void build_groups(struct ew_learn *l)
 
 struct svc {
 	uint32_t sg, dg;
+	const char *sgn, *dgn;      /* their names: rules come in name order, so the proposal
+				     * does not depend on the order flows came in */
 	uint8_t proto;
 	uint16_t port;
 	char apps[256];             /* sorted application names joined by ',' ("" none) */
@@ -442,10 +444,8 @@ static int svc_cmp(const void *x, const void *y)
 	const struct svc *a = x, *b = y;
 	int c;
 
-	if (a->sg != b->sg)
-		return a->sg < b->sg ? -1 : 1;
-	if (a->dg != b->dg)
-		return a->dg < b->dg ? -1 : 1;
+	if ((c = strcmp(a->sgn, b->sgn)) != 0 || (c = strcmp(a->dgn, b->dgn)) != 0)
+		return c;
 	if ((c = strcmp(a->apps, b->apps)) != 0)
 		return c;
 	if (a->proto != b->proto)
@@ -482,6 +482,8 @@ static struct svc *build_services(struct ew_learn *l, uint32_t *nout)
 			s = &v[n++];
 			s->sg = sg;
 			s->dg = dg;
+			s->sgn = l->g[sg].name;
+			s->dgn = l->g[dg].name;
 			s->proto = o->proto;
 			s->port = o->dport;
 		}
@@ -599,9 +601,21 @@ int ew_learn_write_policy(struct ew_learn *l, FILE *out, const char *from)
 	for (uint32_t g = 0; g < l->ng; g++)
 		defined += l->g[g].member[0] != '\0';
 	if (defined) {
+		uint32_t *order = calloc(l->ng, sizeof(*order));
+
+		if (order == NULL)
+			out_of_memory("groups");
+		for (uint32_t g = 0; g < l->ng; g++) {   /* by name (few groups: insertion) */
+			uint32_t j = g;
+
+			for (; j > 0 && strcmp(l->g[order[j - 1]].name, l->g[g].name) > 0; j--)
+				order[j] = order[j - 1];
+			order[j] = g;
+		}
 		fprintf(out, "groups:\n");
-		for (uint32_t g = 0; g < l->ng; g++) {
+		for (uint32_t gi = 0; gi < l->ng; gi++) {
 			char a[EW_ADDR_STRLEN];
+			uint32_t g = order[gi];
 
 			if (!l->g[g].member[0])
 				continue;
@@ -611,6 +625,7 @@ int ew_learn_write_policy(struct ew_learn *l, FILE *out, const char *from)
 				fprintf(out, " %s", ew_addr_format(&l->g[g].hosts[h], a));
 			fprintf(out, "%s\n", l->g[g].nhosts > 8 ? " ..." : "");
 		}
+		free(order);
 	}
 	fprintf(out, "allow:\n");
 	if (nv == 0)

@@ -5,6 +5,8 @@
  * change on the observed flows. */
 #include "daemon/cmd.h"
 #include "analyzer/learn.h"
+#include "alerting/consume_kafka.h"
+#include "alerting/flow_parse.h"
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 
@@ -12,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct learning {
 	struct ew_learn *l;
@@ -90,6 +93,72 @@ static int observe_live(struct ew_ctx *c, struct learning *lr, uint64_t for_us)
 	if (stop)
 		event_free(stop);
 	return rc;
+}
+
+struct kafka_learning {
+	struct ew_ctx *c;
+	struct learning *lr;
+	struct ew_flow_parsed fp;
+	uint64_t read, bad;
+};
+
+static void on_flow_record(void *arg, const struct ew_kafka_msg *m)
+{
+	struct kafka_learning *kl = arg;
+	struct ew_err err;
+
+	kl->read++;
+	if (ew_flow_parse(&kl->fp, m->payload, m->len, &err) != EW_OK) {
+		if (kl->bad++ < 10)
+			ew_warn("learn: %s skipped: %s", m->where, err.msg);
+		return;
+	}
+	ew_classify_set_name(kl->c->cls, &kl->fp.f, kl->fp.app);
+	ew_learn_flow(kl->lr->l, &kl->fp.f, 1);
+}
+
+/* The flow records every sensor put on Kafka (--kafka: analyze.topic, default
+ * eastwatch.flows), from the oldest the topic keeps, for for_us (SIGINT or SIGTERM ends
+ * it sooner). A group of its own that commits nothing: other readers are not disturbed. */
+static int observe_kafka(struct ew_ctx *c, struct learning *lr, uint64_t for_us)
+{
+	struct ew_conf_node an = c->cfg.analyze, n, options = { 0 };
+	const char *topic = "eastwatch.flows";
+	struct kafka_learning *kl = calloc(1, sizeof(*kl));
+	struct ew_kafka_consumer *k;
+	struct ew_err err;
+	char group[400];
+	uint64_t until;
+	int rc;
+
+	if (kl == NULL)
+		return EW_EXIT_RUNTIME;
+	if (ew_conf_present(an)) {
+		if (ew_conf_present(n = ew_conf_get(an, "topic")))
+			topic = ew_conf_str(n);
+		options = ew_conf_get(an, "options");
+	}
+	snprintf(group, sizeof(group), "eastwatch-learn-%s-%ld-%llu", c->hostname, (long)getpid(),
+		 (unsigned long long)ew_time_now_us());
+	if ((rc = ew_kafka_consumer_new(&k, c->o.kafka, topic, group, options, &err)) != EW_OK) {
+		ew_fatal("eastwatch learn: %s\n", err.msg);
+		free(kl);
+		return rc == EW_E_INVAL ? EW_EXIT_INPUT : EW_EXIT_RUNTIME;
+	}
+	kl->c = c;
+	kl->lr = lr;
+	ew_info("learning from Kafka %s, topic %s, for %s", c->o.kafka, topic, c->o.learn_for);
+	until = ew_time_mono_us() + for_us;
+	while (!ew_cmd_stop && ew_time_mono_us() < until)
+		ew_kafka_consumer_poll(k, 100, on_flow_record, kl);
+	snprintf(lr->from, sizeof(lr->from), "%llu flow records from Kafka topic %s over %s",
+		 (unsigned long long)(kl->read - kl->bad), topic, c->o.learn_for);
+	if (kl->bad)
+		ew_warn("learn: %llu records on %s were not flow records",
+			(unsigned long long)kl->bad, topic);
+	ew_kafka_consumer_free(k);
+	free(kl);
+	return 0;
 }
 
 /* The proposal (--output or stdout, unless only --diff is asked), the graph, the diff. */
@@ -172,7 +241,7 @@ static int learn_with(struct ew_ctx *c, struct learning *lr, int argc, char **ar
 	}
 	signal(SIGINT, ew_cmd_on_stop);
 	signal(SIGTERM, ew_cmd_on_stop);
-	rc = for_us ? observe_live(c, lr, for_us)
+	rc = c->o.kafka ? observe_kafka(c, lr, for_us) : for_us ? observe_live(c, lr, for_us)
 		    : ew_ctx_read_files(c, argv + optind, argc - optind, NULL, &ew_cmd_stop,
 					lr->from, sizeof(lr->from));
 	if (rc != 0)
@@ -199,9 +268,11 @@ static int learn(struct ew_ctx *c, int argc, char **argv)
 			c->o.learn_for);
 		return EW_EXIT_USAGE;
 	}
-	if ((nop == 0) == (for_us == 0) || (for_us && c->o.nifaces + c->o.nlisten == 0)) {
+	if ((nop == 0) == (for_us == 0) ||
+	    (for_us && c->o.nifaces + c->o.nlisten == 0 && c->o.kafka == NULL) ||
+	    (c->o.kafka && (nop || c->o.nifaces + c->o.nlisten))) {
 		ew_fatal("eastwatch learn: give capture files, or --for DURATION with live "
-			"sources (--iface, --ipfix, --netflow, --sflow)\n");
+			"sources (--iface, --ipfix, --netflow, --sflow) or with --kafka BROKERS\n");
 		ew_cli_help(&ew_cmd_learn, stderr);
 		return EW_EXIT_USAGE;
 	}
@@ -233,6 +304,8 @@ static const struct ew_cli_opt opts[] = {
 	{ 'I', "receive IPFIX, NetFlow v9 and v5" },
 	{ 'N', "the same (a second port)" },
 	{ 's', "receive sFlow v5" },
+	{ 'K', "read the flow records sensors put on Kafka (analyze.topic,\n"
+	       "default eastwatch.flows) from the oldest kept, for --for" },
 	{ 'f', "libpcap filter" },
 	{ 'q', "no summary on stderr" },
 	{ 0, NULL },
@@ -244,13 +317,16 @@ const struct ew_cmd ew_cmd_learn = {
 	.synopsis = "[--config FILE] [--rules DIR] [--output FILE] [--graph FILE.dot]\n"
 		    "                       [--diff DIR] FILE...\n"
 		    "       eastwatch learn --for DURATION [--iface IF]... [--ipfix|--netflow|--sflow ADDR:PORT]\n"
-		    "                       [--config FILE] [--rules DIR] [--output FILE] [--graph FILE.dot]",
+		    "                       [--config FILE] [--rules DIR] [--output FILE] [--graph FILE.dot]\n"
+		    "       eastwatch learn --kafka BROKERS --for DURATION [--config FILE] [--rules DIR]\n"
+		    "                       [--output FILE] [--graph FILE.dot] [--diff DIR]",
 	.about = "Observe traffic (capture files and flow logs, or live sources for DURATION such as\n"
 		 "10m) and propose an allowed-flow map in the rules.d format that permits exactly\n"
 		 "what was seen: hosts grouped by the groups of --rules, else the inventory's role\n"
 		 "label, else their /24 or /64; services by responder port (client ports ignored),\n"
 		 "with the applications DPI named; each rule commented with its evidence (flows,\n"
-		 "bytes, first and last seen).\n",
+		 "bytes, first and last seen). With --kafka, what every sensor saw: the flow records\n"
+		 "sensors put on the flows topic (sinks: kafka, flows_topic).\n",
 	.opts = opts,
 	.max_operands = 1 << 30,
 	.startup = 1,
