@@ -55,7 +55,22 @@ static int string(struct rd *r, size_t *len)
 		unsigned char c = (unsigned char)*r->p;
 		char u[4];
 		size_t ul = 1;
+		const char *run = r->p;
 
+		/* a run of plain ASCII, copied at once */
+		while (run < r->end && (unsigned char)*run >= 0x20 && (unsigned char)*run < 0x80 &&
+		       *run != '"' && *run != '\\')
+			run++;
+		if (run > r->p) {
+			size_t n = (size_t)(run - r->p);
+
+			if (o + n >= r->cap)
+				return EW_E_MALFORMED;
+			memcpy(r->scratch + o, r->p, n);
+			o += n;
+			r->p = run;
+			continue;
+		}
 		if (c < 0x20)
 			return EW_E_MALFORMED;
 		if (c != '\\') {

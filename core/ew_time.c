@@ -118,16 +118,52 @@ int ew_duration_parse(const char *s, uint64_t *us)
 	return 0;
 }
 
+/* n decimal digits at s, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
 int64_t ew_time_parse_rfc3339(const char *s)
 {
-	struct tm tm;
+	static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int64_t frac = 0, scale = 1000000;
+	int y, mo, d, h, mi, sec;
 	const char *p;
 
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (p == NULL)
+	/* YYYY-MM-DDTHH:MM:SS exactly (field by field: no read past a short string) */
+	if ((y = digits(s, 4)) < 0 || s[4] != '-' || (mo = digits(s + 5, 2)) < 0 || s[7] != '-' ||
+	    (d = digits(s + 8, 2)) < 0 || s[10] != 'T' || (h = digits(s + 11, 2)) < 0 ||
+	    s[13] != ':' || (mi = digits(s + 14, 2)) < 0 || s[16] != ':' ||
+	    (sec = digits(s + 17, 2)) < 0)
 		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
+	    y < 1970)
+		return -1;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return -1;
+	p = s + 19;
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			if (scale > 1) {
@@ -137,5 +173,6 @@ int64_t ew_time_parse_rfc3339(const char *s)
 	}
 	if (strcmp(p, "Z") != 0)
 		return -1;
-	return (int64_t)timegm(&tm) * 1000000 + frac;
+	return ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) *
+		1000000) + frac;
 }

@@ -94,7 +94,16 @@ START_TEST(durations_and_times)
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 			 (unsigned)(when % EW_USEC / 1000));
 		ck_assert_str_eq(ew_time_rfc3339(when, t), want);
+		/* and read back, to the millisecond */
+		ck_assert_int_eq(ew_time_parse_rfc3339(want), (int64_t)(when / 1000 * 1000));
 	}
+	ck_assert_int_eq(ew_time_parse_rfc3339("2024-02-29T00:00:00Z"), 1709164800000000LL);
+	ck_assert_int_eq(ew_time_parse_rfc3339("2023-02-29T00:00:00Z"), -1);
+	ck_assert_int_eq(ew_time_parse_rfc3339("2023-13-01T00:00:00Z"), -1);
+	ck_assert_int_eq(ew_time_parse_rfc3339("2023-12-01T24:00:00Z"), -1);
+	ck_assert_int_eq(ew_time_parse_rfc3339("2023-12-01T23:00:00"), -1);
+	ck_assert_int_eq(ew_time_parse_rfc3339("2023-12-01T23:0"), -1);
+	ck_assert_int_eq(ew_time_parse_rfc3339("2023-12-01T23:00:00.1234567Z"), 1701471600123456LL);
 }
 END_TEST
 
