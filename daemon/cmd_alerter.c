@@ -90,6 +90,7 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 	}
 	signal(SIGINT, ew_cmd_on_stop);
 	signal(SIGTERM, ew_cmd_on_stop);
+	signal(SIGPIPE, SIG_IGN);   /* a file sink's reader gone: a write error, not our end */
 	ew_info("eastwatch %s alerter running: topic %s, group %s, %u sinks", EW_VERSION, topic,
 		group, ew_sinkset_count(c->sinks));
 	last_commit = ew_time_mono_us();

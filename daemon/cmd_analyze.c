@@ -210,6 +210,7 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 	ew_kafka_consumer_on_rebalance(al->k, on_assigned, on_revoked, al);
 	signal(SIGINT, ew_cmd_on_stop);
 	signal(SIGTERM, ew_cmd_on_stop);
+	signal(SIGPIPE, SIG_IGN);   /* a file sink's reader gone: a write error, not our end */
 	ew_info("eastwatch %s analyze running: topic %s, group %s, scan %s, new-edge %s, %u sinks",
 		EW_VERSION, topic, group, c->cfg.pc.scan_enabled ? "on" : "off",
 		ac.edges ? redis : "off (no redis)", ew_sinkset_count(c->sinks));

@@ -314,6 +314,7 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 			"--sflow ADDR:PORT, or sources: in the configuration\n");
 		return EW_EXIT_USAGE;
 	}
+	signal(SIGPIPE, SIG_IGN);   /* a file sink's reader gone: a write error, not our end */
 	if ((rc = ew_ctx_service_user(c)) != 0)
 		return rc;
 	if ((c->eb = event_base_new()) == NULL)
