@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: Apache-2.0
 # The analyzer tier (eastwatch analyze) against librdkafka's mock cluster and a Redis on
 # loopback, beside kcat reading the same records (what a bare consumer does):
-#   1. records/s of one analyzer draining a topic, and its records per CPU-second;
-#   2. two analyzers in one group on a topic of 2 partitions against one (runs
-#      alternate: 1, 2, 1, 2);
+#   1. in process, one core: records/s parsed and judged by the detectors;
+#   2. one analyzer, then two in one group, on a topic of 2 partitions fed at RATE
+#      records/s while they read (the mock cluster keeps only the last ~5 MB of each
+#      partition, so records are read as they come, never from a backlog): records per
+#      analyzer CPU-second, whether every record was read, and the drain's wall time;
+#      runs alternate 1, 2, 1, 2;
 #   3. the delay from a flow record's end (stamped by its producer) to the alert read
 #      from the analyzer's output, at 10,000 records/s, one record in 100 a new edge.
-#   bench/analyze.sh [N]      (default 400000 records)
+#   bench/analyze.sh [N] [RATE]      (default 400000 records at 50000/s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-400000}
+RATE=${2:-50000}
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DEW_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" >/dev/null
 EW=build-bench/daemon/eastwatch
@@ -21,7 +25,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 mkfifo "$T/mock.in"
-build-bench/bench/kafka_mock 1 flows:2 lat:2 <"$T/mock.in" >"$T/mock.out" 2>/dev/null &
+build-bench/bench/kafka_mock 1 f1:2 f2:2 f3:2 f4:2 kc:2 lat:2 <"$T/mock.in" >"$T/mock.out" 2>/dev/null &
 PIDS+=($!)
 exec 7>"$T/mock.in"
 for _ in $(seq 50); do grep -q '^bootstrap' "$T/mock.out" && break; sleep 0.1; done
@@ -34,43 +38,56 @@ sleep 0.5
 echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%F)"
 echo "== in process, one core (parse and detect, no Kafka)"
 taskset -c 0 "$BA" core rules.d 200000
-echo "== producing $N records onto flows (2 partitions)"
-"$BA" produce "$B" flows "$N" 0 1000
-
-conf() {   # TOPIC GROUP PREFIX
+conf() {   # TOPIC GROUP PREFIX [OPTIONS]
 	cat >"$T/$2.yaml" <<YAML
-analyze: { brokers: "$B", topic: $1, group: $2, redis: "127.0.0.1:$RPORT", prefix: $3 }
+analyze: { brokers: "$B", topic: $1, group: $2, redis: "127.0.0.1:$RPORT", prefix: $3,
+           options: { ${4:-} } }
 detectors: { new_edge: { state: /dev/null, learn_for: 0s } }
 YAML
 }
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # clock ticks
-run() {   # K analyzers in a group of their own
-	local k=$1 g="g$RANDOM$RANDOM" pids=() ticks=0
-	conf flows "$g" "$g"
+run() {   # K TOPIC: K analyzers in a group of their own, the topic fed while they read
+	local k=$1 topic=$2 g="g$RANDOM$RANDOM" pids=() ticks=0 read=0 s e
+	conf "$topic" "$g" "$g"
 	for i in $(seq "$k"); do
 		"$EW" analyze --config "$T/$g.yaml" --rules rules.d --output /dev/null \
 			2>"$T/$g-$i.log" &
 		pids+=($!)
 		PIDS+=($!)
 	done
-	"$BA" drain "$B" flows "$g" "$N" | sed "s/^/$k analyzer(s): /"
-	for p in "${pids[@]}"; do ticks=$((ticks + $(cpu "$p"))); done
-	echo "$k analyzer(s): $(awk -v n="$N" -v t="$ticks" -v hz="$(getconf CLK_TCK)" \
-		'BEGIN { printf "%.0f records per analyzer CPU-second (%.2f CPU-s)", n / (t / hz), t / hz }')"
-	kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
-}
-echo "== kcat reading the same records (a bare librdkafka consumer)"
-for _ in 1 2; do
+	for i in $(seq "$k"); do
+		for _ in $(seq 100); do grep -q assigned "$T/$g-$i.log" && break; sleep 0.1; done
+	done
+	sleep 2
 	s=$(date +%s.%N)
-	kcat -C -b "$B" -t flows -o beginning -e -q >/dev/null 2>&1
+	"$BA" produce "$B" "$topic" "$N" "$RATE" 1000 >/dev/null
+	"$BA" drain "$B" "$topic" "$g" "$N" >/dev/null
 	e=$(date +%s.%N)
-	awk -v n="$N" -v s="$s" -v e="$e" 'BEGIN { printf "kcat: %.0f records/s\n", n / (e - s) }'
-done
-echo "== one analyzer against two (alternating)"
-for _ in 1 2; do run 1; run 2; done
+	for p in "${pids[@]}"; do ticks=$((ticks + $(cpu "$p"))); done
+	kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+	for i in $(seq "$k"); do
+		read=$((read + $(sed -n 's/.*stopped: \([0-9]*\) records read.*/\1/p' "$T/$g-$i.log")))
+	done
+	awk -v k="$k" -v n="$N" -v r="$read" -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v s="$s" -v e="$e" \
+		'BEGIN { printf "%d analyzer(s): %d of %d records read in %.2f s (fed at %d/s), " \
+			 "%.2f CPU-s: %.0f records per analyzer CPU-second\n", k, r, n, e - s, '"$RATE"', \
+			 t / hz, r / (t / hz) }'
+}
+echo "== kcat reading $N records as they are produced at $RATE/s (a bare consumer)"
+# bash's times: the CPU its children used (user, then system, for them on its 2nd line)
+bash -c 'kcat -C -b "$1" -t kc -o end -c "$2" -q >/dev/null 2>&1; times' _ "$B" "$N" >"$T/kc.times" &
+KC=$!
+sleep 3
+"$BA" produce "$B" kc "$N" "$RATE" 1000 >/dev/null
+wait "$KC" || true
+sed -n 2p "$T/kc.times" | awk -v n="$N" '{
+	split($1, u, /[ms]/); split($2, y, /[ms]/); c = u[1] * 60 + u[2] + y[1] * 60 + y[2]
+	printf "kcat: %.2f CPU-s: %.0f records per CPU-second\n", c, n / c }'
+echo "== one analyzer against two (alternating), fed at $RATE/s"
+run 1 f1; run 2 f2; run 1 f3; run 2 f4
 
 echo "== delay from a flow record to its alert at 10,000 records/s (new edge every 100th)"
-conf lat lat lat
+conf lat lat lat "fetch.wait.max.ms: 10"
 mkfifo "$T/alerts"
 "$BA" latency "$T/alerts" 1500 &
 LAT=$!
