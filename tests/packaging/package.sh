@@ -36,6 +36,7 @@ missing=""
 for f in usr/bin/eastwatch etc/eastwatch/eastwatch.yaml etc/eastwatch/rules.d/00-start.yaml \
 	var/lib/eastwatch usr/lib/systemd/system/eastwatch.service \
 	usr/lib/systemd/system/eastwatch@.service usr/lib/systemd/system/eastwatch-alerter.service \
+	usr/lib/systemd/system/eastwatch-analyze.service \
 	etc/logrotate.d/eastwatch usr/share/bash-completion/completions/eastwatch \
 	usr/share/man/man8/eastwatch.8 usr/share/man/man5/eastwatch.yaml.5 \
 	usr/share/man/man5/eastwatch-rules.5; do
@@ -102,10 +103,11 @@ chroot "$R" getent passwd eastwatch >/dev/null &&
 	[ "$(chroot "$R" stat -c %U /var/lib/eastwatch)" = eastwatch ] &&
 	ok "the eastwatch user, owning /var/lib/eastwatch" || bad "no eastwatch user or /var/lib/eastwatch not its"
 v=$(chroot "$R" systemd-analyze verify /usr/lib/systemd/system/eastwatch.service \
-	/usr/lib/systemd/system/eastwatch-alerter.service /usr/lib/systemd/system/eastwatch@rack12.service 2>&1 |
+	/usr/lib/systemd/system/eastwatch-alerter.service /usr/lib/systemd/system/eastwatch-analyze.service \
+	/usr/lib/systemd/system/eastwatch@rack12.service 2>&1 |
 	grep -v "Command 'man " )
 [ -z "$v" ] && ok "systemd-analyze verify: the units are clean" || bad "systemd-analyze verify: $v"
-for u in eastwatch.service eastwatch-alerter.service; do
+for u in eastwatch.service eastwatch-alerter.service eastwatch-analyze.service; do
 	e=$(chroot "$R" systemd-analyze security --offline=yes "$u" 2>/dev/null | grep -o "Overall exposure level for $u: [0-9.]* [A-Z]*")
 	echo "$e" | grep -qE ": [0-2]\.[0-9] OK|: [0-9.]+ OK" && ok "systemd-analyze security: $e" || bad "security: $e"
 done
