@@ -53,7 +53,7 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 	struct ew_kafka_consumer *k;
 	struct alerter al = { 0 };
 	struct ew_err err;
-	uint64_t last_commit;
+	uint64_t last_commit, last_tick;
 	int rc;
 
 	(void)argc;
@@ -93,7 +93,7 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);   /* a file sink's reader gone: a write error, not our end */
 	ew_info("eastwatch %s alerter running: topic %s, group %s, %u sinks", EW_VERSION, topic,
 		group, ew_sinkset_count(c->sinks));
-	last_commit = ew_time_mono_us();
+	last_commit = last_tick = ew_time_mono_us();
 	while (!ew_cmd_stop) {
 		uint64_t now;
 
@@ -103,8 +103,10 @@ static int alerter(struct ew_ctx *c, int argc, char **argv)
 			commit(k, &al);
 			last_commit = now;
 		}
-		if (now / 1000000 != (now - 100000) / 1000000)
+		if (now / 1000000 != last_tick / 1000000) {   /* the sinks' retries, each second */
 			ew_sinkset_tick(c->sinks, ew_time_now_us());
+			last_tick = now;
+		}
 	}
 	ew_info("alerter: stopping: delivering what was read");
 	ew_sinkset_flush(c->sinks, 10000);

@@ -175,7 +175,7 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 	struct ew_analyze_conf ac = { 0 };
 	struct analyzer *al;
 	struct ew_err err;
-	uint64_t last_commit;
+	uint64_t last_commit, last_tick;
 	int rc;
 
 	(void)argc;
@@ -214,19 +214,22 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 	ew_info("eastwatch %s analyze running: topic %s, group %s, scan %s, new-edge %s, %u sinks",
 		EW_VERSION, topic, group, c->cfg.pc.scan_enabled ? "on" : "off",
 		ac.edges ? redis : "off (no redis)", ew_sinkset_count(c->sinks));
-	last_commit = ew_time_mono_us();
+	last_commit = last_tick = ew_time_mono_us();
 	while (!ew_cmd_stop) {
 		uint64_t now;
 
 		ew_kafka_consumer_poll(al->k, 100, on_message, al);
 		now = ew_time_mono_us();
-		ew_analyze_tick(al->an, now);
+		if (now - last_tick >= 100000) {   /* quiet partitions' clocks, 10 times a second */
+			ew_analyze_tick(al->an, now);
+			if (now / 1000000 != last_tick / 1000000)   /* the sinks' retries, each second */
+				ew_sinkset_tick(c->sinks, ew_time_now_us());
+			last_tick = now;
+		}
 		if (al->uncommitted >= 10000 || now - last_commit >= 500000) {
 			commit_all(al);
 			last_commit = now;
 		}
-		if (now / 1000000 != (now - 100000) / 1000000)
-			ew_sinkset_tick(c->sinks, ew_time_now_us());
 	}
 	ew_info("analyze: stopping: delivering what was raised");
 	ew_sinkset_flush(c->sinks, 10000);
