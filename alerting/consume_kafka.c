@@ -153,11 +153,9 @@ int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka
 	if (m == NULL)
 		return 0;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		char where[300];
-		struct ew_kafka_msg km = { m->payload, m->len, m->partition, m->offset, where };
+		struct ew_kafka_msg km = { m->payload, m->len, m->partition, m->offset,
+					   rd_kafka_topic_name(m->rkt) };
 
-		snprintf(where, sizeof(where), "%s [%d] offset %lld", rd_kafka_topic_name(m->rkt),
-			 (int)m->partition, (long long)m->offset);
 		fn(arg, &km);
 		got = 1;
 	} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -165,6 +163,13 @@ int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka
 	}
 	rd_kafka_message_destroy(m);
 	return got;
+}
+
+const char *ew_kafka_msg_where(const struct ew_kafka_msg *m, char buf[300])
+{
+	snprintf(buf, 300, "%s [%d] offset %lld", m->topic, (int)m->partition,
+		 (long long)m->offset);
+	return buf;
 }
 
 int ew_kafka_consumer_commit_at(struct ew_kafka_consumer *k, const int32_t *parts,

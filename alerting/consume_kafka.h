@@ -22,14 +22,16 @@ int ew_kafka_consumer_new(struct ew_kafka_consumer **out, const char *brokers,
 			  struct ew_err *err);
 void ew_kafka_consumer_free(struct ew_kafka_consumer *k);   /* leaves the group; accepts NULL */
 
-/* A message read: its payload, where it lies, and "TOPIC [PARTITION] offset N" for logs. */
+/* A message read: its payload and where it lies. */
 struct ew_kafka_msg {
 	const void *payload;
 	size_t len;
 	int32_t partition;
 	int64_t offset;
-	const char *where;
+	const char *topic;
 };
+/* "TOPIC [PARTITION] offset N", for logs, into buf. */
+const char *ew_kafka_msg_where(const struct ew_kafka_msg *m, char buf[300]);
 typedef void (*ew_kafka_msg_fn)(void *arg, const struct ew_kafka_msg *m);
 
 /* Wait up to timeout_ms for a message and give it to fn. Returns 1 when a message was

@@ -32,8 +32,11 @@ struct part {
 	unsigned ckh, ckn;
 };
 
+#define KNOWN 65536             /* edges known, by (group sets, service): no names, no Redis */
+
 struct ew_analyze {
 	struct ew_analyze_conf c;
+	uint64_t known[KNOWN];       /* a direct-mapped cache of edge keys, 0 = empty */
 	struct part *parts[EW_ANALYZE_MAX_PARTS];
 	uint64_t keep_us;            /* how far back a window still open reaches */
 	struct ew_analyze_stats st;
@@ -161,15 +164,27 @@ static int new_edge(struct ew_analyze *an, struct part *p, const struct ew_flow_
 	struct ew_buf mb;
 	int rc;
 
+	uint32_t ss = ew_policy_set_of(an->c.pol, &f->src), ds = ew_policy_set_of(an->c.pol, &f->dst);
+	/* the key: both sets, protocol and port, exactly (sets below 2^20), else 0: none */
+	uint64_t key = ss < (1u << 20) && ds < (1u << 20) ?
+		       (uint64_t)ss << 44 | (uint64_t)ds << 24 | (uint64_t)f->proto << 16 | port : 0;
+	uint64_t *known = &an->known[(key * 0x9e3779b97f4a7c15ULL) >> 48];   /* KNOWN = 2^16 */
+
+	if (key && *known == key)   /* asked before and not new: most records stop here */
+		return EW_OK;
 	memset(&a, 0, sizeof(a));
-	a.nsrc_groups = ew_edges_end(an->c.pol, ew_policy_set_of(an->c.pol, &f->src), se,
-				     sizeof(se), a.src_groups, EW_ALERT_MAX_GROUPS);
-	a.ndst_groups = ew_edges_end(an->c.pol, ew_policy_set_of(an->c.pol, &f->dst), de,
-				     sizeof(de), a.dst_groups, EW_ALERT_MAX_GROUPS);
+	a.nsrc_groups = ew_edges_end(an->c.pol, ss, se, sizeof(se), a.src_groups,
+				     EW_ALERT_MAX_GROUPS);
+	a.ndst_groups = ew_edges_end(an->c.pol, ds, de, sizeof(de), a.dst_groups,
+				     EW_ALERT_MAX_GROUPS);
 	snprintf(tag, sizeof(tag), "%" PRId32 ":%" PRId64, p->id, p->cur);
 	rc = ew_estate_edges_seen(an->c.edges, se, de, f->proto, port, f->last_us, tag);
-	if (rc <= 0)
-		return rc < 0 ? EW_E_IO : EW_OK;
+	if (rc < 0)
+		return EW_E_IO;
+	if (rc == 0 && key && ew_estate_edges_known(an->c.edges, se, de, f->proto, port))
+		*known = key;
+	if (rc == 0)
+		return EW_OK;
 	if (p->cur < p->done) {
 		an->st.quiet++;
 		return EW_OK;

@@ -19,6 +19,7 @@ struct alerter {
 
 static void on_message(void *arg, const struct ew_kafka_msg *m)
 {
+	char wb[300];
 	struct alerter *al = arg;
 	struct ew_alert_parsed ap;
 	struct ew_err err;
@@ -29,7 +30,7 @@ static void on_message(void *arg, const struct ew_kafka_msg *m)
 		ew_sinkset_emit(al->sinks, &ap.a);
 	} else {
 		al->bad++;
-		ew_warn("alerter: %s skipped: %s", m->where, err.msg);
+		ew_warn("alerter: %s skipped: %s", ew_kafka_msg_where(m, wb), err.msg);
 	}
 	ew_alert_parsed_free(&ap);
 }

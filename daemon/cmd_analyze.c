@@ -102,6 +102,7 @@ static void on_revoked(void *arg, const int32_t *parts, int n)
 
 static void on_message(void *arg, const struct ew_kafka_msg *m)
 {
+	char wb[300];
 	struct analyzer *al = arg;
 	struct ew_err err;
 	int warned = 0;
@@ -110,7 +111,7 @@ static void on_message(void *arg, const struct ew_kafka_msg *m)
 	al->uncommitted++;
 	if (ew_flow_parse(&al->fp, m->payload, m->len, &err) != EW_OK) {
 		if (al->bad++ < 10)
-			ew_warn("analyze: %s skipped: %s", m->where, err.msg);
+			ew_warn("analyze: %s skipped: %s", ew_kafka_msg_where(m, wb), err.msg);
 		return;
 	}
 	if (m->partition >= 0 && m->partition < EW_ANALYZE_MAX_PARTS)
@@ -119,7 +120,8 @@ static void on_message(void *arg, const struct ew_kafka_msg *m)
 	while (ew_analyze_flow(al->an, m->partition, m->offset, &al->fp) == EW_E_IO &&
 	       !ew_cmd_stop) {
 		if (!warned++)
-			ew_warn("analyze: %s waits for the new-edge baseline's Redis", m->where);
+			ew_warn("analyze: %s waits for the new-edge baseline's Redis",
+				ew_kafka_msg_where(m, wb));
 		sleep(1);
 	}
 }

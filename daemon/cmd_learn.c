@@ -104,13 +104,14 @@ struct kafka_learning {
 
 static void on_flow_record(void *arg, const struct ew_kafka_msg *m)
 {
+	char wb[300];
 	struct kafka_learning *kl = arg;
 	struct ew_err err;
 
 	kl->read++;
 	if (ew_flow_parse(&kl->fp, m->payload, m->len, &err) != EW_OK) {
 		if (kl->bad++ < 10)
-			ew_warn("learn: %s skipped: %s", m->where, err.msg);
+			ew_warn("learn: %s skipped: %s", ew_kafka_msg_where(m, wb), err.msg);
 		return;
 	}
 	ew_classify_set_name(kl->c->cls, &kl->fp.f, kl->fp.app);

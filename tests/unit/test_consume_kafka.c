@@ -64,7 +64,8 @@ struct seen {
 static void on_message(void *arg, const struct ew_kafka_msg *m)
 {
 	struct seen *s = arg;
-	const char *p = m->payload, *where = m->where;
+	char wb[300];
+	const char *p = m->payload, *where = ew_kafka_msg_where(m, wb);
 	size_t len = m->len;
 	int i;
 
