@@ -37,6 +37,23 @@ uint64_t ew_alert_id(const struct ew_alert *a, uint64_t window_us)
 	return h ^ (h >> 31);
 }
 
+void ew_alert_flow_fields(struct ew_alert *a, const struct ew_flow *f)
+{
+	a->src = f->src;
+	a->dst = f->dst;
+	a->sport = f->sport;
+	a->dport = f->dport;
+	a->proto = f->proto;
+	a->app_source = f->app_source;
+	a->outcome = f->outcome;
+	a->vlan = f->vlan;
+	a->flow_start_us = f->first_us;
+	a->pkts[0] = f->pkts[0];
+	a->pkts[1] = f->pkts[1];
+	a->bytes[0] = f->bytes[0];
+	a->bytes[1] = f->bytes[1];
+}
+
 const char *ew_alert_id_str(uint64_t id, char out[17])
 {
 	static const char hex[] = "0123456789abcdef";

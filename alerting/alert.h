@@ -98,6 +98,9 @@ const char *ew_alert_direction_of(const struct ew_alert *a);
  * (its time divided by the window), so redelivered copies and the same incident seen by
  * several sensors share it and receivers can remove duplicates. */
 uint64_t ew_alert_id(const struct ew_alert *a, uint64_t window_us);
+/* The fields an alert about flow f takes from it: the two ends and the service, where
+ * the application came from, what the network did, the VLAN, the start and the counts. */
+void ew_alert_flow_fields(struct ew_alert *a, const struct ew_flow *f);
 /* 16 lower-case hex digits and a NUL. */
 const char *ew_alert_id_str(uint64_t id, char out[17]);
 

@@ -197,27 +197,16 @@ static int new_edge(struct ew_analyze *an, struct part *p, const struct ew_flow_
 	a.rule = "new-edge";
 	a.severity = an->c.pc->edges_sev;
 	a.decided_by = "detector";
-	a.src = f->src;
-	a.dst = f->dst;
-	a.sport = f->sport;
-	a.dport = f->dport;
-	a.proto = f->proto;
-	a.app_source = f->app_source;
+	ew_alert_flow_fields(&a, f);
 	a.app = fp->app;
 	a.app_ecs = ecs;
 	a.port_app = strcmp(fp->port_app, "unknown") ? fp->port_app : NULL;
 	a.observer_name = fp->observer[0] ? fp->observer : an->c.pc->sensor;
 	a.observer_type = fp->observer_type[0] ? fp->observer_type : NULL;
-	a.vlan = f->vlan;
 	if (an->c.pc->nhome) {
 		a.home[0] = ew_pipeline_in_home(an->c.pc, &f->src) ? 2 : 1;
 		a.home[1] = ew_pipeline_in_home(an->c.pc, &f->dst) ? 2 : 1;
 	}
-	a.flow_start_us = f->first_us;
-	a.pkts[0] = f->pkts[0];
-	a.pkts[1] = f->pkts[1];
-	a.bytes[0] = f->bytes[0];
-	a.bytes[1] = f->bytes[1];
 	ew_buf_init(&mb, msg, sizeof(msg));
 	ew_alert_text_edge(&mb, &a, se, de, es.learn_start_us);
 	a.message = msg;

@@ -225,29 +225,17 @@ int ew_pipeline_in_home(const struct ew_pipeline_conf *c, const struct ew_addr *
 static void alert_from_flow(struct ew_pipeline *p, const struct ew_flow *f, struct ew_alert *a,
 			    char *app, char *ecs)
 {
-	a->src = f->src;
-	a->dst = f->dst;
-	a->sport = f->sport;
-	a->dport = f->dport;
-	a->proto = f->proto;
-	a->app_source = f->app_source;
+	ew_alert_flow_fields(a, f);
 	app_names(p, f, app, 64, ecs, 64);
 	a->app = app;
 	a->app_ecs = ecs;
 	a->port_app = f->port_app[0] ? ew_classify_name(p->cls, f->port_app[0]) : NULL;
 	a->observer_name = p->c.sensor;
 	a->observer_type = ew_source_kind_name(f->source_kind);
-	a->outcome = f->outcome;
-	a->vlan = f->vlan;
 	if (p->c.nhome) {
 		a->home[0] = ew_pipeline_in_home(&p->c, &f->src) ? 2 : 1;
 		a->home[1] = ew_pipeline_in_home(&p->c, &f->dst) ? 2 : 1;
 	}
-	a->flow_start_us = f->first_us;
-	a->pkts[0] = f->pkts[0];
-	a->pkts[1] = f->pkts[1];
-	a->bytes[0] = f->bytes[0];
-	a->bytes[1] = f->bytes[1];
 }
 
 void ew_pl_emit(struct ew_pipeline *p, const struct ew_alert *a)
