@@ -10,7 +10,8 @@
 # detector on, 5 hosts) and publish their flow records on Kafka; the scanner probes two
 # hosts in each view, so no sensor calls it a scanner.
 #   1. Two analyzers in one group: one scan alert (six hosts) estate-wide; the client's
-#      two new edges (each seen by two sensors) one alert each.
+#      two new edges (each seen by two sensors) one alert each. One analyzer alone (a
+#      group and baseline of its own) raises the same alerts, event.id for event.id.
 #   2. A second group: the analyzer holding the scanner's partition is SIGKILLed while
 #      the scan window is open (settle 20 s), the other takes its partitions over, the
 #      dead one is restarted: still one scan alert (duplicates only with its event.id),
@@ -141,10 +142,12 @@ print(len(ids), n)' "$a"; }
 # --- 1. three sensors, two analyzers
 SP=()
 analyzer_conf g1 p1 3s
+analyzer_conf g0 p0 3s
 start_analyzer g1 x1; X1=$A
 start_analyzer g1 x2; X2=$A
-wait_log "$T/x1.log" "assigned" 30 && wait_log "$T/x2.log" "assigned" 30 ||
-	fail "the analyzers were not given partitions"
+start_analyzer g0 solo; SOLO=$A   # one analyzer alone, its own group and baseline
+wait_log "$T/x1.log" "assigned" 30 && wait_log "$T/x2.log" "assigned" 30 &&
+	wait_log "$T/solo.log" "assigned" 30 || fail "the analyzers were not given partitions"
 sleep 2
 for s in a b c; do
 	"$EW" replay --config "$T/sensor.yaml" --rules "$T/rules" --sensor "span-$s" \
@@ -183,8 +186,13 @@ python3 "$SRC/tests/integration/ecs_check.py" "$SRC/../shared/corpus/ecs/ecs_fla
 	"$T/x1.json" "$T/x2.json" >/dev/null 2>&1 ||
 	python3 "$SRC/tests/integration/ecs_check.py" "$(find "$SRC/../shared/corpus/ecs" -name ecs_flat.yml | head -1)" \
 		"$T/x1.json" "$T/x2.json" || fail "1: alerts are not ECS"
-kill "$X1" "$X2"; wait "$X1" "$X2" || fail "1: an analyzer did not stop cleanly"
-echo "ok xsensor 1: three sensors, two analyzers: one scan alert (6 hosts), one alert per new edge"
+ids() { cat "$@" | python3 -c '
+import json, sys
+print(" ".join(sorted(json.loads(l)["event"]["id"] for l in sys.stdin)))'; }
+[ "$(ids "$T/solo.json")" = "$(ids "$T/x1.json" "$T/x2.json")" ] ||
+	fail "1: one analyzer alone raised other alerts than two: $(ids "$T/solo.json") vs $(ids "$T/x1.json" "$T/x2.json")"
+kill "$X1" "$X2" "$SOLO"; wait "$X1" "$X2" "$SOLO" || fail "1: an analyzer did not stop cleanly"
+echo "ok xsensor 1: three sensors, two analyzers: one scan alert (6 hosts), one alert per new edge; one analyzer alone: the same alerts, id for id"
 
 # --- 2. SIGKILL the analyzer holding the scanner's partition while its window is open
 SCANPART=$(kcat -C -b "$B" -t eastwatch.flows -e -q -f '%p %k\n' 2>/dev/null |
