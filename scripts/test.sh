@@ -3,7 +3,7 @@
 # Install, build with AddressSanitizer and UndefinedBehaviorSanitizer, run every test
 # (unit suites, CLI, nDPI agreement, the network-namespace lab as root, fuzz seeds), then
 # build the libFuzzer targets with clang and fuzz each one briefly.
-#   FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 10; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the network lab, capture and the packaging tests need root: as a user, sudo (keeping
@@ -16,7 +16,7 @@ cmake -S . -B build-asan -DEW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)"
 (cd build-asan && ctest --output-on-failure)
 
-secs=${FUZZ_SECONDS:-20}
+secs=${FUZZ_SECONDS:-10}
 if [ "$secs" != 0 ]; then
 	CC=clang cmake -S . -B build-fuzz -DEW_FUZZ=ON -DEW_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build build-fuzz -j"$(nproc)" --target fuzz_decode_pkt fuzz_ipfix fuzz_sflow fuzz_policy fuzz_pipeline fuzz_alert fuzz_pcapng fuzz_flowlog fuzz_flow

@@ -13,7 +13,7 @@
 #      two new edges (each seen by two sensors) one alert each. One analyzer alone (a
 #      group and baseline of its own) raises the same alerts, event.id for event.id.
 #   2. A second group: the analyzer holding the scanner's partition is SIGKILLed while
-#      the scan window is open (settle 20 s), the other takes its partitions over, the
+#      the scan window is open (settle 12 s), the other takes its partitions over, the
 #      dead one is restarted: still one scan alert (duplicates only with its event.id),
 #      the two new-edge alerts not raised again under another id.
 #   3. learn --kafka proposes a policy; replaying the whole capture under it raises no
@@ -163,7 +163,7 @@ for _ in $(seq 300); do
 	[ "$ns" -ge 1 ] && break
 	sleep 0.1
 done
-sleep 3
+sleep 2
 read -r ns nsl < <(count scan "$T/x1.json" "$T/x2.json")
 read -r ne nel < <(count new-edge "$T/x1.json" "$T/x2.json")
 [ "$ns" = 1 ] && [ "$nsl" = 1 ] || fail "1: scan alerts: $ns ids, $nsl lines (want 1)"
@@ -198,7 +198,7 @@ echo "ok xsensor 1: three sensors, two analyzers: one scan alert (6 hosts), one 
 SCANPART=$(kcat -C -b "$B" -t eastwatch.flows -e -q -f '%p %k\n' 2>/dev/null |
 	awk '$2 == "198.18.5.66" { print $1; exit }')
 [ -n "$SCANPART" ] || fail "2: no flow record keyed by the scanner"
-analyzer_conf g2 p2 20s
+analyzer_conf g2 p2 12s
 start_analyzer g2 y1; Y1=$A
 start_analyzer g2 y2; Y2=$A
 wait_log "$T/y1.log" "assigned" 30 && wait_log "$T/y2.log" "assigned" 30 ||
@@ -222,7 +222,7 @@ for _ in $(seq 600); do
 	[ "$ns" -ge 1 ] && break
 	sleep 0.1
 done
-sleep 4
+sleep 3
 read -r ns nsl < <(count scan "$T/y1.json" "$T/y2.json" "$T/y3.json")
 read -r ne nel < <(count new-edge "$T/y1.json" "$T/y2.json" "$T/y3.json")
 [ "$ns" = 1 ] || fail "2: scan alerts after the kill: $ns distinct ids (want 1; $nsl lines)"
@@ -232,7 +232,7 @@ kill "$Y1" "$Y2" "$Y3" 2>/dev/null || true
 
 # --- 3. learn --kafka, then the whole capture replayed under the proposal
 mkdir -p "$T/proposal"
-"$EW" learn --kafka "$B" --for 8s --output "$T/proposal/learned.yaml" --graph "$T/map.dot" \
+"$EW" learn --kafka "$B" --for 5s --output "$T/proposal/learned.yaml" --graph "$T/map.dot" \
 	2>"$T/learn.log" || fail "3: learn --kafka failed"
 grep -q "198.18.2.20\|net-198-18-2" "$T/proposal/learned.yaml" || fail "3: the client is not in the proposal"
 grep -q "scanners\|198.18.5.66" "$T/proposal/learned.yaml" || fail "3: the probes are not listed"
