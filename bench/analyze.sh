@@ -86,16 +86,17 @@ run() {   # K TOPIC: K analyzers in a group of their own, the topic fed while th
 }
 echo "== kcat reading $N records as they are produced at $RATE/s (a bare consumer)"
 # bash's times: the CPU its children used (user, then system, for them on its 2nd line)
-bash -c 'kcat -C -b "$1" -t kc -o end -c "$2" -q >/dev/null 2>&1; times' _ "$B" "$N" >"$T/kc.times" &
+bash -c 'kcat -C -b "$1" -t kc -o end -c "$2" -q 2>/dev/null | wc -l >"$3"; times' _ "$B" "$N" \
+	"$T/kc.count" >"$T/kc.times" &
 KC=$!
 sleep 3
 "$BA" produce "$B" kc "$N" "$RATE" 1000 >/dev/null
 sleep 1
 pkill -f "kcat -C -b $B -t kc" || true
 wait "$KC" || true
-sed -n 2p "$T/kc.times" | awk -v n="$N" '{
+sed -n 2p "$T/kc.times" | awk -v n="$(cat "$T/kc.count")" '{
 	split($1, u, /[ms]/); split($2, y, /[ms]/); c = u[1] * 60 + u[2] + y[1] * 60 + y[2]
-	printf "kcat: %.2f CPU-s: %.0f records per CPU-second\n", c, n / c }'
+	printf "kcat: %d records read, %.2f CPU-s: %.0f records per CPU-second\n", n, c, n / c }'
 echo "== one analyzer against two (alternating), fed at $RATE/s"
 run 1 f1; run 2 f2; run 1 f3; run 2 f4
 
