@@ -94,6 +94,10 @@ int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a)
 	for (uint32_t i = 0; i < c->a.nnotify; i++)
 		c->notify[i] = keep(&b, a->notify[i]);
 	c->a.notify = c->notify;
+	c->a.nsensors = a->nsensors < 16 ? a->nsensors : 16;
+	for (uint32_t i = 0; i < c->a.nsensors; i++)
+		c->sensors[i] = keep(&b, a->sensors[i]);
+	c->a.sensors = c->sensors;
 	c->used = (uint32_t)(ew_buf_overflow(&b) ? sizeof(c->arena) : b.len);
 	return ew_buf_overflow(&b) ? -1 : 0;
 }

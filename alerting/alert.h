@@ -74,6 +74,9 @@ struct ew_alert {
 	uint64_t alert_id;              /* eastwatch.alert_id: ew_alert_id() */
 	const char *const *notify;      /* sinks the deny rule names (notify: [...]) */
 	uint32_t nnotify;
+	const char *const *sensors;     /* eastwatch.sensors: the sensors whose flows an
+					 * analyzer's alert rests on (eastwatch analyze) */
+	uint32_t nsensors;
 	const struct ew_alert_scan *scan;   /* scan alerts only, else NULL */
 	uint8_t home[2];                /* source, destination in home_networks: 2 yes, 1 no,
 					 * 0 none configured (then: in a named group) */
@@ -108,11 +111,12 @@ const char *ew_alert_id_str(uint64_t id, char out[17]);
 struct ew_alert_copy {
 	struct ew_alert a;
 	const char *notify[16];
+	const char *sensors[16];
 	uint32_t used;              /* bytes of arena in use */
 	char arena[4096];
 };
 
-/* Copy a into c (at most 16 notify names). 0, or -1 when its strings do not fit. */
+/* Copy a into c (at most 16 notify names and 16 sensors). 0, or -1 when its strings do not fit. */
 int ew_alert_copy(struct ew_alert_copy *c, const struct ew_alert *a);
 /* The bytes of c that ew_alert_copy filled (the struct up to the end of its strings). */
 size_t ew_alert_copy_size(const struct ew_alert_copy *c);

@@ -121,6 +121,8 @@ int ew_alert_parse(struct ew_alert_parsed *p, const char *json, size_t len, stru
 	a->nrisks = list(r, "eastwatch.risks", a->risks, EW_ALERT_MAX_RISKS);
 	a->nnotify = list(r, "eastwatch.notify", p->notify, EW_ALERT_MAX_NOTIFY);
 	a->notify = p->notify;
+	a->nsensors = list(r, "eastwatch.sensors", p->sensors, EW_ALERT_MAX_NOTIFY);
+	a->sensors = p->sensors;
 	a->repeats = num(r, "eastwatch.repeats");
 	a->alert_id = strtoull(str(r, "eastwatch.alert_id", &missing), NULL, 16);
 	a->decided_by = str(r, "eastwatch.decided_by", &missing);

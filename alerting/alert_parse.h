@@ -21,6 +21,7 @@ struct ew_alert_parsed {
 	struct ew_conf *doc;
 	char rule_file[512];
 	const char *notify[EW_ALERT_MAX_NOTIFY];
+	const char *sensors[EW_ALERT_MAX_NOTIFY];
 	struct ew_alert_scan scan;
 };
 

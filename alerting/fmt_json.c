@@ -264,6 +264,10 @@ int ew_fmt_json(const struct ew_alert *a, struct ew_buf *b)
 		ew_buf_putc(b, ',');
 		str_array(b, "notify", (const char *const *)a->notify, a->nnotify);
 	}
+	if (a->nsensors) {
+		ew_buf_putc(b, ',');
+		str_array(b, "sensors", (const char *const *)a->sensors, a->nsensors);
+	}
 	if (a->scan) {
 		const struct ew_alert_scan *sc = a->scan;
 

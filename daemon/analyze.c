@@ -13,6 +13,15 @@
 #include <string.h>
 
 #define CK 4096                  /* checkpoints: seconds of event time remembered */
+#define BY 4096                  /* sources whose probes' sensors are remembered */
+#define SENSORS 64               /* sensor names an analyzer tells apart */
+
+/* Which sensors saw a source's probes in its current window (the scan alert's evidence). */
+struct seen_by {
+	struct ew_addr src;
+	uint64_t mask;               /* bit i: the analyzer's sensor name i */
+	uint64_t first_us;           /* the first probe counted */
+};
 
 struct part {
 	struct ew_analyze *an;
@@ -30,6 +39,7 @@ struct part {
 		int64_t off;
 	} ck[CK];                    /* the first offset read in each second of the clock */
 	unsigned ckh, ckn;
+	struct seen_by by[BY];
 };
 
 #define KNOWN 65536             /* edges known, by (group sets, service): no names, no Redis */
@@ -41,7 +51,64 @@ struct ew_analyze {
 	uint64_t keep_us;            /* how far back a window still open reaches */
 	struct ew_analyze_stats st;
 	struct ew_scan_stats gone;   /* of partitions given away */
+	char sensor[SENSORS][64];    /* the sensors' names, as records give them */
+	unsigned nsensors;
 };
+
+static struct seen_by *seen_by(struct part *p, const struct ew_addr *src)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < sizeof(src->a); i++)
+		h = (h ^ src->a[i]) * 0x100000001b3ULL;
+	return &p->by[(h ^ h >> 32) % BY];
+}
+
+/* The sensor that saw a probe from src at t, remembered for src's window. */
+static void note_sensor(struct ew_analyze *an, struct part *p, const struct ew_addr *src,
+			const char *sensor, uint64_t t)
+{
+	struct seen_by *b = seen_by(p, src);
+	unsigned i;
+
+	for (i = 0; i < an->nsensors && strcmp(an->sensor[i], sensor) != 0; i++)
+		;
+	if (i == an->nsensors) {
+		if (i == SENSORS || strlen(sensor) >= sizeof(an->sensor[0]))
+			return;
+		strcpy(an->sensor[an->nsensors++], sensor);
+	}
+	if (!ew_addr_eq(&b->src, src) || b->mask == 0 ||
+	    t > b->first_us + an->c.pc->scan.window_us) {
+		b->src = *src;
+		b->mask = 0;
+		b->first_us = t;
+	}
+	b->mask |= 1ULL << i;
+}
+
+/* The sensors that saw src's probes, in name order, into names (at most max). */
+static uint32_t sensors_of(struct ew_analyze *an, struct part *p, const struct ew_addr *src,
+			   const char **names, uint32_t max)
+{
+	struct seen_by *b = seen_by(p, src);
+	uint32_t n = 0;
+
+	if (!ew_addr_eq(&b->src, src))
+		return 0;
+	for (unsigned i = 0; i < an->nsensors && n < max; i++) {
+		uint32_t j = n;
+
+		if (!(b->mask & (1ULL << i)))
+			continue;
+		for (; j > 0 && strcmp(names[j - 1], an->sensor[i]) > 0; j--)
+			names[j] = names[j - 1];
+		names[j] = an->sensor[i];
+		n++;
+	}
+	b->mask = 0;   /* reported: the next window starts afresh */
+	return n;
+}
 
 static void on_scan(void *arg, const struct ew_scan_report *r)
 {
@@ -50,6 +117,8 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	struct ew_alert a;
 	struct ew_alert_scan sc;
 	char msg[1024];
+	const char *names[16];
+	uint32_t nnames = sensors_of(an, p, &r->src, names, 16);
 
 	if (p->cur < p->done) {
 		an->st.quiet++;
@@ -59,6 +128,8 @@ static void on_scan(void *arg, const struct ew_scan_report *r)
 	ew_scan_alert(&a, &sc, r, an->c.pol, an->c.pc->scan_sev, msg, sizeof(msg));
 	a.observer_name = an->c.pc->sensor;
 	a.observer_type = p->kind[0] ? p->kind : NULL;
+	a.sensors = names;
+	a.nsensors = nnames;
 	a.alert_id = ew_alert_id(&a, an->c.pc->throttle_window_us);
 	ew_sinkset_emit(an->c.sinks, &a);
 }
@@ -261,9 +332,14 @@ int ew_analyze_flow(struct ew_analyze *an, int32_t part, int64_t offset,
 		p->ck[(p->ckh + p->ckn) % CK].off = offset;
 		p->ckn++;
 	}
-	if (p->scan)
-		ew_scan_observe(p->scan, &fp->f.src, &fp->f.dst, fp->f.proto, fp->f.dport,
-				probe_bits(&an->c.pc->scan, fp), fp->f.first_us);
+	if (p->scan) {
+		unsigned what = probe_bits(&an->c.pc->scan, fp);
+
+		if (what & (EW_SCAN_FAILED | EW_SCAN_DENIED | EW_SCAN_ATTEMPT))
+			note_sensor(an, p, &fp->f.src, fp->observer, fp->f.first_us);
+		ew_scan_observe(p->scan, &fp->f.src, &fp->f.dst, fp->f.proto, fp->f.dport, what,
+				fp->f.first_us);
+	}
 	advance(p, fp->f.last_us);
 	p->next = offset + 1;
 	p->quiet_mono = ew_time_mono_us();

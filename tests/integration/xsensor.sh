@@ -176,6 +176,7 @@ for l in sys.stdin:
         s = j["eastwatch"]["scan"]
         assert j["source"]["ip"] == "198.18.5.66", j
         assert s["hosts"] == 6 and "horizontal" in s["kind"], s
+        assert j["eastwatch"]["sensors"] == ["span-a", "span-b", "span-c"], j["eastwatch"]
     elif j["event"]["action"] == "new-edge":
         assert j["source"]["ip"] == "198.18.2.20" and j["destination"]["port"] == 80, j
         assert j["eastwatch"]["destination_groups"] in (["rack-a"], ["rack-b"]), j

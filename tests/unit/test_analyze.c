@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for daemon/analyze and daemon/estate_edges: a scan spread over three
- * sensors' records is one scan alert; one analyzer holding every partition raises the
+ * sensors' records is one scan alert naming the three; one analyzer holding every partition raises the
  * alerts two holding half each raise, with the same ids; the offset safe to commit stays
  * behind an open scan window; records read again below the delivered mark raise
  * nothing; the estate's new-edge baseline (a real redis-server) reports an edge once
@@ -94,6 +94,20 @@ static int alerts(struct rig *r, const char *action, char *ids, size_t cap)
 	return n;
 }
 
+/* 1 when a line written so far contains s. */
+static int contains(struct rig *r, const char *s)
+{
+	FILE *f = fopen(r->out, "r");
+	char line[16384];
+	int found = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, s) != NULL;
+	fclose(f);
+	return found;
+}
+
 /* A record: src -> dst:port at t seconds, seen by sensor; a refused probe (denied) or an
  * allowed session. */
 static void rec(struct ew_flow_parsed *fp, const char *src, const char *dst, uint16_t port,
@@ -154,6 +168,7 @@ START_TEST(scan_across_sensors_and_partitions)
 	ew_analyze_assign(one, 1, 0);
 	feed(one, 2, offs);
 	ck_assert_int_eq(alerts(&r, "scan", ids_one, sizeof(ids_one)), 1);
+	ck_assert_int_eq(contains(&r, "\"sensors\":[\"span-a\",\"span-b\",\"span-c\"]"), 1);
 	ew_analyze_free(one);
 	/* the same records, each partition with an analyzer of its own */
 	half0 = analyzer(&r, NULL);

@@ -203,6 +203,7 @@ END_TEST
 START_TEST(parse_roundtrip)
 {
 	static const char *const notify[] = { "email", "pager" };
+	static const char *const sensors[] = { "span-a", "span-b" };
 	struct ew_alert a = sample();
 	struct ew_alert_parsed p;
 	char m1[8192], m2[8192];
@@ -215,6 +216,8 @@ START_TEST(parse_roundtrip)
 			a.nrisks = 1;
 			a.notify = notify;
 			a.nnotify = 2;
+			a.sensors = sensors;
+			a.nsensors = 2;
 			a.vlan = 42;
 			a.alert_id = 0xfedcba9876543210ULL;
 			a.dst_groups[0] = "db";
