@@ -7,11 +7,14 @@
  * loses no alert: whoever takes its partitions reads on from the commit. */
 #include "daemon/cmd.h"
 #include "daemon/analyze.h"
+#include "daemon/metrics.h"
 #include "alerting/consume_kafka.h"
 #include "alerting/flow_parse.h"
 #include "core/ew_log.h"
 #include "core/ew_time.h"
 
+#include <event2/buffer.h>
+#include <event2/event.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -159,6 +162,40 @@ static int settings(struct ew_ctx *c, const char **brokers, const char **topic,
 	return 0;
 }
 
+/* /metrics: what was read, raised and held, the scan trackers' tables, the sinks. */
+static void render(void *arg, struct evbuffer *o)
+{
+	struct analyzer *al = arg;
+	struct ew_analyze_stats st;
+
+	ew_analyze_stats(al->an, &st);
+	ew_metrics_one(o, "eastwatch_analyze_records_total", "counter",
+		       "Flow records read from the flows topic.", al->got);
+	ew_metrics_one(o, "eastwatch_analyze_unparsed_total", "counter",
+		       "Records on the flows topic that were not flow records (skipped).", al->bad);
+	evbuffer_add_printf(o, "# HELP eastwatch_analyze_alerts_total Alerts raised, by action.\n"
+			    "# TYPE eastwatch_analyze_alerts_total counter\n"
+			    "eastwatch_analyze_alerts_total{action=\"scan\"} %" PRIu64 "\n"
+			    "eastwatch_analyze_alerts_total{action=\"new-edge\"} %" PRIu64 "\n",
+			    st.scans, st.new_edges);
+	ew_metrics_one(o, "eastwatch_analyze_not_raised_again_total", "counter",
+		       "Alerts of records read again below the delivered mark, not raised again.",
+		       st.quiet);
+	ew_metrics_one(o, "eastwatch_analyze_partitions", "gauge",
+		       "Partitions of the flows topic this analyzer holds.", st.partitions);
+	evbuffer_add_printf(o, "# HELP eastwatch_table_entries Entries in a bounded table.\n"
+			    "# TYPE eastwatch_table_entries gauge\n"
+			    "eastwatch_table_entries{table=\"scan_sources\"} %u\n"
+			    "# HELP eastwatch_table_capacity Capacity of a bounded table.\n"
+			    "# TYPE eastwatch_table_capacity gauge\n"
+			    "eastwatch_table_capacity{table=\"scan_sources\"} %u\n"
+			    "# HELP eastwatch_table_evictions_total Entries a full table evicted.\n"
+			    "# TYPE eastwatch_table_evictions_total counter\n"
+			    "eastwatch_table_evictions_total{table=\"scan_sources\"} %" PRIu64 "\n",
+			    st.scan.sources, st.scan.capacity, st.scan.evicted);
+	ew_metrics_render_sinks(al->c->sinks, o);
+}
+
 static void report(struct analyzer *al)
 {
 	struct ew_analyze_stats st;
@@ -175,6 +212,9 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 		   *redis = NULL, *prefix = "eastwatch";
 	struct ew_conf_node options = { 0 };
 	struct ew_analyze_conf ac = { 0 };
+	const char *maddr = c->o.metrics ? c->o.metrics : c->cfg.metrics;
+	struct ew_metrics_view view = { 0 };
+	struct ew_metrics *metrics = NULL;
 	struct analyzer *al;
 	struct ew_err err;
 	uint64_t last_commit, last_tick;
@@ -210,6 +250,23 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 		return code;
 	}
 	ew_kafka_consumer_on_rebalance(al->k, on_assigned, on_revoked, al);
+	if (maddr) {   /* /metrics, served between polls */
+		view.sensor = c->cfg.pc.sensor;
+		view.sinks = c->sinks;
+		view.start_us = ew_time_now_us();
+		view.render = render;
+		view.render_arg = al;
+		if ((c->eb = event_base_new()) == NULL ||
+		    (metrics = ew_metrics_start(c->eb, maddr, &view, &err)) == NULL) {
+			ew_fatal("eastwatch analyze: metrics: %s\n", c->eb ? err.msg : "no event base");
+			ew_kafka_consumer_free(al->k);
+			ew_analyze_free(al->an);
+			ew_estate_edges_free(ac.edges);
+			free(al);
+			return EW_EXIT_RUNTIME;
+		}
+		ew_info("metrics on http://%s/metrics", maddr);
+	}
 	signal(SIGINT, ew_cmd_on_stop);
 	signal(SIGTERM, ew_cmd_on_stop);
 	signal(SIGPIPE, SIG_IGN);   /* a file sink's reader gone: a write error, not our end */
@@ -220,7 +277,9 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 	while (!ew_cmd_stop) {
 		uint64_t now;
 
-		ew_kafka_consumer_poll(al->k, 100, on_message, al);
+		ew_kafka_consumer_poll(al->k, c->eb ? 50 : 100, on_message, al);
+		if (c->eb)
+			event_base_loop(c->eb, EVLOOP_NONBLOCK);
 		now = ew_time_mono_us();
 		if (now - last_tick >= 100000) {   /* quiet partitions' clocks, 10 times a second */
 			ew_analyze_tick(al->an, now);
@@ -237,6 +296,7 @@ static int analyze(struct ew_ctx *c, int argc, char **argv)
 	ew_sinkset_flush(c->sinks, 10000);
 	commit_all(al);
 	report(al);
+	ew_metrics_free(metrics);
 	ew_kafka_consumer_free(al->k);
 	ew_analyze_free(al->an);
 	ew_estate_edges_free(ac.edges);
@@ -251,13 +311,15 @@ static const struct ew_cli_opt opts[] = {
 	{ 'R', "the Redis of the estate's new-edge baseline (instead of analyze.redis)" },
 	{ 'o', "also write the alerts as JSON lines to FILE (\"-\": stdout)" },
 	{ 'S', "observer.name in scan alerts (default: config, else host name)" },
+	{ 'M', "serve Prometheus /metrics, /healthz and /readyz there" },
 	{ 0, NULL },
 };
 
 const struct ew_cmd ew_cmd_analyze = {
 	.name = "analyze",
 	.summary = "cross-sensor scan and new-edge detection on the flows sensors put on Kafka",
-	.synopsis = "[--config FILE] [--rules DIR] [--kafka BROKERS] [--redis ADDR] [--output FILE]",
+	.synopsis = "[--config FILE] [--rules DIR] [--kafka BROKERS] [--redis ADDR] [--output FILE]\n"
+		    "                         [--metrics ADDR:PORT]",
 	.about = "Consume the flow records sensors put on Kafka (sinks: kafka, flows_topic; keyed by\n"
 		 "source address) in a consumer group, and run the detectors that need every\n"
 		 "sensor's view: scan (over all the flows one source started, whichever sensor saw\n"

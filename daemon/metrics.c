@@ -41,8 +41,8 @@ static void head(struct evbuffer *o, const char *name, const char *type, const c
 	evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void one(struct evbuffer *o, const char *name, const char *type, const char *help,
-		uint64_t v)
+void ew_metrics_one(struct evbuffer *o, const char *name, const char *type, const char *help,
+		    uint64_t v)
 {
 	head(o, name, type, help);
 	evbuffer_add_printf(o, "%s %llu\n", name, (unsigned long long)v);
@@ -140,7 +140,7 @@ static void worker_lines(const struct ew_metrics_view *v, struct evbuffer *o)
 	};
 	unsigned n = ew_workers_count(v->workers);
 
-	one(o, "eastwatch_workers", "gauge", "Worker threads judging packets.", n);
+	ew_metrics_one(o, "eastwatch_workers", "gauge", "Worker threads judging packets.", n);
 	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
 		head(o, m[k].name, "counter", m[k].help);
 		for (unsigned i = 0; i < n; i++) {
@@ -226,13 +226,59 @@ static void table_lines(const struct ew_metrics_view *v, struct evbuffer *o,
 	}
 }
 
+/* Every sink's counters (eastwatch_sink_*), for the sensor and for analyze. */
+void ew_metrics_render_sinks(struct ew_sinkset *sinks, struct evbuffer *o)
+{
+	static const char *const kn[] = { "eastwatch_sink_alerts_total",
+		"eastwatch_sink_filtered_total", "eastwatch_sink_rejected_total",
+		"eastwatch_sink_delivered_total", "eastwatch_sink_spooled_total",
+		"eastwatch_sink_dropped_total", "eastwatch_sink_failed_attempts_total",
+		"eastwatch_sink_queue_depth", "eastwatch_sink_spool_records",
+		"eastwatch_sink_spool_bytes", "eastwatch_sink_up" };
+	static const char *const kh[] = { "Alerts handed to a sink.",
+		"Alerts a sink did not take (min_severity, notify_only).",
+		"Alerts a sink refused at once (formatting, full).",
+		"Alerts a receiver confirmed (file: written).",
+		"Alerts written to a sink's spool.",
+		"Alerts lost because a sink's spool was full.",
+		"Delivery attempts that failed (retried with backoff).",
+		"Alerts waiting in a sink's memory queue.",
+		"Alerts waiting in a sink's spool.", "Size of a sink's spool file.",
+		"1 if a sink's last delivery attempt succeeded." };
+	uint32_t ns = ew_sinkset_count(sinks);
+	char e[512];
+
+	for (int f = 0; f < 11; f++) {
+		head(o, kn[f], f < 7 ? "counter" : "gauge", kh[f]);
+		for (uint32_t i = 0; i < ns; i++) {
+			struct ew_sink_stats st;
+			uint64_t x[11];
+
+			ew_sinkset_stats(sinks, i, &st);
+			x[0] = st.emitted + st.failed;
+			x[1] = st.filtered;
+			x[2] = st.failed;
+			x[3] = st.has_queue ? st.sent : st.emitted;
+			x[4] = st.spooled;
+			x[5] = st.dropped;
+			x[6] = st.failed_attempts;
+			x[7] = st.queued;
+			x[8] = st.spool_records;
+			x[9] = st.spool_bytes;
+			x[10] = st.has_queue ? (uint64_t)st.up : 1;
+			evbuffer_add_printf(o, "%s{sink=\"%s\",type=\"%s\"} %llu\n", kn[f],
+					    esc(st.name, e, sizeof(e)), st.type,
+					    (unsigned long long)x[f]);
+		}
+	}
+}
+
 void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 {
 	struct ew_pipeline_stats ps;
 	struct ew_policy_info pi;
 	struct rule_ctx rc = { o };
 	char e[512], e2[512];
-	uint32_t ns = ew_sinkset_count(v->sinks);
 
 	ew_pipeline_stats(v->p, &ps);
 	for (unsigned i = 0; v->workers && i < ew_workers_count(v->workers); i++) {
@@ -244,16 +290,16 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 	head(o, "eastwatch_build_info", "gauge", "Version and sensor name.");
 	evbuffer_add_printf(o, "eastwatch_build_info{version=\"%s\",sensor=\"%s\"} 1\n", EW_VERSION,
 			    esc(v->sensor, e, sizeof(e)));
-	one(o, "eastwatch_start_time_seconds", "gauge", "When the daemon started (Unix time).",
+	ew_metrics_one(o, "eastwatch_start_time_seconds", "gauge", "When the daemon started (Unix time).",
 	    v->start_us / 1000000);
-	one(o, "eastwatch_packets_total", "counter", "Packets seen (captures, sFlow headers).",
+	ew_metrics_one(o, "eastwatch_packets_total", "counter", "Packets seen (captures, sFlow headers).",
 	    ps.packets);
-	one(o, "eastwatch_bytes_total", "counter", "Bytes of the packets seen.", ps.bytes);
-	one(o, "eastwatch_flow_records_total", "counter", "IPFIX/NetFlow records received.",
+	ew_metrics_one(o, "eastwatch_bytes_total", "counter", "Bytes of the packets seen.", ps.bytes);
+	ew_metrics_one(o, "eastwatch_flow_records_total", "counter", "IPFIX/NetFlow records received.",
 	    ps.records);
-	one(o, "eastwatch_sflow_samples_total", "counter", "sFlow flow samples received.",
+	ew_metrics_one(o, "eastwatch_sflow_samples_total", "counter", "sFlow flow samples received.",
 	    ps.samples);
-	one(o, "eastwatch_flows_total", "counter", "Flows (bidirectional) seen.", ps.flows);
+	ew_metrics_one(o, "eastwatch_flows_total", "counter", "Flows (bidirectional) seen.", ps.flows);
 	{
 		struct ew_flowtab_stats fs;
 		uint32_t max;
@@ -270,36 +316,36 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			fs.remembered += w.remembered;
 			max += wmax;
 		}
-		one(o, "eastwatch_flow_table_flows", "gauge", "Flows in the table now.", fs.live);
-		one(o, "eastwatch_flow_table_max", "gauge", "Flows the table holds at most (flows.max).",
+		ew_metrics_one(o, "eastwatch_flow_table_flows", "gauge", "Flows in the table now.", fs.live);
+		ew_metrics_one(o, "eastwatch_flow_table_max", "gauge", "Flows the table holds at most (flows.max).",
 		    max);
-		one(o, "eastwatch_flow_table_evicted_total", "counter",
+		ew_metrics_one(o, "eastwatch_flow_table_evicted_total", "counter",
 		    "Flows evicted to make room in a full table.", fs.evicted);
-		one(o, "eastwatch_flow_table_evicted_answered_total", "counter",
+		ew_metrics_one(o, "eastwatch_flow_table_evicted_answered_total", "counter",
 		    "Open flows that had been answered, evicted from a full table (blind spots).",
 		    fs.evicted_answered);
-		one(o, "eastwatch_flow_table_remembered_total", "counter",
+		ew_metrics_one(o, "eastwatch_flow_table_remembered_total", "counter",
 		    "Flows picked up again mid-stream and oriented from the memory of evicted ones.",
 		    fs.remembered);
 		table_lines(v, o, &ps, &fs, max);
 	}
-	one(o, "eastwatch_flows_judged_total", "counter", "Flows judged against the policy.",
+	ew_metrics_one(o, "eastwatch_flows_judged_total", "counter", "Flows judged against the policy.",
 	    ps.judged);
-	one(o, "eastwatch_violations_total", "counter", "Flows the policy denies.", ps.violations);
-	one(o, "eastwatch_alerts_total", "counter", "Alerts raised (after throttling).", ps.alerts);
-	one(o, "eastwatch_risk_flows_total", "counter",
+	ew_metrics_one(o, "eastwatch_violations_total", "counter", "Flows the policy denies.", ps.violations);
+	ew_metrics_one(o, "eastwatch_alerts_total", "counter", "Alerts raised (after throttling).", ps.alerts);
+	ew_metrics_one(o, "eastwatch_risk_flows_total", "counter",
 	    "Flows the risk detector found enabled nDPI risks on.", ps.risks);
-	one(o, "eastwatch_new_edges_total", "counter",
+	ew_metrics_one(o, "eastwatch_new_edges_total", "counter",
 	    "Edges the new-edge detector reported after its learning period.", ps.new_edges);
-	one(o, "eastwatch_scans_total", "counter",
+	ew_metrics_one(o, "eastwatch_scans_total", "counter",
 	    "Scan alerts: scanning sources, one per source and window.", ps.scans);
-	one(o, "eastwatch_scan_folded_total", "counter",
+	ew_metrics_one(o, "eastwatch_scan_folded_total", "counter",
 	    "Policy alerts folded into a scan alert instead of being sent.", ps.folded);
-	one(o, "eastwatch_scan_held_total", "counter",
+	ew_metrics_one(o, "eastwatch_scan_held_total", "counter",
 	    "Policy alerts held a moment while the scan detector decided.", ps.held);
-	one(o, "eastwatch_alerts_throttled_total", "counter",
+	ew_metrics_one(o, "eastwatch_alerts_throttled_total", "counter",
 	    "Repeats counted instead of sent (SPEC 4).", ps.throttled);
-	one(o, "eastwatch_packets_ipv4_length_from_capture_total", "counter",
+	ew_metrics_one(o, "eastwatch_packets_ipv4_length_from_capture_total", "counter",
 	    "IPv4 packets with total length 0 (segmentation offload on the capturing host), "
 	    "decoded with the captured length.", ps.len_from_capture);
 	head(o, "eastwatch_packets_undecodable_total", "counter",
@@ -370,49 +416,7 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 		}
 	}
 
-	/* sinks */
-	{
-		static const char *const kn[] = { "eastwatch_sink_alerts_total",
-			"eastwatch_sink_filtered_total", "eastwatch_sink_rejected_total",
-			"eastwatch_sink_delivered_total", "eastwatch_sink_spooled_total",
-			"eastwatch_sink_dropped_total", "eastwatch_sink_failed_attempts_total",
-			"eastwatch_sink_queue_depth", "eastwatch_sink_spool_records",
-			"eastwatch_sink_spool_bytes", "eastwatch_sink_up" };
-		static const char *const kh[] = { "Alerts handed to a sink.",
-			"Alerts a sink did not take (min_severity, notify_only).",
-			"Alerts a sink refused at once (formatting, full).",
-			"Alerts a receiver confirmed (file: written).",
-			"Alerts written to a sink's spool.",
-			"Alerts lost because a sink's spool was full.",
-			"Delivery attempts that failed (retried with backoff).",
-			"Alerts waiting in a sink's memory queue.",
-			"Alerts waiting in a sink's spool.", "Size of a sink's spool file.",
-			"1 if a sink's last delivery attempt succeeded." };
-
-		for (int f = 0; f < 11; f++) {
-			head(o, kn[f], f < 7 ? "counter" : "gauge", kh[f]);
-			for (uint32_t i = 0; i < ns; i++) {
-				struct ew_sink_stats st;
-				uint64_t x[11];
-
-				ew_sinkset_stats(v->sinks, i, &st);
-				x[0] = st.emitted + st.failed;
-				x[1] = st.filtered;
-				x[2] = st.failed;
-				x[3] = st.has_queue ? st.sent : st.emitted;
-				x[4] = st.spooled;
-				x[5] = st.dropped;
-				x[6] = st.failed_attempts;
-				x[7] = st.queued;
-				x[8] = st.spool_records;
-				x[9] = st.spool_bytes;
-				x[10] = st.has_queue ? (uint64_t)st.up : 1;
-				evbuffer_add_printf(o, "%s{sink=\"%s\",type=\"%s\"} %llu\n", kn[f],
-						    esc(st.name, e, sizeof(e)), st.type,
-						    (unsigned long long)x[f]);
-			}
-		}
-	}
+	ew_metrics_render_sinks(v->sinks, o);
 
 	/* throttle shared through Redis */
 	{
@@ -427,7 +431,7 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 					    (unsigned long long)rs.passed,
 					    (unsigned long long)rs.suppressed,
 					    (unsigned long long)rs.failed_open);
-			one(o, "eastwatch_shared_throttle_connected", "gauge",
+			ew_metrics_one(o, "eastwatch_shared_throttle_connected", "gauge",
 			    "1 while the Redis connection is up.", (uint64_t)rs.connected);
 		}
 	}
@@ -439,10 +443,10 @@ void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *o)
 			    "default=\"%s\"} 1\n", esc(v->rules_dir, e2, sizeof(e2)),
 			    v->policy_version ? v->policy_version : "",
 			    pi.default_action == EW_DENY ? "deny" : "allow");
-	one(o, "eastwatch_policy_rules", "gauge", "Rules in the policy in force.", pi.rules);
-	one(o, "eastwatch_policy_groups", "gauge", "Groups in the policy in force.", pi.groups);
-	one(o, "eastwatch_policy_files", "gauge", "Files the policy in force came from.", pi.files);
-	one(o, "eastwatch_policy_loaded_time_seconds", "gauge",
+	ew_metrics_one(o, "eastwatch_policy_rules", "gauge", "Rules in the policy in force.", pi.rules);
+	ew_metrics_one(o, "eastwatch_policy_groups", "gauge", "Groups in the policy in force.", pi.groups);
+	ew_metrics_one(o, "eastwatch_policy_files", "gauge", "Files the policy in force came from.", pi.files);
+	ew_metrics_one(o, "eastwatch_policy_loaded_time_seconds", "gauge",
 	    "When the policy in force was loaded (Unix time).", v->policy_loaded_us / 1000000);
 	head(o, "eastwatch_policy_reloads_total", "counter", "Policy reloads (SIGHUP), by result.");
 	evbuffer_add_printf(o, "eastwatch_policy_reloads_total{result=\"ok\"} %llu\n"
@@ -479,7 +483,7 @@ int ew_metrics_ready(const struct ew_metrics_view *v, struct evbuffer *o)
 			bad++;
 		}
 	}
-	for (uint32_t i = 0; i < ew_sourceset_count(v->srcs); i++) {
+	for (uint32_t i = 0; v->srcs && i < ew_sourceset_count(v->srcs); i++) {
 		x.src = ew_sourceset_name(v->srcs, i);
 		if (ew_sourceset_can(v->srcs, EW_SOURCE_EXPORTERS))
 			ew_sourceset_exporters(v->srcs, i, silent_line, &x);
@@ -500,17 +504,20 @@ static int on_request(void *arg, const char *path, struct evbuffer *o, const cha
 	struct ew_metrics *m = arg;
 
 	if (strcmp(path, "/metrics") == 0) {
-		ew_metrics_render(m->v, o);
+		if (m->v->render)
+			m->v->render(m->v->render_arg, o);
+		else
+			ew_metrics_render(m->v, o);
 		{
 			struct ew_httpd_stats hs;
 
 			ew_httpd_stats(m->http, &hs);
-			one(o, "eastwatch_http_connections", "gauge",
+			ew_metrics_one(o, "eastwatch_http_connections", "gauge",
 			    "Open connections to this endpoint.", hs.open);
-			one(o, "eastwatch_http_connections_evicted_total", "counter",
+			ew_metrics_one(o, "eastwatch_http_connections_evicted_total", "counter",
 			    "Connections closed to make room (the limit, or no descriptors left).",
 			    hs.evicted);
-			one(o, "eastwatch_http_timeouts_total", "counter",
+			ew_metrics_one(o, "eastwatch_http_timeouts_total", "counter",
 			    "Connections closed for sending no complete request in time.", hs.timeouts);
 		}
 		*ctype = "text/plain; version=0.0.4; charset=utf-8";

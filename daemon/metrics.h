@@ -42,6 +42,11 @@ struct ew_metrics_view {
 	uint64_t start_us, policy_loaded_us, policy_reloads, policy_refused;
 	const char *policy_refused_why;      /* the last reload was refused (the reason), or
 					      * NULL: /readyz */
+	/* A command that is no sensor (analyze) renders /metrics itself: render(arg, out)
+	 * instead of ew_metrics_render; then only sinks (and srcs, when set) matter to
+	 * /readyz. */
+	void (*render)(void *arg, struct evbuffer *out);
+	void *render_arg;
 };
 
 struct ew_metrics;
@@ -53,6 +58,12 @@ void ew_metrics_free(struct ew_metrics *m);
 
 /* /readyz's text into out: 1 when ready, else 0 with one line per reason. */
 int ew_metrics_ready(const struct ew_metrics_view *v, struct evbuffer *out);
+
+/* Every sink's eastwatch_sink_* families into out. */
+void ew_metrics_render_sinks(struct ew_sinkset *sinks, struct evbuffer *out);
+/* "# HELP"/"# TYPE" and one unlabelled sample of name. */
+void ew_metrics_one(struct evbuffer *out, const char *name, const char *type, const char *help,
+		    uint64_t v);
 
 /* The Prometheus text of v into out (exposed for tests). */
 void ew_metrics_render(const struct ew_metrics_view *v, struct evbuffer *out);

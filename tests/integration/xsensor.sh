@@ -119,9 +119,11 @@ detectors:
   new_edge: { state: /dev/null, learn_for: 0s }
 YAML
 }
-start_analyzer() {   # GROUP NAME: its pid in A
-	"$EW" analyze --config "$T/analyze-$1.yaml" --rules "$T/rules" --output "$T/$2.json" \
-		>/dev/null 2>"$T/$2.log" &
+start_analyzer() {   # GROUP NAME [FLAGS...]: its pid in A
+	local g=$1 n=$2
+	shift 2
+	"$EW" analyze --config "$T/analyze-$g.yaml" --rules "$T/rules" --output "$T/$n.json" "$@" \
+		>/dev/null 2>"$T/$n.log" &
 	A=$!
 	PIDS+=($A)
 }
@@ -145,7 +147,8 @@ analyzer_conf g1 p1 3s
 analyzer_conf g0 p0 3s
 start_analyzer g1 x1; X1=$A
 start_analyzer g1 x2; X2=$A
-start_analyzer g0 solo; SOLO=$A   # one analyzer alone, its own group and baseline
+MPORT=$((RPORT + 1))
+start_analyzer g0 solo --metrics "127.0.0.1:$MPORT"; SOLO=$A   # alone, its own group and baseline
 wait_log "$T/x1.log" "assigned" 30 && wait_log "$T/x2.log" "assigned" 30 &&
 	wait_log "$T/solo.log" "assigned" 30 || fail "the analyzers were not given partitions"
 sleep 2
@@ -192,6 +195,18 @@ import json, sys
 print(" ".join(sorted(json.loads(l)["event"]["id"] for l in sys.stdin)))'; }
 [ "$(ids "$T/solo.json")" = "$(ids "$T/x1.json" "$T/x2.json")" ] ||
 	fail "1: one analyzer alone raised other alerts than two: $(ids "$T/solo.json") vs $(ids "$T/x1.json" "$T/x2.json")"
+# what an operator's tools read of it
+curl -sf "http://127.0.0.1:$MPORT/metrics" >"$T/metrics.txt" || fail "1: no /metrics"
+[ "$(curl -sf "http://127.0.0.1:$MPORT/healthz")" = ok ] || fail "1: /healthz"
+grep -q '^eastwatch_analyze_alerts_total{action="scan"} 1$' "$T/metrics.txt" &&
+	grep -q '^eastwatch_analyze_alerts_total{action="new-edge"} 2$' "$T/metrics.txt" &&
+	grep -Eq '^eastwatch_analyze_records_total [1-9][0-9]*$' "$T/metrics.txt" &&
+	grep -q '^eastwatch_analyze_partitions 4$' "$T/metrics.txt" &&
+	grep -q '^eastwatch_sink_delivered_total{sink=' "$T/metrics.txt" ||
+	fail "1: /metrics: $(grep -v '^#' "$T/metrics.txt" | head -20)"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T/metrics.txt" || fail "1: promtool check metrics"
+fi
 kill "$X1" "$X2" "$SOLO"; wait "$X1" "$X2" "$SOLO" || fail "1: an analyzer did not stop cleanly"
 echo "ok xsensor 1: three sensors, two analyzers: one scan alert (6 hosts), one alert per new edge; one analyzer alone: the same alerts, id for id"
 
