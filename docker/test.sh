@@ -6,9 +6,10 @@
 # built from docker/Dockerfile on it, and the test servers' image; then compose.yaml with
 # the test override compose.test.yaml (librdkafka's mock cluster in Kafka's place,
 # redis-server and aiosmtpd in Redis's and the mail catcher's). The policy is pushed to
-# Redis, the sensor container replays the sample capture into Kafka, the alerter
-# container takes the alerts from Kafka and mails them: the test checks the alerts in the
-# mailbox, the policy push in Redis's audit stream, the shared throttle's keys in Redis,
+# Redis, the sensor container replays the sample capture into Kafka (alerts, and its
+# flow records), the alerter container takes the alerts from Kafka and mails them, the
+# analyzer container takes the flow records and raises the sample's new edges: the test
+# checks the alerts in the mailbox, the analyzer's alerts and /metrics, the policy push in Redis's audit stream, the shared throttle's keys in Redis,
 # the collector's /healthz, and that the images run as the unprivileged user with a
 # HEALTHCHECK.
 # usage: docker/test.sh   (as root; EW_CHROOT_CACHE=FILE.tar keeps the bootstrapped base)
@@ -105,6 +106,17 @@ done
 grep -rqs "ssh-between-servers" "$shared/mailbox" &&
 	ok "Kafka -> the alerter container -> the mail catcher: $mails mails, the deny rule's alert among them" ||
 	{ bad "no alert mail (mails: $mails)"; compose logs alerter 2>&1 | tail -10; }
+edges=0
+for _ in $(seq 1 120); do
+	edges=$(grep -c '"action":"new-edge"' "$shared/analyzer-alerts.json" 2>/dev/null || true)
+	[ "${edges:-0}" -ge 4 ] && break
+	sleep 0.5
+done
+[ "${edges:-0}" = 4 ] &&
+	ok "the sensor's flow records -> Kafka -> the analyzer container: $edges new-edge alerts (the sample's 4 edges)" ||
+	{ bad "analyzer: $edges new-edge alerts (want 4)"; tail -5 "$shared/analyzer.log" 2>/dev/null; }
+curl -fsS http://127.0.0.1:19466/metrics 2>/dev/null | grep -q '^eastwatch_analyze_records_total [1-9]' &&
+	ok "the analyzer container's /metrics counts the records it read" || bad "analyzer /metrics"
 audit=$(docker exec "${P}_redis_1" redis-cli -p 16379 XRANGE eastwatch:audit - + 2>&1)
 echo "$audit" | grep -q "compose-test" &&
 	ok "Redis's audit stream records the policy push ($(echo "$audit" | grep -c sha256) versions)" ||
