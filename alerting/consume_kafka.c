@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BATCH 256   /* messages taken from librdkafka at once */
+
 struct ew_kafka_consumer {
 	rd_kafka_t *rk;
+	rd_kafka_queue_t *q;       /* the consumer queue: messages, and rebalances */
 	char *topic;
 	void (*assigned)(void *arg, const int32_t *parts, int n);
 	void (*revoked)(void *arg, const int32_t *parts, int n);
@@ -136,6 +139,8 @@ void ew_kafka_consumer_free(struct ew_kafka_consumer *k)
 {
 	if (k == NULL)
 		return;
+	if (k->q)
+		rd_kafka_queue_destroy(k->q);
 	if (k->rk) {
 		rd_kafka_consumer_close(k->rk);
 		rd_kafka_destroy(k->rk);
@@ -147,21 +152,32 @@ void ew_kafka_consumer_free(struct ew_kafka_consumer *k)
 int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka_msg_fn fn,
 			   void *arg)
 {
-	rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, timeout_ms);
+	rd_kafka_message_t *ms[BATCH];
+	ssize_t n;
 	int got = 0;
 
-	if (m == NULL)
+	if (k->q == NULL && (k->q = rd_kafka_queue_get_consumer(k->rk)) == NULL)
 		return 0;
-	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		struct ew_kafka_msg km = { m->payload, m->len, m->partition, m->offset,
-					   rd_kafka_topic_name(m->rkt) };
+	/* what is there, up to BATCH at once (one lock); when nothing is, wait for the next
+	 * message alone: a batch call would wait to fill its batch (rebalances are served by
+	 * both) */
+	n = rd_kafka_consume_batch_queue(k->q, 0, ms, BATCH);
+	if (n == 0 && (ms[0] = rd_kafka_consume_queue(k->q, timeout_ms)) != NULL)
+		n = 1;
+	for (ssize_t i = 0; i < n; i++) {
+		rd_kafka_message_t *m = ms[i];
 
-		fn(arg, &km);
-		got = 1;
-	} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-		ew_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
+		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			struct ew_kafka_msg km = { m->payload, m->len, m->partition, m->offset,
+						   rd_kafka_topic_name(m->rkt) };
+
+			fn(arg, &km);
+			got++;
+		} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			ew_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
+		}
+		rd_kafka_message_destroy(m);
 	}
-	rd_kafka_message_destroy(m);
 	return got;
 }
 

@@ -34,8 +34,9 @@ struct ew_kafka_msg {
 const char *ew_kafka_msg_where(const struct ew_kafka_msg *m, char buf[300]);
 typedef void (*ew_kafka_msg_fn)(void *arg, const struct ew_kafka_msg *m);
 
-/* Wait up to timeout_ms for a message and give it to fn. Returns 1 when a message was
- * read, 0 otherwise (errors logged). Rebalances happen inside this call. */
+/* Wait up to timeout_ms for messages and give each to fn (a batch of what is there, up
+ * to 256). Returns how many were read, 0 when none (errors logged). Rebalances happen
+ * inside this call. */
 int ew_kafka_consumer_poll(struct ew_kafka_consumer *k, int timeout_ms, ew_kafka_msg_fn fn,
 			   void *arg);
 
