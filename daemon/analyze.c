@@ -252,10 +252,10 @@ static int new_edge(struct ew_analyze *an, struct part *p, const struct ew_flow_
 	rc = ew_estate_edges_seen(an->c.edges, se, de, f->proto, port, f->last_us, tag);
 	if (rc < 0)
 		return EW_E_IO;
-	if (rc == 0 && key && ew_estate_edges_known(an->c.edges, se, de, f->proto, port))
+	if (rc == 0) {   /* known, learned, or past the bound (which never frees): not new */
 		*known = key;
-	if (rc == 0)
 		return EW_OK;
+	}
 	if (p->cur < p->done) {
 		an->st.quiet++;
 		return EW_OK;
@@ -321,7 +321,8 @@ int ew_analyze_flow(struct ew_analyze *an, int32_t part, int64_t offset,
 	if (an->c.edges && fp->verdict == EW_FV_ALLOW && new_edge(an, p, fp) != EW_OK)
 		return EW_E_IO;
 	an->st.records++;
-	snprintf(p->kind, sizeof(p->kind), "%s", fp->observer_type);
+	if (strcmp(p->kind, fp->observer_type) != 0)   /* the same sensor kind, record after record */
+		snprintf(p->kind, sizeof(p->kind), "%s", fp->observer_type);
 	sec = (fp->f.last_us > p->clock ? fp->f.last_us : p->clock) / EW_USEC;
 	if (p->ckn == 0 || p->ck[(p->ckh + p->ckn - 1) % CK].sec != sec) {
 		if (p->ckn == CK) {

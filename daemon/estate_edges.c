@@ -186,15 +186,6 @@ int ew_estate_edges_seen(struct ew_estate_edges *e, const char *src, const char 
 	return rc;
 }
 
-int ew_estate_edges_known(struct ew_estate_edges *e, const char *src, const char *dst,
-			  uint8_t proto, uint16_t port)
-{
-	char field[1100];
-
-	snprintf(field, sizeof(field), "%s\t%s\t%u\t%u", src, dst, proto, port);
-	return *slot(e, hash_of(field)) != 0;
-}
-
 void ew_estate_edges_stats(const struct ew_estate_edges *e, struct ew_edges_stats *out)
 {
 	*out = e->st;

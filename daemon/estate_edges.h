@@ -31,11 +31,6 @@ struct ew_estate_edges *ew_estate_edges_open(const char *addr, const char *prefi
  * not answer (nothing decided: ask again; logged). */
 int ew_estate_edges_seen(struct ew_estate_edges *e, const char *src, const char *dst,
 			 uint8_t proto, uint16_t port, uint64_t now_us, const char *tag);
-/* 1 when the edge is recorded (known estate-wide from now on: it will not be reported
- * again to a flow other than the one that first saw it), 0 otherwise (learning
- * recorded it: also 1; the store full and the edge not in it: 0). Asks nothing of Redis. */
-int ew_estate_edges_known(struct ew_estate_edges *e, const char *src, const char *dst,
-			  uint8_t proto, uint16_t port);
 /* edges: cached here; learned, reported, full: this analyzer's counts. */
 void ew_estate_edges_stats(const struct ew_estate_edges *e, struct ew_edges_stats *out);
 void ew_estate_edges_free(struct ew_estate_edges *e);   /* accepts NULL */
