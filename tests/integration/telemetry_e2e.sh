@@ -113,7 +113,12 @@ nfreplay_case() {
 	mkdir -p "$T/nfcap"
 	nfcapd -w "$T/nfcap" -b 127.0.0.1 -p "$cport" >/dev/null 2>&1 &
 	local np=$!
-	sleep 1
+	# until nfcapd listens (a fixed second was too short on a loaded machine: it missed
+	# the whole export and nfreplay had nothing to send)
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hlun "sport = :$cport" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
 	softflowd -d -r "$S" -n "127.0.0.1:$cport" -v 9 -p "$T/sf.pid"
 	sleep 1
 	kill -TERM "$np"; wait "$np"
