@@ -231,12 +231,13 @@ static uint32_t set_add(struct ew_scan *s, struct set_slot *set, uint64_t fp, ui
 			x->last_us = now;
 			return ++x->n;
 		}
-		if (x->fp == 0 || x->last_us + s->c.window_us <= now) {
-			victim = x;
-			break;
-		}
+		/* the least recently counted: a free slot, else one of an ended window */
 		if (victim == NULL || x->last_us < victim->last_us)
 			victim = x;
+		/* a slot is never freed, so fp is not beyond one never filled (it may be
+		 * beyond one whose window ended: that one is only a candidate) */
+		if (x->fp == 0)
+			break;
 	}
 	victim->fp = fp;
 	victim->last_us = now;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for analyzer/scan: the three kinds and their counts, the bound on sources
- * (the least active is evicted, a busy scanner is not), windows, and quiet flows. */
+ * (the least active is evicted, a busy scanner is not), windows, quiet flows, and sets looked up past slots of ended windows. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +11,7 @@
 
 struct reports {
 	struct ew_scan_report r[64];
+	struct ew_scan_host host[64][EW_SCAN_HOSTS];   /* r[i].host, valid only in the call */
 	int n;
 };
 
@@ -18,8 +19,10 @@ static void on_report(void *arg, const struct ew_scan_report *r)
 {
 	struct reports *rs = arg;
 
-	if (rs->n < 64)
+	if (rs->n < 64) {
 		rs->r[rs->n] = *r;
+		memcpy(rs->host[rs->n], r->host, r->nhosts * sizeof(*r->host));
+	}
 	rs->n++;
 }
 
@@ -195,6 +198,42 @@ START_TEST(windows_end_and_start_clean)
 }
 END_TEST
 
+/* A service probed twice is counted once even when, between the two, the set's slots
+ * in front of it were left by windows that ended (a lookup once stopped at such a slot
+ * and counted the service again). 64 sources: 512 slots a set, 40% of them taken by
+ * 100 sources of two probes each when y starts; y's own entries are the newest, so
+ * none of them is evicted and its counts must be exact. */
+START_TEST(service_found_past_ended_windows)
+{
+	struct reports rs;
+	struct ew_scan *s = tracker(&rs, 64);
+	struct ew_addr y = ip(0xc6120543), h1 = ip(0xc6140001), h2 = ip(0xc6140002);
+	uint64_t t0 = 10 * S;
+
+	for (uint32_t i = 0; i < 100; i++) {
+		struct ew_addr x = ip(0xc6150000 + i), d = ip(0xc6130000 + i);
+
+		ew_scan_observe(s, &x, &d, 6, 1000, EW_SCAN_TOUCH | EW_SCAN_FAILED, t0 + i);
+		ew_scan_observe(s, &x, &h1, 6, 1001, EW_SCAN_TOUCH | EW_SCAN_FAILED, t0 + i);
+	}
+	/* y probes 24 services while those windows are open, each again (another flow)
+	 * after they have ended */
+	for (int round = 0; round < 2; round++)
+		for (uint16_t i = 0; i < 24; i++)
+			ew_scan_observe(s, &y, i < 21 ? &h1 : &h2, 6, (uint16_t)(2000 + i),
+					EW_SCAN_TOUCH | EW_SCAN_FAILED,
+					t0 + 59 * S + (uint64_t)round * 2 * S + i);
+	ew_scan_flush(s);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert(ew_addr_eq(&rs.r[0].src, &y));
+	ck_assert_uint_eq(rs.r[0].probes, 48);
+	ck_assert_uint_eq(rs.r[0].targets, 24);
+	ck_assert_uint_eq(rs.r[0].hosts, 2);
+	ck_assert_uint_eq(rs.r[0].max_ports, 21);
+	ew_scan_free(s);
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
 	Suite *su = suite_create("scan");
@@ -204,6 +243,7 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, quiet_flows_track_no_source);
 	tcase_add_test(t, sources_bounded_busy_scanner_kept);
 	tcase_add_test(t, windows_end_and_start_clean);
+	tcase_add_test(t, service_found_past_ended_windows);
 	suite_add_tcase(su, t);
 	return su;
 }
