@@ -2,6 +2,7 @@
 /* scan - see scan.h. */
 #include "analyzer/scan.h"
 #include "core/ew_hash.h"
+#include "core/ew_mem.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 struct src_tags {
 	uint32_t fp[SRC_WAYS];
 	uint64_t last_us[SRC_WAYS];
+	uint8_t owed[SRC_WAYS];      /* a scanner not reported yet: evicting it reports it
+				      * (the others are evicted without reading the entry) */
 } __attribute__((aligned(64)));
 
 /* A source's window. Every flow reads and writes the first two cache lines (these fields
@@ -29,6 +32,7 @@ struct src_ent {
 	uint32_t wid;                /* window id: part of every set fingerprint */
 	uint32_t flows;              /* flows started in the window */
 	uint8_t used, state, kinds, reported;
+	uint8_t sets_owed;           /* the window's first probe is not in the sets yet */
 	struct ew_scan_report r;
 } __attribute__((aligned(64)));
 
@@ -101,24 +105,21 @@ struct ew_scan *ew_scan_new(const struct ew_scan_conf *c, ew_scan_report_fn fn, 
 	s->arg = arg;
 	ns = pow2(c->max_sources ? c->max_sources : 1);
 	nset = pow2(ns * 8);
-	s->src = aligned_alloc(64, ns * sizeof(*s->src));
-	s->tags = aligned_alloc(64, ns / SRC_WAYS * sizeof(*s->tags));
-	if (s->src != NULL)
-		memset(s->src, 0, ns * sizeof(*s->src));
-	if (s->tags != NULL)
-		memset(s->tags, 0, ns / SRC_WAYS * sizeof(*s->tags));
-	s->pairs = calloc(nset, sizeof(*s->pairs));
-	s->targets = calloc(nset, sizeof(*s->targets));
+	s->nb_mask = ns / SRC_WAYS - 1;
+	s->set_mask = nset - 1;
+	/* read at random, one source per new flow: huge pages spare a TLB miss each */
+	s->src = ew_mem_huge(ns * sizeof(*s->src));
+	s->tags = ew_mem_huge(ns / SRC_WAYS * sizeof(*s->tags));
+	s->pairs = ew_mem_huge(nset * sizeof(*s->pairs));
+	s->targets = ew_mem_huge(nset * sizeof(*s->targets));
 	s->due = calloc(DUE_MAX, sizeof(*s->due));
-	s->hosts = calloc((size_t)ns * EW_SCAN_HOSTS, sizeof(*s->hosts));
+	s->hosts = ew_mem_huge((size_t)ns * EW_SCAN_HOSTS * sizeof(*s->hosts));
 	s->occ = calloc(ns / SRC_WAYS / 64 + 1, sizeof(*s->occ));
 	if (s->src == NULL || s->tags == NULL || s->pairs == NULL || s->targets == NULL ||
 	    s->due == NULL || s->hosts == NULL || s->occ == NULL) {
 		ew_scan_free(s);
 		return NULL;
 	}
-	s->nb_mask = ns / SRC_WAYS - 1;
-	s->set_mask = nset - 1;
 	s->next_wid = 1;
 	return s;
 }
@@ -127,23 +128,53 @@ void ew_scan_free(struct ew_scan *s)
 {
 	if (s == NULL)
 		return;
-	free(s->src);
-	free(s->tags);
-	free(s->pairs);
-	free(s->targets);
+	ew_mem_huge_free(s->src, (size_t)(s->nb_mask + 1) * SRC_WAYS * sizeof(*s->src));
+	ew_mem_huge_free(s->tags, (size_t)(s->nb_mask + 1) * sizeof(*s->tags));
+	ew_mem_huge_free(s->pairs, ((size_t)s->set_mask + 1) * sizeof(*s->pairs));
+	ew_mem_huge_free(s->targets, ((size_t)s->set_mask + 1) * sizeof(*s->targets));
 	free(s->due);
-	free(s->hosts);
+	ew_mem_huge_free(s->hosts, (size_t)(s->nb_mask + 1) * SRC_WAYS * EW_SCAN_HOSTS *
+			 sizeof(*s->hosts));
 	free(s->occ);
 	free(s);
+}
+
+static uint8_t *owed(struct ew_scan *s, const struct src_ent *e)
+{
+	size_t i = (size_t)(e - s->src);
+
+	return &s->tags[i / SRC_WAYS].owed[i % SRC_WAYS];
+}
+
+static struct ew_scan_host *hosts_of(struct ew_scan *s, const struct src_ent *e)
+{
+	return s->hosts + (size_t)(e - s->src) * EW_SCAN_HOSTS;
+}
+
+/* The window's first probe enters the host list when something reads it (a second
+ * probe, a folded alert, the report): a source that probes once, as each of a spoofed
+ * SYN flood's sources does, costs none of the list's cache lines. */
+static void hosts_settle(struct ew_scan *s, struct src_ent *e)
+{
+	if (e->r.targets > 0 && e->r.nhosts == 0) {
+		struct ew_scan_host *h = hosts_of(s, e);
+
+		h->a = e->r.first_host;
+		h->services = 1;
+		h->folded = 0;
+		e->r.nhosts = 1;
+	}
 }
 
 static void report(struct ew_scan *s, struct src_ent *e)
 {
 	if (e->state == EW_SCAN_SCANNER && !e->reported) {
+		hosts_settle(s, e);
 		e->reported = 1;
+		*owed(s, e) = 0;
 		e->r.kinds = e->kinds;
 		e->r.src = e->a;
-		e->r.host = s->hosts + (size_t)(e - s->src) * EW_SCAN_HOSTS;
+		e->r.host = hosts_of(s, e);
 		s->st.reported++;
 		s->fn(s->arg, &e->r);
 	}
@@ -205,7 +236,8 @@ static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint6
 	}
 	e = &s->src[b * SRC_WAYS + v];
 	if (t->fp[v] != 0) {
-		report(s, e);
+		if (t->owed[v])
+			report(s, e);
 		s->st.evicted++;
 	} else {
 		s->st.sources++;
@@ -213,7 +245,10 @@ static struct src_ent *src_get(struct ew_scan *s, const struct ew_addr *a, uint6
 	window_start(s, e, a, now);
 	t->fp[v] = fp;
 	t->last_us[v] = now;
-	__atomic_fetch_or(&s->occ[b >> 6], 1ULL << (b & 63), __ATOMIC_RELAXED);
+	/* set once: the bucket's bit soon is, and a locked write would wait for the
+	 * entry's stores above (a cache miss) to drain */
+	if (!(__atomic_load_n(&s->occ[b >> 6], __ATOMIC_RELAXED) & (1ULL << (b & 63))))
+		__atomic_fetch_or(&s->occ[b >> 6], 1ULL << (b & 63), __ATOMIC_RELAXED);
 	*last = &t->last_us[v];
 	return e;
 }
@@ -245,11 +280,36 @@ static uint32_t set_add(struct ew_scan *s, struct set_slot *set, uint64_t fp, ui
 	return 1;
 }
 
+/* The number of services probed on dst in e's window with this one, 0 if this one was
+ * probed before. The window's first probe is new whatever the sets hold (their
+ * fingerprints carry the window's id): it is put in them, from first_*, only when a
+ * second probe comes, so a source that probes once touches neither set. */
+static uint32_t new_service(struct ew_scan *s, struct src_ent *e, const struct ew_addr *src,
+			    uint64_t hs, uint64_t svc, uint64_t now)
+{
+	if (e->r.targets == 0) {
+		e->sets_owed = 1;
+		return 1;
+	}
+	if (e->sets_owed) {
+		uint64_t h1 = ew_addr_hash(src, ew_addr_hash(&e->r.first_host,
+							     e->wid ^ ew_hash_seed()));
+
+		set_add(s, s->targets, ew_mix64(h1 ^ (((uint64_t)e->r.first_proto << 16) |
+						      e->r.first_port)), now);
+		set_add(s, s->pairs, h1, now);
+		e->sets_owed = 0;
+	}
+	if (set_add(s, s->targets, ew_mix64(hs ^ svc), now) != 1)
+		return 0;
+	return set_add(s, s->pairs, hs, now);
+}
+
 /* Add to the counts of dst when it is among the hosts listed for e. */
 static void host_count(struct ew_scan *s, struct src_ent *e, const struct ew_addr *dst,
 		       uint32_t services, uint32_t folded)
 {
-	struct ew_scan_host *h = s->hosts + (size_t)(e - s->src) * EW_SCAN_HOSTS;
+	struct ew_scan_host *h = hosts_of(s, e);
 
 	for (uint8_t i = e->r.nhosts; i-- > 0;)
 		if (ew_addr_eq(&h[i].a, dst)) {
@@ -267,6 +327,7 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 		    !(what & (EW_SCAN_ATTEMPT | EW_SCAN_FAILED | EW_SCAN_DENIED));
 	struct src_ent *e = src_get(s, src, now, !quiet, &last);
 	uint64_t hd, hs, svc = ((uint64_t)proto << 16) | port;
+	uint32_t ports;
 
 	s->st.observed++;
 	if (e == NULL)
@@ -292,27 +353,24 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 		e->r.failed += (what & EW_SCAN_FAILED) != 0;
 		e->r.denied += (what & EW_SCAN_DENIED) != 0;
 		/* a flow counted as a probe before has its service in the set already */
-		if (!(what & EW_SCAN_AGAIN) && set_add(s, s->targets, ew_mix64(hs ^ svc), now) == 1) {
+		if (!(what & EW_SCAN_AGAIN) && (ports = new_service(s, e, src, hs, svc, now)) != 0) {
 			/* a service not probed before in this window */
-			uint32_t ports = set_add(s, s->pairs, hs, now);
-
 			if (e->r.targets++ == 0) {
 				e->r.first_host = *dst;
 				e->r.first_proto = proto;
 				e->r.first_port = port;
-			}
-			if (ports == 1) {
-				e->r.hosts++;
-				if (e->r.nhosts < EW_SCAN_HOSTS) {
-					struct ew_scan_host *h = s->hosts + (size_t)(e - s->src) *
-								 EW_SCAN_HOSTS + e->r.nhosts++;
+			} else {
+				hosts_settle(s, e);
+				if (ports == 1 && e->r.nhosts < EW_SCAN_HOSTS) {
+					struct ew_scan_host *h = hosts_of(s, e) + e->r.nhosts++;
 
 					h->a = *dst;
 					h->services = 0;
 					h->folded = 0;
 				}
+				host_count(s, e, dst, 1, 0);
 			}
-			host_count(s, e, dst, 1, 0);
+			e->r.hosts += ports == 1;
 			if (ports > e->r.max_ports) {
 				e->r.max_ports = ports;
 				e->r.max_ports_host = *dst;
@@ -333,6 +391,7 @@ void ew_scan_observe(struct ew_scan *s, const struct ew_addr *src, const struct 
 	}
 	if (e->kinds && e->state != EW_SCAN_SCANNER) {
 		e->state = EW_SCAN_SCANNER;
+		*owed(s, e) = 1;
 		s->st.scanners++;
 		if (s->ndue < DUE_MAX)
 			s->due[s->ndue++] = (uint32_t)(e - s->src);
@@ -360,6 +419,7 @@ int ew_scan_fold(struct ew_scan *s, const struct ew_addr *src, const struct ew_a
 	if (e == NULL || e->state != EW_SCAN_SCANNER)
 		return 0;
 	e->r.folded++;
+	hosts_settle(s, e);
 	host_count(s, e, dst, 0, 1);
 	s->st.folded++;
 	return 1;

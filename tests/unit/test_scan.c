@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for analyzer/scan: the three kinds and their counts, the bound on sources
- * (the least active is evicted, a busy scanner is not), windows, quiet flows, and sets looked up past slots of ended windows. */
+ * (the least active is evicted, a busy scanner is not), windows, quiet flows, a window's
+ * first probe counted late, and sets looked up past slots of ended windows. */
 #include <stdio.h>
 #include <string.h>
 
@@ -198,6 +199,54 @@ START_TEST(windows_end_and_start_clean)
 }
 END_TEST
 
+/* A window's first probe enters the sets and the host list late (when a second probe, a
+ * fold or the report needs it): the counts are those of entering it at once. */
+START_TEST(first_probe_counted_late)
+{
+	struct reports rs;
+	struct ew_scan_conf c;
+	struct ew_scan *s;
+	struct ew_addr a = ip(0xc6120542), d1 = ip(0xc613030a), d2 = ip(0xc613030b);
+	char x[EW_ADDR_STRLEN];
+
+	ew_scan_conf_default(&c);
+	c.hosts = 1;                 /* the first probe makes a scanner */
+	memset(&rs, 0, sizeof(rs));
+	s = ew_scan_new(&c, on_report, &rs);
+	ew_scan_observe(s, &a, &d1, 6, 22, EW_SCAN_TOUCH | EW_SCAN_DENIED, S);
+	ck_assert_int_eq(ew_scan_state(s, &a, S), EW_SCAN_SCANNER);
+	ck_assert_int_eq(ew_scan_fold(s, &a, &d1, S + 1), 1);
+	/* the same service again (another flow), another on d1, one on d2 */
+	ew_scan_observe(s, &a, &d1, 6, 22, EW_SCAN_TOUCH | EW_SCAN_DENIED, S + 2);
+	ew_scan_observe(s, &a, &d1, 6, 80, EW_SCAN_TOUCH | EW_SCAN_DENIED, S + 3);
+	ew_scan_observe(s, &a, &d2, 6, 22, EW_SCAN_TOUCH | EW_SCAN_FAILED, S + 4);
+	ew_scan_observe(s, &a, &d1, 6, 80, EW_SCAN_TOUCH | EW_SCAN_FAILED, S + 5);
+	ew_scan_flush(s);
+	ck_assert_int_eq(rs.n, 1);
+	ck_assert_uint_eq(rs.r[0].probes, 5);
+	ck_assert_uint_eq(rs.r[0].targets, 3);
+	ck_assert_uint_eq(rs.r[0].hosts, 2);
+	ck_assert_uint_eq(rs.r[0].max_ports, 2);
+	ck_assert_uint_eq(rs.r[0].nhosts, 2);
+	ck_assert_str_eq(ew_addr_format(&rs.host[0][0].a, x), "198.19.3.10");
+	ck_assert_uint_eq(rs.host[0][0].services, 2);
+	ck_assert_uint_eq(rs.host[0][0].folded, 1);
+	ck_assert_str_eq(ew_addr_format(&rs.host[0][1].a, x), "198.19.3.11");
+	ck_assert_uint_eq(rs.host[0][1].services, 1);
+	ck_assert_uint_eq(rs.host[0][1].folded, 0);
+
+	/* one probe and nothing else: reported with its host listed */
+	ew_scan_observe(s, &d2, &a, 6, 3389, EW_SCAN_TOUCH | EW_SCAN_FAILED, S + 10);
+	ew_scan_flush(s);
+	ck_assert_int_eq(rs.n, 2);
+	ck_assert_uint_eq(rs.r[1].targets, 1);
+	ck_assert_uint_eq(rs.r[1].nhosts, 1);
+	ck_assert_str_eq(ew_addr_format(&rs.host[1][0].a, x), "198.18.5.66");
+	ck_assert_uint_eq(rs.host[1][0].services, 1);
+	ew_scan_free(s);
+}
+END_TEST
+
 /* A service probed twice is counted once even when, between the two, the set's slots
  * in front of it were left by windows that ended (a lookup once stopped at such a slot
  * and counted the service again). 64 sources: 512 slots a set, 40% of them taken by
@@ -243,6 +292,7 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, quiet_flows_track_no_source);
 	tcase_add_test(t, sources_bounded_busy_scanner_kept);
 	tcase_add_test(t, windows_end_and_start_clean);
+	tcase_add_test(t, first_probe_counted_late);
 	tcase_add_test(t, service_found_past_ended_windows);
 	suite_add_tcase(su, t);
 	return su;
