@@ -22,7 +22,10 @@
 const char *ew_cid(const struct ew_addr *src, const struct ew_addr *dst, uint16_t sport,
 		   uint16_t dport, uint8_t proto, uint16_t seed, char out[EW_CID_LEN + 1]);
 
-/* SHA-1 of n bytes at p (FIPS 180-4), for the above and its test. */
+/* SHA-1 of n bytes at p (FIPS 180-4), for the above and its test (core/ew_sha1.c): with
+ * the CPU's SHA instructions where it has them; _portable never uses them (the test
+ * compares the two). */
 void ew_sha1(const void *p, size_t n, uint8_t out[20]);
+void ew_sha1_portable(const void *p, size_t n, uint8_t out[20]);
 
 #endif
