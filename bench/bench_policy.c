@@ -9,7 +9,9 @@
  * pairs indexed by port (the default) and, loaded again, without (every rule of a pair
  * read), the two taking turns round by round.
  *
- * usage: bench_policy [GROUPS [RULES [FLOWS]]]     (default 10000 100000 1000000) */
+ * usage: bench_policy [GROUPS [RULES [FLOWS [PORTS]]]]   (default 10000 100000 1000000 2000)
+ * PORTS: how many ports (1 .. PORTS) the rules' services and the random flows draw from;
+ * a few (64) is what real policies look like, many pairs naming the same services. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,7 @@ int main(int argc, char **argv)
 	uint32_t ng = argc > 1 ? (uint32_t)atoi(argv[1]) : 10000;
 	uint32_t nr = argc > 2 ? (uint32_t)atoi(argv[2]) : 100000;
 	uint32_t nf = argc > 3 ? (uint32_t)atoi(argv[3]) : 1000000;
+	uint32_t np = argc > 4 && atoi(argv[4]) > 0 ? (uint32_t)atoi(argv[4]) : 2000;
 	size_t cap = (size_t)ng * 64 + (size_t)nr * 128 + 4096, len = 0;
 	char *y = malloc(cap);
 	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
 			len += (size_t)sprintf(y + len, "deny:\n");
 		rf[r] = rnd() % ng;
 		rt[r] = rnd() % ng;
-		rp[r] = (uint16_t)(1 + rnd() % 2000);
+		rp[r] = (uint16_t)(1 + rnd() % np);
 		len += (size_t)sprintf(y + len, "  - { name: r%u, from: g%u, to: g%u, services: [tcp/%u",
 				       r, rf[r], rt[r], rp[r]);
 		if (r % 3 == 0)
@@ -100,7 +103,7 @@ int main(int argc, char **argv)
 		for (uint32_t i = 0; i < nf; i++) {
 			uint32_t ga = rnd() % ((ng >> 8) + 2) << 8 | (rnd() & 255);
 			uint32_t gb = rnd() % ((ng >> 8) + 2) << 8 | (rnd() & 255);
-			uint16_t port = (uint16_t)(1 + rnd() % 2000);
+			uint16_t port = (uint16_t)(1 + rnd() % np);
 
 			if (mix == 1) {   /* a flow between the groups of a random rule */
 				uint32_t r = rnd() % nr;

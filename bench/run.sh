@@ -19,6 +19,8 @@ echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(dat
 echo "== policy"
 one build-bench/bench/bench_policy 10000 100000 1000000
 one build-bench/bench/bench_policy 10 100000 1000000
+# many pairs naming the same few services, as real policies do
+one build-bench/bench/bench_policy 40 100000 1000000 64
 
 echo "== packet path, in process (no disk, no capture library)"
 one "$BP" mix --repeat 10 --write "$OUT/ndpi-mix.pcap" rules.d \

@@ -10,6 +10,7 @@
 
 #include "analyzer/classify.h"
 #include "analyzer/policy.h"
+#include "analyzer/policy_int.h"
 #include "check_main.h"
 
 static struct ew_classify *cls;
@@ -618,6 +619,65 @@ START_TEST(files_merge_in_any_order)
 }
 END_TEST
 
+/* Many pairs naming the same few services, as real policies do: 100 indexed pairs of 40
+ * rules each on the same 40 TCP ports. A port's single-port slots in the hit table sit
+ * near their hashed place (once, every index's slot for a port hashed to one place and
+ * the verdicts on that port walked a run of a hundred), and verdicts hit the rules. */
+START_TEST(shared_ports_spread)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *y = malloc(cap);
+	struct ew_policy *p;
+	struct ew_err err;
+	uint32_t worst = 0, used = 0;
+
+	len += (size_t)sprintf(y + len, "groups:\n");
+	for (int g = 0; g < 20; g++)
+		len += (size_t)sprintf(y + len, "  g%d: { members: [198.18.%d.0/24] }\n", g, g);
+	len += (size_t)sprintf(y + len, "allow:\n");
+	for (int pr = 0; pr < 100; pr++)
+		for (int k = 0; k < 40; k++)
+			len += (size_t)sprintf(y + len,
+					       "  - { name: r%d_%d, from: g%d, to: g%d, services: [tcp/%d] }\n",
+					       pr, k, pr / 10, 10 + pr % 10, 8000 + k);
+	len += (size_t)sprintf(y + len, "default: { action: deny }\n");
+	ck_assert_uint_lt(len, cap);
+	p = ew_policy_load_mem("shared.yaml", y, len, NULL, &err);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	ck_assert_uint_eq(p->npix, 100);
+	for (uint32_t h = 0; h <= p->hitmask; h++) {
+		const struct port_hit *e = &p->hits[h];
+
+		if (e->ixn == UINT32_MAX)
+			continue;
+		used++;
+		uint32_t d = (h - ew_port_hash(e->ixn, (uint16_t)e->port)) & p->hitmask;
+		worst = d > worst ? d : worst;
+	}
+	ck_assert_uint_eq(used, 4000);
+	ck_assert_uint_le(worst, 16);
+	for (int pr = 0; pr < 100; pr += 7) {
+		struct ew_flow f;
+		struct ew_verdict v;
+		char a[32];
+
+		memset(&f, 0, sizeof(f));
+		snprintf(a, sizeof(a), "198.18.%d.5", pr / 10);
+		ew_addr_parse(&f.src, a);
+		snprintf(a, sizeof(a), "198.18.%d.9", 10 + pr % 10);
+		ew_addr_parse(&f.dst, a);
+		f.proto = 6;
+		f.dport = (uint16_t)(8000 + pr % 40);
+		ew_policy_verdict(p, &f, &v);
+		snprintf(a, sizeof(a), "r%d_%d", pr, pr % 40);
+		ck_assert_int_eq(v.action, EW_ALLOW);
+		ck_assert_str_eq(v.rule->name, a);
+	}
+	ew_policy_free(p);
+	free(y);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -638,6 +698,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(v, default_allow_and_labels);
 	tcase_add_test(v, deny_apps_hold_on_either_name);
 	tcase_add_test(v, files_merge_in_any_order);
+	tcase_add_test(v, shared_ports_spread);
 	suite_add_tcase(s, e);
 	suite_add_tcase(s, v);
 	return s;
