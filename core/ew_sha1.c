@@ -2,8 +2,8 @@
 /* ew_sha1 - SHA-1 (FIPS 180-4) for Community IDs: every alert's flow is hashed once.
  *
  * Where the CPU has the SHA extensions (x86-64: Intel since Goldmont and Ice Lake, AMD
- * since Zen) a block takes the sha1rnds4 path, ~10x the portable code's speed (which
- * took ~0.7 us an alert, a sixth of a SYN flood's cost when every SYN is an alert);
+ * since Zen) a block takes the sha1rnds4 path: 0.14 us a 40-byte hash where the portable
+ * code took 0.67 (a sixth of a SYN flood's cost when every SYN is an alert);
  * elsewhere the portable code. The choice is made once, by CPUID. */
 #include "core/ew_cid.h"
 
