@@ -90,8 +90,9 @@ static const struct port_index *pair_index_of(const struct ew_policy *p,
  * "any" included, whose services take f, with d pointing at its deciding part: on an
  * indexed pair, the copies in the port's interval whose protocol is f's and the wide
  * records (policy_index.c); on the others, every record. A rule may be visited more
- * than once. */
-#define FOR_CANDIDATES(p, sg, ns, dg, nd, f, d, BODY)                                      \
+ * than once. Without ALL, the unconditional entries of a port summarised in the hit
+ * table are visited as the one of them that decides (ew_pair_entries). */
+#define FOR_CANDIDATES(p, sg, ns, dg, nd, f, ALL, d, BODY)                                 \
 	for (uint32_t si_ = 0; si_ <= (ns); si_++) {                                       \
 		uint32_t sgid_ = si_ < (ns) ? (sg)[si_] : (p)->ngroups;                    \
 		const uint64_t *sig_ = (p)->sig[sgid_];                                    \
@@ -106,11 +107,17 @@ static const struct port_index *pair_index_of(const struct ew_policy *p,
 			const struct pair_rec *rs_ = &(p)->recs[ps_->off];                 \
 			const struct port_index *ix_ = pair_index_of((p), ps_, (f)->proto); \
 			if (ix_ != NULL) {                                                 \
-				uint32_t k_, e_;                                           \
-				const struct pair_dec *h_ =                                \
-					ew_pair_entries((p), ix_, (f)->dport, &k_, &e_);   \
-				for (; k_ < e_; k_++, h_ = NULL) {                         \
-					const struct pair_dec *d = h_ ? h_ : &ix_->ent[k_]; \
+				uint32_t n_;                                               \
+				struct pair_dec u_;                                        \
+				const struct pair_dec *es_;                                \
+				int once_ = ew_pair_entries((p), ix_, (f)->dport, (ALL), &u_, \
+							    &es_, &n_);                    \
+				for (; once_; once_ = 0) {                                 \
+					const struct pair_dec *d = &u_;                    \
+					BODY                                               \
+				}                                                          \
+				for (uint32_t k_ = 0; k_ < n_; k_++) {                     \
+					const struct pair_dec *d = &es_[k_];               \
 					if (d->proto != EW_PROTO_ANY && d->proto != (f)->proto) \
 						continue;                                  \
 					BODY                                               \
@@ -143,7 +150,7 @@ static void verdict_sets(const struct ew_policy *p, const struct ew_flow *f, uin
 	v->dst_set = ds;
 	sg = ew_lpm_set(p->lpm, v->src_set, &ns);
 	dg = ew_lpm_set(p->lpm, v->dst_set, &nd);
-	FOR_CANDIDATES(p, sg, ns, dg, nd, f, d, {
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f, 0, d, {
 		uint64_t key;
 
 		if (__builtin_expect(d->napps != 0, 0)) {
@@ -266,7 +273,7 @@ uint32_t ew_policy_matches(const struct ew_policy *p, const struct ew_flow *f,
 
 	if (seen == NULL)
 		return 0;
-	FOR_CANDIDATES(p, sg, ns, dg, nd, f, d, {
+	FOR_CANDIDATES(p, sg, ns, dg, nd, f, 1, d, {
 		if (!seen[d->rule] && app_match(&p->rules[d->rule], f))
 			seen[d->rule] = 1;
 	})

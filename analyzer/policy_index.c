@@ -184,27 +184,77 @@ static void index_compact(struct ew_policy *p)
 		}
 }
 
-/* The hash of single-port intervals with entries (policy_int.h). */
+/* Whether entry d of protocol class c is summed up in a hit slot's rank: only TCP's and
+ * UDP's, whose protocols always match, and only those without an applications
+ * condition. */
+static int ranked(const struct pair_dec *d, uint32_t c)
+{
+	return c < 2 && d->napps == 0;
+}
+
+/* A single-port interval v of ix that has entries, as a hit slot's val: the rank of the
+ * ranked entry that decides among them, or a port_hitx record (at *nx, advanced past
+ * it) with that rank and copies of the other entries. */
+static uint32_t hit_val(struct ew_policy *p, const struct port_index *ix, uint32_t v,
+			uint32_t c, uint32_t *nx)
+{
+	uint32_t rank = UINT32_MAX, n = 0;
+	union port_hitx *x = &p->hitx[*nx];
+
+	for (uint32_t k = ix->iv[v].off; k < ix->iv[v + 1].off; k++) {
+		const struct pair_dec *d = &ix->ent[k];
+
+		if (!ranked(d, c))
+			x[1 + n++].d = *d;
+		else if (EW_HIT_RANK(d) < rank)
+			rank = EW_HIT_RANK(d);
+	}
+	if (n == 0)
+		return rank;
+	x->h.rank = rank;
+	x->h.n = n;
+	*nx += 1 + n;
+	return EW_HIT_ESC << 24 | (uint32_t)(x - p->hitx);
+}
+
+/* The hash of single-port intervals with entries (policy_int.h); none when a rule's
+ * number, an index's, a severity or the records would not fit a slot. */
 static int index_hits(struct ew_policy *p)
 {
-	uint32_t want = 0, cap = 2;
+	uint32_t want = 0, cap = 2, nx = 0;
+	size_t nunits = 0;
 
+	for (uint32_t i = 0; i < p->nrules; i++)
+		if (p->rules[i].severity >= 0xFD)
+			return EW_OK;
+	if (p->nrules >= 0xFFFFFF || p->npix * 3 >= 0xFFFF)
+		return EW_OK;
 	for (uint32_t i = 0; i < p->npix * 3; i++) {
 		const struct port_index *ix = &p->pix[0].by[i];
 
-		for (uint32_t v = 0; v < ix->nb; v++)
-			want += ix->iv[v + 1].lo - ix->iv[v].lo == 1 &&
-				ix->iv[v + 1].off > ix->iv[v].off;
+		for (uint32_t v = 0; v < ix->nb; v++) {
+			size_t n = 0;
+
+			if (ix->iv[v + 1].lo - ix->iv[v].lo != 1 || ix->iv[v + 1].off == ix->iv[v].off)
+				continue;
+			want++;
+			for (uint32_t k = ix->iv[v].off; k < ix->iv[v + 1].off; k++)
+				n += !ranked(&ix->ent[k], i % 3);
+			nunits += n ? 1 + n : 0;
+		}
 	}
-	while (cap < 2 * (uint64_t)want)
+	if (nunits >= 0xFFFFFF)
+		return EW_OK;
+	while (cap < 3 * (uint64_t)want / 2)   /* at most 2/3 full: one line or two a search */
 		cap *= 2;
 	p->hits = ew_mem_huge(cap * sizeof(*p->hits));
-	if (p->hits == NULL)
+	p->hitx = malloc((nunits ? nunits : 1) * sizeof(*p->hitx));
+	if (p->hits == NULL || p->hitx == NULL)
 		return EW_E_NOMEM;
 	p->nhits_mem = cap * sizeof(*p->hits);
 	p->hitmask = cap - 1;
 	for (uint32_t h = 0; h < cap; h++)
-		p->hits[h].ixn = UINT32_MAX;
+		p->hits[h].key = EW_HIT_EMPTY;
 	for (uint32_t i = 0; i < p->npix * 3; i++) {
 		const struct port_index *ix = &p->pix[0].by[i];
 
@@ -213,10 +263,10 @@ static int index_hits(struct ew_policy *p)
 
 			if (ix->iv[v + 1].lo - ix->iv[v].lo != 1 || ix->iv[v + 1].off == ix->iv[v].off)
 				continue;
-			while (p->hits[h].ixn != UINT32_MAX)
+			while (p->hits[h].key != EW_HIT_EMPTY)
 				h = (h + 1) & p->hitmask;
-			p->hits[h] = (struct port_hit){ i, ix->iv[v].lo, ix->iv[v].off,
-							ix->iv[v + 1].off, ix->ent[ix->iv[v].off] };
+			p->hits[h] = (struct port_hit){ i << 16 | ix->iv[v].lo,
+							hit_val(p, ix, v, i % 3, &nx) };
 		}
 	}
 	return EW_OK;
@@ -262,5 +312,7 @@ void ew_policy_index_free(struct ew_policy *p)
 		}
 	free(p->pix);
 	free(p->slot_ix);
-	ew_mem_huge_free(p->hits, p->nhits_mem);
+	if (p->hits != NULL)
+		ew_mem_huge_free(p->hits, p->nhits_mem);
+	free(p->hitx);
 }

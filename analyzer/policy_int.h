@@ -62,16 +62,35 @@ struct port_index {
 };
 
 /* The intervals of one port that have entries, in every index, are also found by
- * hashing (index number, port), with a copy of the first entry: most rules name single
- * ports, so most verdicts that hit a rule read one slot here (one cache line, where the
- * search and the entries would be three), and search only when the port is not there
- * and the index has ranges. */
+ * hashing (index number, port) into 8-byte slots that sum them up: most rules name
+ * single ports, so most verdicts that hit a rule read one slot here (where the search
+ * and the entries would be three cache lines), and the table is small enough to stay
+ * near the core (100,000 rules: 2 MB, where 32-byte slots with a copy of the first
+ * entry took 8 MB). Of a TCP or UDP port's entries, those without an applications
+ * condition are summed up as the one that decides among them (the least EW_HIT_RANK),
+ * which is all a verdict needs of them: their protocols always match. A slot's val is
+ * that rank when no entry is left over, or EW_HIT_ESC << 24 | the unit in hitx where
+ * a record of it and copies of the others (those with a condition, and every entry of
+ * the other protocols) begins: one more cache line, not two. */
 struct port_hit {
-	uint32_t ixn;             /* the index's number (ew_pair_entries); UINT32_MAX: empty */
-	uint32_t port;
-	uint32_t off, end;        /* its entries ent[off .. end) */
-	struct pair_dec first;    /* = ent[off] */
+	uint32_t key;             /* index number << 16 | port; EW_HIT_EMPTY: empty */
+	uint32_t val;
 };
+
+union port_hitx {
+	struct {
+		uint32_t rank;    /* of the deciding ranked entry; UINT32_MAX: none */
+		uint32_t n;       /* the copies that follow, one a unit */
+	} h;
+	struct pair_dec d;
+};
+
+#define EW_HIT_EMPTY UINT32_MAX
+#define EW_HIT_ESC 0xFFu
+#define EW_HIT_ALLOW 0xFEu    /* the rank of an allow rule; a deny rule's: 0xFD - severity */
+/* An entry as a number that orders like verdict_sets' keys: the least decides. */
+#define EW_HIT_RANK(d) ((uint32_t)((d)->action == EW_DENY ? 0xFDu - (d)->severity \
+							    : EW_HIT_ALLOW) << 24 | (d)->rule)
 
 struct pair_index {
 	struct port_index by[3];  /* TCP, UDP, any other protocol */
@@ -111,9 +130,11 @@ struct ew_policy {
 	uint32_t npix;
 	void *ix_mem;             /* the indexes' arrays, together in huge pages */
 	size_t ix_mem_len;
-	struct port_hit *hits;    /* in huge pages (nhits_mem bytes) */
+	struct port_hit *hits;    /* in huge pages (nhits_mem bytes); NULL: none (too many
+				   * rules or indexes to number in a slot: every port searched) */
 	uint32_t hitmask;
 	size_t nhits_mem;
+	union port_hitx *hitx;
 	char **files;
 	uint32_t nfiles;
 	uint8_t def_action, def_sev;
@@ -154,32 +175,59 @@ static inline uint32_t ew_port_hash(uint32_t ixn, uint16_t port)
 	return (uint32_t)((((uint64_t)ixn << 16 | port) * 0x9e3779b97f4a7c15ULL) >> 32);
 }
 
-/* The entries of ix (a by[] of p->pix) for port: ent[*off .. *end), of which the first
- * is also at the pointer returned, when not NULL (a copy nearer to hand). */
-static inline const struct pair_dec *ew_pair_entries(const struct ew_policy *p,
-						     const struct port_index *ix, uint16_t port,
-						     uint32_t *off, uint32_t *end)
+/* An unconditional entry from its rank: 0 for none. */
+static inline int ew_hit_dec(uint32_t rank, struct pair_dec *u)
 {
-	uint32_t n = (uint32_t)(ix - p->pix[0].by), iv;
+	uint32_t code = rank >> 24;
 
-	for (uint32_t h = ew_port_hash(n, port) & p->hitmask;; h = (h + 1) & p->hitmask) {
-		const struct port_hit *e = &p->hits[h];
+	if (rank == UINT32_MAX)
+		return 0;
+	*u = (struct pair_dec){ .rule = rank & 0xFFFFFF, .proto = EW_PROTO_ANY,
+				.action = code == EW_HIT_ALLOW ? EW_ALLOW : EW_DENY,
+				.severity = (uint8_t)(code == EW_HIT_ALLOW ? 0 : 0xFD - code) };
+	return 1;
+}
 
-		if (e->ixn == n && e->port == port) {
-			*off = e->off;
-			*end = e->end;
-			return &e->first;
+/* The entries of ix (a by[] of p->pix) for port that a verdict must visit: with all
+ * (or a port not summed up in hits), *ents[0 .. *n) are every entry of the port's
+ * interval and 0 is returned; else they are the entries its slot leaves over and 1 is
+ * returned with the deciding ranked one in *u (0 when there is none). */
+static inline int ew_pair_entries(const struct ew_policy *p, const struct port_index *ix,
+				  uint16_t port, int all, struct pair_dec *u,
+				  const struct pair_dec **ents, uint32_t *n)
+{
+	uint32_t x = (uint32_t)(ix - p->pix[0].by), iv;
+
+	*n = 0;
+	*ents = NULL;
+	if (!all && p->hits != NULL) {
+		uint32_t key = x << 16 | port;
+
+		for (uint32_t h = ew_port_hash(x, port) & p->hitmask;; h = (h + 1) & p->hitmask) {
+			const struct port_hit *e = &p->hits[h];
+
+			if (e->key == key) {
+				uint32_t v = e->val;
+
+				if (v >> 24 == EW_HIT_ESC) {
+					const union port_hitx *r = &p->hitx[v & 0xFFFFFF];
+
+					*ents = &r[1].d;
+					*n = r->h.n;
+					v = r->h.rank;
+				}
+				return ew_hit_dec(v, u);
+			}
+			if (e->key == EW_HIT_EMPTY)
+				break;
 		}
-		if (e->ixn == UINT32_MAX)
-			break;
+		if (!ix->ranged)
+			return 0;
 	}
-	*off = *end = 0;
-	if (ix->ranged) {
-		iv = ew_pair_interval(ix, port);
-		*off = ix->iv[iv].off;
-		*end = ix->iv[iv + 1].off;
-	}
-	return NULL;
+	iv = ew_pair_interval(ix, port);
+	*ents = ix->ent + ix->iv[iv].off;
+	*n = ix->iv[iv + 1].off - ix->iv[iv].off;
+	return 0;
 }
 
 static inline uint32_t ew_sig_bit(uint32_t to)

@@ -11,6 +11,7 @@
 #include "analyzer/classify.h"
 #include "analyzer/policy.h"
 #include "analyzer/policy_int.h"
+#include "core/ew_mem.h"
 #include "check_main.h"
 
 static struct ew_classify *cls;
@@ -394,7 +395,7 @@ START_TEST(indexed_verdicts_agree)
 	char *y = malloc(1 << 20);
 	size_t len = 0;
 	struct ew_err err;
-	struct ew_policy *ix, *flat;
+	struct ew_policy *ix, *flat, *nohit;
 	struct ew_policy_opts o = { resolve, cls, NULL, NULL, 0 };
 	struct ew_policy_opts of = { resolve, cls, NULL, NULL, UINT32_MAX };
 
@@ -439,9 +440,16 @@ START_TEST(indexed_verdicts_agree)
 	ck_assert_msg(ix != NULL, "%s", err.msg);
 	flat = ew_policy_load_mem("big.yaml", y, len, &of, &err);
 	ck_assert_msg(flat != NULL, "%s", err.msg);
+	/* and without the hit table, as a policy too large to number in its slots is:
+	 * every port searched */
+	nohit = ew_policy_load_mem("big.yaml", y, len, &o, &err);
+	ck_assert_msg(nohit != NULL, "%s", err.msg);
+	ck_assert_ptr_nonnull(nohit->hits);
+	ew_mem_huge_free(nohit->hits, nohit->nhits_mem);
+	nohit->hits = NULL;
 	for (int i = 0; i < 100000; i++) {
 		struct ew_flow f;
-		struct ew_verdict a, b;
+		struct ew_verdict a, b, c;
 		char s[32];
 		uint32_t pick = RND() % 4;
 
@@ -457,6 +465,10 @@ START_TEST(indexed_verdicts_agree)
 		f.port_app[0] = RND() % 2 ? (uint16_t)ew_classify_lookup(cls, apps[RND() % 4]) : 0;
 		ew_policy_verdict(ix, &f, &a);
 		ew_policy_verdict(flat, &f, &b);
+		ew_policy_verdict(nohit, &f, &c);
+		ck_assert(c.action == b.action && c.by == b.by && c.severity == b.severity &&
+			  c.rule == (b.rule ? &nohit->rules[b.rule - flat->rules] : NULL) &&
+			  c.app_dependent == b.app_dependent);
 		ck_assert_msg(a.action == b.action && a.by == b.by && a.severity == b.severity &&
 			      (a.rule == NULL) == (b.rule == NULL) &&
 			      (a.rule == NULL || strcmp(a.rule->name, b.rule->name) == 0) &&
@@ -475,6 +487,7 @@ START_TEST(indexed_verdicts_agree)
 	}
 	ew_policy_free(ix);
 	ew_policy_free(flat);
+	ew_policy_free(nohit);
 	free(y);
 }
 END_TEST
@@ -648,10 +661,10 @@ START_TEST(shared_ports_spread)
 	for (uint32_t h = 0; h <= p->hitmask; h++) {
 		const struct port_hit *e = &p->hits[h];
 
-		if (e->ixn == UINT32_MAX)
+		if (e->key == EW_HIT_EMPTY)
 			continue;
 		used++;
-		uint32_t d = (h - ew_port_hash(e->ixn, (uint16_t)e->port)) & p->hitmask;
+		uint32_t d = (h - ew_port_hash(e->key >> 16, (uint16_t)e->key)) & p->hitmask;
 		worst = d > worst ? d : worst;
 	}
 	ck_assert_uint_eq(used, 4000);
