@@ -62,6 +62,8 @@ struct ew_source_conf {
 	int snaplen;            /* 0: 65535 */
 	int promisc;            /* live only */
 	int buffer_mb;          /* live: kernel ring or socket buffer, 0: the default */
+	int block_ms;           /* live capture: a block of the ring is handed over this long
+				 * after its first frame (the wait's bound), 0: 5 ms */
 	uint16_t id;
 	volatile int *stop;     /* file sources stop reading when *stop becomes nonzero */
 	uint64_t silence_us;    /* listeners: an exporter quiet this long is reported */

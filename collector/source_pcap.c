@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EW_PCAP_BLOCK_MS 5    /* live: a block is handed over this long after its first frame */
+#define EW_PCAP_BLOCK_MS 5    /* live: a block is handed over this long after its first frame
+			       * (block_ms: each wake costs ~50 us of CPU on a VM, 1 us a
+			       * packet at 25 kpps; docs/performance.md) */
 
 const struct ew_source_ops ew_source_pcap_ops;
 const struct ew_source_ops ew_source_iface_ops;
@@ -352,7 +354,7 @@ static int iface_handle(struct pcap_src *s, const struct ew_source_conf *c, int 
 	pcap_set_snaplen(s->p, c->snaplen > 0 ? c->snaplen : 65535);
 	pcap_set_promisc(s->p, c->promisc);
 	pcap_set_immediate_mode(s->p, 0);
-	pcap_set_timeout(s->p, EW_PCAP_BLOCK_MS);
+	pcap_set_timeout(s->p, c->block_ms > 0 ? c->block_ms : EW_PCAP_BLOCK_MS);
 	pcap_set_buffer_size(s->p, buffer_mb * 1024 * 1024);
 	rc = pcap_activate(s->p);
 	s->live = rc >= 0;
@@ -501,7 +503,8 @@ static void iface_stats(void *st, struct ew_source_stats *out)
 }
 
 static const char *const pcap_keys[] = { "filter", "snaplen", NULL };
-static const char *const iface_keys[] = { "filter", "promisc", "buffer_mb", "snaplen", NULL };
+static const char *const iface_keys[] = { "filter", "promisc", "buffer_mb", "snaplen", "block_ms",
+					   NULL };
 
 const struct ew_source_ops ew_source_pcap_ops = {
 	.name = "pcap", .observer = { "pcap" }, .target_key = "path", .keys = pcap_keys,

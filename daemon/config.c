@@ -188,6 +188,10 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	if (opt_u32(n, "snaplen", 64, 262144, &v, err) != EW_OK)
 		return EW_E_INVAL;
 	s->snaplen = (int)v;
+	v = 0;
+	if (opt_u32(n, "block_ms", 1, 1000, &v, err) != EW_OK)
+		return EW_E_INVAL;
+	s->block_ms = (int)v;
 	if (opt_dur(n, "silence", &s->silence_us, err) != EW_OK)
 		return EW_E_INVAL;
 	x = ew_conf_get(n, "exporters");

@@ -15,7 +15,7 @@ struct ew_config_source {
 	const char *type;        /* "iface", "pcap" */
 	const char *target;      /* interface or path */
 	const char *filter;
-	int promisc, buffer_mb, snaplen;
+	int promisc, buffer_mb, snaplen, block_ms;
 	uint64_t silence_us;     /* listeners: telemetry-gap after this long (default 5 min) */
 	struct ew_prefix *exporters;   /* listeners: who may send (NULL: anyone); owned */
 	uint32_t nexporters;

@@ -421,6 +421,7 @@ int ew_ctx_sources(struct ew_ctx *c, int only_cli)
 			sc.promisc = cs->promisc;
 			sc.buffer_mb = cs->buffer_mb;
 			sc.snaplen = cs->snaplen;
+			sc.block_ms = cs->block_ms;
 			sc.silence_us = cs->silence_us;
 			sc.exporters = cs->exporters;
 			sc.nexporters = cs->nexporters;

@@ -56,6 +56,13 @@ static const struct {
 	  "2:48: exporters: expected a list of addresses or prefixes" },
 	{ "sources:\n  - { type: iface, interface: lo, buffer_mb: 0 }\n",
 	  "2:46: buffer_mb must be at least 1" },
+	{ "sources:\n  - { type: iface, interface: lo, block_ms: 0 }\n",
+	  "2:45: block_ms must be at least 1" },
+	{ "sources:\n  - { type: iface, interface: lo, block_ms: 5000 }\n",
+	  "2:45: expected a whole number from 0 to 1000, not \"5000\"" },
+	{ "sources:\n  - { type: ipfix, listen: \":4739\", block_ms: 20 }\n",
+	  "2:37: unknown key \"block_ms\" in source (expected one of: type, listen, buffer_mb, "
+	  "silence, exporters)" },
 	{ "metrics: { listen: nohost }\n", "1:20: \"nohost\": expected ADDRESS:PORT" },
 	{ "user: no-such-user-anywhere\n", "1:7: no such user \"no-such-user-anywhere\"" },
 	{ "spool_dir: relative/dir\n", "1:12: spool_dir must be an absolute path" },
@@ -96,7 +103,7 @@ START_TEST(good_file_read)
 				"  - { type: netflow, listen: \"[::]:2055\", exporters: [198.18.0.0/15, \"fd18::1\"],"
 				" silence: 30s }\n"
 				"  - { type: flowlog, path: /var/log/flows }\n"
-				"  - { type: iface, interface: eth1, promisc: false, snaplen: 128 }\n"
+				"  - { type: iface, interface: eth1, promisc: false, snaplen: 128, block_ms: 20 }\n"
 				"metrics: { listen: \"127.0.0.1:9464\" }\n"
 				"throttle: { window: 30s, max_keys: 5000 }\n"
 				"flows: { max: 4096, tcp_idle: 60s }\n", &err) == EW_OK, "%s", err.msg);
@@ -113,6 +120,7 @@ START_TEST(good_file_read)
 	ck_assert_str_eq(c.src[1].target, "/var/log/flows");
 	ck_assert_int_eq(c.src[2].promisc, 0);
 	ck_assert_int_eq(c.src[2].snaplen, 128);
+	ck_assert_int_eq(c.src[2].block_ms, 20);
 	ck_assert_str_eq(c.metrics, "127.0.0.1:9464");
 	ck_assert_uint_eq(c.pc.throttle_window_us, 30000000);
 	ck_assert_uint_eq(c.pc.throttle_keys, 5000);
