@@ -7,7 +7,8 @@
 # each. As root (a network namespace of its own; no traffic leaves it).
 #
 # usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
-# WORKERS="1 2" (default) the worker counts to run; NO_NDPIREADER=1 leaves ndpiReader out.
+# WORKERS="1 2" (default) the worker counts to run; NO_NDPIREADER=1 leaves ndpiReader out;
+# BLOCK_MS=N captures with that block timeout (the source's block_ms; default 5).
 # Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the process's
 # user+sys time from /proc (10 ms ticks: give 10 s for figures) over the whole run.
 # tcpreplay shares the machine's cores.
@@ -54,8 +55,9 @@ run_case() {
 	if [ "$rate" = top ]; then loops=40; else loops=$(( (rate * SECS + MIXN - 1) / MIXN )); fi
 	case $what in
 	eastwatch*)
-		nsenter "--net=/run/netns/$NS" -- "$EW" run --iface cap --rules "$SRC/rules.d" --user root -o /dev/null \
-			--sensor live --workers "${what#eastwatch-w}" 2>"$T/ew.log" &
+		printf 'sources:\n  - { type: iface, interface: cap, block_ms: %s }\n' "${BLOCK_MS:-5}" >"$T/ew.yaml"
+		nsenter "--net=/run/netns/$NS" -- "$EW" run --config "$T/ew.yaml" --rules "$SRC/rules.d" --user root \
+			-o /dev/null --sensor live --workers "${what#eastwatch-w}" 2>"$T/ew.log" &
 		pid=$!
 		for _ in $(seq 100); do grep -q "running:" "$T/ew.log" && break; sleep 0.05; done ;;
 	ndpiReader)
@@ -106,9 +108,20 @@ for rate in "${RATES[@]}"; do
 	run_case tcpdump "$rate"
 	[ -n "${NO_NDPIREADER:-}" ] || run_case ndpiReader "$rate"
 done
-# replay of about a million packets (the file given 120 times; start-up included)
+# about a million packets read from files (the mix 120 times; start-up included): what
+# each of the three costs without the kernel, the wakeups and the caches that tcpreplay
+# and the rest of the machine cool between blocks at low rates
 args=()
 for _ in $(seq 120); do args+=("$T/mix.pcap"); done
-/usr/bin/time -f "%U %S" -o "$T/time" "$EW" replay -q --rules "$SRC/rules.d" -o /dev/null "${args[@]}"
-printf "replay     %d packets  CPU %6.2f s  %6.2f us/packet\n" $(( 120 * MIXN )) \
-	"$(awk '{print $1 + $2}' "$T/time")" "$(awk -v n=$(( 120 * MIXN )) '{print ($1 + $2) * 1e6 / n}' "$T/time")"
+mergecap -a -F pcap -w "$T/big.pcap" "${args[@]}"
+offline() {
+	local what=$1
+	shift
+	/usr/bin/time -f "%U %S" -o "$T/time" "$@" >/dev/null 2>&1
+	printf "%-13s %d packets from a file  CPU %6.2f s  %6.2f us/packet\n" "$what" $(( 120 * MIXN )) \
+		"$(awk '{print $1 + $2}' "$T/time")" \
+		"$(awk -v n=$(( 120 * MIXN )) '{print ($1 + $2) * 1e6 / n}' "$T/time")"
+}
+offline replay "$EW" replay -q --rules "$SRC/rules.d" -o /dev/null "${args[@]}"
+offline "tcpdump -r" tcpdump -r "$T/big.pcap" -w /dev/null
+[ -n "${NO_NDPIREADER:-}" ] || offline "ndpiReader -i" ndpiReader -i "$T/big.pcap" -w /dev/null
