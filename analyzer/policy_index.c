@@ -184,6 +184,12 @@ static void index_compact(struct ew_policy *p)
 		}
 }
 
+/* Interval v of ix is one port wide and has entries: a hit slot's. */
+static int single_port(const struct port_index *ix, uint32_t v)
+{
+	return ix->iv[v + 1].lo - ix->iv[v].lo == 1 && ix->iv[v + 1].off > ix->iv[v].off;
+}
+
 /* Whether entry d of protocol class c is summed up in a hit slot's rank: only TCP's and
  * UDP's, whose protocols always match, and only those without an applications
  * condition. */
@@ -218,15 +224,13 @@ static uint32_t hit_val(struct ew_policy *p, const struct port_index *ix, uint32
 }
 
 /* The hash of single-port intervals with entries (policy_int.h); none when a rule's
- * number, an index's, a severity or the records would not fit a slot. */
+ * number, an index's or the records would not fit a slot. */
 static int index_hits(struct ew_policy *p)
 {
 	uint32_t want = 0, cap = 2, nx = 0;
 	size_t nunits = 0;
 
-	for (uint32_t i = 0; i < p->nrules; i++)
-		if (p->rules[i].severity >= 0xFD)
-			return EW_OK;
+	_Static_assert(EW_SEV_CRITICAL < 0xFD, "a deny rank is 0xFD - severity");
 	if (p->nrules >= 0xFFFFFF || p->npix * 3 >= 0xFFFF)
 		return EW_OK;
 	for (uint32_t i = 0; i < p->npix * 3; i++) {
@@ -235,7 +239,7 @@ static int index_hits(struct ew_policy *p)
 		for (uint32_t v = 0; v < ix->nb; v++) {
 			size_t n = 0;
 
-			if (ix->iv[v + 1].lo - ix->iv[v].lo != 1 || ix->iv[v + 1].off == ix->iv[v].off)
+			if (!single_port(ix, v))
 				continue;
 			want++;
 			for (uint32_t k = ix->iv[v].off; k < ix->iv[v + 1].off; k++)
@@ -261,7 +265,7 @@ static int index_hits(struct ew_policy *p)
 		for (uint32_t v = 0; v < ix->nb; v++) {
 			uint32_t h = ew_port_hash(i, (uint16_t)ix->iv[v].lo) & p->hitmask;
 
-			if (ix->iv[v + 1].lo - ix->iv[v].lo != 1 || ix->iv[v + 1].off == ix->iv[v].off)
+			if (!single_port(ix, v))
 				continue;
 			while (p->hits[h].key != EW_HIT_EMPTY)
 				h = (h + 1) & p->hitmask;
@@ -312,7 +316,6 @@ void ew_policy_index_free(struct ew_policy *p)
 		}
 	free(p->pix);
 	free(p->slot_ix);
-	if (p->hits != NULL)
-		ew_mem_huge_free(p->hits, p->nhits_mem);
+	ew_mem_huge_free(p->hits, p->nhits_mem);
 	free(p->hitx);
 }

@@ -65,8 +65,8 @@ struct port_index {
  * hashing (index number, port) into 8-byte slots that sum them up: most rules name
  * single ports, so most verdicts that hit a rule read one slot here (where the search
  * and the entries would be three cache lines), and the table is small enough to stay
- * near the core (100,000 rules: 2 MB, where 32-byte slots with a copy of the first
- * entry took 8 MB). Of a TCP or UDP port's entries, those without an applications
+ * near the core (at most 2/3 full; 100,000 rules: 1 MB, where 32-byte slots with a copy
+ * of the first entry took 8 MB). Of a TCP or UDP port's entries, those without an applications
  * condition are summed up as the one that decides among them (the least EW_HIT_RANK),
  * which is all a verdict needs of them: their protocols always match. A slot's val is
  * that rank when no entry is left over, or EW_HIT_ESC << 24 | the unit in hitx where

@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EW_PCAP_BLOCK_MS 5    /* live: a block is handed over this long after its first frame
-			       * (block_ms: each wake costs ~50 us of CPU on a VM, 1 us a
-			       * packet at 25 kpps; docs/performance.md) */
+#define EW_PCAP_BLOCK_MS 5    /* live: a block is handed over this long after its first frame,
+			       * unless the source's block_ms says otherwise (what a wake
+			       * costs at low rates: docs/performance.md) */
 
 const struct ew_source_ops ew_source_pcap_ops;
 const struct ew_source_ops ew_source_iface_ops;
