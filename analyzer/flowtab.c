@@ -17,8 +17,15 @@ struct ft_list {
 
 struct ew_flowtab {
 	struct ew_ft_entry *e;     /* e[1..max]; index 0 means "none" */
+	/* Chains by hash, two buckets per live flow: the array starts small and doubles
+	 * (up to nb_max, two per flow the table may hold) as the flows grow, so that the
+	 * buckets of the flows in use stay in the cache; while it doubles, the chains of
+	 * old[mig..omask] have not moved yet (see chain) and each new flow moves some. */
 	uint32_t *bucket;
-	uint32_t mask, nbuckets;
+	uint32_t mask, nbuckets, nb_max;
+	uint32_t *old;
+	uint32_t omask, mig;
+	int no_grow;               /* a bigger array could not be had: longer chains */
 	uint32_t max, hwm, free_head;
 	struct ft_list list[L_COUNT];
 	uint64_t active;
@@ -98,17 +105,18 @@ struct ew_flowtab *ew_flowtab_new(const struct ew_ft_conf *c, ew_ft_end_fn on_en
 		nb <<= 1;
 	nb <<= 1;              /* two buckets per flow: short chains */
 	ft->max = c->max_flows;
-	ft->nbuckets = nb;
+	ft->nb_max = nb;
+	ft->nbuckets = nb < EW_FT_FIRST_BUCKETS ? nb : EW_FT_FIRST_BUCKETS;
 	/* Zero-filled lazily by the kernel: only the entries used cost memory. */
 	ft->e = ew_mem_huge(((size_t)c->max_flows + 1) * sizeof(*ft->e));
-	ft->bucket = ew_mem_huge((size_t)nb * sizeof(*ft->bucket));
+	ft->bucket = ew_mem_huge((size_t)ft->nbuckets * sizeof(*ft->bucket));
 	ft->om_mask = nb / 16 < 4096 ? 4095 : (nb / 16 > (1u << 20) ? (1u << 20) : nb / 16) - 1;
 	ft->om = ew_mem_huge(((size_t)ft->om_mask + 1) * sizeof(*ft->om));
 	if (ft->e == NULL || ft->bucket == NULL || ft->om == NULL) {
 		ew_flowtab_free(ft);
 		return NULL;
 	}
-	ft->mask = nb - 1;
+	ft->mask = ft->nbuckets - 1;
 	ft->list[L_SYN].timeout = c->tcp_syn_us;
 	ft->list[L_TCP].timeout = c->tcp_idle_us;
 	ft->list[L_CLOSED].timeout = c->tcp_closed_us;
@@ -129,6 +137,7 @@ void ew_flowtab_free(struct ew_flowtab *ft)
 		return;
 	ew_mem_huge_free(ft->e, ((size_t)ft->max + 1) * sizeof(*ft->e));
 	ew_mem_huge_free(ft->bucket, (size_t)ft->nbuckets * sizeof(*ft->bucket));
+	ew_mem_huge_free(ft->old, ((size_t)ft->omask + 1) * sizeof(*ft->old));
 	ew_mem_huge_free(ft->om, ((size_t)ft->om_mask + 1) * sizeof(*ft->om));
 	free(ft);
 }
@@ -193,9 +202,66 @@ static void list_append(struct ew_flowtab *ft, uint32_t i, uint8_t which)
 	l->tail = i;
 }
 
+/* The chain of hash h: in the old array while its bucket there has not moved. */
+static inline uint32_t *chain(struct ew_flowtab *ft, uint32_t h)
+{
+	if (ft->old != NULL && (h & ft->omask) >= ft->mig)
+		return &ft->old[h & ft->omask];
+	return &ft->bucket[h & ft->mask];
+}
+
+/* Move n chains of the old array into the new one; free it once all have moved. */
+static void grow_step(struct ew_flowtab *ft, unsigned n)
+{
+	while (n-- > 0 && ft->old != NULL) {
+		uint32_t i = ft->old[ft->mig];
+
+		while (i != 0) {
+			uint32_t next = ft->e[i].hnext, *b = &ft->bucket[ft->e[i].hash & ft->mask];
+
+			ft->e[i].hnext = *b;
+			*b = i;
+			i = next;
+		}
+		if (ft->mig++ == ft->omask) {
+			ew_mem_huge_free(ft->old, ((size_t)ft->omask + 1) * sizeof(*ft->old));
+			ft->old = NULL;
+			ft->mig = 0;
+		}
+	}
+}
+
+/* Before a flow is added: past one live flow per two buckets, start doubling the
+ * array. Four chains move per new flow, so the move ends long before the next
+ * doubling is due (which needs as many new flows as the old array had buckets / 2). */
+static void grow(struct ew_flowtab *ft)
+{
+	uint32_t *nb;
+
+	if (ft->old != NULL) {
+		grow_step(ft, 4);
+		return;
+	}
+	if (ft->st.live < ft->nbuckets / 2 || ft->nbuckets >= ft->nb_max || ft->no_grow)
+		return;
+	nb = ew_mem_huge((size_t)ft->nbuckets * 2 * sizeof(*nb));
+	if (nb == NULL) {
+		ft->no_grow = 1;
+		return;
+	}
+	ft->old = ft->bucket;
+	ft->omask = ft->mask;
+	ft->mig = 0;
+	ft->bucket = nb;
+	ft->nbuckets *= 2;
+	ft->mask = ft->nbuckets - 1;
+	ft->st.resizes++;
+	grow_step(ft, 4);
+}
+
 static void bucket_unlink(struct ew_flowtab *ft, uint32_t i)
 {
-	uint32_t *pp = &ft->bucket[ft->e[i].hash & ft->mask];
+	uint32_t *pp = chain(ft, ft->e[i].hash);
 
 	while (*pp != 0 && *pp != i)
 		pp = &ft->e[*pp].hnext;
@@ -421,7 +487,7 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 				      uint64_t ts, int *dir, int *created)
 {
 	uint32_t h = flow_hash(ft, p);
-	uint32_t i = ft->bucket[h & ft->mask];
+	uint32_t i = *chain(ft, h);
 	struct ew_ft_entry *x = NULL;
 	int d = 0;
 
@@ -447,6 +513,7 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 	}
 	*created = 0;
 	if (x == NULL) {
+		grow(ft);
 		i = alloc_entry(ft);
 		x = &ft->e[i];
 		init_flow(x, p, ts);
@@ -461,8 +528,8 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 				ft->st.remembered++;
 			}
 		}
-		x->hnext = ft->bucket[h & ft->mask];
-		ft->bucket[h & ft->mask] = i;
+		x->hnext = *chain(ft, h);
+		*chain(ft, h) = i;
 		d = ew_addr_eq(&x->f.src, &p->src) && x->f.sport == p->sport ? 0 : 1;
 		if (ew_addr_eq(&x->f.src, &x->f.dst) && x->f.sport == x->f.dport)
 			d = 0;
@@ -560,6 +627,9 @@ void ew_flowtab_flush(struct ew_flowtab *ft, int reason)
 		ft->list[l].head = ft->list[l].tail = 0;
 	}
 	memset(ft->bucket, 0, (size_t)ft->nbuckets * sizeof(*ft->bucket));
+	ew_mem_huge_free(ft->old, ((size_t)ft->omask + 1) * sizeof(*ft->old));
+	ft->old = NULL;
+	ft->mig = 0;
 	ft->hwm = 0;
 	ft->free_head = 0;
 	ft->st.live = 0;
@@ -568,4 +638,5 @@ void ew_flowtab_flush(struct ew_flowtab *ft, int reason)
 void ew_flowtab_stats(const struct ew_flowtab *ft, struct ew_flowtab_stats *out)
 {
 	*out = ft->st;
+	out->buckets = ft->nbuckets;
 }

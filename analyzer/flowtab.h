@@ -69,8 +69,13 @@ struct ew_flowtab_stats {
 	uint64_t created, expired, evicted, active_reports;
 	uint64_t evicted_answered;     /* evictions of flows answered and not closed */
 	uint64_t remembered;           /* flows picked up again, oriented from memory */
+	uint64_t resizes;              /* doublings of the hash buckets */
 	uint32_t live, peak;
+	uint32_t buckets;              /* hash buckets now (two per live flow, and more) */
 };
+
+/* The hash buckets a table starts with (or fewer, for a table of fewer flows). */
+#define EW_FT_FIRST_BUCKETS 1024u
 
 /* Returns NULL if memory for max_flows cannot be reserved. */
 struct ew_flowtab *ew_flowtab_new(const struct ew_ft_conf *c, ew_ft_end_fn on_end, void *arg);
