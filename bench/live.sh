@@ -8,9 +8,9 @@
 #
 # usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
 # WORKERS="1 2" (default) the worker counts to run; NO_NDPIREADER=1 leaves ndpiReader out;
-# BLOCK_MS=N captures with that block timeout (the source's block_ms; default 5).
-# Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the process's
-# user+sys time from /proc (10 ms ticks: give 10 s for figures) over the whole run.
+# BLOCK_MS=N captures with that block timeout (the source's block_ms; unset: its default).
+# Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the time the
+# process's threads ran (nanoseconds, /proc/PID/task/*/schedstat) while tcpreplay sent.
 # tcpreplay shares the machine's cores.
 set -euo pipefail
 EW=$(readlink -f "$1")
@@ -46,8 +46,7 @@ inns() { ip netns exec "$NS" "$@"; }
 # background programs are started with nsenter, which execs them: $! is the program
 # itself (a shell function run with & would be a subshell)
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-HZ=$(getconf CLK_TCK)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {print n + 0}'; }
 
 # run CASE RATE: the capturer (eastwatch or tcpdump) on cap, tcpreplay on snd
 run_case() {
@@ -55,7 +54,7 @@ run_case() {
 	if [ "$rate" = top ]; then loops=40; else loops=$(( (rate * SECS + MIXN - 1) / MIXN )); fi
 	case $what in
 	eastwatch*)
-		printf 'sources:\n  - { type: iface, interface: cap, block_ms: %s }\n' "${BLOCK_MS:-5}" >"$T/ew.yaml"
+		printf 'sources:\n  - { type: iface, interface: cap%s }\n' "${BLOCK_MS:+, block_ms: $BLOCK_MS}" >"$T/ew.yaml"
 		nsenter "--net=/run/netns/$NS" -- "$EW" run --config "$T/ew.yaml" --rules "$SRC/rules.d" --user root \
 			-o /dev/null --sensor live --workers "${what#eastwatch-w}" 2>"$T/ew.log" &
 		pid=$!
@@ -69,14 +68,14 @@ run_case() {
 		pid=$!
 		sleep 1 ;;
 	esac
-	t0=$(ticks "$pid")
+	t0=$(cpu_ns "$pid")
 	if [ "$rate" = top ]; then
 		inns tcpreplay -q -i snd --topspeed --loop="$loops" "$T/mix.pcap" >"$T/tr.log" 2>&1
 	else
 		inns tcpreplay -q -i snd --pps="$rate" --loop="$loops" "$T/mix.pcap" >"$T/tr.log" 2>&1
 	fi
 	sleep 0.5
-	t1=$(ticks "$pid")
+	t1=$(cpu_ns "$pid")
 	[ "$what" = ndpiReader ] && kill -INT "$pid" || kill -TERM "$pid"
 	wait "$pid" || true
 	sent=$(( loops * MIXN ))
@@ -96,8 +95,8 @@ run_case() {
 	esac
 	printf "%-13s rate %-7s sent %8d (%s pps)  captured %8s  kernel drops %6s  CPU %6.2f s  %6.2f us/packet\n" \
 		"$what" "$rate" "$sent" "${pps:-?}" "${got:-?}" "${drops:-?}" \
-		"$(echo "($t1 - $t0) / $HZ" | bc -l)" \
-		"$(echo "($t1 - $t0) / $HZ * 1000000 / (${got:-1} + 1)" | bc -l)"
+		"$(echo "($t1 - $t0) / 1000000000" | bc -l)" \
+		"$(echo "($t1 - $t0) / 1000 / (${got:-1} + 1)" | bc -l)"
 }
 
 echo "mix: ${#files[@]} Ethernet captures of nDPI's corpus, $MIXN packets, looped"
