@@ -121,6 +121,7 @@ struct member {
 struct ew_sourceset {
 	struct member *m;
 	uint32_t n, cap;
+	uint64_t lag_us;
 };
 
 static int run_none(void *st, struct ew_err *err)
@@ -208,6 +209,12 @@ int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
 	if (m->ops.if_counters == NULL)
 		m->ops.if_counters = if_counters_none;
 	snprintf(m->name, sizeof(m->name), "%s %s", c->type, c->target ? c->target : "");
+	if (ops->block_ms) {
+		uint64_t lag = (uint64_t)(c->block_ms > 0 ? c->block_ms : ops->block_ms) * 1000;
+
+		if (lag > s->lag_us)
+			s->lag_us = lag;
+	}
 	s->n++;
 	return EW_OK;
 }
@@ -230,6 +237,11 @@ void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us)
 uint32_t ew_sourceset_count(const struct ew_sourceset *s)
 {
 	return s ? s->n : 0;
+}
+
+uint64_t ew_sourceset_lag_us(const struct ew_sourceset *s)
+{
+	return s ? s->lag_us : 0;
 }
 
 int ew_sourceset_lane_read(struct ew_sourceset *s, unsigned lane, int wake_fd, int timeout_ms)

@@ -63,7 +63,8 @@ struct ew_source_conf {
 	int promisc;            /* live only */
 	int buffer_mb;          /* live: kernel ring or socket buffer, 0: the default */
 	int block_ms;           /* live capture: a block of the ring is handed over this long
-				 * after its first frame (the wait's bound), 0: 5 ms */
+				 * after its first frame (the wait's bound), 0: the
+				 * source's default (ew_source_ops.block_ms) */
 	uint16_t id;
 	volatile int *stop;     /* file sources stop reading when *stop becomes nonzero */
 	uint64_t silence_us;    /* listeners: an exporter quiet this long is reported */
@@ -127,6 +128,9 @@ struct ew_source_ops {
 	int (*lane_fd)(void *st, unsigned lane);
 	int (*lane_read)(void *st, unsigned lane);
 	void (*lane_stats)(void *st, unsigned lane, struct ew_source_stats *out);
+	/* Sources that hand packets over in blocks: how long a packet may wait in one when
+	 * the source's block_ms does not say (0: packets come as they arrive). */
+	int block_ms;
 };
 
 /* The implementation named name (or aliased: "netflow" is "ipfix"), or NULL. The
@@ -172,6 +176,10 @@ int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
 void ew_sourceset_run(struct ew_sourceset *s);
 void ew_sourceset_tick(struct ew_sourceset *s, uint64_t now_us);
 uint32_t ew_sourceset_count(const struct ew_sourceset *s);
+/* How long a packet may wait in a source before it is delivered, the longest of all
+ * (microseconds): the daemon's clock runs that far behind the wall's, so that no
+ * deadline passes while a packet that would have met it still waits in a block. */
+uint64_t ew_sourceset_lag_us(const struct ew_sourceset *s);
 /* Worker `lane`'s share of the split sources: waits up to timeout_ms for any of their
  * lane descriptors (or for wake_fd, when >= 0, to be readable), then reads each that is
  * ready. Returns the packets (datagrams) delivered. Safe to call from one thread per

@@ -26,9 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EW_PCAP_BLOCK_MS 5    /* live: a block is handed over this long after its first frame,
-			       * unless the source's block_ms says otherwise (what a wake
-			       * costs at low rates: docs/performance.md) */
+/* live: a block is handed over this long after its first frame unless the source's
+ * block_ms says otherwise. A wake costs this VM 40 - 70 us of CPU whatever it brings, so
+ * at low rates the wakes are the cost of a packet: at 25 kpps, 5 ms blocks cost about
+ * twice what 20 ms ones do, and past 20 ms nothing more is won (docs/performance.md).
+ * The daemon's clock runs this far behind (ew_sourceset_lag_us): an alert leaves at most
+ * this much later than it would without blocks. */
+#define EW_PCAP_BLOCK_MS 20
 
 const struct ew_source_ops ew_source_pcap_ops;
 const struct ew_source_ops ew_source_iface_ops;
@@ -515,4 +519,5 @@ const struct ew_source_ops ew_source_iface_ops = {
 	.name = "iface", .observer = { "iface" }, .target_key = "interface", .keys = iface_keys,
 	.open = iface_open, .run = NULL, .stats = iface_stats, .close = src_close,
 	.lanes = lanes, .lane_fd = lane_fd, .lane_read = lane_read, .lane_stats = lane_stats,
+	.block_ms = EW_PCAP_BLOCK_MS,
 };

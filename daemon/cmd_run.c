@@ -191,7 +191,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		uint64_t now = ew_time_now_us();
 
 		ew_sourceset_tick(c->srcs, now);
-		ew_pipeline_tick(c->p, now);
+		/* no deadline passes while a packet that would meet it waits in a block */
+		ew_pipeline_tick(c->p, now - ew_sourceset_lag_us(c->srcs));
 		ew_sinkset_tick(c->sinks, now);
 	}
 }

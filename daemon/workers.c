@@ -306,7 +306,8 @@ static void *live_main(void *arg)
 		}
 		now = ew_time_now_us();
 		if (got == 0 || now >= last_tick + 100000) {
-			ew_pipeline_tick(k->p, now);
+			/* as far as the sources have handed everything over (their blocks) */
+			ew_pipeline_tick(k->p, now - ew_sourceset_lag_us(k->w->srcs));
 			last_tick = now;
 		}
 		publish(k, now, 0);

@@ -116,6 +116,7 @@ START_TEST(set_fills_missing_operations)
 	ck_assert_str_eq(ew_sourceset_name(s, 0), "pcap " EW_SRCDIR "/tests/data/sample.pcap");
 	ck_assert_uint_eq(ew_sourceset_caps(s, 0), 0);     /* read to its end: not live */
 	ck_assert_uint_eq(ew_sourceset_can(s, EW_SOURCE_LIVE | EW_SOURCE_EXPORTERS), 0);
+	ck_assert_uint_eq(ew_sourceset_lag_us(s), 0);      /* a file waits for nothing */
 	ew_sourceset_tick(s, 1);                           /* none of its own: nothing */
 	ew_sourceset_exporters(s, 0, never_exporter, NULL);
 	ew_sourceset_if_counters(s, 0, never_counters, NULL);
@@ -147,9 +148,40 @@ START_TEST(set_of_listeners)
 	ck_assert_uint_eq(ew_sourceset_can(s, EW_SOURCE_LIVE), 2);
 	ck_assert_uint_eq(ew_sourceset_can(s, EW_SOURCE_EXPORTERS), 2);
 	ck_assert_uint_eq(ew_sourceset_can(s, EW_SOURCE_IF_COUNTERS), 1);   /* sFlow's */
+	ck_assert_uint_eq(ew_sourceset_lag_us(s), 0);      /* datagrams come as they arrive */
 	snprintf(t1, sizeof(t1), "netflow %s", t2);
 	ck_assert_str_eq(ew_sourceset_name(s, 1), t1);
 	ew_sourceset_run(s);                               /* event-driven: nothing to run */
+	ew_sourceset_free(s);
+	event_base_free(eb);
+}
+END_TEST
+
+/* An interface's blocks: the set's clock lags by the longest block timeout of its
+ * sources (the source's block_ms, or the interface source's default). Needs root (a
+ * capture handle on lo, nothing sent); CI runs as root. */
+START_TEST(blocks_set_the_lag)
+{
+	struct event_base *eb = event_base_new();
+	struct ew_sourceset *s = ew_sourceset_new();
+	struct ew_source_out out = { 0 };
+	struct ew_source_conf sc = { .type = "iface", .target = "lo", .block_ms = 3 };
+	struct ew_err err;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "blocks_set_the_lag: not root, not run\n");
+		goto out;
+	}
+	ck_assert_int_eq(ew_sourceset_open(s, &sc, eb, &out, &err), EW_OK);
+	ck_assert_uint_eq(ew_sourceset_lag_us(s), 3000);
+	sc.block_ms = 0;                                   /* the default, longer */
+	ck_assert_int_eq(ew_sourceset_open(s, &sc, eb, &out, &err), EW_OK);
+	ck_assert_uint_eq(ew_sourceset_lag_us(s), (uint64_t)ew_source_find("iface")->block_ms * 1000);
+	ck_assert_uint_gt(ew_sourceset_lag_us(s), 3000);
+	sc.block_ms = 1;                                   /* shorter: the longest stays */
+	ck_assert_int_eq(ew_sourceset_open(s, &sc, eb, &out, &err), EW_OK);
+	ck_assert_uint_eq(ew_sourceset_lag_us(s), (uint64_t)ew_source_find("iface")->block_ms * 1000);
+out:
 	ew_sourceset_free(s);
 	event_base_free(eb);
 }
@@ -164,6 +196,7 @@ static Suite *source_suite(void)
 	tcase_add_test(t, file_by_content);
 	tcase_add_test(t, set_fills_missing_operations);
 	tcase_add_test(t, set_of_listeners);
+	tcase_add_test(t, blocks_set_the_lag);
 	suite_add_tcase(s, t);
 	return s;
 }
