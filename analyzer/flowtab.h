@@ -69,7 +69,7 @@ struct ew_flowtab_stats {
 	uint64_t created, expired, evicted, active_reports;
 	uint64_t evicted_answered;     /* evictions of flows answered and not closed */
 	uint64_t remembered;           /* flows picked up again, oriented from memory */
-	uint64_t resizes;              /* doublings of the hash buckets */
+	uint64_t resizes;              /* growths (sixteenfold) of the hash buckets */
 	uint32_t live, peak;
 	uint32_t buckets;              /* hash buckets now (two per live flow, and more) */
 };

@@ -308,7 +308,7 @@ static void answered(struct ew_flowtab *ft, uint32_t n, struct ew_ft_entry *e, u
 	ck_assert_int_eq(dir, 1);
 }
 
-/* The buckets double as flows come (moving a few chains per new flow): every flow is
+/* The buckets grow as flows come (moving a few chains per new flow): every flow is
  * found again, both ways, before, while and after its chain moves, and flows closed
  * mid-move leave their chains intact. */
 START_TEST(buckets_grow_and_every_flow_stays_found)
@@ -338,7 +338,7 @@ START_TEST(buckets_grow_and_every_flow_stays_found)
 	}
 	ew_flowtab_stats(ft, &st);
 	ck_assert_uint_eq(st.live, 20000);
-	ck_assert_uint_ge(st.resizes, 5);
+	ck_assert_uint_eq(st.resizes, 2);   /* 1,024 to 16,384 to 262,144 */
 	ck_assert_uint_ge(st.buckets, 2 * 20000);
 	/* UDP flows idle past 60 s close; then a new flow of every old tuple is new */
 	ew_flowtab_expire(ft, 100 * S);
