@@ -197,8 +197,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The owner takes the workers' findings every 5 ms (an alert leaves within
- * judge_within, plus the capture's block timeout, plus this). */
+/* The owner takes the workers' findings every ew_workers_wait_ms (the capture's block
+ * timeout, 5 ms at least): an alert leaves within judge_within plus the block timeout
+ * (the daemon's clock lags by it) plus an idle worker's wait plus this. */
 static void on_take(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -344,6 +345,8 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 			rc = EW_EXIT_RUNTIME;
 			goto out;
 		}
+		take.tv_sec = ew_workers_wait_ms(c->workers) / 1000;
+		take.tv_usec = ew_workers_wait_ms(c->workers) % 1000 * 1000;
 		rs.evs[4] = event_new(c->eb, -1, EV_PERSIST, on_take, c->workers);
 		event_add(rs.evs[4], &take);
 	}

@@ -126,6 +126,13 @@ unsigned ew_workers_count(const struct ew_workers *w)
 	return w->n;
 }
 
+int ew_workers_wait_ms(const struct ew_workers *w)
+{
+	uint64_t ms = ew_sourceset_lag_us(w->srcs) / 1000;
+
+	return ms < 5 ? 5 : (int)ms;
+}
+
 int ew_workers_cpu(const struct ew_workers *w, unsigned i)
 {
 	return w->wk[i].cpu;
@@ -294,7 +301,7 @@ static void *live_main(void *arg)
 		int got;
 
 		take_policy(k);
-		got = ew_sourceset_lane_read(k->w->srcs, k->i, k->wake, 5);
+		got = ew_sourceset_lane_read(k->w->srcs, k->i, k->wake, ew_workers_wait_ms(k->w));
 		if (k->xin) {
 			uint64_t n;
 

@@ -50,6 +50,10 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 void ew_workers_free(struct ew_workers *w);
 
 unsigned ew_workers_count(const struct ew_workers *w);
+/* Live: how long an idle worker waits before it says how far it is, and how often the
+ * owner takes the workers' findings: the sources' block timeout (finer marks would
+ * only say what a block not yet handed over could still contradict), 5 ms at least. */
+int ew_workers_wait_ms(const struct ew_workers *w);
 /* Worker i's callbacks, for the lane of a source it reads (live). */
 void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out *out);
 /* Live telemetry split over the workers: what worker i's listener decodes is judged by
