@@ -187,12 +187,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ew_sinkset_flush(c->sinks, 0);
+	/* packets move the deadlines on; with none coming, this does, every 200 ms (no
+	 * deadline passes while a packet that would meet it waits in a block) */
+	ew_pipeline_tick(c->p, ew_time_now_us() - ew_sourceset_lag_us(c->srcs));
 	if (++rs->ticks % 5 == 0) {
 		uint64_t now = ew_time_now_us();
 
 		ew_sourceset_tick(c->srcs, now);
-		/* no deadline passes while a packet that would meet it waits in a block */
-		ew_pipeline_tick(c->p, now - ew_sourceset_lag_us(c->srcs));
 		ew_sinkset_tick(c->sinks, now);
 	}
 }
