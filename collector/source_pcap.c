@@ -27,7 +27,7 @@
 #include <string.h>
 
 /* live: a block is handed over this long after its first frame unless the source's
- * block_ms says otherwise. A wake costs this VM 40 - 70 us of CPU whatever it brings, so
+ * block_ms says otherwise. A wake costs this VM 35 - 60 us of CPU whatever it brings, so
  * at low rates the wakes are the cost of a packet: at 25 kpps, 5 ms blocks cost about
  * twice what 20 ms ones do, and past 20 ms nothing more is won (docs/performance.md).
  * The daemon's clock runs this far behind (ew_sourceset_lag_us): an alert leaves at most
