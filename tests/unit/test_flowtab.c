@@ -294,64 +294,56 @@ START_TEST(evicted_session_keeps_its_initiator)
 }
 END_TEST
 
-/* The answer to flow n of buckets_grow_and_every_flow_stays_found is flow e. */
-static void answered(struct ew_flowtab *ft, uint32_t n, struct ew_ft_entry *e, uint64_t ts)
-{
-	char a[64];
-	struct ew_flow_pkt r;
-	int dir, created;
-
-	snprintf(a, sizeof(a), "198.18.%u.%u", n >> 8, n & 255);
-	r = pkt("198.19.0.1", 80, a, (uint16_t)(1024 + n % 5000), 17, 0);
-	ck_assert_ptr_eq(ew_flowtab_packet(ft, &r, ts, &dir, &created), e);
-	ck_assert_int_eq(created, 0);
-	ck_assert_int_eq(dir, 1);
-}
-
 /* The buckets grow as flows come (moving a few chains per new flow): every flow is
  * found again, both ways, before, while and after its chain moves, and flows closed
  * mid-move leave their chains intact. */
+#define GROW_FLOWS 20000
 START_TEST(buckets_grow_and_every_flow_stays_found)
 {
 	struct ended x = { 0 };
 	struct ew_flowtab *ft = table(&x, 100000);
 	struct ew_flowtab_stats st;
-	struct ew_ft_entry **seen = calloc(20000, sizeof(*seen));
+	struct ew_ft_entry **seen = calloc(GROW_FLOWS, sizeof(*seen));
+	struct ew_flow_pkt *fwd = calloc(GROW_FLOWS, sizeof(*fwd)), *rev = calloc(GROW_FLOWS, sizeof(*rev));
 	char a[64];
 	int dir, created;
 
 	ck_assert_ptr_nonnull(seen);
-	ew_flowtab_stats(ft, &st);
-	ck_assert_uint_eq(st.buckets, EW_FT_FIRST_BUCKETS);
-	for (uint32_t n = 0; n < 20000; n++) {
-		struct ew_flow_pkt p;
-
+	ck_assert_ptr_nonnull(fwd);
+	ck_assert_ptr_nonnull(rev);
+	for (uint32_t n = 0; n < GROW_FLOWS; n++) {
 		snprintf(a, sizeof(a), "198.18.%u.%u", n >> 8, n & 255);
-		p = pkt(a, (uint16_t)(1024 + n % 5000), "198.19.0.1", 80, 17, 0);
-		seen[n] = ew_flowtab_packet(ft, &p, 1 * S + n, &dir, &created);
-		ck_assert_int_eq(created, 1);
-		/* the ten flows before and a spread of older ones: still there, answered */
-		for (uint32_t k = n > 10 ? n - 10 : 0; k <= n; k++)
-			answered(ft, k, seen[k], 1 * S + n);
-		for (uint32_t k = n % 997; k + 10 < n; k += 997)
-			answered(ft, k, seen[k], 1 * S + n);
+		fwd[n] = pkt(a, (uint16_t)(1024 + n % 5000), "198.19.0.1", 80, 17, 0);
+		rev[n] = pkt("198.19.0.1", 80, a, (uint16_t)(1024 + n % 5000), 17, 0);
 	}
 	ew_flowtab_stats(ft, &st);
-	ck_assert_uint_eq(st.live, 20000);
+	ck_assert_uint_eq(st.buckets, EW_FT_FIRST_BUCKETS);
+	for (uint32_t n = 0; n < GROW_FLOWS; n++) {
+		seen[n] = ew_flowtab_packet(ft, &fwd[n], 1 * S + n, &dir, &created);
+		ck_assert_int_eq(created, 1);
+		/* the flows just before and a spread of older ones: still there, answered */
+		for (uint32_t k = n > 4 ? n - 4 : 0; k <= n; k++) {
+			ck_assert_ptr_eq(ew_flowtab_packet(ft, &rev[k], 1 * S + n, &dir, &created), seen[k]);
+			ck_assert_int_eq(created, 0);
+			ck_assert_int_eq(dir, 1);
+		}
+		for (uint32_t k = n % 1999; k + 4 < n; k += 1999)
+			ck_assert_ptr_eq(ew_flowtab_packet(ft, &rev[k], 1 * S + n, &dir, &created), seen[k]);
+	}
+	ew_flowtab_stats(ft, &st);
+	ck_assert_uint_eq(st.live, GROW_FLOWS);
 	ck_assert_uint_eq(st.resizes, 2);   /* 1,024 to 16,384 to 262,144 */
-	ck_assert_uint_ge(st.buckets, 2 * 20000);
+	ck_assert_uint_ge(st.buckets, 2 * GROW_FLOWS);
 	/* UDP flows idle past 60 s close; then a new flow of every old tuple is new */
 	ew_flowtab_expire(ft, 100 * S);
-	ck_assert_int_eq(x.finals, 20000);
-	for (uint32_t n = 0; n < 20000; n += 7) {
-		struct ew_flow_pkt p;
-
-		snprintf(a, sizeof(a), "198.18.%u.%u", n >> 8, n & 255);
-		p = pkt(a, (uint16_t)(1024 + n % 5000), "198.19.0.1", 80, 17, 0);
-		ew_flowtab_packet(ft, &p, 200 * S, &dir, &created);
+	ck_assert_int_eq(x.finals, GROW_FLOWS);
+	for (uint32_t n = 0; n < GROW_FLOWS; n += 7) {
+		ew_flowtab_packet(ft, &fwd[n], 200 * S, &dir, &created);
 		ck_assert_int_eq(created, 1);
 	}
 	free(seen);
+	free(fwd);
+	free(rev);
 	ew_flowtab_free(ft);
 }
 END_TEST
@@ -394,6 +386,7 @@ static Suite *flowtab_suite(void)
 	tcase_add_test(t, buckets_grow_and_every_flow_stays_found);
 	tcase_add_test(t, syn_flood_spares_established);
 	tcase_add_test(t, evicted_session_keeps_its_initiator);
+	tcase_set_timeout(t, 30);          /* 20,000 flows and 200,000 lookups under ASan */
 	suite_add_tcase(s, t);
 	return s;
 }
