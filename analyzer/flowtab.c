@@ -230,18 +230,12 @@ static void grow_step(struct ew_flowtab *ft, unsigned n)
 			return;
 		}
 	}
-	/* the next step's chain heads, on their way while this packet is judged (each is
-	 * a cache miss in a big table: waited for one by one, they made a million new
-	 * flows a fifth slower) */
-	for (uint32_t k = ft->mig; ft->old != NULL && k < ft->mig + 4 && k <= ft->omask; k++)
-		if (ft->old[k] != 0)
-			__builtin_prefetch(&ft->e[ft->old[k]], 1);
 }
 
 /* Before a flow is added: past one live flow per two buckets, start growing the array
  * sixteenfold. Each move of a flow costs two cache misses (its entry, its new bucket):
- * doubling moved every flow about twice, and a million new flows ran 10 - 20% slower
- * than with the array at its largest from the start; growing sixteenfold moves a
+ * doubling moved every flow about twice, and a million new flows ran 7 - 33% slower
+ * (12% at the median) than with the array at its largest from the start; growing sixteenfold moves a
  * million flows' table about 0.15 times a flow. Four chains move per new flow, so the
  * move ends long before the next growth is due. */
 static void grow(struct ew_flowtab *ft)
