@@ -7,9 +7,10 @@
  * packet with its own interface's link type. Interfaces are opened promiscuous unless
  * told otherwise, non-blocking, and without immediate mode: libpcap then uses
  * TPACKET_V3, whose ring holds frames packed in blocks that the kernel hands over when
- * full or EW_PCAP_BLOCK_MS after their first frame, so the event loop wakes once per
- * block (not once per frame, as immediate mode's TPACKET_V2 did) and reads whole blocks;
- * a frame waits at most EW_PCAP_BLOCK_MS before it is judged. */
+ * full or block_ms (EW_PCAP_BLOCK_MS unless the source says) after their first frame,
+ * so the event loop wakes once per block (not once per frame, as immediate mode's
+ * TPACKET_V2 did) and reads whole blocks; a frame waits at most that long before it is
+ * judged, and the daemon's deadlines lag by as much (ew_sourceset_lag_us). */
 #include "collector/decode_pcapng.h"
 #include "collector/decode_pkt.h"
 #include "collector/fanout.h"
