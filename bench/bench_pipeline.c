@@ -19,7 +19,9 @@
  * to a CPU, fed by this thread as `eastwatch replay --workers N` feeds them (it hashes
  * and copies each packet, and takes the workers' findings as their owner); with
  * --presplit 1 every packet is handed over before the clock starts, as the kernel's
- * fanout splits live capture, so the figure is the workers' and their owner's alone. */
+ * fanout splits live capture, so the figure is the workers' and their owner's alone.
+ * --scan 0 turns the scan detector off (every new flow is a message to the owner when it
+ * is on): with workers, what is left is the workers' own scaling. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +80,7 @@ struct ctx {
 
 static unsigned nworkers = 1;
 static int presplit;
+static int scan = 1;
 
 static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 {
@@ -101,6 +104,7 @@ static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 		exit(1);
 	ew_pipeline_conf_default(&pc);
 	pc.ft.max_flows = max_flows;
+	pc.scan_enabled = scan;
 	c->p = ew_pipeline_new(&pc, c->cls, c->pol, c->sinks, &err);
 	c->w = NULL;
 	if (c->p != NULL && nworkers > 1)
@@ -175,11 +179,13 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 	}
 	ew_pipeline_stats(c.p, &st);
 	ew_classify_stats(c.cls, &cs);
+	uint64_t share[64] = { 0 };
 	for (unsigned w = 0; c.w && w < nworkers; w++) {
 		struct ew_pipeline_stats ws;
 		struct ew_cls_stats wc;
 
 		ew_workers_stats(c.w, w, &ws);
+		share[w % 64] = ws.packets;
 		ew_pipeline_stats_add(&st, &ws);
 		ew_classify_stats(ew_workers_classifier(c.w, w), &wc);
 		cs.inspected_pkts += wc.inspected_pkts;
@@ -194,6 +200,12 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 	       st.bytes / ((t1 - t0) / 1e6) / 1e6,
 	       !c.w ? "one core" : presplit ? "workers, each on its CPU, split in advance"
 					   : "workers, each on its CPU, fed by the reader");
+	if (c.w) {         /* the split's balance: the busiest worker sets the pace */
+		printf("%s: the workers' shares of the packets:", what);
+		for (unsigned w = 0; w < nworkers && w < 64; w++)
+			printf(" %.1f%%", st.packets ? 100.0 * share[w] / st.packets : 0);
+		printf("\n");
+	}
 	if (owner_cpu)
 		printf("%s: the owner (scan detector, throttle, alerts to the sink) used %.0f%% of a "
 		       "CPU meanwhile\n", what, 100.0 * owner_cpu / (t1 - t0));
@@ -483,6 +495,8 @@ int main(int argc, char **argv)
 			nworkers = (unsigned)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--presplit"))
 			presplit = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--scan"))
+			scan = atoi(argv[i + 1]);
 	}
 	if (!strcmp(argv[1], "mix")) {
 		char name[96];

@@ -36,6 +36,14 @@ one "$BP" synth --flows 1000000 --ppf 1 --random 1 --write "$OUT/syn-1m-random.p
 one "$BP" synth --flows 1000000 --ppf 1 --random 1 bench/policy-open
 one "$BP" memory --flows 100000 rules.d
 
+echo "== workers, in process (each pinned to its CPU, the split made in advance as fanout makes it)"
+for n in 1 2; do "$BP" mix --repeat 200 --workers "$n" --presplit 1 rules.d "$CORPUS"/ndpi-4.2/pcap/*; done
+for n in 1 2; do "$BP" synth --flows 1000000 --ppf 1 --random 1 --workers "$n" --presplit 1 bench/policy-open; done
+# the owner nearly idle (no scan detector, a policy that permits every flow): the
+# workers' own scaling; and what this machine's cores give threads that share nothing
+for n in 1 2; do "$BP" mix --repeat 200 --workers "$n" --presplit 1 --scan 0 bench/policy-open "$CORPUS"/ndpi-4.2/pcap/*; done
+build-bench/bench/bench_cores 3
+
 echo "== end to end: eastwatch replay against ndpiReader 4.2 on the same files (one core)"
 for f in ndpi-mix flows-100k syn-1m flows-100k-random syn-1m-random; do
 	pcap="$OUT/$f.pcap"
