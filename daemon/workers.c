@@ -260,7 +260,11 @@ static void *replay_main(void *arg)
 			rp.source_kind = r->kind;
 			rp.weight = r->weight;
 			rp.seq = r->seq;
-			ew_pipeline_clock(k->p, r->now, r->seq);
+			/* a packet of the capture's latest time moves the clock itself (the
+			 * same advance, once); one from earlier (files' times may go back)
+			 * is judged after the clock moves to the latest */
+			if (r->now != r->ts)
+				ew_pipeline_clock(k->p, r->now, r->seq);
 			ew_pipeline_packet(k->p, &rp);
 			break;
 		case IN_TICK:
