@@ -7,9 +7,13 @@
  * reads/s with every CPU's thread running at once against one thread alone. Two tables:
  * 256 KiB (in a core's cache) and 64 MiB (past the caches: memory, which a VM's "cores"
  * may share with each other and with other guests). A workload between the two, as
- * eastwatch's flow tables and nDPI are, scales between their ratios.
+ * eastwatch's flow tables and nDPI are, scales between their ratios. Last, arithmetic
+ * alone (no memory): below 2x with two threads, the two CPUs are one core's two
+ * hyperthreads.
  *
  *   bench_cores [ROUNDS]      (default 3; one thread and all threads alternate)
+ * Each figure is per thread summed, in millions a second (a step of arithmetic counts
+ * as a read).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -70,6 +74,21 @@ static void *run(void *arg)
 	CPU_ZERO(&set);
 	CPU_SET(j->cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (j->chain == 2) {            /* arithmetic: four independent recurrences */
+		uint64_t a = 1, b = 7, c = 13, d = 19;
+
+		t0 = now_s();
+		for (long i = 0; i < READS * 4; i++) {
+			a = a * 6364136223846793005ULL + 1;
+			b ^= b << 13;
+			b ^= b >> 7;
+			c += a ^ b;
+			d = (d * 31) ^ c;
+		}
+		j->secs = (now_s() - t0) / 4;   /* per READS steps, as the reads */
+		j->sink = a ^ b ^ c ^ d;
+		return NULL;
+	}
 	if ((t = cycle(j->words, 0x9e3779b97f4a7c15ULL + (uint64_t)j->cpu)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < j->words; i++)    /* warm: the first pass faults pages in */
@@ -124,8 +143,14 @@ int main(int argc, char **argv)
 	for (int c = 0; c < CPU_SETSIZE && n < 64; c++)
 		if (CPU_ISSET(c, &set))
 			cpus[n++] = c;
-	printf("%d CPUs; %ld dependent random reads per thread, each thread on its CPU\n", n,
+	printf("%d CPUs; %ld random reads (or arithmetic steps) per thread, each thread on its CPU\n", n,
 	       READS);
+	for (int r = 0; r < rounds; r++) {
+		double one = rate(cpus, 1, 0, 2), all = rate(cpus, n, 0, 2);
+
+		printf("arithmetic only, round %d: 1 thread %.1f M steps/s, %d threads %.1f M "
+		       "steps/s: %.2fx\n", r + 1, one / 1e6, n, all / 1e6, all / one);
+	}
 	for (int chain = 1; chain >= 0; chain--)
 		for (size_t k = 0; k < sizeof(kib) / sizeof(kib[0]); k++) {
 			size_t words = kib[k] * 1024 / sizeof(uint64_t);
