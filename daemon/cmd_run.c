@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 struct runstate {
 	struct ew_ctx *c;
@@ -19,7 +20,9 @@ struct runstate {
 	struct ew_central_watch *watch;   /* Redis notices (central policy, inventory) */
 	struct ew_central_watch *watch_inv;   /* the inventory's, when in another Redis */
 	struct event *inv_timer;          /* recompile once a burst of label changes settles */
-	struct event *evs[5];             /* SIGTERM, SIGINT, SIGHUP, the tick, the workers' */
+	struct event *evs[6];             /* SIGTERM, SIGINT, SIGHUP, the tick, the workers'
+					   * look again, their owner's wake */
+	struct timeval again;             /* ew_workers_wait_ms */
 	char refused_why[1024];           /* the last refused reload's reason (/readyz) */
 };
 
@@ -179,6 +182,27 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(rs->c->eb, NULL);
 }
 
+/* The owner looks at its workers' rings: while they bring it work (or a message waits
+ * for another worker's mark) it looks again every block timeout, as a busy sensor's
+ * owner should; when a look finds nothing new it sleeps until a worker wakes it. */
+static void owner_look(struct runstate *rs)
+{
+	struct ew_workers *w = rs->c->workers;
+	uint64_t n, before = ew_workers_taken(w);
+
+	/* a wake that comes after this is for a message this look may not see */
+	if (read(ew_workers_owner_fd(w), &n, sizeof(n)) < 0) {
+		/* none was owed */
+	}
+	ew_workers_take(w);
+	if (ew_workers_owed(w) || ew_workers_taken(w) != before) {
+		event_del(rs->evs[5]);
+		evtimer_add(rs->evs[4], &rs->again);
+	} else {
+		event_add(rs->evs[5], NULL);
+	}
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct runstate *rs = arg;
@@ -187,6 +211,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ew_sinkset_flush(c->sinks, 0);
+	if (c->workers && !evtimer_pending(rs->evs[4], NULL))
+		owner_look(rs);    /* the workers' marks, at least (they fill the rings) */
 	/* packets move the deadlines on; with none coming, this does, every 200 ms (no
 	 * deadline passes while a packet that would meet it waits in a block) */
 	ew_pipeline_tick(c->p, ew_time_now_us() - ew_sourceset_lag_us(c->srcs));
@@ -198,14 +224,17 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The owner takes the workers' findings every ew_workers_wait_ms (the capture's block
- * timeout, 5 ms at least): an alert leaves within judge_within plus the block timeout
- * (the daemon's clock lags by it) plus an idle worker's wait plus this. */
+/* The owner takes the workers' findings when one of them sent something other than
+ * marks (it writes the owner's eventfd), then every ew_workers_wait_ms (the capture's
+ * block timeout, 5 ms at least) for as long as there is work, and at every tick: an
+ * alert leaves within judge_within plus the block timeout (the daemon's clock lags by
+ * it) plus an idle worker's wait plus this. At low rates the owner sleeps instead of
+ * waking every block timeout to find marks only. */
 static void on_take(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	ew_workers_take(arg);
+	owner_look(arg);
 }
 
 static int start_metrics(struct runstate *rs)
@@ -338,7 +367,6 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 	rs.evs[3] = event_new(c->eb, -1, EV_PERSIST, on_tick, &rs);
 	event_add(rs.evs[3], &tick);
 	if (c->workers) {
-		struct timeval take = { 0, 5000 };
 		struct ew_err err;
 
 		if (ew_workers_start(c->workers, c->srcs, &err) != EW_OK) {
@@ -346,10 +374,12 @@ static int run(struct ew_ctx *c, int argc, char **argv)
 			rc = EW_EXIT_RUNTIME;
 			goto out;
 		}
-		take.tv_sec = ew_workers_wait_ms(c->workers) / 1000;
-		take.tv_usec = ew_workers_wait_ms(c->workers) % 1000 * 1000;
-		rs.evs[4] = event_new(c->eb, -1, EV_PERSIST, on_take, c->workers);
-		event_add(rs.evs[4], &take);
+		rs.again.tv_sec = ew_workers_wait_ms(c->workers) / 1000;
+		rs.again.tv_usec = ew_workers_wait_ms(c->workers) % 1000 * 1000;
+		rs.evs[4] = evtimer_new(c->eb, on_take, &rs);
+		rs.evs[5] = event_new(c->eb, ew_workers_owner_fd(c->workers), EV_READ | EV_PERSIST,
+				      on_take, &rs);
+		event_add(rs.evs[5], NULL);
 	}
 	if ((rc = start_watch(&rs)) != 0)
 		goto out;
@@ -368,7 +398,7 @@ out:
 	if (rs.inv_timer)
 		event_free(rs.inv_timer);
 	ew_metrics_free(rs.metrics);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (rs.evs[i])
 			event_free(rs.evs[i]);
 	return rc;

@@ -136,6 +136,10 @@ static inline int ew_pmsg_cmp(const struct ew_pmsg *a, const struct ew_pmsg *b)
  * may take other workers' messages up to that point). Call it when the worker waits for
  * input, and now and then while it is busy. */
 void ew_pipeline_mark(struct ew_pipeline *p);
+/* A worker's messages other than marks so far (those put in the ring: the owner has
+ * something to do); and whether a message is a mark (it only bounds the others). */
+uint64_t ew_pipeline_sent(const struct ew_pipeline *p);
+int ew_pmsg_is_mark(const struct ew_pmsg *h);
 /* A worker's clock moves to ts_us as of the capture's packet seq (replay: the time of
  * packets other workers were handed). */
 void ew_pipeline_clock(struct ew_pipeline *p, uint64_t ts_us, uint64_t seq);

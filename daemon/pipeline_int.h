@@ -61,6 +61,7 @@ struct ew_pipeline {
 	uint8_t kind_sflow;         /* sFlow's (ew_source_kind) */
 	uint64_t now, next_expire;
 	uint64_t queue_full;        /* workers: messages lost to a full ring */
+	uint64_t sent;              /* workers: messages other than marks put in the ring */
 	struct pending *pend;
 	uint32_t phead, pcount;
 	struct rule_count *rc;

@@ -73,6 +73,7 @@ static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
 	h->seq = p->seq;
 	h->cls = p->in_deadline ? 0 : 1;
 	h->type = type;
+	p->sent += type != M_TIME;
 	return h;
 }
 
@@ -179,6 +180,16 @@ void ew_pipeline_mark(struct ew_pipeline *p)
 {
 	if (p->out && msg_new(p, M_TIME, sizeof(struct ew_pmsg)) != NULL)
 		ew_ring_commit(p->out);
+}
+
+uint64_t ew_pipeline_sent(const struct ew_pipeline *p)
+{
+	return p->sent;
+}
+
+int ew_pmsg_is_mark(const struct ew_pmsg *h)
+{
+	return h->type == M_TIME;
 }
 
 void ew_pipeline_owner_take(struct ew_pipeline *o, const void *msg, size_t len)

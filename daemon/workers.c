@@ -82,6 +82,13 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 	}
 	w->n = n;
 	w->replay = replay;
+	w->owner_wake = replay ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!replay && w->owner_wake < 0) {
+		free(w->wk);
+		free(w);
+		ew_err_set(err, "workers: no eventfd");
+		return NULL;
+	}
 	w->owner = owner;
 	atomic_init(&w->pol, pol);
 	atomic_init(&w->gen, 1);
@@ -94,6 +101,8 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		wc.ft.max_flows = 1024;
 	/* throttle keys likewise: a key's two addresses put all its alerts in one worker */
 	wc.throttle_keys = (pc->throttle_keys + n - 1) / n;
+	for (unsigned i = 0; i < n; i++)      /* a failure below frees what was made */
+		w->wk[i].wake = -1;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *k = &w->wk[i];
 
@@ -102,6 +111,7 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		k->cpu = pin ? nth_cpu(i) : -1;
 		k->gen = 1;
 		atomic_init(&k->seen, 1);
+		atomic_init(&k->msgs, 0);
 		k->wake = replay ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		pthread_mutex_init(&k->smu, NULL);
 		k->out = ew_ring_new(OUT_RING);
@@ -187,6 +197,21 @@ static void publish(struct worker *k, uint64_t now, int force)
 	pthread_mutex_unlock(&k->smu);
 }
 
+/* What the worker sent the owner (other than marks) since it last said so: published,
+ * and the owner woken (live). */
+static void tell_owner(struct worker *k)
+{
+	uint64_t s = ew_pipeline_sent(k->p), one = 1;
+
+	if (s == k->msgs_pub)
+		return;
+	k->msgs_pub = s;
+	atomic_store_explicit(&k->msgs, s, memory_order_release);
+	if (k->w->owner_wake >= 0 && write(k->w->owner_wake, &one, sizeof(one)) < 0) {
+		/* the counter is full: the owner is woken anyway */
+	}
+}
+
 /* The worker's last message: nothing earlier can come from it any more. */
 static void say_done(struct worker *k)
 {
@@ -194,6 +219,7 @@ static void say_done(struct worker *k)
 
 	publish(k, 0, 1);
 	ew_pipeline_mark(k->p);
+	tell_owner(k);
 	while ((h = ew_ring_reserve(k->out, sizeof(*h))) == NULL)
 		sched_yield();
 	memset(h, 0, sizeof(*h));
@@ -243,6 +269,7 @@ static void *replay_main(void *arg)
 		if (r == NULL) {
 			if (since_mark) {       /* waiting: say how far it is */
 				ew_pipeline_mark(k->p);
+				tell_owner(k);
 				since_mark = 0;
 			}
 			nap(&idle);
@@ -289,6 +316,7 @@ static void *replay_main(void *arg)
 		ew_ring_release(k->in);
 		if (++since_mark >= MARK_EVERY) {
 			ew_pipeline_mark(k->p);
+			tell_owner(k);
 			publish(k, ew_time_mono_us(), 0);
 			since_mark = 0;
 		}
@@ -324,6 +352,7 @@ static void *live_main(void *arg)
 		}
 		publish(k, now, 0);
 		ew_pipeline_mark(k->p);
+		tell_owner(k);
 	}
 	ew_workers_take_routed(k);
 	ew_pipeline_tick(k->p, ew_time_now_us());
@@ -403,6 +432,7 @@ unsigned ew_workers_take(struct ew_workers *w)
 				bound = *(h ? h : &k->last);
 		}
 		while (best != NULL) {
+			from->taken += !ew_pmsg_is_mark(best);
 			ew_pipeline_owner_take(w->owner, best, blen);
 			from->last = *best;
 			ew_ring_release(from->out);
@@ -412,6 +442,28 @@ unsigned ew_workers_take(struct ew_workers *w)
 				best = NULL;
 		}
 	}
+}
+
+int ew_workers_owner_fd(const struct ew_workers *w)
+{
+	return w->owner_wake;
+}
+
+int ew_workers_owed(const struct ew_workers *w)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (atomic_load_explicit(&w->wk[i].msgs, memory_order_acquire) > w->wk[i].taken)
+			return 1;
+	return 0;
+}
+
+uint64_t ew_workers_taken(const struct ew_workers *w)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < w->n; i++)
+		n += w->wk[i].taken;
+	return n;
 }
 
 static void push_in(struct ew_workers *w, struct worker *k, const struct in_rec *r,
@@ -611,6 +663,8 @@ void ew_workers_free(struct ew_workers *w)
 			close(w->wk[i].wake);
 		pthread_mutex_destroy(&w->wk[i].smu);
 	}
+	if (w->owner_wake >= 0)
+		close(w->owner_wake);
 	free(w->wk);
 	free(w);
 }

@@ -76,6 +76,17 @@ void ew_workers_go(struct ew_workers *w);
 void ew_workers_packet(struct ew_workers *w, const struct ew_raw_pkt *rp);
 /* The owner takes every message that can be placed now; returns how many. */
 unsigned ew_workers_take(struct ew_workers *w);
+/* Live: an eventfd that becomes readable when a worker has sent the owner something
+ * other than marks (an alert, a probe seen, ...): the owner takes then, instead of
+ * looking at every block timeout whether there is anything; -1 in replay. Reading it
+ * is the caller's. */
+int ew_workers_owner_fd(const struct ew_workers *w);
+/* 1 when a worker has sent something other than marks that the owner has not taken
+ * (after ew_workers_take: it waits for another worker's mark; look again in
+ * ew_workers_wait_ms). */
+int ew_workers_owed(const struct ew_workers *w);
+/* How many messages other than marks the owner has taken so far. */
+uint64_t ew_workers_taken(const struct ew_workers *w);
 /* The end: every worker runs its deadlines to the last time seen (replay) or to now
  * (live), ends its flows, and the owner takes everything they sent. */
 void ew_workers_end(struct ew_workers *w);

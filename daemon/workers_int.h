@@ -56,7 +56,12 @@ struct worker {
 	struct ew_flowtab_stats fsnap;
 	uint32_t fmax;
 	uint64_t snap_us;
+	/* Messages other than marks: how many the worker has put in its ring (published
+	 * after they are), and how many the owner took; the worker's last publication. */
+	_Atomic uint64_t msgs;
+	uint64_t msgs_pub;
 	/* the owner's side */
+	uint64_t taken;
 	struct ew_pmsg last;           /* the last message taken from this worker */
 	int done;
 	uint64_t sent;                 /* replay: the last packet (seq) handed to it */
@@ -74,6 +79,8 @@ struct ew_workers {
 	uint64_t seq, last_ts;         /* replay: packets handed over, the last one's time */
 	int ended;
 	int held;                      /* replay: threads start at ew_workers_go */
+	int owner_wake;                /* live: eventfd, written when a worker sent the owner
+					* something other than marks */
 };
 
 /* The worker for the flows between a and b: a symmetric hash of the two addresses. */

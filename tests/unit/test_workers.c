@@ -2,7 +2,8 @@
 /* Check suite for daemon/workers: a scan whose probes land in different workers, with a
  * real session in the middle of it, gives the alerts one pipeline gives (the scan alert
  * with every probe folded, the session's alert on its own); a new policy reaches every
- * worker; a worker whose queue to the owner is full counts what it loses and goes on. */
+ * worker; a worker whose queue to the owner is full counts what it loses and goes on; the
+ * owner is owed what a worker sent it until it takes it. */
 #include "daemon/workers.h"
 #include "collector/decode_pkt.h"
 #include "core/ew_ring.h"
@@ -264,6 +265,41 @@ START_TEST(full_queue_is_counted_never_waits)
 }
 END_TEST
 
+/* The owner is owed something once a worker has sent it more than marks (a probe seen,
+ * an alert), and nothing once it took it all; live workers have an eventfd to wake the
+ * owner with, replay ones none (their reader takes). */
+START_TEST(owed_until_taken)
+{
+	struct ew_workers *live;
+	struct ew_err err;
+	int owed = 0;
+
+	start(2, 1);
+	ck_assert_int_eq(ew_workers_owner_fd(wk), -1);
+	ck_assert_int_eq(ew_workers_preload(wk, 1u << 20), EW_OK);
+	ck_assert_int_eq(ew_workers_owed(wk), 0);
+	ck_assert_uint_eq(ew_workers_taken(wk), 0);
+	tcp("198.18.1.66", 40000, "198.18.3.10", 22, EW_TH_SYN, NULL, 10 * S);
+	ew_workers_go(wk);
+	for (int i = 0; i < 500 && !owed; i++) {   /* the worker says so when it waits */
+		owed = ew_workers_owed(wk);
+		if (!owed)
+			usleep(10000);
+	}
+	ck_assert_int_eq(owed, 1);
+	ew_workers_end(wk);                           /* takes everything */
+	ck_assert_int_eq(ew_workers_owed(wk), 0);
+	ck_assert_uint_ge(ew_workers_taken(wk), 2);   /* the probe seen, the alert */
+	ck_assert_uint_eq(count_alerts(), 1);        /* the SYN's, taken and sent */
+	live = ew_workers_new(2, &pc, &cc, pol, owner, 0, 0, &err);
+	ck_assert_msg(live != NULL, "%s", err.msg);
+	ck_assert_int_ge(ew_workers_owner_fd(live), 0);
+	ck_assert_int_eq(ew_workers_owed(live), 0);
+	ew_workers_free(live);
+	stop();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("workers");
@@ -273,6 +309,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(t, scan_spread_over_workers_is_one_scan, 2, 5);
 	tcase_add_test(t, policy_reaches_every_worker);
 	tcase_add_test(t, full_queue_is_counted_never_waits);
+	tcase_add_test(t, owed_until_taken);
 	suite_add_tcase(s, t);
 	return s;
 }
