@@ -47,6 +47,8 @@ inns() { ip netns exec "$NS" "$@"; }
 # itself (a shell function run with & would be a subshell)
 
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {print n + 0}'; }
+# per thread: its name, CPU ns and the times it was put on a CPU (its wakes)
+threads() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(cat "$t/schedstat")"; done 2>/dev/null; }
 
 # run CASE RATE: the capturer (eastwatch or tcpdump) on cap, tcpreplay on snd
 run_case() {
@@ -69,6 +71,7 @@ run_case() {
 		sleep 1 ;;
 	esac
 	t0=$(cpu_ns "$pid")
+	threads "$pid" >"$T/th0"
 	if [ "$rate" = top ]; then
 		inns tcpreplay -q -i snd --topspeed --loop="$loops" "$T/mix.pcap" >"$T/tr.log" 2>&1
 	else
@@ -76,6 +79,7 @@ run_case() {
 	fi
 	sleep 0.5
 	t1=$(cpu_ns "$pid")
+	threads "$pid" >"$T/th1"
 	[ "$what" = ndpiReader ] && kill -INT "$pid" || kill -TERM "$pid"
 	wait "$pid" || true
 	sent=$(( loops * MIXN ))
@@ -97,6 +101,11 @@ run_case() {
 		"$what" "$rate" "$sent" "${pps:-?}" "${got:-?}" "${drops:-?}" \
 		"$(echo "($t1 - $t0) / 1000000000" | bc -l)" \
 		"$(echo "($t1 - $t0) / 1000 / (${got:-1} + 1)" | bc -l)"
+	# eastwatch's threads: where the CPU went, and how often each woke
+	case $what in
+	eastwatch*)
+		paste "$T/th0" "$T/th1" | awk '$1 == $5 {printf "    %-14s %7.1f ms CPU  %6d wakes\n", $1, ($6 - $2) / 1e6, $8 - $4}' ;;
+	esac
 }
 
 echo "mix: ${#files[@]} Ethernet captures of nDPI's corpus, $MIXN packets, looped"
