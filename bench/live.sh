@@ -9,6 +9,7 @@
 # usage: bench/live.sh EASTWATCH SOURCE_DIR [RATE...]      (default rates 25000 100000 top)
 # WORKERS="1 2" (default) the worker counts to run; NO_NDPIREADER=1 leaves ndpiReader out;
 # BLOCK_MS=N captures with that block timeout (the source's block_ms; unset: its default).
+# SEND=FILE.pcap sends that capture instead of nDPI's.
 # Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the time the
 # process's threads ran (nanoseconds, /proc/PID/task/*/schedstat) while tcpreplay sent.
 # tcpreplay shares the machine's cores.
@@ -31,10 +32,13 @@ cleanup() {
 trap cleanup EXIT
 
 # the mix: every Ethernet capture of the corpus, one after another
+# (SEND=FILE.pcap sends that Ethernet capture instead, e.g. churn made by
+# `bench_pipeline synth ... --random 1 --write FILE.pcap`)
 files=()
 for f in "$CORPUS"/*.pcap; do
 	capinfos -E "$f" 2>/dev/null | grep -q 'Ethernet$' && files+=("$f")
 done
+[ -n "${SEND:-}" ] && files=("$(readlink -f "$SEND")")
 mergecap -a -F pcap -w "$T/mix.pcap" "${files[@]}"
 MIXN=$(capinfos -c -M "$T/mix.pcap" | awk '/Number of packets/{print $NF}')
 
@@ -108,7 +112,8 @@ run_case() {
 	esac
 }
 
-echo "mix: ${#files[@]} Ethernet captures of nDPI's corpus, $MIXN packets, looped"
+if [ -n "${SEND:-}" ]; then echo "sent: $SEND, $MIXN packets, looped"
+else echo "mix: ${#files[@]} Ethernet captures of nDPI's corpus, $MIXN packets, looped"; fi
 for rate in "${RATES[@]}"; do
 	for w in "${WORKERS[@]}"; do
 		run_case "eastwatch-w$w" "$rate"
@@ -120,7 +125,9 @@ done
 # each of the three costs without the kernel, the wakeups and the caches that tcpreplay
 # and the rest of the machine cool between blocks at low rates
 args=()
-for _ in $(seq 120); do args+=("$T/mix.pcap"); done
+copies=120
+[ -n "${SEND:-}" ] && copies=$(( (1000000 + MIXN - 1) / MIXN ))
+for _ in $(seq "$copies"); do args+=("$T/mix.pcap"); done
 mergecap -a -F pcap -w "$T/big.pcap" "${args[@]}"
 # CPU seconds of a command (user + system, exact: getrusage, not 10 ms ticks); three runs,
 # the median shown with the other two
