@@ -14,21 +14,10 @@ set -euo pipefail
 EW=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 read -r -a WORKERS <<<"${WORKERS:-1 2}"
-NS=ewidle$$
-T=$(mktemp -d /tmp/ew-idle.XXXXXX)
-cleanup() {
-	set +e
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+# shellcheck source=bench/veth.sh
+. "$SRC/bench/veth.sh" idle
 "$SRC/build-bench/bench/bench_pipeline" synth --flows 1 --ppf 1 --random 1 --write "$T/one.pcap" \
 	"$SRC/rules.d" >/dev/null
-ip netns add "$NS"
-ip -n "$NS" link add snd type veth peer name cap
-ip -n "$NS" link set snd up
-ip -n "$NS" link set cap up
 for round in $(seq "${ROUNDS:-3}"); do
 	for w in "${WORKERS[@]}"; do
 		rm -f "$T/alerts.json"

@@ -21,15 +21,8 @@ shift 2
 SECS=${SECONDS_PER_CASE:-3}
 read -r -a WORKERS <<<"${WORKERS:-1 2}"
 CORPUS=$SRC/../shared/corpus/ndpi-4.2/pcap
-NS=ewlive$$
-T=$(mktemp -d /tmp/ew-live.XXXXXX)
-cleanup() {
-	set +e
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+# shellcheck source=bench/veth.sh
+. "$SRC/bench/veth.sh" live 9000
 
 # the mix: every Ethernet capture of the corpus, one after another
 # (SEND=FILE.pcap sends that Ethernet capture instead, e.g. churn made by
@@ -42,10 +35,6 @@ done
 mergecap -a -F pcap -w "$T/mix.pcap" "${files[@]}"
 MIXN=$(capinfos -c -M "$T/mix.pcap" | awk '/Number of packets/{print $NF}')
 
-ip netns add "$NS"
-ip -n "$NS" link add snd type veth peer name cap
-ip -n "$NS" link set snd up mtu 9000
-ip -n "$NS" link set cap up mtu 9000
 inns() { ip netns exec "$NS" "$@"; }
 # background programs are started with nsenter, which execs them: $! is the program
 # itself (a shell function run with & would be a subshell)
