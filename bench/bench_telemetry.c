@@ -7,9 +7,12 @@
  *       exported, classified by port: "decode plus policy"); and the daemon's whole record
  *       path: decoded, paired, judged, through the scan and edge detectors, alerts written
  *       (to /dev/null)
- *   bench_telemetry send CAPTURE.pcap ADDR PORT RECORDS_PER_S SECONDS
+ *   bench_telemetry send CAPTURE.pcap ADDR PORT RECORDS_PER_S SECONDS [EXPORTERS]
  *       replays the capture's datagrams to ADDR:PORT with sendmmsg, paced to a record rate
- *       (NetFlow/IPFIX records per datagram are counted beforehand), and prints what it sent
+ *       (NetFlow/IPFIX records per datagram are counted beforehand), and prints what it sent;
+ *       with EXPORTERS > 1, from that many sockets (source ports: exporters, which
+ *       SO_REUSEPORT spreads over a collector's sockets), each sending the whole capture,
+ *       templates included, in turn, 64 datagrams at a time, at 1/EXPORTERS of the rate
  */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
@@ -230,16 +233,30 @@ static void decode_bench(const char *rules, const char *file, int repeat)
 	ew_conf_free(sinkdoc);
 }
 
-static void send_bench(const char *file, const char *addr, int port, double rate, double secs)
+#define MAX_EXPORTERS 64
+
+static void send_bench(const char *file, const char *addr, int port, double rate, double secs,
+		       int nex)
 {
 	size_t n;
 	struct dgram *v = load(file, &n);
 	struct ew_ipfix_conf ic;
 	struct ew_ipfix_session *s;
 	struct sockaddr_in to;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd[MAX_EXPORTERS];
 	uint64_t sent_records = 0, sent_dgrams = 0, sent_packets = 0, t0;
-	size_t i = 0;
+	size_t at[MAX_EXPORTERS] = { 0 };
+	int e = 0;
+
+	if (nex < 1 || nex > MAX_EXPORTERS) {
+		fprintf(stderr, "send: 1 to %d exporters\n", MAX_EXPORTERS);
+		exit(2);
+	}
+	for (int x = 0; x < nex; x++)
+		if ((fd[x] = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+			perror("socket");
+			exit(1);
+		}
 
 	ew_ipfix_conf_default(&ic);
 	ic.template_lifetime_us = 0;
@@ -268,7 +285,7 @@ static void send_bench(const char *file, const char *addr, int port, double rate
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		for (; k < 64; k++) {
+		for (size_t i = at[e]; k < 64; k++) {
 			io[k].iov_base = v[i].d;
 			io[k].iov_len = v[i].len;
 			memset(&m[k], 0, sizeof(m[k]));
@@ -279,15 +296,18 @@ static void send_bench(const char *file, const char *addr, int port, double rate
 			sent_records += v[i].records;
 			sent_packets += v[i].packets;
 			i = (i + 1) % n;
+			at[e] = i;
 		}
-		sendmmsg(fd, m, (unsigned)k, 0);
+		sendmmsg(fd[e], m, (unsigned)k, 0);
 		sent_dgrams += (uint64_t)k;
+		e = (e + 1) % nex;
 	}
 	printf("sent %llu datagrams, %llu records in %.1f s: %.2f M records/s (%llu packets "
 	       "counted in them)\n", (unsigned long long)sent_dgrams,
 	       (unsigned long long)sent_records, secs, sent_records / secs / 1e6,
 	       (unsigned long long)sent_packets);
-	close(fd);
+	for (int x = 0; x < nex; x++)
+		close(fd[x]);
 }
 
 int main(int argc, char **argv)
@@ -296,8 +316,9 @@ int main(int argc, char **argv)
 		decode_bench(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 20);
 		return 0;
 	}
-	if (argc == 7 && !strcmp(argv[1], "send")) {
-		send_bench(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atof(argv[6]));
+	if ((argc == 7 || argc == 8) && !strcmp(argv[1], "send")) {
+		send_bench(argv[2], argv[3], atoi(argv[4]), atof(argv[5]), atof(argv[6]),
+			   argc == 8 ? atoi(argv[7]) : 1);
 		return 0;
 	}
 	fprintf(stderr, "usage: see the comment at the top of bench/bench_telemetry.c\n");

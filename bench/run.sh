@@ -89,53 +89,11 @@ kill "$TP"; wait "$TP" 2>/dev/null
 one "$BT" decode bench/policy-permitted "$OUT/sflow-100k.pcap" 3
 
 # Over loopback at fixed rates, 5 s each: eastwatch (one core), nfcapd and nfacctd (one
-# core each in turn) on the same stream; the sender runs on the other core.
-printf 'sources:\n  - { type: ipfix, listen: "127.0.0.1:24901", buffer_mb: 64 }\n' >"$OUT/lb.yaml"
-for rate in 1000000 2500000 5000000; do
-	taskset -c 0 "$EW" run --rules bench/policy-permitted --config "$OUT/lb.yaml" \
-		--output /dev/null --user root 2>"$OUT/lb.log" &
-	pid=$!
-	for _ in $(seq 100); do grep -q "running: sensor" "$OUT/lb.log" && break; sleep 0.1; done
-	sent=$(taskset -c 1 "$BT" send "$OUT/ipfix-100k.pcap" 127.0.0.1 24901 "$rate" 5)
-	sleep 0.5
-	cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$pid/stat")
-	kill -TERM "$pid"; wait "$pid"
-	recs=$(sed -n 's/.*exporter 127.0.0.1: [0-9]* datagrams, \([0-9]*\) records.*/\1/p' "$OUT/lb.log")
-	drops=$(sed -n 's/.*ipfix 127.0.0.1:24901: .*, \([0-9]*\) dropped by the kernel.*/\1/p' "$OUT/lb.log")
-	want=$(echo "$sent" | sed -n 's/.*datagrams, \([0-9]*\) records.*/\1/p')
-	echo "eastwatch at $((rate / 1000)) k records/s: received $recs of $want records" \
-	     "($(awk -v a="$recs" -v b="$want" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost," \
-	     "$drops datagrams dropped by the kernel), $cpu CPU-s:" \
-	     "$(awk -v a="$recs" -v c="$cpu" 'BEGIN { printf "%.2f", a / c / 1e6 }') M records per CPU-second"
-	rm -rf "$OUT/nfcap"; mkdir -p "$OUT/nfcap"
-	taskset -c 0 nfcapd -w "$OUT/nfcap" -b 127.0.0.1 -p 24902 -B 67108864 >/dev/null 2>&1 &
-	npid=$!
-	sleep 1
-	taskset -c 1 "$BT" send "$OUT/ipfix-100k.pcap" 127.0.0.1 24902 "$rate" 5 >/dev/null
-	sleep 1
-	kill -TERM "$npid"; wait "$npid" 2>/dev/null
-	nrecs=$(nfdump -R "$OUT/nfcap" -I 2>/dev/null | sed -n 's/^Flows: *\([0-9]*\).*/\1/p' | head -1)
-	echo "nfcapd at $((rate / 1000)) k records/s: stored ${nrecs:-0} of about $want records" \
-	     "($(awk -v a="${nrecs:-0}" -v b="$want" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost)"
-	# nfacctd aggregates: it is given one aggregate (the protocol) and the packets it
-	# counted are compared with those in the records sent
-	rm -f "$OUT/nfacct.csv"
-	printf '%s\n' 'daemonize: false' 'nfacctd_ip: 127.0.0.1' 'nfacctd_port: 24903' \
-		'nfacctd_pipe_size: 67108864' 'plugin_pipe_size: 268435456' \
-		'plugin_buffer_size: 1048576' 'plugins: print[p]' 'aggregate[p]: proto' \
-		'print_output[p]: csv' "print_output_file[p]: $PWD/$OUT/nfacct.csv" \
-		'print_output_file_append[p]: true' 'print_refresh_time[p]: 1' >"$OUT/nfacct.conf"
-	taskset -c 0 nfacctd -f "$OUT/nfacct.conf" >"$OUT/nfacct.log" 2>&1 &
-	apid=$!
-	sleep 1
-	sent=$(taskset -c 1 "$BT" send "$OUT/ipfix-100k.pcap" 127.0.0.1 24903 "$rate" 5)
-	sleep 2
-	kill -INT "$apid"; wait "$apid" 2>/dev/null
-	wantp=$(echo "$sent" | sed -n 's/.*(\([0-9]*\) packets counted.*/\1/p')
-	gotp=$(awk -F, 'NR > 1 && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }' "$OUT/nfacct.csv")
-	echo "nfacctd at $((rate / 1000)) k records/s: counted $gotp of $wantp packets in the records" \
-	     "($(awk -v a="$gotp" -v b="$wantp" 'BEGIN { printf "%.3f", 100 * (b - a) / b }')% lost)"
-done
+# core each in turn) on the same stream; the sender runs on the other core. Then two
+# workers against one on random tuples from four exporters, nothing pinned.
+bash bench/loopback.sh
+CAPTURE=$OUT/ipfix-100k-random.pcap EXPORTERS=4 WORKERS="1 2" \
+	bash bench/loopback.sh 2500000 5000000 7500000 10000000
 
 echo "== alert sinks (Kafka: librdkafka's mock cluster, 3 brokers, in its own process)"
 mkfifo "$OUT/mockctl.$$"
