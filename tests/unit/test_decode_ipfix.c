@@ -971,6 +971,70 @@ START_TEST(sequence_gaps)
 }
 END_TEST
 
+/* n records of template 256 (defined in the same message) in one message numbered seq,
+ * and with opt an options record (template 258: applicationId, applicationName) */
+static void numbered(struct ew_ipfix_session *s, const struct ew_exporter_key *ex, uint32_t seq,
+		     int n, int opt, struct got *g)
+{
+	struct msg m;
+
+	ipfix_begin(&m, seq, 1);
+	if (opt) {
+		set_begin(&m, 3);
+		u16(&m, 258);
+		u16(&m, 2);
+		u16(&m, 1);
+		u16(&m, 95); u16(&m, 4);
+		u16(&m, 96); u16(&m, 65535);
+		set_end(&m);
+		set_begin(&m, 258);
+		u32(&m, 0x0d000016);
+		u8(&m, 3);
+		bytes(&m, "ssh", 3);
+		set_end(&m);
+	}
+	flow_template(&m, 256);
+	set_begin(&m, 256);
+	for (int i = 0; i < n; i++)
+		flow_record(&m, "198.18.1.1", "198.18.2.2", (uint16_t)(80 + i));
+	set_end(&m);
+	decode(s, ex, &m, g);
+}
+
+/* softflowd numbers a message with the data records sent including its own, options
+ * records left out: in sequence once the stream has shown it, and a real loss still
+ * counted; a stream numbered as RFC 7011 says keeps RFC's reading when a loss happens to
+ * look like another one. */
+START_TEST(sequence_own_count)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.1", 4739), ex2 = exporter("198.18.0.2", 4739);
+	struct got g = { 0 };
+	struct ew_ipfix_stats st;
+
+	numbered(s, &ex, 2, 2, 1, &g);    /* 2 data records, counted in its number */
+	numbered(s, &ex, 5, 3, 0, &g);    /* RFC would expect 2 + 1 + 2 = 5 too */
+	numbered(s, &ex, 7, 2, 1, &g);    /* RFC: 8 */
+	numbered(s, &ex, 10, 3, 0, &g);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.seq_gaps, 0);
+	ck_assert_uint_eq(st.lost, 0);
+	numbered(s, &ex, 10 + 8 + 2, 2, 0, &g);   /* 8 records lost */
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.seq_gaps, 1);
+	ck_assert_uint_eq(st.lost, 8);
+
+	numbered(s, &ex2, 100, 2, 0, &g);    /* RFC 7011: the records before it */
+	numbered(s, &ex2, 102, 3, 0, &g);
+	numbered(s, &ex2, 105 + 1, 4, 0, &g);     /* 1 lost; 102 + its own 4 */
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.seq_gaps, 2);
+	ck_assert_uint_eq(st.lost, 9);
+	ck_assert_uint_eq(g.n, 2 + 1 + 3 + 2 + 1 + 3 + 2 + 2 + 3 + 4);
+	ew_ipfix_free(s);
+}
+END_TEST
+
 START_TEST(template_lifetime)
 {
 	struct ew_ipfix_conf c;
@@ -1131,6 +1195,7 @@ static Suite *ipfix_suite(void)
 	tcase_add_test(t, stream_flood_spares_exporter_with_data);
 	tcase_add_test(t, sampling_rate_zero);
 	tcase_add_test(t, sequence_gaps);
+	tcase_add_test(t, sequence_own_count);
 	tcase_add_test(t, template_lifetime);
 	tcase_add_test(t, element_lengths);
 	suite_add_tcase(s, t);
