@@ -353,6 +353,24 @@ START_TEST(v9_uptime_times_and_sampler_options)
 }
 END_TEST
 
+/* Options template 258: scope applicationId (95, 4), applicationName (96, varlen), and
+ * its record naming NBAR engine 13, selector 22 "ssh". */
+static void app_ssh_option(struct msg *m)
+{
+	set_begin(m, 3);
+	u16(m, 258);
+	u16(m, 2);
+	u16(m, 1);
+	u16(m, 95); u16(m, 4);
+	u16(m, 96); u16(m, 65535);
+	set_end(m);
+	set_begin(m, 258);
+	u32(m, 0x0d000016);
+	u8(m, 3);
+	bytes(m, "ssh", 3);
+	set_end(m);
+}
+
 START_TEST(biflow_reverse_and_application_names)
 {
 	struct ew_ipfix_session *s = session();
@@ -361,19 +379,7 @@ START_TEST(biflow_reverse_and_application_names)
 	struct got g = { 0 };
 
 	ipfix_begin(&m, 0, 0);
-	/* options template 258: scope applicationId (95, 4), applicationName (96, varlen) */
-	set_begin(&m, 3);
-	u16(&m, 258);
-	u16(&m, 2);
-	u16(&m, 1);
-	u16(&m, 95); u16(&m, 4);
-	u16(&m, 96); u16(&m, 65535);
-	set_end(&m);
-	set_begin(&m, 258);
-	u32(&m, 0x0d000016);   /* NBAR engine 13, selector 22 */
-	u8(&m, 3);
-	bytes(&m, "ssh", 3);
-	set_end(&m);
+	app_ssh_option(&m);
 	/* template 259: src, dst (v6), octets, reverse octets (PEN 29305), app id */
 	set_begin(&m, 2);
 	u16(&m, 259);
@@ -972,27 +978,15 @@ START_TEST(sequence_gaps)
 END_TEST
 
 /* n records of template 256 (defined in the same message) in one message numbered seq,
- * and with opt an options record (template 258: applicationId, applicationName) */
+ * and with opt an options record (app_ssh_option) */
 static void numbered(struct ew_ipfix_session *s, const struct ew_exporter_key *ex, uint32_t seq,
 		     int n, int opt, struct got *g)
 {
 	struct msg m;
 
 	ipfix_begin(&m, seq, 1);
-	if (opt) {
-		set_begin(&m, 3);
-		u16(&m, 258);
-		u16(&m, 2);
-		u16(&m, 1);
-		u16(&m, 95); u16(&m, 4);
-		u16(&m, 96); u16(&m, 65535);
-		set_end(&m);
-		set_begin(&m, 258);
-		u32(&m, 0x0d000016);
-		u8(&m, 3);
-		bytes(&m, "ssh", 3);
-		set_end(&m);
-	}
+	if (opt)
+		app_ssh_option(&m);
 	flow_template(&m, 256);
 	set_begin(&m, 256);
 	for (int i = 0; i < n; i++)
