@@ -216,7 +216,10 @@ static void tell_owner(struct worker *k)
 static void say_done(struct worker *k)
 {
 	struct ew_pmsg *h;
+	struct timespec ts;
 
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		k->cpu_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	publish(k, 0, 1);
 	ew_pipeline_mark(k->p);
 	tell_owner(k);
@@ -614,6 +617,11 @@ const struct ew_pipeline *ew_workers_pipeline(const struct ew_workers *w, unsign
 const struct ew_classify *ew_workers_classifier(const struct ew_workers *w, unsigned i)
 {
 	return w->wk[i].cls;
+}
+
+uint64_t ew_workers_cpu_us(const struct ew_workers *w, unsigned i)
+{
+	return atomic_load_explicit(&w->wk[i].exited, memory_order_acquire) ? w->wk[i].cpu_us : 0;
 }
 
 void ew_workers_stats(const struct ew_workers *w, unsigned i, struct ew_pipeline_stats *out)

@@ -106,5 +106,7 @@ void ew_workers_flow_stats(const struct ew_workers *w, unsigned i,
 			   struct ew_flowtab_stats *out, uint32_t *max);
 /* The CPU worker i is pinned to, or -1. */
 int ew_workers_cpu(const struct ew_workers *w, unsigned i);
+/* The CPU time worker i's thread used, in microseconds, once it has ended (0 before). */
+uint64_t ew_workers_cpu_us(const struct ew_workers *w, unsigned i);
 
 #endif

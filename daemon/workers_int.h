@@ -65,6 +65,7 @@ struct worker {
 	struct ew_pmsg last;           /* the last message taken from this worker */
 	int done;
 	uint64_t sent;                 /* replay: the last packet (seq) handed to it */
+	uint64_t cpu_us;               /* its thread's CPU time, when it ended */
 };
 
 struct ew_workers {
