@@ -283,6 +283,37 @@ START_TEST(service_found_past_ended_windows)
 }
 END_TEST
 
+/* The same services probed again in the source's next window count anew there (the
+ * sets' fingerprints carry the window's id), and so do the attempts. */
+START_TEST(same_services_next_window)
+{
+	struct reports rs;
+	struct ew_scan *s = tracker(&rs, 64);
+	struct ew_addr a = ip(0xc6120542), db = ip(0xc613030a);
+
+	for (int w = 0; w < 2; w++) {
+		uint64_t t = S + (uint64_t)w * 61 * S;
+
+		for (uint16_t port = 1; port <= 25; port++)
+			ew_scan_observe(s, &a, &db, 6, port, EW_SCAN_TOUCH | EW_SCAN_FAILED,
+					t + port);
+		for (int i = 0; i < 20; i++)
+			ew_scan_observe(s, &a, &db, 6, 22, EW_SCAN_TOUCH | EW_SCAN_ATTEMPT,
+					t + 30 + (uint64_t)i);
+	}
+	ew_scan_flush(s);
+	ck_assert_int_eq(rs.n, 2);
+	for (int w = 0; w < 2; w++) {
+		ck_assert_uint_eq(rs.r[w].probes, 25);
+		ck_assert_uint_eq(rs.r[w].targets, 25);
+		ck_assert_uint_eq(rs.r[w].max_ports, 25);
+		ck_assert_uint_eq(rs.r[w].attempts, 20);
+		ck_assert_uint_eq(rs.r[w].kinds, EW_SCAN_VERTICAL | EW_SCAN_REPEATED);
+	}
+	ew_scan_free(s);
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
 	Suite *su = suite_create("scan");
@@ -294,6 +325,7 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, windows_end_and_start_clean);
 	tcase_add_test(t, first_probe_counted_late);
 	tcase_add_test(t, service_found_past_ended_windows);
+	tcase_add_test(t, same_services_next_window);
 	suite_add_tcase(su, t);
 	return su;
 }
