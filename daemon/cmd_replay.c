@@ -79,9 +79,10 @@ static void summary(struct ew_ctx *c, const struct progress *pr, int nfiles)
 
 		ew_workers_stats(c->workers, i, &w);
 		fprintf(o, "  worker %u (CPU %d): %llu packets, %llu flows, %llu judged, "
-			"%llu violations\n", i, ew_workers_cpu(c->workers, i),
+			"%llu violations, %.2f s of CPU\n", i, ew_workers_cpu(c->workers, i),
 			(unsigned long long)w.packets, (unsigned long long)w.flows,
-			(unsigned long long)w.judged, (unsigned long long)w.violations);
+			(unsigned long long)w.judged, (unsigned long long)w.violations,
+			ew_workers_cpu_us(c->workers, i) / 1e6);
 	}
 	fclose(o);
 	for (char *line = text, *nl; line && *line; line = nl + 1) {

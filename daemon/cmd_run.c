@@ -326,9 +326,10 @@ static void stopped(struct ew_ctx *c)
 		}
 		ew_info("  worker %u: %llu packets, %llu dropped by the kernel, %llu flows, %llu "
 			"judged, %llu findings lost to a full queue, %llu telemetry records judged "
-			"unrouted", w, (unsigned long long)ws.packets, (unsigned long long)drops,
-			(unsigned long long)ws.flows, (unsigned long long)ws.judged,
-			(unsigned long long)ws.queue_full, (unsigned long long)ws.unrouted);
+			"unrouted, %.2f s of CPU", w, (unsigned long long)ws.packets,
+			(unsigned long long)drops, (unsigned long long)ws.flows,
+			(unsigned long long)ws.judged, (unsigned long long)ws.queue_full,
+			(unsigned long long)ws.unrouted, ew_workers_cpu_us(c->workers, w) / 1e6);
 	}
 }
 
