@@ -73,11 +73,14 @@ for rate in "${RATES[@]}"; do
 		drops=$(sed -n 's/.*ipfix 127.0.0.1:24901: .*, \([0-9]*\) dropped by the kernel.*/\1/p' \
 			"$OUT/lb.log")
 		want=$(echo "$sent" | sed -n 's/.*datagrams, \([0-9]*\) records.*/\1/p')
+		each=$(sed -n 's/.*worker [0-9]*: .*, \([0-9.]*\) s of CPU.*/\1/p' "$OUT/lb.log" |
+			paste -sd/ -)
 		echo "eastwatch, $n worker(s), at $((rate / 1000)) k records/s from $EXPORTERS" \
 		     "exporter(s) (sender: $(echo "$sent" | sed -n 's/.*s: \([0-9.]*\) M.*/\1/p') M/s):" \
 		     "received ${recs:-0} of $want records ($(pct "${recs:-0}" "$want")% lost," \
 		     "${drops:-?} datagrams dropped by the kernel), $cpu CPU-s:" \
-		     "$(awk -v a="${recs:-0}" -v c="$cpu" 'BEGIN { printf "%.2f", a / c / 1e6 }') M records per CPU-second"
+		     "$(awk -v a="${recs:-0}" -v c="$cpu" 'BEGIN { printf "%.2f", a / c / 1e6 }') M records per CPU-second" \
+		     "${each:+(each worker: $each s)}"
 	done
 	[ "${OTHERS:-1}" = 1 ] || continue
 
