@@ -28,8 +28,8 @@ struct x_rec {
 		struct ew_record r;
 		struct ew_sflow_sample s;
 	} u;
-	char app_name[64];
-	uint8_t header[];          /* a sample's bytes */
+	uint8_t tail[];            /* a record's application name (NUL-terminated, when it
+				    * has one: up to 63 bytes), a sample's bytes */
 };
 
 struct worker {
@@ -47,6 +47,7 @@ struct worker {
 	struct ew_ring **xin;          /* live telemetry: from each worker, what is ours */
 	int wake;                      /* eventfd: something arrived in xin */
 	uint32_t wake_due;             /* workers (bits) whose wake is owed, after a read */
+	uint32_t routed;               /* handed over since the last wakes */
 	uint64_t xlost;                /* what found a full xin ring, judged where it was
 					* decoded (unpaired, perhaps): counted as unrouted */
 	/* Counters as the worker last published them (a few times a second, and when it

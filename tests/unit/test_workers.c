@@ -5,6 +5,7 @@
  * worker; a worker whose queue to the owner is full counts what it loses and goes on; the
  * owner is owed what a worker sent it until it takes it. */
 #include "daemon/workers.h"
+#include "daemon/workers_int.h"
 #include "collector/decode_pkt.h"
 #include "core/ew_ring.h"
 #include "check_main.h"
@@ -300,6 +301,87 @@ START_TEST(owed_until_taken)
 }
 END_TEST
 
+/* Live telemetry one worker's listener decoded for another: the record with its
+ * application name (cut at 63 bytes) and the sample with its header bytes, each in the
+ * ring as long as it needs and no longer, pointing into it. */
+START_TEST(telemetry_handed_over_whole)
+{
+	struct ew_workers *live;
+	struct ew_source_out o;
+	struct ew_record r;
+	struct ew_sflow_sample sm;
+	struct pb p = { 0 };
+	struct ew_err err;
+	char name[100], ip[32];
+	const struct x_rec *x;
+	size_t len;
+	int i;
+
+	start(0, 0);
+	live = ew_workers_new(2, &pc, &cc, pol, owner, 0, 0, &err);
+	ck_assert_msg(live != NULL, "%s", err.msg);
+	ck_assert_int_eq(ew_workers_route_telemetry(live), EW_OK);
+	ew_workers_lane_out(live, 0, &o);
+	memset(&r, 0, sizeof(r));
+	r.has_flow = 1;
+	ew_addr_parse(&r.f.dst, "198.18.2.1");
+	for (i = 0; i < 256; i++) {         /* a pair that belongs to worker 1 */
+		snprintf(ip, sizeof(ip), "198.18.1.%d", i);
+		ew_addr_parse(&r.f.src, ip);
+		if (ew_workers_lane_of_pair(live, &r.f.src, &r.f.dst) == 1)
+			break;
+	}
+	ck_assert_int_lt(i, 256);
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	r.app_name = name;
+	o.record(o.arg, &r, 3, 10 * S);
+	r.app_name = "ssh";
+	o.record(o.arg, &r, 3, 10 * S);
+	r.app_name = NULL;
+	o.record(o.arg, &r, 3, 10 * S);
+
+	pb_eth(&p, 0x0800);
+	pb_ipv4(&p, ip, "198.18.2.1", 6, 1, 0);
+	pb_tcp(&p, 40000, 22, EW_TH_SYN);
+	pb_done(&p);
+	memset(&sm, 0, sizeof(sm));
+	sm.has_header = 1;
+	sm.header_protocol = 1;
+	sm.header = p.b;
+	sm.header_len = (uint32_t)p.n;
+	o.sample(o.arg, &sm, 4, 10 * S);
+
+	x = ew_ring_peek(live->wk[1].xin[0], &len);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(x->type, X_RECORD);
+	ck_assert_uint_eq(len, sizeof(*x) + 64);
+	ck_assert_ptr_eq(x->u.r.app_name, (const char *)x->tail);
+	ck_assert_uint_eq(strlen(x->u.r.app_name), 63);
+	ck_assert(ew_addr_eq(&x->u.r.f.src, &r.f.src));
+	ew_ring_release(live->wk[1].xin[0]);
+	x = ew_ring_peek(live->wk[1].xin[0], &len);
+	ck_assert_uint_eq(len, sizeof(*x) + 4);
+	ck_assert_str_eq(x->u.r.app_name, "ssh");
+	ew_ring_release(live->wk[1].xin[0]);
+	x = ew_ring_peek(live->wk[1].xin[0], &len);
+	ck_assert_uint_eq(len, sizeof(*x));
+	ck_assert_ptr_null(x->u.r.app_name);
+	ew_ring_release(live->wk[1].xin[0]);
+	x = ew_ring_peek(live->wk[1].xin[0], &len);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(x->type, X_SAMPLE);
+	ck_assert_uint_eq(len, sizeof(*x) + p.n);
+	ck_assert_uint_eq(x->u.s.header_len, p.n);
+	ck_assert_int_eq(memcmp(x->tail, p.b, p.n), 0);
+	ck_assert_uint_eq(x->source_id, 4);
+	ew_ring_release(live->wk[1].xin[0]);
+	ck_assert_ptr_null(ew_ring_peek(live->wk[1].xin[0], &len));
+	ew_workers_free(live);
+	stop();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("workers");
@@ -310,6 +392,7 @@ static Suite *suite(void)
 	tcase_add_test(t, policy_reaches_every_worker);
 	tcase_add_test(t, full_queue_is_counted_never_waits);
 	tcase_add_test(t, owed_until_taken);
+	tcase_add_test(t, telemetry_handed_over_whole);
 	suite_add_tcase(s, t);
 	return s;
 }
