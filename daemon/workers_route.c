@@ -66,6 +66,15 @@ static struct x_rec *route(struct worker *k, unsigned j, size_t extra, uint8_t t
 	return x;
 }
 
+/* What route() reserved in j's ring, filled in: handed over, and the takers woken every
+ * ROUTED_WAKE. */
+static void handed(struct worker *k, unsigned j)
+{
+	ew_ring_commit(k->w->wk[j].xin[k->i]);
+	if (++k->routed >= ROUTED_WAKE)
+		ew_workers_wake_routed(k);
+}
+
 /* A record worker k's listener decoded: judged here when its addresses hash here, else
  * handed to the worker they hash to (the flow's other direction may come from another
  * exporter, through another worker's socket). */
@@ -73,10 +82,15 @@ static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint6
 {
 	struct worker *k = arg;
 	unsigned j = r->has_flow ? ew_workers_lane_of_pair(k->w, &r->f.src, &r->f.dst) : k->i;
-	size_t an = r->app_name ? strnlen(r->app_name, 63) : 0;
+	size_t an;
 	struct x_rec *x;
 
-	if (j == k->i || (x = route(k, j, r->app_name ? an + 1 : 0, X_RECORD, id, now)) == NULL) {
+	if (j == k->i) {
+		ew_pipeline_record(k->p, r, id, now);
+		return;
+	}
+	an = r->app_name ? strnlen(r->app_name, 63) : 0;
+	if ((x = route(k, j, r->app_name ? an + 1 : 0, X_RECORD, id, now)) == NULL) {
 		ew_pipeline_record(k->p, r, id, now);
 		return;
 	}
@@ -86,9 +100,7 @@ static void lane_record(void *arg, const struct ew_record *r, uint16_t id, uint6
 		x->tail[an] = 0;
 		x->u.r.app_name = (const char *)x->tail;
 	}
-	ew_ring_commit(k->w->wk[j].xin[k->i]);
-	if (++k->routed >= ROUTED_WAKE)
-		ew_workers_wake_routed(k);
+	handed(k, j);
 }
 
 static void lane_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id, uint64_t now)
@@ -105,9 +117,7 @@ static void lane_sample(void *arg, const struct ew_sflow_sample *s, uint16_t id,
 	}
 	x->u.s = *s;
 	memcpy(x->tail, s->header, s->header_len);
-	ew_ring_commit(k->w->wk[j].xin[k->i]);
-	if (++k->routed >= ROUTED_WAKE)
-		ew_workers_wake_routed(k);
+	handed(k, j);
 }
 
 /* What other workers' listeners handed over to k. */
