@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ew_ring - see ew_ring.h. The head and the tail are free-running byte counts on their
  * own cache lines; each side keeps a private copy of the other's to touch the shared
- * line only when its copy says the ring is full (or empty). */
+ * line only when its copy says the ring is full (or empty). The producer writes at its
+ * private tail and stores the shared one when a batch is full (ew_ring_set_batch) or
+ * at ew_ring_flush: a consumer that keeps up reads the shared tail after each record it
+ * takes, and a store per record would move that line between the two CPUs each time. */
 #include "core/ew_ring.h"
 
 #include <stdatomic.h>
@@ -17,6 +20,9 @@ struct ew_ring {
 	_Alignas(64) _Atomic size_t tail;    /* written by the producer */
 	size_t head_cache;                   /* producer's view of head */
 	size_t pending;                      /* producer: bytes reserved, not committed */
+	size_t ptail;                        /* producer: committed so far */
+	size_t pub;                          /* producer: its last store to tail */
+	size_t batch;                        /* producer: publish after this many bytes */
 	_Alignas(64) _Atomic size_t head;    /* written by the consumer */
 	size_t tail_cache;                   /* consumer's view of tail */
 	size_t taking;                       /* consumer: bytes of the record peeked */
@@ -62,9 +68,22 @@ static void put_hdr(struct ew_ring *r, size_t at, uint32_t v)
 	memcpy(r->buf + (at & r->mask), &v, sizeof(v));
 }
 
+void ew_ring_set_batch(struct ew_ring *r, size_t bytes)
+{
+	r->batch = bytes < r->cap / 4 ? bytes : r->cap / 4;
+}
+
+void ew_ring_flush(struct ew_ring *r)
+{
+	if (r->ptail != r->pub) {
+		atomic_store_explicit(&r->tail, r->ptail, memory_order_release);
+		r->pub = r->ptail;
+	}
+}
+
 void *ew_ring_reserve(struct ew_ring *r, size_t len)
 {
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t tail = r->ptail;
 	size_t need = rec_size(len), off = tail & r->mask, skip = 0;
 
 	if (len > r->cap / 4)
@@ -73,8 +92,10 @@ void *ew_ring_reserve(struct ew_ring *r, size_t len)
 		skip = r->cap - off;             /* the rest of the buffer is skipped */
 	if (tail + skip + need - r->head_cache > r->cap) {
 		r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
-		if (tail + skip + need - r->head_cache > r->cap)
+		if (tail + skip + need - r->head_cache > r->cap) {
+			ew_ring_flush(r);    /* what waits unpublished is what will free room */
 			return NULL;
+		}
 	}
 	if (skip)
 		put_hdr(r, tail, SKIP);          /* skip >= HDR: records are 8-aligned */
@@ -85,7 +106,7 @@ void *ew_ring_reserve(struct ew_ring *r, size_t len)
 
 void ew_ring_shrink(struct ew_ring *r, size_t len)
 {
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	size_t tail = r->ptail;
 	uint32_t v;
 	size_t skip;
 
@@ -97,10 +118,10 @@ void ew_ring_shrink(struct ew_ring *r, size_t len)
 
 void ew_ring_commit(struct ew_ring *r)
 {
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-
-	atomic_store_explicit(&r->tail, tail + r->pending, memory_order_release);
+	r->ptail += r->pending;
 	r->pending = 0;
+	if (r->ptail - r->pub >= r->batch)
+		ew_ring_flush(r);
 }
 
 const void *ew_ring_peek(struct ew_ring *r, size_t *len)

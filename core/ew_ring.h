@@ -26,6 +26,11 @@ void *ew_ring_reserve(struct ew_ring *r, size_t len);
 /* The record reserved turned out len bytes long (len <= what was reserved). */
 void ew_ring_shrink(struct ew_ring *r, size_t len);
 void ew_ring_commit(struct ew_ring *r);
+/* Records committed become visible in batches of at least bytes (default 0: each at
+ * its commit; at most capacity / 4), or at ew_ring_flush, or when a reserve finds the
+ * ring full. A producer that batches flushes before it waits or tells the consumer. */
+void ew_ring_set_batch(struct ew_ring *r, size_t bytes);
+void ew_ring_flush(struct ew_ring *r);
 
 /* Consumer: the oldest record (its length in *len), or NULL when empty; it stays valid
  * until ew_ring_release. */

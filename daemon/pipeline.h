@@ -133,7 +133,8 @@ static inline int ew_pmsg_cmp(const struct ew_pmsg *a, const struct ew_pmsg *b)
 	return 0;
 }
 /* A worker tells its owner how far its clock has gone (a message of its own: the owner
- * may take other workers' messages up to that point). Call it when the worker waits for
+ * may take other workers' messages up to that point), and publishes every message it
+ * sent (the ring may hold them back in batches). Call it when the worker waits for
  * input, and now and then while it is busy. */
 void ew_pipeline_mark(struct ew_pipeline *p);
 /* A worker's messages other than marks so far (those put in the ring: the owner has

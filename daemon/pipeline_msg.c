@@ -178,8 +178,11 @@ void ew_pl_to_flow(struct ew_pipeline *p, const char *line, size_t len, const ch
 
 void ew_pipeline_mark(struct ew_pipeline *p)
 {
-	if (p->out && msg_new(p, M_TIME, sizeof(struct ew_pmsg)) != NULL)
+	if (p->out == NULL)
+		return;
+	if (msg_new(p, M_TIME, sizeof(struct ew_pmsg)) != NULL)
 		ew_ring_commit(p->out);
+	ew_ring_flush(p->out);     /* the owner sees all of it (workers batch: OUT_BATCH) */
 }
 
 uint64_t ew_pipeline_sent(const struct ew_pipeline *p)

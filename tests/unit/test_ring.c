@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for core/ew_ring: records of every length come out whole and in order,
- * across the wrap, between two threads; a full ring refuses and frees its space again. */
+ * across the wrap, between two threads, published one by one or in batches; a full ring
+ * refuses and frees its space again; a batch is seen at its size, at a flush, or when
+ * the ring is full, and not before. */
 #include "core/ew_ring.h"
 #include "check_main.h"
 
@@ -36,9 +38,11 @@ static void *producer(void *arg)
 		fill(p, i, len);
 		ew_ring_commit(r);
 	}
+	ew_ring_flush(r);     /* the last batch: without it the consumer would wait forever */
 	return NULL;
 }
 
+/* _i 0: each record published at its commit; 1: in batches of 1,500 bytes */
 START_TEST(two_threads_in_order)
 {
 	struct ew_ring *r = ew_ring_new(8192);
@@ -47,6 +51,8 @@ START_TEST(two_threads_in_order)
 	uint8_t expect[1024];
 
 	ck_assert_ptr_nonnull(r);
+	if (_i)
+		ew_ring_set_batch(r, 1500);
 	ck_assert_int_eq(pthread_create(&th, NULL, producer, r), 0);
 	while (want < N_RECORDS) {
 		size_t len;
@@ -93,13 +99,59 @@ START_TEST(full_refuses_then_frees)
 }
 END_TEST
 
+START_TEST(batch_seen_when_due)
+{
+	struct ew_ring *r = ew_ring_new(4096);
+	size_t len, n = 0;
+
+	ew_ring_set_batch(r, 1 << 20);                     /* capped at a quarter: 1,024 */
+	for (int i = 0; i < 3; i++) {                       /* 3 x 112 bytes: not yet */
+		ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));
+		ew_ring_commit(r);
+	}
+	ck_assert_ptr_null(ew_ring_peek(r, &len));
+	ck_assert_uint_eq(ew_ring_used(r), 0);
+	ew_ring_flush(r);
+	ck_assert_uint_eq(ew_ring_used(r), 3 * 112);
+	while (ew_ring_peek(r, &len) != NULL)
+		ew_ring_release(r);
+	for (int i = 0; i < 9; i++) {                       /* 9 x 112 = 1,008: not yet */
+		ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));
+		ew_ring_commit(r);
+	}
+	ck_assert_ptr_null(ew_ring_peek(r, &len));
+	ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));    /* the 10th: 1,120 bytes */
+	ew_ring_commit(r);
+	ck_assert_uint_eq(ew_ring_used(r), 10 * 112);
+	while (ew_ring_peek(r, &len) != NULL) {
+		ew_ring_release(r);
+		n++;
+	}
+	ck_assert_uint_eq(n, 10);
+	/* full: the reserve that fails publishes what it holds back */
+	n = 0;
+	while (ew_ring_reserve(r, 100) != NULL) {
+		ew_ring_commit(r);
+		n++;
+	}
+	ck_assert_uint_eq(n, 4096 / 112);
+	while (ew_ring_peek(r, &len) != NULL) {
+		ew_ring_release(r);
+		n--;
+	}
+	ck_assert_uint_eq(n, 0);
+	ew_ring_free(r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ring");
 	TCase *t = tcase_create("core");
 
 	tcase_set_timeout(t, 60);
-	tcase_add_test(t, two_threads_in_order);
+	tcase_add_loop_test(t, two_threads_in_order, 0, 2);
+	tcase_add_test(t, batch_seen_when_due);
 	tcase_add_test(t, full_refuses_then_frees);
 	suite_add_tcase(s, t);
 	return s;
