@@ -64,7 +64,12 @@ static void deliver(u_char *arg, const struct pcap_pkthdr *h, const u_char *data
 {
 	struct pcap_src *s = (struct pcap_src *)arg;
 
-	s->rp.ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	/* A pcap file's seconds are unsigned 32 bits, which libpcap hands over as a signed
+	 * int: a time past 2038-01-19 comes negative (a huge time, its alerts stamped past
+	 * the year 9999). No capture's time is before 1970, so a negative one is that. */
+	uint64_t secs = h->ts.tv_sec < 0 ? (uint64_t)(uint32_t)h->ts.tv_sec : (uint64_t)h->ts.tv_sec;
+
+	s->rp.ts_us = secs * 1000000u + (uint64_t)h->ts.tv_usec;
 	s->rp.data = data;
 	s->rp.caplen = h->caplen;
 	s->rp.len = h->len;

@@ -3,8 +3,11 @@
  * observer.type codes numbered from the entries and back, files picked by content, a
  * file read through the registry, and the set's filled-in operations (a file source has
  * no tick, exporters or interface counters: calling them does nothing) and its
- * capabilities and names. */
+ * capabilities and names; a pcap file's times past 2038 (its seconds are unsigned 32
+ * bits, which libpcap hands over sign-extended) read as the times they are. */
 #include <event2/event.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -129,6 +132,56 @@ START_TEST(set_fills_missing_operations)
 }
 END_TEST
 
+static uint64_t seen_ts[8];
+static unsigned nseen;
+
+static void keep_time(void *arg, const struct ew_raw_pkt *rp)
+{
+	(void)arg;
+	if (nseen < 8)
+		seen_ts[nseen++] = rp->ts_us;
+}
+
+START_TEST(times_past_2038)
+{
+	static const uint32_t secs[] = { 0x7fffffffu, 0x80000000u, 0xc0000000u, 0xffffffffu };
+	char path[] = "/tmp/ew-test-source.XXXXXX";
+	int fd = mkstemp(path);
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d;
+	uint8_t frame[60] = { 0 };
+	struct ew_sourceset *s = ew_sourceset_new();
+	struct ew_source_out out = { .packet = keep_time, .record = on_record };
+	struct ew_source_conf sc = { .type = "pcap", .target = path };
+	struct ew_err err;
+	volatile int stop = 0;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	d = pcap_dump_open(p, path);
+	ck_assert_ptr_nonnull(d);
+	frame[12] = 0x08;             /* IPv4 ethertype, the rest zero: a frame is enough */
+	for (unsigned i = 0; i < 4; i++) {
+		struct pcap_pkthdr h = { .caplen = sizeof(frame), .len = sizeof(frame) };
+
+		h.ts.tv_sec = (time_t)secs[i];
+		h.ts.tv_usec = 250000;
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+	sc.stop = &stop;
+	nseen = 0;
+	ck_assert_int_eq(ew_sourceset_open(s, &sc, NULL, &out, &err), EW_OK);
+	ew_sourceset_run(s);
+	ew_sourceset_free(s);
+	unlink(path);
+	ck_assert_uint_eq(nseen, 4);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(seen_ts[i], (uint64_t)secs[i] * 1000000u + 250000u);
+}
+END_TEST
+
 START_TEST(set_of_listeners)
 {
 	struct event_base *eb = event_base_new();
@@ -196,6 +249,7 @@ static Suite *source_suite(void)
 	tcase_add_test(t, file_by_content);
 	tcase_add_test(t, set_fills_missing_operations);
 	tcase_add_test(t, set_of_listeners);
+	tcase_add_test(t, times_past_2038);
 	tcase_add_test(t, blocks_set_the_lag);
 	suite_add_tcase(s, t);
 	return s;
