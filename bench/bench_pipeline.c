@@ -232,8 +232,19 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 static void write_pcap(const struct frames *fr, const char *path)
 {
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	pcap_dumper_t *d = pcap_dump_open(p, path);
+	pcap_dumper_t *d;
+	uint64_t latest = 0;
 
+	/* a pcap file's seconds are 32 bits: past 2106 they would wrap to 1970 (the mix's
+	 * repetitions are about 9.5 years apart, its captures' own spans) */
+	for (size_t i = 0; i < fr->n; i++)
+		latest = fr->ts[i] > latest ? fr->ts[i] : latest;
+	if (latest / 1000000 > UINT32_MAX) {
+		fprintf(stderr, "%s: times past 2106, which a pcap file cannot hold: fewer "
+			"repetitions (--repeat 14 at most for the mix)\n", path);
+		exit(1);
+	}
+	d = pcap_dump_open(p, path);
 	if (d == NULL) {
 		fprintf(stderr, "%s: %s\n", path, pcap_geterr(p));
 		exit(1);
