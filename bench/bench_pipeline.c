@@ -21,9 +21,10 @@
  * --presplit 1 every packet is handed over before the clock starts, as the kernel's
  * fanout splits live capture, so the figure is the workers' and their owner's alone.
  * --scan 0 turns the scan detector off (every new flow is a message to the owner when it
- * is on): with workers, what is left is the workers' own scaling. With workers it also
- * prints the CPU time each worker's thread and the owner used in the best round, and
- * their sum a packet, beside one worker's ns a packet: what the split costs in all. */
+ * is on, and a second one when it fails): with workers, what is left is the workers' own
+ * scaling. With workers it also prints the CPU time each worker's thread and the owner
+ * used in the best round, and their sum a packet, beside one worker's ns a packet: what
+ * the split costs in all; and the messages the owner took, and its CPU for each. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +143,7 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 	struct ew_pipeline_stats st;
 	struct ew_cls_stats cs;
 	struct ew_raw_pkt rp = { 0 };
-	uint64_t t0 = 0, t1 = UINT64_MAX, owner_cpu = 0, worker_cpu[64] = { 0 };
+	uint64_t t0 = 0, t1 = UINT64_MAX, owner_cpu = 0, worker_cpu[64] = { 0 }, msgs = 0;
 
 	for (int round = 0; round < 3; round++) {
 		uint64_t a, b, oa = 0;
@@ -171,6 +172,8 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 			ew_workers_end(c.w);
 		ew_pipeline_finish(c.p);
 		b = ew_time_mono_us();
+		if (c.w)
+			msgs = ew_workers_taken(c.w);
 		if (b - a < t1 - t0) {
 			t0 = a;
 			t1 = b;
@@ -222,6 +225,9 @@ static void run(const char *what, struct frames *fr, const char *rules, uint32_t
 		}
 		printf(", owner %.1f ms; in all %.1f ms, %.0f ns a packet (the round: %.1f ms)\n",
 		       owner_cpu / 1e3, all / 1e3, all * 1e3 / st.packets, (t1 - t0) / 1e3);
+		printf("%s: the owner took %llu messages (marks aside), %.2f a packet, %.0f ns of "
+		       "its CPU each\n", what, (unsigned long long)msgs,
+		       st.packets ? (double)msgs / st.packets : 0, msgs ? owner_cpu * 1e3 / msgs : 0);
 	}
 	printf("%s: nDPI inspected %llu packets (%.1f%% of all), at most %u flows at once\n",
 	       what, (unsigned long long)cs.inspected_pkts, 100.0 * cs.inspected_pkts / st.packets,
