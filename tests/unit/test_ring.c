@@ -73,28 +73,45 @@ START_TEST(two_threads_in_order)
 }
 END_TEST
 
-START_TEST(full_refuses_then_frees)
+/* Records of 100 bytes (112 in the ring) committed until the ring refuses one: how many. */
+static size_t fill_full(struct ew_ring *r)
 {
-	struct ew_ring *r = ew_ring_new(4096);
-	size_t n = 0, len;
+	size_t n = 0;
 
-	ck_assert_uint_eq(ew_ring_capacity(r), 4096);
-	ck_assert_ptr_null(ew_ring_reserve(r, 1025));        /* over a quarter */
 	while (ew_ring_reserve(r, 100) != NULL) {
 		ew_ring_commit(r);
 		n++;
 	}
+	return n;
+}
+
+/* Every record the consumer can see taken: how many. */
+static size_t drain(struct ew_ring *r)
+{
+	size_t n = 0, len;
+
+	while (ew_ring_peek(r, &len) != NULL) {
+		ew_ring_release(r);
+		n++;
+	}
+	return n;
+}
+
+START_TEST(full_refuses_then_frees)
+{
+	struct ew_ring *r = ew_ring_new(4096);
+	size_t n, len;
+
+	ck_assert_uint_eq(ew_ring_capacity(r), 4096);
+	ck_assert_ptr_null(ew_ring_reserve(r, 1025));        /* over a quarter */
+	n = fill_full(r);
 	ck_assert_uint_eq(n, 4096 / (8 + 104));
 	ck_assert_ptr_nonnull(ew_ring_peek(r, &len));
 	ck_assert_uint_eq(len, 100);
 	ew_ring_release(r);
 	ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));    /* the space came back */
 	ew_ring_commit(r);
-	while (ew_ring_peek(r, &len) != NULL) {
-		ew_ring_release(r);
-		n--;
-	}
-	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(drain(r), n);
 	ew_ring_free(r);
 }
 END_TEST
@@ -102,7 +119,7 @@ END_TEST
 START_TEST(batch_seen_when_due)
 {
 	struct ew_ring *r = ew_ring_new(4096);
-	size_t len, n = 0;
+	size_t len;
 
 	ew_ring_set_batch(r, 1 << 20);                     /* capped at a quarter: 1,024 */
 	for (int i = 0; i < 3; i++) {                       /* 3 x 112 bytes: not yet */
@@ -113,8 +130,7 @@ START_TEST(batch_seen_when_due)
 	ck_assert_uint_eq(ew_ring_used(r), 0);
 	ew_ring_flush(r);
 	ck_assert_uint_eq(ew_ring_used(r), 3 * 112);
-	while (ew_ring_peek(r, &len) != NULL)
-		ew_ring_release(r);
+	ck_assert_uint_eq(drain(r), 3);
 	for (int i = 0; i < 9; i++) {                       /* 9 x 112 = 1,008: not yet */
 		ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));
 		ew_ring_commit(r);
@@ -123,23 +139,10 @@ START_TEST(batch_seen_when_due)
 	ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));    /* the 10th: 1,120 bytes */
 	ew_ring_commit(r);
 	ck_assert_uint_eq(ew_ring_used(r), 10 * 112);
-	while (ew_ring_peek(r, &len) != NULL) {
-		ew_ring_release(r);
-		n++;
-	}
-	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_eq(drain(r), 10);
 	/* full: the reserve that fails publishes what it holds back */
-	n = 0;
-	while (ew_ring_reserve(r, 100) != NULL) {
-		ew_ring_commit(r);
-		n++;
-	}
-	ck_assert_uint_eq(n, 4096 / 112);
-	while (ew_ring_peek(r, &len) != NULL) {
-		ew_ring_release(r);
-		n--;
-	}
-	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(fill_full(r), 4096 / 112);
+	ck_assert_uint_eq(drain(r), 4096 / 112);
 	ew_ring_free(r);
 }
 END_TEST
