@@ -22,12 +22,17 @@ static inline int ew_addr_is_v4(const struct ew_addr *x)
 	return memcmp(x->a, pfx, 12) == 0;
 }
 
+/* Two 8-byte stores: written byte by byte (a 10-byte clear, two bytes, four), the
+ * address read back at once as two 8-byte words (its hash, just after the decode) could
+ * not be forwarded from the stores and waited for them to reach the cache. */
 static inline void ew_addr_from_v4(struct ew_addr *x, const uint8_t v4[4])
 {
-	memset(x->a, 0, 10);
-	x->a[10] = 0xff;
-	x->a[11] = 0xff;
-	memcpy(x->a + 12, v4, 4);
+	const uint8_t b[8] = { 0, 0, 0xff, 0xff, v4[0], v4[1], v4[2], v4[3] };
+	uint64_t lo = 0, hi;
+
+	memcpy(&hi, b, 8);
+	memcpy(x->a, &lo, 8);
+	memcpy(x->a + 8, &hi, 8);
 }
 
 static inline void ew_addr_from_v6(struct ew_addr *x, const uint8_t v6[16])
