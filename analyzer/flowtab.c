@@ -601,6 +601,14 @@ void ew_flowtab_expire(struct ew_flowtab *ft, uint64_t now)
 				 (EW_TCP_FIN_I | EW_TCP_FIN_R))
 				reason = EW_END_FIN;
 			ft->st.expired++;
+			/* the next to go: its remembered-initiator set (remember(), a random
+			 * line of up to 8 MB) fetched while this one ends (1 - 2% of one
+			 * worker's time on nDPI's mix, where most flows end idle) */
+			if (x->lnext) {
+				const struct ew_ft_entry *y = &ft->e[x->lnext];
+
+				__builtin_prefetch(&ft->om[y->hash & ft->om_mask & ~3u], 1);
+			}
 			release(ft, li->head, reason);
 		}
 	}
