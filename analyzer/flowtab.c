@@ -602,8 +602,8 @@ void ew_flowtab_expire(struct ew_flowtab *ft, uint64_t now)
 				reason = EW_END_FIN;
 			ft->st.expired++;
 			/* the next to go: its remembered-initiator set (remember(), a random
-			 * line of up to 8 MB) fetched while this one ends (1 - 2% of one
-			 * worker's time on nDPI's mix, where most flows end idle) */
+			 * line of up to 8 MB) fetched while this one ends: one worker judged
+			 * nDPI's mix, where most flows end idle, 0.3 - 1.7% faster (4 pairs) */
 			if (x->lnext) {
 				const struct ew_ft_entry *y = &ft->e[x->lnext];
 
