@@ -20,8 +20,9 @@
 #define IN_RING (8u << 20)      /* replay: packets waiting for a worker */
 #define OUT_RING (16u << 20)    /* findings waiting for the owner */
 /* The owner sees a worker's findings every 4 KiB of them, and at each mark (a block's
- * end live, every MARK_EVERY packets in replay): published one by one, a new flow's
- * probe cost the worker and the owner ~70 ns each on the tail's cache line. */
+ * end live, every MARK_EVERY packets in replay), rather than the tail's cache line
+ * crossing CPUs for each (with a million new flows the owner used 2 - 15% less CPU;
+ * docs/performance.md). */
 #define OUT_BATCH 4096
 #define MARK_EVERY 256          /* a busy worker says how far it is this often */
 #define TICK_EVERY 1024         /* replay: an idle worker is told the time this often */
