@@ -21,7 +21,7 @@
 #define OUT_RING (16u << 20)    /* findings waiting for the owner */
 /* The owner sees a worker's findings every 4 KiB of them, and at each mark (a block's
  * end live, every MARK_EVERY packets in replay), rather than the tail's cache line
- * crossing CPUs for each (with a million new flows the owner used 2 - 15% less CPU;
+ * crossing CPUs for each (with a million new flows the owner used 2 - 17% less CPU;
  * docs/performance.md). */
 #define OUT_BATCH 4096
 #define MARK_EVERY 256          /* a busy worker says how far it is this often */
