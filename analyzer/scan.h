@@ -16,7 +16,8 @@
  * destination) and (source, destination, service) of 8 * max_sources slots each,
  * keyed by 64-bit fingerprints that include the source's window, so a new window needs
  * no clearing. When full, the least recently active source is reported (if it was a
- * scanner) and replaced; a set that is full forgets its oldest slot on the probe path. */
+ * scanner) and replaced; a fingerprint has the four slots of one cache line, and when
+ * they are full the one counted longest ago (to the second) is forgotten. */
 #ifndef EW_SCAN_H
 #define EW_SCAN_H
 
