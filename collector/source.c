@@ -209,12 +209,8 @@ int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
 	if (m->ops.if_counters == NULL)
 		m->ops.if_counters = if_counters_none;
 	snprintf(m->name, sizeof(m->name), "%s %s", c->type, c->target ? c->target : "");
-	if (ops->block_ms) {
-		uint64_t lag = (uint64_t)(c->block_ms > 0 ? c->block_ms : ops->block_ms) * 1000;
-
-		if (lag > s->lag_us)
-			s->lag_us = lag;
-	}
+	if ((uint64_t)ew_source_block_ms(ops, c) * 1000 > s->lag_us)
+		s->lag_us = (uint64_t)ew_source_block_ms(ops, c) * 1000;
 	s->n++;
 	return EW_OK;
 }

@@ -133,6 +133,14 @@ struct ew_source_ops {
 	int block_ms;
 };
 
+/* How long a packet of source c may wait in a block: its block_ms, else ops's default
+ * (0 for a source that does not hand packets over in blocks). */
+static inline int ew_source_block_ms(const struct ew_source_ops *ops,
+				     const struct ew_source_conf *c)
+{
+	return ops->block_ms == 0 ? 0 : c->block_ms > 0 ? c->block_ms : ops->block_ms;
+}
+
 /* The implementation named name (or aliased: "netflow" is "ipfix"), or NULL. The
  * registry is the table in collector/source.c: a new source is its file and one entry. */
 const struct ew_source_ops *ew_source_find(const char *name);

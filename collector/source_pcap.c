@@ -364,7 +364,7 @@ static int iface_handle(struct pcap_src *s, const struct ew_source_conf *c, int 
 	pcap_set_snaplen(s->p, c->snaplen > 0 ? c->snaplen : 65535);
 	pcap_set_promisc(s->p, c->promisc);
 	pcap_set_immediate_mode(s->p, 0);
-	pcap_set_timeout(s->p, c->block_ms > 0 ? c->block_ms : EW_PCAP_BLOCK_MS);
+	pcap_set_timeout(s->p, ew_source_block_ms(&ew_source_iface_ops, c));
 	pcap_set_buffer_size(s->p, buffer_mb * 1024 * 1024);
 	rc = pcap_activate(s->p);
 	s->live = rc >= 0;
