@@ -173,6 +173,7 @@ int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
 {
 	const struct ew_source_ops *ops = ew_source_find(c->type);
 	struct member *m;
+	uint64_t lag;
 
 	if (ops == NULL) {
 		ew_err_set(err, "unknown source type \"%s\" (%s)", c->type ? c->type : "",
@@ -209,8 +210,9 @@ int ew_sourceset_open(struct ew_sourceset *s, const struct ew_source_conf *c,
 	if (m->ops.if_counters == NULL)
 		m->ops.if_counters = if_counters_none;
 	snprintf(m->name, sizeof(m->name), "%s %s", c->type, c->target ? c->target : "");
-	if ((uint64_t)ew_source_block_ms(ops, c) * 1000 > s->lag_us)
-		s->lag_us = (uint64_t)ew_source_block_ms(ops, c) * 1000;
+	lag = (uint64_t)ew_source_block_ms(ops, c) * 1000;
+	if (lag > s->lag_us)
+		s->lag_us = lag;
 	s->n++;
 	return EW_OK;
 }

@@ -20,8 +20,7 @@ struct ew_ring {
 	_Alignas(64) _Atomic size_t tail;    /* written by the producer */
 	size_t head_cache;                   /* producer's view of head */
 	size_t pending;                      /* producer: bytes reserved, not committed */
-	size_t ptail;                        /* producer: committed so far */
-	size_t pub;                          /* producer: its last store to tail */
+	size_t ptail;                        /* producer: committed so far (tail: published) */
 	size_t batch;                        /* producer: publish after this many bytes */
 	_Alignas(64) _Atomic size_t head;    /* written by the consumer */
 	size_t tail_cache;                   /* consumer's view of tail */
@@ -73,12 +72,16 @@ void ew_ring_set_batch(struct ew_ring *r, size_t bytes)
 	r->batch = bytes < r->cap / 4 ? bytes : r->cap / 4;
 }
 
+/* The producer's own read of tail (it alone writes it): what it has published. */
+static size_t published(struct ew_ring *r)
+{
+	return atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
 void ew_ring_flush(struct ew_ring *r)
 {
-	if (r->ptail != r->pub) {
+	if (r->ptail != published(r))
 		atomic_store_explicit(&r->tail, r->ptail, memory_order_release);
-		r->pub = r->ptail;
-	}
 }
 
 void *ew_ring_reserve(struct ew_ring *r, size_t len)
@@ -120,8 +123,8 @@ void ew_ring_commit(struct ew_ring *r)
 {
 	r->ptail += r->pending;
 	r->pending = 0;
-	if (r->ptail - r->pub >= r->batch)
-		ew_ring_flush(r);
+	if (r->ptail - published(r) >= r->batch)
+		atomic_store_explicit(&r->tail, r->ptail, memory_order_release);
 }
 
 const void *ew_ring_peek(struct ew_ring *r, size_t *len)

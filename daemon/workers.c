@@ -121,13 +121,12 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		pthread_mutex_init(&k->smu, NULL);
 		k->out = ew_ring_new(OUT_RING);
 		k->in = replay ? ew_ring_new(IN_RING) : NULL;
-		if (k->out != NULL)
-			ew_ring_set_batch(k->out, OUT_BATCH);
 		if (k->out == NULL || (replay && k->in == NULL)) {
 			ew_err_set(err, "workers: out of memory");
 			ew_workers_free(w);
 			return NULL;
 		}
+		ew_ring_set_batch(k->out, OUT_BATCH);
 		if ((k->cls = ew_classify_new(cc, err)) == NULL ||
 		    (k->p = ew_pipeline_new_worker(&wc, k->cls, pol, k->out, replay, owner,
 						   err)) == NULL) {
