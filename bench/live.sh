@@ -11,7 +11,8 @@
 # BLOCK_MS=N captures with that block timeout (the source's block_ms; unset: its default).
 # SEND=FILE.pcap sends that capture instead of nDPI's.
 # Each case sends about SECONDS_PER_CASE (3) seconds of packets; the CPU is the time the
-# process's threads ran (nanoseconds, /proc/PID/task/*/schedstat) while tcpreplay sent.
+# process's threads ran (nanoseconds, /proc/PID/task/*/schedstat) while tcpreplay sent,
+# the peak resident its VmHWM (/proc/PID/status) when tcpreplay is done.
 # tcpreplay shares the machine's cores.
 set -euo pipefail
 EW=$(readlink -f "$1")
@@ -73,6 +74,7 @@ run_case() {
 	sleep 0.5
 	t1=$(cpu_ns "$pid")
 	threads "$pid" >"$T/th1"
+	hwm=$(awk '/^VmHWM:/{print $2}' /proc/"$pid"/status 2>/dev/null)
 	[ "$what" = ndpiReader ] && kill -INT "$pid" || kill -TERM "$pid"
 	wait "$pid" || true
 	sent=$(( loops * MIXN ))
@@ -90,10 +92,11 @@ run_case() {
 		got=$(awk '/packets total/{print $(NF-2); exit}' "$T/nr.log")
 		drops="$(( sent - ${got:-0} ))~" ;;
 	esac
-	printf "%-13s rate %-7s sent %8d (%s pps)  captured %8s  kernel drops %6s  CPU %6.2f s  %6.2f us/packet\n" \
+	printf "%-13s rate %-7s sent %8d (%s pps)  captured %8s  kernel drops %6s  CPU %6.2f s  %6.2f us/packet  peak resident %s MB\n" \
 		"$what" "$rate" "$sent" "${pps:-?}" "${got:-?}" "${drops:-?}" \
 		"$(echo "($t1 - $t0) / 1000000000" | bc -l)" \
-		"$(echo "($t1 - $t0) / 1000 / (${got:-1} + 1)" | bc -l)"
+		"$(echo "($t1 - $t0) / 1000 / (${got:-1} + 1)" | bc -l)" \
+		"$(( ${hwm:-0} / 1024 ))"
 	# eastwatch's threads: where the CPU went, and how often each woke
 	case $what in
 	eastwatch*)
@@ -130,7 +133,7 @@ offline() {
 	local what=$1 runs
 	shift
 	runs=$(for _ in 1 2 3; do cpu_of "$@"; done | sort -n | tr '\n' ' ')
-	awk -v w="$what" -v n=$(( 120 * MIXN )) -v r="$runs" 'BEGIN {
+	awk -v w="$what" -v n=$(( copies * MIXN )) -v r="$runs" 'BEGIN {
 		split(r, v, " ")
 		printf "%-13s %d packets from a file  CPU %6.2f s  %6.2f us/packet  (runs: %.2f %.2f %.2f us)\n",
 			w, n, v[2], v[2] * 1e6 / n, v[1] * 1e6 / n, v[2] * 1e6 / n, v[3] * 1e6 / n }'
