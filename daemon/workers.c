@@ -17,8 +17,14 @@
 #include <time.h>
 
 #define EW_WORKERS_MAX 32
-#define IN_RING (8u << 20)      /* replay: packets waiting for a worker */
-#define OUT_RING (16u << 20)    /* findings waiting for the owner */
+/* A ring in use goes round all of its memory, and so keeps all of it: what the rings
+ * may hold is a budget for all the workers, each its share (a worker carries 1/n of what
+ * they all carry, so its share holds the same time of it), within bounds. */
+#define IN_RING (8u << 20)      /* replay: packets waiting for a worker, at most */
+#define IN_RINGS (32u << 20)    /* ... and for all of them */
+#define OUT_RING (16u << 20)    /* findings waiting for the owner, at most */
+#define OUT_RINGS (32u << 20)   /* ... and for all of them */
+#define RING_LEAST (1u << 20)
 /* The owner sees a worker's findings every 4 KiB of them, and at each mark (a block's
  * end live, every MARK_EVERY packets in replay), rather than the tail's cache line
  * crossing CPUs for each (with a million new flows the owner used 2 - 17% less CPU;
@@ -119,8 +125,9 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		atomic_init(&k->msgs, 0);
 		k->wake = replay ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		pthread_mutex_init(&k->smu, NULL);
-		k->out = ew_ring_new(OUT_RING);
-		k->in = replay ? ew_ring_new(IN_RING) : NULL;
+		k->out = ew_ring_new(ew_workers_ring_share(OUT_RINGS, n, OUT_RING, RING_LEAST));
+		k->in = replay ? ew_ring_new(ew_workers_ring_share(IN_RINGS, n, IN_RING,
+								   RING_LEAST)) : NULL;
 		if (k->out == NULL || (replay && k->in == NULL)) {
 			ew_err_set(err, "workers: out of memory");
 			ew_workers_free(w);
@@ -237,6 +244,17 @@ static void say_done(struct worker *k)
 	ew_ring_commit(k->out);
 	ew_ring_flush(k->out);
 	atomic_store_explicit(&k->exited, 1, memory_order_release);
+}
+
+size_t ew_workers_ring_share(size_t budget, size_t parts, size_t most, size_t least)
+{
+	size_t b = budget / (parts ? parts : 1), c = least;
+
+	if (b > most)
+		b = most;
+	while (c * 2 <= b)             /* a power of two (ew_ring_new rounds up) */
+		c *= 2;
+	return c;
 }
 
 /* Nothing to do: look again at once a few times, then sleep 20 us at a time. Yielding

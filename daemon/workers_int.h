@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "collector/decode_sflow.h"
@@ -15,6 +16,10 @@
 #include "daemon/workers.h"
 
 struct ew_ring;
+
+/* A ring's bytes: budget shared out over parts, at most most, at least least, a power of
+ * two (workers.c). */
+size_t ew_workers_ring_share(size_t budget, size_t parts, size_t most, size_t least);
 
 enum x_type { X_RECORD, X_SAMPLE };
 

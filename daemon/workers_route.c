@@ -167,11 +167,15 @@ void ew_workers_lane_out(struct ew_workers *w, unsigned i, struct ew_source_out 
 	out->arg = &w->wk[i];
 }
 
-/* The rings: 32 MB each with two workers (the one pair carries half of what a socket
- * takes), 8 MB up to four, 1 MB beyond; touched only as they are used. */
+/* The rings, one for each ordered pair of workers: 96 MB for them all, at most 32 MB
+ * each (two workers: the one pair carries half of what a socket takes), at least 64 KB:
+ * 8 MB each with four workers, 1 MB with eight, 64 KB with 32 (a pair carries 1/n^2 of
+ * the records, so each holds about the same time of them). A ring in use goes round
+ * all of its memory. */
 int ew_workers_route_telemetry(struct ew_workers *w)
 {
-	size_t bytes = w->n <= 2 ? (size_t)32 << 20 : w->n <= 4 ? (size_t)8 << 20 : (size_t)1 << 20;
+	size_t bytes = ew_workers_ring_share((size_t)96 << 20, (size_t)w->n * (w->n - 1),
+					     (size_t)32 << 20, (size_t)64 << 10);
 
 	for (unsigned i = 0; i < w->n; i++) {
 		struct worker *k = &w->wk[i];

@@ -11,6 +11,7 @@
 #include "check_main.h"
 #include "pktbuild.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -382,6 +383,53 @@ START_TEST(telemetry_handed_over_whole)
 }
 END_TEST
 
+/* A ring in use keeps all of its memory: what the workers' rings may hold is one budget,
+ * shared out, not a size each (32 workers would have kept 512 MB of rings to the owner
+ * and 992 MB between telemetry listeners). */
+START_TEST(rings_within_budget)
+{
+	static const unsigned ns[] = { 2, 3, 4, 8, 32 };
+
+	ck_assert_uint_eq(ew_workers_ring_share(32u << 20, 2, 16u << 20, 1u << 20), 16u << 20);
+	ck_assert_uint_eq(ew_workers_ring_share(32u << 20, 3, 16u << 20, 1u << 20), 8u << 20);
+	ck_assert_uint_eq(ew_workers_ring_share(32u << 20, 1, 16u << 20, 1u << 20), 16u << 20);
+	ck_assert_uint_eq(ew_workers_ring_share(32u << 20, 64, 16u << 20, 1u << 20), 1u << 20);
+	ck_assert_uint_eq(ew_workers_ring_share(96u << 20, 992, 32u << 20, 64u << 10), 64u << 10);
+	start(0, 0);
+	for (size_t j = 0; j < sizeof(ns) / sizeof(ns[0]); j++) {
+		unsigned n = ns[j];
+		size_t out_all = 0, x_all = 0, x_least = SIZE_MAX;
+		struct ew_err err;
+		struct ew_workers *w = ew_workers_new(n, &pc, &cc, pol, owner, 0, 0, &err);
+
+		ck_assert_msg(w != NULL, "%s", err.msg);
+		ck_assert_int_eq(ew_workers_route_telemetry(w), EW_OK);
+		for (unsigned i = 0; i < n; i++) {
+			out_all += ew_ring_capacity(w->wk[i].out);
+			ck_assert_uint_ge(ew_ring_capacity(w->wk[i].out), 1u << 20);
+			for (unsigned k = 0; k < n; k++) {
+				size_t c;
+
+				if (k == i)
+					continue;
+				c = ew_ring_capacity(w->wk[i].xin[k]);
+				x_all += c;
+				x_least = c < x_least ? c : x_least;
+			}
+		}
+		ck_assert_uint_le(out_all, 32u << 20);
+		ck_assert_uint_le(x_all, 96u << 20);
+		ck_assert_uint_ge(x_least, 64u << 10);
+		if (n == 2) {                 /* two workers: the sizes they always had */
+			ck_assert_uint_eq(out_all, 32u << 20);
+			ck_assert_uint_eq(x_all, 64u << 20);
+		}
+		ew_workers_free(w);
+	}
+	stop();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("workers");
@@ -393,6 +441,7 @@ static Suite *suite(void)
 	tcase_add_test(t, full_queue_is_counted_never_waits);
 	tcase_add_test(t, owed_until_taken);
 	tcase_add_test(t, telemetry_handed_over_whole);
+	tcase_add_test(t, rings_within_budget);
 	suite_add_tcase(s, t);
 	return s;
 }
