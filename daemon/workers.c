@@ -133,6 +133,11 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 			ew_workers_free(w);
 			return NULL;
 		}
+		/* the rings' memory is the workers' from the start (32 MB or so in all),
+		 * not faulted in on their packet path the first time round */
+		ew_ring_touch(k->out);
+		if (k->in)
+			ew_ring_touch(k->in);
 		ew_ring_set_batch(k->out, OUT_BATCH);
 		if ((k->cls = ew_classify_new(cc, err)) == NULL ||
 		    (k->p = ew_pipeline_new_worker(&wc, k->cls, pol, k->out, replay, owner,
