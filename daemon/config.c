@@ -161,6 +161,12 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	for (size_t i = 0; ops->keys && ops->keys[i] && nk + 1 < sizeof(keys) / sizeof(keys[0]); i++)
 		keys[nk++] = ops->keys[i];
 	keys[nk] = NULL;
+	for (size_t i = 0; i < ew_conf_len(n); i++)   /* each worker reads every source */
+		if (strcmp(ew_conf_str(ew_conf_key(n, i)), "workers") == 0)
+			return ew_conf_errf(err, ew_conf_key(n, i),
+					    "workers is the sensor's, not a source's: \"workers: N\" "
+					    "at the top level (or --workers N) splits every source "
+					    "over N workers");
 	if (ew_conf_check_map(n, "source", keys, err) != EW_OK)
 		return EW_E_INVAL;
 	s = &c->src[c->nsrc];

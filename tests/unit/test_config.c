@@ -63,6 +63,8 @@ static const struct {
 	{ "sources:\n  - { type: ipfix, listen: \":4739\", block_ms: 20 }\n",
 	  "2:37: unknown key \"block_ms\" in source (expected one of: type, listen, buffer_mb, "
 	  "silence, exporters)" },
+	{ "sources:\n  - { type: iface, interface: lo, workers: 2 }\n",
+	  "2:35: workers is the sensor's, not a source's: \"workers: N\" at the top level" },
 	{ "metrics: { listen: nohost }\n", "1:20: \"nohost\": expected ADDRESS:PORT" },
 	{ "user: no-such-user-anywhere\n", "1:7: no such user \"no-such-user-anywhere\"" },
 	{ "spool_dir: relative/dir\n", "1:12: spool_dir must be an absolute path" },
