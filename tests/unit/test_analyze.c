@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "tmp_path.h"
 #include "daemon/analyze.h"
 #include "redis_server.h"
 
@@ -34,7 +35,6 @@ static void rig_open(struct rig *r)
 	struct ew_policy_opts o = { 0 };
 	struct ew_err err;
 	char yaml[128];
-	int fd;
 
 	r->pol = ew_policy_load_mem("t.yaml", policy, sizeof(policy) - 1, &o, &err);
 	ck_assert_msg(r->pol != NULL, "%s", err.msg);
@@ -42,9 +42,7 @@ static void rig_open(struct rig *r)
 	r->pc.sensor = "unit-analyzer";
 	r->pc.scan_enabled = 1;
 	r->pc.scan.hosts = 4;
-	snprintf(r->out, sizeof(r->out), "/tmp/ew-analyze-XXXXXX");
-	fd = mkstemp(r->out);
-	close(fd);
+	ew_test_file(r->out, sizeof(r->out), "analyze", NULL);
 	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", r->out);
 	ck_assert_int_eq(ew_conf_load_mem(&r->doc, "sink", yaml, strlen(yaml), &err), 0);
 	r->sinks = ew_sinkset_new("unit", NULL);

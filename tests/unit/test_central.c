@@ -9,6 +9,7 @@
 
 #include "analyzer/classify.h"
 #include "check_main.h"
+#include "tmp_path.h"
 #include "daemon/central.h"
 #include "redis_server.h"
 
@@ -49,8 +50,7 @@ static struct ew_bundle *bundle(const char *rules, char *dir)
 	struct ew_err err;
 	struct ew_bundle *b;
 
-	strcpy(dir, "/tmp/ew-central.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ew_test_dir(dir, 64, "central");     /* the callers' char[64] */
 	write_file(dir, "00-groups.yaml", groups_yaml);
 	write_file(dir, "10-rules.yaml", rules);
 	b = ew_bundle_from_dir(dir, NULL, &err);

@@ -9,20 +9,13 @@
 
 #include "daemon/config.h"
 #include "check_main.h"
+#include "tmp_path.h"
 
 static char path[64];
 
 static int load_text(struct ew_config *c, const char *text, struct ew_err *err)
 {
-	FILE *f;
-	int fd;
-
-	snprintf(path, sizeof(path), "/tmp/ew-config-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
+	ew_test_file(path, sizeof(path), "config", text);
 	ew_config_init(c);
 	return ew_config_load(c, path, err);
 }

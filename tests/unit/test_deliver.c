@@ -23,13 +23,13 @@
 #include "core/ew_conf.h"
 #include "core/ew_sev.h"
 #include "check_main.h"
+#include "tmp_path.h"
 
 static char dir[64];
 
 static void mkdir_tmp(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ew-test-spool-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ew_test_dir(dir, sizeof(dir), "test-spool");
 }
 
 static void rm_tmp(void)

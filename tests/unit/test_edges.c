@@ -9,6 +9,7 @@
 
 #include "analyzer/edges.h"
 #include "check_main.h"
+#include "tmp_path.h"
 
 #define S 1000000ULL
 
@@ -16,12 +17,7 @@ static char path[64];
 
 static void tmpfile_path(void)
 {
-	int fd;
-
-	snprintf(path, sizeof(path), "/tmp/ew-edges-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	ew_test_file(path, sizeof(path), "edges", NULL);
 	unlink(path);   /* a new store */
 }
 

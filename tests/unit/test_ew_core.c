@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "check_main.h"
+#include "tmp_path.h"
 #include "core/ew_addr.h"
 #include "core/ew_buf.h"
 #include "core/ew_conf.h"
@@ -347,7 +348,7 @@ START_TEST(yaml_refuses_what_it_would_not_read_whole)
 {
 	static const char two[] = "deny:\n  - { name: a, from: any, to: any }\n---\n"
 				  "deny:\n  - { name: b, from: any, to: any }\n";
-	char dir[] = "/tmp/ew-conf-XXXXXX", path[64];
+	char dir[64], path[96];
 	struct ew_conf *cf = NULL;
 	struct ew_err err;
 	FILE *f;
@@ -358,7 +359,7 @@ START_TEST(yaml_refuses_what_it_would_not_read_whole)
 		      err.msg);
 	ck_assert_int_eq(ew_conf_load_mem(&cf, "one.yaml", "a: 1\n---\n", 9, &err), 0);
 	ew_conf_free(cf);                 /* an empty document after --- reads nothing */
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ew_test_dir(dir, sizeof(dir), "conf");
 	snprintf(path, sizeof(path), "%s/fifo.yaml", dir);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
 	cf = NULL;

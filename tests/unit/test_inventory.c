@@ -8,20 +8,13 @@
 
 #include "analyzer/inventory.h"
 #include "check_main.h"
+#include "tmp_path.h"
 
 static char path[64];
 
 static struct ew_inventory *load(const char *text, struct ew_err *err)
 {
-	int fd;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/tmp/ew-inv-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
+	ew_test_file(path, sizeof(path), "inv", text);
 	return ew_inventory_load_file(path, err);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "tmp_path.h"
 #include "collector/decode_pkt.h"
 #include "collector/source.h"
 #include "daemon/pipeline.h"
@@ -36,16 +37,13 @@ static void start(const char *policy_text)
 	struct ew_policy_opts o = { resolve, NULL, NULL, NULL, 0 };
 	struct ew_err err;
 	char yaml[200];
-	int fd;
 
 	ew_cls_conf_default(&cc);
 	cls = ew_classify_new(&cc, &err);
 	o.resolve_arg = cls;
 	pol = ew_policy_load_mem("test.yaml", policy_text, strlen(policy_text), &o, &err);
 	ck_assert_msg(pol != NULL, "%s", err.msg);
-	snprintf(out, sizeof(out), "/tmp/ew-alerts-XXXXXX");
-	fd = mkstemp(out);
-	close(fd);
+	ew_test_file(out, sizeof(out), "alerts", NULL);
 	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", out);
 	ck_assert_int_eq(ew_conf_load_mem(&sinkdoc, "sink", yaml, strlen(yaml), &err), 0);
 	sinks = ew_sinkset_new("test", NULL);

@@ -13,6 +13,7 @@
 #include "analyzer/policy_int.h"
 #include "core/ew_mem.h"
 #include "check_main.h"
+#include "tmp_path.h"
 
 static struct ew_classify *cls;
 static char dir[256];
@@ -29,8 +30,7 @@ static void setup(void)
 
 	ew_cls_conf_default(&cc);
 	cls = ew_classify_new(&cc, &err);
-	snprintf(dir, sizeof(dir), "/tmp/ew-policy-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ew_test_dir(dir, sizeof(dir), "policy");
 }
 
 static void teardown(void)

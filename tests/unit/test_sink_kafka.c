@@ -25,6 +25,7 @@
 #include "core/ew_sev.h"
 #include "core/ew_time.h"
 #include "check_main.h"
+#include "tmp_path.h"
 
 #define PARTS 4
 #define SOURCES 64
@@ -38,8 +39,7 @@ static void cluster_up(const char *topic)
 	rd_kafka_conf_t *c;
 	char err[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/ew-test-spool-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ew_test_dir(dir, sizeof(dir), "test-spool");
 	c = rd_kafka_conf_new();
 	rd_kafka_conf_set(c, "log_level", "3", err, sizeof(err));   /* no bootstrap here: quiet */
 	mrk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof(err));

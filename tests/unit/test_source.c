@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "tmp_path.h"
 #include "collector/source.h"
 
 struct count {
@@ -145,8 +146,7 @@ static void keep_time(void *arg, const struct ew_raw_pkt *rp)
 START_TEST(times_past_2038)
 {
 	static const uint32_t secs[] = { 0x7fffffffu, 0x80000000u, 0xc0000000u, 0xffffffffu };
-	char path[] = "/tmp/ew-test-source.XXXXXX";
-	int fd = mkstemp(path);
+	char path[64];
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
 	pcap_dumper_t *d;
 	uint8_t frame[60] = { 0 };
@@ -156,8 +156,7 @@ START_TEST(times_past_2038)
 	struct ew_err err;
 	volatile int stop = 0;
 
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	ew_test_file(path, sizeof(path), "test-source", NULL);
 	d = pcap_dump_open(p, path);
 	ck_assert_ptr_nonnull(d);
 	frame[12] = 0x08;             /* IPv4 ethertype, the rest zero: a frame is enough */

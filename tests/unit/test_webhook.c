@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "alerting/sink.h"
 #include "check_main.h"
+#include "tmp_path.h"
 #include "core/ew_conf.h"
 
 struct receiver {
@@ -117,21 +117,15 @@ END_TEST
 /* Send one alert through a webhook sink (secret: its key or NULL) to r. */
 static void send_one(struct receiver *r, const char *secret)
 {
-	char yaml[600], secret_path[64] = "/tmp/ew-webhook-secret.XXXXXX";
+	char yaml[600], secret_path[64];
 	struct ew_conf *doc = NULL;
 	struct ew_sinkset *s = ew_sinkset_new("unit", NULL);
 	struct ew_alert a;
 	struct ew_err err;
 	int n;
 
-	if (secret) {
-		int fd = mkstemp(secret_path);
-
-		ck_assert_int_ge(fd, 0);
-		fchmod(fd, 0600);
-		ck_assert_int_eq(write(fd, secret, strlen(secret)), (ssize_t)strlen(secret));
-		close(fd);
-	}
+	if (secret)
+		ew_test_file(secret_path, sizeof(secret_path), "webhook-secret", secret);
 	n = snprintf(yaml, sizeof(yaml), "{type: webhook, name: hook, url: \"http://127.0.0.1:%d/a\"%s%s%s}",
 		     r->port, secret ? ", secret_file: \"" : "", secret ? secret_path : "",
 		     secret ? "\"" : "");

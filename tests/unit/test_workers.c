@@ -9,6 +9,7 @@
 #include "collector/decode_pkt.h"
 #include "core/ew_ring.h"
 #include "check_main.h"
+#include "tmp_path.h"
 #include "pktbuild.h"
 
 #include <stdint.h>
@@ -49,15 +50,12 @@ static void start(unsigned n, int replay)
 {
 	struct ew_err err;
 	char yaml[200];
-	int fd;
 
 	ew_cls_conf_default(&cc);
 	cls = ew_classify_new(&cc, &err);
 	pol = load("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.0/24] } }\n"
 		   "default: { action: deny }\n");
-	snprintf(out, sizeof(out), "/tmp/ew-workers-XXXXXX");
-	fd = mkstemp(out);
-	close(fd);
+	ew_test_file(out, sizeof(out), "workers", NULL);
 	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", out);
 	ck_assert_int_eq(ew_conf_load_mem(&sinkdoc, "sink", yaml, strlen(yaml), &err), 0);
 	sinks = ew_sinkset_new("test", NULL);
