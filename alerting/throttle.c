@@ -2,6 +2,7 @@
 /* throttle - see throttle.h. */
 #include "alerting/throttle.h"
 #include "core/ew_hash.h"
+#include "core/ew_mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct ew_throttle *ew_throttle_new(uint64_t window_us, uint32_t max_keys)
 		ew_throttle_free(t);
 		return NULL;
 	}
+	ew_mem_populate(t->bucket, (size_t)nb * sizeof(*t->bucket));   /* read first, at random */
 	t->mask = nb - 1;
 	t->max = max_keys;
 	t->window = window_us;

@@ -2,6 +2,7 @@
 /* classify - see classify.h. */
 #include "analyzer/classify.h"
 #include "analyzer/confirm.h"
+#include "core/ew_mem.h"
 
 #include <ndpi_api.h>
 #include <stdio.h>
@@ -118,6 +119,10 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 		free(c);
 		return NULL;
 	}
+	/* read for every new flow at random, written as they are learnt */
+	ew_mem_populate(c->guesses, GUESS_SLOTS * sizeof(*c->guesses));
+	ew_mem_populate(c->named, 2 * 65536);
+	ew_mem_populate(c->ports, 2 * 65536 * sizeof(*c->ports));
 	c->st.state_bytes = (uint32_t)sizeof(struct cls_state) + c->nflow;
 	for (int k = EW_CF_LDAP; k <= EW_CF_SMB; k++) {
 		int id = ew_classify_lookup(c, ew_confirm_kind_name(k));

@@ -518,6 +518,11 @@ struct ew_ft_entry *ew_flowtab_packet(struct ew_flowtab *ft, const struct ew_flo
 	}
 	*created = 0;
 	if (x == NULL) {
+		/* the initiators' memory is looked at for every new flow and written as flows
+		 * end, at random: read first. Made the table's at its first flow (a table
+		 * that never holds one, the owner's with workers, costs nothing). */
+		if (ft->st.created == 0)
+			ew_mem_populate(ft->om, ((size_t)ft->om_mask + 1) * sizeof(*ft->om));
 		grow(ft);
 		i = alloc_entry(ft);
 		x = &ft->e[i];

@@ -40,6 +40,23 @@ void *ew_mem_huge(size_t n)
 	return (void *)a;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23       /* Linux 5.14 */
+#endif
+
+void ew_mem_populate(void *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(PAGE - 1);
+
+	if (p == NULL || e <= a)
+		return;
+	if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0)
+		return;
+	for (volatile uint8_t *q = (volatile uint8_t *)a; q < (volatile uint8_t *)e; q += PAGE)
+		*q = *q;                 /* an older kernel: a write to each page */
+}
+
 void ew_mem_huge_free(void *p, size_t n)
 {
 	if (p != NULL)

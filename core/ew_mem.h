@@ -15,4 +15,11 @@
 void *ew_mem_huge(size_t n);
 void ew_mem_huge_free(void *p, size_t n);
 
+/* Make the whole pages of [p, p + n) the process's now, written (contents kept). For
+ * tables read before they are written at random: a read of a page never written maps
+ * the kernel's shared zero page, and the first write to it then faults again and
+ * flushes that page from the TLB of every CPU the process runs on (an interrupt for
+ * every other worker). */
+void ew_mem_populate(void *p, size_t n);
+
 #endif

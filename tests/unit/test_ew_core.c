@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 #include "core/ew_buf.h"
 #include "core/ew_conf.h"
 #include "core/ew_hash.h"
+#include "core/ew_mem.h"
 #include "core/ew_time.h"
 
 START_TEST(addresses_and_prefixes)
@@ -506,6 +508,34 @@ START_TEST(host_and_port)
 }
 END_TEST
 
+/* A table populated is resident in every whole page, what was written kept, the rest
+ * zero; a partial page at either end is left alone. */
+START_TEST(populated_memory_resident)
+{
+	size_t n = 6u << 20, pages = n / 4096;
+	uint8_t *p = ew_mem_huge(n);
+	unsigned char *vec = malloc(pages);
+	size_t in = 0;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(vec);
+	p[5] = 7;
+	p[n - 1] = 9;
+	ew_mem_populate(p, n);
+	ck_assert_int_eq(mincore(p, n, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		in += vec[i] & 1;
+	ck_assert_uint_eq(in, pages);
+	ck_assert_uint_eq(p[5], 7);
+	ck_assert_uint_eq(p[n - 1], 9);
+	ck_assert_uint_eq(p[4u << 20], 0);
+	ew_mem_populate(p + 1, 0);                  /* nothing, and no page touched */
+	ew_mem_populate(NULL, 4096);
+	ew_mem_huge_free(p, n);
+	free(vec);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
 	Suite *s = suite_create("ew_core");
@@ -523,6 +553,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, numbers_in_every_buffer);
 	tcase_add_test(t, json_strings_escaped_at_every_position);
 	tcase_add_test(t, yaml_nodes_positions_and_errors);
+	tcase_add_test(t, populated_memory_resident);
 	suite_add_tcase(s, t);
 	return s;
 }
