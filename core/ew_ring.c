@@ -6,6 +6,7 @@
  * at ew_ring_flush: a consumer that keeps up reads the shared tail after each record it
  * takes, and a store per record would move that line between the two CPUs each time. */
 #include "core/ew_ring.h"
+#include "core/ew_mem.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -56,10 +57,7 @@ struct ew_ring *ew_ring_new(size_t cap)
 
 void ew_ring_touch(struct ew_ring *r)
 {
-	volatile uint8_t *b = r->buf;  /* not a memset: malloc and memset make calloc */
-
-	for (size_t i = 0; i < r->cap; i += 4096)
-		b[i] = 0;
+	ew_mem_populate(r->buf, r->cap);
 }
 
 void ew_ring_free(struct ew_ring *r)

@@ -19,9 +19,9 @@ struct ew_ring;
  * when out of memory. */
 struct ew_ring *ew_ring_new(size_t cap);
 void ew_ring_free(struct ew_ring *r);    /* accepts NULL */
-/* Write every page of the ring once, before it is used: a ring goes round all of its
- * memory, and the first time round each page is a fault (and a page cleared) on the
- * producer's path. */
+/* Make every page of the ring the process's before it is used (ew_mem_populate): a
+ * ring goes round all of its memory, and the first time round each page is a fault (and
+ * a page cleared) on the producer's path. */
 void ew_ring_touch(struct ew_ring *r);
 
 /* Producer: room for a record of len bytes (len <= capacity / 4), or NULL when full.
