@@ -44,17 +44,32 @@ void *ew_mem_huge(size_t n)
 #define MADV_POPULATE_WRITE 23       /* Linux 5.14 */
 #endif
 
-void ew_mem_populate(void *p, size_t n)
+/* The whole pages of [p, p + n): their first address in *a, the end in *e; 0 if none. */
+static int whole_pages(void *p, size_t n, uintptr_t *a, uintptr_t *e)
 {
-	uintptr_t a = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(PAGE - 1);
+	*a = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	*e = ((uintptr_t)p + n) & ~(uintptr_t)(PAGE - 1);
+	return p != NULL && *e > *a;
+}
 
-	if (p == NULL || e <= a)
-		return;
-	if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0)
+void ew_mem_populate_by_writes(void *p, size_t n)
+{
+	uintptr_t a, e;
+
+	if (!whole_pages(p, n, &a, &e))
 		return;
 	for (volatile uint8_t *q = (volatile uint8_t *)a; q < (volatile uint8_t *)e; q += PAGE)
-		*q = *q;                 /* an older kernel: a write to each page */
+		*q = *q;
+}
+
+void ew_mem_populate(void *p, size_t n)
+{
+	uintptr_t a, e;
+
+	if (!whole_pages(p, n, &a, &e))
+		return;
+	if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) != 0)
+		ew_mem_populate_by_writes(p, n);     /* a kernel before 5.14 */
 }
 
 void ew_mem_huge_free(void *p, size_t n)

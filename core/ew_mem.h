@@ -21,5 +21,8 @@ void ew_mem_huge_free(void *p, size_t n);
  * flushes that page from the TLB of every CPU the process runs on (an interrupt for
  * every other worker). */
 void ew_mem_populate(void *p, size_t n);
+/* The same by a write to each page (what ew_mem_populate does where the kernel has no
+ * MADV_POPULATE_WRITE, before Linux 5.14). */
+void ew_mem_populate_by_writes(void *p, size_t n);
 
 #endif

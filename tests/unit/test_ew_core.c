@@ -514,6 +514,7 @@ START_TEST(populated_memory_resident)
 {
 	size_t n = 6u << 20, pages = n / 4096;
 	uint8_t *p = ew_mem_huge(n);
+	void (*populate)(void *, size_t) = _i ? ew_mem_populate_by_writes : ew_mem_populate;
 	unsigned char *vec = malloc(pages);
 	size_t in = 0;
 
@@ -521,7 +522,7 @@ START_TEST(populated_memory_resident)
 	ck_assert_ptr_nonnull(vec);
 	p[5] = 7;
 	p[n - 1] = 9;
-	ew_mem_populate(p, n);
+	populate(p, n);
 	ck_assert_int_eq(mincore(p, n, vec), 0);
 	for (size_t i = 0; i < pages; i++)
 		in += vec[i] & 1;
@@ -529,8 +530,8 @@ START_TEST(populated_memory_resident)
 	ck_assert_uint_eq(p[5], 7);
 	ck_assert_uint_eq(p[n - 1], 9);
 	ck_assert_uint_eq(p[4u << 20], 0);
-	ew_mem_populate(p + 1, 0);                  /* nothing, and no page touched */
-	ew_mem_populate(NULL, 4096);
+	populate(p + 1, 0);                         /* nothing, and no page touched */
+	populate(NULL, 4096);
 	ew_mem_huge_free(p, n);
 	free(vec);
 }
@@ -553,7 +554,7 @@ static Suite *core_suite(void)
 	tcase_add_test(t, numbers_in_every_buffer);
 	tcase_add_test(t, json_strings_escaped_at_every_position);
 	tcase_add_test(t, yaml_nodes_positions_and_errors);
-	tcase_add_test(t, populated_memory_resident);
+	tcase_add_loop_test(t, populated_memory_resident, 0, 2);   /* madvise; writes */
 	suite_add_tcase(s, t);
 	return s;
 }
