@@ -5,6 +5,7 @@
 #include "core/ew_mem.h"
 
 #include <ndpi_api.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,28 @@ struct port_apps {
 	uint16_t done;
 };
 
+/* What nDPI's port tables say of each port, [proto == 17][port], learnt once for the
+ * process: every classifier builds its nDPI alike (no preferences, every protocol), so
+ * their port tables and protocol ids are the same, and a port one worker's classifier
+ * asked nDPI about is not asked again by the others (each used to learn them all
+ * itself: with a million random-port TCP flows, about 133,000 questions to nDPI in
+ * every worker). Whichever
+ * classifier meets a port first fills its entry; the answer is the same whoever asks,
+ * so concurrent fills store the same value. Each entry is one atomic word:
+ * port_named_tab 0 not asked yet, 1 not named, 2 named; port_apps_tab the ids of
+ * ew_classify_port_apps, 16 bits each, with PA_DONE. */
+#define PA_DONE (1ULL << 63)
+static uint8_t port_named_tab[2 * 65536];
+static uint64_t port_apps_tab[2 * 65536];
+static pthread_once_t port_tabs_once = PTHREAD_ONCE_INIT;
+
+static void port_tabs_touch(void)
+{
+	/* read for every new flow at random: resident before the first */
+	ew_mem_populate(port_named_tab, sizeof(port_named_tab));
+	ew_mem_populate(port_apps_tab, sizeof(port_apps_tab));
+}
+
 /* Ports where lateral movement runs and nDPI's port table says nothing or names only
  * the carrier (NetBIOS for SMB over tcp/139). */
 static const struct {
@@ -61,10 +84,6 @@ static const struct {
 struct ew_classify {
 	struct ndpi_detection_module_struct *ndpi;
 	struct guess *guesses;
-	/* [proto == 17][port]: 0 not asked yet, 1 nDPI's port tables do not name the port,
-	 * 2 they do (port_named) */
-	uint8_t *named;
-	struct port_apps *ports;       /* [proto == 17][port], lazily */
 	struct port_apps other[256];   /* protocols without ports (ICMP, SCTP...), lazily */
 	uint16_t cf_id[EW_CF_SMB + 1]; /* nDPI id each checker confirms (SMB: SMBv23) */
 	uint16_t id_smb1;
@@ -108,12 +127,7 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 	ndpi_finalize_initialization(c->ndpi);
 	c->nflow = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	c->guesses = calloc(GUESS_SLOTS, sizeof(*c->guesses));
-	c->named = calloc(2 * 65536, 1);
-	c->ports = calloc(2 * 65536, sizeof(*c->ports));
-	if (c->guesses == NULL || c->named == NULL || c->ports == NULL) {
-		free(c->guesses);
-		free(c->named);
-		free(c->ports);
+	if (c->guesses == NULL) {
 		ew_err_set(err, "classify: out of memory");
 		ndpi_exit_detection_module(c->ndpi);
 		free(c);
@@ -121,8 +135,7 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 	}
 	/* read for every new flow at random, written as they are learnt */
 	ew_mem_populate(c->guesses, GUESS_SLOTS * sizeof(*c->guesses));
-	ew_mem_populate(c->named, 2 * 65536);
-	ew_mem_populate(c->ports, 2 * 65536 * sizeof(*c->ports));
+	pthread_once(&port_tabs_once, port_tabs_touch);
 	c->st.state_bytes = (uint32_t)sizeof(struct cls_state) + c->nflow;
 	for (int k = EW_CF_LDAP; k <= EW_CF_SMB; k++) {
 		int id = ew_classify_lookup(c, ew_confirm_kind_name(k));
@@ -151,8 +164,6 @@ void ew_classify_free(struct ew_classify *c)
 	}
 	ndpi_exit_detection_module(c->ndpi);
 	free(c->guesses);
-	free(c->named);
-	free(c->ports);
 	free(c);
 }
 
@@ -533,19 +544,22 @@ int ew_classify_finish(struct ew_classify *c, void **state, struct ew_flow *f)
 	return rc;
 }
 
-/* Do nDPI's port tables name port (TCP or UDP)? Asked of nDPI once per port. */
+/* Do nDPI's port tables name port (TCP or UDP)? Asked of nDPI once per port and
+ * process (port_named_tab). */
 static int port_named(struct ew_classify *c, uint8_t proto, uint16_t port)
 {
-	uint8_t *k = &c->named[(proto == 17) * 65536 + port];
+	uint8_t *k = &port_named_tab[(proto == 17) * 65536 + port];
+	uint8_t v = __atomic_load_n(k, __ATOMIC_RELAXED);
 
-	if (*k == 0) {
+	if (v == 0) {
 		ndpi_protocol r = ndpi_guess_undetected_protocol(c->ndpi, NULL, proto, 0, port, 0,
 								   port);
 
-		*k = r.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
-		     r.master_protocol != NDPI_PROTOCOL_UNKNOWN ? 2 : 1;
+		v = r.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
+		    r.master_protocol != NDPI_PROTOCOL_UNKNOWN ? 2 : 1;
+		__atomic_store_n(k, v, __ATOMIC_RELAXED);
 	}
-	return *k == 2;
+	return v == 2;
 }
 
 void ew_classify_guess(struct ew_classify *c, struct ew_flow *f)
@@ -597,8 +611,11 @@ void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f)
 		memcpy(f->port_app, pa->id, sizeof(f->port_app));
 		return;
 	}
-	pa = &c->ports[(f->proto == 17) * 65536 + f->dport];
-	if (!pa->done) {
+	uint64_t *slot = &port_apps_tab[(f->proto == 17) * 65536 + f->dport];
+	uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+	if (!(v & PA_DONE)) {
+		uint16_t id[3] = { 0, 0, 0 };
 		size_t i;
 
 		for (i = 0; i < sizeof(port_alias) / sizeof(port_alias[0]); i++)
@@ -607,11 +624,11 @@ void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f)
 				break;
 		if (i < sizeof(port_alias) / sizeof(port_alias[0])) {
 			for (int k = 0, n = 0; k < 3; k++) {
-				int id = port_alias[i].names[k] ?
-					 ew_classify_lookup(c, port_alias[i].names[k]) : -1;
+				int a = port_alias[i].names[k] ?
+					ew_classify_lookup(c, port_alias[i].names[k]) : -1;
 
-				if (id > 0)
-					pa->id[n++] = (uint16_t)id;
+				if (a > 0)
+					id[n++] = (uint16_t)a;
 			}
 		} else {
 			/* by the responder's port alone: a client port from the ephemeral
@@ -619,11 +636,13 @@ void ew_classify_port_apps(struct ew_classify *c, struct ew_flow *f)
 			ndpi_protocol r = ndpi_guess_undetected_protocol(c->ndpi, NULL, f->proto, 0,
 									  40000, 0, f->dport);
 
-			pa->id[0] = r.app_protocol ? r.app_protocol : r.master_protocol;
+			id[0] = r.app_protocol ? r.app_protocol : r.master_protocol;
 		}
-		pa->done = 1;
+		v = PA_DONE | id[0] | (uint64_t)id[1] << 16 | (uint64_t)id[2] << 32;
+		__atomic_store_n(slot, v, __ATOMIC_RELAXED);
 	}
-	memcpy(f->port_app, pa->id, sizeof(f->port_app));
+	for (int i = 0; i < 3; i++)
+		f->port_app[i] = (uint16_t)(v >> 16 * i);
 }
 
 const char *ew_classify_name(const struct ew_classify *c, uint16_t id)

@@ -3,6 +3,7 @@
  * its state when done, keeps risks, guesses from ports, and stays within its pool. */
 #include <ndpi/ndpi_api.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "analyzer/classify.h"
@@ -174,6 +175,105 @@ START_TEST(port_guess_is_ndpis)
 }
 END_TEST
 
+/* What nDPI's port tables say is learnt once for the process, by whichever classifier
+ * meets a port first (classify.c, port_named_tab and port_apps_tab): two classifiers in
+ * two threads asking about every TCP and UDP port at once, in opposite orders, each
+ * get nDPI's own answers, as a detection module of the test's own gives them. */
+struct port_run {
+	struct ew_classify *c;
+	int down;
+	uint16_t guess[131072][2];
+	uint16_t apps[131072][3];
+};
+
+static void *learn_ports(void *arg)
+{
+	struct port_run *r = arg;
+
+	for (int n = 0; n < 131072; n++) {
+		int i = r->down ? 131071 - n : n;
+		struct ew_flow f;
+
+		memset(&f, 0, sizeof(f));
+		f.proto = i >= 65536 ? 17 : 6;
+		f.sport = 40123;
+		f.dport = (uint16_t)i;
+		ew_classify_guess(r->c, &f);
+		r->guess[i][0] = f.app_master;
+		r->guess[i][1] = f.app_proto;
+		ew_classify_port_apps(r->c, &f);
+		memcpy(r->apps[i], f.port_app, sizeof(r->apps[i]));
+	}
+	return NULL;
+}
+
+START_TEST(port_tables_learnt_once_for_all)
+{
+	static struct port_run r[2];
+	struct ew_cls_conf cc;
+	struct ew_err err;
+	pthread_t th[2];
+	struct ndpi_detection_module_struct *n = ndpi_init_detection_module(ndpi_no_prefs);
+	NDPI_PROTOCOL_BITMASK all;
+	int aliased = 0;
+
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(n, &all);
+	ndpi_finalize_initialization(n);
+	ew_cls_conf_default(&cc);
+	for (int t = 0; t < 2; t++) {
+		r[t].c = ew_classify_new(&cc, &err);
+		ck_assert_ptr_nonnull(r[t].c);
+		r[t].down = t;
+	}
+	for (int t = 0; t < 2; t++)
+		ck_assert_int_eq(pthread_create(&th[t], NULL, learn_ports, &r[t]), 0);
+	for (int t = 0; t < 2; t++)
+		pthread_join(th[t], NULL);
+	for (int i = 0; i < 131072; i++) {
+		uint8_t proto = i >= 65536 ? 17 : 6;
+		uint16_t port = (uint16_t)i;
+		ndpi_protocol g = ndpi_guess_undetected_protocol(n, NULL, proto, 0, 40123, 0, port);
+		ndpi_protocol a = ndpi_guess_undetected_protocol(n, NULL, proto, 0, 40000, 0, port);
+		uint16_t id = a.app_protocol ? a.app_protocol : a.master_protocol;
+
+		for (int t = 0; t < 2; t++) {
+			ck_assert_msg(r[t].guess[i][0] == g.master_protocol &&
+				      r[t].guess[i][1] == g.app_protocol,
+				      "thread %d, %s/%u: %u/%u, nDPI %u/%u", t, proto == 6 ? "tcp" : "udp",
+				      port, r[t].guess[i][0], r[t].guess[i][1], g.master_protocol,
+				      g.app_protocol);
+			ck_assert_int_eq(memcmp(r[t].apps[i], r[0].apps[i], sizeof(r[t].apps[i])), 0);
+		}
+		/* elsewhere nDPI's name for the port; on the ports eastwatch names itself
+		 * (classify.c, port_alias: SMB, Kerberos, DCE-RPC, LDAP, VNC) its own */
+		if (r[0].apps[i][0] != id || r[0].apps[i][1] != 0) {
+			int tcp = proto == 6;
+
+			ck_assert_msg((tcp && (port == 139 || port == 445 || port == 593 ||
+					       port == 636 || port == 3268 || port == 3269 ||
+					       (port >= 5902 && port <= 5909))) ||
+					      port == 464, "%s/%u named %u %u %u, nDPI %u",
+				      tcp ? "tcp" : "udp", port, r[0].apps[i][0], r[0].apps[i][1],
+				      r[0].apps[i][2], id);
+			ck_assert_uint_gt(r[0].apps[i][0], 0);
+			aliased++;
+		}
+	}
+	ck_assert_int_ge(aliased, 8);
+	for (int t = 0; t < 2; t++) {
+		ck_assert_int_eq(r[t].apps[139][0], ew_classify_lookup(r[t].c, "SMBv23"));
+		ck_assert_int_eq(r[t].apps[139][1], ew_classify_lookup(r[t].c, "SMBv1"));
+		ck_assert_int_eq(r[t].apps[139][2], ew_classify_lookup(r[t].c, "NetBIOS"));
+		ck_assert_int_eq(r[t].apps[65536 + 464][0], ew_classify_lookup(r[t].c, "Kerberos"));
+		ck_assert_int_eq(r[t].apps[65536 + 464][1], 0);
+	}
+	for (int t = 0; t < 2; t++)
+		ew_classify_free(r[t].c);
+	ndpi_exit_detection_module(n);
+}
+END_TEST
+
 START_TEST(names_case_insensitive)
 {
 	struct ew_cls_conf cc;
@@ -215,6 +315,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(t, ssh_named_early_with_risks);
 	tcase_add_test(t, port_guess_for_silent_flows);
 	tcase_add_test(t, port_guess_is_ndpis);
+	tcase_add_test(t, port_tables_learnt_once_for_all);
 	tcase_add_test(t, names_case_insensitive);
 	tcase_add_test(t, pool_bound_falls_back_to_guess);
 	suite_add_tcase(s, t);
