@@ -47,11 +47,10 @@ struct port_apps {
  * their port tables and protocol ids are the same, and a port one worker's classifier
  * asked nDPI about is not asked again by the others (each used to learn them all
  * itself: with a million random-port TCP flows, about 133,000 questions to nDPI in
- * every worker). Whichever
- * classifier meets a port first fills its entry; the answer is the same whoever asks,
- * so concurrent fills store the same value. Each entry is one atomic word:
- * port_named_tab 0 not asked yet, 1 not named, 2 named; port_apps_tab the ids of
- * ew_classify_port_apps, 16 bits each, with PA_DONE. */
+ * every worker). Whichever classifier meets a port first fills its entry; the answer
+ * is the same whoever asks, so concurrent fills store the same value. Each entry is one
+ * atomic word: port_named_tab 0 not asked yet, 1 not named, 2 named; port_apps_tab the
+ * ids of ew_classify_port_apps, 16 bits each, with PA_DONE. */
 #define PA_DONE (1ULL << 63)
 static uint8_t port_named_tab[2 * 65536];
 static uint64_t port_apps_tab[2 * 65536];
