@@ -35,7 +35,7 @@ PIDS+=($!)
 exec 7>"$T/mock.in"
 for _ in $(seq 50); do grep -q '^bootstrap' "$T/mock.out" && break; sleep 0.1; done
 B=$(awk '/^bootstrap/{print $2}' "$T/mock.out")
-RPORT=$((20000 + $$ % 20000))
+RPORT=$(python3 tests/tools/free_port.py 1)
 redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
 PIDS+=($!)
 sleep 0.5

@@ -87,7 +87,7 @@ exec 7>"$T/mock.in"
 for _ in $(seq 50); do grep -q '^bootstrap' "$T/mock.out" && break; sleep 0.1; done
 B=$(awk '/^bootstrap/{print $2}' "$T/mock.out")
 [ -n "$B" ] || fail "the mock cluster did not start"
-RPORT=$((20000 + $$ % 20000))
+RPORT=$(python3 "$SRC/tests/tools/free_port.py" 2) || fail "no free port for Redis"   # and RPORT + 1
 redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no >"$T/redis.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
