@@ -121,6 +121,7 @@ struct ew_pipeline *ew_pipeline_new_worker(const struct ew_pipeline_conf *c,
 struct ew_pmsg {
 	uint64_t ts, seq;
 	uint8_t cls, type;
+	uint8_t arg[6];            /* the message type's own (what would be padding) */
 };
 static inline int ew_pmsg_cmp(const struct ew_pmsg *a, const struct ew_pmsg *b)
 {

@@ -447,7 +447,7 @@ unsigned ew_workers_take(struct ew_workers *w)
 		 * nothing before it (and one whose message arrived since the look above may
 		 * have sent an earlier one: look again). Then `from`'s messages are taken as
 		 * long as they stay within the bound. */
-		struct ew_pmsg bound = { UINT64_MAX, UINT64_MAX, 0xff, 0 };
+		struct ew_pmsg bound = { .ts = UINT64_MAX, .seq = UINT64_MAX, .cls = 0xff };
 
 		for (unsigned i = 0; i < w->n && best != NULL; i++) {
 			struct worker *k = &w->wk[i];

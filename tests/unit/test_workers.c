@@ -53,7 +53,8 @@ static void start(unsigned n, int replay)
 
 	ew_cls_conf_default(&cc);
 	cls = ew_classify_new(&cc, &err);
-	pol = load("groups: { web: { members: [198.18.1.0/24] }, db: { members: [198.18.3.0/24] } }\n"
+	pol = load("groups: { web: { members: [198.18.1.0/24, 'fd18::1:0/112'] },\n"
+		   "          db: { members: [198.18.3.0/24, 'fd18::3:0/112'] } }\n"
 		   "default: { action: deny }\n");
 	ew_test_file(out, sizeof(out), "workers", NULL);
 	snprintf(yaml, sizeof(yaml), "{type: file, path: \"%s\"}", out);
@@ -91,8 +92,13 @@ static void tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t 
 	struct pb p = { 0 };
 	struct ew_raw_pkt rp = { 0 };
 
-	pb_eth(&p, 0x0800);
-	pb_ipv4(&p, s, d, 6, 1, 0);
+	if (strchr(s, ':')) {
+		pb_eth(&p, 0x86dd);
+		pb_ipv6(&p, s, d, 6);
+	} else {
+		pb_eth(&p, 0x0800);
+		pb_ipv4(&p, s, d, 6, 1, 0);
+	}
 	pb_tcp(&p, sp, dp, fl);
 	if (payload)
 		pb_payload(&p, payload);
@@ -109,11 +115,14 @@ static void tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t 
 }
 
 /* A horizontal SYN sweep of 40 hosts, each refusing; in the middle of it the scanner
- * opens a Redis session to another host (handshake, command, reply). Returns the alerts
- * written, sorted. */
-static char *sweep_with_session(unsigned workers)
+ * opens a Redis session to another host (handshake, command, reply); over IPv4 or IPv6
+ * (the owner is told of IPv4 flows in shorter messages). Returns the alerts written,
+ * sorted. */
+static char *sweep_with_session(unsigned workers, int v6)
 {
 	static char buf[1 << 16];
+	const char *me = v6 ? "fd18::1:66" : "198.18.1.66";
+	const char *r = v6 ? "fd18::3:200" : "198.18.3.200";
 	char host[32], cmd[256];
 	FILE *f;
 	size_t n;
@@ -122,24 +131,20 @@ static char *sweep_with_session(unsigned workers)
 	for (int i = 0; i < 40; i++) {
 		uint64_t ts = 10 * S + (uint64_t)i * 20000;
 
-		snprintf(host, sizeof(host), "198.18.3.%d", 10 + i);
-		tcp("198.18.1.66", (uint16_t)(40000 + i), host, 445, EW_TH_SYN, NULL, ts);
-		tcp(host, 445, "198.18.1.66", (uint16_t)(40000 + i), EW_TH_RST | EW_TH_ACK, NULL,
-		    ts + 200);
+		snprintf(host, sizeof(host), v6 ? "fd18::3:%d" : "198.18.3.%d", 10 + i);
+		tcp(me, (uint16_t)(40000 + i), host, 445, EW_TH_SYN, NULL, ts);
+		tcp(host, 445, me, (uint16_t)(40000 + i), EW_TH_RST | EW_TH_ACK, NULL, ts + 200);
 		if (i == 20) {
-			const char *r = "198.18.3.200";
-
-			tcp("198.18.1.66", 41000, r, 6379, EW_TH_SYN, NULL, ts + 300);
-			tcp(r, 6379, "198.18.1.66", 41000, EW_TH_SYN | EW_TH_ACK, NULL, ts + 400);
-			tcp("198.18.1.66", 41000, r, 6379, EW_TH_ACK, NULL, ts + 500);
-			tcp("198.18.1.66", 41000, r, 6379, EW_TH_ACK | EW_TH_PSH, "PING\r\n",
-			    ts + 600);
-			tcp(r, 6379, "198.18.1.66", 41000, EW_TH_ACK | EW_TH_PSH, "+PONG\r\n",
-			    ts + 700);
+			tcp(me, 41000, r, 6379, EW_TH_SYN, NULL, ts + 300);
+			tcp(r, 6379, me, 41000, EW_TH_SYN | EW_TH_ACK, NULL, ts + 400);
+			tcp(me, 41000, r, 6379, EW_TH_ACK, NULL, ts + 500);
+			tcp(me, 41000, r, 6379, EW_TH_ACK | EW_TH_PSH, "PING\r\n", ts + 600);
+			tcp(r, 6379, me, 41000, EW_TH_ACK | EW_TH_PSH, "+PONG\r\n", ts + 700);
 		}
 	}
 	/* time passes on the owner's side too: a packet of another flow much later */
-	tcp("198.18.1.7", 50000, "198.18.1.8", 80, EW_TH_SYN, NULL, 30 * S);
+	tcp(v6 ? "fd18::1:7" : "198.18.1.7", 50000, v6 ? "fd18::1:8" : "198.18.1.8", 80,
+	    EW_TH_SYN, NULL, 30 * S);
 	if (wk)
 		ew_workers_end(wk);
 	ew_pipeline_drain(owner);
@@ -153,15 +158,18 @@ static char *sweep_with_session(unsigned workers)
 	return buf;
 }
 
+/* _i: the workers (2 - 4), IPv6 from 8 on */
 START_TEST(scan_spread_over_workers_is_one_scan)
 {
-	char *one = strdup(sweep_with_session(0));
+	unsigned nw = (unsigned)_i % 8;
+	int v6 = _i >= 8;
+	char *one = strdup(sweep_with_session(0, v6));
 	unsigned used = 0;
 	char *many;
 
 	stop();
-	many = sweep_with_session(_i);
-	for (unsigned i = 0; i < (unsigned)_i; i++) {
+	many = sweep_with_session(nw, v6);
+	for (unsigned i = 0; i < nw; i++) {
 		struct ew_pipeline_stats st;
 
 		ew_workers_stats(wk, i, &st);
@@ -172,8 +180,9 @@ START_TEST(scan_spread_over_workers_is_one_scan)
 	ck_assert_ptr_nonnull(strstr(one, "\"kind\":[\"horizontal\"],\"hosts\":41,"));
 	ck_assert_ptr_nonnull(strstr(one, "\"folded\":40"));
 	ck_assert_ptr_nonnull(strstr(one, "\"port\":6379"));   /* the session, on its own */
-	ck_assert_msg(strcmp(many, one) == 0, "%u workers: the alerts differ from one pipeline's",
-		      (unsigned)_i);
+	ck_assert_ptr_nonnull(strstr(one, v6 ? "\"fd18::1:66\"" : "\"198.18.1.66\""));
+	ck_assert_msg(strcmp(many, one) == 0, "%u workers, IPv%d: the alerts differ from one "
+		      "pipeline's", nw, v6 ? 6 : 4);
 	free(one);
 	stop();
 }
@@ -435,6 +444,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(t, 60);
 	tcase_add_loop_test(t, scan_spread_over_workers_is_one_scan, 2, 5);
+	tcase_add_loop_test(t, scan_spread_over_workers_is_one_scan, 10, 13);
 	tcase_add_test(t, policy_reaches_every_worker);
 	tcase_add_test(t, full_queue_is_counted_never_waits);
 	tcase_add_test(t, owed_until_taken);
