@@ -181,15 +181,17 @@ static void table_lines(const struct ew_metrics_view *v, struct evbuffer *o,
 	char e[512], e2[512];
 
 	for (int f = 0; f < 3; f++) {
-		const uint64_t fixed[3][3] = {
+		const uint64_t fixed[4][3] = {
 			{ fs->live, flows_max, fs->evicted },
 			{ ps->scan_sources, ps->scan_capacity, ps->scan_evicted },
 			{ ps->throttle_keys, ps->throttle_capacity, ps->throttle_evicted },
+			{ ps->pending, ps->pending_capacity, ps->pending_early },
 		};
-		static const char *const names[3] = { "flows", "scan_sources", "throttle_keys" };
+		static const char *const names[4] = { "flows", "scan_sources", "throttle_keys",
+						      "judge_pending" };
 
 		head(o, fam[f][0], fam[f][1], fam[f][2]);
-		for (int t = 0; t < 3; t++)
+		for (int t = 0; t < 4; t++)
 			if (fixed[t][1])
 				evbuffer_add_printf(o, "%s{table=\"%s\"} %llu\n", fam[f][0], names[t],
 						    (unsigned long long)fixed[t][f]);

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PENDING_MAX (p->pending_max)   /* flows waiting for their application at once */
 
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
@@ -102,11 +101,13 @@ static struct ew_pipeline *pipeline_new(const struct ew_pipeline_conf *c, struct
 		}
 	}
 	p->ft = ew_flowtab_new(&c->ft, on_flow_end, p);
-	p->pending_max = c->pending_max ? c->pending_max : 65536;
+	p->pending_max = c->pending_max ? c->pending_max
+		       : c->ft.max_flows > 32768 ? 2 * c->ft.max_flows : 65536;
+	p->psize = p->pending_max < 4096 ? p->pending_max : 4096;
 	p->frag = ew_frag_new(c->frag_slots ? c->frag_slots : 16384, c->frag_ttl_us);
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
-	p->pend = calloc(PENDING_MAX, sizeof(*p->pend));
+	p->pend = calloc(p->psize, sizeof(*p->pend));
 	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : 65536, 2 * EW_USEC,
 				    on_paired, p);
 	if (c->scan_enabled && p->role == R_ALL) {
@@ -600,18 +601,40 @@ static int pending_valid(const struct pending *q)
 	       q->e->f.first_us == q->first_us && q->e->hash == q->hash;
 }
 
+/* A full queue doubles, up to pending_max: flows that wait are judged at their
+ * deadline however many new ones a second bring (a fixed 65,536 judged early, with the
+ * port guess, what came past ~65,000 new flows a second, and with workers each had its
+ * own 65,536: two judged later than one). Grown, it stays so. */
+static int pending_grow(struct ew_pipeline *p)
+{
+	uint32_t n = p->psize > p->pending_max / 2 ? p->pending_max : 2 * p->psize;
+	struct pending *q;
+
+	if (n <= p->psize || (q = malloc((size_t)n * sizeof(*q))) == NULL)
+		return -1;
+	for (uint32_t i = 0; i < p->pcount; i++)
+		q[i] = p->pend[(p->phead + i) % p->psize];
+	free(p->pend);
+	p->pend = q;
+	p->phead = 0;
+	p->psize = n;
+	return 0;
+}
+
 static void pending_push(struct ew_pipeline *p, struct ew_ft_entry *e)
 {
 	struct pending *q;
 
-	if (p->pcount == PENDING_MAX) {  /* full: the oldest waiter is judged now */
-		q = &p->pend[p->phead];
-		if (pending_valid(q))
+	if (p->pcount == p->psize && pending_grow(p) != 0) {
+		q = &p->pend[p->phead];  /* full: the oldest waiter is judged now */
+		if (pending_valid(q)) {
 			judge_overdue_flow(p, q->e);
-		p->phead = (p->phead + 1) % PENDING_MAX;
+			p->st.pending_early++;
+		}
+		p->phead = (p->phead + 1) % p->psize;
 		p->pcount--;
 	}
-	q = &p->pend[(p->phead + p->pcount) % PENDING_MAX];
+	q = &p->pend[(p->phead + p->pcount) % p->psize];
 	q->e = e;
 	q->first_us = e->f.first_us;
 	q->hash = e->hash;
@@ -627,7 +650,7 @@ static void judge_overdue(struct ew_pipeline *p)
 			break;
 		if (pending_valid(q))
 			judge_overdue_flow(p, q->e);
-		p->phead = (p->phead + 1) % PENDING_MAX;
+		p->phead = (p->phead + 1) % p->psize;
 		p->pcount--;
 	}
 }
@@ -1188,6 +1211,8 @@ void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *ou
 {
 	*out = p->st;
 	out->queue_full = p->queue_full;
+	out->pending = p->pcount;
+	out->pending_capacity = p->pending_max;
 	if (p->hold)
 		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
 	if (p->scan) {
@@ -1292,6 +1317,10 @@ void ew_pipeline_report(const struct ew_pipeline *p, const struct ew_pipeline *c
 	if (st.queue_full)
 		fprintf(out, "  workers: %llu findings lost to a full queue to the owner\n",
 			(unsigned long long)st.queue_full);
+	if (st.pending_early)
+		fprintf(out, "  judged before judge_within: %llu flows (%llu waited at once at "
+			"most)\n", (unsigned long long)st.pending_early,
+			(unsigned long long)st.pending_capacity);
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",
 		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);

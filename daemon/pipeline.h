@@ -38,7 +38,8 @@ struct ew_pipeline_conf {
 	uint32_t throttle_keys;
 	uint64_t frag_ttl_us;
 	/* Table sizes (0: the default): export records waiting for their other direction
-	 * (65,536), flows waiting for their application (65,536), policy alerts of scan
+	 * (65,536), flows waiting for their application (twice ft.max_flows, at least
+	 * 65,536: the queue grows to it as flows wait, from 4,096), policy alerts of scan
 	 * suspects held (1,024), fragment slots (16,384). The fuzzer makes them small. */
 	uint32_t pairing_max, pending_max, held_max, frag_slots;
 	uint64_t judge_within_us;      /* a flow whose verdict waits for its application is
@@ -88,6 +89,9 @@ struct ew_pipeline_stats {
 	/* bounded tables: entries, capacity, evictions (summed over workers) */
 	uint64_t scan_sources, scan_capacity, scan_evicted;
 	uint64_t throttle_keys, throttle_capacity, throttle_evicted;
+	/* flows waiting for their application or judge_within; judged before it because
+	 * that many waited at once */
+	uint64_t pending, pending_capacity, pending_early;
 };
 
 /* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be

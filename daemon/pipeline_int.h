@@ -49,7 +49,7 @@ struct ew_pipeline {
 	struct ew_edges *edges;     /* the new-edge baseline, or NULL */
 	uint64_t edges_saved_us;
 	struct ew_flowtab *ft;
-	uint32_t pending_max;
+	uint32_t pending_max;       /* the most flows waiting at once (pend grows to it) */
 	uint64_t ft_evicted_seen, ft_alerted_us;   /* table pressure: last look, last alert */
 	struct ew_frag *frag;
 	struct ew_throttle *thr;
@@ -62,8 +62,8 @@ struct ew_pipeline {
 	uint64_t now, next_expire;
 	uint64_t queue_full;        /* workers: messages lost to a full ring */
 	uint64_t sent;              /* workers: messages other than marks put in the ring */
-	struct pending *pend;
-	uint32_t phead, pcount;
+	struct pending *pend;       /* a ring of psize, oldest at phead */
+	uint32_t phead, pcount, psize;
 	struct rule_count *rc;
 	uint32_t nrc;
 	uint64_t rc_other;

@@ -4,9 +4,10 @@
 #
 #   identity: every capture of nDPI's corpus (those whose times follow one another in
 #             one replay, the others alone), tests/data's, and two churn captures with
-#             random tuples (bench_pipeline synth: 20,000 SYNs of new flows; 20,000 flows
-#             of 8 packets) replayed with --workers 1, 2 and 4: the alerts, every field,
-#             must be the same set.
+#             random tuples (bench_pipeline synth: 100,000 SYNs of new flows in 0.1 s of
+#             capture time, more than 65,536 waiting for judge_within at once; 20,000
+#             flows of 8 packets) replayed with --workers 1, 2 and 4: the alerts, every
+#             field, must be the same set.
 #   reload:   eastwatch run --iface --workers 2 on a veth in a network namespace while
 #             tcpreplay sends the churn capture at 40,000 packets/s and the policy
 #             changes ten times (SIGHUP) between two policies whose rule and group names
@@ -30,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 fail=0
 
-"$BP" synth --flows 20000 --ppf 1 --random 1 --write "$T/churn-syn.pcap" "$SRC/rules.d" >/dev/null
+"$BP" synth --flows 100000 --ppf 1 --random 1 --write "$T/churn-syn.pcap" "$SRC/rules.d" >/dev/null
 "$BP" synth --flows 20000 --ppf 8 --random 1 --write "$T/churn-8.pcap" "$SRC/rules.d" >/dev/null
 
 same() {   # A B: the same alerts as a set (every field)

@@ -29,6 +29,7 @@ static int resolve(void *arg, const char *name)
 
 static int risk_on;
 static uint32_t ft_max;      /* flows.max for the next start(), 0: the default */
+static uint32_t pend_max;    /* flows waiting at once at most, 0: the default */
 
 static void start(const char *policy_text)
 {
@@ -52,6 +53,7 @@ static void start(const char *policy_text)
 	pc.sensor = "unit";
 	if (ft_max)
 		pc.ft.max_flows = ft_max;
+	pc.pending_max = pend_max;
 	if (!risk_on)   /* policy tests count policy alerts: the risk detector stays out */
 		memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
 	pl = ew_pipeline_new(&pc, cls, pol, sinks, &err);
@@ -344,6 +346,57 @@ START_TEST(silent_attempt_judged_at_deadline)
 	ew_pipeline_tick(pl, 101 * S + 1);   /* one second on, without a packet */
 	ck_assert_uint_eq(alerts(), 1);
 	ck_assert_ptr_nonnull(strstr(alert_text(), "\"decided_by\":\"default\""));
+	stop();
+}
+END_TEST
+
+/* n SYNs from web to db 5 us apart from 100 s (each waits for its application: the
+ * SSH rule); returns the stats once the last is in, before the first's deadline. */
+static struct ew_pipeline_stats many_waiting(uint32_t n)
+{
+	struct ew_pipeline_stats st;
+	char src[32];
+
+	start(policy_apps);
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(src, sizeof(src), "198.18.1.%u", 1 + i % 250);
+		tcp(src, (uint16_t)(1024 + i / 250), "198.18.3.10", 5432, EW_TH_SYN, NULL,
+		    100 * S + 5 * (uint64_t)i);
+	}
+	ew_pipeline_stats(pl, &st);
+	return st;
+}
+
+/* 100,000 new flows in half a second all wait their judge_within (the queue of waiting
+ * flows grows: it held 65,536, and judged the rest early with the port guess). */
+START_TEST(many_waiting_flows_each_wait_their_second)
+{
+	struct ew_pipeline_stats st = many_waiting(100000);
+
+	ck_assert_uint_eq(st.pending, 100000);
+	ck_assert_uint_eq(st.violations, 0);
+	ck_assert_uint_eq(st.pending_early, 0);
+	ew_pipeline_tick(pl, 101 * S + 5 * 100000ULL);
+	ew_pipeline_stats(pl, &st);
+	ck_assert_uint_eq(st.violations, 100000);
+	ck_assert_uint_eq(st.pending, 0);
+	ck_assert_uint_eq(st.pending_early, 0);
+	stop();
+}
+END_TEST
+
+/* Past its bound the queue judges its oldest at once, and counts each. */
+START_TEST(waiting_past_the_bound_is_judged_early_and_counted)
+{
+	struct ew_pipeline_stats st;
+
+	pend_max = 1000;
+	st = many_waiting(1500);
+	pend_max = 0;
+	ck_assert_uint_eq(st.pending, 1000);
+	ck_assert_uint_eq(st.pending_capacity, 1000);
+	ck_assert_uint_eq(st.pending_early, 500);
+	ck_assert_uint_eq(st.violations, 500);
 	stop();
 }
 END_TEST
@@ -648,6 +701,8 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, risk_alert_obsolete_ssh);
 	tcase_add_test(t, silent_attempt_judged_at_deadline);
 	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
+	tcase_add_test(t, many_waiting_flows_each_wait_their_second);
+	tcase_add_test(t, waiting_past_the_bound_is_judged_early_and_counted);
 	tcase_add_test(t, infrastructure_is_not_judged);
 	tcase_add_test(t, throttled_repeats);
 	tcase_add_test(t, deadline_in_a_capture_gap);
