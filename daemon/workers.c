@@ -80,6 +80,7 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 {
 	struct ew_workers *w = calloc(1, sizeof(*w));
 	struct ew_pipeline_conf wc = *pc;
+	struct ew_cls_conf wcc = *cc;
 
 	if (n < 1 || n > EW_WORKERS_MAX) {
 		free(w);
@@ -112,6 +113,11 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		wc.ft.max_flows = 1024;
 	/* throttle keys likewise: a key's two addresses put all its alerts in one worker */
 	wc.throttle_keys = (pc->throttle_keys + n - 1) / n;
+	/* and the flows under nDPI inspection at once (about 730 bytes each): N workers
+	 * holding classify.max_active each would take N times the memory it allows */
+	wcc.max_active = (cc->max_active + n - 1) / n;
+	if (wcc.max_active < 1024)
+		wcc.max_active = 1024;
 	for (unsigned i = 0; i < n; i++)      /* a failure below frees what was made */
 		w->wk[i].wake = -1;
 	for (unsigned i = 0; i < n; i++) {
@@ -139,7 +145,7 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		if (k->in)
 			ew_ring_touch(k->in);
 		ew_ring_set_batch(k->out, OUT_BATCH);
-		if ((k->cls = ew_classify_new(cc, err)) == NULL ||
+		if ((k->cls = ew_classify_new(&wcc, err)) == NULL ||
 		    (k->p = ew_pipeline_new_worker(&wc, k->cls, pol, k->out, replay, owner,
 						   err)) == NULL) {
 			ew_workers_free(w);

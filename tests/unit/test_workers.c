@@ -390,6 +390,54 @@ START_TEST(telemetry_handed_over_whole)
 }
 END_TEST
 
+/* classify.max_active is the sensor's, like flows.max: each worker's nDPI holds its
+ * share of the flows under inspection at once (each held all of it: N workers, N times
+ * the memory). 4,000 UDP flows that nDPI cannot name, at once, over 2 workers with room
+ * for 2,048. */
+START_TEST(inspection_pool_shared_out)
+{
+	struct ew_cls_conf small;
+	struct ew_err err;
+	uint64_t peak = 0, overflow = 0;
+	char src[32];
+
+	start(0, 1);
+	small = cc;
+	small.max_active = 2048;
+	wk = ew_workers_new(2, &pc, &small, pol, owner, 1, 0, &err);
+	ck_assert_msg(wk != NULL, "%s", err.msg);
+	for (int i = 0; i < 4000; i++) {
+		struct pb p = { 0 };
+		struct ew_raw_pkt rp = { 0 };
+
+		snprintf(src, sizeof(src), "198.18.%d.%d", 1 + i / 200, 1 + i % 200);
+		pb_eth(&p, 0x0800);
+		pb_ipv4(&p, src, "198.18.3.10", 17, 1, 0);
+		pb_udp(&p, (uint16_t)(20000 + i), 40000);
+		pb_payload(&p, "\x17\x2a\x91\x03 not a protocol nDPI knows");
+		pb_done(&p);
+		rp.ts_us = 10 * S + (uint64_t)i * 10;
+		rp.data = p.b;
+		rp.caplen = rp.len = (uint32_t)p.n;
+		rp.dlt = EW_DLT_EN10MB;
+		rp.source_kind = ew_source_kind("iface");
+		ew_workers_packet(wk, &rp);
+	}
+	ew_workers_end(wk);
+	for (unsigned i = 0; i < 2; i++) {
+		struct ew_cls_stats cs;
+
+		ew_classify_stats(wk->wk[i].cls, &cs);
+		ck_assert_uint_gt(cs.peak_active, 0);     /* both took flows */
+		peak += cs.peak_active;
+		overflow += cs.overflow;
+	}
+	ck_assert_uint_le(peak, 2048);
+	ck_assert_uint_ge(overflow, 4000 - 2048);
+	stop();
+}
+END_TEST
+
 /* A ring in use keeps all of its memory: what the workers' rings may hold is one budget,
  * shared out, not a size each (32 workers would have kept 512 MB of rings to the owner
  * and 992 MB between telemetry listeners). */
@@ -450,6 +498,7 @@ static Suite *suite(void)
 	tcase_add_test(t, owed_until_taken);
 	tcase_add_test(t, telemetry_handed_over_whole);
 	tcase_add_test(t, rings_within_budget);
+	tcase_add_test(t, inspection_pool_shared_out);
 	suite_add_tcase(s, t);
 	return s;
 }
