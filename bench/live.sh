@@ -116,9 +116,15 @@ done
 # about a million packets read from files (the mix 120 times; start-up included): what
 # each of the three costs without the kernel, the wakeups and the caches that tcpreplay
 # and the rest of the machine cool between blocks at low rates
+# (SEND: as many passes as the first rate's live cases sent, since a churn capture's
+# flows are new only on its first pass: more passes would make replay's packets cheaper
+# than the live cases')
 args=()
 copies=120
-[ -n "${SEND:-}" ] && copies=$(( (1000000 + MIXN - 1) / MIXN ))
+if [ -n "${SEND:-}" ]; then
+	copies=1
+	[ "${RATES[0]}" != top ] && copies=$(( (RATES[0] * SECS + MIXN - 1) / MIXN ))
+fi
 for _ in $(seq "$copies"); do args+=("$T/mix.pcap"); done
 mergecap -a -F pcap -w "$T/big.pcap" "${args[@]}"
 # CPU seconds of a command (user + system, exact: getrusage, not 10 ms ticks); three runs,
