@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Per-flow pipeline state, kept in the flow table entry's user bytes. */
 #define CLS_DONE(e) ((e)->user[0])   /* nDPI inspection over */
 #define VERDICT(e) ((e)->user[1])    /* enum vcode */
@@ -1318,8 +1317,8 @@ void ew_pipeline_report(const struct ew_pipeline *p, const struct ew_pipeline *c
 		fprintf(out, "  workers: %llu findings lost to a full queue to the owner\n",
 			(unsigned long long)st.queue_full);
 	if (st.pending_early)
-		fprintf(out, "  judged before judge_within: %llu flows (%llu waited at once at "
-			"most)\n", (unsigned long long)st.pending_early,
+		fprintf(out, "  judged before judge_within: %llu flows (at most %llu may wait "
+			"at once)\n", (unsigned long long)st.pending_early,
 			(unsigned long long)st.pending_capacity);
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",

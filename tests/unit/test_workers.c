@@ -86,11 +86,27 @@ static void stop(void)
 	unlink(out);
 }
 
+/* A frame built in p, at ts, to the workers (or the owner alone). */
+static void feed(struct pb *p, uint64_t ts)
+{
+	struct ew_raw_pkt rp = { 0 };
+
+	pb_done(p);
+	rp.ts_us = ts;
+	rp.data = p->b;
+	rp.caplen = rp.len = (uint32_t)p->n;
+	rp.dlt = EW_DLT_EN10MB;
+	rp.source_kind = ew_source_kind("iface");
+	if (wk)
+		ew_workers_packet(wk, &rp);
+	else
+		ew_pipeline_packet(owner, &rp);
+}
+
 static void tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t fl,
 		const char *payload, uint64_t ts)
 {
 	struct pb p = { 0 };
-	struct ew_raw_pkt rp = { 0 };
 
 	if (strchr(s, ':')) {
 		pb_eth(&p, 0x86dd);
@@ -102,16 +118,7 @@ static void tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t 
 	pb_tcp(&p, sp, dp, fl);
 	if (payload)
 		pb_payload(&p, payload);
-	pb_done(&p);
-	rp.ts_us = ts;
-	rp.data = p.b;
-	rp.caplen = rp.len = (uint32_t)p.n;
-	rp.dlt = EW_DLT_EN10MB;
-	rp.source_kind = ew_source_kind("iface");
-	if (wk)
-		ew_workers_packet(wk, &rp);
-	else
-		ew_pipeline_packet(owner, &rp);
+	feed(&p, ts);
 }
 
 /* A horizontal SYN sweep of 40 hosts, each refusing; in the middle of it the scanner
@@ -408,20 +415,13 @@ START_TEST(inspection_pool_shared_out)
 	ck_assert_msg(wk != NULL, "%s", err.msg);
 	for (int i = 0; i < 4000; i++) {
 		struct pb p = { 0 };
-		struct ew_raw_pkt rp = { 0 };
 
 		snprintf(src, sizeof(src), "198.18.%d.%d", 1 + i / 200, 1 + i % 200);
 		pb_eth(&p, 0x0800);
 		pb_ipv4(&p, src, "198.18.3.10", 17, 1, 0);
 		pb_udp(&p, (uint16_t)(20000 + i), 40000);
 		pb_payload(&p, "\x17\x2a\x91\x03 not a protocol nDPI knows");
-		pb_done(&p);
-		rp.ts_us = 10 * S + (uint64_t)i * 10;
-		rp.data = p.b;
-		rp.caplen = rp.len = (uint32_t)p.n;
-		rp.dlt = EW_DLT_EN10MB;
-		rp.source_kind = ew_source_kind("iface");
-		ew_workers_packet(wk, &rp);
+		feed(&p, 10 * S + (uint64_t)i * 10);
 	}
 	ew_workers_end(wk);
 	for (unsigned i = 0; i < 2; i++) {
