@@ -11,7 +11,7 @@
 #include "collector/decode_pkt.h"
 #include "collector/source.h"
 #include "daemon/pipeline.h"
-#include "pktbuild.h"
+#include "pktraw.h"
 
 #define S 1000000ULL
 
@@ -94,14 +94,8 @@ static char *alert_text(void)
 
 static void feed(struct pb *p, uint64_t ts)
 {
-	struct ew_raw_pkt rp = { 0 };
+	struct ew_raw_pkt rp = pb_raw(p, ts);
 
-	pb_done(p);
-	rp.ts_us = ts;
-	rp.data = p->b;
-	rp.caplen = rp.len = (uint32_t)p->n;
-	rp.dlt = EW_DLT_EN10MB;
-	rp.source_kind = ew_source_kind("iface");
 	ew_pipeline_packet(pl, &rp);
 }
 

@@ -10,7 +10,7 @@
 #include "core/ew_ring.h"
 #include "check_main.h"
 #include "tmp_path.h"
-#include "pktbuild.h"
+#include "pktraw.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -89,14 +89,8 @@ static void stop(void)
 /* A frame built in p, at ts, to the workers (or the owner alone). */
 static void feed(struct pb *p, uint64_t ts)
 {
-	struct ew_raw_pkt rp = { 0 };
+	struct ew_raw_pkt rp = pb_raw(p, ts);
 
-	pb_done(p);
-	rp.ts_us = ts;
-	rp.data = p->b;
-	rp.caplen = rp.len = (uint32_t)p->n;
-	rp.dlt = EW_DLT_EN10MB;
-	rp.source_kind = ew_source_kind("iface");
 	if (wk)
 		ew_workers_packet(wk, &rp);
 	else
