@@ -275,4 +275,5 @@ void ew_pairing_flush(struct ew_pairing *p)
 void ew_pairing_stats(const struct ew_pairing *p, struct ew_pairing_stats *out)
 {
 	*out = p->st;
+	out->capacity = p->max;
 }

@@ -25,7 +25,7 @@ typedef void (*ew_pair_fn)(void *arg, const struct ew_flow *f);
 
 struct ew_pairing_stats {
 	uint64_t paired, alone, biflows, evicted;
-	uint32_t waiting;
+	uint32_t waiting, capacity;
 };
 
 /* max: records waiting at once; window_us: how long one waits for its partner. */

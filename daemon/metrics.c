@@ -167,7 +167,8 @@ static void worker_lines(const struct ew_metrics_view *v, struct evbuffer *o)
 
 /* How full each bounded table is, with its capacity and evictions, one family for all
  * (eastwatch_table_{entries,capacity,evictions_total}{table=...}): flows, scan sources,
- * throttle keys, each listener's exporters, each sink's spool (bytes). */
+ * throttle keys, flows waiting to be judged, export records waiting for their other
+ * direction, each listener's exporters, each sink's spool (bytes). */
 static void table_lines(const struct ew_metrics_view *v, struct evbuffer *o,
 			const struct ew_pipeline_stats *ps, const struct ew_flowtab_stats *fs,
 			uint32_t flows_max)
@@ -181,17 +182,18 @@ static void table_lines(const struct ew_metrics_view *v, struct evbuffer *o,
 	char e[512], e2[512];
 
 	for (int f = 0; f < 3; f++) {
-		const uint64_t fixed[4][3] = {
+		const uint64_t fixed[5][3] = {
 			{ fs->live, flows_max, fs->evicted },
 			{ ps->scan_sources, ps->scan_capacity, ps->scan_evicted },
 			{ ps->throttle_keys, ps->throttle_capacity, ps->throttle_evicted },
 			{ ps->pending, ps->pending_capacity, ps->pending_early },
+			{ ps->pairing, ps->pairing_capacity, ps->pairing_evicted },
 		};
-		static const char *const names[4] = { "flows", "scan_sources", "throttle_keys",
-						      "judge_pending" };
+		static const char *const names[5] = { "flows", "scan_sources", "throttle_keys",
+						      "judge_pending", "pairing" };
 
 		head(o, fam[f][0], fam[f][1], fam[f][2]);
-		for (int t = 0; t < 4; t++)
+		for (int t = 0; t < 5; t++)
 			if (fixed[t][1])
 				evbuffer_add_printf(o, "%s{table=\"%s\"} %llu\n", fam[f][0], names[t],
 						    (unsigned long long)fixed[t][f]);

@@ -107,7 +107,7 @@ static struct ew_pipeline *pipeline_new(const struct ew_pipeline_conf *c, struct
 	p->thr = ew_throttle_new(c->throttle_window_us, c->throttle_keys ? c->throttle_keys : 1);
 	p->rc = calloc(MAX_RULE_COUNTS, sizeof(*p->rc));
 	p->pend = calloc(p->psize, sizeof(*p->pend));
-	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : 65536, 2 * EW_USEC,
+	p->pairing = ew_pairing_new(c->pairing_max ? c->pairing_max : EW_PAIRING_MAX, 2 * EW_USEC,
 				    on_paired, p);
 	if (c->scan_enabled && p->role == R_ALL) {
 		struct ew_scan_hold_conf hc = { c->held_max, sizeof(struct ew_alert_copy),
@@ -1212,6 +1212,14 @@ void ew_pipeline_stats(const struct ew_pipeline *p, struct ew_pipeline_stats *ou
 	out->queue_full = p->queue_full;
 	out->pending = p->pcount;
 	out->pending_capacity = p->pending_max;
+	if (p->pairing) {
+		struct ew_pairing_stats ps;
+
+		ew_pairing_stats(p->pairing, &ps);
+		out->pairing = ps.waiting;
+		out->pairing_capacity = ps.capacity;
+		out->pairing_evicted = ps.evicted;
+	}
 	if (p->hold)
 		ew_scan_hold_counts(p->hold, &out->held, &out->folded);
 	if (p->scan) {
@@ -1320,6 +1328,10 @@ void ew_pipeline_report(const struct ew_pipeline *p, const struct ew_pipeline *c
 		fprintf(out, "  judged before judge_within: %llu flows (at most %llu may wait "
 			"at once)\n", (unsigned long long)st.pending_early,
 			(unsigned long long)st.pending_capacity);
+	if (st.pairing_evicted)
+		fprintf(out, "  export records sent on unpaired because %llu waited for their "
+			"other direction at once: %llu\n", (unsigned long long)st.pairing_capacity,
+			(unsigned long long)st.pairing_evicted);
 	fprintf(out, "  nDPI: %u bytes of inspection state per flow while classifying, peak %u "
 		"flows at once (%llu flows left to the port guess when the pool was full)\n",
 		cs.state_bytes, cs.peak_active, (unsigned long long)cs.overflow);

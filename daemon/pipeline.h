@@ -42,6 +42,7 @@ struct ew_pipeline_conf {
 	 * 65,536: the queue grows to it as flows wait, from 4,096), policy alerts of scan
 	 * suspects held (1,024), fragment slots (16,384). The fuzzer makes them small. */
 	uint32_t pairing_max, pending_max, held_max, frag_slots;
+#define EW_PAIRING_MAX 65536
 	uint64_t judge_within_us;      /* a flow whose verdict waits for its application is
 					* judged with the port guess after this long (0: wait
 					* for nDPI or the flow's end) */
@@ -92,6 +93,9 @@ struct ew_pipeline_stats {
 	/* flows waiting for their application or judge_within; judged before it because
 	 * that many waited at once */
 	uint64_t pending, pending_capacity, pending_early;
+	/* export records waiting for their other direction; sent on alone, unpaired,
+	 * because that many waited at once */
+	uint64_t pairing, pairing_capacity, pairing_evicted;
 };
 
 /* cls, pol and sinks are borrowed and must outlive the pipeline (the policy can be

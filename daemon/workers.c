@@ -113,6 +113,11 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 		wc.ft.max_flows = 1024;
 	/* throttle keys likewise: a key's two addresses put all its alerts in one worker */
 	wc.throttle_keys = (pc->throttle_keys + n - 1) / n;
+	/* and the export records waiting for their other direction: both directions hash
+	 * to one worker (workers_route.c), so a worker waits for 1/n of them */
+	wc.pairing_max = ((pc->pairing_max ? pc->pairing_max : EW_PAIRING_MAX) + n - 1) / n;
+	if (wc.pairing_max < 1024)
+		wc.pairing_max = 1024;
 	/* and the flows under nDPI inspection at once (about 730 bytes each): N workers
 	 * holding classify.max_active each would take N times the memory it allows */
 	wcc.max_active = (cc->max_active + n - 1) / n;

@@ -109,6 +109,7 @@ with tempfile.TemporaryDirectory() as t:
         promtool(text, what)
         check('eastwatch_table_entries{table="flows"}' in text and
               'eastwatch_table_evictions_total{table="judge_pending"}' in text and
+              'eastwatch_table_capacity{table="pairing"}' in text and
               'eastwatch_table_capacity{table="exporters",source=' in text and
               'eastwatch_table_entries{table="templates",source=' in text and
               'eastwatch_sflow_if_in_bytes_total{' in text and

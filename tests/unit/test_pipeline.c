@@ -30,6 +30,7 @@ static int resolve(void *arg, const char *name)
 static int risk_on;
 static uint32_t ft_max;      /* flows.max for the next start(), 0: the default */
 static uint32_t pend_max;    /* flows waiting at once at most, 0: the default */
+static uint32_t pair_max;    /* export records waiting for a partner, 0: the default */
 
 static void start(const char *policy_text)
 {
@@ -54,6 +55,7 @@ static void start(const char *policy_text)
 	if (ft_max)
 		pc.ft.max_flows = ft_max;
 	pc.pending_max = pend_max;
+	pc.pairing_max = pair_max;
 	if (!risk_on)   /* policy tests count policy alerts: the risk detector stays out */
 		memset(pc.risk_sev, EW_RISK_OFF, sizeof(pc.risk_sev));
 	pl = ew_pipeline_new(&pc, cls, pol, sinks, &err);
@@ -398,6 +400,55 @@ START_TEST(waiting_past_the_bound_is_judged_early_and_counted)
 }
 END_TEST
 
+/* One direction of a connection, as a NetFlow exporter reports it. */
+static void record(const char *s, uint16_t sp, const char *d, uint16_t dp, uint64_t now)
+{
+	struct ew_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.has_flow = 1;
+	r.version = 9;
+	ck_assert_int_eq(ew_addr_parse(&r.f.src, s), 0);
+	ck_assert_int_eq(ew_addr_parse(&r.f.dst, d), 0);
+	r.f.sport = sp;
+	r.f.dport = dp;
+	r.f.proto = 17;
+	r.f.pkts[0] = 1;
+	r.f.bytes[0] = 100;
+	r.f.first_us = r.f.last_us = now;
+	ew_pipeline_record(pl, &r, 1, now);
+}
+
+/* Export records wait for their other direction in a bounded table: past its bound the
+ * oldest goes on unpaired, and each is counted (the summary, /metrics table="pairing"). */
+START_TEST(unpaired_records_past_the_bound_are_counted)
+{
+	struct ew_pipeline_stats st;
+	char src[32];
+
+	pair_max = 100;
+	start(policy_apps);
+	pair_max = 0;
+	for (int i = 0; i < 150; i++) {
+		snprintf(src, sizeof(src), "198.18.1.%d", 1 + i);
+		record(src, 5353, "198.18.2.7", 9999, 10 * S + (uint64_t)i);
+	}
+	ew_pipeline_stats(pl, &st);
+	ck_assert_uint_eq(st.pairing, 100);
+	ck_assert_uint_eq(st.pairing_capacity, 100);
+	ck_assert_uint_eq(st.pairing_evicted, 50);
+	record("198.18.2.7", 9999, "198.18.1.150", 5353, 10 * S + 200);   /* a partner */
+	ew_pipeline_stats(pl, &st);
+	ck_assert_uint_eq(st.pairing, 99);
+	ck_assert_uint_eq(st.pairing_evicted, 50);
+	ew_pipeline_finish(pl);
+	ew_pipeline_stats(pl, &st);
+	ck_assert_uint_eq(st.pairing, 0);
+	ck_assert_uint_eq(st.flows, 150);          /* 50 alone early, 99 alone at the end, 1 pair */
+	stop();
+}
+END_TEST
+
 START_TEST(waiting_before_speaking_is_no_way_around)
 {
 	/* web -> app on 8443 is allowed only as TLS. A client that stays silent past the
@@ -700,6 +751,7 @@ static Suite *pipeline_suite(void)
 	tcase_add_test(t, waiting_before_speaking_is_no_way_around);
 	tcase_add_test(t, many_waiting_flows_each_wait_their_second);
 	tcase_add_test(t, waiting_past_the_bound_is_judged_early_and_counted);
+	tcase_add_test(t, unpaired_records_past_the_bound_are_counted);
 	tcase_add_test(t, infrastructure_is_not_judged);
 	tcase_add_test(t, throttled_repeats);
 	tcase_add_test(t, deadline_in_a_capture_gap);

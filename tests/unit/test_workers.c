@@ -432,6 +432,29 @@ START_TEST(inspection_pool_shared_out)
 }
 END_TEST
 
+/* The export records waiting for their other direction likewise: both directions hash to
+ * one worker, so each waits for its share of the sensor's (2 to 8 workers). */
+START_TEST(pairing_shared_out)
+{
+	struct ew_err err;
+	uint64_t cap = 0;
+
+	start(0, 0);
+	wk = ew_workers_new((unsigned)_i, &pc, &cc, pol, owner, 1, 0, &err);
+	ck_assert_msg(wk != NULL, "%s", err.msg);
+	for (int i = 0; i < _i; i++) {
+		struct ew_pipeline_stats ws;
+
+		ew_workers_stats(wk, (unsigned)i, &ws);
+		ck_assert_uint_eq(ws.pairing_capacity, (EW_PAIRING_MAX + _i - 1) / (unsigned)_i);
+		cap += ws.pairing_capacity;
+	}
+	ck_assert_uint_ge(cap, EW_PAIRING_MAX);
+	ck_assert_uint_lt(cap, EW_PAIRING_MAX + (unsigned)_i);
+	stop();
+}
+END_TEST
+
 /* A ring in use keeps all of its memory: what the workers' rings may hold is one budget,
  * shared out, not a size each (32 workers would have kept 512 MB of rings to the owner
  * and 992 MB between telemetry listeners). */
@@ -493,6 +516,7 @@ static Suite *suite(void)
 	tcase_add_test(t, telemetry_handed_over_whole);
 	tcase_add_test(t, rings_within_budget);
 	tcase_add_test(t, inspection_pool_shared_out);
+	tcase_add_loop_test(t, pairing_shared_out, 2, 9);
 	suite_add_tcase(s, t);
 	return s;
 }
