@@ -4,11 +4,14 @@
  * line only when its copy says the ring is full (or empty). The producer writes at its
  * private tail and stores the shared one when a batch is full (ew_ring_set_batch) or
  * at ew_ring_flush: a consumer that keeps up reads the shared tail after each record it
- * takes, and a store per record would move that line between the two CPUs each time. */
+ * takes, and a store per record would move that line between the two CPUs each time.
+ * ew_ring_put writes a record with non-temporal stores, so a fence precedes the
+ * publication of what it wrote. */
 #include "core/ew_ring.h"
 #include "core/ew_mem.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,7 @@ struct ew_ring {
 	size_t pending;                      /* producer: bytes reserved, not committed */
 	size_t ptail;                        /* producer: committed so far (tail: published) */
 	size_t batch;                        /* producer: publish after this many bytes */
+	int streamed;                        /* producer: ew_ring_put wrote since published */
 	_Alignas(64) _Atomic size_t head;    /* written by the consumer */
 	size_t tail_cache;                   /* consumer's view of tail */
 	size_t taking;                       /* consumer: bytes of the record peeked */
@@ -84,33 +88,58 @@ static size_t published(struct ew_ring *r)
 	return atomic_load_explicit(&r->tail, memory_order_relaxed);
 }
 
+/* Stores that went around the caches are not ordered by a release store: fence them
+ * before the tail says they are there. */
+static void publish(struct ew_ring *r)
+{
+#if defined(__x86_64__)
+	if (r->streamed) {
+		__builtin_ia32_sfence();
+		r->streamed = 0;
+	}
+#endif
+	atomic_store_explicit(&r->tail, r->ptail, memory_order_release);
+}
+
 void ew_ring_flush(struct ew_ring *r)
 {
 	if (r->ptail != published(r))
-		atomic_store_explicit(&r->tail, r->ptail, memory_order_release);
+		publish(r);
 }
 
-void *ew_ring_reserve(struct ew_ring *r, size_t len)
+/* Room for a record of len bytes at the private tail: where its header goes (the end
+ * of the buffer skipped, marked, when the record would cross it), r->pending set; or
+ * SIZE_MAX when full. */
+static size_t room(struct ew_ring *r, size_t len)
 {
 	size_t tail = r->ptail;
 	size_t need = rec_size(len), off = tail & r->mask, skip = 0;
 
 	if (len > r->cap / 4)
-		return NULL;
+		return SIZE_MAX;
 	if (off + need > r->cap)
 		skip = r->cap - off;             /* the rest of the buffer is skipped */
 	if (tail + skip + need - r->head_cache > r->cap) {
 		r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
 		if (tail + skip + need - r->head_cache > r->cap) {
 			ew_ring_flush(r);    /* what waits unpublished is what will free room */
-			return NULL;
+			return SIZE_MAX;
 		}
 	}
 	if (skip)
 		put_hdr(r, tail, SKIP);          /* skip >= HDR: records are 8-aligned */
-	put_hdr(r, tail + skip, (uint32_t)len);
 	r->pending = skip + need;
-	return r->buf + ((tail + skip + HDR) & r->mask);
+	return tail + skip;
+}
+
+void *ew_ring_reserve(struct ew_ring *r, size_t len)
+{
+	size_t at = room(r, len);
+
+	if (at == SIZE_MAX)
+		return NULL;
+	put_hdr(r, at, (uint32_t)len);
+	return r->buf + ((at + HDR) & r->mask);
 }
 
 void ew_ring_shrink(struct ew_ring *r, size_t len)
@@ -130,7 +159,41 @@ void ew_ring_commit(struct ew_ring *r)
 	r->ptail += r->pending;
 	r->pending = 0;
 	if (r->ptail - published(r) >= r->batch)
-		atomic_store_explicit(&r->tail, r->ptail, memory_order_release);
+		publish(r);
+}
+
+/* The record, its header first, in 8-byte non-temporal stores: the lines go to memory
+ * without being read into the producer's cache first (a ring's line was last read by
+ * the consumer's CPU) and without evicting what the producer works on. */
+int ew_ring_put(struct ew_ring *r, const void *rec, size_t len)
+{
+	size_t at = room(r, len);
+
+	if (at == SIZE_MAX)
+		return -1;
+#if defined(__x86_64__)
+	long long *d = (long long *)(void *)(r->buf + (at & r->mask));   /* 8-aligned */
+	const uint8_t *s = rec;
+	long long w;
+	size_t i = 0;
+
+	__builtin_ia32_movnti64(d++, (long long)len);
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		__builtin_ia32_movnti64(d++, w);
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, s + i, len - i);
+		__builtin_ia32_movnti64(d, w);
+	}
+	r->streamed = 1;
+#else
+	put_hdr(r, at, (uint32_t)len);
+	memcpy(r->buf + ((at + HDR) & r->mask), rec, len);
+#endif
+	ew_ring_commit(r);
+	return 0;
 }
 
 const void *ew_ring_peek(struct ew_ring *r, size_t *len)

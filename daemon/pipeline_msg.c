@@ -55,29 +55,53 @@ struct msg_flow {
 /* Room for a message to the owner, its header filled in. A full ring: replay waits
  * (the owner takes, room comes); live, an alert waits up to 10 ms (the kernel's ring
  * holds far more than that), anything else is counted lost (queue_full) at once. */
-static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
+static int msg_wait(struct ew_pipeline *p, uint8_t type, size_t len, uint64_t *until)
 {
-	struct ew_pmsg *h;
-	uint64_t until = 0;
+	struct timespec ts = { 0, 20000 };
 
-	while ((h = ew_ring_reserve(p->out, len)) == NULL) {
-		struct timespec ts = { 0, 20000 };
-
-		if (until == 0)
-			until = ew_time_mono_us() + 10000;
-		if (len > ew_ring_capacity(p->out) / 4 ||
-		    (!p->out_block && (type != M_ALERT || ew_time_mono_us() > until))) {
-			p->queue_full++;
-			return NULL;
-		}
-		nanosleep(&ts, NULL);
+	if (*until == 0)
+		*until = ew_time_mono_us() + 10000;
+	if (len > ew_ring_capacity(p->out) / 4 ||
+	    (!p->out_block && (type != M_ALERT || ew_time_mono_us() > *until))) {
+		p->queue_full++;
+		return -1;
 	}
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+static void msg_head(struct ew_pipeline *p, struct ew_pmsg *h, uint8_t type)
+{
 	h->ts = p->now;
 	h->seq = p->seq;
 	h->cls = p->in_deadline ? 0 : 1;
 	h->type = type;
 	p->sent += type != M_TIME;
+}
+
+static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
+{
+	struct ew_pmsg *h;
+	uint64_t until = 0;
+
+	while ((h = ew_ring_reserve(p->out, len)) == NULL)
+		if (msg_wait(p, type, len, &until) != 0)
+			return NULL;
+	msg_head(p, h, type);
 	return h;
+}
+
+/* A message built whole: written around the worker's caches (ew_ring_put). */
+static void msg_put(struct ew_pipeline *p, struct ew_pmsg *h, uint8_t type, size_t len)
+{
+	uint64_t until = 0;
+
+	msg_head(p, h, type);
+	while (ew_ring_put(p->out, h, len) != 0)
+		if (msg_wait(p, type, len, &until) != 0) {
+			p->sent -= type != M_TIME;
+			return;
+		}
 }
 
 static void owner_observe(struct ew_pipeline *o, const struct ew_addr *src,
@@ -91,7 +115,11 @@ static void owner_observe(struct ew_pipeline *o, const struct ew_addr *src,
 void ew_pl_to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned what,
 		       uint64_t ts)
 {
-	struct msg_observe *m;
+	union {
+		struct msg_observe m;
+		uint8_t b[sizeof(struct msg_observe) + 32];
+	} u;
+	struct msg_observe *m = &u.m;
 	int v4;
 
 	if (p->role == R_ALL) {
@@ -106,12 +134,10 @@ void ew_pl_to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned w
 	    !ew_scan_may_track(p->owner_scan, &f->src))
 		return;
 	v4 = ew_addr_is_v4(&f->src) && ew_addr_is_v4(&f->dst);
-	m = msg_new(p, v4 ? M_OBSERVE4 : M_OBSERVE, sizeof(*m) + (v4 ? 8 : 32));
-	if (m == NULL)
-		return;
 	m->h.arg[OBS_PROTO] = f->proto;
 	m->h.arg[OBS_WHAT] = (uint8_t)what;
 	m->h.arg[OBS_KIND] = f->source_kind;
+	m->h.arg[OBS_KIND + 1] = 0;
 	memcpy(&m->h.arg[OBS_DPORT], &f->dport, 2);
 	m->ts = ts;
 	if (v4) {
@@ -121,7 +147,7 @@ void ew_pl_to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned w
 		memcpy(m->a, f->src.a, 16);
 		memcpy(m->a + 16, f->dst.a, 16);
 	}
-	ew_ring_commit(p->out);
+	msg_put(p, &m->h, v4 ? M_OBSERVE4 : M_OBSERVE, sizeof(*m) + (v4 ? 8 : 32));
 }
 
 /* An alert a worker made whole, throttled already. */

@@ -2,7 +2,8 @@
 /* Check suite for core/ew_ring: records of every length come out whole and in order,
  * across the wrap, between two threads, published one by one or in batches; a full ring
  * refuses and frees its space again; a batch is seen at its size, at a flush, or when
- * the ring is full, and not before. */
+ * the ring is full, and not before. All of it for records written in place (reserve,
+ * commit) and for records written whole around the caches (ew_ring_put). */
 #include "core/ew_ring.h"
 #include "check_main.h"
 
@@ -27,14 +28,23 @@ static void fill(uint8_t *p, uint32_t i, size_t len)
 		p[k] = (uint8_t)(i + k);
 }
 
+static int use_put;          /* the producer writes with ew_ring_put */
+
 static void *producer(void *arg)
 {
 	struct ew_ring *r = arg;
+	uint8_t rec[1024];
 
 	for (uint32_t i = 0; i < N_RECORDS; i++) {
 		size_t len = len_of(i);
 		uint8_t *p;
 
+		if (use_put) {
+			fill(rec, i, len);
+			while (ew_ring_put(r, rec, len) != 0)
+				;
+			continue;
+		}
 		while ((p = ew_ring_reserve(r, len)) == NULL)
 			;
 		fill(p, i, len);
@@ -44,7 +54,8 @@ static void *producer(void *arg)
 	return NULL;
 }
 
-/* _i 0: each record published at its commit; 1: in batches of 1,500 bytes */
+/* _i & 1: published in batches of 1,500 bytes (else each at its commit); _i & 2:
+ * written with ew_ring_put */
 START_TEST(two_threads_in_order)
 {
 	struct ew_ring *r = ew_ring_new(8192);
@@ -53,8 +64,9 @@ START_TEST(two_threads_in_order)
 	uint8_t expect[1024];
 
 	ck_assert_ptr_nonnull(r);
-	if (_i)
+	if (_i & 1)
 		ew_ring_set_batch(r, 1500);
+	use_put = (_i & 2) != 0;
 	ck_assert_int_eq(pthread_create(&th, NULL, producer, r), 0);
 	while (want < N_RECORDS) {
 		size_t len;
@@ -87,6 +99,19 @@ static size_t fill_full(struct ew_ring *r)
 	return n;
 }
 
+/* The same with ew_ring_put, record k's bytes all k. */
+static size_t put_full(struct ew_ring *r)
+{
+	uint8_t rec[100];
+	size_t n = 0;
+
+	for (;; n++) {
+		memset(rec, (int)n, sizeof(rec));
+		if (ew_ring_put(r, rec, sizeof(rec)) != 0)
+			return n;
+	}
+}
+
 /* Every record the consumer can see taken: how many. */
 static size_t drain(struct ew_ring *r)
 {
@@ -114,6 +139,43 @@ START_TEST(full_refuses_then_frees)
 	ck_assert_ptr_nonnull(ew_ring_reserve(r, 100));    /* the space came back */
 	ew_ring_commit(r);
 	ck_assert_uint_eq(drain(r), n);
+	ew_ring_free(r);
+}
+END_TEST
+
+/* ew_ring_put: the same room as reserve, the record whole; a full ring refuses it, a
+ * batch waits for its size. */
+START_TEST(put_refuses_when_full_and_batches)
+{
+	struct ew_ring *r = ew_ring_new(4096);
+	uint8_t big[1025] = { 0 };
+	const uint8_t *p;
+	size_t n, len;
+
+	ck_assert_int_eq(ew_ring_put(r, big, sizeof(big)), -1);     /* over a quarter */
+	n = put_full(r);
+	ck_assert_uint_eq(n, 4096 / (8 + 104));
+	for (size_t k = 0; k < n; k++) {
+		p = ew_ring_peek(r, &len);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(len, 100);
+		for (size_t b = 0; b < len; b++)
+			ck_assert_uint_eq(p[b], (uint8_t)k);
+		ew_ring_release(r);
+		if (k == 0)                                           /* room for one */
+			ck_assert_int_eq(ew_ring_put(r, big, 100), 0);
+	}
+	ck_assert_uint_eq(drain(r), 1);
+	ew_ring_set_batch(r, 1024);
+	for (int i = 0; i < 9; i++)                                   /* 1,008 bytes */
+		ck_assert_int_eq(ew_ring_put(r, big, 100), 0);
+	ck_assert_ptr_null(ew_ring_peek(r, &len));
+	ck_assert_int_eq(ew_ring_put(r, big, 100), 0);
+	ck_assert_uint_eq(drain(r), 10);
+	ck_assert_int_eq(ew_ring_put(r, big, 3), 0);                  /* a short one */
+	ew_ring_flush(r);
+	ck_assert_ptr_nonnull(ew_ring_peek(r, &len));
+	ck_assert_uint_eq(len, 3);
 	ew_ring_free(r);
 }
 END_TEST
@@ -191,7 +253,8 @@ static Suite *suite(void)
 	TCase *t = tcase_create("core");
 
 	tcase_set_timeout(t, 60);
-	tcase_add_loop_test(t, two_threads_in_order, 0, 2);
+	tcase_add_loop_test(t, two_threads_in_order, 0, 4);
+	tcase_add_test(t, put_refuses_when_full_and_batches);
 	tcase_add_test(t, batch_seen_when_due);
 	tcase_add_test(t, full_refuses_then_frees);
 	tcase_add_test(t, touched_ring_resident);
