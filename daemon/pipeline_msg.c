@@ -52,9 +52,9 @@ struct msg_flow {
 	char line[];
 };
 
-/* Room for a message to the owner, its header filled in. A full ring: replay waits
- * (the owner takes, room comes); live, an alert waits up to 10 ms (the kernel's ring
- * holds far more than that), anything else is counted lost (queue_full) at once. */
+/* The ring to the owner is full: replay waits (the owner takes, room comes); live, an
+ * alert waits up to 10 ms (the kernel's ring holds far more than that), anything else
+ * is counted lost (queue_full) at once. 0: try again; -1: lost. */
 static int msg_wait(struct ew_pipeline *p, uint8_t type, size_t len, uint64_t *until)
 {
 	struct timespec ts = { 0, 20000 };
@@ -76,9 +76,9 @@ static void msg_head(struct ew_pipeline *p, struct ew_pmsg *h, uint8_t type)
 	h->seq = p->seq;
 	h->cls = p->in_deadline ? 0 : 1;
 	h->type = type;
-	p->sent += type != M_TIME;
 }
 
+/* Room for a message to the owner, its header filled in; NULL: lost. */
 static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
 {
 	struct ew_pmsg *h;
@@ -88,20 +88,21 @@ static void *msg_new(struct ew_pipeline *p, uint8_t type, size_t len)
 		if (msg_wait(p, type, len, &until) != 0)
 			return NULL;
 	msg_head(p, h, type);
+	p->sent += type != M_TIME;
 	return h;
 }
 
-/* A message built whole: written around the worker's caches (ew_ring_put). */
+/* A message built whole (its header filled in here), written around the worker's
+ * caches: the worker will not read it again (ew_ring_put). */
 static void msg_put(struct ew_pipeline *p, struct ew_pmsg *h, uint8_t type, size_t len)
 {
 	uint64_t until = 0;
 
 	msg_head(p, h, type);
 	while (ew_ring_put(p->out, h, len) != 0)
-		if (msg_wait(p, type, len, &until) != 0) {
-			p->sent -= type != M_TIME;
+		if (msg_wait(p, type, len, &until) != 0)
 			return;
-		}
+	p->sent += type != M_TIME;
 }
 
 static void owner_observe(struct ew_pipeline *o, const struct ew_addr *src,
@@ -137,7 +138,7 @@ void ew_pl_to_observe(struct ew_pipeline *p, const struct ew_flow *f, unsigned w
 	m->h.arg[OBS_PROTO] = f->proto;
 	m->h.arg[OBS_WHAT] = (uint8_t)what;
 	m->h.arg[OBS_KIND] = f->source_kind;
-	m->h.arg[OBS_KIND + 1] = 0;
+	m->h.arg[OBS_KIND + 1] = 0;          /* unused: nothing unset goes to the ring */
 	memcpy(&m->h.arg[OBS_DPORT], &f->dport, 2);
 	m->ts = ts;
 	if (v4) {
