@@ -358,7 +358,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	static const char *const k_pol[] = { "redis", NULL };
 	static const char *const k_thr[] = { "window", "max_keys", "redis", NULL };
 	static const char *const k_flows[] = { "max", "tcp_idle", "tcp_handshake", "tcp_closed",
-					       "udp_idle", "other_idle", "active", NULL };
+					       "udp_idle", "other_idle", "active", "max_unpaired",
+					       NULL };
 	static const char *const k_cls[] = { "max_active", "max_tcp_packets", "max_udp_packets",
 					     "confirm", NULL };
 	static const char *const k_log[] = { "level", "format", NULL };
@@ -470,7 +471,8 @@ int ew_config_load(struct ew_config *c, const char *path, struct ew_err *err)
 	     opt_dur(n, "tcp_closed", &c->pc.ft.tcp_closed_us, err) != EW_OK ||
 	     opt_dur(n, "udp_idle", &c->pc.ft.udp_idle_us, err) != EW_OK ||
 	     opt_dur(n, "other_idle", &c->pc.ft.other_idle_us, err) != EW_OK ||
-	     opt_dur(n, "active", &c->pc.ft.active_us, err) != EW_OK))
+	     opt_dur(n, "active", &c->pc.ft.active_us, err) != EW_OK ||
+	     opt_u32(n, "max_unpaired", 1, 1u << 26, &c->pc.pairing_max, err) != EW_OK))
 		return EW_E_INVAL;
 	n = ew_conf_get(root, "classify");
 	if (ew_conf_present(n) &&

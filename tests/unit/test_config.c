@@ -66,6 +66,9 @@ static const struct {
 	  "1:9: policy: { redis } and rules: exclude each other" },
 	{ "inventory: {}\n", "1:12: inventory needs file: or redis:" },
 	{ "flows: { max: 0 }\n", "1:15: max must be at least 1" },
+	{ "flows: { max_unpaired: 0 }\n", "1:24: max_unpaired must be at least 1" },
+	{ "flows: { max_unpaired: 100000000 }\n",
+	  "1:24: expected a whole number from 0 to 67108864, not \"100000000\"" },
 	{ "sinks: { type: file }\n", "1:8: sinks must be a list" },
 	{ "a: 1\n---\nb: 2\n", "2:1: a second YAML document" },
 };
@@ -101,7 +104,8 @@ START_TEST(good_file_read)
 				"  - { type: iface, interface: eth1, promisc: false, snaplen: 128, block_ms: 20 }\n"
 				"metrics: { listen: \"127.0.0.1:9464\" }\n"
 				"throttle: { window: 30s, max_keys: 5000 }\n"
-				"flows: { max: 4096, tcp_idle: 60s }\n", &err) == EW_OK, "%s", err.msg);
+				"flows: { max: 4096, tcp_idle: 60s, max_unpaired: 300000 }\n", &err) == EW_OK,
+		      "%s", err.msg);
 	ck_assert_str_eq(c.sensor, "s1");
 	ck_assert_uint_eq(c.nsrc, 3);
 	ck_assert_str_eq(c.src[0].type, "ipfix");          /* netflow is ipfix's alias */
@@ -121,6 +125,7 @@ START_TEST(good_file_read)
 	ck_assert_uint_eq(c.pc.throttle_keys, 5000);
 	ck_assert_uint_eq(c.pc.ft.max_flows, 4096);
 	ck_assert_uint_eq(c.pc.ft.tcp_idle_us, 60000000);
+	ck_assert_uint_eq(c.pc.pairing_max, 300000);
 	done(&c);
 }
 END_TEST
