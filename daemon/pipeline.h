@@ -27,6 +27,9 @@
 #include "collector/decode_sflow.h"
 #include "collector/source.h"
 
+/* Export records waiting for their other direction at most, by default (flows.max_unpaired). */
+#define EW_PAIRING_MAX 65536
+
 struct ew_pipeline_conf {
 	const char *sensor;            /* observer.name */
 	/* home_networks: the site's own networks for network.direction (NULL: the
@@ -38,11 +41,10 @@ struct ew_pipeline_conf {
 	uint32_t throttle_keys;
 	uint64_t frag_ttl_us;
 	/* Table sizes (0: the default): export records waiting for their other direction
-	 * (65,536), flows waiting for their application (twice ft.max_flows, at least
+	 * (EW_PAIRING_MAX; flows.max_unpaired), flows waiting for their application (twice ft.max_flows, at least
 	 * 65,536: the queue grows to it as flows wait, from 4,096), policy alerts of scan
 	 * suspects held (1,024), fragment slots (16,384). The fuzzer makes them small. */
 	uint32_t pairing_max, pending_max, held_max, frag_slots;
-#define EW_PAIRING_MAX 65536
 	uint64_t judge_within_us;      /* a flow whose verdict waits for its application is
 					* judged with the port guess after this long (0: wait
 					* for nDPI or the flow's end) */
