@@ -73,6 +73,15 @@ static int nth_cpu(unsigned i)
 	return -1;
 }
 
+/* A worker's share of a bound the sensor's tables have in all: 1/n of it, rounded up,
+ * at least least. */
+static uint32_t table_share(uint32_t total, unsigned n, uint32_t least)
+{
+	uint32_t s = (uint32_t)(((uint64_t)total + n - 1) / n);
+
+	return s < least ? least : s;
+}
+
 struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 				  const struct ew_cls_conf *cc, const struct ew_policy *pol,
 				  struct ew_pipeline *owner, int replay, int pin,
@@ -108,21 +117,15 @@ struct ew_workers *ew_workers_new(unsigned n, const struct ew_pipeline_conf *pc,
 	wc.flow_arg = NULL;
 	/* flows.max is the sensor's: each worker holds its share (the addresses' hash
 	 * spreads flows evenly; a worker whose share fills evicts, says so, as one would) */
-	wc.ft.max_flows = (pc->ft.max_flows + n - 1) / n;
-	if (wc.ft.max_flows < 1024)
-		wc.ft.max_flows = 1024;
+	wc.ft.max_flows = table_share(pc->ft.max_flows, n, 1024);
 	/* throttle keys likewise: a key's two addresses put all its alerts in one worker */
-	wc.throttle_keys = (pc->throttle_keys + n - 1) / n;
+	wc.throttle_keys = table_share(pc->throttle_keys, n, 0);
 	/* and the export records waiting for their other direction: both directions hash
 	 * to one worker (workers_route.c), so a worker waits for 1/n of them */
-	wc.pairing_max = ((pc->pairing_max ? pc->pairing_max : EW_PAIRING_MAX) + n - 1) / n;
-	if (wc.pairing_max < 1024)
-		wc.pairing_max = 1024;
+	wc.pairing_max = table_share(pc->pairing_max ? pc->pairing_max : EW_PAIRING_MAX, n, 1024);
 	/* and the flows under nDPI inspection at once (about 730 bytes each): N workers
 	 * holding classify.max_active each would take N times the memory it allows */
-	wcc.max_active = (cc->max_active + n - 1) / n;
-	if (wcc.max_active < 1024)
-		wcc.max_active = 1024;
+	wcc.max_active = table_share(cc->max_active, n, 1024);
 	for (unsigned i = 0; i < n; i++)      /* a failure below frees what was made */
 		w->wk[i].wake = -1;
 	for (unsigned i = 0; i < n; i++) {
