@@ -37,7 +37,9 @@ struct op {
 };
 
 struct tmpl {
-	uint32_t stream, hnext, snext;   /* hash chain, the stream's list */
+	uint32_t stream, hnext;   /* its stream, the hash chain */
+	uint32_t newer, older;    /* the stream's list of them (0: none): of those never used
+				   * by last_seen, of the others by last_used, newest first */
 	uint16_t id, nfields, nscope;
 	uint8_t options, has_varlen;
 	uint32_t min_len;         /* bytes of the smallest possible record */
@@ -158,10 +160,14 @@ struct appname {
 
 struct stream {
 	struct ew_exporter_key ex;
-	uint32_t domain, hnext, templates;   /* templates: head of its list */
+	uint32_t domain, hnext;
+	uint32_t t_newest[2], t_oldest[2];   /* its templates: [0] never used, [1] used */
 	uint32_t ntemplates;
+	uint32_t cnewer, colder;  /* the streams holding as many templates (0: none) */
 	uint64_t last_seen;
 	uint64_t last_data;       /* a data record was decoded (0: never) */
+	uint32_t newer, older;    /* its list (by last_seen, newest first; 0: none) */
+	uint8_t data_list;        /* which: 1 once it gave a data record */
 	uint32_t seq_last;             /* the last message's number */
 	uint32_t seq_prev[2];          /* its records: all, data records alone */
 	uint32_t seq_fits[4];          /* messages each reading put in sequence (not all) */
@@ -179,12 +185,16 @@ struct ew_ipfix_session {
 	struct ew_ipfix_conf c;
 	struct stream *st;        /* st[1..max_streams] */
 	uint32_t *sbucket, smask, st_hwm, st_free;
+	uint32_t s_newest[2], s_oldest[2];   /* streams by last_seen: [0] never gave a data
+					      * record, [1] gave one */
 	ew_ipfix_template_fn on_template;
 	void *on_template_arg;
 	ew_ipfix_evict_fn on_evict;
 	void *on_evict_arg;
 	struct tmpl *t;           /* t[1..max_templates] */
 	uint32_t *tbucket, tmask, t_hwm, t_free;
+	uint32_t *holding;        /* [n]: a stream holding n templates, first of a list */
+	uint32_t most;            /* the most templates a stream holds */
 	struct ew_ipfix_stats stats;
 	struct ew_record blank;    /* what a record starts from */
 	uint8_t kind_ipfix, kind_netflow;   /* observer.type codes (ew_source_kind) */
@@ -239,7 +249,9 @@ struct ew_ipfix_session *ew_ipfix_new(const struct ew_ipfix_conf *c)
 	s->sbucket = calloc((size_t)s->smask + 1, sizeof(*s->sbucket));
 	s->t = calloc((size_t)c->max_templates + 1, sizeof(*s->t));
 	s->tbucket = calloc((size_t)s->tmask + 1, sizeof(*s->tbucket));
-	if (s->st == NULL || s->sbucket == NULL || s->t == NULL || s->tbucket == NULL) {
+	s->holding = calloc((size_t)c->max_templates_per_stream + 2, sizeof(*s->holding));
+	if (s->st == NULL || s->sbucket == NULL || s->t == NULL || s->tbucket == NULL ||
+	    s->holding == NULL) {
 		ew_ipfix_free(s);
 		return NULL;
 	}
@@ -264,6 +276,7 @@ void ew_ipfix_free(struct ew_ipfix_session *s)
 	free(s->sbucket);
 	free(s->t);
 	free(s->tbucket);
+	free(s->holding);
 	free(s);
 }
 
@@ -276,13 +289,54 @@ static uint32_t stream_hash(const struct ew_exporter_key *ex, uint32_t domain)
 
 static void template_unlink(struct ew_ipfix_session *s, uint32_t ti);
 
+static void stream_unlist(struct ew_ipfix_session *s, uint32_t si)
+{
+	struct stream *x = &s->st[si];
+
+	if (x->newer)
+		s->st[x->newer].older = x->older;
+	else
+		s->s_newest[x->data_list] = x->older;
+	if (x->older)
+		s->st[x->older].newer = x->newer;
+	else
+		s->s_oldest[x->data_list] = x->newer;
+	x->newer = x->older = 0;
+}
+
+/* si (on no list) becomes the newest of its list. */
+static void stream_list(struct ew_ipfix_session *s, uint32_t si)
+{
+	struct stream *x = &s->st[si];
+	uint8_t k = x->last_data != 0;
+
+	x->data_list = k;
+	x->newer = 0;
+	x->older = s->s_newest[k];
+	if (x->older)
+		s->st[x->older].newer = si;
+	else
+		s->s_oldest[k] = si;
+	s->s_newest[k] = si;
+}
+
+/* si was heard from (or gave its first data record): the newest of its list. */
+static void stream_heard(struct ew_ipfix_session *s, uint32_t si)
+{
+	if (s->s_newest[s->st[si].last_data != 0] == si)
+		return;
+	stream_unlist(s, si);
+	stream_list(s, si);
+}
+
 static void stream_drop(struct ew_ipfix_session *s, uint32_t si)
 {
 	struct stream *x = &s->st[si];
 	uint32_t *pp = &s->sbucket[stream_hash(&x->ex, x->domain) & s->smask];
 
-	while (x->templates)
-		template_unlink(s, x->templates);
+	stream_unlist(s, si);
+	while (x->t_newest[0] || x->t_newest[1])
+		template_unlink(s, x->t_newest[0] ? x->t_newest[0] : x->t_newest[1]);
 	while (*pp && *pp != si)
 		pp = &s->st[*pp].hnext;
 	if (*pp == si)
@@ -294,18 +348,21 @@ static void stream_drop(struct ew_ipfix_session *s, uint32_t si)
 	s->stats.streams--;
 }
 
-/* Whether stream a should make room before stream b: one without a data record within
- * the template lifetime (or 5 min) before one with, then the one heard longest ago. */
-static int stream_worse(const struct ew_ipfix_session *s, const struct stream *a,
-			const struct stream *b, uint64_t now)
+/* The stream that makes room for a new one: of those that never gave a data record, the
+ * one heard from longest ago; but the one heard from longest ago of those that gave one
+ * if it gave none within the template lifetime (or 5 min) and was heard from before it;
+ * with none of the first, that one. Both are the oldest of a list: the same cost at any
+ * size. */
+static uint32_t stream_victim(const struct ew_ipfix_session *s, uint64_t now)
 {
 	uint64_t life = s->c.template_lifetime_us ? s->c.template_lifetime_us : 300000000ULL;
-	int da = a->last_data && a->last_data + life > now;
-	int db = b->last_data && b->last_data + life > now;
+	uint32_t a = s->s_oldest[0], b = s->s_oldest[1];
 
-	if (da != db)
-		return da < db;
-	return a->last_seen < b->last_seen;
+	if (a == 0)
+		return b;
+	if (b && s->st[b].last_data + life <= now && s->st[b].last_seen < s->st[a].last_seen)
+		return b;
+	return a;
 }
 
 static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_key *ex,
@@ -323,6 +380,7 @@ static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_
 				memset(x->seq_fits, 0, sizeof(x->seq_fits));
 			}
 			x->last_seen = now;
+			stream_heard(s, si);
 			return si;
 		}
 	}
@@ -335,11 +393,8 @@ static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_
 		/* Full: a stream that has not given a record lately makes room before one
 		 * that has (spoofed template floods give none), the one heard from longest
 		 * ago first; counted, and reported to the victim's exporter. */
-		uint32_t old = 1;
+		uint32_t old = stream_victim(s, now);
 
-		for (uint32_t i = 2; i <= s->st_hwm; i++)
-			if (stream_worse(s, &s->st[i], &s->st[old], now))
-				old = i;
 		if (s->on_evict)
 			s->on_evict(s->on_evict_arg, &s->st[old].ex, EW_IPFIX_EVICT_STREAM,
 				    s->st[old].ntemplates);
@@ -357,6 +412,7 @@ static uint32_t stream_get(struct ew_ipfix_session *s, const struct ew_exporter_
 	x->default_rate = 1;
 	x->hnext = s->sbucket[h & s->smask];
 	s->sbucket[h & s->smask] = si;
+	stream_list(s, si);
 	s->stats.streams++;
 	return si;
 }
@@ -376,6 +432,76 @@ static uint32_t template_find(const struct ew_ipfix_session *s, uint32_t si, uin
 	return NONE;
 }
 
+/* Stream si (holding n templates, n > 0) onto or off the list of those holding n; the
+ * first of the list of s->most is the stream that holds the most. */
+static void holding_add(struct ew_ipfix_session *s, uint32_t si, uint32_t n)
+{
+	struct stream *x = &s->st[si];
+
+	x->cnewer = 0;
+	x->colder = s->holding[n];
+	if (x->colder)
+		s->st[x->colder].cnewer = si;
+	s->holding[n] = si;
+	if (n > s->most)
+		s->most = n;
+}
+
+static void holding_remove(struct ew_ipfix_session *s, uint32_t si, uint32_t n)
+{
+	struct stream *x = &s->st[si];
+
+	if (x->cnewer)
+		s->st[x->cnewer].colder = x->colder;
+	else
+		s->holding[n] = x->colder;
+	if (x->colder)
+		s->st[x->colder].cnewer = x->cnewer;
+	x->cnewer = x->colder = 0;
+}
+
+/* Template ti onto its stream's list (by its last_used), as the newest. */
+static void template_list(struct ew_ipfix_session *s, uint32_t ti)
+{
+	struct tmpl *t = &s->t[ti];
+	struct stream *x = &s->st[t->stream];
+	int k = t->last_used != 0;
+
+	t->newer = 0;
+	t->older = x->t_newest[k];
+	if (t->older)
+		s->t[t->older].newer = ti;
+	else
+		x->t_oldest[k] = ti;
+	x->t_newest[k] = ti;
+}
+
+/* ... off it (its last_used says which: change it only after). */
+static void template_unlist(struct ew_ipfix_session *s, uint32_t ti)
+{
+	struct tmpl *t = &s->t[ti];
+	struct stream *x = &s->st[t->stream];
+	int k = t->last_used != 0;
+
+	if (t->newer)
+		s->t[t->newer].older = t->older;
+	else
+		x->t_newest[k] = t->older;
+	if (t->older)
+		s->t[t->older].newer = t->newer;
+	else
+		x->t_oldest[k] = t->newer;
+	t->newer = t->older = 0;
+}
+
+/* A data set used ti at now: the most recently used of its stream. */
+static void template_used(struct ew_ipfix_session *s, uint32_t ti, uint64_t now)
+{
+	template_unlist(s, ti);
+	s->t[ti].last_used = now;
+	template_list(s, ti);
+}
+
 static void template_unlink(struct ew_ipfix_session *s, uint32_t ti)
 {
 	struct tmpl *t = &s->t[ti];
@@ -386,11 +512,14 @@ static void template_unlink(struct ew_ipfix_session *s, uint32_t ti)
 		pp = &s->t[*pp].hnext;
 	if (*pp == ti)
 		*pp = t->hnext;
-	for (pp = &x->templates; *pp && *pp != ti; pp = &s->t[*pp].snext)
-		;
-	if (*pp == ti)
-		*pp = t->snext;
+	template_unlist(s, ti);
+	holding_remove(s, t->stream, x->ntemplates);
 	x->ntemplates--;
+	if (x->ntemplates)
+		holding_add(s, t->stream, x->ntemplates);
+	if (s->most && s->holding[s->most] == 0)   /* it held the most, alone: now one
+						    * less (it is on that list, or 0) */
+		s->most--;
 	free(t->f);
 	free(t->ops);
 	memset(t, 0, sizeof(*t));
@@ -441,22 +570,12 @@ static void compile_ops(struct tmpl *t)
  * run only when the table is full. */
 static uint32_t template_victim(struct ew_ipfix_session *s, uint32_t si)
 {
-	uint32_t hog = NONE, best = NONE;
+	uint32_t hog = s->holding[s->most];
 
-	for (uint32_t i = 1; i <= s->st_hwm; i++)
-		if (s->st[i].ntemplates && (hog == NONE ||
-					     s->st[i].ntemplates > s->st[hog].ntemplates))
-			hog = i;
 	if (hog == NONE || s->st[hog].ntemplates <= s->st[si].ntemplates + 1)
 		return NONE;
-	for (uint32_t ti = s->st[hog].templates; ti; ti = s->t[ti].snext) {
-		const struct tmpl *t = &s->t[ti], *b = best ? &s->t[best] : NULL;
-
-		if (b == NULL || t->last_used < b->last_used ||
-		    (t->last_used == b->last_used && t->last_seen < b->last_seen))
-			best = ti;
-	}
-	return best;
+	/* never used, defined longest ago; else used longest ago */
+	return s->st[hog].t_oldest[0] ? s->st[hog].t_oldest[0] : s->st[hog].t_oldest[1];
 }
 
 /* Define (or redefine) template id of stream si with fields f[0..n). Takes f. */
@@ -470,6 +589,10 @@ static int template_define(struct ew_ipfix_session *s, uint32_t si, uint16_t id,
 	if (ti != NONE) {
 		t = &s->t[ti];
 		free(t->f);
+		if (!t->last_used) {        /* refreshed: the newest of those never used */
+			template_unlist(s, ti);
+			template_list(s, ti);
+		}
 	} else {
 		if (x->ntemplates >= s->c.max_templates_per_stream) {
 			s->stats.templates_refused++;
@@ -501,9 +624,11 @@ static int template_define(struct ew_ipfix_session *s, uint32_t si, uint16_t id,
 		t->id = id;
 		t->hnext = s->tbucket[h & s->tmask];
 		s->tbucket[h & s->tmask] = ti;
-		t->snext = x->templates;
-		x->templates = ti;
+		template_list(s, ti);
+		if (x->ntemplates)
+			holding_remove(s, si, x->ntemplates);
 		x->ntemplates++;
+		holding_add(s, si, x->ntemplates);
 		s->stats.live_templates++;
 	}
 	t->f = f;
@@ -564,16 +689,18 @@ uint32_t ew_ipfix_expire(struct ew_ipfix_session *s, uint64_t now)
 
 static void withdraw_all(struct ew_ipfix_session *s, uint32_t si, int options)
 {
-	uint32_t ti = s->st[si].templates;
+	for (int k = 0; k < 2; k++) {
+		uint32_t ti = s->st[si].t_newest[k];
 
-	while (ti) {
-		uint32_t next = s->t[ti].snext;
+		while (ti) {
+			uint32_t next = s->t[ti].older;
 
-		if (options < 0 || s->t[ti].options == options) {
-			template_unlink(s, ti);
-			s->stats.withdrawals++;
+			if (options < 0 || s->t[ti].options == options) {
+				template_unlink(s, ti);
+				s->stats.withdrawals++;
+			}
+			ti = next;
 		}
-		ti = next;
 	}
 }
 
@@ -1278,9 +1405,13 @@ static int decode_sets(struct ew_ipfix_session *s, uint32_t si, const uint8_t *p
 			} else {
 				int r = data_set(s, si, &s->t[ti], body, blen, ipfix ? 10 : 9, emit, arg);
 
-				s->t[ti].last_used = now;
-				if (!s->t[ti].options)
+				template_used(s, ti, now);
+				if (!s->t[ti].options && !s->st[si].last_data) {
 					s->st[si].last_data = now;
+					stream_heard(s, si);   /* to the list of those with */
+				} else if (!s->t[ti].options) {
+					s->st[si].last_data = now;
+				}
 				if (r != EW_OK)
 					rc = r;
 			}
@@ -1451,11 +1582,12 @@ uint32_t ew_ipfix_templates(const struct ew_ipfix_session *s, const struct ew_ex
 
 		if (x->domain != domain || x->ex.port != ex->port || !ew_addr_eq(&x->ex.addr, &ex->addr))
 			continue;
-		for (uint32_t ti = x->templates; ti; ti = s->t[ti].snext) {
-			if (n < max)
-				ids[n] = s->t[ti].id;
-			n++;
-		}
+		for (int k = 0; k < 2; k++)
+			for (uint32_t ti = x->t_newest[k]; ti; ti = s->t[ti].older) {
+				if (n < max)
+					ids[n] = s->t[ti].id;
+				n++;
+			}
 	}
 	for (uint32_t i = 1; i < n && i < max; i++)    /* insertion sort: few ids */
 		for (uint32_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {

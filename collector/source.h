@@ -70,6 +70,9 @@ struct ew_source_conf {
 	uint64_t silence_us;    /* listeners: an exporter quiet this long is reported */
 	const struct ew_prefix *exporters;   /* listeners: only these may send (NULL: any) */
 	uint32_t nexporters;
+	uint32_t max_exporters;   /* listeners: the exporter table's bound (0: 4,095) */
+	uint32_t max_templates;   /* IPFIX/NetFlow listeners: templates held, shared out
+				   * over the lanes (0: 65,536) */
 	const char *state_dir;  /* where a source keeps what it must remember across restarts
 				 * (flow-log directories: the last file read), or NULL */
 	/* Live capture split over workers: lanes > 1 opens that many handles in one

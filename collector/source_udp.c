@@ -7,10 +7,11 @@
  * for want of buffer (SO_RXQ_OVFL) is read from every batch and reported.
  *
  * Whoever can reach the port can send: an allow-list (exporters:) drops the datagrams of
- * everyone else before they are decoded (counted), the exporter table is a seeded hash
- * bounded at MAX_EXPORTERS where a new exporter takes the place of one that has given no
- * record, or was heard from longest ago (counted, logged at most once a minute), and
- * the decoder shares its template table fairly (decode_ipfix.h).
+ * everyone else before they are decoded (counted), the exporter table is bounded
+ * (max_exporters: a new exporter takes the place of one that has given no record, or was
+ * heard from longest ago, at the same cost at any size: exptab.h; counted, logged at most
+ * once a minute), and the decoder shares its template table (max_templates) fairly
+ * (decode_ipfix.h).
  *
  * Split over workers (ew_source_conf.lanes), a listener is N sockets bound to the same
  * address with SO_REUSEPORT: the kernel keeps one exporter's datagrams (one 4-tuple) on
@@ -18,6 +19,7 @@
  * read by its worker; the exporter table the daemon reports (and judges silence on) is
  * the lanes' merged by address, every second, on the daemon's thread. */
 #include "collector/source.h"
+#include "collector/exptab.h"
 #include "core/ew_flow.h"
 #include "core/ew_time.h"
 #include "core/ew_hash.h"
@@ -40,7 +42,6 @@
 
 #define BATCH 64
 #define DGRAM_MAX 65536
-#define MAX_EXPORTERS 4096    /* a power of two */
 #define LOG_EVERY_US 60000000ULL
 #define MAX_IFCOUNTERS 4096    /* sFlow interfaces remembered (agent, sub-agent, ifIndex) */
 
@@ -66,15 +67,13 @@ struct udp_src {
 	struct ew_addr listen;
 	uint16_t listen_port;
 	char name[80];            /* "ipfix [::]:4739", for log lines */
-	struct ew_exporter_health *exp;   /* exp[1..nexp], by address, chained from ebucket */
-	uint32_t *ebucket, *enext;        /* MAX_EXPORTERS each */
+	struct ew_exptab *exp;            /* the exporters, by address */
 	const struct ew_prefix *allow;
 	uint32_t nallow;
 	uint64_t log_refused_us, log_full_us, log_evicted_us;   /* last such log line */
 	struct ew_sflow_counters *ifc;    /* MAX_IFCOUNTERS, open addressing (8 probes);
 					   * a full neighbourhood replaces one (counted) */
 	uint64_t ifc_replaced;
-	uint32_t nexp;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage from[BATCH];
@@ -155,68 +154,31 @@ static void exporter_of(const struct sockaddr_storage *ss, struct ew_exporter_ke
 	}
 }
 
-static uint32_t exporter_bucket(const struct ew_addr *a)
-{
-	return (uint32_t)ew_hash_addr(a, 0xe4) & (MAX_EXPORTERS - 1);
-}
-
-static uint32_t exporter_find(const struct udp_src *s, const struct ew_addr *a)
-{
-	for (uint32_t i = s->ebucket[exporter_bucket(a)]; i; i = s->enext[i])
-		if (ew_addr_eq(&s->exp[i].addr, a))
-			return i;
-	return 0;
-}
-
-/* Whether exporter a should make room before b: one that gave no record before one that
- * did, then the one heard from longest ago. */
-static int exporter_worse(const struct ew_exporter_health *a, const struct ew_exporter_health *b)
-{
-	if ((a->records == 0) != (b->records == 0))
-		return a->records == 0;
-	return a->last_seen_us < b->last_seen_us;
-}
-
-/* The exporter table entry for addr, made if new. */
+/* The exporter table entry for addr, made if new (taking another's place when full). */
 static struct ew_exporter_health *exporter_slot(struct udp_src *s, const struct ew_addr *a,
 						uint16_t port)
 {
-	uint32_t i = exporter_find(s, a), b;
-	struct ew_exporter_health *e;
+	struct ew_exporter_health *e = ew_exptab_find(s->exp, a);
 
-	if (i == 0) {
-		if (s->nexp < MAX_EXPORTERS - 1) {
-			i = ++s->nexp;
-		} else {
-			uint32_t *pp;
-			char t[EW_ADDR_STRLEN];
+	if (e == NULL) {
+		struct ew_addr gone;
+		int evicted;
 
-			i = 1;
-			for (uint32_t k = 2; k <= s->nexp; k++)
-				if (exporter_worse(&s->exp[k], &s->exp[i]))
-					i = k;
-			for (pp = &s->ebucket[exporter_bucket(&s->exp[i].addr)]; *pp != i;
-			     pp = &s->enext[*pp])
-				;
-			*pp = s->enext[i];
+		e = ew_exptab_get(s->exp, a, &evicted, &gone);
+		e->first_seen_us = s->now;
+		if (evicted) {
 			s->st.exporters_evicted++;
 			if (s->now >= s->log_evicted_us + LOG_EVERY_US) {
+				char t[EW_ADDR_STRLEN];
+
 				s->log_evicted_us = s->now;
-				ew_warn("%s: exporter table full (%d): forgot %s to make room "
-					"(%llu so far)", s->name, MAX_EXPORTERS - 1,
-					ew_addr_format(&s->exp[i].addr, t),
+				ew_warn("%s: exporter table full (%u): forgot %s to make room "
+					"(%llu so far)", s->name, ew_exptab_capacity(s->exp),
+					ew_addr_format(&gone, t),
 					(unsigned long long)s->st.exporters_evicted);
 			}
 		}
-		e = &s->exp[i];
-		memset(e, 0, sizeof(*e));
-		e->addr = *a;
-		e->first_seen_us = s->now;
-		b = exporter_bucket(a);
-		s->enext[i] = s->ebucket[b];
-		s->ebucket[b] = i;
 	}
-	e = &s->exp[i];
 	e->port = port;
 	e->listen = s->listen;
 	e->listen_port = s->listen_port;
@@ -237,13 +199,13 @@ static int allowed(const struct udp_src *s, const struct ew_addr *a)
 static void on_evict(void *arg, const struct ew_exporter_key *ex, int what, uint32_t n)
 {
 	struct udp_src *s = arg;
-	uint32_t i;
+	struct ew_exporter_health *e;
 
 	(void)what;
 	lane_lock(s);
-	i = exporter_find(s, &ex->addr);
-	if (i)
-		s->exp[i].templates_evicted += n;
+	e = ew_exptab_find(s->exp, &ex->addr);
+	if (e)
+		e->templates_evicted += n;
 	lane_unlock(s);
 }
 
@@ -362,6 +324,7 @@ static int read_batches(struct udp_src *s)
 						s->out.gap(s->out.arg, e, s->kind, 0, s->now);
 				}
 				e->last_seen_us = s->now;
+				ew_exptab_heard(s->exp, e);
 				if (rc != EW_OK)
 					s->st.errors++;
 				lane_unlock(s);
@@ -425,17 +388,16 @@ static void udp_close(void *st)
 	ew_ipfix_free(s->ipfix);
 	ew_sflow_free(s->sfl);
 	free(s->bufs);
-	free(s->exp);
-	free(s->ebucket);
-	free(s->enext);
+	ew_exptab_free(s->exp);
 	free(s->ifc);
 	free(s);
 }
 
 /* A listener's state without its socket: the exporter table, and (with decoder) the
- * decoder and the receive buffers. NULL with err. */
+ * decoder, holding its share of the templates (one of shares), and the receive buffers.
+ * NULL with err. */
 static struct udp_src *udp_new(const struct ew_source_conf *c, const struct ew_source_out *out,
-			       int decoder, struct ew_err *err)
+			       int decoder, unsigned shares, struct ew_err *err)
 {
 	struct udp_src *s = calloc(1, sizeof(*s));
 
@@ -450,22 +412,25 @@ static struct udp_src *udp_new(const struct ew_source_conf *c, const struct ew_s
 	s->kind = ew_source_kind(s->sflow ? "sflow" : "ipfix");
 	s->silence = c->silence_us;
 	snprintf(s->name, sizeof(s->name), "%s %s", s->sflow ? "sflow" : "ipfix", c->target);
-	s->exp = calloc(MAX_EXPORTERS, sizeof(*s->exp));
-	s->ebucket = calloc(MAX_EXPORTERS, sizeof(*s->ebucket));
-	s->enext = calloc(MAX_EXPORTERS, sizeof(*s->enext));
+	s->exp = ew_exptab_new(c->max_exporters ? c->max_exporters : EW_EXPTAB_DEFAULT);
 	s->allow = c->exporters;
 	s->nallow = c->nexporters;
-	if (s->exp == NULL || s->ebucket == NULL || s->enext == NULL)
+	if (s->exp == NULL)
 		goto nomem;
 	if (!decoder)
 		return s;
 	if (s->sflow) {
-		s->sfl = ew_sflow_new(4096);
+		s->sfl = ew_sflow_new(c->max_exporters > 4096 ? c->max_exporters : 4096);
 		s->ifc = calloc(MAX_IFCOUNTERS, sizeof(*s->ifc));
 	} else {
 		struct ew_ipfix_conf ic;
 
 		ew_ipfix_conf_default(&ic);
+		if (c->max_templates)
+			ic.max_templates = c->max_templates;
+		ic.max_templates = (ic.max_templates + shares - 1) / shares;   /* each lane's */
+		if (c->max_exporters > ic.max_streams)   /* a stream at least per exporter */
+			ic.max_streams = c->max_exporters;
 		s->ipfix = ew_ipfix_new(&ic);
 		s->st.templates_capacity = ic.max_templates;
 		if (s->ipfix)
@@ -521,7 +486,7 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 		    const struct ew_source_out *out, struct ew_err *err)
 {
 	unsigned lanes = c->lanes > MAX_LANES ? MAX_LANES : c->lanes;
-	struct udp_src *s = udp_new(c, out, lanes <= 1, err);
+	struct udp_src *s = udp_new(c, out, lanes <= 1, 1, err);
 	struct sockaddr_storage ss;
 	struct ew_exporter_key me;
 	socklen_t sl = 0;
@@ -536,7 +501,7 @@ static int udp_open(void **st, const struct ew_source_conf *c, struct event_base
 	s->listen = me.addr;
 	s->listen_port = me.port;
 	for (unsigned i = 0; lanes > 1 && i < lanes; i++) {
-		struct udp_src *l = udp_new(c, &c->lane_out[i], 1, err);
+		struct udp_src *l = udp_new(c, &c->lane_out[i], 1, lanes, err);
 
 		if (l == NULL) {
 			udp_close(s);
@@ -592,8 +557,8 @@ static void udp_stats(void *st, struct ew_source_stats *out)
 		out->templates_capacity += l->templates_capacity;
 		out->templates_evicted += l->templates_evicted;
 	}
-	out->exporters = s->nexp;
-	out->exporters_capacity = MAX_EXPORTERS - 1;
+	out->exporters = ew_exptab_count(s->exp);
+	out->exporters_capacity = ew_exptab_capacity(s->exp);
 }
 
 /* The lanes' exporter tables merged by address into s's (their counters summed, the
@@ -602,8 +567,8 @@ static void udp_stats(void *st, struct ew_source_stats *out)
 static void merge_lanes(struct udp_src *s, uint64_t now)
 {
 	s->now = now;
-	for (uint32_t i = 1; i <= s->nexp; i++) {
-		struct ew_exporter_health *e = &s->exp[i];
+	for (uint32_t i = 1; i <= ew_exptab_count(s->exp); i++) {
+		struct ew_exporter_health *e = ew_exptab_at(s->exp, i);
 
 		e->datagrams = e->records = e->templates = e->seq_gaps = e->lost = 0;
 		e->errors = e->templates_refused = e->templates_evicted = 0;
@@ -612,8 +577,8 @@ static void merge_lanes(struct udp_src *s, uint64_t now)
 		struct udp_src *l = s->lane[k];
 
 		lane_lock(l);
-		for (uint32_t i = 1; i <= l->nexp; i++) {
-			struct ew_exporter_health x = l->exp[i];
+		for (uint32_t i = 1; i <= ew_exptab_count(l->exp); i++) {
+			struct ew_exporter_health x = *ew_exptab_at(l->exp, i);
 			struct ew_exporter_health *e;
 
 			if (x.first_seen_us == 0)
@@ -629,11 +594,17 @@ static void merge_lanes(struct udp_src *s, uint64_t now)
 			e->templates_evicted += x.templates_evicted;
 			if (x.first_seen_us < e->first_seen_us)
 				e->first_seen_us = x.first_seen_us;
-			if (x.last_seen_us > e->last_seen_us)
+			if (x.last_seen_us > e->last_seen_us) {   /* heard since we looked */
 				e->last_seen_us = x.last_seen_us;
+				ew_exptab_heard(s->exp, e);
+			}
 		}
 		lane_unlock(l);
 	}
+	/* those that gave their first record, or whose records every lane forgot, move to
+	 * the other list (the records are the lanes' sum) */
+	for (uint32_t i = 1; i <= ew_exptab_count(s->exp); i++)
+		ew_exptab_recount(s->exp, ew_exptab_at(s->exp, i));
 }
 
 /* An exporter that has sent nothing for the silence time is reported once: silence must
@@ -649,8 +620,8 @@ static void udp_tick(void *st, uint64_t now)
 		merge_lanes(s, now);
 	if (s->silence == 0 || s->out.gap == NULL)
 		return;
-	for (uint32_t i = 1; i <= s->nexp; i++) {
-		struct ew_exporter_health *e = &s->exp[i];
+	for (uint32_t i = 1; i <= ew_exptab_count(s->exp); i++) {
+		struct ew_exporter_health *e = ew_exptab_at(s->exp, i);
 
 		if (e->first_seen_us && !e->silent && now > e->last_seen_us + s->silence) {
 			e->silent = 1;
@@ -669,8 +640,8 @@ static void udp_exporters(void *st, void (*fn)(void *arg, const struct ew_export
 
 	if (s->nlanes)                 /* as the lanes have it now */
 		merge_lanes(s, s->now);
-	for (uint32_t i = 1; i <= s->nexp; i++)
-		fn(arg, &s->exp[i]);
+	for (uint32_t i = 1; i <= ew_exptab_count(s->exp); i++)
+		fn(arg, ew_exptab_at(s->exp, i));
 }
 
 static void udp_if_counters(void *st, void (*fn)(void *arg, const struct ew_sflow_counters *c),
@@ -720,11 +691,14 @@ static void udp_lane_stats(void *st, unsigned i, struct ew_source_stats *out)
 	lane_unlock(l);
 }
 
-static const char *const udp_keys[] = { "buffer_mb", "silence", "exporters", NULL };
+static const char *const ipfix_keys[] = { "buffer_mb", "silence", "exporters", "max_exporters",
+					  "max_templates", NULL };
+static const char *const sflow_keys[] = { "buffer_mb", "silence", "exporters", "max_exporters",
+					  NULL };
 
 const struct ew_source_ops ew_source_ipfix_ops = {
 	.name = "ipfix", .alias = "netflow", .observer = { "ipfix", "netflow" },
-	.target_key = "listen", .keys = udp_keys,
+	.target_key = "listen", .keys = ipfix_keys,
 	.open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .close = udp_close,
 	.lanes = udp_lanes, .lane_fd = udp_lane_fd, .lane_read = udp_lane_read,
@@ -732,7 +706,7 @@ const struct ew_source_ops ew_source_ipfix_ops = {
 };
 
 const struct ew_source_ops ew_source_sflow_ops = {
-	.name = "sflow", .observer = { "sflow" }, .target_key = "listen", .keys = udp_keys,
+	.name = "sflow", .observer = { "sflow" }, .target_key = "listen", .keys = sflow_keys,
 	.open = udp_open, .run = NULL, .stats = udp_stats, .tick = udp_tick,
 	.exporters = udp_exporters, .if_counters = udp_if_counters, .close = udp_close,
 	.lanes = udp_lanes, .lane_fd = udp_lane_fd, .lane_read = udp_lane_read,

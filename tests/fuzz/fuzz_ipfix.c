@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ew_ipfix_conf c;
 	struct ew_ipfix_session *s;
-	struct ew_exporter_key ex[2];
+	struct ew_exporter_key ex[6];   /* more sessions than the 4 streams: evictions */
 	size_t off = 0;
 	uint64_t now = 1;
 
@@ -42,9 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = ew_ipfix_new(&c);
 	ew_ipfix_on_evict(s, evicted, NULL);
 	memset(ex, 0, sizeof(ex));
-	ew_addr_parse(&ex[0].addr, "198.18.0.1");
-	ew_addr_parse(&ex[1].addr, "fd18::1");
-	ex[0].port = ex[1].port = 4739;
+	for (int k = 0; k < 6; k++) {
+		ew_addr_parse(&ex[k].addr, k & 1 ? "fd18::1" : "198.18.0.1");
+		ex[k].port = (uint16_t)(4739 + k / 2);
+	}
 	for (int i = 0; off + 2 <= size; i++) {
 		size_t n = (size_t)data[off] << 8 | data[off + 1];
 		uint8_t *dg;
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = size - off;
 		dg = malloc(n ? n : 1);        /* exact size: ASan sees any overread */
 		memcpy(dg, data + off, n);
-		ew_ipfix_decode(s, &ex[i & 1], dg, n, now, sink, NULL);
+		ew_ipfix_decode(s, &ex[i % 6], dg, n, now, sink, NULL);
 		free(dg);
 		if ((i & 7) == 7)
 			ew_ipfix_expire(s, now);    /* the once-a-second sweep */

@@ -917,6 +917,138 @@ START_TEST(stream_flood_spares_exporter_with_data)
 }
 END_TEST
 
+/* One message from 198.18.0.<host>:4739 (domain 1) at now: template id defined, or (with
+ * use) a data record in it. Returns the records decoded. */
+static int tmpl_msg(struct ew_ipfix_session *s, int host, uint16_t id, int use, uint64_t now)
+{
+	char addr[32];
+	struct ew_exporter_key ex;
+	struct msg m;
+	struct got g = { 0 };
+
+	snprintf(addr, sizeof(addr), "198.18.0.%d", host);
+	ex = exporter(addr, 4739);
+	ipfix_begin(&m, 0, 1);
+	if (use) {
+		set_begin(&m, id);
+		flow_record(&m, "198.18.1.1", "198.18.2.2", 22);
+		set_end(&m);
+	} else {
+		flow_template(&m, id);
+	}
+	ipfix_end(&m);
+	ew_ipfix_decode(s, &ex, m.b, m.n, now, collect, &g);
+	return g.n;
+}
+
+/* The template ids 198.18.0.<host> holds, as a number: bit (id - 256). */
+static uint32_t held(struct ew_ipfix_session *s, int host)
+{
+	char addr[32];
+	struct ew_exporter_key ex;
+	uint16_t ids[32];
+	uint32_t n, bits = 0;
+
+	snprintf(addr, sizeof(addr), "198.18.0.%d", host);
+	ex = exporter(addr, 4739);
+	n = ew_ipfix_templates(s, &ex, 1, ids, 32);
+	for (uint32_t i = 0; i < n && i < 32; i++)
+		bits |= 1u << (ids[i] - 256);
+	return bits;
+}
+
+/* A full template table: a new template takes, from the stream that holds the most, the
+ * one never used that was defined (or refreshed) longest ago, else the one used longest
+ * ago; it is refused when the asking stream holds as many as the largest, less one; the
+ * largest holder is found again as the counts change. */
+START_TEST(template_victim_order)
+{
+	struct ew_ipfix_conf c;
+	struct ew_ipfix_session *s;
+	struct ew_ipfix_stats st;
+
+	ew_ipfix_conf_default(&c);
+	c.max_templates = 8;
+	c.max_templates_per_stream = 8;
+	s = ew_ipfix_new(&c);
+	for (uint16_t k = 0; k < 6; k++)              /* host 1: 256..261 at 1..6 */
+		tmpl_msg(s, 1, (uint16_t)(256 + k), 0, 1 + k);
+	ck_assert_int_eq(tmpl_msg(s, 1, 257, 1, 10), 1);   /* used: 257 at 10, 256 at 11 */
+	ck_assert_int_eq(tmpl_msg(s, 1, 256, 1, 11), 1);
+	tmpl_msg(s, 1, 258, 0, 12);                   /* 258 refreshed: newer than 259-261 */
+	tmpl_msg(s, 2, 256, 0, 13);                   /* host 2: two; the table is full */
+	tmpl_msg(s, 2, 257, 0, 14);
+	ck_assert_uint_eq(held(s, 1), 0x3f);
+	tmpl_msg(s, 2, 258, 0, 15);                   /* 6 > 2 + 1: host 1's 259 goes */
+	ck_assert_uint_eq(held(s, 1), 0x37);
+	tmpl_msg(s, 2, 259, 0, 16);                   /* 5 > 3 + 1: then 260 */
+	ck_assert_uint_eq(held(s, 1), 0x27);
+	tmpl_msg(s, 2, 260, 0, 17);                   /* 4 > 4 + 1 no: refused */
+	ck_assert_uint_eq(held(s, 2), 0xf);
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.templates_refused, 1);
+	ck_assert_uint_eq(st.templates_evicted, 2);
+	ew_ipfix_free(s);
+
+	c.max_templates = 4;
+	s = ew_ipfix_new(&c);
+	for (uint16_t k = 0; k < 4; k++)              /* host 1: 256..259 */
+		tmpl_msg(s, 1, (uint16_t)(256 + k), 0, 1 + k);
+	tmpl_msg(s, 1, 258, 1, 5);                    /* used: 258, 256, 257; 259 never */
+	tmpl_msg(s, 1, 256, 1, 6);
+	tmpl_msg(s, 1, 257, 1, 7);
+	tmpl_msg(s, 2, 256, 0, 8);                    /* host 1's 259, never used */
+	ck_assert_uint_eq(held(s, 1), 0x7);
+	tmpl_msg(s, 2, 257, 0, 9);                    /* then 258, used longest ago */
+	ck_assert_uint_eq(held(s, 1), 0x3);
+	tmpl_msg(s, 1, 256, 1, 10);                   /* 256 used again: 257 is older */
+	tmpl_msg(s, 2, 258, 0, 11);                   /* 2 > 2 + 1 no: refused */
+	ck_assert_uint_eq(held(s, 2), 0x3);
+	tmpl_msg(s, 3, 256, 0, 12);                   /* the most is 2: one of theirs goes */
+	tmpl_msg(s, 3, 257, 0, 13);                   /* 2, 1, 1 or 1, 2, 1: 2 > 1 + 1 no */
+	ck_assert_uint_eq(held(s, 3), 0x1);
+	ck_assert_uint_eq(__builtin_popcount(held(s, 1)) + __builtin_popcount(held(s, 2)), 3);
+	if (held(s, 1) != 0x3)
+		ck_assert_uint_eq(held(s, 1), 0x1);     /* host 1 gave 257, not 256 */
+	tmpl_msg(s, 1, 256, 0, 14);                   /* a refresh changes no count */
+	ew_ipfix_stats(s, &st);
+	ck_assert_uint_eq(st.live_templates, 4);
+	ck_assert_uint_eq(st.templates_refused, 2);
+	ew_ipfix_free(s);
+}
+END_TEST
+
+/* A full stream table: a new stream takes the place of the one heard from longest ago of
+ * those that never gave a data record, and of one that gave records only once it has
+ * given none for the template lifetime and was heard from before that one. */
+START_TEST(stream_victim_order)
+{
+	struct ew_ipfix_conf c;
+	struct ew_ipfix_session *s;
+
+	ew_ipfix_conf_default(&c);
+	c.max_streams = 4;
+	c.template_lifetime_us = 100;
+	s = ew_ipfix_new(&c);
+	tmpl_msg(s, 1, 256, 0, 1);
+	ck_assert_int_eq(tmpl_msg(s, 1, 256, 1, 2), 1);   /* host 1 gives a record */
+	for (int h = 2; h <= 9; h++)                      /* 8 more through 3 places */
+		tmpl_msg(s, h, 256, 0, (uint64_t)h + 1);
+	ck_assert_uint_eq(held(s, 1), 0x1);
+	ck_assert_uint_eq(held(s, 6), 0x0);
+	ck_assert_uint_eq(held(s, 7) & held(s, 8) & held(s, 9), 0x1);
+	tmpl_msg(s, 7, 257, 0, 90);                        /* 7 heard again: 8 is older */
+	tmpl_msg(s, 10, 256, 0, 91);
+	ck_assert_uint_eq(held(s, 8), 0x0);
+	ck_assert_uint_eq(held(s, 1) & held(s, 7) & held(s, 9), 0x1);
+	tmpl_msg(s, 11, 256, 0, 150);                      /* host 1's record is stale, and
+							    * it was heard from first */
+	ck_assert_uint_eq(held(s, 1), 0x0);
+	ck_assert_uint_eq(held(s, 7) & held(s, 9) & held(s, 10) & held(s, 11), 0x1);
+	ew_ipfix_free(s);
+}
+END_TEST
+
 START_TEST(sampling_rate_zero)
 {
 	struct ew_ipfix_session *s = session();
@@ -1187,6 +1319,8 @@ static Suite *ipfix_suite(void)
 	tcase_add_test(t, template_flood_is_bounded);
 	tcase_add_test(t, template_flood_spares_real_exporter);
 	tcase_add_test(t, stream_flood_spares_exporter_with_data);
+	tcase_add_test(t, template_victim_order);
+	tcase_add_test(t, stream_victim_order);
 	tcase_add_test(t, sampling_rate_zero);
 	tcase_add_test(t, sequence_gaps);
 	tcase_add_test(t, sequence_own_count);
