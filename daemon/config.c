@@ -2,6 +2,7 @@
 /* config - see config.h. */
 #include "daemon/config.h"
 #include "analyzer/classify.h"
+#include "collector/exptab.h"
 #include "collector/source.h"
 #include "core/ew_sev.h"
 #include "core/ew_log.h"
@@ -198,7 +199,9 @@ static int parse_source(struct ew_config *c, struct ew_conf_node n, struct ew_er
 	if (opt_u32(n, "block_ms", 1, 1000, &v, err) != EW_OK)
 		return EW_E_INVAL;
 	s->block_ms = (int)v;
-	if (opt_dur(n, "silence", &s->silence_us, err) != EW_OK)
+	if (opt_dur(n, "silence", &s->silence_us, err) != EW_OK ||
+	    opt_u32(n, "max_exporters", 1, EW_EXPTAB_MOST, &s->max_exporters, err) != EW_OK ||
+	    opt_u32(n, "max_templates", 1, 1u << 20, &s->max_templates, err) != EW_OK)
 		return EW_E_INVAL;
 	x = ew_conf_get(n, "exporters");
 	if (ew_conf_present(x)) {

@@ -19,6 +19,7 @@ struct ew_config_source {
 	uint64_t silence_us;     /* listeners: telemetry-gap after this long (default 5 min) */
 	struct ew_prefix *exporters;   /* listeners: who may send (NULL: anyone); owned */
 	uint32_t nexporters;
+	uint32_t max_exporters, max_templates;   /* listeners' tables (0: the default) */
 };
 
 struct ew_config {

@@ -425,6 +425,8 @@ int ew_ctx_sources(struct ew_ctx *c, int only_cli)
 			sc.silence_us = cs->silence_us;
 			sc.exporters = cs->exporters;
 			sc.nexporters = cs->nexporters;
+			sc.max_exporters = cs->max_exporters;
+			sc.max_templates = cs->max_templates;
 			sc.state_dir = c->cfg.spool_dir;
 		}
 		ops = ew_source_find(sc.type);

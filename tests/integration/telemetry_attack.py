@@ -11,7 +11,10 @@ listens for IPFIX and:
 - 1,024 exporters of one /16 are each tracked (/metrics lists every one) and the single
   one that falls silent raises its telemetry-gap, and no other does;
 - a listener with an `exporters:` allow-list drops (and counts) the datagrams of anyone
-  else: their violations do not alert, the allowed exporter's do.
+  else: their violations do not alert, the allowed exporter's do;
+- a listener with `max_exporters: 64` and `max_templates: 100` reports those bounds, and
+  5,000 spoofed addresses that give no record pass through its 64 places while the real
+  exporter that gives records keeps its place and its violations alert.
 
 usage: telemetry_attack.py EASTWATCH SOURCE_DIR (as root)"""
 import json
@@ -36,8 +39,9 @@ def inner(ew, src, t):
         f.write("""sources:
   - { type: ipfix, listen: "%s:4739", silence: 2s, buffer_mb: 64 }
   - { type: ipfix, listen: "%s:4740", exporters: [198.19.1.0/24, "fd18::77"] }
+  - { type: ipfix, listen: "%s:4741", max_exporters: 64, max_templates: 100 }
 metrics: { listen: "%s:9100" }
-""" % (COLLECTOR, COLLECTOR, COLLECTOR))
+""" % (COLLECTOR, COLLECTOR, COLLECTOR, COLLECTOR))
     out = os.path.join(t, "alerts.json")
     log = open(os.path.join(t, "run.log"), "w+")
     p = subprocess.Popen([ew, "run", "--config", conf, "--rules", os.path.join(src, "rules.d"),
@@ -52,6 +56,7 @@ metrics: { listen: "%s:9100" }
             log.seek(0)
             sys.exit("telemetry_attack: the daemon did not start:\n" + log.read())
         attacks()
+        spoofed_addresses()
         time.sleep(3.5)         # records wait 2 s for their other direction
         many_exporters()
         metrics = urllib.request.urlopen("http://%s:9100/metrics" % COLLECTOR,
@@ -121,6 +126,22 @@ def attacks():
                                      (COLLECTOR, 4740))
 
 
+def spoofed_addresses():
+    """5,000 addresses that give no record, through a table of 64, around a real exporter."""
+    real = sender("198.19.9.1", 2058)
+    real.sendto(ipfix(1, [TEMPLATE, record("198.18.1.8", "198.18.3.10", 22)]), (COLLECTOR, 4741))
+    for i in range(5000):
+        s = sender("198.19.%d.%d" % (16 + i // 250, 1 + i % 250), 4000)
+        s.sendto(ipfix(i, [], domain=9), (COLLECTOR, 4741))
+        s.close()
+        if i == 2500:
+            real.sendto(ipfix(2, [record("198.18.1.9", "198.18.3.10", 22)]), (COLLECTOR, 4741))
+        if i % 100 == 0:
+            time.sleep(0.01)
+    time.sleep(0.2)
+    real.sendto(ipfix(3, [record("198.18.1.10", "198.18.3.10", 22)]), (COLLECTOR, 4741))
+
+
 def many_exporters():
     """1,024 exporters of one /16; 198.19.5.77 stops after the first round (silence 2 s),
     the others go on sending every half second."""
@@ -152,7 +173,8 @@ def check(alerts, metrics, log):
     ssh = {a["source"]["ip"] for a in alerts if a["rule"]["name"] == "ssh-between-servers"}
     for n, why in [(1, "before the flood"), (2, "during the flood"), (3, "during the second flood"),
                    (4, "after the flood"), (5, "from an exporter restarted after the flood"),
-                   (7, "from an allowed exporter")]:
+                   (7, "from an allowed exporter"), (8, "before the spoofed addresses"),
+                   (9, "among the spoofed addresses"), (10, "after the spoofed addresses")]:
         if "198.18.1.%d" % n not in ssh:
             fail.append("no alert for the violation %s (198.18.1.%d)" % (why, n))
     if "198.18.1.6" in ssh:
@@ -180,6 +202,18 @@ def check(alerts, metrics, log):
     ref = 'eastwatch_source_refused_total{source="ipfix %s:4740"}' % COLLECTOR
     if m.get(ref) != 1:
         fail.append("refused datagrams: %s, expected 1" % m.get(ref))
+    third = 'source="ipfix %s:4741"' % COLLECTOR
+    for table, want in [("exporters", 64), ("templates", 100)]:
+        got = m.get('eastwatch_table_capacity{table="%s",%s}' % (table, third))
+        if got != want:
+            fail.append("the %s table of the listener with its bounds configured holds %s, "
+                        "expected %d" % (table, got, want))
+    got = m.get('eastwatch_table_evictions_total{table="exporters",%s}' % third, 0)
+    if got < 5000 + 1 - 64:
+        fail.append("%d exporters evicted from the table of 64, expected %d at least"
+                    % (got, 5000 + 1 - 64))
+    if 'eastwatch_exporter_records_total{%s,exporter="198.19.9.1"}' % third not in m:
+        fail.append("the real exporter lost its place among the spoofed addresses")
     if "not in exporters:" not in log:
         fail.append("no log line for the refused datagram")
     for f in fail:

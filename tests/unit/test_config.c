@@ -55,7 +55,16 @@ static const struct {
 	  "2:45: expected a whole number from 0 to 1000, not \"5000\"" },
 	{ "sources:\n  - { type: ipfix, listen: \":4739\", block_ms: 20 }\n",
 	  "2:37: unknown key \"block_ms\" in source (expected one of: type, listen, buffer_mb, "
-	  "silence, exporters)" },
+	  "silence, exporters, max_exporters, max_templates)" },
+	{ "sources:\n  - { type: sflow, listen: \":6343\", max_templates: 20 }\n",
+	  "2:37: unknown key \"max_templates\" in source (expected one of: type, listen, "
+	  "buffer_mb, silence, exporters, max_exporters)" },
+	{ "sources:\n  - { type: ipfix, listen: \":4739\", max_exporters: 0 }\n",
+	  "2:52: max_exporters must be at least 1" },
+	{ "sources:\n  - { type: ipfix, listen: \":4739\", max_exporters: 70000 }\n",
+	  "2:52: expected a whole number from 0 to 65536, not \"70000\"" },
+	{ "sources:\n  - { type: ipfix, listen: \":4739\", max_templates: 2000000 }\n",
+	  "2:52: expected a whole number from 0 to 1048576, not \"2000000\"" },
 	{ "sources:\n  - { type: iface, interface: lo, workers: 2 }\n",
 	  "2:35: workers is the sensor's, not a source's: \"workers: N\" at the top level" },
 	{ "metrics: { listen: nohost }\n", "1:20: \"nohost\": expected ADDRESS:PORT" },
@@ -99,7 +108,7 @@ START_TEST(good_file_read)
 				"spool_dir: /var/tmp/ew\n"
 				"sources:\n"
 				"  - { type: netflow, listen: \"[::]:2055\", exporters: [198.18.0.0/15, \"fd18::1\"],"
-				" silence: 30s }\n"
+				" silence: 30s, max_exporters: 100, max_templates: 5000 }\n"
 				"  - { type: flowlog, path: /var/log/flows }\n"
 				"  - { type: iface, interface: eth1, promisc: false, snaplen: 128, block_ms: 20 }\n"
 				"metrics: { listen: \"127.0.0.1:9464\" }\n"
@@ -112,6 +121,9 @@ START_TEST(good_file_read)
 	ck_assert_str_eq(c.src[0].target, "[::]:2055");
 	ck_assert_uint_eq(c.src[0].silence_us, 30000000);
 	ck_assert_uint_eq(c.src[0].nexporters, 2);
+	ck_assert_uint_eq(c.src[0].max_exporters, 100);
+	ck_assert_uint_eq(c.src[0].max_templates, 5000);
+	ck_assert_uint_eq(c.src[2].max_exporters, 0);      /* the default */
 	ck_assert_str_eq(ew_addr_format(&c.src[0].exporters[0].a, a), "198.18.0.0");
 	ck_assert_uint_eq(c.src[0].exporters[0].len, 96 + 15);
 	ck_assert_uint_eq(c.src[0].exporters[1].len, 128);
