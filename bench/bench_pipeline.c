@@ -24,8 +24,13 @@
  * is on, and a second one when it fails): with workers, what is left is the workers' own
  * scaling. With workers it also prints the CPU time each worker's thread and the owner
  * used in the best round, and their sum a packet, beside one worker's ns a packet: what
- * the split costs in all; and the messages the owner took, and its CPU for each. */
+ * the split costs in all; and the messages the owner took, and its CPU for each.
+ * --owner-cpu K pins the owner (this thread) to the K-th CPU the process may use, and
+ * makes --workers 1 a worker thread too: `--workers 1 --owner-cpu 1 --presplit 1` on two
+ * CPUs is one worker with a CPU of its own and its owner with another, what each of two
+ * workers would be on a machine with a third CPU for the owner. */
 #include <pcap/pcap.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +89,23 @@ struct ctx {
 static unsigned nworkers = 1;
 static int presplit;
 static int scan = 1;
+static int owner_at = -1;      /* --owner-cpu: the owner's CPU (index among the allowed) */
+static cpu_set_t allowed;      /* the CPUs the process may use, at the start */
+
+/* This thread on the k-th CPU of allowed (the workers, started before, pin themselves). */
+static void pin_owner(int k)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	for (int c = 0, seen = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &allowed) && seen++ == k)
+			CPU_SET(c, &one);
+	if (CPU_COUNT(&one) == 0 || sched_setaffinity(0, sizeof(one), &one) != 0) {
+		fprintf(stderr, "--owner-cpu %d: no such CPU\n", k);
+		exit(2);
+	}
+}
 
 static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 {
@@ -110,9 +132,14 @@ static void ctx_open(struct ctx *c, const char *rules, uint32_t max_flows)
 	pc.scan_enabled = scan;
 	c->p = ew_pipeline_new(&pc, c->cls, c->pol, c->sinks, &err);
 	c->w = NULL;
-	if (c->p != NULL && nworkers > 1)
+	if (c->p != NULL && (nworkers > 1 || owner_at >= 0)) {
+		/* from all the CPUs, so that worker i takes the i-th of them */
+		sched_setaffinity(0, sizeof(allowed), &allowed);
 		c->w = ew_workers_new(nworkers, &pc, &cc, c->pol, c->p, 1, 1, &err);
-	if (c->p == NULL || (nworkers > 1 && c->w == NULL)) {
+		if (c->w != NULL && owner_at >= 0)
+			pin_owner(owner_at);
+	}
+	if (c->p == NULL || ((nworkers > 1 || owner_at >= 0) && c->w == NULL)) {
 		fprintf(stderr, "%s\n", err.msg);
 		exit(1);
 	}
@@ -528,7 +555,10 @@ int main(int argc, char **argv)
 			presplit = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--scan"))
 			scan = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--owner-cpu"))
+			owner_at = atoi(argv[i + 1]);
 	}
+	sched_getaffinity(0, sizeof(allowed), &allowed);
 	if (!strcmp(argv[1], "mix")) {
 		char name[96];
 
