@@ -4,6 +4,7 @@
 #include "collector/source.h"
 #include "core/ew_err.h"
 #include "core/ew_hash.h"
+#include "core/ew_ilist.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -38,8 +39,8 @@ struct op {
 
 struct tmpl {
 	uint32_t stream, hnext;   /* its stream, the hash chain */
-	uint32_t newer, older;    /* the stream's list of them (0: none): of those never used
-				   * by last_seen, of the others by last_used, newest first */
+	struct ew_ilink use;      /* the stream's list of them: of those never used by
+				   * last_seen, of the others by last_used */
 	uint16_t id, nfields, nscope;
 	uint8_t options, has_varlen;
 	uint32_t min_len;         /* bytes of the smallest possible record */
@@ -161,12 +162,12 @@ struct appname {
 struct stream {
 	struct ew_exporter_key ex;
 	uint32_t domain, hnext;
-	uint32_t t_newest[2], t_oldest[2];   /* its templates: [0] never used, [1] used */
+	struct ew_ilist tl[2];    /* its templates: [0] never used, [1] used */
 	uint32_t ntemplates;
-	uint32_t cnewer, colder;  /* the streams holding as many templates (0: none) */
+	struct ew_ilink count;    /* the streams holding as many templates */
 	uint64_t last_seen;
 	uint64_t last_data;       /* a data record was decoded (0: never) */
-	uint32_t newer, older;    /* its list (by last_seen, newest first; 0: none) */
+	struct ew_ilink age;      /* its list, by last_seen */
 	uint8_t data_list;        /* which: 1 once it gave a data record */
 	uint32_t seq_last;             /* the last message's number */
 	uint32_t seq_prev[2];          /* its records: all, data records alone */
@@ -185,15 +186,15 @@ struct ew_ipfix_session {
 	struct ew_ipfix_conf c;
 	struct stream *st;        /* st[1..max_streams] */
 	uint32_t *sbucket, smask, st_hwm, st_free;
-	uint32_t s_newest[2], s_oldest[2];   /* streams by last_seen: [0] never gave a data
-					      * record, [1] gave one */
+	struct ew_ilist sl[2];    /* streams by last_seen: [0] never gave a data record,
+				   * [1] gave one */
 	ew_ipfix_template_fn on_template;
 	void *on_template_arg;
 	ew_ipfix_evict_fn on_evict;
 	void *on_evict_arg;
 	struct tmpl *t;           /* t[1..max_templates] */
 	uint32_t *tbucket, tmask, t_hwm, t_free;
-	uint32_t *holding;        /* [n]: a stream holding n templates, first of a list */
+	struct ew_ilist *holding; /* [n]: the streams holding n templates */
 	uint32_t most;            /* the most templates a stream holds */
 	struct ew_ipfix_stats stats;
 	struct ew_record blank;    /* what a record starts from */
@@ -289,41 +290,26 @@ static uint32_t stream_hash(const struct ew_exporter_key *ex, uint32_t domain)
 
 static void template_unlink(struct ew_ipfix_session *s, uint32_t ti);
 
+#define ST_AGE(s) (s)->st, sizeof(struct stream), offsetof(struct stream, age)
+#define ST_COUNT(s) (s)->st, sizeof(struct stream), offsetof(struct stream, count)
+#define T_USE(s) (s)->t, sizeof(struct tmpl), offsetof(struct tmpl, use)
+
 static void stream_unlist(struct ew_ipfix_session *s, uint32_t si)
 {
-	struct stream *x = &s->st[si];
-
-	if (x->newer)
-		s->st[x->newer].older = x->older;
-	else
-		s->s_newest[x->data_list] = x->older;
-	if (x->older)
-		s->st[x->older].newer = x->newer;
-	else
-		s->s_oldest[x->data_list] = x->newer;
-	x->newer = x->older = 0;
+	ew_ilist_remove(&s->sl[s->st[si].data_list], ST_AGE(s), si);
 }
 
 /* si (on no list) becomes the newest of its list. */
 static void stream_list(struct ew_ipfix_session *s, uint32_t si)
 {
-	struct stream *x = &s->st[si];
-	uint8_t k = x->last_data != 0;
-
-	x->data_list = k;
-	x->newer = 0;
-	x->older = s->s_newest[k];
-	if (x->older)
-		s->st[x->older].newer = si;
-	else
-		s->s_oldest[k] = si;
-	s->s_newest[k] = si;
+	s->st[si].data_list = s->st[si].last_data != 0;
+	ew_ilist_push_newest(&s->sl[s->st[si].data_list], ST_AGE(s), si);
 }
 
 /* si was heard from (or gave its first data record): the newest of its list. */
 static void stream_heard(struct ew_ipfix_session *s, uint32_t si)
 {
-	if (s->s_newest[s->st[si].last_data != 0] == si)
+	if (s->sl[s->st[si].last_data != 0].newest == si)
 		return;
 	stream_unlist(s, si);
 	stream_list(s, si);
@@ -335,8 +321,8 @@ static void stream_drop(struct ew_ipfix_session *s, uint32_t si)
 	uint32_t *pp = &s->sbucket[stream_hash(&x->ex, x->domain) & s->smask];
 
 	stream_unlist(s, si);
-	while (x->t_newest[0] || x->t_newest[1])
-		template_unlink(s, x->t_newest[0] ? x->t_newest[0] : x->t_newest[1]);
+	while (x->tl[0].newest || x->tl[1].newest)
+		template_unlink(s, x->tl[0].newest ? x->tl[0].newest : x->tl[1].newest);
 	while (*pp && *pp != si)
 		pp = &s->st[*pp].hnext;
 	if (*pp == si)
@@ -356,7 +342,7 @@ static void stream_drop(struct ew_ipfix_session *s, uint32_t si)
 static uint32_t stream_victim(const struct ew_ipfix_session *s, uint64_t now)
 {
 	uint64_t life = s->c.template_lifetime_us ? s->c.template_lifetime_us : 300000000ULL;
-	uint32_t a = s->s_oldest[0], b = s->s_oldest[1];
+	uint32_t a = s->sl[0].oldest, b = s->sl[1].oldest;
 
 	if (a == 0)
 		return b;
@@ -433,65 +419,33 @@ static uint32_t template_find(const struct ew_ipfix_session *s, uint32_t si, uin
 }
 
 /* Stream si (holding n templates, n > 0) onto or off the list of those holding n; the
- * first of the list of s->most is the stream that holds the most. */
+ * newest of the list of s->most is the stream that holds the most. */
 static void holding_add(struct ew_ipfix_session *s, uint32_t si, uint32_t n)
 {
-	struct stream *x = &s->st[si];
-
-	x->cnewer = 0;
-	x->colder = s->holding[n];
-	if (x->colder)
-		s->st[x->colder].cnewer = si;
-	s->holding[n] = si;
+	ew_ilist_push_newest(&s->holding[n], ST_COUNT(s), si);
 	if (n > s->most)
 		s->most = n;
 }
 
 static void holding_remove(struct ew_ipfix_session *s, uint32_t si, uint32_t n)
 {
-	struct stream *x = &s->st[si];
-
-	if (x->cnewer)
-		s->st[x->cnewer].colder = x->colder;
-	else
-		s->holding[n] = x->colder;
-	if (x->colder)
-		s->st[x->colder].cnewer = x->cnewer;
-	x->cnewer = x->colder = 0;
+	ew_ilist_remove(&s->holding[n], ST_COUNT(s), si);
 }
 
 /* Template ti onto its stream's list (by its last_used), as the newest. */
 static void template_list(struct ew_ipfix_session *s, uint32_t ti)
 {
 	struct tmpl *t = &s->t[ti];
-	struct stream *x = &s->st[t->stream];
-	int k = t->last_used != 0;
 
-	t->newer = 0;
-	t->older = x->t_newest[k];
-	if (t->older)
-		s->t[t->older].newer = ti;
-	else
-		x->t_oldest[k] = ti;
-	x->t_newest[k] = ti;
+	ew_ilist_push_newest(&s->st[t->stream].tl[t->last_used != 0], T_USE(s), ti);
 }
 
 /* ... off it (its last_used says which: change it only after). */
 static void template_unlist(struct ew_ipfix_session *s, uint32_t ti)
 {
 	struct tmpl *t = &s->t[ti];
-	struct stream *x = &s->st[t->stream];
-	int k = t->last_used != 0;
 
-	if (t->newer)
-		s->t[t->newer].older = t->older;
-	else
-		x->t_newest[k] = t->older;
-	if (t->older)
-		s->t[t->older].newer = t->newer;
-	else
-		x->t_oldest[k] = t->newer;
-	t->newer = t->older = 0;
+	ew_ilist_remove(&s->st[t->stream].tl[t->last_used != 0], T_USE(s), ti);
 }
 
 /* A data set used ti at now: the most recently used of its stream. */
@@ -517,7 +471,7 @@ static void template_unlink(struct ew_ipfix_session *s, uint32_t ti)
 	x->ntemplates--;
 	if (x->ntemplates)
 		holding_add(s, t->stream, x->ntemplates);
-	if (s->most && s->holding[s->most] == 0)   /* it held the most, alone: now one
+	if (s->most && s->holding[s->most].newest == 0)   /* it held the most, alone: now one
 						    * less (it is on that list, or 0) */
 		s->most--;
 	free(t->f);
@@ -564,18 +518,18 @@ static void compile_ops(struct tmpl *t)
 }
 
 /* The table is full and stream si needs a template: the stream holding the most
- * templates gives up its least recently used one (never used by data first), so that
- * every stream keeps a fair share whatever others define. NONE when si is itself the
- * largest holder: then si is refused. Linear in streams and the victim's templates, and
- * run only when the table is full. */
+ * templates (of several, the one that came to hold that many last) gives up its least
+ * recently used one (never used by data first), so that every stream keeps a fair share
+ * whatever others define. NONE when si holds as many as it, less one: then si is
+ * refused. The oldest of two lists: the same cost at any size. */
 static uint32_t template_victim(struct ew_ipfix_session *s, uint32_t si)
 {
-	uint32_t hog = s->holding[s->most];
+	uint32_t hog = s->holding[s->most].newest;
 
 	if (hog == NONE || s->st[hog].ntemplates <= s->st[si].ntemplates + 1)
 		return NONE;
 	/* never used, defined longest ago; else used longest ago */
-	return s->st[hog].t_oldest[0] ? s->st[hog].t_oldest[0] : s->st[hog].t_oldest[1];
+	return s->st[hog].tl[0].oldest ? s->st[hog].tl[0].oldest : s->st[hog].tl[1].oldest;
 }
 
 /* Define (or redefine) template id of stream si with fields f[0..n). Takes f. */
@@ -690,10 +644,10 @@ uint32_t ew_ipfix_expire(struct ew_ipfix_session *s, uint64_t now)
 static void withdraw_all(struct ew_ipfix_session *s, uint32_t si, int options)
 {
 	for (int k = 0; k < 2; k++) {
-		uint32_t ti = s->st[si].t_newest[k];
+		uint32_t ti = s->st[si].tl[k].newest;
 
 		while (ti) {
-			uint32_t next = s->t[ti].older;
+			uint32_t next = s->t[ti].use.older;
 
 			if (options < 0 || s->t[ti].options == options) {
 				template_unlink(s, ti);
@@ -1583,7 +1537,7 @@ uint32_t ew_ipfix_templates(const struct ew_ipfix_session *s, const struct ew_ex
 		if (x->domain != domain || x->ex.port != ex->port || !ew_addr_eq(&x->ex.addr, &ex->addr))
 			continue;
 		for (int k = 0; k < 2; k++)
-			for (uint32_t ti = x->t_newest[k]; ti; ti = s->t[ti].older) {
+			for (uint32_t ti = x->tl[k].newest; ti; ti = s->t[ti].use.older) {
 				if (n < max)
 					ids[n] = s->t[ti].id;
 				n++;

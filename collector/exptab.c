@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "collector/exptab.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ew_hash.h"
+#include "core/ew_ilist.h"
 
-/* Entry i's links (0: none): its bucket chain, and its list, most recently heard first. */
+/* Entry i's links: its bucket chain (0: none), and its list, most recently heard first. */
 struct link {
-	uint32_t chain, newer, older;
+	uint32_t chain;
+	struct ew_ilink age;
 	uint8_t rec;                  /* on the list of those that gave a record */
 };
 
@@ -17,7 +20,7 @@ struct ew_exptab {
 	uint32_t *bucket;
 	struct ew_exporter_health *e; /* e[1..n] */
 	struct link *l;
-	uint32_t newest[2], oldest[2];   /* [0]: never gave a record, [1]: gave one */
+	struct ew_ilist list[2];      /* [0]: never gave a record, [1]: gave one */
 };
 
 struct ew_exptab *ew_exptab_new(uint32_t max)
@@ -64,49 +67,23 @@ static uint32_t find(const struct ew_exptab *t, const struct ew_addr *a)
 	return 0;
 }
 
+#define AGE(t) (t)->l, sizeof(struct link), offsetof(struct link, age)
+
 static void unlink_list(struct ew_exptab *t, uint32_t i)
 {
-	struct link *x = &t->l[i];
-
-	if (x->newer)
-		t->l[x->newer].older = x->older;
-	else
-		t->newest[x->rec] = x->older;
-	if (x->older)
-		t->l[x->older].newer = x->newer;
-	else
-		t->oldest[x->rec] = x->newer;
-	x->newer = x->older = 0;
+	ew_ilist_remove(&t->list[t->l[i].rec], AGE(t), i);
 }
 
 static void link_newest(struct ew_exptab *t, uint32_t i)
 {
-	struct link *x = &t->l[i];
-	uint8_t k = t->e[i].records != 0;
-
-	x->rec = k;
-	x->newer = 0;
-	x->older = t->newest[k];
-	if (x->older)
-		t->l[x->older].newer = i;
-	else
-		t->oldest[k] = i;
-	t->newest[k] = i;
+	t->l[i].rec = t->e[i].records != 0;
+	ew_ilist_push_newest(&t->list[t->l[i].rec], AGE(t), i);
 }
 
 static void link_oldest(struct ew_exptab *t, uint32_t i)
 {
-	struct link *x = &t->l[i];
-	uint8_t k = t->e[i].records != 0;
-
-	x->rec = k;
-	x->older = 0;
-	x->newer = t->oldest[k];
-	if (x->newer)
-		t->l[x->newer].older = i;
-	else
-		t->newest[k] = i;
-	t->oldest[k] = i;
+	t->l[i].rec = t->e[i].records != 0;
+	ew_ilist_push_oldest(&t->list[t->l[i].rec], AGE(t), i);
 }
 
 struct ew_exporter_health *ew_exptab_find(const struct ew_exptab *t, const struct ew_addr *a)
@@ -127,7 +104,7 @@ struct ew_exporter_health *ew_exptab_get(struct ew_exptab *t, const struct ew_ad
 	if (t->n < t->max) {
 		i = ++t->n;
 	} else {
-		i = t->oldest[0] ? t->oldest[0] : t->oldest[1];
+		i = t->list[0].oldest ? t->list[0].oldest : t->list[1].oldest;
 		for (pp = bucket_of(t, &t->e[i].addr); *pp != i; pp = &t->l[*pp].chain)
 			;
 		*pp = t->l[i].chain;
@@ -149,7 +126,7 @@ void ew_exptab_heard(struct ew_exptab *t, struct ew_exporter_health *e)
 {
 	uint32_t i = (uint32_t)(e - t->e);
 
-	if (t->newest[t->l[i].rec] == i && t->l[i].rec == (e->records != 0))
+	if (t->list[t->l[i].rec].newest == i && t->l[i].rec == (e->records != 0))
 		return;
 	unlink_list(t, i);
 	link_newest(t, i);

@@ -16,6 +16,7 @@
 #include "core/ew_buf.h"
 #include "core/ew_conf.h"
 #include "core/ew_hash.h"
+#include "core/ew_ilist.h"
 #include "core/ew_mem.h"
 #include "core/ew_time.h"
 
@@ -510,6 +511,63 @@ END_TEST
 
 /* A table populated is resident in every whole page, what was written kept, the rest
  * zero; a partial page at either end is left alone. */
+struct ient {
+	uint64_t payload;
+	struct ew_ilink link;
+};
+
+#define IL(e) (e), sizeof(struct ient), offsetof(struct ient, link)
+
+/* The list's entries newest first, as digits ("" when empty); checked both ways. */
+static void ilist_is(const struct ew_ilist *l, struct ient *e, const char *want)
+{
+	char got[16] = "", back[16] = "";
+	size_t n = 0, m = 0;
+
+	for (uint32_t i = l->newest; i && n < 15; i = e[i].link.older)
+		got[n++] = (char)('0' + i);
+	for (uint32_t i = l->oldest; i && m < 15; i = e[i].link.newer)
+		back[m++] = (char)('0' + i);
+	for (size_t k = 0; k < m / 2; k++) {
+		char c = back[k];
+
+		back[k] = back[m - 1 - k];
+		back[m - 1 - k] = c;
+	}
+	ck_assert_str_eq(got, want);
+	ck_assert_str_eq(back, want);
+}
+
+START_TEST(index_lists)
+{
+	struct ient e[8];
+	struct ew_ilist l = { 0, 0 };
+
+	memset(e, 0, sizeof(e));
+	ilist_is(&l, e, "");
+	ew_ilist_push_newest(&l, IL(e), 1);
+	ew_ilist_push_newest(&l, IL(e), 2);
+	ew_ilist_push_oldest(&l, IL(e), 3);
+	ew_ilist_push_newest(&l, IL(e), 4);
+	ilist_is(&l, e, "4213");
+	ew_ilist_remove(&l, IL(e), 2);           /* the middle */
+	ilist_is(&l, e, "413");
+	ew_ilist_remove(&l, IL(e), 4);           /* the newest */
+	ilist_is(&l, e, "13");
+	ew_ilist_remove(&l, IL(e), 3);           /* the oldest */
+	ilist_is(&l, e, "1");
+	ck_assert_uint_eq(e[3].link.newer, 0);
+	ck_assert_uint_eq(e[3].link.older, 0);
+	ew_ilist_remove(&l, IL(e), 1);           /* the last */
+	ilist_is(&l, e, "");
+	ew_ilist_push_oldest(&l, IL(e), 5);
+	ew_ilist_push_oldest(&l, IL(e), 6);
+	ilist_is(&l, e, "56");
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(e[i].payload, 0);   /* the links alone were written */
+}
+END_TEST
+
 START_TEST(populated_memory_resident)
 {
 	size_t n = 6u << 20, pages = n / 4096;
@@ -544,6 +602,7 @@ static Suite *core_suite(void)
 
 	tcase_set_timeout(t, 60);   /* a million YAML nodes take seconds under ASan */
 	tcase_add_test(t, addresses_and_prefixes);
+	tcase_add_test(t, index_lists);
 	tcase_add_test(t, ipv4_text_every_octet);
 	tcase_add_test(t, host_and_port);
 	tcase_add_test(t, yaml_refuses_what_it_would_not_read_whole);
