@@ -4,6 +4,7 @@
 #include "analyzer/confirm.h"
 #include "core/ew_mem.h"
 
+#include <ctype.h>
 #include <ndpi_api.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct cls_state {
 };
 
 #define GUESS_SLOTS 65536
+#define NAME_SLOTS 4096            /* a power of two: nDPI 4.2 names about 300 protocols */
 #define CF_WAIT 4                  /* packets nDPI may take to name a confirmed flow */
 
 /* nDPI's port guess for (protocol, ports), remembered: a guess looks up nDPI's port
@@ -95,7 +97,46 @@ struct ew_classify {
 		char name[48];
 		uint16_t master, proto;
 	} named_cache[256];
+	/* nDPI's protocols by name (id + 1; 0: free), open addressing: ew_classify_lookup
+	 * runs for every export record that names its application */
+	uint16_t byname[NAME_SLOTS];
+	int byname_all;                /* every protocol is in it (else: looked for in turn) */
 };
+
+/* A name's hash, letters in either case alike. */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)tolower((unsigned char)*s)) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+/* Every protocol's name into c->byname (a name two share is the lower id's, as a search
+ * in turn would find it). */
+static void index_names(struct ew_classify *c)
+{
+	u_int n = ndpi_get_num_supported_protocols(c->ndpi);
+
+	c->byname_all = n <= NAME_SLOTS / 2;
+	for (u_int i = 0; i < n && i < NAME_SLOTS / 2; i++) {
+		const char *pn = ndpi_get_proto_name(c->ndpi, (u_int16_t)i);
+
+		if (pn == NULL)
+			continue;
+		for (uint32_t h = name_hash(pn);; h++) {
+			uint16_t *x = &c->byname[h & (NAME_SLOTS - 1)];
+
+			if (*x == 0) {
+				*x = (uint16_t)(i + 1);
+				break;
+			}
+			if (strcasecmp(ndpi_get_proto_name(c->ndpi, (u_int16_t)(*x - 1)), pn) == 0)
+				break;
+		}
+	}
+}
 
 void ew_cls_conf_default(struct ew_cls_conf *c)
 {
@@ -124,6 +165,7 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
 	ndpi_finalize_initialization(c->ndpi);
+	index_names(c);
 	c->nflow = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	c->guesses = calloc(GUESS_SLOTS, sizeof(*c->guesses));
 	if (c->guesses == NULL) {
@@ -655,6 +697,15 @@ int ew_classify_lookup(const struct ew_classify *c, const char *name)
 {
 	u_int n = ndpi_get_num_supported_protocols(c->ndpi);
 
+	if (c->byname_all)
+		for (uint32_t h = name_hash(name);; h++) {
+			uint16_t x = c->byname[h & (NAME_SLOTS - 1)];
+
+			if (x == 0)
+				return -1;
+			if (strcasecmp(ndpi_get_proto_name(c->ndpi, (u_int16_t)(x - 1)), name) == 0)
+				return x - 1;
+		}
 	for (u_int i = 0; i < n; i++) {
 		const char *pn = ndpi_get_proto_name(c->ndpi, (u_int16_t)i);
 

@@ -159,6 +159,14 @@ struct appname {
 	char name[APPNAME_LEN];
 };
 
+/* An exporter's application names (options data), looked up for every record that
+ * carries an application id: by a hash of the id. */
+#define APP_SLOTS 1024                /* a power of two, twice MAX_APPNAMES */
+struct apptab {
+	uint16_t idx[APP_SLOTS];      /* 1 + the name's place in a[]; 0: free */
+	struct appname a[MAX_APPNAMES];
+};
+
 struct stream {
 	struct ew_exporter_key ex;
 	uint32_t domain, hnext;
@@ -179,7 +187,7 @@ struct stream {
 	uint64_t export_us;       /* header export time of the message being decoded */
 	struct sampler samplers[MAX_SAMPLERS];
 	uint32_t nsamplers, napps;
-	struct appname *apps;
+	struct apptab *apps;      /* NULL until it names one */
 };
 
 struct ew_ipfix_session {
@@ -784,39 +792,54 @@ static void sampler_set(struct ew_ipfix_session *s, struct stream *x, uint64_t i
 	x->samplers[i].rate = rate;
 }
 
+/* The place of id's slot in x's table: its own, or the free one where it would go. */
+static uint16_t *app_slot(const struct stream *x, uint32_t id)
+{
+	uint32_t h = (id * 2654435761u) >> 22;
+
+	for (;; h = (h + 1) & (APP_SLOTS - 1)) {
+		uint16_t *k = &x->apps->idx[h];
+
+		if (*k == 0 || x->apps->a[*k - 1].id == id)
+			return k;
+	}
+}
+
 static const char *app_name(const struct stream *x, uint32_t id)
 {
-	for (uint32_t i = 0; i < x->napps; i++)
-		if (x->apps[i].id == id)
-			return x->apps[i].name;
-	return NULL;
+	const uint16_t *k;
+
+	if (x->apps == NULL)
+		return NULL;
+	k = app_slot(x, id);
+	return *k ? x->apps->a[*k - 1].name : NULL;
 }
 
 static void app_name_set(struct stream *x, uint32_t id, const uint8_t *name, uint32_t len)
 {
-	uint32_t i;
+	struct appname *e;
+	uint16_t *k;
 
 	if (x->apps == NULL) {
-		x->apps = calloc(MAX_APPNAMES, sizeof(*x->apps));
+		x->apps = calloc(1, sizeof(*x->apps));
 		if (x->apps == NULL)
 			return;
 	}
-	for (i = 0; i < x->napps; i++)
-		if (x->apps[i].id == id)
-			break;
-	if (i == x->napps) {
+	k = app_slot(x, id);
+	if (*k == 0) {
 		if (x->napps == MAX_APPNAMES)
 			return;
-		x->napps++;
+		*k = (uint16_t)++x->napps;
 	}
-	x->apps[i].id = id;
+	e = &x->apps->a[*k - 1];
+	e->id = id;
 	if (len >= APPNAME_LEN)
 		len = APPNAME_LEN - 1;
-	for (uint32_t k = 0; k < len; k++)   /* printable only: it reaches alerts */
-		x->apps[i].name[k] = name[k] >= 0x20 && name[k] < 0x7f ? (char)name[k] : '?';
-	x->apps[i].name[len] = '\0';
-	while (len > 0 && x->apps[i].name[len - 1] == ' ')   /* fixed-size, space padded */
-		x->apps[i].name[--len] = '\0';
+	for (uint32_t c = 0; c < len; c++)   /* printable only: it reaches alerts */
+		e->name[c] = name[c] >= 0x20 && name[c] < 0x7f ? (char)name[c] : '?';
+	e->name[len] = '\0';
+	while (len > 0 && e->name[len - 1] == ' ')   /* fixed-size, space padded */
+		e->name[--len] = '\0';
 }
 
 /* What one record said, before it becomes an ew_record. Only the part up to

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Check suite for analyzer/classify: nDPI names real flows from the nDPI corpus, frees
  * its state when done, keeps risks, guesses from ports, and stays within its pool. */
+#include <ctype.h>
+#include <stdio.h>
 #include <ndpi/ndpi_api.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analyzer/classify.h"
 #include "analyzer/flowtab.h"
@@ -284,6 +287,56 @@ START_TEST(names_case_insensitive)
 }
 END_TEST
 
+/* The lookup by name (an index built once) finds, for every name nDPI has, in upper and
+ * lower case, the id a search of every protocol in turn finds first; and nothing for
+ * names it has not, one letter off included. */
+START_TEST(every_name_found_as_a_search_finds_it)
+{
+	struct ew_cls_conf cc;
+	struct ew_err err;
+	struct ew_classify *c;
+	struct ndpi_detection_module_struct *n = ndpi_init_detection_module(ndpi_no_prefs);
+	NDPI_PROTOCOL_BITMASK all;
+	u_int count;
+
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(n, &all);
+	ndpi_finalize_initialization(n);
+	count = ndpi_get_num_supported_protocols(n);
+	ck_assert_uint_gt(count, 200);
+	ew_cls_conf_default(&cc);
+	c = ew_classify_new(&cc, &err);
+	for (u_int i = 0; i < count; i++) {
+		const char *name = ndpi_get_proto_name(n, (u_int16_t)i);
+		char up[64], low[64], off[66];
+		int first = -1;
+		size_t k;
+
+		if (name == NULL || strlen(name) >= sizeof(up))
+			continue;
+		for (u_int j = 0; j < count && first < 0; j++) {
+			const char *pj = ndpi_get_proto_name(n, (u_int16_t)j);
+
+			if (pj != NULL && strcasecmp(pj, name) == 0)
+				first = (int)j;
+		}
+		for (k = 0; name[k]; k++) {
+			up[k] = (char)toupper((unsigned char)name[k]);
+			low[k] = (char)tolower((unsigned char)name[k]);
+		}
+		up[k] = low[k] = 0;
+		ck_assert_int_eq(ew_classify_lookup(c, name), first);
+		ck_assert_int_eq(ew_classify_lookup(c, up), first);
+		ck_assert_int_eq(ew_classify_lookup(c, low), first);
+		snprintf(off, sizeof(off), "%s~", name);
+		ck_assert_int_eq(ew_classify_lookup(c, off), -1);
+	}
+	ck_assert_int_eq(ew_classify_lookup(c, ""), -1);
+	ew_classify_free(c);
+	ndpi_exit_detection_module(n);
+}
+END_TEST
+
 START_TEST(pool_bound_falls_back_to_guess)
 {
 	struct run r = { 0 };
@@ -310,6 +363,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(t, port_guess_is_ndpis);
 	tcase_add_test(t, port_tables_learnt_once_for_all);
 	tcase_add_test(t, names_case_insensitive);
+	tcase_add_test(t, every_name_found_as_a_search_finds_it);
 	tcase_add_test(t, pool_bound_falls_back_to_guess);
 	suite_add_tcase(s, t);
 	return s;

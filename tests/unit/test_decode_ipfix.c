@@ -414,6 +414,84 @@ START_TEST(biflow_reverse_and_application_names)
 }
 END_TEST
 
+/* 600 application names from one exporter, ids chosen so that many share a slot of the
+ * table that finds them: every record gets the name of its id while 512 are kept, none
+ * past that, and a name sent again replaces the first. */
+START_TEST(application_names_by_id)
+{
+	struct ew_ipfix_session *s = session();
+	struct ew_exporter_key ex = exporter("198.18.0.7", 4739);
+	struct msg m;
+	struct got g;
+	char want[32];
+
+	ipfix_begin(&m, 0, 0);
+	set_begin(&m, 3);                           /* options 258: scope 95; 96 */
+	u16(&m, 258);
+	u16(&m, 2);
+	u16(&m, 1);
+	u16(&m, 95); u16(&m, 4);
+	u16(&m, 96); u16(&m, 65535);
+	set_end(&m);
+	set_begin(&m, 2);                           /* template 300: src, dst, app id */
+	u16(&m, 300);
+	u16(&m, 3);
+	u16(&m, 8); u16(&m, 4);
+	u16(&m, 12); u16(&m, 4);
+	u16(&m, 95); u16(&m, 4);
+	set_end(&m);
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	for (uint32_t first = 0; first < 600; first += 50) {   /* 50 names a message */
+		ipfix_begin(&m, 0, 0);
+		set_begin(&m, 258);
+		for (uint32_t k = first; k < first + 50; k++) {
+			int n = snprintf(want, sizeof(want), "app-%u", k);
+
+			u32(&m, 0x0d000000u + k * 4096u);  /* ids 4,096 apart */
+			u8(&m, (uint8_t)n);
+			bytes(&m, want, (size_t)n);
+		}
+		set_end(&m);
+		memset(&g, 0, sizeof(g));
+		ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	}
+	ipfix_begin(&m, 0, 0);                      /* app-7 renamed */
+	set_begin(&m, 258);
+	u32(&m, 0x0d000000u + 7 * 4096u);
+	u8(&m, 5);
+	bytes(&m, "seven", 5);
+	set_end(&m);
+	memset(&g, 0, sizeof(g));
+	ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+	for (uint32_t first = 0; first < 600; first += 60) {   /* 60 records a message */
+		ipfix_begin(&m, 0, 0);
+		set_begin(&m, 300);
+		for (uint32_t k = first; k < first + 60; k++) {
+			u32(&m, 0xc6120001);
+			u32(&m, 0xc6130001);
+			u32(&m, 0x0d000000u + k * 4096u);
+		}
+		set_end(&m);
+		memset(&g, 0, sizeof(g));
+		ck_assert_int_eq(decode(s, &ex, &m, &g), EW_OK);
+		ck_assert_int_eq(g.n, 60);
+		for (uint32_t k = first; k < first + 60; k++) {
+			const char *got = g.r[k - first].app_name;
+
+			if (k >= 512) {
+				ck_assert_msg(got == NULL, "id %u: a name past the 512 kept", k);
+				continue;
+			}
+			snprintf(want, sizeof(want), k == 7 ? "seven" : "app-%u", k);
+			ck_assert_msg(got != NULL && strcmp(got, want) == 0, "id %u: %s", k,
+				      got ? got : "(none)");
+		}
+	}
+	ew_ipfix_free(s);
+}
+END_TEST
+
 START_TEST(truncation_at_every_byte)
 {
 	struct ew_ipfix_session *s = session();
@@ -1307,6 +1385,7 @@ static Suite *ipfix_suite(void)
 	tcase_add_test(t, three_readers_agree);
 	tcase_add_test(t, v9_uptime_times_and_sampler_options);
 	tcase_add_test(t, biflow_reverse_and_application_names);
+	tcase_add_test(t, application_names_by_id);
 	tcase_add_test(t, truncation_at_every_byte);
 	tcase_add_test(t, message_length_vs_datagram);
 	tcase_add_test(t, set_lengths);
