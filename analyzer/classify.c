@@ -98,7 +98,10 @@ struct ew_classify {
 		uint16_t master, proto;
 	} named_cache[256];
 	/* nDPI's protocols by name (id + 1; 0: free), open addressing: ew_classify_lookup
-	 * runs for every export record that names its application */
+	 * runs for every export record that names its application (a search in turn was
+	 * 26% of bench_telemetry's samples on bench/out/nbar-100k.pcap; with this and
+	 * decode_ipfix.c's index by id, the whole record path went from 0.5 to 1.5 M
+	 * records/s) */
 	uint16_t byname[NAME_SLOTS];
 	int byname_all;                /* every protocol is in it (else: looked for in turn) */
 };

@@ -6,7 +6,10 @@
  * of the one heard from longest ago. The entries are kept in two lists in the order they
  * were last heard from (ew_exptab_heard): those that never gave a record and the others,
  * so the place is found at once at any size, and a flood of datagrams from ever new
- * (spoofed) addresses costs the listener no more per datagram than any other. */
+ * (spoofed) addresses costs the listener no more per datagram than any other (with the
+ * decoder's streams alike: 200,000 datagrams a second from 20,000 addresses, of which a
+ * search of the whole table let the listener take 23%, are now all taken;
+ * bench/exporter_flood.sh). */
 #ifndef EW_EXPTAB_H
 #define EW_EXPTAB_H
 
