@@ -26,7 +26,6 @@ struct cls_state {
 };
 
 #define GUESS_SLOTS 65536
-#define NAME_SLOTS 4096            /* a power of two: nDPI 4.2 names about 300 protocols */
 #define CF_WAIT 4                  /* packets nDPI may take to name a confirmed flow */
 
 /* nDPI's port guess for (protocol, ports), remembered: a guess looks up nDPI's port
@@ -102,8 +101,8 @@ struct ew_classify {
 	 * 26% of bench_telemetry's samples on bench/out/nbar-100k.pcap; with this and
 	 * decode_ipfix.c's index by id, the whole record path went from 0.5 to 1.5 M
 	 * records/s) */
-	uint16_t byname[NAME_SLOTS];
-	int byname_all;                /* every protocol is in it (else: looked for in turn) */
+	uint16_t *byname;              /* twice as many slots as protocols, a power of two */
+	uint32_t byname_mask;
 };
 
 /* A name's hash, letters in either case alike. */
@@ -117,19 +116,24 @@ static uint32_t name_hash(const char *s)
 }
 
 /* Every protocol's name into c->byname (a name two share is the lower id's, as a search
- * in turn would find it). */
-static void index_names(struct ew_classify *c)
+ * in turn would find it). EW_OK or EW_E_NOMEM. */
+static int index_names(struct ew_classify *c)
 {
 	u_int n = ndpi_get_num_supported_protocols(c->ndpi);
+	uint32_t slots = 16;
 
-	c->byname_all = n <= NAME_SLOTS / 2;
-	for (u_int i = 0; i < n && i < NAME_SLOTS / 2; i++) {
+	while (slots < 2 * n)
+		slots <<= 1;
+	if ((c->byname = calloc(slots, sizeof(*c->byname))) == NULL)
+		return EW_E_NOMEM;
+	c->byname_mask = slots - 1;
+	for (u_int i = 0; i < n && i < 65535; i++) {
 		const char *pn = ndpi_get_proto_name(c->ndpi, (u_int16_t)i);
 
 		if (pn == NULL)
 			continue;
 		for (uint32_t h = name_hash(pn);; h++) {
-			uint16_t *x = &c->byname[h & (NAME_SLOTS - 1)];
+			uint16_t *x = &c->byname[h & c->byname_mask];
 
 			if (*x == 0) {
 				*x = (uint16_t)(i + 1);
@@ -139,6 +143,7 @@ static void index_names(struct ew_classify *c)
 				break;
 		}
 	}
+	return EW_OK;
 }
 
 void ew_cls_conf_default(struct ew_cls_conf *c)
@@ -168,12 +173,13 @@ struct ew_classify *ew_classify_new(const struct ew_cls_conf *conf, struct ew_er
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
 	ndpi_finalize_initialization(c->ndpi);
-	index_names(c);
 	c->nflow = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	c->guesses = calloc(GUESS_SLOTS, sizeof(*c->guesses));
-	if (c->guesses == NULL) {
+	if (c->guesses == NULL || index_names(c) != EW_OK) {
 		ew_err_set(err, "classify: out of memory");
 		ndpi_exit_detection_module(c->ndpi);
+		free(c->guesses);
+		free(c->byname);
 		free(c);
 		return NULL;
 	}
@@ -208,6 +214,7 @@ void ew_classify_free(struct ew_classify *c)
 	}
 	ndpi_exit_detection_module(c->ndpi);
 	free(c->guesses);
+	free(c->byname);
 	free(c);
 }
 
@@ -698,36 +705,23 @@ const char *ew_classify_name(const struct ew_classify *c, uint16_t id)
 
 int ew_classify_lookup(const struct ew_classify *c, const char *name)
 {
-	u_int n = ndpi_get_num_supported_protocols(c->ndpi);
+	for (uint32_t h = name_hash(name);; h++) {   /* at most half full: ends */
+		uint16_t x = c->byname[h & c->byname_mask];
 
-	if (c->byname_all)
-		for (uint32_t h = name_hash(name);; h++) {
-			uint16_t x = c->byname[h & (NAME_SLOTS - 1)];
-
-			if (x == 0)
-				return -1;
-			if (strcasecmp(ndpi_get_proto_name(c->ndpi, (u_int16_t)(x - 1)), name) == 0)
-				return x - 1;
-		}
-	for (u_int i = 0; i < n; i++) {
-		const char *pn = ndpi_get_proto_name(c->ndpi, (u_int16_t)i);
-
-		if (pn != NULL && strcasecmp(pn, name) == 0)
-			return (int)i;
+		if (x == 0)
+			return -1;
+		if (strcasecmp(ndpi_get_proto_name(c->ndpi, (u_int16_t)(x - 1)), name) == 0)
+			return x - 1;
 	}
-	return -1;
 }
 
 void ew_classify_set_name(struct ew_classify *c, struct ew_flow *f, const char *name)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = name_hash(name) & 255;
 	size_t len = strlen(name);
 	const char *dot;
 	int a, m = -1;
 
-	for (const char *x = name; *x; x++)
-		h = (h ^ (uint8_t)*x) * 16777619u;
-	h = (h ^ (h >> 16)) & 255;
 	if (len < sizeof(c->named_cache[h].name) && strcmp(c->named_cache[h].name, name) == 0) {
 		f->app_master = c->named_cache[h].master;
 		f->app_proto = c->named_cache[h].proto;
