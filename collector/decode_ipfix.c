@@ -459,6 +459,10 @@ static void template_unlist(struct ew_ipfix_session *s, uint32_t ti)
 /* A data set used ti at now: the most recently used of its stream. */
 static void template_used(struct ew_ipfix_session *s, uint32_t ti, uint64_t now)
 {
+	if (s->t[ti].last_used && s->st[s->t[ti].stream].tl[1].newest == ti) {
+		s->t[ti].last_used = now;      /* the same template as the last set's */
+		return;
+	}
 	template_unlist(s, ti);
 	s->t[ti].last_used = now;
 	template_list(s, ti);
